@@ -1,0 +1,80 @@
+"""Plain descriptions of processes, tasks and forms, free of SpiffWorkflow types.
+
+Everything outside ``app.engine`` sees processes through these classes only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FIELD_TYPES = frozenset(
+    {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file"}
+)
+DECISIONS = ("approve", "request_changes", "reject")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One form field as the diagram declares it."""
+
+    id: str
+    label: str
+    type: str
+    default: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) for enums
+    constraints: dict[str, str] = field(default_factory=dict)  # required, minlength, ...
+    properties: dict[str, str] = field(default_factory=dict)  # hint, choices, accept, ...
+
+    @property
+    def required(self) -> bool:
+        return self.constraints.get("required", "false").lower() == "true"
+
+    @property
+    def readonly(self) -> bool:
+        return self.constraints.get("readonly", "false").lower() == "true"
+
+    def number(self, name: str) -> float | None:
+        """Return a numeric constraint (minlength, max, ...) or None."""
+        value = self.constraints.get(name)
+        return None if value in (None, "") else float(value)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """The form of a user task or start event."""
+
+    key: str
+    fields: tuple[FieldSpec, ...] = ()
+
+    def get(self, field_id: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+    @property
+    def decisions(self) -> tuple[tuple[str, str], ...]:
+        """The (value, label) options of the ``decision`` field, if this is a decision step."""
+        decision = self.get("decision")
+        return decision.options if decision is not None and decision.type == "enum" else ()
+
+
+@dataclass(frozen=True)
+class TaskDef:
+    """A user task of a process version."""
+
+    bpmn_id: str
+    name: str
+    lane: str | None
+    documentation: str
+    form: FormSpec
+    properties: dict[str, str] = field(default_factory=dict)  # camunda:properties of the task
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for a person in a running instance."""
+
+    id: str  # SpiffWorkflow task UUID, as text
+    definition: TaskDef
+
+    @property
+    def bpmn_id(self) -> str:
+        return self.definition.bpmn_id

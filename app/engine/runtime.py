@@ -1,0 +1,216 @@
+"""Run process instances: start, complete tasks, fire timers, save and load state.
+
+Saved state holds the instance's tasks and data but not the process definition: the caller
+keeps the version and hands its parsed ``ProcessModel`` back at load time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .model import ReadyTask
+from .parser import AppServiceTask, ProcessModel
+from .scripting import RestrictedEnvironment, RestrictedScriptEngine
+
+
+class EngineError(Exception):
+    """The engine could not run a step (a failing script, no gateway condition met, ...)."""
+
+
+class TaskNotReady(Exception):
+    """The task is not waiting for anyone (completed, cancelled or never reached)."""
+
+
+class AppServiceTaskConverter(TaskSpecConverter):
+    def to_dict(self, spec):
+        dct = self.get_default_attributes(spec)
+        dct["topic"] = spec.topic
+        return dct
+
+    def from_dict(self, dct):
+        return self.task_spec_from_dict(dct)
+
+
+def _register_types(registry) -> None:
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(dt.date, lambda v: {"value": v.isoformat()},
+                      lambda v: dt.date.fromisoformat(v["value"]))
+
+
+def full_registry():
+    """The camunda registry, with our service task and task data types: saves specs too."""
+    config = dict(CAMUNDA_CONFIG)
+    config[AppServiceTask] = AppServiceTaskConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    _register_types(registry)
+    return registry
+
+
+class ReferenceWorkflowConverter(BpmnWorkflowConverter):
+    """Save a workflow without its process definition; restore it onto a given spec."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def reference_registry():
+    config = dict(CAMUNDA_CONFIG)
+    config[AppServiceTask] = AppServiceTaskConverter
+    config[BpmnWorkflow] = ReferenceWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    _register_types(registry)
+    return registry
+
+
+class Engine:
+    """The one object through which the application runs workflows."""
+
+    def __init__(self, services: dict[str, Any] | None = None):
+        self.services: dict[str, Any] = dict(services or {})
+        self.script_engine = RestrictedScriptEngine(RestrictedEnvironment(self.services))
+        self._serializer = BpmnWorkflowSerializer(reference_registry())
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, model: ProcessModel, data: dict[str, Any]) -> BpmnWorkflow:
+        """Create an instance with ``data`` as its start data and run to the first wait."""
+        wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        wf.model = model
+        start = wf.get_tasks(state=TaskState.READY)[0]
+        start.data.update(data)
+        self._steps(wf)
+        return wf
+
+    def complete(self, wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+        """Complete a READY user task with ``data`` and run until the next wait."""
+        task = wf.get_task_from_id(UUID(task_id)) if _is_uuid(task_id) else None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        task.data.update(data)
+        try:
+            task.run()
+        except WorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        self._steps(wf)
+
+    def fire_timers(self, wf: BpmnWorkflow) -> None:
+        """Fire every timer that is due now and run what follows."""
+        try:
+            wf.refresh_timers()
+        except WorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        self._steps(wf)
+
+    def cancel(self, wf: BpmnWorkflow) -> None:
+        wf.cancel()
+
+    def _steps(self, wf: BpmnWorkflow) -> None:
+        try:
+            wf.do_engine_steps()
+        except WorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+
+    # -- reading ---------------------------------------------------------------------------
+    def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:
+        """The user tasks waiting for a person, in the order the engine created them."""
+        return [
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[t.task_spec.bpmn_id])
+            for t in wf.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def task_data(self, wf: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+        return dict(wf.get_task_from_id(UUID(task_id)).data)
+
+    def data(self, wf: BpmnWorkflow) -> dict[str, Any]:
+        """The instance's current data: the last completed task's, or the workflow's at the end."""
+        if wf.is_completed():
+            end_tasks = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if not t.children]
+            latest = max(end_tasks, key=lambda t: t.last_state_change, default=None)
+            return dict(latest.data) if latest else dict(wf.data)
+        ready = wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        if ready:
+            return dict(max(ready, key=lambda t: t.last_state_change).data)
+        return dict(wf.last_task.data) if wf.last_task else {}
+
+    def is_completed(self, wf: BpmnWorkflow) -> bool:
+        return wf.is_completed()
+
+    def ended_at(self, wf: BpmnWorkflow) -> str | None:
+        """The bpmn id of the end event the instance reached, if it has ended."""
+        if not wf.is_completed():
+            return None
+        ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+                if type(t.task_spec).__name__ == "EndEvent"]
+        latest = max(ends, key=lambda t: t.last_state_change, default=None)
+        return latest.task_spec.bpmn_id if latest else None
+
+    def trail(self, wf: BpmnWorkflow) -> list[str]:
+        """Bpmn ids of the completed flow elements, in the order they completed."""
+        done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")]
+        return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+
+    def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
+        """When the earliest pending timer is due (UTC), or None."""
+        times = []
+        for event in wf.waiting_events():
+            value = event.value
+            if isinstance(value, dict):
+                value = value.get("next")
+            if isinstance(value, str):
+                try:
+                    moment = dt.datetime.fromisoformat(value)
+                except ValueError:
+                    continue
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=dt.timezone.utc)
+                times.append(moment.astimezone(dt.timezone.utc))
+        return min(times, default=None)
+
+    # -- state -----------------------------------------------------------------------------
+    def dump(self, wf: BpmnWorkflow) -> str:
+        return self._serializer.serialize_json(wf)
+
+    def load(self, model: ProcessModel, state: str) -> BpmnWorkflow:
+        dct = json.loads(state)
+        version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, VERSION)
+        if version in MIGRATIONS:
+            MIGRATIONS[version](dct)
+        wf = self._serializer.registry.restore(
+            dct, spec=model.spec, subprocess_specs=model.subprocess_specs
+        )
+        wf.script_engine = self.script_engine
+        wf.model = model
+        return wf
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except (ValueError, TypeError):
+        return False
+    return True
