@@ -1,0 +1,60 @@
+"""Travel reimbursement: the date rules of a claim and its computed total.
+
+The claim is entered on the start form and corrected on ``revise_claim``; both forms get the
+same checks. The total is shown read-only (``computed=travel_claim_total``) so the claimant
+never types it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from . import computation, rule
+
+CLAIM_FORMS = ("travel_reimbursement.start", "travel_reimbursement.revise_claim")
+COST_FIELDS = ("ticket_cost", "accommodation_cost", "other_costs")
+CENT = Decimal("0.01")
+
+
+def _date(data: dict[str, Any], name: str) -> date | None:
+    value = data.get(name)
+    return value if isinstance(value, date) else None
+
+
+def check_travel_dates(data: dict[str, Any]) -> dict[str, str]:
+    """Return on or after departure; the meeting between departure and return."""
+    errors: dict[str, str] = {}
+    departure, back = _date(data, "departure_date"), _date(data, "return_date")
+    meeting = _date(data, "meeting_date")
+    if departure and back and back < departure:
+        errors["return_date"] = "The return date cannot be before the departure date."
+    elif departure and back and meeting and not departure <= meeting <= back:
+        errors["meeting_date"] = "The meeting date must fall between your departure and return."
+    nights = data.get("accommodation_nights")
+    if departure and back and back >= departure and isinstance(nights, int):
+        away = (back - departure).days
+        if nights > away:
+            errors["accommodation_nights"] = f"You were away {away} night(s): claim at most that many."
+    return errors
+
+
+def check_accommodation(data: dict[str, Any]) -> dict[str, str]:
+    """Accommodation costs need the number of nights they paid for."""
+    cost, nights = data.get("accommodation_cost"), data.get("accommodation_nights")
+    if isinstance(cost, Decimal) and cost > 0 and nights == 0:
+        return {"accommodation_nights": "Give the number of nights of the accommodation you claim."}
+    return {}
+
+
+for _form_key in CLAIM_FORMS:
+    rule(_form_key)(check_travel_dates)
+    rule(_form_key)(check_accommodation)
+
+
+@computation("travel_claim_total")
+def travel_claim_total(data: dict[str, Any]) -> Decimal:
+    """Tickets + accommodation + other costs, in EUR to the cent; empty counts as 0."""
+    total = sum((Decimal(str(data.get(name) or 0)) for name in COST_FIELDS), Decimal(0))
+    return total.quantize(CENT)
