@@ -1,0 +1,56 @@
+"""Big Buyers Workflow: form-driven BPMN approvals for the Big Buyers Initiative."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine as SQLEngine
+
+from . import config as settings
+from .extensions import csrf, db, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Assemble the application; ``config`` overrides settings (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "app" / "static"),
+    )
+    instance = Path((config or {}).get("INSTANCE_PATH") or app.instance_path)
+    app.instance_path = str(instance)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(settings.load(instance))
+    if config:
+        app.config.from_mapping(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+
+    from . import models  # noqa: F401 - register the tables
+    from .cli import register_cli
+    from .web import register_web
+
+    register_web(app)
+    register_cli(app)
+    return app
+
+
+@event.listens_for(SQLEngine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL lets readers run beside one writer; foreign keys on; wait for a lock, do not fail."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()

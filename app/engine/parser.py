@@ -132,6 +132,7 @@ class ProcessModel:
     subprocess_specs: dict
     start_form: FormSpec
     start_documentation: str
+    start_lane: str | None
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
@@ -195,6 +196,8 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     start = start if start is not None else (starts[0] if starts else None)
     start_form = form_from_xml(start) if start is not None else FormSpec(key=f"{process_id}.start")
     start_doc = _documentation(start) if start is not None else ""
+    start_spec = spec.task_specs.get(start.get("id")) if start is not None else None
+    start_lane = getattr(start_spec, "lane", None)
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
@@ -214,6 +217,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     return ProcessModel(
         key=key, process_id=process_id, name=process.get("name") or process_id, spec=spec,
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
+        start_lane=start_lane,
         tasks=tasks, service_topics=topics, files=dict(files),
     )
 

@@ -44,7 +44,18 @@ class AppServiceTaskConverter(TaskSpecConverter):
         return self.task_spec_from_dict(dct)
 
 
+class _TypenamesByMro(dict):
+    """Find a registered class for subclasses too (freezegun's FakeDate is a date)."""
+
+    def get(self, cls, default=None):
+        for klass in getattr(cls, "__mro__", (cls,)):
+            if dict.__contains__(self, klass):
+                return self[klass]
+        return default
+
+
 def _register_types(registry) -> None:
+    registry.typenames = _TypenamesByMro(registry.typenames)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(dt.date, lambda v: {"value": v.isoformat()},
                       lambda v: dt.date.fromisoformat(v["value"]))

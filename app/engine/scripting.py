@@ -25,8 +25,12 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 
-class ScriptError(Exception):
-    """An expression or script that does not compile under the restricted evaluator."""
+class ScriptError(SyntaxError):
+    """An expression or script that does not compile under the restricted evaluator.
+
+    A SyntaxError, because SpiffWorkflow's DMN engine tells a cell that is not a plain
+    expression (`<= 5000`, Camunda's unary test style) by catching SyntaxError.
+    """
 
 
 def _as_date(value: Any) -> _dt.date:

@@ -1,0 +1,156 @@
+"""Flask commands: demo data, people, workflow sync, timers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import GroupMembership, Organisation, OrganisationType, Role, User, WorkingGroup
+
+workflows_cli = AppGroup("workflows", help="Process versions.")
+people_cli = AppGroup("people", help="Users, organisations and working groups.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+timers_cli = AppGroup("timers", help="Timers of running requests.")
+
+
+@workflows_cli.command("sync")
+@click.option("--folder", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+def workflows_sync(folder: Path | None) -> None:
+    """Store each process in workflows/ as a version; a changed file becomes a new one."""
+    from app.services.versions import sync_workflows
+
+    folder = folder or Path(current_app.config["WORKFLOWS_FOLDER"])
+    for version, created in sync_workflows(folder):
+        state = "stored as a new version" if created else "unchanged"
+        click.echo(f"{version.definition.process_id}: version {version.number} {state}")
+    db.session.commit()
+
+
+@people_cli.command("add-organisation")
+@click.option("--name", required=True)
+@click.option("--type", "kind", type=click.Choice([t.value for t in OrganisationType]), required=True)
+@click.option("--country", required=True, help="Two-letter EU country code, e.g. PT")
+def add_organisation(name: str, kind: str, country: str) -> None:
+    """Add a member organisation."""
+    from app.services.people import create_organisation
+
+    organisation = create_organisation(name, OrganisationType(kind), country)
+    db.session.commit()
+    click.echo(f"organisation {organisation.id}: {organisation.name}")
+
+
+@people_cli.command("add-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--organisation", default=None, help="Organisation name")
+@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]))
+@click.password_option()
+def add_user(email: str, name: str, organisation: str | None, roles: tuple[str, ...], password: str) -> None:
+    """Add a person who can sign in."""
+    from app.services.people import create_user
+
+    user = create_user(email, name, password, roles, organisation)
+    db.session.commit()
+    click.echo(f"user {user.id}: {user.email} ({', '.join(sorted(user.roles)) or 'no role'})")
+
+
+@people_cli.command("add-group")
+@click.option("--name", required=True)
+@click.option("--sector", required=True)
+@click.option("--lead", default=None, help="The lead's e-mail address")
+@click.option("--member", "members", multiple=True, help="A member organisation's name (repeatable)")
+def add_group(name: str, sector: str, lead: str | None, members: tuple[str, ...]) -> None:
+    """Add a working group with its lead and member organisations."""
+    from app.services.people import create_group
+
+    group = create_group(name, sector, lead, members)
+    db.session.commit()
+    click.echo(f"group {group.id}: {group.name}, {len(group.memberships)} members")
+
+
+DEMO_PASSWORD = "bigbuyers-demo"
+DEMO_ORGANISATIONS = [
+    ("City of Lisbon", OrganisationType.CITY, "PT"),
+    ("City of Vienna", OrganisationType.CITY, "AT"),
+    ("Helsinki Region", OrganisationType.REGION, "FI"),
+    ("Consip", OrganisationType.CENTRAL_PURCHASING_BODY, "IT"),
+    ("Ville de Lyon", OrganisationType.CITY, "FR"),
+    ("Landeshauptstadt München", OrganisationType.CITY, "DE"),
+    ("Ajuntament de Barcelona", OrganisationType.CITY, "ES"),
+    ("City of Gdańsk", OrganisationType.CITY, "PL"),
+    ("Gemeente Utrecht", OrganisationType.CITY, "NL"),
+    ("Tallinn City", OrganisationType.CITY, "EE"),
+    ("ICLEI Europe", OrganisationType.SECRETARIAT, "DE"),
+    ("EUROCITIES", OrganisationType.SECRETARIAT, "BE"),
+    ("European Commission, DG GROW", OrganisationType.COMMISSION, "BE"),
+]
+DEMO_USERS = [
+    ("ana.costa@lisboa.example.eu", "Ana Costa", "City of Lisbon", [Role.BUYER]),
+    ("lukas.berger@wien.example.eu", "Lukas Berger", "City of Vienna", [Role.BUYER]),
+    ("marta.nowak@gdansk.example.eu", "Marta Nowak", "City of Gdańsk", [Role.BUYER]),
+    ("pierre.martin@lyon.example.eu", "Pierre Martin", "Ville de Lyon", [Role.BUYER]),
+    ("kati.tamm@tallinn.example.eu", "Kati Tamm", "Tallinn City", [Role.BUYER]),
+    ("clara.schmidt@iclei.example.eu", "Clara Schmidt", "ICLEI Europe", [Role.COORDINATOR]),
+    ("tom.peeters@eurocities.example.eu", "Tom Peeters", "EUROCITIES", [Role.COORDINATOR]),
+    ("felix.wagner@iclei.example.eu", "Felix Wagner", "ICLEI Europe", [Role.FINANCE]),
+    ("helena.rossi@ec.example.eu", "Helena Rossi", "European Commission, DG GROW", [Role.COMMISSION]),
+    ("admin@bigbuyers.example.eu", "Platform Administrator", "EUROCITIES", [Role.ADMINISTRATOR]),
+]
+DEMO_GROUPS = [
+    ("Zero-emission construction sites", "Construction machinery", "lukas.berger@wien.example.eu",
+     ["City of Vienna", "City of Lisbon", "Helsinki Region", "Consip", "Ville de Lyon",
+      "Landeshauptstadt München", "Ajuntament de Barcelona"]),
+    ("Circular ICT", "ICT equipment", "ana.costa@lisboa.example.eu",
+     ["City of Lisbon", "City of Gdańsk", "Gemeente Utrecht"]),
+]
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Add the demo organisations, people and groups (skipping those already there)."""
+    load_demo_data()
+    db.session.commit()
+    click.echo(f"demo data ready; every demo person signs in with the password {DEMO_PASSWORD!r}")
+
+
+def load_demo_data() -> None:
+    from app.services.people import create_group, create_organisation, create_user
+
+    for name, kind, country in DEMO_ORGANISATIONS:
+        if db.session.scalar(select(Organisation).where(Organisation.name == name)) is None:
+            create_organisation(name, kind, country)
+    for email, name, organisation, roles in DEMO_USERS:
+        if db.session.scalar(select(User).where(User.email == email)) is None:
+            create_user(email, name, DEMO_PASSWORD, roles, organisation)
+    for name, sector, lead, members in DEMO_GROUPS:
+        if db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == name)) is None:
+            create_group(name, sector, lead, members)
+
+
+@timers_cli.command("fire")
+@click.option("--every", type=float, default=0, help="Keep firing every N seconds (0: once)")
+def timers_fire(every: float) -> None:
+    """Fire the timers that are due (reminders, escalations, deadlines)."""
+    from app.services.instances import fire_due_timers
+
+    while True:
+        fired = fire_due_timers()
+        if fired or not every:
+            click.echo(f"fired the timers of {fired} request(s)")
+        if not every:
+            return
+        time.sleep(every)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (workflows_cli, people_cli, demo_cli, timers_cli):
+        app.cli.add_command(group)
+
+
+__all__ = ["GroupMembership", "register_cli"]

@@ -1,0 +1,29 @@
+"""SQLAlchemy models, one aggregate per module."""
+
+from .instances import (
+    Attachment,
+    AuditEvent,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    TaskCandidate,
+    TaskState,
+)
+from .people import (
+    EU_COUNTRIES,
+    GroupMembership,
+    NotifyMode,
+    Organisation,
+    OrganisationType,
+    Role,
+    User,
+    UserRole,
+    WorkingGroup,
+)
+from .processes import ProcessDefinition, ProcessVersion
+
+__all__ = [
+    "EU_COUNTRIES", "Attachment", "AuditEvent", "GroupMembership", "HumanTask", "InstanceStatus",
+    "NotifyMode", "Organisation", "OrganisationType", "ProcessDefinition", "ProcessInstance",
+    "ProcessVersion", "Role", "TaskCandidate", "TaskState", "User", "UserRole", "WorkingGroup",
+]

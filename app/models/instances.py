@@ -1,0 +1,137 @@
+"""Running requests: process instances, the human tasks they wait on, attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+from .base import UTCDateTime, utcnow
+from .people import User, WorkingGroup
+from .processes import ProcessVersion
+
+
+class InstanceStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+class TaskState(enum.StrEnum):
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ProcessInstance(db.Model):
+    __table_args__ = (Index("ix_instance_next_timer", "next_timer_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[InstanceStatus] = mapped_column(
+        Enum(InstanceStatus, native_enum=False, length=20), default=InstanceStatus.RUNNING, index=True
+    )
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_group.id"), index=True)
+    state: Mapped[str] = mapped_column(Text, deferred=True)  # engine JSON, no definition
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # key fields shown in lists
+    current_step: Mapped[str] = mapped_column(String(200), default="")
+    outcome: Mapped[str] = mapped_column(String(100), default="")  # the end event reached
+    error: Mapped[str] = mapped_column(Text, default="")
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    version: Mapped[ProcessVersion] = relationship()
+    initiator: Mapped[User] = relationship()
+    working_group: Mapped[WorkingGroup | None] = relationship()
+    tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
+
+
+class HumanTask(db.Model):
+    """A user task that is or was waiting for someone; the inbox reads only these rows."""
+
+    __table_args__ = (Index("ix_human_task_instance_spiff", "instance_id", "spiff_task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(100), default="")
+    form_key: Mapped[str] = mapped_column(String(200))
+    is_decision: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[TaskState] = mapped_column(
+        Enum(TaskState, native_enum=False, length=20), default=TaskState.READY
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    channel: Mapped[str] = mapped_column(String(20), default="")
+
+    instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
+    completed_by: Mapped[User | None] = relationship()
+    candidates: Mapped[list[TaskCandidate]] = relationship(
+        back_populates="task", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == TaskState.READY
+
+
+class TaskCandidate(db.Model):
+    """A person a READY task waits for. Denormalised so the inbox is one indexed query."""
+
+    __table_args__ = (Index("ix_task_candidate_inbox", "user_id", "ready", "task_created_at"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    ready: Mapped[bool] = mapped_column(default=True)
+    task_created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[HumanTask] = relationship(back_populates="candidates")
+    user: Mapped[User] = relationship()
+
+
+class Attachment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    field_id: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[HumanTask | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only history: who did what to which instance, when, through which channel."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    channel: Mapped[str] = mapped_column(String(20))  # web, email, worker, admin, cli
+    action: Mapped[str] = mapped_column(String(50))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+    task: Mapped[HumanTask | None] = relationship()

@@ -1,0 +1,146 @@
+"""People: organisations, users and their roles, working groups and their members."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+
+from .base import UTCDateTime, utcnow
+
+
+class OrganisationType(enum.StrEnum):
+    CITY = "city"
+    REGION = "region"
+    CENTRAL_PURCHASING_BODY = "central_purchasing_body"
+    OTHER_PUBLIC_AUTHORITY = "other_public_authority"
+    SECRETARIAT = "secretariat"
+    COMMISSION = "commission"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Role(enum.StrEnum):
+    """Global roles; the group lead is a role within one working group, not here."""
+
+    BUYER = "buyer"
+    COORDINATOR = "coordinator"
+    FINANCE = "finance"
+    COMMISSION = "commission"
+    ADMINISTRATOR = "administrator"
+
+
+class NotifyMode(enum.StrEnum):
+    EACH = "each"
+    DIGEST = "digest"
+
+
+EU_COUNTRIES = {
+    "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "HR": "Croatia", "CY": "Cyprus",
+    "CZ": "Czechia", "DK": "Denmark", "EE": "Estonia", "FI": "Finland", "FR": "France",
+    "DE": "Germany", "GR": "Greece", "HU": "Hungary", "IE": "Ireland", "IT": "Italy",
+    "LV": "Latvia", "LT": "Lithuania", "LU": "Luxembourg", "MT": "Malta", "NL": "Netherlands",
+    "PL": "Poland", "PT": "Portugal", "RO": "Romania", "SK": "Slovakia", "SI": "Slovenia",
+    "ES": "Spain", "SE": "Sweden",
+}
+
+
+class Organisation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[OrganisationType] = mapped_column(Enum(OrganisationType, native_enum=False, length=40))
+    country: Mapped[str] = mapped_column(String(2))
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+    memberships: Mapped[list[GroupMembership]] = relationship(back_populates="organisation")
+
+    @property
+    def country_name(self) -> str:
+        return EU_COUNTRIES.get(self.country, self.country)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_mode: Mapped[NotifyMode] = mapped_column(
+        Enum(NotifyMode, native_enum=False, length=20), default=NotifyMode.EACH
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to deactivated accounts
+        return self.active
+
+    @property
+    def roles(self) -> set[Role]:
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, role: Role | str) -> bool:
+        return Role(role) in self.roles
+
+    def set_roles(self, roles) -> None:
+        wanted = {Role(r) for r in roles}
+        self.role_rows = [row for row in self.role_rows if row.role in wanted]
+        for role in wanted - self.roles:
+            self.role_rows.append(UserRole(role=role))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class UserRole(db.Model):
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class WorkingGroup(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    sector: Mapped[str] = mapped_column(String(200))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[User | None] = relationship()
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+    @property
+    def organisations(self) -> list[Organisation]:
+        return [m.organisation for m in self.memberships]
+
+
+class GroupMembership(db.Model):
+    """A buying organisation's membership of a working group."""
+
+    __table_args__ = (UniqueConstraint("group_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("working_group.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[WorkingGroup] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")

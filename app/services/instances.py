@@ -1,0 +1,124 @@
+"""Starting requests, firing their timers, and who may see them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from app.engine import EngineError, ProcessModel
+from app.extensions import db
+from app.models import (
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    ProcessVersion,
+    Role,
+    TaskCandidate,
+    User,
+    WorkingGroup,
+)
+from app.models.base import utcnow
+
+from .attachments import store_uploads
+from .errors import NotAllowed, ServiceError
+from .lanes import lane_kind
+from .runs import engine, record, step, sync_instance
+from .versions import load_model
+
+SECRETARIAT = frozenset({Role.COORDINATOR, Role.FINANCE, Role.COMMISSION, Role.ADMINISTRATOR})
+
+
+def may_start(user: User, model: ProcessModel) -> bool:
+    """Buyers start processes; one whose start event sits in the group lead lane needs a lead."""
+    if not user.has_role(Role.BUYER):
+        return False
+    if lane_kind(model.start_lane) == "group_lead":
+        return db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.lead_id == user.id).limit(1)) is not None
+    return True
+
+
+def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
+                   uploads: dict | None = None, channel: str = "web") -> ProcessInstance:
+    """Start a request from its validated start form; run it to the first wait."""
+    model = load_model(version)
+    if not may_start(actor, model):
+        raise NotAllowed(f"You cannot start “{model.name}”.")
+    group_id = data.get("working_group_id")
+    instance = ProcessInstance(
+        version=version, process_id=model.process_id, initiator=actor, state="",
+        working_group_id=int(group_id) if group_id not in (None, "") else None,
+        title=model.name,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    start_data = dict(data)
+    if start_data.get("working_group_id") not in (None, ""):
+        start_data["working_group_id"] = int(start_data["working_group_id"])
+    start_data.update(store_uploads(uploads or {}, actor, instance))
+    start_data.update({"initiator_id": actor.id, "filed_on": dt.date.today()})
+    with step(instance, actor, channel):
+        try:
+            wf = engine().start(model, start_data)
+        except EngineError as exc:
+            raise ServiceError(f"“{model.name}” could not start: {exc}") from exc
+        record(instance, actor, channel, "started", f"{actor.name} started {model.name}",
+               {k: v for k, v in start_data.items() if k not in ("initiator_id",)})
+        sync_instance(instance, model, wf, actor, channel)
+    first = next(iter(instance.summary.values()), "")
+    instance.title = f"{model.name}: {first}"[:300] if first else model.name
+    db.session.flush()
+    return instance
+
+
+def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
+    """Fire the timers of instances whose earliest timer is due; one transaction each.
+
+    Commits per instance so one failing instance never holds back the others.
+    """
+    now = now or utcnow()
+    ids = list(db.session.scalars(
+        select(ProcessInstance.id).where(ProcessInstance.status == InstanceStatus.RUNNING,
+                                         ProcessInstance.next_timer_at <= now)
+        .order_by(ProcessInstance.next_timer_at).limit(limit)
+    ))
+    fired = 0
+    for instance_id in ids:
+        instance = db.session.get(ProcessInstance, instance_id)
+        model = load_model(instance.version)
+        try:
+            with step(instance, None, "worker"):
+                wf = engine().load(model, instance.state)
+                engine().fire_timers(wf)
+                sync_instance(instance, model, wf, None, "worker")
+            db.session.commit()
+            fired += 1
+        except EngineError as exc:
+            db.session.rollback()
+            instance = db.session.get(ProcessInstance, instance_id)
+            instance.status = InstanceStatus.ERROR
+            instance.error = str(exc)[:2000]
+            record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500])
+            db.session.commit()
+    return fired
+
+
+def can_view(user: User, instance: ProcessInstance) -> bool:
+    """The initiator, the secretariat, the group's lead and anyone a task waited for."""
+    if user.id == instance.initiator_id or user.roles & SECRETARIAT:
+        return True
+    if instance.working_group is not None and instance.working_group.lead_id == user.id:
+        return True
+    return db.session.scalar(
+        select(TaskCandidate.user_id).join(HumanTask)
+        .where(HumanTask.instance_id == instance.id, TaskCandidate.user_id == user.id).limit(1)
+    ) is not None
+
+
+def my_requests(user: User, page: int, per_page: int):
+    return db.paginate(
+        select(ProcessInstance).where(ProcessInstance.initiator_id == user.id)
+        .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()),
+        page=page, per_page=per_page, error_out=False,
+    )

@@ -1,0 +1,97 @@
+"""Service tasks: the application functions a diagram may call by camunda:topic.
+
+Each takes the task's data and the service task's properties, and returns the values to
+merge into the task data. The upload checks refuse a topic that is not in TOPICS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import GroupMembership, HumanTask, Organisation, OrganisationType, TaskCandidate, TaskState, User
+
+from .lanes import lane_kind, resolve_lane
+from .runs import current_step, record
+
+
+def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """How many organisations the instance's working group has."""
+    group_id = data.get("working_group_id")
+    count = 0
+    if group_id is not None:
+        count = db.session.scalar(
+            select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == int(group_id))
+        )
+    return {"group_member_count": int(count or 0)}
+
+
+def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """Make the applicant's organisation a member of the instance's working group."""
+    step = current_step()
+    instance = step.instance
+    name = (data.get("organisation_name") or "").strip()
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name)) if name else None
+    if organisation is None:
+        organisation = instance.initiator.organisation
+    if organisation is None:
+        organisation = Organisation(
+            name=name or f"Organisation of {instance.initiator.name}",
+            type=OrganisationType(data.get("organisation_type") or "other_public_authority"),
+            country=str(data.get("country") or "BE")[:2],
+        )
+        db.session.add(organisation)
+    initiator: User = instance.initiator
+    if initiator.organisation is None:
+        initiator.organisation = organisation
+    group_id = int(data["working_group_id"])
+    exists = db.session.scalar(select(GroupMembership).where(
+        GroupMembership.group_id == group_id, GroupMembership.organisation == organisation))
+    if exists is None:
+        db.session.add(GroupMembership(group_id=group_id, organisation=organisation))
+        db.session.flush()
+    record(instance, step.actor, step.channel, "member_added",
+           f"{organisation.name} joined {instance.working_group.name if instance.working_group else 'the group'}")
+    return {"membership_added": True}
+
+
+def notify(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """Queue a notice from a template to a lane, a role or the initiator."""
+    step = current_step()
+    template = props.get("template", "notice")
+    to = props.get("to", "initiator")
+    recipients = resolve_lane(to, step.instance) if lane_kind(to) else []
+    step.notices.append({"template": template, "to": to, "recipients": recipients})
+    record(step.instance, step.actor, step.channel, "notice",
+           f"Notice '{template.replace('_', ' ')}' to {to}", {"template": template, "to": to,
+                                                              "recipients": recipients})
+    return {}
+
+
+def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """Add the people of lane ``to`` as candidates of the waiting task ``task``."""
+    step = current_step()
+    instance = step.instance
+    rows = [row for row in instance.tasks if row.bpmn_id == props.get("task") and row.state == TaskState.READY]
+    added = []
+    for row in rows:
+        present = {c.user_id for c in row.candidates}
+        for uid in resolve_lane(props.get("to"), instance):
+            if uid not in present:
+                row.candidates.append(TaskCandidate(user_id=uid, task_created_at=row.created_at))
+                added.append(uid)
+        record(instance, step.actor, step.channel, "escalated",
+               f"{row.name} escalated to {props.get('to')}", {"added": added}, task=row)
+    return {}
+
+
+TOPICS = {
+    "group_member_count": group_member_count,
+    "add_group_member": add_group_member,
+    "notify": notify,
+    "escalate": escalate,
+}
+
+__all__ = ["TOPICS", "HumanTask"]

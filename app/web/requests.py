@@ -1,0 +1,102 @@
+"""Starting requests, my requests, a request's page, and its attachments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Attachment, ProcessDefinition, ProcessInstance
+from app.services.attachments import attachment_path
+from app.services.choices import choices_for
+from app.services.errors import NotAllowed, ServiceError
+from app.services.history import instance_history
+from app.services.instances import can_view, may_start, my_requests, start_instance
+from app.services.lanes import lane_label
+from app.services.versions import active_versions, load_model
+from forms import build_form
+
+bp = Blueprint("requests", __name__)
+
+
+@bp.route("/start")
+@login_required
+def start_list():
+    processes = []
+    for version in active_versions():
+        model = load_model(version)
+        if may_start(current_user, model):
+            processes.append((version.definition, model))
+    return render_template("requests/start_list.html", processes=processes)
+
+
+@bp.route("/start/<process_id>", methods=["GET", "POST"])
+@login_required
+def start(process_id: str):
+    definition = db.first_or_404(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id))
+    version = definition.active_version
+    if version is None:
+        abort(404)
+    model = load_model(version)
+    if not may_start(current_user, model):
+        return render_template("errors/message.html", title=f"You cannot start “{model.name}”",
+                               message=_why_not(model)), 403
+    post = request.method == "POST"
+    form = build_form(model.start_form, formdata=request.form if post else None,
+                      files=request.files if post else None, instance_data={},
+                      choices=choices_for(current_user))
+    problem = None
+    if post and form.validate():
+        try:
+            instance = start_instance(current_user, version, form.cleaned, form.uploads)
+            db.session.commit()
+        except NotAllowed as exc:
+            db.session.rollback()
+            return render_template("errors/message.html", title="You cannot start this", message=str(exc)), 403
+        except ServiceError as exc:
+            db.session.rollback()
+            problem = str(exc)
+        else:
+            flash(f"Sent: {instance.title}. You can follow it under My requests.", "success")
+            return redirect(url_for("requests.show", instance_id=instance.id))
+    return render_template("requests/start_form.html", model=model, form=form, problem=problem), (
+        400 if post else 200)
+
+
+def _why_not(model) -> str:
+    if model.start_lane and model.start_lane.lower() == "group lead":
+        return "Only the lead of a working group can start this. Ask your group's lead or the secretariat."
+    return "Only buyers of member organisations can start requests. Ask the secretariat if you need access."
+
+
+@bp.route("/requests")
+@login_required
+def mine():
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = my_requests(current_user, page, current_app.config["INBOX_PAGE_SIZE"])
+    return render_template("requests/mine.html", pagination=pagination)
+
+
+@bp.route("/requests/<int:instance_id>")
+@login_required
+def show(instance_id: int):
+    instance = db.get_or_404(ProcessInstance, instance_id)
+    if not can_view(current_user, instance):
+        abort(403)
+    model = load_model(instance.version)
+    waiting = [(task, lane_label(task.lane, instance), [c.user for c in task.candidates])
+               for task in instance.tasks if task.is_ready]
+    return render_template("requests/show.html", instance=instance, model=model, waiting=waiting,
+                           history=instance_history(instance, model))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    row = db.get_or_404(Attachment, attachment_id)
+    instance = db.session.get(ProcessInstance, row.instance_id) if row.instance_id else None
+    if instance is None or not can_view(current_user, instance):
+        abort(403)
+    return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename)

@@ -1,0 +1,82 @@
+"""The inbox and the task page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import HumanTask
+from app.services.choices import choices_for
+from app.services.errors import NotAllowed, ServiceError, TaskUnavailable
+from app.services.history import instance_history
+from app.services.instances import can_view
+from app.services.runs import commit_or_conflict, engine
+from app.services.tasks import complete_task, inbox as inbox_rows, is_candidate
+from app.services.versions import load_model
+from forms import build_form
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = current_app.config["INBOX_PAGE_SIZE"]
+    rows, total = inbox_rows(current_user, page, per_page)
+    pages = max((total + per_page - 1) // per_page, 1)
+    return render_template("tasks/inbox.html", rows=rows, total=total, page=page, pages=pages)
+
+
+def _unavailable(task: HumanTask, status: int = 409):
+    db.session.rollback()
+    task = db.session.get(HumanTask, task.id)
+    return render_template("tasks/unavailable.html", task=task), status
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def show(task_id: int):
+    task = db.get_or_404(HumanTask, task_id)
+    instance = task.instance
+    if not (is_candidate(current_user, task) or can_view(current_user, instance)):
+        abort(403)
+    if not task.is_ready:
+        return _unavailable(task, 200 if request.method == "GET" else 409)
+    if not is_candidate(current_user, task):
+        return render_template("tasks/not_yours.html", task=task), 403
+    model = load_model(instance.version)
+    definition = model.tasks[task.bpmn_id]
+    wf = engine().load(model, instance.state)
+    data = engine().task_data(wf, task.spiff_task_id)
+    post = request.method == "POST"
+    form = build_form(definition.form, formdata=request.form if post else None,
+                      files=request.files if post else None, instance_data=data,
+                      choices=choices_for(instance.initiator))
+    problem = None
+    if post and form.validate():
+        try:
+            complete_task(current_user, task.id, form.cleaned, form.uploads)
+            commit_or_conflict(task.id)
+        except TaskUnavailable:
+            return _unavailable(task)
+        except NotAllowed:
+            db.session.rollback()
+            return render_template("tasks/not_yours.html", task=task), 403
+        except ServiceError as exc:
+            db.session.rollback()
+            problem = str(exc)
+        else:
+            flash(f"Done: {task.name}. {instance.title}.", "success")
+            return redirect(url_for("tasks.inbox"))
+    history = instance_history(instance, model)
+    status = 400 if post else 200
+    return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
+                           form=form, history=history, problem=problem), status
