@@ -1,0 +1,41 @@
+"""Show a value from an instance's data to a person, as the field that collected it would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .convert import coerce
+from .text import format_date, format_money
+
+if TYPE_CHECKING:
+    from app.engine.model import FieldSpec
+
+EMPTY = "—"
+
+
+def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, str]] | None = None) -> str:
+    """Return ``value`` as text for a read-only page: labels, Yes/No, '1,234.50 EUR', '5 March 2027'.
+
+    ``options`` gives the labels of an enum whose options come from the app (``choices``).
+    """
+    if value is None or value == "" or value == [] or value == ():
+        return EMPTY
+    if spec.type == "enum":
+        labels = {str(v): label for v, label in (options if options is not None else spec.options)}
+        return labels.get(str(value), str(value))
+    if spec.type == "file":
+        count = len(value) if isinstance(value, list | tuple) else 1
+        return "1 file" if count == 1 else f"{count} files"
+    typed = coerce(spec, value)
+    if typed is None:  # stored data the field could not have produced: show it as it is
+        return str(value)
+    if spec.type == "boolean":
+        return "Yes" if typed else "No"
+    if spec.type == "decimal":
+        return format_money(typed)
+    if spec.type == "date":
+        return format_date(typed)
+    if spec.type == "iban":
+        return " ".join(typed[i : i + 4] for i in range(0, len(typed), 4))
+    return str(typed)
