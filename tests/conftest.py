@@ -6,6 +6,7 @@ Set TEST_DATABASE_URL to run the same tests on another database (PostgreSQL).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from pathlib import Path
@@ -13,12 +14,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from flask.testing import FlaskClient
+
 from app import create_app
 from app.extensions import db
 from app.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class RequestClient(FlaskClient):
+    """Run each request in a fresh context, as a server would: its own app context, ``g``
+    and database session, not the test's (where Flask-Login would keep the last user)."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 def _reset_database() -> None:
@@ -38,6 +49,7 @@ def app(tmp_path):
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "localhost",
     })
+    app.test_client_class = RequestClient
     with app.app_context():
         _reset_database()
         from app.cli import load_demo_data

@@ -22,7 +22,9 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.exceptions import WorkflowException
 
 
 class ScriptError(SyntaxError):
@@ -56,11 +58,16 @@ def today() -> _dt.date:
 
 
 def iso(value: Any) -> str:
-    """Return an ISO 8601 text for a date or datetime (a date means its midnight)."""
+    """Return an ISO 8601 text with its offset (a date means its midnight, UTC).
+
+    The offset matters: SpiffWorkflow reads a time without one in the server's local zone,
+    while the instance row stores timers in UTC.
+    """
     if isinstance(value, _dt.datetime):
-        return value.isoformat()
+        moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        return moment.isoformat()
     if isinstance(value, _dt.date):
-        return _dt.datetime.combine(value, _dt.time()).isoformat()
+        return _dt.datetime.combine(value, _dt.time(), _dt.timezone.utc).isoformat()
     return str(value)
 
 
@@ -162,4 +169,11 @@ class RestrictedScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, **kwargs):
         # The library's version refers to an undefined name on error; report errors plainly.
-        return self.environment.call_service(task.data, **kwargs)
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except WorkflowException:
+            raise
+        except Exception as exc:
+            name = kwargs.get("operation_name")
+            raise WorkflowTaskException(f"service task {name!r} failed: {exc}", task=task,
+                                        exception=exc) from exc
