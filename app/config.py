@@ -39,6 +39,7 @@ def load(instance_path: Path) -> dict:
         "EXTERNAL_BASE_URL": os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000"),
         "WORKFLOWS_FOLDER": os.environ.get("WORKFLOWS_FOLDER")
         or str(Path(__file__).resolve().parent.parent / "workflows"),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/Brussels"),
         "INBOX_PAGE_SIZE": int(os.environ.get("INBOX_PAGE_SIZE", "25")),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),

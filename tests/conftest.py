@@ -29,7 +29,12 @@ class RequestClient(FlaskClient):
     and database session, not the test's (where Flask-Login would keep the last user)."""
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        # werkzeug's test builder spools a large body to a temporary file it never closes.
+        body = response.request.environ.get("wsgi.input") if response.request is not None else None
+        if body is not None:
+            body.close()
+        return response
 
 
 def _reset_database() -> None:
@@ -48,6 +53,7 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": url,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "localhost",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the demo people sign in often
     })
     app.test_client_class = RequestClient
     with app.app_context():

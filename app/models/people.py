@@ -101,8 +101,8 @@ class User(UserMixin, db.Model):
         for role in wanted - self.roles:
             self.role_rows.append(UserRole(role=role))
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

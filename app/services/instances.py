@@ -105,10 +105,11 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
 
 
 def can_view(user: User, instance: ProcessInstance) -> bool:
-    """The initiator, the secretariat, the group's lead and anyone a task waited for."""
+    """The initiator, the secretariat and anyone a task of it waited for.
+
+    Not the whole group, nor its lead by office: a claim carries a bank account.
+    """
     if user.id == instance.initiator_id or user.roles & SECRETARIAT:
-        return True
-    if instance.working_group is not None and instance.working_group.lead_id == user.id:
         return True
     return db.session.scalar(
         select(TaskCandidate.user_id).join(HumanTask)
