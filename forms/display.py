@@ -33,7 +33,8 @@ def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, s
     if spec.type == "boolean":
         return "Yes" if typed else "No"
     if spec.type == "decimal":
-        return format_money(typed)
+        unit = spec.properties.get("unit", "EUR")
+        return format_money(typed) if unit == "EUR" else f"{typed} {unit}"
     if spec.type == "date":
         return format_date(typed)
     if spec.type == "iban":
