@@ -1,0 +1,344 @@
+"""Administration: people, organisations and working groups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Form,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from app.extensions import db
+from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
+from app.services import people
+from app.services.errors import InvalidData, ServiceError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PEOPLE_PER_PAGE = 25
+T = TypeVar("T")
+Errors = list[tuple[str | None, str]]
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.has_role(Role.ADMINISTRATOR):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- Forms ------------------------------------------------------------------------------------
+# Choices are checked by the services, which say which field is wrong in words a person can act
+# on; WTForms' own "Not a valid choice" would not.
+
+
+def _id_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+EMAIL_FORMAT = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                      message="Enter an email address in the correct format, like name@example.eu")
+PASSWORD_LENGTH = Length(min=people.MIN_PASSWORD_LENGTH,
+                         message=f"The password needs at least {people.MIN_PASSWORD_LENGTH} characters")
+ROLE_HINTS = {
+    Role.BUYER.value: "Staff of a member organisation: starts requests, can lead a working group",
+    Role.COORDINATOR.value: "Secretariat: reviews applications, events, expert requests and travel claims",
+    Role.FINANCE.value: "Secretariat finance officer: approves payments and larger budgets",
+    Role.COMMISSION.value: "DG GROW: signs off the largest budgets",
+    Role.ADMINISTRATOR.value: "Manages people, organisations, groups and process diagrams",
+}
+
+
+class PersonForm(Form):
+    name = StringField("Full name", [DataRequired("Enter the person's full name"),
+                                     Length(max=200, message="The name must be 200 characters or fewer")])
+    email = EmailField("Email address", [DataRequired("Enter an email address"), EMAIL_FORMAT,
+                                         Length(max=254, message="The email address is too long")])
+    organisation = SelectField("Organisation", [DataRequired("Select the person's organisation")],
+                               coerce=_id_or_none, validate_choice=False)
+    roles = SelectMultipleField("Roles", [DataRequired("Select at least one role")],
+                                description="Select all that apply.", validate_choice=False,
+                                choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role])
+
+    def fill_choices(self) -> None:
+        self.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
+            SelectChoice(str(o.id), o.name) for o in people.all_organisations()]
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "email": self.email.data,
+                "organisation_id": self.organisation.data, "roles": self.roles.data or []}
+
+
+class NewPersonForm(PersonForm):
+    password = PasswordField("Initial password", [InputRequired("Enter an initial password"),
+                                                  PASSWORD_LENGTH],
+                             description=f"At least {people.MIN_PASSWORD_LENGTH} characters.")
+
+    def values(self) -> dict:
+        return super().values() | {"password": self.password.data}
+
+
+class EditPersonForm(PersonForm):
+    active = BooleanField("This person can sign in",
+                          description="Untick when someone leaves. Their requests and history stay.")
+    new_password = PasswordField("New password (optional)", [Optional(), PASSWORD_LENGTH],
+                                 description="Leave empty to keep the current password.")
+
+    def values(self) -> dict:
+        return super().values() | {"active": self.active.data, "new_password": self.new_password.data or None}
+
+
+class OrganisationForm(Form):
+    name = StringField("Name", [DataRequired("Enter the organisation's name"),
+                                Length(max=200, message="The name must be 200 characters or fewer")])
+    type = RadioField("Type of organisation", [InputRequired("Select the type of organisation")],
+                      validate_choice=False,
+                      choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationType])
+    country = SelectField("Country", [DataRequired("Select the country")], validate_choice=False,
+                          choices=[SelectChoice("", "Choose a country")] + [
+                              SelectChoice(code, name)
+                              for code, name in sorted(EU_COUNTRIES.items(), key=lambda item: item[1])])
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "kind": self.type.data, "country": self.country.data}
+
+
+class GroupForm(Form):
+    name = StringField("Name", [DataRequired("Enter the group's name"),
+                                Length(max=200, message="The name must be 200 characters or fewer")])
+    sector = StringField("Procurement sector",
+                         [DataRequired("Enter the procurement sector"),
+                          Length(max=200, message="The sector must be 200 characters or fewer")],
+                         description="For example, construction machinery or ICT equipment.")
+    lead = SelectField("Group lead", [DataRequired("Select the group lead")], coerce=_id_or_none,
+                       validate_choice=False,
+                       description="An active buyer. The lead confirms new members and proposes events.")
+
+    def fill_choices(self) -> None:
+        self.lead.choices = [SelectChoice("", "Choose a buyer")] + [
+            SelectChoice(str(u.id), f"{u.name} ({u.organisation.name})" if u.organisation else u.name)
+            for u in people.possible_leads()]
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "sector": self.sector.data, "lead_id": self.lead.data}
+
+
+class MemberForm(Form):
+    organisation = SelectField("Organisation", [DataRequired("Select the organisation to add")],
+                               coerce=_id_or_none, validate_choice=False)
+
+
+# --- Handling a submitted form -----------------------------------------------------------------
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _form_errors(form: Form) -> Errors:
+    return [(field.name, field.errors[0]) for field in form if field.errors]
+
+
+def _submit(form: Form, change: Callable[[], T], field: str | None) -> tuple[T | None, Errors]:
+    """Validate ``form``, make the one change and commit; else the errors, with nothing changed.
+
+    A refusal from the service is shown at the field it names, or at ``field``.
+    """
+    if not form.validate():
+        return None, _form_errors(form)
+    try:
+        result = change()
+    except InvalidData as exc:
+        db.session.rollback()
+        return None, exc.errors
+    except ServiceError as exc:
+        db.session.rollback()
+        return None, [(field, str(exc))]
+    db.session.commit()
+    return result, []
+
+
+def _page(template: str, errors: Errors, **context):
+    return render_template(template, errors=errors, **context), 400 if errors else 200
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@admin_required
+def index():
+    return render_template("admin/index.html", events=people.recent_admin_events())
+
+
+@bp.route("/people")
+@admin_required
+def users():
+    query = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = people.search_users(query, page, PEOPLE_PER_PAGE)
+    return render_template("admin/users.html", pagination=pagination, query=query)
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@admin_required
+def add_user():
+    form = NewPersonForm(request.form if request.method == "POST" else None,
+                         data={"roles": [Role.BUYER.value]})
+    form.fill_choices()
+    errors: Errors = []
+    if request.method == "POST":
+        user, errors = _submit(form, lambda: people.add_user(_actor(), **form.values()), "email")
+        if user is not None:
+            flash(f"{user.name} can now sign in with {user.email}.", "success")
+            return redirect(url_for("admin.users", q=user.email))
+    return _page("admin/user_form.html", errors, form=form, user=None, role_hints=ROLE_HINTS)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EditPersonForm(request.form if request.method == "POST" else None, data={
+        "name": user.name, "email": user.email, "organisation": user.organisation_id,
+        "roles": sorted(role.value for role in user.roles), "active": user.active})
+    form.fill_choices()
+    errors: Errors = []
+    if request.method == "POST":
+        saved, errors = _submit(form, lambda: people.update_user(_actor(), user, **form.values()), "name")
+        if saved is not None:
+            flash(f"Saved the changes to {saved.name}.", "success")
+            return redirect(url_for("admin.users", q=saved.email))
+    return _page("admin/user_form.html", errors, form=form, user=user, role_hints=ROLE_HINTS)
+
+
+@bp.route("/organisations")
+@admin_required
+def organisations():
+    return render_template("admin/organisations.html", organisations=people.all_organisations())
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@admin_required
+def add_organisation():
+    form = OrganisationForm(request.form if request.method == "POST" else None)
+    errors: Errors = []
+    if request.method == "POST":
+        organisation, errors = _submit(
+            form, lambda: people.add_organisation(_actor(), **form.values()), "name")
+        if organisation is not None:
+            flash(f"Added {organisation.name}.", "success")
+            return redirect(url_for("admin.organisations"))
+    return _page("admin/organisation_form.html", errors, form=form, organisation=None)
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@admin_required
+def edit_organisation(organisation_id: int):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = OrganisationForm(request.form if request.method == "POST" else None, data={
+        "name": organisation.name, "type": organisation.type.value, "country": organisation.country})
+    errors: Errors = []
+    if request.method == "POST":
+        saved, errors = _submit(
+            form, lambda: people.update_organisation(_actor(), organisation, **form.values()), "name")
+        if saved is not None:
+            flash(f"Saved the changes to {saved.name}.", "success")
+            return redirect(url_for("admin.organisations"))
+    return _page("admin/organisation_form.html", errors, form=form, organisation=organisation)
+
+
+@bp.route("/groups")
+@admin_required
+def groups():
+    return render_template("admin/groups.html", groups=people.all_groups(), limit=people.MAX_GROUP_MEMBERS)
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@admin_required
+def add_group():
+    form = GroupForm(request.form if request.method == "POST" else None)
+    form.fill_choices()
+    errors: Errors = []
+    if request.method == "POST":
+        group, errors = _submit(form, lambda: people.add_group(_actor(), **form.values()), "name")
+        if group is not None:
+            flash(f"Added the working group {group.name}. Now add its member organisations.", "success")
+            return redirect(url_for("admin.group_members", group_id=group.id))
+    return _page("admin/group_form.html", errors, form=form, group=None)
+
+
+@bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
+@admin_required
+def edit_group(group_id: int):
+    group = db.get_or_404(WorkingGroup, group_id)
+    form = GroupForm(request.form if request.method == "POST" else None, data={
+        "name": group.name, "sector": group.sector, "lead": group.lead_id})
+    form.fill_choices()
+    errors: Errors = []
+    if request.method == "POST":
+        saved, errors = _submit(form, lambda: people.update_group(_actor(), group, **form.values()), "name")
+        if saved is not None:
+            flash(f"Saved the changes to {saved.name}.", "success")
+            return redirect(url_for("admin.groups"))
+    return _page("admin/group_form.html", errors, form=form, group=group)
+
+
+def _members_page(group: WorkingGroup, form: MemberForm, errors: Errors):
+    form.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
+        SelectChoice(str(o.id), f"{o.name} ({o.country_name})") for o in people.possible_members(group)]
+    return _page("admin/group_members.html", errors, group=group, form=form, limit=people.MAX_GROUP_MEMBERS)
+
+
+@bp.route("/groups/<int:group_id>/members")
+@admin_required
+def group_members(group_id: int):
+    return _members_page(db.get_or_404(WorkingGroup, group_id), MemberForm(), [])
+
+
+@bp.route("/groups/<int:group_id>/members", methods=["POST"])
+@admin_required
+def add_member(group_id: int):
+    group = db.get_or_404(WorkingGroup, group_id)
+    form = MemberForm(request.form)
+    membership, errors = _submit(
+        form, lambda: people.add_group_member(_actor(), group, form.organisation.data), "organisation")
+    if membership is None:
+        return _members_page(group, form, errors)
+    flash(f"{membership.organisation.name} is now a member of {group.name}.", "success")
+    return redirect(url_for("admin.group_members", group_id=group.id))
+
+
+@bp.route("/groups/<int:group_id>/members/<int:organisation_id>/remove", methods=["POST"])
+@admin_required
+def remove_member(group_id: int, organisation_id: int):
+    group = db.get_or_404(WorkingGroup, group_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
+    try:
+        people.remove_group_member(_actor(), group, organisation.id)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _members_page(group, MemberForm(), [(None, str(exc))])
+    db.session.commit()
+    flash(f"{organisation.name} is no longer a member of {group.name}.", "success")
+    return redirect(url_for("admin.group_members", group_id=group.id))

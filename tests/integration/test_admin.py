@@ -1,0 +1,406 @@
+"""Administration through the browser's eyes: people, organisations, working groups."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEvent, GroupMembership, Organisation, Role, User, WorkingGroup
+from app.services.people import MAX_GROUP_MEMBERS, create_user
+from tests.conftest import csrf_token, post_form, sign_in
+from tests.conftest import person as demo_person
+
+PASSWORD = "a-long-enough-password"
+
+# Each lookup forgets what the test's session remembers, to read what the requests committed.
+
+
+def person(email_start: str) -> User:
+    db.session.expire_all()
+    return demo_person(email_start)
+
+
+def organisation(name: str) -> Organisation:
+    db.session.expire_all()
+    return db.session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+def group(name: str) -> WorkingGroup:
+    db.session.expire_all()
+    return db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == name))
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def admin_events(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.channel == "admin", AuditEvent.action == action)))
+
+
+def assert_problem(response, *fields: str) -> str:
+    """A 400 page whose error summary links to each field; returns the page's text."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400, html
+    assert "govuk-error-summary" in html and "There is a problem" in html
+    assert "<title>Error: " in html
+    for field in fields:
+        assert f'href="#field-{field}"' in html, field
+        assert f'id="field-{field}-error"' in html, field
+    return html
+
+
+def person_form(user: User, **changes) -> dict:
+    """The edit form as the page fills it in for ``user``, with ``changes``."""
+    data = {"name": user.name, "email": user.email, "organisation": str(user.organisation_id),
+            "roles": sorted(role.value for role in user.roles), "active": "y" if user.active else None}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+PAGES = ["/admin/", "/admin/people", "/admin/people/new", "/admin/people/1", "/admin/organisations",
+         "/admin/organisations/new", "/admin/organisations/1", "/admin/groups", "/admin/groups/new",
+         "/admin/groups/1", "/admin/groups/1/members"]
+POSTS = ["/admin/people/new", "/admin/people/1", "/admin/organisations/new", "/admin/organisations/1",
+         "/admin/groups/new", "/admin/groups/1", "/admin/groups/2/members",
+         "/admin/groups/1/members/1/remove"]
+
+
+@pytest.mark.parametrize("who", ["ana", "lukas", "clara", "felix", "helena"])
+def test_only_administrators_see_or_change_anything(client, who):
+    sign_in(client, who)
+    for url in PAGES:
+        assert client.get(url).status_code == 403, url
+    token = csrf_token(client, "/inbox")
+    for url in POSTS:
+        assert client.post(url, data={"csrf_token": token, "name": "Taken over"}).status_code == 403, url
+    assert count(GroupMembership) == 10
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.channel == "admin")).all()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get("/admin/people")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_the_index_links_to_each_kind_and_shows_recent_changes(client):
+    sign_in(client, "admin")
+    post_form(client, "/admin/organisations/new", {"name": "Stad Gent", "type": "city", "country": "BE"})
+    html = client.get("/admin/").get_data(as_text=True)
+    for href in ('href="/admin/people"', 'href="/admin/organisations"', 'href="/admin/groups"'):
+        assert href in html
+    assert "Stad Gent (City, Belgium) added" in html
+    assert "Platform Administrator" in html
+
+
+def test_people_are_listed_searched_and_paged(client):
+    for number in range(30):
+        create_user(f"buyer{number:02d}@zagreb.example.eu", f"Zagreb Buyer {number:02d}", PASSWORD,
+                    [Role.BUYER], "City of Lisbon")
+    db.session.commit()
+    sign_in(client, "admin")
+
+    html = client.get("/admin/people").get_data(as_text=True)
+    assert "40 people, page 1 of 2" in html
+    assert "Ana Costa" in html and "ana.costa@lisboa.example.eu" in html and "City of Lisbon" in html
+    assert "Platform Administrator" in html and "Administrator" in html and "Active" in html
+
+    html = client.get("/admin/people?q=zagreb").get_data(as_text=True)
+    assert "30 people match “zagreb”, page 1 of 2" in html
+    assert "Ana Costa" not in html
+    assert "/admin/people?page=2&amp;q=zagreb" in html  # the next page keeps the search
+    html = client.get("/admin/people?q=zagreb&page=2").get_data(as_text=True)
+    assert "Zagreb Buyer 29" in html and "Zagreb Buyer 00" not in html
+
+    html = client.get("/admin/people?q=LISBOA").get_data(as_text=True)
+    assert "1 person matches" in html and "Ana Costa" in html
+    html = client.get("/admin/people?q=%25").get_data(as_text=True)
+    assert "No one’s name or email address contains “%”" in html  # a wildcard is just a character
+
+
+def test_an_administrator_adds_a_person_who_can_then_sign_in(client):
+    admin = sign_in(client, "admin")
+    response = post_form(client, "/admin/people/new", {
+        "name": "Jana Novak", "email": "Jana.Novak@Ljubljana.example.eu",
+        "organisation": str(organisation("City of Vienna").id), "roles": ["buyer", "coordinator"],
+        "password": PASSWORD})
+    assert response.status_code == 302
+    assert "Jana Novak can now sign in" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+    jana = person("jana.novak")
+    assert jana.email == "jana.novak@ljubljana.example.eu"
+    assert jana.organisation.name == "City of Vienna"
+    assert jana.roles == {Role.BUYER, Role.COORDINATOR}
+    [event] = admin_events("user_added")
+    assert event.actor_id == admin.id
+    assert "Jana Novak" in event.summary and PASSWORD not in str(event.data)
+
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})
+    response = client.post("/sign-in", data={"email": "jana.novak@ljubljana.example.eu", "password": PASSWORD,
+                                             "csrf_token": csrf_token(client, "/sign-in")})
+    assert response.status_code == 302
+
+
+def test_adding_a_person_refuses_a_taken_email_and_a_short_password(client):
+    sign_in(client, "admin")
+    people_before = count(User)
+    html = assert_problem(post_form(client, "/admin/people/new", {
+        "name": "Ana Again", "email": "ANA.COSTA@lisboa.example.eu",
+        "organisation": str(organisation("City of Lisbon").id), "roles": ["buyer"], "password": PASSWORD,
+    }), "email")
+    assert "Ana Costa already uses the email address ana.costa@lisboa.example.eu" in html
+    assert 'value="Ana Again"' in html  # what was typed is kept
+
+    html = assert_problem(post_form(client, "/admin/people/new", {
+        "name": "Short Password", "email": "short@lisboa.example.eu",
+        "organisation": str(organisation("City of Lisbon").id), "roles": ["buyer"], "password": "too-short",
+    }), "password")
+    assert "The password needs at least 10 characters" in html
+    assert "too-short" not in html  # a password is never shown back
+
+    assert_problem(post_form(client, "/admin/people/new", {"name": "", "email": "not an address",
+                                                           "password": PASSWORD}),
+                   "name", "email", "organisation", "roles")
+    assert count(User) == people_before
+    assert not admin_events("user_added")
+
+
+def test_an_administrator_changes_a_person_and_deactivates_them(app, client):
+    kati_browser = app.test_client()
+    sign_in(kati_browser, "kati")
+    admin = sign_in(client, "admin")
+    kati = person("kati")
+    response = post_form(client, f"/admin/people/{kati.id}", person_form(
+        kati, name="Kati Tamm-Kask", roles=["buyer", "finance"], active=None,
+        new_password="another-password-1"))
+    assert response.status_code == 302
+
+    kati = person("kati")
+    assert kati.name == "Kati Tamm-Kask"
+    assert kati.roles == {Role.BUYER, Role.FINANCE}
+    assert not kati.active
+    assert kati.check_password("another-password-1")
+    [event] = admin_events("user_updated")
+    assert event.actor_id == admin.id
+    assert "deactivated" in event.summary and "roles buyer → buyer, finance" in event.summary
+    assert len(admin_events("password_reset")) == 1
+
+    html = client.get("/admin/people?q=kati").get_data(as_text=True)
+    assert "Deactivated" in html
+    response = kati_browser.get("/inbox")  # signed out at once, not only at the next sign-in
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})
+    response = client.post("/sign-in", data={"email": kati.email, "password": "another-password-1",
+                                             "csrf_token": csrf_token(client, "/sign-in")})
+    assert response.status_code == 400
+
+
+def test_changing_a_person_refuses_a_missing_name_and_a_taken_email(client):
+    sign_in(client, "admin")
+    kati = person("kati")
+    assert_problem(post_form(client, f"/admin/people/{kati.id}", person_form(kati, name="  ")), "name")
+    html = assert_problem(post_form(client, f"/admin/people/{kati.id}",
+                                    person_form(kati, email="ana.costa@lisboa.example.eu")), "email")
+    assert "Ana Costa already uses" in html
+    assert_problem(post_form(client, f"/admin/people/{kati.id}", person_form(kati, new_password="short")),
+                   "new_password")
+    kati = person("kati")
+    assert (kati.name, kati.email) == ("Kati Tamm", "kati.tamm@tallinn.example.eu")
+    assert kati.check_password("bigbuyers-demo")
+    assert not admin_events("user_updated")
+
+
+def test_an_administrator_cannot_lock_themselves_out(client):
+    admin = sign_in(client, "admin")
+    html = assert_problem(post_form(client, f"/admin/people/{admin.id}", person_form(admin, active=None)),
+                          "active")
+    assert "You cannot deactivate your own account" in html
+
+    html = assert_problem(post_form(client, f"/admin/people/{admin.id}", person_form(admin, roles=["buyer"])),
+                          "roles")
+    assert "You cannot remove your own administrator role" in html
+
+    admin = person("admin")
+    assert admin.active and admin.has_role(Role.ADMINISTRATOR)
+    assert not admin_events("user_updated")
+
+
+def test_a_group_lead_stays_an_active_buyer_until_replaced(client):
+    sign_in(client, "admin")
+    lukas = person("lukas")
+    html = assert_problem(post_form(client, f"/admin/people/{lukas.id}", person_form(lukas, active=None)),
+                          "active")
+    assert "Lukas Berger leads Zero-emission construction sites" in html
+    assert_problem(post_form(client, f"/admin/people/{lukas.id}", person_form(lukas, roles=["coordinator"])),
+                   "roles")
+    assert person("lukas").active
+
+
+def test_organisations_are_listed_added_and_changed(client):
+    admin = sign_in(client, "admin")
+    html = client.get("/admin/organisations").get_data(as_text=True)
+    assert "City of Lisbon" in html and "Portugal" in html and "Central purchasing body" in html
+    assert "Zero-emission construction sites" in html and "Circular ICT" in html
+
+    response = post_form(client, "/admin/organisations/new",
+                         {"name": "Stad Gent", "type": "city", "country": "BE"})
+    assert response.status_code == 302
+    gent = organisation("Stad Gent")
+    assert (gent.type.value, gent.country) == ("city", "BE")
+
+    response = post_form(client, f"/admin/organisations/{gent.id}",
+                         {"name": "City of Ghent", "type": "city", "country": "BE"})
+    assert response.status_code == 302
+    assert organisation("City of Ghent").id == gent.id
+    assert "City of Ghent" in client.get("/admin/organisations").get_data(as_text=True)
+    [added] = admin_events("organisation_added")
+    [changed] = admin_events("organisation_updated")
+    assert changed.actor_id == admin.id and "name Stad Gent → City of Ghent" in changed.summary
+
+
+def test_an_organisation_must_be_in_the_eu_and_named_uniquely(client):
+    sign_in(client, "admin")
+    before = count(Organisation)
+    html = assert_problem(post_form(client, "/admin/organisations/new",
+                                    {"name": "Stadt Zürich", "type": "city", "country": "CH"}), "country")
+    assert "Select an EU member state" in html
+    html = assert_problem(post_form(client, "/admin/organisations/new", {
+        "name": "consip", "type": "central_purchasing_body", "country": "IT"}), "name")
+    assert "An organisation called Consip already exists" in html
+    assert_problem(post_form(client, "/admin/organisations/new", {"name": ""}), "name", "type", "country")
+    assert count(Organisation) == before
+
+    lisbon = organisation("City of Lisbon")
+    assert_problem(post_form(client, f"/admin/organisations/{lisbon.id}",
+                             {"name": "City of Lisbon", "type": "city", "country": "UK"}), "country")
+    assert organisation("City of Lisbon").country == "PT"
+    assert not admin_events("organisation_added") and not admin_events("organisation_updated")
+
+
+def test_working_groups_are_listed_added_and_changed(client):
+    sign_in(client, "admin")
+    html = client.get("/admin/groups").get_data(as_text=True)
+    assert f"7 of {MAX_GROUP_MEMBERS}" in html and "3 of 7" in html
+    assert "Lukas Berger" in html and "Construction machinery" in html
+
+    marta = person("marta")
+    response = post_form(client, "/admin/groups/new", {
+        "name": "Clean heavy-duty vehicles", "sector": "Trucks and buses", "lead": str(marta.id)})
+    assert response.status_code == 302
+    vehicles = group("Clean heavy-duty vehicles")
+    assert response.headers["Location"].endswith(f"/admin/groups/{vehicles.id}/members")
+    assert vehicles.lead_id == marta.id and vehicles.memberships == []
+
+    kati = person("kati")
+    response = post_form(client, f"/admin/groups/{vehicles.id}",
+                         {"name": "Clean heavy-duty vehicles", "sector": "Buses", "lead": str(kati.id)})
+    assert response.status_code == 302
+    vehicles = group("Clean heavy-duty vehicles")
+    assert (vehicles.sector, vehicles.lead_id) == ("Buses", kati.id)
+    assert len(admin_events("group_added")) == 1
+    [changed] = admin_events("group_updated")
+    assert "lead Marta Nowak → Kati Tamm" in changed.summary
+
+
+def test_a_group_needs_a_name_a_unique_name_and_a_buyer_as_lead(client):
+    sign_in(client, "admin")
+    before = count(WorkingGroup)
+    assert_problem(post_form(client, "/admin/groups/new", {"name": "", "sector": ""}),
+                   "name", "sector", "lead")
+    html = assert_problem(post_form(client, "/admin/groups/new", {
+        "name": "Circular ICT", "sector": "ICT", "lead": str(person("ana").id)}), "name")
+    assert "A working group called Circular ICT already exists" in html
+    html = assert_problem(post_form(client, "/admin/groups/new", {
+        "name": "Canteens", "sector": "Food", "lead": str(person("clara").id)}), "lead")
+    assert "Select the group lead from the list of buyers" in html
+    assert count(WorkingGroup) == before
+    assert not admin_events("group_added")
+
+
+def test_members_are_added_and_removed(client):
+    sign_in(client, "admin")
+    ict = group("Circular ICT")
+    html = client.get(f"/admin/groups/{ict.id}/members").get_data(as_text=True)
+    assert "3 of 7 members" in html
+    assert ">Tallinn City (Estonia)</option>" in html
+    assert ">City of Lisbon (Portugal)</option>" not in html  # already a member
+    assert "ICLEI Europe" not in html  # the secretariat does not join groups
+
+    tallinn = organisation("Tallinn City")
+    response = post_form(client, f"/admin/groups/{ict.id}/members", {"organisation": str(tallinn.id)})
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Tallinn City is now a member of Circular ICT" in html
+    assert tallinn in group("Circular ICT").organisations
+
+    gdansk = organisation("City of Gdańsk")
+    response = client.post(f"/admin/groups/{ict.id}/members/{gdansk.id}/remove",
+                           data={"csrf_token": csrf_token(client, f"/admin/groups/{ict.id}/members")})
+    assert response.status_code == 302
+    assert {o.name for o in group("Circular ICT").organisations} == {"City of Lisbon", "Gemeente Utrecht",
+                                                                    "Tallinn City"}
+    [added] = admin_events("group_member_added")
+    [removed] = admin_events("group_member_removed")
+    assert added.summary == "Tallinn City added to Circular ICT"
+    assert removed.summary == "City of Gdańsk removed from Circular ICT"
+
+
+def test_an_eighth_member_is_refused(client):
+    sign_in(client, "admin")
+    construction = group("Zero-emission construction sites")
+    assert len(construction.memberships) == MAX_GROUP_MEMBERS
+    html = client.get(f"/admin/groups/{construction.id}/members").get_data(as_text=True)
+    assert "the most a working group can have" in html
+    assert 'name="organisation"' not in html  # no add form on a full group
+
+    response = post_form(client, f"/admin/groups/{construction.id}/members",
+                         {"organisation": str(organisation("Tallinn City").id)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in html
+    assert "Zero-emission construction sites already has 7 members, the most a working group can have" in html
+    assert len(group("Zero-emission construction sites").memberships) == MAX_GROUP_MEMBERS
+    assert not admin_events("group_member_added")
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(client):
+    sign_in(client, "admin")
+    kati = person("kati")
+    ict = group("Circular ICT")
+    lisbon = organisation("City of Lisbon")
+    attempts = [
+        ("/admin/people/new", {"name": "Forged", "email": "forged@example.eu", "organisation": str(lisbon.id),
+                               "roles": ["administrator"], "password": PASSWORD}),
+        (f"/admin/people/{kati.id}", person_form(kati, roles=["administrator"])),
+        ("/admin/organisations/new", {"name": "Forged", "type": "city", "country": "BE"}),
+        (f"/admin/groups/{ict.id}", {"name": "Forged", "sector": "Forged", "lead": str(kati.id)}),
+        (f"/admin/groups/{ict.id}/members", {"organisation": str(organisation("Tallinn City").id)}),
+        (f"/admin/groups/{ict.id}/members/{lisbon.id}/remove", {}),
+    ]
+    for url, data in attempts:
+        response = client.post(url, data=data)
+        assert response.status_code == 400, url
+        assert "The form had expired" in response.get_data(as_text=True)
+    assert person("forged") is None
+    assert person("kati").roles == {Role.BUYER}
+    assert organisation("Forged") is None
+    assert group("Circular ICT").name == "Circular ICT"
+    assert {o.name for o in group("Circular ICT").organisations} == {"City of Lisbon", "City of Gdańsk",
+                                                                    "Gemeente Utrecht"}
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.channel == "admin")).all()
+
+
+def test_error_pages_keep_the_form_accessible(client):
+    """Each error is tied to its field: the summary links to it and the field points to its message."""
+    sign_in(client, "admin")
+    html = assert_problem(post_form(client, "/admin/people/new", {"name": "", "password": "x"}),
+                          "name", "roles", "password")
+    assert 'class="govuk-form-group govuk-form-group--error"' in html
+    assert 'aria-describedby="field-name-error"' in html
+    assert 'aria-describedby="field-password-hint field-password-error"' in html
+    assert '<label class="govuk-label govuk-label--s" for="field-name">Full name</label>' in html
+    assert 'id="field-roles" name="roles"' in html  # the summary's link lands on the first checkbox
