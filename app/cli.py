@@ -74,7 +74,7 @@ def add_group(name: str, sector: str, lead: str | None, members: tuple[str, ...]
     click.echo(f"group {group.id}: {group.name}, {len(group.memberships)} members")
 
 
-DEMO_PASSWORD = "bigbuyers-demo"
+DEMO_PASSWORD = "bigbuyers-demo"  # noqa: S105 - the published demo password, README lists it
 DEMO_ORGANISATIONS = [
     ("City of Lisbon", OrganisationType.CITY, "PT"),
     ("City of Vienna", OrganisationType.CITY, "AT"),

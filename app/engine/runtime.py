@@ -198,8 +198,8 @@ class Engine:
                 except ValueError:
                     continue
                 if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=dt.timezone.utc)
-                times.append(moment.astimezone(dt.timezone.utc))
+                    moment = moment.replace(tzinfo=dt.UTC)
+                times.append(moment.astimezone(dt.UTC))
         return min(times, default=None)
 
     # -- state -----------------------------------------------------------------------------

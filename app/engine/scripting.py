@@ -64,10 +64,10 @@ def iso(value: Any) -> str:
     while the instance row stores timers in UTC.
     """
     if isinstance(value, _dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
         return moment.isoformat()
     if isinstance(value, _dt.date):
-        return _dt.datetime.combine(value, _dt.time(), _dt.timezone.utc).isoformat()
+        return _dt.datetime.combine(value, _dt.time(), _dt.UTC).isoformat()
     return str(value)
 
 

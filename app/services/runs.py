@@ -158,7 +158,7 @@ def is_lock_error(exc: OperationalError) -> bool:
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def commit_or_conflict(task_id: int) -> None:

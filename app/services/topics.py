@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import GroupMembership, HumanTask, Organisation, OrganisationType, TaskCandidate, TaskState, User
+from app.models import (
+    GroupMembership,
+    HumanTask,
+    Organisation,
+    OrganisationType,
+    TaskCandidate,
+    TaskState,
+    User,
+)
 
 from .lanes import lane_kind, resolve_lane
 from .runs import current_step, record

@@ -37,7 +37,7 @@ def register_web(app: Flask) -> None:
         """'26 Nov 2026, 14:05' in the display time zone."""
         if moment is None:
             return "—"
-        local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(zone)
+        local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
         return f"{local.day} {local:%b %Y, %H:%M}"
 
     @app.template_filter("outcome")

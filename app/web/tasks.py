@@ -12,7 +12,8 @@ from app.services.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.services.history import instance_history
 from app.services.instances import can_view
 from app.services.runs import commit_or_conflict, engine
-from app.services.tasks import complete_task, inbox as inbox_rows, is_candidate
+from app.services.tasks import complete_task, is_candidate
+from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
 from forms import build_form
 

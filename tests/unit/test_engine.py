@@ -129,7 +129,7 @@ def test_instance_runs_saves_without_definition_and_finishes(engine, model, call
 def test_timer_time_is_reported_and_fires_when_due(engine, model, calls):
     with freeze_time("2030-01-01 09:00:00"):
         wf = engine.start(model, {"amount": Decimal(1)})
-        assert engine.next_timer(wf) == dt.datetime(2030, 1, 6, 9, tzinfo=dt.timezone.utc)
+        assert engine.next_timer(wf) == dt.datetime(2030, 1, 6, 9, tzinfo=dt.UTC)
         state = engine.dump(wf)
     with freeze_time("2030-01-06 09:00:01"):
         wf = engine.load(model, state)
