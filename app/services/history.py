@@ -26,6 +26,9 @@ def instance_history(instance: ProcessInstance, model: ProcessModel) -> list[Ent
     """Every recorded event, oldest first, with submitted data labelled by its form."""
     from forms import display_value
 
+    from .choices import display_options, option_labels
+
+    labels = option_labels()
     events = db.session.scalars(
         select(AuditEvent).options(selectinload(AuditEvent.actor), selectinload(AuditEvent.task))
         .where(AuditEvent.instance_id == instance.id, AuditEvent.action.in_(SHOWN))
@@ -49,6 +52,6 @@ def instance_history(instance: ProcessInstance, model: ProcessModel) -> list[Ent
                 if spec.type == "file":
                     files += [attachments[i] for i in value or [] if i in attachments]
                     continue
-                fields.append((spec.label, display_value(spec, value)))
+                fields.append((spec.label, display_value(spec, value, options=display_options(spec, labels))))
         entries.append(Entry(event, fields, files))
     return entries

@@ -66,8 +66,6 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
         record(instance, actor, channel, "started", f"{actor.name} started {model.name}",
                {k: v for k, v in start_data.items() if k not in ("initiator_id",)})
         sync_instance(instance, model, wf, actor, channel)
-    first = next(iter(instance.summary.values()), "")
-    instance.title = f"{model.name}: {first}"[:300] if first else model.name
     db.session.flush()
     return instance
 

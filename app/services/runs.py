@@ -83,13 +83,19 @@ def summary_of(model: ProcessModel, data: dict) -> dict[str, str]:
     """The key fields (property summary=true) of the instance, by label, as text."""
     from forms import display_value
 
+    from .choices import display_options, option_labels
+
+    labels: dict | None = None  # queried only if a shown field takes its options from the app
     shown: dict[str, str] = {}
     for form in [model.start_form, *(t.form for t in model.tasks.values())]:
         for spec in form.fields:
             if spec.id == "working_group_id":  # shown on its own, by name
                 continue
             if spec.properties.get("summary") == "true" and spec.id in data and spec.label not in shown:
-                shown[spec.label] = display_value(spec, data[spec.id])
+                if spec.properties.get("choices") and labels is None:
+                    labels = option_labels()
+                shown[spec.label] = display_value(spec, data[spec.id],
+                                                  options=display_options(spec, labels or {}))
     return shown
 
 
@@ -127,6 +133,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     data = eng.data(wf)
     instance.state = eng.dump(wf)
     instance.summary = summary_of(model, data)
+    first = next(iter(instance.summary.values()), "")
+    instance.title = f"{model.name}: {first}"[:300] if first else model.name
     instance.next_timer_at = eng.next_timer(wf)
     instance.current_step = ", ".join(t.definition.name for t in ready)[:200]
     if eng.is_completed(wf) and instance.status == InstanceStatus.RUNNING:

@@ -503,18 +503,13 @@ def test_revisions_past_the_limit_the_coordinator_rejects_the_deliverable(browse
     assert "Notice 'expert payable' to Finance" not in text
 
 
-# -- known bugs -------------------------------------------------------------------------------
+# -- fixed bugs: the history and the title show what a person chose ---------------------------
 
 
 def history_section(text: str) -> str:
     return text.split(">History</h2>", 1)[1]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app/services/history.py instance_history() formats submitted values with "
-    "display_value(spec, value) and no options; an enum whose options the app supplies "
-    "(working_group_id, property choices=my_groups) has no spec.options, so display_value "
-    "falls back to str(value) and the history shows the group's database id ('Working group 2')"))
 def test_the_history_names_the_working_group_not_its_id(browser):
     instance = start(browser, 8)
     text = page(browser, "clara", f"/requests/{instance.id}")
@@ -523,11 +518,6 @@ def test_the_history_names_the_working_group_not_its_id(browser):
     assert sent.group(1).startswith("Circular ICT"), f"the history shows Working group {sent.group(1)!r}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app/services/instances.py start_instance() sets instance.title once, from the first "
-    "summary value (the topic); app/services/runs.py sync_instance() refreshes "
-    "instance.summary after every step but never the title, so after the requester revises "
-    "the topic the heading and every inbox still name the old topic"))
 def test_the_title_follows_a_revised_topic(browser):
     instance = start(browser, 30)
     submit(browser, "clara", waiting_for(browser, instance, "assess_request", *COORDINATORS),
