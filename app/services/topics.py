@@ -22,6 +22,7 @@ from app.models import (
 )
 
 from .lanes import lane_kind, resolve_lane
+from .outbox import queue_notice, queue_task_emails
 from .runs import current_step, record
 
 
@@ -41,9 +42,11 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     step = current_step()
     instance = step.instance
     name = (data.get("organisation_name") or "").strip()
-    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name)) if name else None
-    if organisation is None:
-        organisation = instance.initiator.organisation
+    # The applicant's own organisation joins, whatever name was typed; a name picks an
+    # existing organisation only for an applicant who has none yet.
+    organisation = instance.initiator.organisation
+    if organisation is None and name:
+        organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
         organisation = Organisation(
             name=name or f"Organisation of {instance.initiator.name}",
@@ -71,10 +74,10 @@ def notify(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     template = props.get("template", "notice")
     to = props.get("to", "initiator")
     recipients = resolve_lane(to, step.instance) if lane_kind(to) else []
-    step.notices.append({"template": template, "to": to, "recipients": recipients})
     record(step.instance, step.actor, step.channel, "notice",
            f"Notice '{template.replace('_', ' ')}' to {to}", {"template": template, "to": to,
                                                               "recipients": recipients})
+    queue_notice(step.instance, template, recipients, data)
     return {}
 
 
@@ -92,6 +95,8 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
                 added.append(uid)
         record(instance, step.actor, step.channel, "escalated",
                f"{row.name} escalated to {props.get('to')}", {"added": added}, task=row)
+        db.session.flush()
+        queue_task_emails(row, added)
     return {}
 
 

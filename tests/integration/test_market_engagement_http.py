@@ -37,7 +37,6 @@ from tests.integration.test_travel_http import PDF, ready_task
 
 # The same fixtures as the onboarding tests: one signed-in browser per person, quick hashing.
 browser = onboarding.browser
-quick_password_hashing = onboarding.quick_password_hashing
 
 EVENT_DAY = dt.date.today() + dt.timedelta(days=45)
 TITLE = "Meet the refurbishers: circular laptops and servers"

@@ -12,12 +12,10 @@ import datetime as dt
 import html
 import io
 import re
-from functools import partial
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import (
@@ -36,17 +34,6 @@ from tests.integration.test_travel_http import PDF, PNG, ready_task
 FULL_GROUP = "Zero-emission construction sites"
 OPEN_GROUP = "Circular ICT"
 EVERYONE = ("kati", "clara", "tom", "ana", "lukas", "marta", "felix", "helena")
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Hash the demo passwords with one PBKDF2 round instead of scrypt (0.2 s a time): these
-    tests sign in dozens of times, and how passwords are hashed is not what they check.
-    Autouse, so it is in place before the ``app`` fixture creates the demo people."""
-    import app.models.people as people_models
-
-    monkeypatch.setattr(people_models, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
 @pytest.fixture
@@ -278,10 +265,6 @@ def accept_and_sign(browser, instance) -> None:
     assert finished(instance).outcome == "end_member"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app/services/topics.py add_group_member looks the organisation up by the free-text "
-    "organisation_name first and only falls back to the applicant's own organisation, so an "
-    "applicant who types another organisation's name enrols that organisation, not their own"))
 def test_the_applicants_own_organisation_joins_whatever_name_was_typed(browser):
     # Kati works for Tallinn City; her application names Helsinki Region, which exists on the
     # platform (it is a member of the other group) and whose people never applied.
