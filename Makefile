@@ -17,12 +17,12 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet '.[dev]'
 	touch $(INSTALLED)
 
-## run: the app with demo data on http://127.0.0.1:5000 (SQLite and files under instance/)
+## run: the app and its worker with demo data on http://127.0.0.1:5000; Ctrl-C stops both
 run: $(INSTALLED)
 	$(FLASK) db upgrade
 	$(FLASK) workflows sync
 	$(FLASK) demo load
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite
 test: $(INSTALLED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -148,9 +149,29 @@ def timers_fire(every: float) -> None:
         time.sleep(every)
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do one round and stop (for cron or tests)")
+@click.option("--interval", type=float, default=None, help="Seconds between rounds (WORKER_INTERVAL)")
+def worker(once: bool, interval: float | None) -> None:
+    """Fire due timers, queue daily digests and send the outbox, round after round."""
+    from app.services.worker import run_round
+
+    interval = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
+    name = f"{os.uname().nodename}-{os.getpid()}"
+    click.echo(f"worker {name} started; Ctrl-C stops it")
+    while True:
+        report = run_round(name)
+        if report:
+            click.echo(report)
+        if once:
+            return
+        time.sleep(interval)
+
+
 def register_cli(app: Flask) -> None:
     for group in (workflows_cli, people_cli, demo_cli, timers_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker)
 
 
 __all__ = ["GroupMembership", "register_cli"]

@@ -56,5 +56,15 @@ def load(instance_path: Path) -> dict:
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_SUPPRESS_SEND": False,  # we choose: SMTP when MAIL_SERVER is set, else the mailbox
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "15")),
+        "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "50")),
+        "MAIL_LEASE_SECONDS": int(os.environ.get("MAIL_LEASE_SECONDS", "300")),
+        "MAIL_RETRY_SECONDS": int(os.environ.get("MAIL_RETRY_SECONDS", "30")),
+        "MAIL_RETRY_MAX_SECONDS": int(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600")),
+        "MAIL_GIVE_UP_HOURS": float(os.environ.get("MAIL_GIVE_UP_HOURS", "48")),
+        "ACTION_TOKEN_DAYS": float(os.environ.get("ACTION_TOKEN_DAYS", "7")),
+        "DIGEST_HOUR": int(os.environ.get("DIGEST_HOUR", "7")),
+        "WORKER_INTERVAL": float(os.environ.get("WORKER_INTERVAL", "5")),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Big Buyers Workflow <noreply@localhost>"),
     }

@@ -9,6 +9,7 @@ from .instances import (
     TaskCandidate,
     TaskState,
 )
+from .mail import ActionToken, OutboxMessage, OutboxStatus
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -23,7 +24,25 @@ from .people import (
 from .processes import ProcessDefinition, ProcessVersion
 
 __all__ = [
-    "EU_COUNTRIES", "Attachment", "AuditEvent", "GroupMembership", "HumanTask", "InstanceStatus",
-    "NotifyMode", "Organisation", "OrganisationType", "ProcessDefinition", "ProcessInstance",
-    "ProcessVersion", "Role", "TaskCandidate", "TaskState", "User", "UserRole", "WorkingGroup",
+    "EU_COUNTRIES",
+    "ActionToken",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Attachment",
+    "AuditEvent",
+    "GroupMembership",
+    "HumanTask",
+    "InstanceStatus",
+    "NotifyMode",
+    "Organisation",
+    "OrganisationType",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "ProcessVersion",
+    "Role",
+    "TaskCandidate",
+    "TaskState",
+    "User",
+    "UserRole",
+    "WorkingGroup",
 ]

@@ -77,6 +77,7 @@ class User(UserMixin, db.Model):
     notify_mode: Mapped[NotifyMode] = mapped_column(
         Enum(NotifyMode, native_enum=False, length=20), default=NotifyMode.EACH
     )
+    last_digest_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")

@@ -13,6 +13,7 @@ from app.models import (
     EU_COUNTRIES,
     AuditEvent,
     GroupMembership,
+    NotifyMode,
     Organisation,
     OrganisationType,
     Role,
@@ -20,6 +21,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
+from app.models.base import utcnow
 
 from .errors import InvalidData, ServiceError
 
@@ -408,3 +410,14 @@ def remove_group_member(actor: User, group: WorkingGroup, organisation_id: int) 
     db.session.flush()
     _record(actor, "group_member_removed", f"{name} removed from {group.name}",
             {"group_id": group.id, "organisation_id": organisation_id})
+
+
+def set_notify_mode(actor: User, mode: NotifyMode) -> None:
+    """A person chooses an e-mail per task, or one daily digest (decision links work in both)."""
+    if actor.notify_mode != mode:
+        actor.notify_mode = mode
+        if mode == NotifyMode.DIGEST and actor.last_digest_at is None:
+            actor.last_digest_at = utcnow()  # the first digest gathers from now on
+        choice = "a daily digest" if mode == NotifyMode.DIGEST else "an e-mail per task"
+        db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
+                                  summary=f"{actor.name} chose {choice}"))

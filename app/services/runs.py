@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +26,7 @@ from app.models.base import utcnow
 from .errors import TaskUnavailable
 from .jsonsafe import to_jsonable
 from .lanes import resolve_lane
+from .outbox import queue_task_emails
 
 
 @dataclass
@@ -35,7 +36,6 @@ class Step:
     instance: ProcessInstance
     actor: User | None
     channel: str
-    notices: list[dict] = field(default_factory=list)
 
 
 _current: ContextVar[Step | None] = ContextVar("current_step", default=None)
@@ -103,6 +103,10 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
                   channel: str, completed: HumanTask | None = None) -> None:
     """After the engine ran: task rows, candidates, state, status and timers match the workflow."""
     eng = engine()
+    data = eng.data(wf)
+    instance.summary = summary_of(model, data)
+    first = next(iter(instance.summary.values()), "")
+    instance.title = f"{model.name}: {first}"[:300] if first else model.name
     ready = eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
     open_rows = {row.spiff_task_id: row for row in instance.tasks if row.state == TaskState.READY}
@@ -129,12 +133,10 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
             people += [uid for uid in resolve_lane(lane, instance) if uid not in people]
         row.candidates = [TaskCandidate(user_id=uid, task_created_at=now) for uid in people]
         record(instance, actor, channel, "task_ready", f"{definition.name} is waiting", task=row)
+        db.session.flush()
+        queue_task_emails(row, people)
 
-    data = eng.data(wf)
     instance.state = eng.dump(wf)
-    instance.summary = summary_of(model, data)
-    first = next(iter(instance.summary.values()), "")
-    instance.title = f"{model.name}: {first}"[:300] if first else model.name
     instance.next_timer_at = eng.next_timer(wf)
     instance.current_step = ", ".join(t.definition.name for t in ready)[:200]
     if eng.is_completed(wf) and instance.status == InstanceStatus.RUNNING:

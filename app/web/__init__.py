@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template
@@ -13,12 +14,13 @@ from sqlalchemy import func, select
 from app.extensions import db, login_manager
 from app.models import TaskCandidate, User
 from app.services.runs import outcome_label
+from forms.text import format_date, format_money
 
 
 def register_web(app: Flask) -> None:
-    from . import admin, auth, requests, tasks
+    from . import admin, admin_mail, auth, decide, profile, requests, tasks
 
-    for blueprint in (auth.bp, tasks.bp, requests.bp, admin.bp):
+    for blueprint in (auth.bp, tasks.bp, requests.bp, decide.bp, profile.bp, admin.bp, admin_mail.bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
@@ -39,6 +41,16 @@ def register_web(app: Flask) -> None:
             return "—"
         local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
         return f"{local.day} {local:%b %Y, %H:%M}"
+
+    @app.template_filter("money")
+    def money(value) -> str:
+        return format_money(Decimal(str(value))) if value not in (None, "") else "—"
+
+    @app.template_filter("day")
+    def day(value) -> str:
+        if value in (None, ""):
+            return "—"
+        return format_date(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
 
     @app.template_filter("outcome")
     def outcome(value: str) -> str:

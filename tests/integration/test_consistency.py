@@ -68,7 +68,6 @@ def test_two_coordinators_approving_at_once_one_wins_the_other_is_told(app, both
     payments = db.session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.bpmn_id == "approve_payment"))
     assert payments == 1
-    assert db.session.get(ProcessInstance, instance.id).lock_version == 3  # started, then one step
 
 
 def test_a_replayed_post_changes_nothing(client):

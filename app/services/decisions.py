@@ -1,0 +1,72 @@
+"""E-mailed decisions: check a link's token, then decide through the same service as the form."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ActionToken, HumanTask, TaskState
+from app.models.base import utcnow
+
+from .errors import TaskUnavailable
+from .runs import commit_or_conflict
+from .tasks import complete_task, is_candidate
+
+
+@dataclass
+class Refusal:
+    """Why a link cannot decide, in plain words."""
+
+    title: str
+    message: str
+    task: HumanTask | None = None
+
+
+def find_token(secret: str) -> ActionToken | None:
+    if not secret or len(secret) > 100:
+        return None
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    return db.session.scalar(select(ActionToken).where(ActionToken.token_hash == digest))
+
+
+def check_token(token: ActionToken | None) -> Refusal | None:
+    """None when the link may still decide; else why not. Reads only, changes nothing."""
+    if token is None:
+        return Refusal("This link does not work",
+                       "The link is not one this service sent, or it was changed or cut short. "
+                       "Copy the whole link from the e-mail, or sign in and open the task.")
+    task = token.task
+    if task.state == TaskState.COMPLETED:
+        who = task.completed_by.name if task.completed_by else "someone else"
+        how = " from an e-mail" if task.channel == "email" else ""
+        return Refusal("This has already been decided",
+                       f"{who} completed “{task.name}”{how}.", task)
+    if task.state == TaskState.CANCELLED:
+        return Refusal("This task was withdrawn", f"“{task.name}” no longer waits for anyone. Nothing was changed.",
+                       task)
+    if token.used_at is not None:
+        return Refusal("This link has been used", "Each decision link works once. Nothing was changed.", task)
+    if token.expires_at <= utcnow():
+        return Refusal("This link has expired",
+                       "Decision links work for a limited time. Sign in to decide from the task page.", task)
+    if not is_candidate(token.user, task) or not token.user.active:
+        return Refusal("This task is no longer yours",
+                       f"“{task.name}” now waits for other people. Nothing was changed.", task)
+    return None
+
+
+def decide_by_token(token: ActionToken, data: dict[str, Any]) -> HumanTask:
+    """Complete the token's task as its recipient, by e-mail; the token is used up."""
+    refusal = check_token(token)
+    if refusal is not None:
+        raise TaskUnavailable(token.task_id, refusal.message)
+    values = dict(data)
+    values["decision"] = token.decision
+    task = complete_task(token.user, token.task_id, values, channel="email")
+    token.used_at = utcnow()
+    commit_or_conflict(token.task_id)
+    return task

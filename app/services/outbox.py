@@ -1,0 +1,352 @@
+"""The outbox: e-mails are rows written with the step that causes them; the worker sends them.
+
+Delivery is at least once and in order of writing: rows are claimed atomically (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, the single writer lock on SQLite) under a lease, so a worker
+that dies mid-batch leaves its rows to be claimed again when the lease runs out, and two
+workers never send the same row at once. Each row keeps one Message-ID for every try.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+import smtplib
+import uuid
+from dataclasses import dataclass, field
+from email.utils import formataddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_mail import Connection, Message
+from sqlalchemy import and_, or_, select, update
+
+from app.extensions import db, mail
+from app.models import (
+    ActionToken,
+    HumanTask,
+    NotifyMode,
+    OutboxMessage,
+    OutboxStatus,
+    ProcessInstance,
+    TaskState,
+    User,
+)
+from app.models.base import utcnow
+
+from .mail import Rendered, render_email
+
+log = logging.getLogger(__name__)
+DECIDE = re.compile(r"%%DECIDE:(\d+):([a-z_]+)%%")
+
+
+def external_url(path: str) -> str:
+    """An absolute link for e-mails, on the configured public address."""
+    return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
+
+
+def decide_marker(task: HumanTask, decision: str) -> str:
+    return f"%%DECIDE:{task.id}:{decision}%%"
+
+
+def _message_id() -> str:
+    host = urlsplit(current_app.config["EXTERNAL_BASE_URL"]).hostname or "localhost"
+    return f"<bbw-{uuid.uuid4().hex}@{host}>"
+
+
+def queue_email(recipient: User, kind: str, rendered: Rendered, *, instance: ProcessInstance | None = None,
+                task: HumanTask | None = None, template: str = "") -> OutboxMessage:
+    row = OutboxMessage(
+        message_id=_message_id(), kind=kind, template=template, recipient_id=recipient.id,
+        to_address=recipient.email, subject=rendered.subject[:300], text_body=rendered.text,
+        html_body=rendered.html, instance_id=instance.id if instance else None,
+        task_id=task.id if task else None, next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+# -- what the e-mails say ---------------------------------------------------------------------
+
+def _task_context(task: HumanTask, recipient: User) -> dict[str, Any]:
+    instance = task.instance
+    return {
+        "task": task, "instance": instance, "recipient": recipient,
+        "group_name": instance.working_group.name if instance.working_group else "",
+        "task_url": external_url(f"/tasks/{task.id}"),
+        "request_url": external_url(f"/requests/{instance.id}"),
+    }
+
+
+def decision_options(task: HumanTask) -> list[tuple[str, str]]:
+    """(value, label) of a decision step's ``decision`` field; empty for other tasks."""
+    if not task.is_decision:
+        return []
+    from .versions import load_model
+
+    definition = load_model(task.instance.version).tasks.get(task.bpmn_id)
+    return list(definition.form.decisions) if definition else []
+
+
+def queue_task_emails(task: HumanTask, user_ids: list[int]) -> None:
+    """Tell each person a task now waits for them, with one link per decision.
+
+    People who chose the daily digest get it there instead.
+    """
+    if not user_ids:
+        return
+    decisions = decision_options(task)
+    people = db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))).all()
+    for person in people:
+        if person.notify_mode == NotifyMode.DIGEST:
+            continue
+        context = _task_context(task, person)
+        context["decisions"] = [(label, decide_marker(task, value)) for value, label in decisions]
+        actions = [("Open the form", context["task_url"])] + [
+            (f"{label}…", marker) for label, marker in context["decisions"]]
+        queue_email(person, "task", render_email("email/task.txt", context, actions),
+                    instance=task.instance, task=task, template="task")
+
+
+def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], data: dict[str, Any]) -> None:
+    """A notice from templates/email/notices/ to each person named."""
+    env = current_app.jinja_env
+    name = f"email/notices/{template}.txt"
+    try:
+        env.get_template(name)
+    except Exception:  # noqa: BLE001 - an unknown template falls back to the generic notice
+        name = "email/notices/notice.txt"
+    people = db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))).all()
+    for person in people:
+        context = {
+            "recipient": person, "instance": instance, "data": data, "template": template,
+            "process_name": instance.version.definition.name if instance.version else "",
+            "group_name": instance.working_group.name if instance.working_group else "",
+            "request_url": external_url(f"/requests/{instance.id}"),
+        }
+        queue_email(person, "notice", render_email(name, context), instance=instance, template=template)
+
+
+# -- digests ----------------------------------------------------------------------------------
+
+def queue_digests(now: dt.datetime | None = None) -> int:
+    """Once a day, after DIGEST_HOUR, gather each digest reader's new tasks into one e-mail."""
+    from zoneinfo import ZoneInfo
+
+    now = now or utcnow()
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    local = now.astimezone(zone)
+    moment = local.replace(hour=current_app.config["DIGEST_HOUR"], minute=0, second=0, microsecond=0)
+    if local < moment:
+        moment -= dt.timedelta(days=1)
+    moment = moment.astimezone(dt.UTC)
+    query = select(User).where(User.notify_mode == NotifyMode.DIGEST, User.active.is_(True),
+                               or_(User.last_digest_at.is_(None), User.last_digest_at < moment))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    queued = 0
+    for person in db.session.scalars(query).all():
+        since = person.last_digest_at or (moment - dt.timedelta(days=1))
+        from app.models import TaskCandidate
+
+        tasks = db.session.scalars(
+            select(HumanTask).join(TaskCandidate)
+            .where(TaskCandidate.user_id == person.id, TaskCandidate.ready.is_(True),
+                   TaskCandidate.task_created_at > since)
+            .order_by(TaskCandidate.task_created_at)
+        ).all()
+        if tasks:
+            items = []
+            for task in tasks:
+                context = _task_context(task, person)
+                context["decisions"] = [(label, decide_marker(task, value))
+                                        for value, label in decision_options(task)]
+                items.append(context)
+            rendered = render_email("email/digest.txt", {"recipient": person, "items": items,
+                                                         "inbox_url": external_url("/inbox")})
+            queue_email(person, "digest", rendered, template="digest")
+            queued += 1
+        person.last_digest_at = now
+    db.session.commit()
+    return queued
+
+
+# -- delivery ---------------------------------------------------------------------------------
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection with a socket timeout: a silent server must not hang the worker."""
+
+    def __init__(self, state, timeout: float):
+        super().__init__(state)
+        self.timeout = timeout
+
+    def configure_host(self):
+        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = cls(self.mail.server, self.mail.port, timeout=self.timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+    def __exit__(self, exc_type, exc_value, tb):
+        try:
+            super().__exit__(exc_type, exc_value, tb)
+        except (smtplib.SMTPException, OSError):
+            pass  # the server went away after our last message; nothing left to say to it
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim_batch(worker: str, size: int, now: dt.datetime) -> list[OutboxMessage]:
+    """Atomically take up to ``size`` due rows (or rows whose lease ran out) for ``worker``."""
+    lease = now + dt.timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+    due = or_(and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+              and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now))
+    ids = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(size)
+    if db.engine.dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=lease)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.claimed_by == worker,
+                                    OutboxMessage.status == OutboxStatus.SENDING)
+        .order_by(OutboxMessage.id)
+    ))
+
+
+def _mint_links(row: OutboxMessage, now: dt.datetime) -> tuple[str, str]:
+    """Replace decision markers with fresh one-use links; only their hashes are stored."""
+    minted: dict[str, str] = {}
+    days = current_app.config["ACTION_TOKEN_DAYS"]
+
+    def link(match: re.Match) -> str:
+        marker = match.group(0)
+        if marker not in minted:
+            task = db.session.get(HumanTask, int(match.group(1)))
+            if task is None or task.state != TaskState.READY or row.recipient_id is None:
+                minted[marker] = external_url(f"/tasks/{match.group(1)}")
+            else:
+                secret = secrets.token_urlsafe(32)
+                db.session.add(ActionToken(
+                    token_hash=hashlib.sha256(secret.encode()).hexdigest(), task_id=task.id,
+                    user_id=row.recipient_id, decision=match.group(2), created_at=now,
+                    expires_at=now + dt.timedelta(days=days)))
+                minted[marker] = external_url(f"/decide/{secret}")
+        return minted[marker]
+
+    return DECIDE.sub(link, row.text_body), DECIDE.sub(link, row.html_body)
+
+
+def _permanent(exc: Exception) -> bool:
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= c < 600 for c in codes)
+    return code is not None and 500 <= code < 600
+
+
+def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, attempted: bool = True) -> None:
+    row = db.session.get(OutboxMessage, row_id)
+    if attempted:
+        row.attempts += 1
+    row.last_error = error[:2000]
+    row.claimed_by, row.lease_until = "", None
+    give_up = row.created_at + dt.timedelta(hours=current_app.config["MAIL_GIVE_UP_HOURS"])
+    if now >= give_up:
+        row.status = OutboxStatus.FAILED
+        delivery.failed += 1
+    else:
+        delay = min(current_app.config["MAIL_RETRY_SECONDS"] * 2 ** max(row.attempts - 1, 0),
+                    current_app.config["MAIL_RETRY_MAX_SECONDS"])
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + dt.timedelta(seconds=delay)
+        delivery.retrying += 1
+    db.session.commit()
+
+
+def deliver_outbox(worker: str | None = None, size: int | None = None, now: dt.datetime | None = None) -> Delivery:
+    """Send one batch of due e-mails over one SMTP connection (or into the local mailbox)."""
+    worker = worker or uuid.uuid4().hex
+    now = now or utcnow()
+    delivery = Delivery()
+    rows = claim_batch(worker, size or current_app.config["MAIL_BATCH_SIZE"], now)
+    if not rows:
+        return delivery
+    ids = [row.id for row in rows]
+    if not current_app.config["MAIL_SERVER"]:
+        for row in rows:
+            row.delivered_text, row.delivered_html = _mint_links(row, now)
+            row.status, row.transport, row.sent_at = OutboxStatus.SENT, "mailbox", now
+            row.claimed_by, row.lease_until = "", None
+            db.session.commit()
+            delivery.sent += 1
+        return delivery
+    state = mail.init_mail(current_app.config)  # read each batch: settings may change while running
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    try:
+        with TimedConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
+            for position, row_id in enumerate(ids):
+                row = db.session.get(OutboxMessage, row_id)
+                text, html = _mint_links(row, now)
+                message = Message(subject=row.subject, recipients=[
+                    formataddr((row.recipient.name, row.to_address)) if row.recipient else row.to_address],
+                    body=text, html=html, sender=sender)
+                message.msgId = row.message_id
+                try:
+                    connection.send(message)
+                except smtplib.SMTPResponseException as exc:
+                    db.session.rollback()
+                    if _permanent(exc):
+                        _fail(row_id, f"{exc.smtp_code} {exc.smtp_error!r}", delivery)
+                    else:
+                        _retry_later(row_id, f"{exc.smtp_code} {exc.smtp_error!r}", now, delivery)
+                    continue
+                except smtplib.SMTPRecipientsRefused as exc:
+                    db.session.rollback()
+                    if _permanent(exc):
+                        _fail(row_id, f"recipient refused: {exc.recipients}", delivery)
+                    else:
+                        _retry_later(row_id, f"recipient refused: {exc.recipients}", now, delivery)
+                    continue
+                except (smtplib.SMTPException, OSError) as exc:
+                    db.session.rollback()
+                    _retry_later(row_id, f"{type(exc).__name__}: {exc}", now, delivery)
+                    for rest in ids[position + 1:]:
+                        _retry_later(rest, f"not tried: the connection failed ({exc})", now, delivery,
+                                     attempted=False)
+                    return delivery
+                row.status, row.transport, row.sent_at = OutboxStatus.SENT, "smtp", now
+                row.claimed_by, row.lease_until, row.last_error = "", None, ""
+                db.session.commit()
+                delivery.sent += 1
+    except (smtplib.SMTPException, OSError) as exc:  # could not connect at all
+        db.session.rollback()
+        delivery.errors.append(str(exc))
+        for row_id in ids:
+            row = db.session.get(OutboxMessage, row_id)
+            if row.status == OutboxStatus.SENDING and row.claimed_by == worker:
+                _retry_later(row_id, f"{type(exc).__name__}: {exc}", now, delivery)
+    return delivery
+
+
+def _fail(row_id: int, error: str, delivery: Delivery) -> None:
+    row = db.session.get(OutboxMessage, row_id)
+    row.attempts += 1
+    row.status, row.last_error = OutboxStatus.FAILED, error[:2000]
+    row.claimed_by, row.lease_until = "", None
+    db.session.commit()
+    delivery.failed += 1

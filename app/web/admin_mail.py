@@ -1,0 +1,75 @@
+"""Administrators read every e-mail: the local mailbox, what waits, what failed and why."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEvent, OutboxMessage, OutboxStatus
+from app.models.base import utcnow
+from app.services.outbox import DECIDE
+
+from .admin import admin_required
+
+bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
+HIDDEN_LINK = "[a one-use decision link, made when the e-mail is sent]"
+
+
+@bp.route("/")
+@admin_required
+def outbox():
+    status = request.args.get("status", "")
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status in {s.value for s in OutboxStatus}:
+        query = query.where(OutboxMessage.status == status)
+    pagination = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=25,
+                             error_out=False)
+    counts = dict(db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    return render_template("admin/mail_list.html", pagination=pagination, status=status, counts=counts)
+
+
+def _bodies(row: OutboxMessage) -> tuple[str, str]:
+    if row.transport == "mailbox":
+        return row.delivered_text, row.delivered_html
+    return DECIDE.sub(HIDDEN_LINK, row.text_body), DECIDE.sub("#", row.html_body)
+
+
+@bp.route("/<int:message_id>")
+@admin_required
+def show(message_id: int):
+    row = db.get_or_404(OutboxMessage, message_id)
+    text, _ = _bodies(row)
+    return render_template("admin/mail_show.html", row=row, text=text)
+
+
+@bp.route("/<int:message_id>/html")
+@admin_required
+def html(message_id: int):
+    """The HTML part on its own, for the sandboxed frame of the message page."""
+    row = db.get_or_404(OutboxMessage, message_id)
+    _, body = _bodies(row)
+    body = re.sub(r"<head>", '<head><base target="_blank">', body, count=1)
+    response = make_response(body)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.route("/<int:message_id>/retry", methods=["POST"])
+@admin_required
+def retry(message_id: int):
+    from flask_login import current_user
+
+    row = db.get_or_404(OutboxMessage, message_id)
+    if row.status == OutboxStatus.FAILED:
+        row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
+        db.session.add(AuditEvent(actor_id=current_user.id, channel="admin", action="email_retried",
+                                  summary=f"E-mail to {row.to_address} queued again: {row.subject}"[:500]))
+        db.session.commit()
+        flash(f"The e-mail to {row.to_address} will be sent again.", "success")
+    return redirect(url_for("admin_mail.show", message_id=row.id))

@@ -1,0 +1,83 @@
+"""Decisions from e-mail links: GET and HEAD show a confirmation page, only a POST decides.
+
+Mail scanners open links before people do; nothing here changes state unless a person
+presses the button on the page (a POST carrying the page's CSRF token).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.engine import FormSpec
+from app.extensions import db
+from app.models import Attachment
+from app.services.decisions import check_token, decide_by_token, find_token
+from app.services.errors import ServiceError, TaskUnavailable
+from app.services.versions import load_model
+from forms import build_form
+
+bp = Blueprint("decide", __name__)
+
+
+def decision_form_spec(spec: FormSpec, decision: str) -> FormSpec:
+    """The fields a decision needs beyond itself: required ones and those required for it."""
+    def needed(field) -> bool:
+        if field.id == "decision":
+            return True
+        if field.readonly or field.type == "file":
+            return False
+        condition = field.properties.get("required_if", "")
+        if condition.startswith("decision="):
+            return decision in condition.removeprefix("decision=").split(",")
+        return field.required
+
+    return replace(spec, fields=tuple(f for f in spec.fields if needed(f)))
+
+
+def _refused(refusal, status: int):
+    return render_template("decide/refused.html", refusal=refusal), status
+
+
+STATUS = {"This link does not work": 404, "This task is no longer yours": 403}
+
+
+@bp.route("/decide/<secret>", methods=["GET", "POST"])
+def confirm(secret: str):
+    token = find_token(secret)
+    refusal = check_token(token)
+    if refusal is not None:
+        return _refused(refusal, STATUS.get(refusal.title, 410))
+    task = token.task
+    instance = task.instance
+    definition = load_model(instance.version).tasks[task.bpmn_id]
+    label = dict(definition.form.decisions).get(token.decision, token.decision)
+    spec = decision_form_spec(definition.form, token.decision)
+    post = request.method == "POST"
+    formdata = None
+    if post:
+        formdata = MultiDict(request.form)
+        formdata["decision"] = token.decision
+    form = build_form(spec, formdata=formdata, instance_data={"decision": token.decision})
+    problem = None
+    if post and form.validate():
+        try:
+            decide_by_token(token, form.cleaned)
+        except TaskUnavailable:
+            db.session.rollback()
+            return _refused(check_token(find_token(secret)) or check_token(None), 409)
+        except ServiceError as exc:
+            db.session.rollback()
+            problem = str(exc)
+        else:
+            return render_template("decide/done.html", task=task, instance=instance, label=label,
+                                   user=token.user)
+    files = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
+                               .order_by(Attachment.id)).all()
+    other_fields = [f.id for f in spec.fields if f.id != "decision"]
+    return render_template("decide/confirm.html", task=task, instance=instance, label=label, form=form,
+                           other_fields=other_fields, files=files, token=token, problem=problem,
+                           definition=definition), 400 if post else 200

@@ -1,0 +1,309 @@
+"""E-mail with a real SMTP server: people are told, approvers decide from the e-mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ActionToken, HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, TaskState
+from app.services.outbox import deliver_outbox, queue_digests
+from app.services.worker import run_round
+from tests.conftest import csrf_token, person, post_form, sign_in
+from tests.integration.test_travel_http import file_claim, ready_task
+
+LINK = re.compile(r"http://mail\.test(/[^\s\"<>]+)")
+
+
+class Inbox:
+    """The SMTP handler: keeps every message it accepts, parsed."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse_with: str | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_with:
+            return self.refuse_with
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address_start: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"].addresses[0].username.startswith(address_start)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
+                      EXTERNAL_BASE_URL="http://mail.test")
+    inbox.controller = controller
+
+    def restart():
+        inbox.controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        inbox.controller.start()
+
+    inbox.restart = restart
+    yield inbox
+    inbox.controller.stop()
+
+
+def parts(message) -> tuple[str, str]:
+    text, html = (message.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
+    return text, html
+
+
+def links(message) -> list[str]:
+    return LINK.findall(parts(message)[0])
+
+
+def decision_links(message) -> dict[str, str]:
+    """{first word of the decision's label: link path}, e.g. {"Approve": "/decide/..."}."""
+    text = parts(message)[0]
+    found = re.findall(r"^(.+)…: http://mail\.test(/decide/\S+)$", text, re.M)
+    return {label.split()[0]: path for label, path in found}
+
+
+def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp):
+    instance = file_claim(client)
+    assert deliver_outbox().sent >= 2
+    [message] = smtp.to("clara.schmidt")
+    assert len(smtp.to("tom.peeters")) == 1 and smtp.to("felix") == []
+    text, html = parts(message)
+    assert message["Subject"] == "Your decision, please: Check claim – Travel reimbursement: Circular ICT, 3rd meeting, Brussels"
+    assert message["Message-ID"] == db.session.scalar(select(OutboxMessage.message_id).where(
+        OutboxMessage.to_address == "clara.schmidt@iclei.example.eu"))
+    assert "Marta Nowak asks you to check claim for the working group Circular ICT" in text
+    for line in ("Total claimed (EUR): 493.00 EUR", "Eligible amount (EUR): 473.00 EUR",
+                 "Accommodation above the nightly cap: Yes"):  # the request's key fields and flags
+        assert f"- {line}" in text and f"<li>{line}</li>" in html
+    assert text.count(f"http://mail.test/tasks/{ready_task(instance, 'check_claim').id}") == 1
+    check = ready_task(instance, "check_claim")
+    assert f"http://mail.test/tasks/{check.id}" in text and f'href="http://mail.test/tasks/{check.id}"' in html
+    decisions = decision_links(message)
+    assert set(decisions) == {"Approve", "Ask", "Reject"}
+    assert db.session.scalar(select(func.count()).select_from(ActionToken)) == 6  # 3 links x 2 people
+    secret = decisions["Approve"].rsplit("/", 1)[1]
+    assert db.session.scalar(select(func.count()).select_from(ActionToken).where(
+        ActionToken.token_hash == secret)) == 0  # only the hash is stored
+
+    page = client.get(decisions["Approve"])  # not signed in, as from a mail program
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Confirm your decision: Approve" in body
+    assert "Circular ICT, 3rd meeting, Brussels" in body and "train.pdf" in body
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+    done = client.post(decisions["Approve"], data={"csrf_token": token})
+    assert done.status_code == 200 and "Decision recorded" in done.get_data(as_text=True)
+
+    db.session.expire_all()
+    task = db.session.get(HumanTask, check.id)
+    assert task.state == TaskState.COMPLETED and task.channel == "email"
+    assert task.completed_by.email.startswith("clara")
+    assert ready_task(instance, "approve_payment") is not None
+    sign_in(client, "marta")
+    assert "Clara Schmidt completed Check claim by e-mail" in client.get(
+        f"/requests/{instance.id}").get_data(as_text=True)
+
+    again = client.post(decisions["Approve"], data={"csrf_token": csrf_token(client, "/inbox")})
+    assert again.status_code == 410 and "already been decided" in again.get_data(as_text=True)
+    toms = decision_links(smtp.to("tom.peeters")[0])
+    late = client.get(toms["Reject"])
+    assert late.status_code == 410 and "Clara Schmidt completed" in late.get_data(as_text=True)
+
+
+def test_get_and_head_on_every_link_change_nothing(app, client, smtp):
+    instance = file_claim(client)
+    deliver_outbox()
+    paths = [path for message in smtp.messages for path in links(message)]
+    assert any(p.startswith("/decide/") for p in paths)
+
+    def snapshot():
+        db.session.expire_all()
+        return (db.session.scalar(select(func.count()).select_from(HumanTask).where(
+                    HumanTask.state == TaskState.READY)),
+                db.session.scalar(select(func.max(ProcessInstance.lock_version))),
+                db.session.scalar(select(func.count()).select_from(ActionToken).where(
+                    ActionToken.used_at.is_not(None))))
+
+    before = snapshot()
+    scanner = app.test_client()  # like a mail scanner: no session, opens everything twice
+    for path in paths * 2:
+        assert scanner.head(path).status_code in (200, 302, 403, 404, 410)
+        assert scanner.get(path).status_code in (200, 302, 403, 404, 410)
+    assert snapshot() == before
+    assert ready_task(instance, "check_claim") is not None
+
+
+def test_tampered_expired_reused_and_other_peoples_links_are_refused(app, client, smtp):
+    instance = file_claim(client)
+    deliver_outbox()
+    claras = decision_links(smtp.to("clara.schmidt")[0])
+    approve = claras["Approve"]
+
+    tampered = approve[:-3] + ("AAA" if not approve.endswith("AAA") else "BBB")
+    page = client.get(tampered)
+    assert page.status_code == 404 and "This link does not work" in page.get_data(as_text=True)
+
+    with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=8)):
+        page = client.get(approve)
+    assert page.status_code == 410 and "expired" in page.get_data(as_text=True)
+
+    # Clara is no longer a coordinator: her links stop working, nothing decided.
+    from app.models import TaskCandidate
+
+    check = ready_task(instance, "check_claim")
+    db.session.execute(TaskCandidate.__table__.delete().where(
+        TaskCandidate.task_id == check.id, TaskCandidate.user_id == person("clara").id))
+    db.session.commit()
+    page = client.get(approve)
+    assert page.status_code == 403 and "no longer yours" in page.get_data(as_text=True)
+
+    # Tom's link is his alone and works once; the task moves on once.
+    toms = decision_links(smtp.to("tom.peeters")[0])
+    page = client.get(toms["Reject"])
+    assert "Reason" in page.get_data(as_text=True) or "comment" in page.get_data(as_text=True).lower()
+    token = csrf_token(client, toms["Reject"])
+    refused = client.post(toms["Reject"], data={"csrf_token": token})  # a rejection needs a reason
+    assert refused.status_code == 400 and "There is a problem" in refused.get_data(as_text=True)
+    assert ready_task(instance, "check_claim") is not None
+    done = client.post(toms["Reject"], data={"csrf_token": token, "coordinator_comment": "Duplicate claim."})
+    assert done.status_code == 200
+    reused = client.post(toms["Reject"], data={"csrf_token": token, "coordinator_comment": "Again."})
+    assert reused.status_code == 410
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, instance.id).outcome == "end_claim_rejected"
+
+
+def test_two_people_deciding_from_two_emails_one_wins(app, client, smtp):
+    instance = file_claim(client)
+    deliver_outbox()
+    links_of = {who: decision_links(smtp.to(who)[0])["Approve"] for who in ("clara.schmidt", "tom.peeters")}
+    browsers = {who: app.test_client() for who in links_of}
+    tokens = {who: csrf_token(browsers[who], path) for who, path in links_of.items()}
+    results = {}
+
+    def press(who):
+        results[who] = browsers[who].post(links_of[who], data={"csrf_token": tokens[who]})
+
+    threads = [threading.Thread(target=press, args=(who,)) for who in links_of]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    codes = sorted(r.status_code for r in results.values())
+    assert codes in ([200, 409], [200, 410]), codes
+    loser = next(who for who, r in results.items() if r.status_code != 200)
+    winner = next(who for who in results if who != loser)
+    assert person(winner.split(".")[0]).name in results[loser].get_data(as_text=True)
+    db.session.expire_all()
+    payments = db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.bpmn_id == "approve_payment"))
+    assert payments == 1
+
+
+def test_smtp_down_messages_wait_then_arrive_once(app, client, smtp):
+    file_claim(client)
+    smtp.controller.stop()
+    delivery = deliver_outbox()
+    assert delivery.sent == 0 and delivery.retrying == 2
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert all(r.status == OutboxStatus.PENDING and r.last_error for r in rows)
+    assert deliver_outbox().sent == 0  # not due yet: backing off
+    smtp.restart()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert deliver_outbox(now=later).sent == 2
+    assert deliver_outbox(now=later + dt.timedelta(hours=1)).sent == 0
+    assert sorted(m["To"].addresses[0].username for m in smtp.messages) == ["clara.schmidt", "tom.peeters"]
+
+
+def test_a_permanent_refusal_fails_and_administrators_see_why(app, client, smtp):
+    file_claim(client)
+    smtp.refuse_with = "550 5.1.1 mailbox unavailable"
+    delivery = deliver_outbox()
+    assert delivery.failed == 2 and smtp.messages == []
+    sign_in(client, "admin")
+    page = client.get("/admin/mail/?status=failed").get_data(as_text=True)
+    assert "mailbox unavailable" in page
+
+
+def test_a_temporary_refusal_is_retried(app, client, smtp):
+    file_claim(client)
+    smtp.refuse_with = "451 4.3.0 try again later"
+    assert deliver_outbox().retrying == 2
+    smtp.refuse_with = None
+    assert deliver_outbox(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)).sent == 2
+
+
+def test_two_workers_draining_one_outbox_send_each_message_once(app, client, smtp):
+    for _ in range(3):
+        file_claim(client)
+    results = []
+
+    def drain(name):
+        with app.app_context():
+            results.append(deliver_outbox(worker=name, size=2))
+
+    threads = [threading.Thread(target=drain, args=(f"w{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    while deliver_outbox().sent:
+        pass
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == 6 and len(set(ids)) == 6
+
+
+def test_a_timer_fired_by_moving_the_clock_sends_its_reminder(app, client, smtp):
+    instance = file_claim(client)
+    deliver_outbox()
+    db.session.expire_all()
+    instance_id = instance.id
+    due = db.session.get(ProcessInstance, instance_id).next_timer_at
+    with freeze_time(due + dt.timedelta(minutes=1)):
+        assert run_round("test-worker").startswith("timers: 1; e-mails sent 2")
+    reminder_ids = set(db.session.scalars(select(OutboxMessage.message_id).where(
+        OutboxMessage.template == "claim_reminder")))
+    reminders = [m for m in smtp.messages if m["Message-ID"] in reminder_ids]
+    assert {m["To"].addresses[0].username for m in reminders} == {"clara.schmidt", "tom.peeters"}
+    assert all(f"http://mail.test/requests/{instance_id}" in parts(m)[0] for m in reminders)
+
+
+def test_the_digest_gathers_a_days_tasks_into_one_message(app, client, smtp):
+    felix = person("felix")
+    felix.notify_mode, felix.last_digest_at = NotifyMode.DIGEST, dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    db.session.commit()
+    claims = [file_claim(client) for _ in range(2)]
+    for claim in claims:
+        sign_in(client, "clara")
+        post_form(client, f"/tasks/{ready_task(claim, 'check_claim').id}", {"decision": "approve"})
+    deliver_outbox()
+    assert smtp.to("felix") == []  # no e-mail per task for a digest reader
+    assert queue_digests(dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) == 1
+    deliver_outbox()
+    [digest] = smtp.to("felix")
+    text = parts(digest)[0]
+    assert digest["Subject"] == "2 tasks are waiting for you"
+    assert text.count("Approve payment") == 2
+    decisions = re.findall(r"http://mail\.test(/decide/\S+)", text)
+    assert len(decisions) == 4  # approve and return, for each claim
+    assert client.get(decisions[0]).status_code == 200
+    assert queue_digests(dt.datetime.now(dt.UTC) + dt.timedelta(days=1, hours=1)) == 0  # once a day
