@@ -18,9 +18,11 @@ from forms.text import format_date, format_money
 
 
 def register_web(app: Flask) -> None:
-    from . import admin, admin_mail, auth, decide, profile, requests, tasks
+    from . import admin, admin_mail, auth, decide, migration_admin, monitor, processes_admin, profile, requests, tasks
 
-    for blueprint in (auth.bp, tasks.bp, requests.bp, decide.bp, profile.bp, admin.bp, admin_mail.bp):
+    for module in (auth, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor,
+                   migration_admin):
+        blueprint = module.bp
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
