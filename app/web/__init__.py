@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template
+from flask import Flask, has_request_context, render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
@@ -61,7 +61,7 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def navigation():
         waiting = 0
-        if current_user.is_authenticated:
+        if has_request_context() and current_user.is_authenticated:
             waiting = db.session.scalar(
                 select(func.count()).select_from(TaskCandidate)
                 .where(TaskCandidate.user_id == current_user.id, TaskCandidate.ready.is_(True))
