@@ -41,10 +41,8 @@ def check_token(token: ActionToken | None) -> Refusal | None:
                        "Copy the whole link from the e-mail, or sign in and open the task.")
     task = token.task
     if task.state == TaskState.COMPLETED:
-        who = task.completed_by.name if task.completed_by else "someone else"
-        how = " from an e-mail" if task.channel == "email" else ""
-        return Refusal("This has already been decided",
-                       f"{who} completed “{task.name}”{how}.", task)
+        who = task.completed_by.name if task.completed_by else "Someone else"
+        return Refusal("This has already been decided", f"{who} completed “{task.name}”", task)
     if task.state == TaskState.CANCELLED:
         return Refusal("This task was withdrawn", f"“{task.name}” no longer waits for anyone. Nothing was changed.",
                        task)
