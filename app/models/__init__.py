@@ -22,6 +22,7 @@ from .people import (
     WorkingGroup,
 )
 from .processes import ProcessDefinition, ProcessVersion
+from .uploads import PendingUpload
 
 __all__ = [
     "EU_COUNTRIES",
@@ -36,6 +37,7 @@ __all__ = [
     "NotifyMode",
     "Organisation",
     "OrganisationType",
+    "PendingUpload",
     "ProcessDefinition",
     "ProcessInstance",
     "ProcessVersion",
