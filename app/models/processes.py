@@ -30,7 +30,9 @@ class ProcessDefinition(db.Model):
 class ProcessVersion(db.Model):
     """One uploaded set of files (a .bpmn and its .dmn tables). Never changed once stored."""
 
-    __table_args__ = (UniqueConstraint("definition_id", "number"), UniqueConstraint("definition_id", "sha256"))
+    # Named: the convention would give both the same name, which PostgreSQL refuses.
+    __table_args__ = (UniqueConstraint("definition_id", "number", name="uq_process_version_number"),
+                      UniqueConstraint("definition_id", "sha256", name="uq_process_version_sha256"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))

@@ -60,8 +60,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_process_version_created_by_id_user')),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_process_version_definition_id_process_definition')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_version')),
-    sa.UniqueConstraint('definition_id', 'number', name=op.f('uq_process_version_definition_id')),
-    sa.UniqueConstraint('definition_id', 'sha256', name=op.f('uq_process_version_definition_id'))
+    sa.UniqueConstraint('definition_id', 'number', name=op.f('uq_process_version_number')),
+    sa.UniqueConstraint('definition_id', 'sha256', name=op.f('uq_process_version_sha256'))
     )
     op.create_table('user_role',
     sa.Column('user_id', sa.Integer(), nullable=False),
