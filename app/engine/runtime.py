@@ -27,7 +27,20 @@ from .scripting import RestrictedEnvironment, RestrictedScriptEngine
 
 
 class EngineError(Exception):
-    """The engine could not run a step (a failing script, no gateway condition met, ...)."""
+    """The engine could not run a step (a failing script, no gateway condition met, ...).
+
+    ``bpmn_id`` names the element that failed, when the library says which one.
+    """
+
+    def __init__(self, message: str, bpmn_id: str | None = None):
+        super().__init__(message)
+        self.bpmn_id = bpmn_id
+
+    @classmethod
+    def from_workflow(cls, exc: WorkflowException) -> EngineError:
+        task = getattr(exc, "task", None)
+        spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
+        return cls(str(exc), getattr(spec, "bpmn_id", None))
 
 
 class TaskNotReady(Exception):
@@ -125,7 +138,7 @@ class Engine:
         try:
             task.run()
         except WorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_workflow(exc) from exc
         self._steps(wf)
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
@@ -133,7 +146,7 @@ class Engine:
         try:
             wf.refresh_timers()
         except WorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_workflow(exc) from exc
         self._steps(wf)
 
     def cancel(self, wf: BpmnWorkflow) -> None:
@@ -143,7 +156,7 @@ class Engine:
         try:
             wf.do_engine_steps()
         except WorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_workflow(exc) from exc
 
     # -- reading ---------------------------------------------------------------------------
     def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:

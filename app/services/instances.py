@@ -97,7 +97,8 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
             instance = db.session.get(ProcessInstance, instance_id)
             instance.status = InstanceStatus.ERROR
             instance.error = str(exc)[:2000]
-            record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500])
+            record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500],
+                   {"bpmn_id": exc.bpmn_id})
             db.session.commit()
     return fired
 
