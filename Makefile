@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
+PYTEST := $(BIN)/python -m pytest $(PYTEST_ARGS)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite bench lint format clean
+.PHONY: run test test-sqlite test-postgres bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +23,23 @@ run: $(INSTALLED)
 	$(FLASK) db upgrade
 	$(FLASK) workflows sync
 	$(FLASK) demo load
-	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & $(FLASK) run --host $(HOST) --port $(PORT)
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: the whole suite
+## test: the whole suite twice, on SQLite then on PostgreSQL; fails if either pass fails
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	@failed=""; \
+	echo "== pass 1 of 2: SQLite"; $(PYTEST) || failed="$$failed SQLite"; \
+	echo "== pass 2 of 2: PostgreSQL"; $(PYTEST) --postgres || failed="$$failed PostgreSQL"; \
+	if [ -n "$$failed" ]; then echo "make test: failed on$$failed"; exit 1; fi
+
+## test-sqlite: the suite on SQLite only
+test-sqlite: $(INSTALLED)
+	$(PYTEST)
+
+## test-postgres: the suite on a throwaway PostgreSQL cluster only (tests/pg.py)
+test-postgres: $(INSTALLED)
+	$(PYTEST) --postgres
 
 ## bench: engine, service, HTTP and inbox timings, as ratios against stock SpiffWorkflow
 bench: $(INSTALLED)
