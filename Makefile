@@ -23,8 +23,7 @@ run: $(INSTALLED)
 	$(FLASK) db upgrade
 	$(FLASK) workflows sync
 	$(FLASK) demo load
-	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite twice, on SQLite then on PostgreSQL; fails if either pass fails
 test: $(INSTALLED)

@@ -1,7 +1,9 @@
 """Fixtures shared by every suite: an app on a fresh database with the shipped processes
 and the demo people, a test client, and sign-in helpers.
 
-Set TEST_DATABASE_URL to run the same tests on another database (PostgreSQL).
+The suite runs twice (``make test``): on SQLite, then with ``--postgres`` on a throwaway
+PostgreSQL cluster (tests/pg.py). Set TEST_DATABASE_URL to run it on a PostgreSQL server of
+your own instead.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select
 
 from app import create_app
 from app.extensions import db
 from app.models import User
+from tests import pg
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -36,35 +39,92 @@ class RequestClient(FlaskClient):
         return response
 
 
-def _reset_database() -> None:
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    db.create_all()
+CLUSTER = pytest.StashKey[pg.Cluster]()
 
 
-@pytest.fixture
-def app(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    app = create_app({
+def pytest_addoption(parser):
+    parser.addoption("--postgres", action="store_true", default=False,
+                     help="run on a throwaway PostgreSQL cluster (tests/pg.py) unless TEST_DATABASE_URL names one")
+
+
+def pytest_configure(config):
+    if config.getoption("postgres") and not os.environ.get("TEST_DATABASE_URL"):
+        cluster = pg.Cluster().start()
+        config.stash[CLUSTER] = cluster
+        os.environ["TEST_DATABASE_URL"] = cluster.url("bbw_test")
+
+
+def pytest_unconfigure(config):
+    cluster = config.stash.get(CLUSTER, None)
+    if cluster is not None:
+        os.environ.pop("TEST_DATABASE_URL", None)
+        cluster.stop()
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {url if url else 'SQLite, a new file per test'}"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL database this pass runs on, or '' on the SQLite pass."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else ""
+
+
+def app_config(tmp_path, url: str) -> dict:
+    return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SQLALCHEMY_DATABASE_URI": url,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "localhost",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the demo people sign in often
-    })
+    }
+
+
+def _seed() -> None:
+    """The schema, the shipped processes and the demo people."""
+    from app.cli import load_demo_data
+    from app.services.versions import sync_workflows
+
+    db.create_all()
+    sync_workflows(ROOT / "workflows")
+    load_demo_data()
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory) -> str:
+    """A seeded database each test's database is cloned from; built once per session."""
+    url = postgres_url()
+    template = pg.template_url(url)
+    pg.recreate(template)
+    seeder = create_app(app_config(tmp_path_factory.mktemp("template"), template))
+    with seeder.app_context():
+        _seed()
+        db.session.remove()
+        db.engine.dispose()
+    yield make_url(template).database
+    pg.drop(url)
+    pg.drop(template)
+
+
+@pytest.fixture
+def app(request, tmp_path):
+    url = postgres_url()
+    if url:  # a fresh copy of the seeded template
+        pg.recreate(url, template=request.getfixturevalue("postgres_template"))
+    else:
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    app = create_app(app_config(tmp_path, url))
     app.test_client_class = RequestClient
     with app.app_context():
-        _reset_database()
-        from app.cli import load_demo_data
-        from app.services.versions import sync_workflows
-
-        sync_workflows(ROOT / "workflows")
-        load_demo_data()
-        db.session.commit()
+        if url.startswith("sqlite"):
+            _seed()
         yield app
         db.session.remove()
+        db.engine.dispose()  # close the pool's connections now, not whenever it is collected
 
 
 @pytest.fixture
