@@ -307,3 +307,16 @@ def test_the_digest_gathers_a_days_tasks_into_one_message(app, client, smtp):
     assert len(decisions) == 4  # approve and return, for each claim
     assert client.get(decisions[0]).status_code == 200
     assert queue_digests(dt.datetime.now(dt.UTC) + dt.timedelta(days=1, hours=1)) == 0  # once a day
+
+
+def test_a_worker_that_dies_mid_batch_loses_nothing(app, client, smtp):
+    from app.services.outbox import claim_batch
+
+    file_claim(client)
+    now = dt.datetime.now(dt.UTC)
+    taken = claim_batch("doomed-worker", 10, now)  # claimed, then the worker dies before sending
+    assert len(taken) == 2
+    assert deliver_outbox(worker="other", now=now).sent == 0  # the lease still holds them
+    after_lease = now + dt.timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
+    assert deliver_outbox(worker="other", now=after_lease).sent == 2
+    assert sorted(m["To"].addresses[0].username for m in smtp.messages) == ["clara.schmidt", "tom.peeters"]
