@@ -23,7 +23,8 @@ run: $(INSTALLED)
 	$(FLASK) db upgrade
 	$(FLASK) workflows sync
 	$(FLASK) demo load
-	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & $(FLASK) run --host $(HOST) --port $(PORT)
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite twice, on SQLite then on PostgreSQL; fails if either pass fails
 test: $(INSTALLED)
