@@ -1,5 +1,6 @@
 """The workflow engine adapter: the only package that imports SpiffWorkflow."""
 
+from .migrate import MigrationError, MigrationPlan, migrate, plan_migration
 from .model import DECISIONS, FIELD_TYPES, FieldSpec, FormSpec, ReadyTask, TaskDef
 from .parser import DiagramError, ProcessModel, parse_files, parse_xml
 from .runtime import Engine, EngineError, TaskNotReady
@@ -8,5 +9,5 @@ from .scripting import ScriptError, compile_expression, compile_script
 __all__ = [
     "DECISIONS", "FIELD_TYPES", "DiagramError", "Engine", "EngineError", "FieldSpec", "FormSpec",
     "ProcessModel", "ReadyTask", "ScriptError", "TaskDef", "TaskNotReady", "compile_expression",
-    "compile_script", "parse_files", "parse_xml",
+    "compile_script", "parse_files", "parse_xml", "MigrationError", "MigrationPlan", "migrate", "plan_migration",
 ]
