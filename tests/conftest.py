@@ -48,6 +48,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**settings): settings the test's app starts with")
     if config.getoption("postgres") and not os.environ.get("TEST_DATABASE_URL"):
         cluster = pg.Cluster().start()
         config.stash[CLUSTER] = cluster
@@ -117,7 +118,11 @@ def app(request, tmp_path):
         pg.recreate(url, template=request.getfixturevalue("postgres_template"))
     else:
         url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    app = create_app(app_config(tmp_path, url))
+    settings = app_config(tmp_path, url)
+    marker = request.node.get_closest_marker("app_config")
+    if marker is not None:
+        settings.update(marker.kwargs)
+    app = create_app(settings)
     app.test_client_class = RequestClient
     with app.app_context():
         if url.startswith("sqlite"):

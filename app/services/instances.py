@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.engine import EngineError, ProcessModel
 from app.extensions import db
@@ -73,17 +74,25 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
 def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
     """Fire the timers of instances whose earliest timer is due; one transaction each.
 
-    Commits per instance so one failing instance never holds back the others.
+    Commits per instance so one failing instance never holds back the others. Safe with
+    several workers: each instance is claimed with a row lock (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL; SQLite has one writer) and checked again once claimed, so an instance another
+    worker holds or has just fired is skipped; a step that still collides with a concurrent
+    change (the optimistic lock) is rolled back and left for the next round.
     """
     now = now or utcnow()
+    due = (ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_at <= now)
     ids = list(db.session.scalars(
-        select(ProcessInstance.id).where(ProcessInstance.status == InstanceStatus.RUNNING,
-                                         ProcessInstance.next_timer_at <= now)
-        .order_by(ProcessInstance.next_timer_at).limit(limit)
+        select(ProcessInstance.id).where(*due).order_by(ProcessInstance.next_timer_at).limit(limit)
     ))
     fired = 0
     for instance_id in ids:
-        instance = db.session.get(ProcessInstance, instance_id)
+        instance = db.session.scalar(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id, *due)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+        )
+        if instance is None:  # another worker holds it, or fired it already
+            continue
         model = load_model(instance.version)
         try:
             with step(instance, None, "worker"):
@@ -92,6 +101,8 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
                 sync_instance(instance, model, wf, None, "worker")
             db.session.commit()
             fired += 1
+        except StaleDataError:
+            db.session.rollback()  # changed by someone else meanwhile: the next round sees it anew
         except EngineError as exc:
             db.session.rollback()
             instance = db.session.get(ProcessInstance, instance_id)

@@ -1,0 +1,212 @@
+"""Real row locks on PostgreSQL: many people or workers at once, each change made once.
+
+SQLite has one writer at a time, so these races cannot happen there the same way; these tests
+run in the PostgreSQL pass (``make test-postgres``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+
+import pytest
+from aiosmtpd.controller import Controller
+from freezegun import freeze_time
+from sqlalchemy import func, select, text
+
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, OutboxMessage, OutboxStatus, ProcessInstance, Role, TaskState, User
+from app.services import tasks as task_service
+from app.services.instances import fire_due_timers
+from app.services.mail import Rendered
+from app.services.outbox import deliver_outbox, queue_email
+from app.services.people import create_user
+from tests.conftest import csrf_token, postgres_url, sign_in
+from tests.integration.test_email import Inbox, free_port
+from tests.integration.test_travel_http import file_claim, ready_task
+
+pytestmark = pytest.mark.skipif(
+    not postgres_url(), reason="needs PostgreSQL's row locks: runs in the PostgreSQL pass (make test-postgres)")
+
+WAIT = 60  # seconds: a bound on every join and barrier, never reached when things work
+
+
+def run_together(count: int, target) -> list[BaseException]:
+    """Run ``target(i)`` in ``count`` threads at once; return what they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(i):
+        try:
+            target(i)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still running"
+    return errors
+
+
+@pytest.mark.app_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5, "pool_timeout": WAIT})
+def test_twenty_coordinators_approving_at_once_one_wins_nineteen_are_told(app, monkeypatch):
+    for i in range(1, 19):  # the demo has two coordinators; eighteen more
+        create_user(f"coordinator{i:02}@bigbuyers.example.eu", f"Coordinator {i:02}", "bigbuyers-demo",
+                    [Role.COORDINATOR], "EUROCITIES")
+    db.session.commit()
+    instance = file_claim(app.test_client())
+    check = ready_task(instance, "check_claim")
+    people = ["clara", "tom", *(f"coordinator{i:02}" for i in range(1, 19))]
+    assert len({c.user_id for c in check.candidates}) == 20
+    clients = [app.test_client() for _ in people]
+    for client, who in zip(clients, people, strict=True):
+        sign_in(client, who)
+    tokens = [csrf_token(client, f"/tasks/{check.id}") for client in clients]
+
+    # Hold each completion once it has found the task READY and theirs, until all twenty have:
+    # then all twenty run the step and write at once, each on its own connection.
+    barrier = threading.Barrier(len(people), timeout=WAIT)
+    real_load_model = task_service.load_model
+
+    def load_then_wait(version):
+        model = real_load_model(version)
+        barrier.wait()
+        return model
+
+    monkeypatch.setattr(task_service, "load_model", load_then_wait)
+    responses = {}
+
+    def approve(i):
+        responses[people[i]] = clients[i].post(f"/tasks/{check.id}", data={
+            "decision": "approve", "csrf_token": tokens[i]})
+
+    assert run_together(len(people), approve) == []
+    statuses = Counter(r.status_code for r in responses.values())
+    assert statuses == {302: 1, 409: 19}, statuses
+    [winner] = [who for who, r in responses.items() if r.status_code == 302]
+
+    db.session.expire_all()
+    task = db.session.get(HumanTask, check.id)
+    assert task.state == TaskState.COMPLETED and task.completed_by.email.startswith(winner)
+    for who, response in responses.items():
+        if who != winner:
+            page = response.get_data(as_text=True)
+            assert "This task is no longer waiting" in page and "Nothing you sent was saved" in page
+            assert f"was completed by <strong>{task.completed_by.name}</strong>" in page
+    completions = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.task_id == check.id, AuditEvent.action == "task_completed"))
+    assert completions == 1
+    payments = db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.bpmn_id == "approve_payment")).all()
+    assert len(payments) == 1
+    finance_mail = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.task_id == payments[0].id))
+    assert finance_mail == 1  # finance is asked once, not twenty times
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_TIMEOUT=5,
+                      EXTERNAL_BASE_URL="http://mail.test")
+    yield inbox
+    controller.stop()
+
+
+def queue_messages(count: int) -> list[str]:
+    people = db.session.scalars(select(User).order_by(User.id)).all()
+    for i in range(count):
+        recipient = people[i % len(people)]
+        queue_email(recipient, "notice", Rendered(subject=f"Message {i:03}", text=f"Body {i}\n",
+                                                  html=f"<p>Body {i}</p>"))
+    db.session.commit()
+    return [f"Message {i:03}" for i in range(count)]
+
+
+def test_a_worker_skips_the_messages_another_is_claiming_and_does_not_wait(app, smtp):
+    subjects = queue_messages(6)
+    # Another worker is in the middle of claiming the first three: their rows are locked.
+    other = db.engine.connect()
+    try:
+        other.begin()
+        locked = other.execute(text(
+            "SELECT id FROM outbox_message ORDER BY id LIMIT 3 FOR UPDATE")).scalars().all()
+        with app.app_context():
+            db.session.execute(text("SET lock_timeout = '5s'"))  # waiting would fail, not hang
+            delivery = deliver_outbox(worker="second", size=10)
+        assert delivery.sent == 3
+        assert sorted(m["Subject"] for m in smtp.messages) == subjects[3:]
+        db.session.expire_all()
+        waiting = db.session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.status == OutboxStatus.PENDING).order_by(OutboxMessage.id)).all()
+        assert waiting == locked
+    finally:
+        other.rollback()
+        other.close()
+    assert deliver_outbox(worker="first", size=10).sent == 3
+    assert sorted(m["Subject"] for m in smtp.messages) == subjects
+
+
+@pytest.mark.app_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "pool_timeout": WAIT})
+def test_two_workers_draining_one_outbox_send_each_message_once(app, smtp):
+    subjects = queue_messages(40)
+    barrier = threading.Barrier(2, timeout=WAIT)
+    sent = Counter()
+
+    def drain(i):
+        with app.app_context():
+            while True:
+                barrier.wait()  # both claim their next batch at the same moment
+                delivery = deliver_outbox(worker=f"worker-{i}", size=3)
+                sent[i] += delivery.sent
+                assert delivery.retrying == delivery.failed == 0, delivery.errors
+                if not delivery.sent:
+                    barrier.abort()  # the other one is done too, or finds nothing next time
+                    return
+
+    errors = run_together(2, drain)
+    assert all(isinstance(e, threading.BrokenBarrierError) for e in errors), errors
+    received = Counter(m["Subject"] for m in smtp.messages)
+    assert sorted(received) == subjects and set(received.values()) == {1}  # all of them, once each
+    assert len({m["Message-ID"] for m in smtp.messages}) == 40
+    assert sum(sent.values()) == 40
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status != OutboxStatus.SENT)) == 0
+
+
+@pytest.mark.app_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "pool_timeout": WAIT})
+def test_two_workers_firing_timers_fire_each_once(app, client):
+    claims = [file_claim(client).id for _ in range(6)]
+    db.session.expire_all()
+    due = max(db.session.scalars(select(ProcessInstance.next_timer_at).where(ProcessInstance.id.in_(claims))))
+    barrier = threading.Barrier(2, timeout=WAIT)
+    fired = {}
+
+    def worker(i):
+        with app.app_context():
+            barrier.wait()
+            fired[i] = fire_due_timers()
+
+    with freeze_time(due + dt.timedelta(minutes=1)):
+        assert run_together(2, worker) == []
+    assert sum(fired.values()) == 6, fired
+
+    db.session.expire_all()
+    for instance_id in claims:
+        reminders = db.session.scalars(select(AuditEvent.data).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.action == "notice")).all()
+        assert [r["template"] for r in reminders] == ["claim_reminder"], instance_id
+        mails = db.session.scalars(select(OutboxMessage.to_address).where(
+            OutboxMessage.instance_id == instance_id, OutboxMessage.template == "claim_reminder")).all()
+        assert sorted(mails) == ["clara.schmidt@iclei.example.eu", "tom.peeters@eurocities.example.eu"]
+        instance = db.session.get(ProcessInstance, instance_id)
+        assert instance.next_timer_at > due  # the escalation is next
+    sign_in(client, "clara")
+    for instance_id in claims:  # the history shows the reminder once
+        assert client.get(f"/requests/{instance_id}").get_data(as_text=True).count("claim reminder") == 1
