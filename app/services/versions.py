@@ -32,7 +32,8 @@ from app.services.errors import InvalidData
 if TYPE_CHECKING:
     from app.services.diagram_checks import Report
 
-_MODELS: dict[int, ProcessModel] = {}
+# Keyed by row id and content: ids repeat across databases (each test has its own), content does not.
+_MODELS: dict[tuple[int, str], ProcessModel] = {}
 
 
 def files_sha256(files: dict[str, str]) -> str:
@@ -44,9 +45,10 @@ def files_sha256(files: dict[str, str]) -> str:
 
 def load_model(version: ProcessVersion) -> ProcessModel:
     """The parsed model of a stored version; parsed once per process and kept."""
-    model = _MODELS.get(version.id)
+    key = (version.id, version.sha256)
+    model = _MODELS.get(key)
     if model is None:
-        model = _MODELS[version.id] = parse_files(version.files)
+        model = _MODELS[key] = parse_files(version.files)
     return model
 
 
