@@ -29,10 +29,12 @@ class TaskState(enum.StrEnum):
 
 
 class ProcessInstance(db.Model):
-    __table_args__ = (Index("ix_instance_next_timer", "next_timer_at"),)
+    # ix_instance_started: the monitoring list, newest first, and its "started between" filter.
+    __table_args__ = (Index("ix_instance_next_timer", "next_timer_at"),
+                      Index("ix_instance_started", "started_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[InstanceStatus] = mapped_column(
@@ -61,7 +63,9 @@ class ProcessInstance(db.Model):
 class HumanTask(db.Model):
     """A user task that is or was waiting for someone; the inbox reads only these rows."""
 
-    __table_args__ = (Index("ix_human_task_instance_spiff", "instance_id", "spiff_task_id"),)
+    # ix_human_task_state: what READY tasks wait for, for the monitoring filters.
+    __table_args__ = (Index("ix_human_task_instance_spiff", "instance_id", "spiff_task_id"),
+                      Index("ix_human_task_state", "state", "instance_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
