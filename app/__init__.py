@@ -30,6 +30,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.load(instance))
     if config:
         app.config.from_mapping(config)
+    if app.config.get("TRUSTED_PROXIES"):  # believe that many proxies' X-Forwarded-For/-Proto/-Host
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

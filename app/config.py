@@ -42,6 +42,7 @@ def load(instance_path: Path) -> dict:
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/Brussels"),
         "INBOX_PAGE_SIZE": int(os.environ.get("INBOX_PAGE_SIZE", "25")),
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),  # reverse proxies in front
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
