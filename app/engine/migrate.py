@@ -161,10 +161,12 @@ def _move(wf, new_model):
 # -- words ---------------------------------------------------------------------------------
 
 def label(spec) -> str:
-    """The name an administrator knows a task spec by: its BPMN name, else its id."""
+    """The name an administrator knows a task spec by: its BPMN name, else its id; gateways and
+    events say what they are."""
     name = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None)
     if name:
-        return name
+        kind = _kind(spec)
+        return f"the {kind} {name}" if kind else name
     base, _, kind = spec.name.rpartition(".")
     if kind in ("BoundaryEventSplit", "BoundaryEventJoin"):
         owner = spec._wf_spec.task_specs.get(base)
@@ -175,6 +177,17 @@ def label(spec) -> str:
     if spec.name == "End" or kind == "EndJoin":
         return "the end of the process"
     return spec.name
+
+
+def _kind(spec) -> str:
+    """'gateway', 'timer' or 'event' for those elements; tasks go by their name alone."""
+    classes = [klass.__name__ for klass in type(spec).__mro__]
+    if any("Gateway" in name for name in classes):
+        return "gateway"
+    if any(name.endswith("Event") for name in classes):
+        definition = type(getattr(spec, "event_definition", None)).__name__
+        return "timer" if "Timer" in definition else "event"
+    return ""
 
 
 def _is_element(spec) -> bool:
