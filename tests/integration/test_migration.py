@@ -26,7 +26,10 @@ COST_CENTRE = ('<camunda:formField id="cost_centre" label="Cost centre" type="st
 @pytest.fixture(autouse=True)
 def parsed_versions_forgotten():
     """load_model keeps parsed versions by row id, and each test's fresh database reuses the ids:
-    without this, a revised version stored here would load as the previous test's revision."""
+    without this, a revised version stored here would load as another test's revision (and
+    this test's revisions as later tests' versions)."""
+    versions._MODELS.clear()
+    yield
     versions._MODELS.clear()
 
 
