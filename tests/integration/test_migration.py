@@ -282,11 +282,14 @@ def test_a_move_needs_a_reason(client):
     assert reload(instance).version.number == 1
 
 
-def test_the_overview_links_each_version_that_requests_can_move_to(client):
+def test_the_version_pages_link_each_version_that_requests_can_move_to(client):
     file_claim(client)
     with_cost_centre()
     sign_in(client, "admin")
     page = client.get("/admin/migrations/").get_data(as_text=True)
     assert f'href="{URL}"' in page and "Move requests to version 2" in page
+    versions_page = client.get("/admin/processes/travel_reimbursement").get_data(as_text=True)
+    assert f'href="{URL}"' in versions_page and "Move running requests to version 2" in versions_page
+    assert "Move running requests to version 1" not in versions_page  # the claim is there already
     assert client.get("/admin/migrations/travel_reimbursement/9").status_code == 404
     assert client.get("/admin/migrations/no_such_process/1").status_code == 404
