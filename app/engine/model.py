@@ -66,6 +66,15 @@ class TaskDef:
     documentation: str
     form: FormSpec
     properties: dict[str, str] = field(default_factory=dict)  # camunda:properties of the task
+    # Camunda's alternative to lanes: an e-mail address or "${initiator}", e-mail addresses,
+    # and group names that map to roles as lane names do. Any of them replaces the lane.
+    assignee: str | None = None
+    candidate_users: tuple[str, ...] = ()
+    candidate_groups: tuple[str, ...] = ()
+
+    @property
+    def has_assignment(self) -> bool:
+        return bool(self.assignee or self.candidate_users or self.candidate_groups)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,17 @@
 
 Each distinct set of files is parsed once per process and kept in a small cache, keyed by
 the SHA-256 of its contents, so loading an instance never re-reads XML.
+
+Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
+mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
+timer values (``PT72H``) become Python strings, and simple JUEL (``${amount > 10000}``) in
+conditions and timers becomes Python. The stored files keep what was uploaded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,16 +26,39 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .juel import JuelError, is_juel, juel_to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ACTIVITI_NS = "http://activiti.org/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# Declarations that would let a file define entities or point at other files: refused before
+# libxml2 reads a byte of them (the parser below would not expand them either).
+_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 
 
 class DiagramError(Exception):
-    """A diagram that cannot be used; the message names the file and element."""
+    """A diagram that cannot be used; the message names the file and element.
+
+    ``detail`` is the message alone; ``file``, ``element_id``, ``element_name`` and ``line``
+    say where, when known.
+    """
+
+    def __init__(self, detail: str, file: str | None = None, element_id: str | None = None,
+                 element_name: str | None = None, line: int | None = None):
+        self.detail = detail
+        self.file = file
+        self.element_id = element_id or None
+        self.element_name = element_name or None
+        self.line = line
+        where = file or ""
+        if file and line:
+            where += f":{line}"
+        if element_id:
+            where += f" {element_id}" + (f" ({element_name})" if element_name else "")
+        super().__init__(f"{where.strip()}: {detail}" if where.strip() else detail)
 
 
 def xml_parser() -> etree.XMLParser:
@@ -41,17 +70,82 @@ def xml_parser() -> etree.XMLParser:
 
 
 def parse_xml(name: str, text: str | bytes) -> etree._Element:
-    """Parse one file safely; refuse any DOCTYPE."""
+    """Parse one file safely; refuse any DOCTYPE or entity declaration."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     if len(data) > MAX_FILE_BYTES:
-        raise DiagramError(f"{name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise DiagramError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", file=name)
+    declaration = _DECLARATIONS.search(data)
+    if declaration is not None:
+        line = data.count(b"\n", 0, declaration.start()) + 1
+        raise DiagramError("a DOCTYPE or entity declaration is not allowed: diagrams may not define "
+                           "entities or refer to other files", file=name, line=line)
     try:
         root = etree.fromstring(data, xml_parser())
     except etree.XMLSyntaxError as exc:
-        raise DiagramError(f"{name}: not well-formed XML: {exc}") from None
+        raise DiagramError(f"not well-formed XML: {exc.msg}", file=name, line=exc.lineno or None) from None
     if root.getroottree().docinfo.doctype:
-        raise DiagramError(f"{name}: a DOCTYPE is not allowed")
+        raise DiagramError("a DOCTYPE is not allowed", file=name)
     return root
+
+
+# --- Camunda Modeler compatibility ------------------------------------------------------------
+
+_TIMER_TAGS = {f"{{{BPMN_NS}}}{kind}": kind for kind in ("timeDuration", "timeDate", "timeCycle")}
+_BARE_ISO = (
+    # A duration: P5D, PT72H, P1Y2M; upper case and a digit, so a misspelt P5X is checked as one too.
+    re.compile(r"[+-]?P(?=[0-9A-Z.,]*\d)[0-9A-Z.,]+"),
+    re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.,]+)?(Z|[+-]\d{2}(:?\d{2})?)?", re.IGNORECASE),  # a date
+    re.compile(r"\d{4}-?W\d{2}-?\d(T[0-9:.,]+)?(Z|[+-]\d{2}(:?\d{2})?)?", re.IGNORECASE),  # a week date
+    re.compile(r"R\d*/[^\s\"']+", re.IGNORECASE),  # a cycle: R3/PT10H, R/2030-01-01T09:00Z/P1D
+)
+
+
+def bare_iso(text: str) -> bool:
+    """Whether a timer value is an ISO 8601 duration, date or cycle written without quotes."""
+    return any(pattern.fullmatch(text.strip()) for pattern in _BARE_ISO)
+
+
+def _where(node: etree._Element, file: str) -> dict:
+    """The element a problem belongs to: the node itself or its nearest ancestor with an id."""
+    owner = node
+    while owner is not None and (not owner.get("id") or owner.tag.endswith("EventDefinition")):
+        owner = owner.getparent()
+    owner = owner if owner is not None else node
+    return {"file": file, "element_id": owner.get("id"), "element_name": owner.get("name"),
+            "line": node.sourceline}
+
+
+def _rename_activiti(root: etree._Element) -> None:
+    prefix = f"{{{ACTIVITI_NS}}}"
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag.startswith(prefix):
+            node.tag = f"{{{CAMUNDA_NS}}}{node.tag[len(prefix):]}"
+        for key in [k for k in node.attrib if k.startswith(prefix)]:
+            node.set(f"{{{CAMUNDA_NS}}}{key[len(prefix):]}", node.attrib.pop(key))
+
+
+def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
+    """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
+
+    A JUEL condition or timer outside the supported subset is left as it was and reported.
+    Python conditions and quoted timers (everything in workflows/) pass unchanged.
+    """
+    problems: list[DiagramError] = []
+    _rename_activiti(root)
+    for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
+                          *_TIMER_TAGS):
+        text = node.text or ""
+        if is_juel(text):
+            try:
+                node.text = juel_to_python(text)
+            except JuelError as exc:
+                problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
+                                             **_where(node, file)))
+        elif node.tag in _TIMER_TAGS and bare_iso(text):
+            node.text = f'"{text.strip()}"'
+    return problems
 
 
 class AppServiceTask(ServiceTask):
@@ -168,12 +262,17 @@ def parse_files(files: dict[str, str], validator=None) -> ProcessModel:
 def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     parser = AppParser(validator=validator)
     bpmn_roots = []
+    roots: dict[str, etree._Element] = {}
+    name = ""
     try:
         for name, text in files.items():
-            root = parse_xml(name, text)
+            root = roots[name] = parse_xml(name, text)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)
             else:
+                problems = prepare_tree(root, name)
+                if problems:
+                    raise problems[0]
                 parser.add_bpmn_xml(root, filename=name)
                 bpmn_roots.append((name, root))
         if len(bpmn_roots) != 1:
@@ -181,15 +280,15 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         name, root = bpmn_roots[0]
         processes = [p for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") != "false"]
         if len(processes) != 1:
-            raise DiagramError(f"{name}: needs exactly one executable process")
+            raise DiagramError("needs exactly one executable process", file=name)
         process = processes[0]
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        raise DiagramError(str(exc)) from None
+        raise _located(exc, exc.file_name or name, roots) from None
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
-        raise DiagramError(f"{name}: {exc}") from None
+        raise DiagramError(_plain(exc), file=name or None) from None
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
@@ -211,6 +310,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
                 documentation=task_spec.documentation or "",
                 form=form_from_xml(node),
                 properties=_properties(node, "bpmn:extensionElements/camunda:properties/camunda:property"),
+                **assignment_from_xml(node),
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
@@ -220,6 +320,37 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         start_lane=start_lane,
         tasks=tasks, service_topics=topics, files=dict(files),
     )
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def assignment_from_xml(node: etree._Element) -> dict:
+    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups."""
+    return {
+        "assignee": (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
+        "candidate_users": _names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")),
+        "candidate_groups": _names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")),
+    }
+
+
+def _plain(exc: Exception) -> str:
+    """An exception's message without KeyError's quotes."""
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def _located(exc: ValidationException, file: str, roots: dict[str, etree._Element]) -> DiagramError:
+    """A SpiffWorkflow validation error as a DiagramError with the element's line."""
+    line = exc.line_number if isinstance(exc.line_number, int) else None
+    root = roots.get(file)
+    if exc.id and root is not None:
+        node = next((n for n in root.iter() if isinstance(n.tag, str) and n.get("id") == exc.id), None)
+        if node is not None:
+            line = node.sourceline
+    detail = exc.args[0] if exc.args else str(exc)
+    return DiagramError(str(detail), file=file or None, element_id=exc.id or None,
+                        element_name=exc.name or None, line=line)
 
 
 def _documentation(node: etree._Element) -> str:
