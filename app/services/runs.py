@@ -25,7 +25,7 @@ from app.models.base import utcnow
 
 from .errors import TaskUnavailable
 from .jsonsafe import to_jsonable
-from .lanes import resolve_lane
+from .lanes import assignment_label, task_candidates
 from .outbox import queue_task_emails
 
 
@@ -123,14 +123,11 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
             continue
         definition = task.definition
         row = HumanTask(instance=instance, spiff_task_id=task.id, bpmn_id=definition.bpmn_id,
-                        name=definition.name, lane=definition.lane or "",
+                        name=definition.name, lane=assignment_label(definition),
                         form_key=definition.form.key, is_decision=bool(definition.form.decisions),
                         created_at=now)
         db.session.add(row)
-        lanes = [definition.lane, *filter(None, (definition.properties.get("also") or "").split(","))]
-        people: list[int] = []
-        for lane in lanes:
-            people += [uid for uid in resolve_lane(lane, instance) if uid not in people]
+        people = task_candidates(definition, instance)
         row.candidates = [TaskCandidate(user_id=uid, task_created_at=now) for uid in people]
         record(instance, actor, channel, "task_ready", f"{definition.name} is waiting", task=row)
         db.session.flush()
