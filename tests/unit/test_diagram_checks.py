@@ -1,0 +1,475 @@
+"""The upload checks: every problem named with its file, element and line; good diagrams pass.
+
+A small diagram that passes every check is broken one way at a time; each break must be
+reported as an error on the element that carries it, at its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import HumanTask, InstanceStatus, ProcessDefinition, TaskState
+from app.services.diagram_checks import Finding, Report, UploadRefused, check_upload, unpack_upload
+from app.services.instances import start_instance
+from app.services.tasks import complete_task
+from app.services.versions import folder_file_sets, store_version
+from tests.conftest import person
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "diagrams"
+
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  id="defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="mini_upload" name="Mini upload" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_requester" name="Requester"><bpmn:flowNodeRef>start</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="lane_coordinator" name="Coordinator"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" name="Asked" camunda:formKey="mini_upload.start">
+      <bpmn:documentation>Ask for something.</bpmn:documentation>
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="amount" label="Amount" type="decimal">
+          <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:outgoing>f1</bpmn:outgoing>
+    </bpmn:startEvent>
+    <bpmn:scriptTask id="total" name="Total" scriptFormat="python">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>doubled = amount * 2</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:businessRuleTask id="rule" name="Level" camunda:decisionRef="mini_level">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="review" name="Review" camunda:formKey="mini_upload.review">
+      <bpmn:documentation>Decide.</bpmn:documentation>
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="decision" label="Decision" type="enum">
+          <camunda:value id="approve" name="Approve" /><camunda:value id="reject" name="Reject" />
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:boundaryEvent id="reminder" name="Reminder" attachedToRef="review" cancelActivity="false">
+      <bpmn:outgoing>f7</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="timer"><bpmn:timeDuration>"P5D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:serviceTask id="remind" name="Remind" camunda:type="external" camunda:topic="notify">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="template" value="claim_reminder" /><camunda:property name="to" value="Coordinator" />
+      </camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>f7</bpmn:incoming><bpmn:outgoing>f8</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="end_remind"><bpmn:incoming>f8</bpmn:incoming></bpmn:endEvent>
+    <bpmn:exclusiveGateway id="gw" name="Approved?" default="f6">
+      <bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing><bpmn:outgoing>f6</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:endEvent id="end_ok"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end_no"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="total" />
+    <bpmn:sequenceFlow id="f2" sourceRef="total" targetRef="rule" />
+    <bpmn:sequenceFlow id="f3" sourceRef="rule" targetRef="review" />
+    <bpmn:sequenceFlow id="f4" sourceRef="review" targetRef="gw" />
+    <bpmn:sequenceFlow id="f5" name="Yes" sourceRef="gw" targetRef="end_ok">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">decision == "approve"</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f6" sourceRef="gw" targetRef="end_no" />
+    <bpmn:sequenceFlow id="f7" sourceRef="reminder" targetRef="remind" />
+    <bpmn:sequenceFlow id="f8" sourceRef="remind" targetRef="end_remind" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="defs_level" name="Level"
+  namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="mini_level" name="Level">
+    <decisionTable id="table" hitPolicy="FIRST">
+      <input id="input_amount" label="Amount">
+        <inputExpression id="input_amount_expression" typeRef="number"><text>amount</text></inputExpression>
+      </input>
+      <output id="output_level" label="Level" name="level" typeRef="string" />
+      <rule id="rule_small">
+        <inputEntry id="rule_small_amount"><text>? &lt;= 100</text></inputEntry>
+        <outputEntry id="rule_small_level"><text>"coordinator"</text></outputEntry>
+      </rule>
+      <rule id="rule_any">
+        <inputEntry id="rule_any_amount"><text>-</text></inputEntry>
+        <outputEntry id="rule_any_level"><text>"finance"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def check(bpmn: str = BPMN, dmn: str | None = DMN, **more: str) -> Report:
+    files = {"mini_upload.bpmn": bpmn.encode()}
+    if dmn is not None:
+        files["mini_level.dmn"] = dmn.encode()
+    files.update({name.replace("__", "."): text.encode() for name, text in more.items()})
+    return check_upload(files)
+
+
+def line_of(xml: str, element_id: str) -> int:
+    root = etree.fromstring(xml.encode())
+    return next(n.sourceline for n in root.iter() if n.get("id") == element_id)
+
+
+def changed(old: str, new: str, text: str = BPMN) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def test_the_small_diagram_passes_so_each_break_below_is_what_fails(app):
+    report = check()
+    assert report.ok, report.as_text()
+    assert report.process_id == "mini_upload" and report.process_name == "Mini upload"
+    assert report.files == {"mini_upload.bpmn": BPMN, "mini_level.dmn": DMN}
+    # No layout at all: one warning says so, and nothing else is wrong.
+    assert [w.message for w in report.warnings] == [
+        "the diagram has no layout (BPMN DI): it cannot be shown as a picture"]
+
+
+@pytest.mark.parametrize("files", folder_file_sets(ROOT / "workflows"), ids=lambda f: next(iter(f)))
+def test_every_shipped_diagram_passes_with_no_errors(app, files):
+    report = check_upload({name: text.encode() for name, text in files.items()})
+    assert report.ok, report.as_text()
+    assert report.files == files  # what would be stored is what workflows/ holds, byte for byte
+    # The only warnings: gateways that rely on their conditions covering every decision.
+    assert {w.message for w in report.warnings} <= {
+        "the gateway has no default flow: when no condition holds, the request stops with an error"}, \
+        report.as_text()
+
+
+def test_the_report_names_level_file_line_element_and_name():
+    finding = Finding("error", "travel_reimbursement.bpmn", "check_claim", "Check claim", 123, "message")
+    assert finding.as_text() == "ERROR travel_reimbursement.bpmn:123 check_claim (Check claim): message"
+    assert Finding("warning", "", None, None, None, "no .bpmn").as_text() == "WARNING: no .bpmn"
+    report = Report(findings=[Finding("warning", "a.bpmn", "x", None, 3, "w"), finding])
+    assert not report.ok and report.errors == [finding]
+    assert report.as_text().splitlines() == [finding.as_text(), "WARNING a.bpmn:3 x: w"]
+
+
+BREAKS = [
+    # (old text, new text, element, words the error must contain)
+    (' camunda:formKey="mini_upload.review"', "", "review",
+     'no camunda:formKey: add camunda:formKey="mini_upload.review"'),
+    (' camunda:formKey="mini_upload.start"', "", "start", "start event has no camunda:formKey"),
+    ('label="Decision" type="enum"', 'label="Decision" type="colour"', "review", "unknown type 'colour'"),
+    ('<camunda:value id="approve"', '<camunda:value id="accept"', "review", "decision field's values"),
+    ('name="Coordinator"><bpmn:flowNodeRef>review', 'name="Reviewers"><bpmn:flowNodeRef>review', "review",
+     "its lane 'Reviewers' names nobody"),
+    ('<bpmn:flowNodeRef>review</bpmn:flowNodeRef>', "", "review", "in no lane"),
+    ('name="Review" camunda:formKey', 'name="Review" camunda:candidateGroups="reviewers" camunda:formKey', "review",
+     "the candidate group 'reviewers' names nobody"),
+    ('name="Review" camunda:formKey', 'name="Review" camunda:candidateUsers="nobody@example.eu" camunda:formKey',
+     "review", "nobody@example.eu is not the e-mail address of anyone"),
+    ('name="Review" camunda:formKey', 'name="Review" camunda:assignee="${manager}" camunda:formKey', "review",
+     "${manager}: an assignment may be an e-mail address or ${initiator}"),
+    ("doubled = amount * 2", "doubled = amount *", "total", "the script cannot run"),
+    ("doubled = amount * 2", "doubled = open('/etc/passwd').read()", "total", "it uses open"),
+    ("doubled = amount * 2", "doubled = eval('1')", "total", "Eval calls are not allowed"),
+    ("doubled = amount * 2", "doubled = list(range(3))", "total", "it calls range(), which does not exist here"),
+    ("doubled = amount * 2", "doubled = ().__class__.__base__.__subclasses__()", "total",
+     '"__subclasses__" is an invalid attribute name'),
+    ('scriptFormat="python"', 'scriptFormat="groovy"', "total", "only Python scripts run here"),
+    ('decision == "approve"', "__import__('os').system('id')", "f5", '"__import__" is an invalid variable name'),
+    ('decision == "approve"', "add_days.__globals__", "f5", '"__globals__" is an invalid attribute name'),
+    ('decision == "approve"', "${amount > 5 ? true : false}", "f5", "the conditional operator"),
+    ('decision == "approve"', "${execution.getVariable('decision')}", "f5", "Camunda engine object"),
+    ('decision == "approve"', "decision == true", "f5", "write True"),
+    ('<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">',
+     '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">', "f5",
+     "the condition is javascript"),
+    ('<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">decision == "approve"</bpmn:conditionExpression>',
+     "", "f5", "needs a condition, unless it is the gateway's default flow"),
+    ('camunda:decisionRef="mini_level"', 'camunda:decisionRef="max_level"', "rule",
+     "the decision 'max_level' is in none of the uploaded .dmn files (decisions found: mini_level)"),
+    ('"P5D"', '"P5X"', "reminder", "P5X is not an ISO 8601 duration"),
+    ('"P5D"', "P5X", "reminder", "is not an ISO 8601 duration"),
+    ('<bpmn:timeDuration>"P5D"</bpmn:timeDuration>', "<bpmn:timeDate>P5D</bpmn:timeDate>", "reminder",
+     "P5D is a duration: use a timeDuration"),
+    ('<bpmn:timeDuration>"P5D"</bpmn:timeDuration>', "<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle>", "reminder",
+     "looks like a cron expression"),
+    ('<bpmn:timeDuration>"P5D"</bpmn:timeDuration>', "<bpmn:timeDate>2030-02-30T09:00:00Z</bpmn:timeDate>",
+     "reminder", "is not an ISO 8601 date"),
+    ('camunda:topic="notify"', 'camunda:topic="fax"', "remind", "the topic 'fax' is not a service of the app"),
+    ('camunda:type="external" camunda:topic="notify"', 'camunda:class="org.example.Mailer"', "remind",
+     "Java delegates do not run here"),
+    ('name="to" value="Coordinator"', 'name="to" value="Board"', "remind", "to = 'Board' names nobody"),
+    ('attachedToRef="review"', 'attachedToRef="reviewed"', "reminder", "attached to 'reviewed'"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:receiveTask id="wait_letter" name="Wait for a letter" />'
+     '<bpmn:endEvent id="end_no">', "wait_letter", "a receive task waits for a message"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:manualTask id="sign" name="Sign" /><bpmn:endEvent id="end_no">', "sign",
+     "a manual task would wait for nobody"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other" /><bpmn:endEvent id="end_no">',
+     "call", "calling another process is not supported"),
+    ('<bpmn:outgoing>f1</bpmn:outgoing>', '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition id="m" />',
+     "start", "message events are not supported"),
+    ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing>'
+     '<bpmn:multiInstanceLoopCharacteristics camunda:collection="items" />', "review", "loops and multi-instance"),
+    ('<camunda:formData>\n        <camunda:formField id="decision"',
+     '<camunda:taskListener event="create" class="org.example.Listener" /><camunda:formData>\n'
+     '        <camunda:formField id="decision"', "review", "task listeners do not run here"),
+    ('<bpmn:userTask id="review" name="Review"', '<bpmn:userTask id="review" name="Review" bogus="1"', "review",
+     "not valid BPMN 2.0"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "element", "words"), BREAKS, ids=[b[3][:40] for b in BREAKS])
+def test_each_break_is_an_error_on_its_element_and_line(app, old, new, element, words):
+    bpmn = changed(old, new)
+    report = check(bpmn)
+    assert not report.ok
+    matching = [f for f in report.errors if words in f.message]
+    assert matching, report.as_text()
+    finding = matching[0]
+    assert (finding.file, finding.element_id) == ("mini_upload.bpmn", element), finding.as_text()
+    assert finding.line is not None and finding.line >= line_of(bpmn, element), finding.as_text()
+    assert report.files["mini_upload.bpmn"] == bpmn  # readable: the text is in the report all the same
+
+
+def test_assignments_that_name_people_pass(app):
+    bpmn = changed('name="Review" camunda:formKey',
+                   'name="Review" camunda:candidateGroups="coordinator, finance" '
+                   'camunda:candidateUsers="felix.wagner@iclei.example.eu" camunda:assignee="${initiator}" '
+                   'camunda:formKey')
+    bpmn = changed('<bpmn:flowNodeRef>review</bpmn:flowNodeRef>', "", bpmn)  # no lane: the assignment says who
+    assert check(bpmn).ok, check(bpmn).as_text()
+
+
+def test_a_deactivated_assignee_is_a_warning(app):
+    felix = person("felix")
+    felix.active = False
+    db.session.flush()
+    bpmn = changed('name="Review" camunda:formKey', f'name="Review" camunda:assignee="{felix.email}" camunda:formKey')
+    report = check(bpmn)
+    assert report.ok and any("is deactivated" in w.message for w in report.warnings)
+
+
+def test_a_second_executable_process_is_refused(app):
+    bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="true" /></bpmn:definitions>')
+    assert "exactly one executable process (2 found)" in check(bpmn).as_text()
+    bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="false" /></bpmn:definitions>')
+    assert check(bpmn).ok
+
+
+def test_warnings_name_missing_instructions_defaults_and_layout(app):
+    bpmn = changed("<bpmn:documentation>Decide.</bpmn:documentation>", "")
+    bpmn = changed(' default="f6"', "", bpmn)
+    bpmn = changed('<bpmn:sequenceFlow id="f6" sourceRef="gw" targetRef="end_no" />',
+                   '<bpmn:sequenceFlow id="f6" sourceRef="gw" targetRef="end_no">'
+                   '<bpmn:conditionExpression>decision == "reject"</bpmn:conditionExpression></bpmn:sequenceFlow>',
+                   bpmn)
+    report = check(bpmn)
+    assert report.ok
+    text = report.as_text()
+    assert f"WARNING mini_upload.bpmn:{line_of(bpmn, 'review')} review (Review): the user task has no documentation" \
+        in text
+    assert f"WARNING mini_upload.bpmn:{line_of(bpmn, 'gw')} gw (Approved?): the gateway has no default flow" in text
+
+    layout = (FIXTURES / "small_travel_claim.bpmn").read_text()
+    layout = changed('<bpmndi:BPMNShape id="check_claim_di" bpmnElement="check_claim">',
+                     '<bpmndi:BPMNShape id="check_claim_di" bpmnElement="somewhere_else">', layout)
+    layout = changed('<bpmndi:BPMNEdge id="Flow_0m1l7sd_di" bpmnElement="Flow_0m1l7sd">',
+                     '<bpmndi:BPMNEdge id="Flow_0m1l7sd_di" bpmnElement="elsewhere">', layout)
+    report = check_upload({"small_travel_claim.bpmn": layout.encode(),
+                           "claim_approval_level.dmn": (FIXTURES / "claim_approval_level.dmn").read_bytes()})
+    assert report.ok
+    shapes = {(w.element_id, w.message) for w in report.warnings}
+    assert ("check_claim", "the element has no shape in the diagram layout (BPMNShape)") in shapes
+    assert ("Flow_0m1l7sd", "the flow has no line in the diagram layout (BPMNEdge)") in shapes
+
+
+DMN_BREAKS = [
+    ("? &lt;= 100", "[0..100]", "rule_small_amount", "FEEL, not Python"),
+    ("? &lt;= 100", '"small","tiny"', "rule_small_amount", "write ? in ("),
+    ("? &lt;= 100", 'not("large")', "rule_small_amount", "FEEL's not()"),
+    ("? &lt;= 100", "&lt;= ", "rule_small_amount", "neither a value nor a comparison"),
+    ("<text>amount</text>", "<text>amount or 0</text>", "rule_small_amount", None),  # fine with ?: no error
+    ('"coordinator"', "true", "rule_small_level", "write True"),
+    ('"coordinator"', "__import__('os')", "rule_small_level", "invalid variable name"),
+    ('hitPolicy="FIRST"', 'hitPolicy="RULE ORDER"', "table", "hit policy RULE ORDER is not supported"),
+    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="SUM"', "table", "COLLECT with SUM"),
+    ("<text>amount</text>", "<text>amount +</text>", "input_amount", "the input expression cannot run"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "element", "words"), DMN_BREAKS, ids=[b[1][:30] for b in DMN_BREAKS])
+def test_each_dmn_break_is_an_error_on_its_cell(app, old, new, element, words):
+    dmn = changed(old, new, DMN)
+    report = check(dmn=dmn)
+    if words is None:
+        assert report.ok, report.as_text()
+        return
+    matching = [f for f in report.errors if words in f.message and f.file == "mini_level.dmn"]
+    assert matching, report.as_text()
+    assert matching[0].element_id == element and matching[0].line == line_of(dmn, element)
+
+
+def test_a_bare_comparison_after_a_loose_input_expression_is_refused(app):
+    # SpiffWorkflow joins them as text: "amount or 0<= 100" would mean "amount or (0 <= 100)".
+    dmn = changed("<text>amount</text>", "<text>amount or 0</text>", DMN)
+    dmn = changed("? &lt;= 100", "&lt;= 100", dmn)
+    report = check(dmn=dmn)
+    assert "would be joined as 'amount or 0<= 100': write ? <= 100 instead" in report.as_text()
+    assert check(dmn=changed("? &lt;= 100", "&lt;= 100", DMN)).ok  # a plain name joins safely
+
+
+def test_files_that_are_not_what_they_claim_are_refused(app):
+    assert "not a DMN file" in check(dmn=BPMN).as_text()
+    assert "not a BPMN 2.0 diagram" in check(bpmn=DMN, dmn=None).as_text()
+    latin = BPMN.replace("Ask for something.", "Demande é").encode("latin-1")
+    report = check_upload({"mini_upload.bpmn": latin, "mini_level.dmn": DMN.encode()})
+    assert "the file is not UTF-8 text" in report.as_text() and "mini_upload.bpmn" not in report.files
+    declared = BPMN.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    assert "declares the encoding ISO-8859-1" in check(bpmn=declared).as_text()
+    assert "exactly one .bpmn file" in check(other__bpmn=BPMN.replace("mini_upload", "other")).as_text()
+    assert "(0 .bpmn found)" in check_upload({"mini_level.dmn": DMN.encode()}).as_text()
+    assert "not well-formed XML" in check(bpmn=BPMN[:-40]).as_text()
+
+
+def test_an_unused_decision_and_a_duplicate_are_reported(app):
+    other = DMN.replace('id="defs_level"', 'id="defs_other"').replace('decision id="mini_level"',
+                                                                      'decision id="unused_table"')
+    report = check(other_level__dmn=other)
+    assert report.ok and "the decision unused_table is not used" in report.as_text()
+    assert "the decision mini_level is also in mini_level.dmn" in check(copy__dmn=DMN).as_text()
+
+
+def test_windows_newlines_and_a_bom_are_stored_as_sync_would_read_them(app):
+    raw = b"\xef\xbb\xbf" + BPMN.replace("\n", "\r\n").encode()
+    report = check_upload({"mini_upload.bpmn": raw, "mini_level.dmn": DMN.encode()})
+    assert report.ok and report.files["mini_upload.bpmn"] == BPMN
+
+
+# --- Camunda Modeler diagrams: they pass, and they run ------------------------------------------
+
+def fixture_files(*names: str) -> dict[str, bytes]:
+    return {name: (FIXTURES / name).read_bytes() for name in names}
+
+
+def test_a_camunda_modeler_diagram_passes_with_only_its_ignored_attributes_warned(app):
+    report = check_upload(fixture_files("small_travel_claim.bpmn", "claim_approval_level.dmn"))
+    assert report.ok, report.as_text()
+    assert report.process_id == "small_travel_claim"
+    assert {w.message.split(" is ignored")[0] for w in report.warnings} == {
+        "camunda:resultVariable", "camunda:mapDecisionResult"}
+
+
+def test_an_activiti_namespace_diagram_passes(app):
+    report = check_upload(fixture_files("room_booking.bpmn"))
+    assert report.ok and not report.warnings, report.as_text()
+
+
+def stored(*names: str):
+    report = check_upload(fixture_files(*names))
+    version, created = store_version(report.files, None, note="test upload", activate=True)
+    assert created and version.active
+    db.session.commit()
+    return version
+
+
+def ready(instance, bpmn_id: str) -> HumanTask:
+    db.session.expire_all()
+    return db.session.scalar(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                     HumanTask.bpmn_id == bpmn_id,
+                                                     HumanTask.state == TaskState.READY))
+
+
+def test_the_camunda_modeler_diagram_runs_with_its_juel_timers_and_candidate_groups(app):
+    version = stored("small_travel_claim.bpmn", "claim_approval_level.dmn")
+    ana, clara, felix = person("ana"), person("clara"), person("felix")
+    instance = start_instance(ana, version, {"meeting": "Circular ICT, Brussels",
+                                             "meeting_date": dt.date(2030, 3, 5), "amount": 1500})
+    db.session.commit()
+    check = ready(instance, "check_claim")
+    candidates = {c.user_id for c in check.candidates}
+    assert clara.id in candidates and person("tom").id in candidates and ana.id not in candidates
+    assert check.lane == "coordinator"
+    # The bare PT72H reminder was normalised: the timer is due in 72 hours.
+    waits = instance.next_timer_at - instance.started_at
+    assert dt.timedelta(hours=71, minutes=59) < waits <= dt.timedelta(hours=72, minutes=1)
+
+    complete_task(clara, check.id, {"decision": "request_changes", "coordinator_comment": "Add the ticket"})
+    db.session.commit()
+    revise = ready(instance, "revise_claim")
+    assert [c.user_id for c in revise.candidates] == [ana.id]  # camunda:assignee="${initiator}"
+
+    complete_task(ana, revise.id, {"meeting": "Circular ICT, Brussels", "amount": 1500})
+    db.session.commit()
+    complete_task(clara, ready(instance, "check_claim").id, {"decision": "approve", "coordinator_comment": ""})
+    db.session.commit()
+    payment = ready(instance, "approve_payment")  # the DMN said finance: ${approval_level == "finance" || ...}
+    assert [c.user_id for c in payment.candidates] == [felix.id]
+    complete_task(felix, payment.id, {"decision": "approve"})
+    db.session.commit()
+    db.session.refresh(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_claim_paid"
+
+
+def test_the_activiti_namespace_diagram_runs(app):
+    version = stored("room_booking.bpmn")
+    ana, tom = person("ana"), person("tom")
+    instance = start_instance(ana, version, {"meeting_day": dt.date(2030, 5, 2), "participants": 12})
+    db.session.commit()
+    review = ready(instance, "review_booking")
+    assert tom.id in {c.user_id for c in review.candidates}  # activiti:candidateGroups="coordinator"
+    assert dt.timedelta(days=2) - (instance.next_timer_at - instance.started_at) < dt.timedelta(minutes=1)
+    complete_task(tom, review.id, {"decision": "approve"})
+    db.session.commit()
+    db.session.refresh(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_confirmed"
+
+
+# --- Unpacking uploads --------------------------------------------------------------------------
+
+def zipped(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(app):
+    files = fixture_files("small_travel_claim.bpmn", "claim_approval_level.dmn")
+    assert unpack_upload([("claim.zip", zipped(files))]) == files
+    assert unpack_upload(list(files.items())) == files
+    assert check_upload(unpack_upload([("claim.zip", zipped(files))])).ok
+
+
+@pytest.mark.parametrize(("uploads", "says"), [
+    ([], "Select a .bpmn file"),
+    ([("notes.txt", b"hello")], "is not a .bpmn or .dmn file"),
+    ([("a.bpmn", b"")], "a.bpmn is empty"),
+    ([("a.bpmn", b"<x/>" + b" " * (5 * 1024 * 1024))], "a.bpmn is larger than 5 MB"),
+    ([("../a.bpmn", b"<x/>")], "has a name the app cannot use"),
+    ([("a.zip", b"PK\x03\x04 not really")], "is not a .zip file that can be opened"),
+    ([("a.zip", zipped({"a.bpmn": b"<x/>"})), ("b.dmn", b"<x/>")], "either one .zip or"),
+    ([("a.zip", zipped({"sub/a.bpmn": b"<x/>"}))], "has a folder or path"),
+    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn or .dmn file"),
+    ([("a.zip", zipped({f"f{i}.dmn": b"<x/>" for i in range(51)}))], "51 entries; at most 50"),
+    ([("a.zip", zipped({}))], "a.zip is empty"),
+])
+def test_uploads_are_refused_before_any_check(uploads, says):
+    with pytest.raises(UploadRefused) as refused:
+        unpack_upload(uploads)
+    assert says in str(refused.value)
+
+
+def test_nothing_is_stored_by_checking(app):
+    before = db.session.scalar(select(db.func.count()).select_from(ProcessDefinition))
+    check_upload(fixture_files("small_travel_claim.bpmn", "claim_approval_level.dmn"))
+    assert db.session.scalar(select(db.func.count()).select_from(ProcessDefinition)) == before
