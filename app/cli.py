@@ -33,6 +33,72 @@ def workflows_sync(folder: Path | None) -> None:
     db.session.commit()
 
 
+def _read_uploads(paths: tuple[Path, ...]):
+    """Read the named files as an upload would arrive, each no further than its size cap allows."""
+    from app.services.diagram_checks import MAX_FILE_BYTES, MAX_ZIP_BYTES
+
+    uploads = []
+    for path in paths:
+        limit = MAX_ZIP_BYTES if path.suffix.lower() == ".zip" else MAX_FILE_BYTES
+        with path.open("rb") as handle:
+            uploads.append((path.name, handle.read(limit + 1)))  # one byte more shows "too large"
+    return uploads
+
+
+def _checked_upload(paths: tuple[Path, ...]):
+    """Unpack and check files as the upload page does; print the report; exit 1 on refusal."""
+    from app.services.diagram_checks import UploadRefused, check_upload, unpack_upload
+
+    try:
+        files = unpack_upload(_read_uploads(paths))
+    except UploadRefused as exc:
+        click.echo(f"ERROR: {exc}")
+        click.echo("refused: nothing was checked or stored")
+        raise SystemExit(1) from None
+    report = check_upload(files)
+    if report.findings:
+        click.echo(report.as_text())
+    name = report.process_id or ", ".join(files)
+    errors, warnings = len(report.errors), len(report.warnings)
+    verdict = "it can be uploaded" if report.ok else "it would be refused"
+    click.echo(f"{name}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}: {verdict}")
+    if not report.ok:
+        raise SystemExit(1)
+    return report
+
+
+_UPLOAD_FILES = click.argument("paths", metavar="FILE...", nargs=-1, required=True,
+                               type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+@workflows_cli.command("check")
+@_UPLOAD_FILES
+def workflows_check(paths: tuple[Path, ...]) -> None:
+    """Check a .bpmn with its .dmn files, or a .zip, as an upload would be; store nothing."""
+    _checked_upload(paths)
+
+
+@workflows_cli.command("upload")
+@_UPLOAD_FILES
+@click.option("--activate", is_flag=True, help="Make it the version new requests use")
+@click.option("--note", default="", help="Why this version was uploaded (kept in its history)")
+def workflows_upload(paths: tuple[Path, ...], activate: bool, note: str) -> None:
+    """Check files as `workflows check` does and, when they pass, store them as a new version."""
+    from app.services.versions import store_version
+
+    report = _checked_upload(paths)
+    version, created = store_version(report.files, None, note=note.strip(), activate=activate, channel="cli")
+    db.session.commit()
+    process_id = version.definition.process_id
+    if not created:
+        click.echo(f"{process_id}: unchanged, version {version.number} holds these files already")
+    elif version.active:
+        click.echo(f"{process_id}: version {version.number} stored and active")
+    else:
+        click.echo(f"{process_id}: version {version.number} stored, not active (new requests keep the "
+                   "active version; upload with --activate to switch)")
+
+
 @people_cli.command("add-organisation")
 @click.option("--name", required=True)
 @click.option("--type", "kind", type=click.Choice([t.value for t in OrganisationType]), required=True)
