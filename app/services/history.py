@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models import Attachment, AuditEvent, ProcessInstance
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
-         "member_added", "completed", "cancelled", "error", "migrated", "reassigned")
+         "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
+         "retried")
 
 
 @dataclass
