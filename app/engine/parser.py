@@ -300,9 +300,12 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
+    user_tasks: dict[str, etree._Element] = {}
+    for node in root.iter(f"{{{BPMN_NS}}}userTask"):
+        user_tasks.setdefault(node.get("id"), node)
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if isinstance(task_spec, UserTask):
-            node = root.find(f".//bpmn:userTask[@id='{task_spec.bpmn_id}']", NS)
+            node = user_tasks[task_spec.bpmn_id]
             tasks[task_spec.bpmn_id] = TaskDef(
                 bpmn_id=task_spec.bpmn_id,
                 name=task_spec.bpmn_name or task_spec.bpmn_id,

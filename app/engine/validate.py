@@ -63,6 +63,8 @@ FORBIDDEN_NAMES = frozenset({
     "delattr", "breakpoint", "input", "help", "exit", "quit", "memoryview", "__builtins__",
 })
 FEEL_WORDS = {"true": "True", "false": "False", "null": "None"}
+MAX_SCRIPT_CHARS = 20_000  # the longest shipped script is under 1 000
+MAX_EXPRESSION_CHARS = 10_000
 CALLABLE = frozenset(SAFE_BUILTINS) | frozenset(HELPERS)
 
 
@@ -75,6 +77,9 @@ def code_problems(source: str, mode: str = "expression") -> list[str]:
     text = source if mode == "script" else source.strip()
     if not text.strip():
         return ["it is empty"]
+    limit = MAX_SCRIPT_CHARS if mode == "script" else MAX_EXPRESSION_CHARS
+    if len(text) > limit:
+        return [f"it is {len(text)} characters long; at most {limit} are allowed"]
     try:
         if mode == "script":
             compile_script(text)

@@ -59,6 +59,9 @@ MAX_ZIP_RATIO = 100
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
 MAX_NAME_LENGTH = 100
 MAX_MESSAGE_LENGTH = 400
+MAX_FINDINGS = 300
+MAX_ELEMENTS = 10_000  # the largest shipped diagram has under 800
+MAX_CODE_CHARS = 300_000  # scripts, conditions, cells and timers of one upload together
 EXTENSIONS = (".bpmn", ".dmn")
 DECISIONS = ("approve", "request_changes", "reject")
 
@@ -226,6 +229,13 @@ class _Findings:
     def __init__(self, report: Report):
         self.report = report
         self.seen: set[tuple] = set()
+        self.overflow: set[str] = set()
+        self.code_chars = 0
+
+    def code_budget(self, text: str | None) -> bool:
+        """Whether ``text`` still fits the code an upload may ask us to compile."""
+        self.code_chars += len(text or "")
+        return self.code_chars <= MAX_CODE_CHARS
 
     def add(self, level: str, file: str, message: str, node: etree._Element | None = None,
             element_id: str | None = None, element_name: str | None = None, line: int | None = None) -> None:
@@ -240,9 +250,15 @@ class _Findings:
         element_id = (element_id or "")[:MAX_NAME_LENGTH] or None
         finding = Finding(level, file, element_id, element_name, line, message)
         key = (level, file, element_id, message)
-        if key not in self.seen:
-            self.seen.add(key)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if len(self.report.findings) < MAX_FINDINGS:
             self.report.findings.append(finding)
+        elif level not in self.overflow:  # one line per level says more were found
+            self.overflow.add(level)
+            self.report.findings.append(Finding(level, file, None, None, None, f"more than {MAX_FINDINGS} "
+                                                "problems: the rest of this kind are not listed"))
 
     def error(self, file: str, message: str, node: etree._Element | None = None, **where) -> None:
         self.add("error", file, message, node, **where)
@@ -306,6 +322,11 @@ def check_upload(files: dict[str, bytes]) -> Report:
         if encoding not in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
             found.error(name, f"the file declares the encoding {encoding}: save it as UTF-8", line=1)
             continue
+        elements = sum(1 for _ in root.iter())
+        if elements > MAX_ELEMENTS:  # the checks (and the XSD) take too long on files this big
+            found.error(name, f"the file holds {elements} XML elements; a diagram or table may hold at most "
+                        f"{MAX_ELEMENTS}: split it")
+            continue
         report.files[name] = text
         roots[name] = root
 
@@ -341,6 +362,14 @@ def _node_at(root: etree._Element, line: int | None) -> etree._Element | None:
     if not line:
         return None
     return next((n for n in root.iter() if isinstance(n.tag, str) and n.sourceline == line), None)
+
+
+_TOO_MUCH_CODE = f"the upload holds more than {MAX_CODE_CHARS} characters of code in all: it was not compiled"
+
+
+def _compiled(found: _Findings, text: str, mode: str = "expression") -> list[str]:
+    """The problems of a piece of code, within the upload's compile budget."""
+    return code_problems(text, mode) if found.code_budget(text) else [_TOO_MUCH_CODE]
 
 
 def _check_spiff_parse(report: Report, found: _Findings) -> None:
@@ -437,7 +466,8 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
 
     lanes = _lanes(process)
     user_tasks = {n.get("id") for n in process.iter(f"{B}userTask")}
-    _check_elements(name, process, found)
+    ids = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
+    _check_elements(name, process, ids, found)
     _check_extensions(name, process, found)
     _check_start(name, process, lanes, found)
     emails = _known_emails(process)
@@ -449,12 +479,12 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
         _check_service(name, node, user_tasks, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
-    _check_flows(name, process, found)
+    _check_flows(name, process, ids, found)
     for node in process.iter(f"{B}timerEventDefinition"):
         _check_timer(name, node, found)
     for node in process.iter(f"{B}boundaryEvent"):
         attached = node.get("attachedToRef")
-        if not attached or process.find(f".//*[@id='{attached}']") is None:
+        if not attached or attached not in ids:
             found.error(name, f"the boundary event is attached to {attached!r}, which is not in the process", node)
     used = {d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d}
     for decision, file in decisions.items():
@@ -469,7 +499,8 @@ def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
             yield node
 
 
-def _check_elements(name: str, container: etree._Element, found: _Findings, nested: bool = False) -> None:
+def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._Element], found: _Findings,
+                    nested: bool = False) -> None:
     """Name every element the app does not run; descend into embedded subprocesses."""
     for node in container:
         if not isinstance(node.tag, str):
@@ -501,7 +532,7 @@ def _check_elements(name: str, container: etree._Element, found: _Findings, nest
                 found.error(name, "error events work only as an error end event inside a subprocess, caught by "
                             "an error boundary event on it", node)
             elif kind == "errorEventDefinition" and local == "boundaryEvent":
-                target = container.find(f".//*[@id='{node.get('attachedToRef')}']")
+                target = ids.get(node.get("attachedToRef"))
                 if target is not None and _local(target) != "subProcess":
                     found.error(name, "an error boundary event catches only errors thrown inside a subprocess",
                                 node)
@@ -515,7 +546,7 @@ def _check_elements(name: str, container: etree._Element, found: _Findings, nest
             if node.get("triggeredByEvent") == "true":
                 found.error(name, "event subprocesses are not supported: use boundary events", node)
             else:
-                _check_elements(name, node, found, nested=True)
+                _check_elements(name, node, ids, found, nested=True)
 
 
 def _check_extensions(name: str, process: etree._Element, found: _Findings) -> None:
@@ -662,7 +693,7 @@ def _check_script(name: str, node: etree._Element, found: _Findings) -> None:
         if not node.get(f"{C}resource"):
             found.error(name, "the script task has no script", node)
         return
-    for problem in code_problems(text, "script"):
+    for problem in _compiled(found, text, "script"):
         found.error(name, f"the script cannot run: {problem}", script)
 
 
@@ -722,8 +753,7 @@ def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str],
                     "upload its .dmn file with the diagram", node)
 
 
-def _check_flows(name: str, process: etree._Element, found: _Findings) -> None:
-    ids = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
+def _check_flows(name: str, process: etree._Element, ids: dict[str, etree._Element], found: _Findings) -> None:
     outgoing: dict[str, list[etree._Element]] = {}
     for flow in process.iter(f"{B}sequenceFlow"):
         outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
@@ -744,7 +774,7 @@ def _check_flows(name: str, process: etree._Element, found: _Findings) -> None:
             continue
         if is_juel(condition.text):  # not translated: prepare_tree reported why
             continue
-        for problem in code_problems(condition.text or ""):
+        for problem in _compiled(found, condition.text or ""):
             found.error(name, f"the condition cannot run: {problem}", condition)
     for gateway in process.iter(f"{B}exclusiveGateway", f"{B}inclusiveGateway"):
         flows = outgoing.get(gateway.get("id"), [])
@@ -770,6 +800,9 @@ def _check_timer(name: str, node: etree._Element, found: _Findings) -> None:
         return
     value = values[0]
     if is_juel(value.text):  # not translated: prepare_tree reported why
+        return
+    if not found.code_budget(value.text):
+        found.error(name, f"the timer cannot run: {_TOO_MUCH_CODE}", value)
         return
     errors, warnings = timer_problems(_local(value), value.text)
     for problem in errors:
@@ -841,7 +874,7 @@ def _check_table(name: str, table: etree._Element, d: str, found: _Findings) -> 
         if not text:
             found.error(name, "the input column has no input expression", column)
         else:
-            for problem in code_problems(text):
+            for problem in _compiled(found, text):
                 found.error(name, f"the input expression cannot run: {problem}", column)
         inputs.append(text)
     outputs = table.findall(f"{d}output")
@@ -859,14 +892,16 @@ def _check_table(name: str, table: etree._Element, d: str, found: _Findings) -> 
             _check_language(name, entry, found)
             cell = entry.find(f"{d}text")
             if expression:
-                for problem in dmn_input_problems(expression, cell.text if cell is not None else None):
+                text = cell.text if cell is not None else None
+                problems = dmn_input_problems(expression, text) if found.code_budget(text) else [_TOO_MUCH_CODE]
+                for problem in problems:
                     found.error(name, f"the input cell cannot run: {problem}", entry)
         for entry in results:
             _check_language(name, entry, found)
             cell = entry.find(f"{d}text")
             text = (cell.text or "").strip() if cell is not None else ""
             if text:
-                for problem in code_problems(text):
+                for problem in _compiled(found, text):
                     found.error(name, f"the output cell cannot run: {problem}", entry)
 
 

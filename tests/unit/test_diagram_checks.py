@@ -15,6 +15,8 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from app import create_app
+from app.cli import load_demo_data
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessDefinition, TaskState
 from app.services.diagram_checks import Finding, Report, UploadRefused, check_upload, unpack_upload
@@ -113,6 +115,21 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory):
+    """One app with the demo people, shared by the tests that only check (they store nothing)."""
+    folder = tmp_path_factory.mktemp("checks")
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder / "instance"),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'checks.sqlite3'}",
+                      "UPLOAD_FOLDER": str(folder / "uploads"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        db.create_all()
+        load_demo_data()
+        db.session.commit()
+        yield app
+        db.session.remove()
+
+
 def check(bpmn: str = BPMN, dmn: str | None = DMN, **more: str) -> Report:
     files = {"mini_upload.bpmn": bpmn.encode()}
     if dmn is not None:
@@ -131,7 +148,7 @@ def changed(old: str, new: str, text: str = BPMN) -> str:
     return text.replace(old, new, 1)
 
 
-def test_the_small_diagram_passes_so_each_break_below_is_what_fails(app):
+def test_the_small_diagram_passes_so_each_break_below_is_what_fails(checker):
     report = check()
     assert report.ok, report.as_text()
     assert report.process_id == "mini_upload" and report.process_name == "Mini upload"
@@ -142,7 +159,7 @@ def test_the_small_diagram_passes_so_each_break_below_is_what_fails(app):
 
 
 @pytest.mark.parametrize("files", folder_file_sets(ROOT / "workflows"), ids=lambda f: next(iter(f)))
-def test_every_shipped_diagram_passes_with_no_errors(app, files):
+def test_every_shipped_diagram_passes_with_no_errors(checker, files):
     report = check_upload({name: text.encode() for name, text in files.items()})
     assert report.ok, report.as_text()
     assert report.files == files  # what would be stored is what workflows/ holds, byte for byte
@@ -184,6 +201,7 @@ BREAKS = [
     ("doubled = amount * 2", "doubled = ().__class__.__base__.__subclasses__()", "total",
      '"__subclasses__" is an invalid attribute name'),
     ('scriptFormat="python"', 'scriptFormat="groovy"', "total", "only Python scripts run here"),
+    ("doubled = amount * 2", "doubled = 1\n" * 2000, "total", "characters long; at most 20000 are allowed"),
     ('decision == "approve"', "__import__('os').system('id')", "f5", '"__import__" is an invalid variable name'),
     ('decision == "approve"', "add_days.__globals__", "f5", '"__globals__" is an invalid attribute name'),
     ('decision == "approve"', "${amount > 5 ? true : false}", "f5", "the conditional operator"),
@@ -228,7 +246,7 @@ BREAKS = [
 
 
 @pytest.mark.parametrize(("old", "new", "element", "words"), BREAKS, ids=[b[3][:40] for b in BREAKS])
-def test_each_break_is_an_error_on_its_element_and_line(app, old, new, element, words):
+def test_each_break_is_an_error_on_its_element_and_line(checker, old, new, element, words):
     bpmn = changed(old, new)
     report = check(bpmn)
     assert not report.ok
@@ -240,7 +258,7 @@ def test_each_break_is_an_error_on_its_element_and_line(app, old, new, element, 
     assert report.files["mini_upload.bpmn"] == bpmn  # readable: the text is in the report all the same
 
 
-def test_assignments_that_name_people_pass(app):
+def test_assignments_that_name_people_pass(checker):
     bpmn = changed('name="Review" camunda:formKey',
                    'name="Review" camunda:candidateGroups="coordinator, finance" '
                    'camunda:candidateUsers="felix.wagner@iclei.example.eu" camunda:assignee="${initiator}" '
@@ -258,14 +276,14 @@ def test_a_deactivated_assignee_is_a_warning(app):
     assert report.ok and any("is deactivated" in w.message for w in report.warnings)
 
 
-def test_a_second_executable_process_is_refused(app):
+def test_a_second_executable_process_is_refused(checker):
     bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="true" /></bpmn:definitions>')
     assert "exactly one executable process (2 found)" in check(bpmn).as_text()
     bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="false" /></bpmn:definitions>')
     assert check(bpmn).ok
 
 
-def test_warnings_name_missing_instructions_defaults_and_layout(app):
+def test_warnings_name_missing_instructions_defaults_and_layout(checker):
     bpmn = changed("<bpmn:documentation>Decide.</bpmn:documentation>", "")
     bpmn = changed(' default="f6"', "", bpmn)
     bpmn = changed('<bpmn:sequenceFlow id="f6" sourceRef="gw" targetRef="end_no" />',
@@ -307,7 +325,7 @@ DMN_BREAKS = [
 
 
 @pytest.mark.parametrize(("old", "new", "element", "words"), DMN_BREAKS, ids=[b[1][:30] for b in DMN_BREAKS])
-def test_each_dmn_break_is_an_error_on_its_cell(app, old, new, element, words):
+def test_each_dmn_break_is_an_error_on_its_cell(checker, old, new, element, words):
     dmn = changed(old, new, DMN)
     report = check(dmn=dmn)
     if words is None:
@@ -318,7 +336,7 @@ def test_each_dmn_break_is_an_error_on_its_cell(app, old, new, element, words):
     assert matching[0].element_id == element and matching[0].line == line_of(dmn, element)
 
 
-def test_a_bare_comparison_after_a_loose_input_expression_is_refused(app):
+def test_a_bare_comparison_after_a_loose_input_expression_is_refused(checker):
     # SpiffWorkflow joins them as text: "amount or 0<= 100" would mean "amount or (0 <= 100)".
     dmn = changed("<text>amount</text>", "<text>amount or 0</text>", DMN)
     dmn = changed("? &lt;= 100", "&lt;= 100", dmn)
@@ -327,7 +345,7 @@ def test_a_bare_comparison_after_a_loose_input_expression_is_refused(app):
     assert check(dmn=changed("? &lt;= 100", "&lt;= 100", DMN)).ok  # a plain name joins safely
 
 
-def test_files_that_are_not_what_they_claim_are_refused(app):
+def test_files_that_are_not_what_they_claim_are_refused(checker):
     assert "not a DMN file" in check(dmn=BPMN).as_text()
     assert "not a BPMN 2.0 diagram" in check(bpmn=DMN, dmn=None).as_text()
     latin = BPMN.replace("Ask for something.", "Demande é").encode("latin-1")
@@ -340,7 +358,21 @@ def test_files_that_are_not_what_they_claim_are_refused(app):
     assert "not well-formed XML" in check(bpmn=BPMN[:-40]).as_text()
 
 
-def test_an_unused_decision_and_a_duplicate_are_reported(app):
+def test_oversized_diagrams_are_refused_before_the_slow_checks(checker):
+    crowded = changed("<bpmn:documentation>Decide.</bpmn:documentation>",
+                      "<bpmn:documentation>Decide.</bpmn:documentation>" + "<bpmn:extensionElements/>" * 10_000)
+    report = check(crowded)
+    assert [f.message for f in report.errors] == [
+        "the file holds 10061 XML elements; a diagram or table may hold at most 10000: split it"]
+    many_rules = changed('<rule id="rule_any">', "".join(
+        f'<rule id="r{i}"><inputEntry id="i{i}"><text>? == {i}</text></inputEntry>'
+        f'<outputEntry id="o{i}"><text>"{"x" * 150}"</text></outputEntry></rule>' for i in range(1900))
+        + '<rule id="rule_any">', DMN)
+    report = check(dmn=many_rules)
+    assert "characters of code in all: it was not compiled" in report.as_text()
+
+
+def test_an_unused_decision_and_a_duplicate_are_reported(checker):
     other = DMN.replace('id="defs_level"', 'id="defs_other"').replace('decision id="mini_level"',
                                                                       'decision id="unused_table"')
     report = check(other_level__dmn=other)
@@ -348,7 +380,7 @@ def test_an_unused_decision_and_a_duplicate_are_reported(app):
     assert "the decision mini_level is also in mini_level.dmn" in check(copy__dmn=DMN).as_text()
 
 
-def test_windows_newlines_and_a_bom_are_stored_as_sync_would_read_them(app):
+def test_windows_newlines_and_a_bom_are_stored_as_sync_would_read_them(checker):
     raw = b"\xef\xbb\xbf" + BPMN.replace("\n", "\r\n").encode()
     report = check_upload({"mini_upload.bpmn": raw, "mini_level.dmn": DMN.encode()})
     assert report.ok and report.files["mini_upload.bpmn"] == BPMN
@@ -360,7 +392,7 @@ def fixture_files(*names: str) -> dict[str, bytes]:
     return {name: (FIXTURES / name).read_bytes() for name in names}
 
 
-def test_a_camunda_modeler_diagram_passes_with_only_its_ignored_attributes_warned(app):
+def test_a_camunda_modeler_diagram_passes_with_only_its_ignored_attributes_warned(checker):
     report = check_upload(fixture_files("small_travel_claim.bpmn", "claim_approval_level.dmn"))
     assert report.ok, report.as_text()
     assert report.process_id == "small_travel_claim"
@@ -368,7 +400,7 @@ def test_a_camunda_modeler_diagram_passes_with_only_its_ignored_attributes_warne
         "camunda:resultVariable", "camunda:mapDecisionResult"}
 
 
-def test_an_activiti_namespace_diagram_passes(app):
+def test_an_activiti_namespace_diagram_passes(checker):
     report = check_upload(fixture_files("room_booking.bpmn"))
     assert report.ok and not report.warnings, report.as_text()
 
@@ -443,7 +475,7 @@ def zipped(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes
     return buffer.getvalue()
 
 
-def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(app):
+def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(checker):
     files = fixture_files("small_travel_claim.bpmn", "claim_approval_level.dmn")
     assert unpack_upload([("claim.zip", zipped(files))]) == files
     assert unpack_upload(list(files.items())) == files
