@@ -599,7 +599,11 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
             build_form(form, instance_data={})
         except Exception as exc:  # noqa: BLE001 - any failure means people could not see the form
             found.error(name, f"its form cannot be shown: {exc}", node)
-    if not form.fields:
+    external = node.get(f"{C}formRef") or (node.get(f"{C}formKey") or "").partition(":")[1]
+    if not form.fields and external:
+        found.error(name, f"the {what}'s form is in a Camunda Form or HTML file, which the app does not read: "
+                    "declare its fields with camunda:formData (Generated Task Forms in Camunda Modeler)", node)
+    elif not form.fields:
         found.warning(name, f"the {what} has no form fields: people see only a button", node)
     decision = form.get("decision")
     if decision is not None and decision.type == "enum":

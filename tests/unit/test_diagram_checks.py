@@ -276,6 +276,18 @@ def test_a_deactivated_assignee_is_a_warning(app):
     assert report.ok and any("is deactivated" in w.message for w in report.warnings)
 
 
+def test_a_form_kept_in_a_camunda_form_file_is_refused(checker):
+    start = BPMN.index('<bpmn:extensionElements><camunda:formData>\n        <camunda:formField id="decision"')
+    end = BPMN.index("</bpmn:extensionElements>", start) + len("</bpmn:extensionElements>")
+    bpmn = BPMN[:start] + BPMN[end:]
+    bpmn = changed('camunda:formKey="mini_upload.review"', 'camunda:formKey="camunda-forms:deployment:review.form"',
+                   bpmn)
+    assert ("review (Review): the user task's form is in a Camunda Form or HTML file, which the app does not "
+            "read") in check(bpmn).as_text()
+    assert "review (Review): the user task has no form fields" in check(
+        changed("camunda-forms:deployment:review.form", "mini_upload.review", bpmn)).as_text()
+
+
 def test_a_second_executable_process_is_refused(checker):
     bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="true" /></bpmn:definitions>')
     assert "exactly one executable process (2 found)" in check(bpmn).as_text()
