@@ -1,0 +1,96 @@
+"""Journey b, with the keyboard alone: an application to a full group ends on the waiting list.
+
+Kati (Tallinn City) applies to "Zero-emission construction sites", which has 7 members;
+Clara approves her eligibility; the group is full, so the offer-another-group task appears
+for the coordinators; Clara offers Circular ICT. Nobody touches a mouse: every step is Tab,
+Shift+Tab, Space, Enter, the arrow keys and typing, as a keyboard-only user works.
+"""
+
+from __future__ import annotations
+
+from app.cli import DEMO_PASSWORD
+
+FULL_GROUP = "Zero-emission construction sites"
+MOTIVATION = ("Tallinn will buy 40 electric excavators and wheel loaders for its street works by 2028 "
+              "and wants to write zero-emission site clauses together with other cities.")
+
+
+def sign_in_by_keyboard(user, email: str) -> None:
+    page = user.open("/sign-in", "sign-in")
+    user.type_into("Email address", email)
+    user.page.keyboard.press("Tab")
+    assert user.has_focus(page.get_by_label("Password"))
+    user.page.keyboard.type(DEMO_PASSWORD)
+    user.press("Enter", "inbox")  # Enter in a field submits its form
+
+
+def follow(user, link: str, name: str):
+    """Tab to the link called ``link`` and press Enter."""
+    user.tab_to(user.page.get_by_role("link", name=link, exact=True).first)
+    return user.press("Enter", name)
+
+
+def send_by_keyboard(user, name: str):
+    user.tab_to(user.page.get_by_role("button", name="Send"))
+    return user.press("Enter", name)
+
+
+def test_full_group_waiting_list_by_keyboard_alone(people, live_server):
+    kati = people("kati", signed_in=False)
+    sign_in_by_keyboard(kati, "kati.tamm@tallinn.example.eu")
+    follow(kati, "Start a request", "start-list")
+    page = follow(kati, "Group onboarding", "application-form")
+
+    kati.type_into("Organisation name", "Tallinn City")
+    kati.tab_to(page.get_by_label("City", exact=True))  # the first radio of its group
+    kati.page.keyboard.press("Space")
+    assert page.get_by_label("City", exact=True).is_checked()
+    kati.tab_to(page.get_by_label("Country"))
+    kati.page.keyboard.type("Estonia")  # a closed select jumps to the option typed
+    assert page.get_by_label("Country").input_value() == "EE"
+    kati.type_into("Contact person", "Kati Tamm")
+    kati.type_into("Contact e-mail", "kati.tamm@tallinn.example.eu")
+    kati.tab_to(page.get_by_label("Circular ICT (ICT equipment)"))
+    kati.page.keyboard.press("ArrowDown")  # arrows move to, and choose, the next radio
+    assert page.get_by_label(f"{FULL_GROUP} (Construction machinery)").is_checked()
+    kati.tab_to(page.get_by_label("Under EUR 10 million"))
+    for _ in range(2):
+        kati.page.keyboard.press("ArrowDown")
+    assert page.get_by_label("EUR 100 million to 1 billion").is_checked()
+    kati.type_into("Motivation", MOTIVATION)
+    commitment = page.get_by_label("We commit to take part in the group's work for up to 12 months")
+    kati.tab_to(commitment)
+    kati.page.keyboard.press("Space")
+    assert commitment.is_checked()
+    page = send_by_keyboard(kati, "request-sent")
+    assert "/requests/" in page.url
+    request_path = page.url.removeprefix(live_server.url)
+    assert "In progress" in kati.text() and "Review eligibility" in kati.text()
+
+    clara = people("clara", signed_in=False)
+    sign_in_by_keyboard(clara, "clara.schmidt@iclei.example.eu")
+    page = follow(clara, "Review eligibility", "review-eligibility")
+    clara.tab_to(page.locator("summary", has_text="What was sent"))  # the application, folded in the history
+    clara.page.keyboard.press("Enter")
+    assert "Tallinn City" in clara.text() and "electric excavators" in clara.text()
+    clara.tab_to(page.get_by_label("Approve", exact=True), back=True)
+    clara.page.keyboard.press("Space")
+    page = send_by_keyboard(clara, "eligibility-approved")
+    # the group has 7 members: no lead is asked; the coordinators must offer another group
+    assert "Offer another group" in clara.text()
+
+    page = follow(clara, "Offer another group", "offer-other-group")
+    assert "the applicant is on its waiting list" in clara.text()
+    clara.tab_to(page.get_by_label("Another group offered"))
+    clara.page.keyboard.press("Space")
+    clara.type_into("Group offered", "Circular ICT")
+    send_by_keyboard(clara, "other-group-offered")
+    assert "Done: Offer another group." in clara.text()
+
+    kati.open(request_path, "request-finished")
+    text = kati.text()
+    assert "Finished waiting list" in text
+    assert "Notice 'waiting list' to initiator" in text and "Notice 'other group offered' to initiator" in text
+    subjects = [m["Subject"] for m in live_server.mail.to("kati")]
+    assert len(subjects) == 2, subjects  # told she is on the waiting list, then offered Circular ICT
+    assert any("Circular ICT" in live_server.mail.text(m) for m in live_server.mail.to("kati"))

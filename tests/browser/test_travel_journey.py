@@ -1,0 +1,97 @@
+"""Journey a: a travel claim from the claimant's form to "paid", in a real browser.
+
+Marta files a claim with two receipts; Clara asks for changes; Marta fixes and resubmits;
+Clara approves from the link in the e-mail the SMTP server received; Felix approves the
+payment from his inbox; Marta sees the claim paid and gets the e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from tests.browser.conftest import PDF, PNG
+
+MEETING = "Circular ICT, 3rd meeting, Brussels"
+MEETING_DAY = dt.date.today() - dt.timedelta(days=12)
+
+
+def fill_claim(page) -> None:
+    page.get_by_label("Circular ICT (ICT equipment)").check()
+    page.get_by_label("Meeting attended").fill(MEETING)
+    page.get_by_label("Meeting date").fill(MEETING_DAY.isoformat())
+    page.get_by_label("Travelling from").fill("Gdańsk")
+    page.get_by_label("Travelling to").fill("Brussels")
+    page.get_by_label("Departure date").fill((MEETING_DAY - dt.timedelta(days=1)).isoformat())
+    page.get_by_label("Return date").fill((MEETING_DAY + dt.timedelta(days=1)).isoformat())
+    page.get_by_label("Rail", exact=True).check()
+    page.get_by_label("One-way distance (km)").fill("1400")
+    page.get_by_label("Tickets (EUR)").fill("180.40")
+    page.get_by_label("Accommodation nights").fill("2")
+    page.get_by_label("Accommodation (EUR)").fill("300.00")
+    page.get_by_label("Other costs (EUR)").fill("12.60")
+    page.get_by_label("Bank account holder").fill("Marta Nowak")
+    page.get_by_label("IBAN").fill("PL61 1090 1014 0000 0712 1981 2874")
+    page.get_by_label("Receipts").set_input_files([
+        {"name": "train.pdf", "mimeType": "application/pdf", "buffer": PDF},
+        {"name": "hotel.png", "mimeType": "image/png", "buffer": PNG},
+    ])
+    page.get_by_label("I declare that this claim is true").check()
+
+
+def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
+    marta = people("marta")
+    marta.click("Start a request", "start-list")
+    page = marta.click("Travel reimbursement", "claim-form")
+    fill_claim(page)
+    page = marta.send("request-filed")
+    assert re.search(r"/requests/\d+$", page.url)
+    request_url = page.url.removeprefix(live_server.url)
+    assert "In progress" in marta.text() and "Check claim" in marta.text()
+
+    clara = people("clara")
+    page = clara.open_task("Check claim", "check-claim")
+    assert MEETING in clara.text() and "473.00 EUR" in clara.text()  # the eligible amount
+    clara.unfold()  # what Marta sent, with her receipts
+    assert "train.pdf" in clara.text() and "hotel.png" in clara.text()
+    clara.choose("Ask the claimant for changes")
+    page.get_by_label("Comment to the claimant").fill("Please add the hotel invoice.")
+    clara.send("changes-asked")
+    assert "Done: Check claim." in clara.text() and "Nothing is waiting for you" in clara.text()
+
+    page = marta.open_task("Revise claim", "revise-claim")
+    assert "Please add the hotel invoice." in marta.text()
+    page.get_by_label("Accommodation (EUR)").fill("280.00")
+    page.get_by_label("Additional receipts").set_input_files(
+        {"name": "hotel-invoice.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    page.get_by_label("I declare that this claim is true").check()
+    marta.send("claim-resubmitted")
+    assert "Done: Revise claim." in marta.text()
+
+    # Clara was e-mailed twice (the first check and the one after the changes); she decides
+    # from the latest, in her browser, on the confirmation page the link opens.
+    clara_mail = live_server.mail.to("clara")
+    assert len(clara_mail) == 2, [m["Subject"] for m in clara_mail]
+    latest = live_server.mail.text(clara_mail[-1])
+    approve = re.search(r"^Approve[^\n]*: (http://\S+/decide/\S+)$", latest, re.M)
+    assert approve, latest
+    page = clara.open(approve.group(1), "email-approve-link")
+    assert "Confirm your decision: Approve" in clara.text() and "hotel-invoice.pdf" in clara.text()
+    clara.go(page.get_by_role("button", name=re.compile("^Confirm: Approve")).click, "decision-recorded")
+    assert "Decision recorded" in clara.text()
+
+    felix = people("felix")
+    page = felix.open_task("Approve payment", "approve-payment")
+    assert "473.00 EUR" in felix.text()  # the eligible amount: 180.40 + 280.00 + 12.60
+    felix.choose("Approve the payment")
+    page.get_by_label("Payment date").fill(dt.date.today().isoformat())
+    page.get_by_label("Payment reference").fill("BB-2026-0042")
+    felix.send("payment-approved")
+
+    marta.open(request_url, "request-paid")
+    text = marta.text()
+    assert "Finished claim paid" in text and "BB-2026-0042" in text
+    [paid] = [m for m in live_server.mail.to("marta") if m["Subject"].startswith("Your travel claim has been paid")]
+    assert paid["Subject"] == "Your travel claim has been paid: 473.00 EUR"
+    body = live_server.mail.text(paid)
+    assert "Payment reference: BB-2026-0042" in body and f"{live_server.url}{request_url}" in body
