@@ -141,6 +141,7 @@ class Journey:
 
     folder: Path
     visits: list[Visit] = field(default_factory=list)
+    focus_problems: set[str] = field(default_factory=set)
 
     def write_report(self) -> None:
         """axe.txt beside the screenshots: every violation of every page, whatever its impact."""
@@ -162,6 +163,35 @@ class Journey:
                 targets = "; ".join(" ".join(node["target"]) for node in v["nodes"])
                 lines.append(f"    {v['id']} [{v['impact']}] {v['help']}\n      at {targets}\n      {v['helpUrl']}")
         return "\n".join(lines)
+
+
+DESCRIBE = """e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + ' "' + (e.innerText || e.value || '').replace(/\\s+/g, ' ').trim().slice(0, 40) + '"'"""
+
+# Whether ``target`` has the focus, and the focused element's text colour against the first
+# opaque background behind it (a background image counts as unknown: contrast 21).
+FOCUS_STOP = """target => {
+    const focused = document.activeElement;
+    const rgb = value => (value.match(/[\\d.]+/g) || []).map(Number);
+    const luminance = ([r, g, b]) => [r, g, b].map(c => c / 255)
+        .map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    let background = [255, 255, 255], element = focused, unknown = false;
+    for (; element && element.nodeType === 1; element = element.parentElement) {
+        const style = getComputedStyle(element);
+        if (style.backgroundImage !== 'none') { unknown = true; break; }
+        const colour = rgb(style.backgroundColor);
+        if (colour.length === 3 || colour[3] > 0) { background = colour.slice(0, 3); break; }
+    }
+    const colour = rgb(getComputedStyle(focused).color).slice(0, 3);
+    const [light, dark] = [luminance(colour), luminance(background)].sort((a, b) => b - a);
+    return {
+        target: focused === target,
+        element: (""" + DESCRIBE + """)(focused),
+        color: 'rgb(' + colour + ')', background: 'rgb(' + background + ')',
+        contrast: unknown || focused === document.body ? 21 : (light + 0.05) / (dark + 0.05),
+    };
+}"""
 
 
 class User:
@@ -254,13 +284,22 @@ class User:
 
     def focused(self) -> str:
         """The focused element, for messages: tag#id or its text."""
-        return self.page.evaluate("""() => { const e = document.activeElement;
-            return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + (e.innerText || '').slice(0, 40); }""")
+        return self.page.evaluate(f"() => ({DESCRIBE})(document.activeElement)")
 
     def tab_to(self, locator, *, back: bool = False, limit: int = 80) -> None:
-        """Press Tab (Shift+Tab with ``back``) until ``locator`` has the focus."""
+        """Press Tab (Shift+Tab with ``back``) until ``locator`` has the focus.
+
+        Each element the focus stops at on the way must keep its text legible: a contrast of
+        at least 4.5:1 against its background while focused (WCAG 1.4.3), checked here
+        because axe-core only sees the page at rest.
+        """
         for _ in range(limit):
-            if self.has_focus(locator):
+            stop = locator.evaluate(FOCUS_STOP)
+            if stop["contrast"] < 4.5:
+                self.journey.focus_problems.add(
+                    f"{self.page.url.removeprefix(self.base_url)} {stop['element']}: "
+                    f"{stop['color']} on {stop['background']}, {stop['contrast']:.2f}:1")
+            if stop["target"]:
                 return
             self.page.keyboard.press("Shift+Tab" if back else "Tab")
         raise AssertionError(f"{limit} presses of {'Shift+Tab' if back else 'Tab'} never reached {locator}; "
@@ -310,7 +349,12 @@ def people(chromium, live_server, journey):
         user.context.close()
     journey.write_report()
     problems = journey.problems()
-    assert not problems, (f"axe-core found serious or critical WCAG 2.1 A/AA violations "
-                          f"(screenshots in {journey.folder}):\n{problems}")
-    assert not unchecked, f"pages loaded without an accessibility check: {unchecked}"
+    if problems:
+        pytest.fail(f"axe-core found serious or critical WCAG 2.1 A/AA violations "
+                    f"(screenshots in {journey.folder}):\n{problems}", pytrace=False)
+    if unchecked:
+        pytest.fail(f"pages loaded without an accessibility check: {unchecked}", pytrace=False)
+    if journey.focus_problems:
+        pytest.fail("focused elements whose text is hard to read (WCAG 1.4.3 needs 4.5:1):\n  "
+                    + "\n  ".join(sorted(journey.focus_problems)), pytrace=False)
     assert journey.visits, "the journey visited no page"
