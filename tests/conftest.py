@@ -8,9 +8,11 @@ your own instead.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,12 @@ def pytest_configure(config):
         cluster = pg.Cluster().start()
         config.stash[CLUSTER] = cluster
         os.environ["TEST_DATABASE_URL"] = cluster.url("bbw_test")
+        atexit.register(cluster.stop)  # should pytest stop without unconfiguring
+        signal.signal(signal.SIGTERM, _interrupt)  # a CI timeout's TERM: stop as Ctrl-C does, cleanly
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def pytest_unconfigure(config):
