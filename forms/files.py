@@ -155,6 +155,8 @@ def check_upload(
     safe = secure_filename(name)
     if not safe.lower().endswith(f".{extension}") or safe.startswith("."):
         safe = f"upload.{extension}"
+    if len(safe) > 255:  # what Attachment.filename holds (PostgreSQL refuses more): cut the stem
+        safe = f"{safe[:254 - len(extension)]}.{extension}"
     return Upload(
         field_id=field_id,
         filename=safe,
