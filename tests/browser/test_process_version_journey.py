@@ -33,6 +33,7 @@ def test_administrator_activates_a_revised_diagram_and_follows_a_claim_on_it(app
     page = admin.send("report", button="Check the files")
     assert "Check and store Travel reimbursement" in admin.text()
     assert "Nothing has been stored yet." in admin.text()
+    assert "Validation report" in admin.text() and "No errors" in admin.text()
     assert RENAMED in admin.text()  # what changes for new requests
     page.get_by_label("Activate it now").uncheck()  # store it first, activate it on purpose
     admin.send("stored", button="Store as version 2")
