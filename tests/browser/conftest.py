@@ -337,7 +337,7 @@ def people(chromium, live_server, journey):
         if who not in users:
             context = chromium.new_context(locale="en-GB", timezone_id="Europe/Brussels",
                                            viewport={"width": 1100, "height": 900})
-            context.set_default_timeout(10_000)
+            context.set_default_timeout(15_000)  # a busy shared machine; a real failure still ends quickly
             users[who] = User(who, context, journey, live_server.url)
             if signed_in:
                 users[who].sign_in()
