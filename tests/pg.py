@@ -55,15 +55,21 @@ class Cluster:
 
     def __init__(self) -> None:
         self.bin = server_bin()
-        self.folder = Path(tempfile.mkdtemp(prefix="bbw-pg."))
-        self.data = self.folder / "data"
-        self.log = self.folder / "server.log"
         self.port = 0
         self.as_user: list[str] = []
+        account = None
         if os.geteuid() == 0:  # initdb and pg_ctl refuse root
-            account = pwd.getpwnam("postgres")
-            os.chown(self.folder, account.pw_uid, account.pw_gid)
+            try:
+                account = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("as root, the cluster runs as the 'postgres' user, and there is none: "
+                                   "apt-get install postgresql creates it") from None
             self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.folder = Path(tempfile.mkdtemp(prefix="bbw-pg."))
+        if account is not None:
+            os.chown(self.folder, account.pw_uid, account.pw_gid)
+        self.data = self.folder / "data"
+        self.log = self.folder / "server.log"
 
     def _run(self, *args: str, timeout: float = 60) -> None:
         subprocess.run([*self.as_user, *args], check=True, stdin=subprocess.DEVNULL,  # noqa: S603 - our own binaries
