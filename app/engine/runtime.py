@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .model import ReadyTask
@@ -93,6 +94,7 @@ class ReferenceWorkflowConverter(BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
+        _expand_tasks(dct)  # idempotent; Engine.load did it before any version migration
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -102,10 +104,49 @@ class ReferenceWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+_TASK_DEFAULTS = {"typename": "Task", "triggered": False, "internal_data": {}, "data": {}, "delta": {}}
+
+
+class CompactTaskConverter(TaskConverter):
+    """Save a task without what loading can put back: its id (the key it is saved under),
+    fields at their default, and the list of deleted keys that a task not yet reached (no
+    data) would otherwise carry for every key of its parent's data."""
+
+    def to_dict(self, task):
+        dct = super().to_dict(task)
+        if not task.data:
+            dct["delta"] = {}  # restores as {}: an empty delta means "take 'data'", which is {}
+        elif dct["delta"] and not dct["delta"].get("deletions"):
+            # A delta must stay non-empty (an empty one means "no parent data"): keep updates.
+            dct["delta"] = {"updates": dct["delta"].get("updates", {})}
+        del dct["id"]
+        for key, default in _TASK_DEFAULTS.items():
+            if key in dct and dct[key] == default:
+                del dct[key]
+        return dct
+
+
+def _expand_tasks(workflow_dct: dict) -> None:
+    """Put back what CompactTaskConverter left out, for this workflow and its subprocesses."""
+    for key, task in workflow_dct.get("tasks", {}).items():
+        task.setdefault("id", key)
+        for field, default in _TASK_DEFAULTS.items():
+            task.setdefault(field, type(default)() if isinstance(default, dict) else default)
+    for sub in workflow_dct.get("subprocesses", {}).values():
+        _expand_tasks(sub)
+
+
+class _CompactJSON(json.JSONEncoder):
+    def __init__(self, *args, **kwargs):
+        kwargs["separators"] = (",", ":")
+        super().__init__(*args, **kwargs)
+
+
 def reference_registry():
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
     config[BpmnWorkflow] = ReferenceWorkflowConverter
+    config[Task] = CompactTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -117,7 +158,7 @@ class Engine:
     def __init__(self, services: dict[str, Any] | None = None):
         self.services: dict[str, Any] = dict(services or {})
         self.script_engine = RestrictedScriptEngine(RestrictedEnvironment(self.services))
-        self._serializer = BpmnWorkflowSerializer(reference_registry())
+        self._serializer = BpmnWorkflowSerializer(reference_registry(), json_encoder_cls=_CompactJSON)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, model: ProcessModel, data: dict[str, Any]) -> BpmnWorkflow:
@@ -221,6 +262,7 @@ class Engine:
 
     def load(self, model: ProcessModel, state: str) -> BpmnWorkflow:
         dct = json.loads(state)
+        _expand_tasks(dct)
         version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, VERSION)
         if version in MIGRATIONS:
             MIGRATIONS[version](dct)

@@ -157,3 +157,20 @@ def test_doctype_is_refused():
                         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
     with pytest.raises(DiagramError, match="DOCTYPE"):
         parse_files({"mini.bpmn": evil})
+
+
+def test_compact_state_and_its_expanded_form_load_to_the_same_workflow(engine, model):
+    import json
+
+    from app.engine.runtime import _expand_tasks
+
+    wf = engine.start(model, {"amount": Decimal("12.50")})
+    compact = engine.dump(wf)
+    expanded = json.loads(compact)
+    _expand_tasks(expanded)  # ids and default fields written out, as older rows have them
+    assert all("id" in t and "triggered" in t for t in expanded["tasks"].values())
+    for state in (compact, json.dumps(expanded)):
+        again = engine.load(model, state)
+        assert engine.data(again) == engine.data(wf)
+        assert [t.id for t in engine.ready_tasks(again)] == [t.id for t in engine.ready_tasks(wf)]
+    assert len(compact) < len(json.dumps(expanded))
