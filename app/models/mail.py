@@ -57,6 +57,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[User | None] = relationship()
+    task: Mapped[HumanTask | None] = relationship()
 
 
 class ActionToken(db.Model):

@@ -94,21 +94,32 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
 def queue_task_emails(task: HumanTask, user_ids: list[int]) -> None:
     """Tell each person a task now waits for them, with one link per decision.
 
-    People who chose the daily digest get it there instead.
+    Only the row is written inside the step; the worker writes the message when it sends it
+    (write_task_email), so a step pays for an INSERT, not for rendering. People who chose the
+    daily digest get it there instead.
     """
     if not user_ids:
         return
-    decisions = decision_options(task)
-    people = db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))).all()
-    for person in people:
-        if person.notify_mode == NotifyMode.DIGEST:
-            continue
-        context = _task_context(task, person)
-        context["decisions"] = [(label, decide_marker(task, value)) for value, label in decisions]
-        actions = [("Open the form", context["task_url"])] + [
-            (f"{label}…", marker) for label, marker in context["decisions"]]
-        queue_email(person, "task", render_email("email/task.txt", context, actions),
-                    instance=task.instance, task=task, template="task")
+    people = db.session.execute(
+        select(User.id, User.email).where(User.id.in_(user_ids), User.active.is_(True),
+                                          User.notify_mode != NotifyMode.DIGEST)).all()
+    now = utcnow()
+    for user_id, address in people:
+        db.session.add(OutboxMessage(
+            message_id=_message_id(), kind="task", template="task", recipient_id=user_id,
+            to_address=address, subject="", text_body="", html_body="",
+            instance_id=task.instance.id, task=task, next_attempt_at=now))
+
+
+def write_task_email(row: OutboxMessage) -> None:
+    """Render a task e-mail queued by queue_task_emails, with decision markers for its links."""
+    task = db.session.get(HumanTask, row.task_id)
+    context = _task_context(task, row.recipient)
+    context["decisions"] = [(label, decide_marker(task, value)) for value, label in decision_options(task)]
+    actions = [("Open the form", context["task_url"])] + [
+        (f"{label}…", marker) for label, marker in context["decisions"]]
+    rendered = render_email("email/task.txt", context, actions)
+    row.subject, row.text_body, row.html_body = rendered.subject[:300], rendered.text, rendered.html
 
 
 def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], data: dict[str, Any]) -> None:
@@ -230,25 +241,31 @@ def claim_batch(worker: str, size: int, now: dt.datetime) -> list[OutboxMessage]
 
 def _mint_links(row: OutboxMessage, now: dt.datetime) -> tuple[str, str]:
     """Replace decision markers with fresh one-use links; only their hashes are stored."""
-    minted: dict[str, str] = {}
-    days = current_app.config["ACTION_TOKEN_DAYS"]
+    with db.session.no_autoflush:  # the new tokens go to the database with the row's update
+        if not row.text_body:
+            write_task_email(row)
+        minted: dict[str, str] = {}
+        tasks: dict[int, HumanTask | None] = {}
+        expires = now + dt.timedelta(days=current_app.config["ACTION_TOKEN_DAYS"])
 
-    def link(match: re.Match) -> str:
-        marker = match.group(0)
-        if marker not in minted:
-            task = db.session.get(HumanTask, int(match.group(1)))
-            if task is None or task.state != TaskState.READY or row.recipient_id is None:
-                minted[marker] = external_url(f"/tasks/{match.group(1)}")
-            else:
-                secret = secrets.token_urlsafe(32)
-                db.session.add(ActionToken(
-                    token_hash=hashlib.sha256(secret.encode()).hexdigest(), task_id=task.id,
-                    user_id=row.recipient_id, decision=match.group(2), created_at=now,
-                    expires_at=now + dt.timedelta(days=days)))
-                minted[marker] = external_url(f"/decide/{secret}")
-        return minted[marker]
+        def link(match: re.Match) -> str:
+            marker = match.group(0)
+            if marker not in minted:
+                task_id = int(match.group(1))
+                if task_id not in tasks:
+                    tasks[task_id] = db.session.get(HumanTask, task_id)
+                task = tasks[task_id]
+                if task is None or task.state != TaskState.READY or row.recipient_id is None:
+                    minted[marker] = external_url(f"/tasks/{task_id}")
+                else:
+                    secret = secrets.token_urlsafe(32)
+                    db.session.add(ActionToken(
+                        token_hash=hashlib.sha256(secret.encode()).hexdigest(), task_id=task_id,
+                        user_id=row.recipient_id, decision=match.group(2), created_at=now, expires_at=expires))
+                    minted[marker] = external_url(f"/decide/{secret}")
+            return minted[marker]
 
-    return DECIDE.sub(link, row.text_body), DECIDE.sub(link, row.html_body)
+        return DECIDE.sub(link, row.text_body), DECIDE.sub(link, row.html_body)
 
 
 def _permanent(exc: Exception) -> bool:

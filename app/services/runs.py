@@ -101,47 +101,54 @@ def summary_of(model: ProcessModel, data: dict) -> dict[str, str]:
 
 def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: User | None,
                   channel: str, completed: HumanTask | None = None) -> None:
-    """After the engine ran: task rows, candidates, state, status and timers match the workflow."""
-    eng = engine()
-    data = eng.data(wf)
-    instance.summary = summary_of(model, data)
-    first = next(iter(instance.summary.values()), "")
-    instance.title = f"{model.name}: {first}"[:300] if first else model.name
-    ready = eng.ready_tasks(wf)
-    ready_ids = {t.id for t in ready}
-    open_rows = {row.spiff_task_id: row for row in instance.tasks if row.state == TaskState.READY}
-    now = utcnow()
-    for spiff_id, row in open_rows.items():
-        if spiff_id not in ready_ids and row is not completed:
-            row.state = TaskState.CANCELLED
-            row.completed_at = now
-            for candidate in row.candidates:
-                candidate.ready = False
-            record(instance, actor, channel, "task_withdrawn", f"{row.name} withdrawn", task=row)
-    for task in ready:
-        if task.id in open_rows:
-            continue
-        definition = task.definition
-        row = HumanTask(instance=instance, spiff_task_id=task.id, bpmn_id=definition.bpmn_id,
-                        name=definition.name, lane=assignment_label(definition),
-                        form_key=definition.form.key, is_decision=bool(definition.form.decisions),
-                        created_at=now)
-        db.session.add(row)
-        people = task_candidates(definition, instance)
-        row.candidates = [TaskCandidate(user_id=uid, task_created_at=now) for uid in people]
-        record(instance, actor, channel, "task_ready", f"{definition.name} is waiting", task=row)
-        db.session.flush()
-        queue_task_emails(row, people)
+    """After the engine ran: task rows, candidates, state, status and timers match the workflow.
 
-    instance.state = eng.dump(wf)
-    instance.next_timer_at = eng.next_timer(wf)
-    instance.current_step = ", ".join(t.definition.name for t in ready)[:200]
-    if eng.is_completed(wf) and instance.status == InstanceStatus.RUNNING:
-        instance.status = InstanceStatus.COMPLETED
-        instance.outcome = eng.ended_at(wf) or ""
-        instance.ended_at = now
-        instance.next_timer_at = None
-        record(instance, actor, channel, "completed", f"Finished: {outcome_label(instance.outcome)}")
+    Nothing read here depends on rows written here, so autoflush is off: the step's rows go
+    to the database in the caller's one flush.
+    """
+    eng = engine()
+    with db.session.no_autoflush:
+        data = eng.data(wf)
+        instance.summary = summary_of(model, data)
+        first = next(iter(instance.summary.values()), "")
+        instance.title = f"{model.name}: {first}"[:300] if first else model.name
+        ready = eng.ready_tasks(wf)
+        ready_ids = {t.id for t in ready}
+        open_rows = {row.spiff_task_id: row for row in instance.tasks if row.state == TaskState.READY}
+        now = utcnow()
+        for spiff_id, row in open_rows.items():
+            if spiff_id not in ready_ids and row is not completed:
+                row.state = TaskState.CANCELLED
+                row.completed_at = now
+                for candidate in row.candidates:
+                    candidate.ready = False
+                record(instance, actor, channel, "task_withdrawn", f"{row.name} withdrawn", task=row)
+        created = []
+        for task in ready:
+            if task.id in open_rows:
+                continue
+            definition = task.definition
+            row = HumanTask(instance=instance, spiff_task_id=task.id, bpmn_id=definition.bpmn_id,
+                            name=definition.name, lane=assignment_label(definition),
+                            form_key=definition.form.key, is_decision=bool(definition.form.decisions),
+                            created_at=now)
+            db.session.add(row)
+            people = task_candidates(definition, instance)
+            row.candidates = [TaskCandidate(user_id=uid, task_created_at=now) for uid in people]
+            record(instance, actor, channel, "task_ready", f"{definition.name} is waiting", task=row)
+            created.append((row, people))
+
+        instance.state = eng.dump(wf)
+        instance.next_timer_at = eng.next_timer(wf)
+        instance.current_step = ", ".join(t.definition.name for t in ready)[:200]
+        if eng.is_completed(wf) and instance.status == InstanceStatus.RUNNING:
+            instance.status = InstanceStatus.COMPLETED
+            instance.outcome = eng.ended_at(wf) or ""
+            instance.ended_at = now
+            instance.next_timer_at = None
+            record(instance, actor, channel, "completed", f"Finished: {outcome_label(instance.outcome)}")
+        for row, people in created:
+            queue_task_emails(row, people)
 
 
 def outcome_label(outcome: str) -> str:
@@ -149,14 +156,21 @@ def outcome_label(outcome: str) -> str:
     return outcome.removeprefix("end_").replace("_", " ") or "done"
 
 
-def flush_or_conflict(task_id: int) -> None:
-    """Flush; a concurrent change to the same instance becomes TaskUnavailable."""
+@contextmanager
+def conflict_means_unavailable(task_id: int):
+    """A concurrent change to the same instance, seen at any flush inside, is TaskUnavailable."""
     try:
-        db.session.flush()
+        yield
     except (StaleDataError, OperationalError) as exc:
         if isinstance(exc, OperationalError) and not is_lock_error(exc):
             raise
         raise TaskUnavailable(task_id) from exc
+
+
+def flush_or_conflict(task_id: int) -> None:
+    """Flush; a concurrent change to the same instance becomes TaskUnavailable."""
+    with conflict_means_unavailable(task_id):
+        db.session.flush()
 
 
 def is_lock_error(exc: OperationalError) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload, selectinload, undefer
 
 from app.engine import EngineError, TaskNotReady
 from app.extensions import db
@@ -14,7 +14,7 @@ from app.models.base import utcnow
 
 from .attachments import store_uploads
 from .errors import NotAllowed, ServiceError, TaskUnavailable
-from .runs import engine, flush_or_conflict, record, step, sync_instance
+from .runs import conflict_means_unavailable, engine, flush_or_conflict, record, step, sync_instance
 from .versions import load_model
 
 
@@ -23,20 +23,30 @@ def is_candidate(user: User, task: HumanTask) -> bool:
 
 
 def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict | None = None,
-                  channel: str = "web") -> HumanTask:
+                  channel: str = "web", wf=None) -> HumanTask:
     """Complete a READY task as ``actor`` with validated form data; run to the next wait.
 
-    The instance row carries a version counter: of two people completing the same task at
-    once, the second one's flush finds the counter moved and gets TaskUnavailable.
+    ``wf`` is the instance's workflow if the caller loaded it in this transaction already (the
+    task page does, for the form's defaults). The instance row carries a version counter: of
+    two people completing the same task at once, the second one's flush finds the counter
+    moved and gets TaskUnavailable.
     """
-    task = db.session.get(HumanTask, task_id)
+    # One round trip for the task, its candidates, its instance (state included), the
+    # instance's version and its other task rows, which the step reads.
+    task = db.session.get(HumanTask, task_id, options=[
+        selectinload(HumanTask.candidates),
+        joinedload(HumanTask.instance).options(
+            undefer(ProcessInstance.state), joinedload(ProcessInstance.version),
+            selectinload(ProcessInstance.tasks)),
+    ])
     if task is None or task.state != TaskState.READY:
         raise TaskUnavailable(task_id)
     if not is_candidate(actor, task):
         raise NotAllowed("This task is not waiting for you.")
     instance = task.instance
     model = load_model(instance.version)
-    wf = engine().load(model, instance.state)
+    if wf is None:
+        wf = engine().load(model, instance.state)
     values = dict(data)
     values.update(store_uploads(uploads or {}, actor, instance, task))
     now = utcnow()
@@ -56,7 +66,8 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
         how = " by e-mail" if channel == "email" else ""
         record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
                values, task=task)
-        sync_instance(instance, model, wf, actor, channel, completed=task)
+        with conflict_means_unavailable(task_id):
+            sync_instance(instance, model, wf, actor, channel, completed=task)
     flush_or_conflict(task_id)
     return task
 

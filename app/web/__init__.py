@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask, has_request_context, render_template
+from flask import Flask, g, has_request_context, render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
@@ -54,14 +54,25 @@ def register_web(app: Flask) -> None:
             return "—"
         return format_date(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
 
+    @app.template_global()
+    def page_window(page: int, pages: int) -> list[int | None]:
+        """Page numbers to show: the first, the last and two either side; None for a gap."""
+        shown = sorted({1, pages, *range(max(page - 2, 1), min(page + 2, pages) + 1)})
+        window: list[int | None] = []
+        for number in shown:
+            if window and number - window[-1] > 1:
+                window.append(None)
+            window.append(number)
+        return window
+
     @app.template_filter("outcome")
     def outcome(value: str) -> str:
         return outcome_label(value) if value else ""
 
     @app.context_processor
     def navigation():
-        waiting = 0
-        if has_request_context() and current_user.is_authenticated:
+        waiting = g.get("waiting_count", 0) if has_request_context() else 0
+        if has_request_context() and current_user.is_authenticated and "waiting_count" not in g:
             waiting = db.session.scalar(
                 select(func.count()).select_from(TaskCandidate)
                 .where(TaskCandidate.user_id == current_user.id, TaskCandidate.ready.is_(True))

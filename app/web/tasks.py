@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
@@ -32,6 +32,7 @@ def inbox():
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app.config["INBOX_PAGE_SIZE"]
     rows, total = inbox_rows(current_user, page, per_page)
+    g.waiting_count = total  # the header shows it too: count once
     pages = max((total + per_page - 1) // per_page, 1)
     return render_template("tasks/inbox.html", rows=rows, total=total, page=page, pages=pages)
 
@@ -58,13 +59,14 @@ def show(task_id: int):
     wf = engine().load(model, instance.state)
     data = engine().task_data(wf, task.spiff_task_id)
     post = request.method == "POST"
+    needs_choices = any(f.properties.get("choices") for f in definition.form.fields)
     form = build_form(definition.form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data=data,
-                      choices=choices_for(instance.initiator))
+                      choices=choices_for(instance.initiator) if needs_choices else None)
     problem = None
     if post and form.validate():
         try:
-            complete_task(current_user, task.id, form.cleaned, form.uploads)
+            complete_task(current_user, task.id, form.cleaned, form.uploads, wf=wf)
             commit_or_conflict(task.id)
         except TaskUnavailable:
             return _unavailable(task)
