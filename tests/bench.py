@@ -80,12 +80,31 @@ INBOX_WARMUP = 30
 INBOX_ROUNDS = 300  # of both inbox pages, one each per round
 INBOX_SIZES = (1_000, 10_000)
 PROFILED_CALLS = 20
+OUTBOX_ROUNDS = 3
+OUTBOX_CLAIMS = 100  # a round's claims; each queues an e-mail to each of the two coordinators
 
 TARGET_SERVICE_RATIO = 1.5
 TARGET_HTTP_RATIO = 3.0
 TARGET_INBOX_MS = 20.0
 TARGET_INBOX_GROWTH = 1.3
 TARGET_STATE_BYTES = 8 * 1024
+TARGET_OUTBOX_RATE = 200
+SMTP_COUNTER = """
+import sys, time
+from pathlib import Path
+from aiosmtpd.controller import Controller
+port, counter = int(sys.argv[1]), Path(sys.argv[2])
+class Count:
+    received = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.received += 1
+        counter.write_text(str(Count.received))
+        return "250 OK"
+Controller(Count(), hostname="127.0.0.1", port=port).start()
+while True:
+    time.sleep(3600)
+"""
+TARGET_OUTBOX_SHARE = 0.2
 
 Sample = tuple[float, float]  # (wall seconds, CPU seconds of this thread)
 
@@ -500,6 +519,21 @@ class Bench:
 
         return step
 
+    def service_step_without_email(self, site: Site, task_ids: list[int], values: dict) -> Callable[[], Sample]:
+        """(b) with the e-mail rows switched off: the difference is what the outbox adds."""
+        import app.services.runs as runs
+
+        measured = self.service_step(site, task_ids, values)
+
+        def step() -> Sample:
+            real, runs.queue_task_emails = runs.queue_task_emails, lambda task, people: None
+            try:
+                return measured()
+            finally:
+                runs.queue_task_emails = real
+
+        return step
+
     # (c) HTTP -----------------------------------------------------------------------------------
     def http_step(self, site: Site, task_ids: list[int]) -> Callable[[], Sample]:
         client, token = site.client(COORDINATOR)
@@ -527,11 +561,13 @@ class Bench:
         need = WARMUP + ROUNDS + (PROFILED_CALLS if self.with_profile else 0)
         print(f"preparing {2 * need} claims waiting at check_claim (start_instance) ...", flush=True)
         service_ids, http_ids = site.start_claims(need), site.start_claims(need)
+        quiet_ids = site.start_claims(WARMUP + ROUNDS)
         service_step = self.service_step(site, service_ids, values)
+        quiet_step = self.service_step_without_email(site, quiet_ids, values)
         http_step = self.http_step(site, http_ids)
 
         samples = interleave({"a": timed(engine_step), "app": timed(app_engine_step),
-                              "b": service_step, "c": http_step}, WARMUP, ROUNDS)
+                              "b": service_step, "b0": quiet_step, "c": http_step}, WARMUP, ROUNDS)
         used = WARMUP + ROUNDS
         if not (site.moved_on(service_ids[:used]) and site.moved_on(http_ids[:used])):
             raise SystemExit("bench: not every completed claim moved on to approve_payment")
@@ -540,8 +576,12 @@ class Bench:
         print(describe("(a) stock SpiffWorkflow, in memory", samples["a"]))
         print(describe("    app engine alone (lean state)", samples["app"]))
         print(describe("(b) service + commit, SQLite WAL", samples["b"]))
+        print(describe("    (b) without writing e-mails", samples["b0"]))
         print(describe("(c) HTTP POST, test client", samples["c"]))
         found = self.note_samples(samples)
+        share = (found["b"][0] - found["b0"][0]) / found["b"][0]
+        print(f"  writing the step's e-mail (one outbox row, finance) is {share:.0%} of (b)")
+        self.results["outbox_share_of_completion"] = share
         (a, a_cpu), (b, b_cpu), (c, c_cpu) = found["a"], found["b"], found["c"]
         print(f"  ratios of the CPU-time medians: service/engine {b_cpu / a_cpu:.2f}, "
               f"HTTP/engine {c_cpu / a_cpu:.2f}")
@@ -593,6 +633,58 @@ class Bench:
             explain_inbox(site)
 
     # report -------------------------------------------------------------------------------------
+    # (e) the outbox: e-mails delivered per second to a local SMTP server ------------------------
+    def run_outbox(self) -> None:
+        """Deliver task e-mails (written, links minted and sent as the worker does) to aiosmtpd
+        running in a process of its own on loopback, as a local relay would."""
+        import socket
+
+        from app.models import OutboxMessage, OutboxStatus
+        from app.services.outbox import deliver_outbox
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        counter = self.folder / "smtp-received"
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter running our own script
+            [sys.executable, "-c", SMTP_COUNTER, str(port), str(counter)], stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("bench: the SMTP server did not start") from None
+                    time.sleep(0.05)
+            print("\npreparing the outbox: claims whose check_claim e-mails wait to be sent ...", flush=True)
+            site = Site(self.folder, "outbox")
+            site.app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+            rates, sent = [], 0
+            for _ in range(OUTBOX_ROUNDS):
+                site.start_claims(OUTBOX_CLAIMS)  # two coordinators: two e-mails a claim
+                with site.service_context():
+                    waiting = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                        OutboxMessage.status == OutboxStatus.PENDING))
+                    began = time.perf_counter()
+                    while deliver_outbox(worker="bench").sent:
+                        pass
+                    elapsed = time.perf_counter() - began
+                sent += waiting
+                rates.append(waiting / elapsed)
+            time.sleep(0.2)
+            received = int(counter.read_text() or 0) if counter.exists() else 0
+            if received != sent:
+                raise SystemExit(f"bench: {sent} e-mails were sent, the SMTP server received {received}")
+        finally:
+            server.terminate()
+            server.wait(10)
+        rate = statistics.median(rates)
+        print(f"(e) outbox to a local SMTP server: {OUTBOX_ROUNDS} rounds of {2 * OUTBOX_CLAIMS} task e-mails, "
+              f"median {rate:.0f} e-mails/s (each written, its decision links minted, sent, marked sent)")
+        self.results["outbox_emails_per_s"] = rate
+
     def report(self) -> None:
         r = self.results
         print("\nmachine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
@@ -611,6 +703,9 @@ class Bench:
             (f"inbox at 10 000 <= {TARGET_INBOX_GROWTH}x at 1 000 (is {growth:.2f}x)",
              growth <= TARGET_INBOX_GROWTH),
             ("state <= 8 KB (8192 bytes)", self.state_bytes <= TARGET_STATE_BYTES),
+            (f"outbox >= {TARGET_OUTBOX_RATE} e-mails/s", r["outbox_emails_per_s"] >= TARGET_OUTBOX_RATE),
+            (f"outbox <= {TARGET_OUTBOX_SHARE:.0%} of a completion",
+             r["outbox_share_of_completion"] <= TARGET_OUTBOX_SHARE),
         ]
         print("targets:")
         for label, ok in checks:
@@ -621,6 +716,8 @@ class Bench:
         print(f"inbox_ms_1000: {r['inbox_ms_1000']:.1f}")
         print(f"inbox_ms_10000: {r['inbox_ms_10000']:.1f}")
         print(f"state_bytes_per_claim: {self.state_bytes}")
+        print(f"outbox_emails_per_s: {r['outbox_emails_per_s']:.0f}")
+        print(f"outbox_share_of_completion: {r['outbox_share_of_completion']:.2f}")
 
 
 def explain_inbox(site: Site) -> None:
@@ -656,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Path(folder), args.profile)
         bench.run_steps()
         bench.run_inbox()
+        bench.run_outbox()
         bench.report()
     print(f"# bench took {time.perf_counter() - began:.0f} s", file=sys.stderr)
     return 0
