@@ -190,9 +190,13 @@ def _properties(node: etree._Element, path: str) -> dict[str, str]:
     return props
 
 
-def form_from_xml(node: etree._Element) -> FormSpec:
-    """Build the FormSpec of a user task or start event from its camunda:formData."""
-    key = node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get("id", "")
+def form_from_xml(node: etree._Element, default_key: str | None = None) -> FormSpec:
+    """Build the FormSpec of a user task or start event from its camunda:formData.
+
+    Without camunda:formKey (Camunda Modeler 5 drops it for generated task forms) the key is
+    ``default_key``: ``<process id>.<task id>``, or ``<process id>.start``.
+    """
+    key = node.get(f"{{{CAMUNDA_NS}}}formKey") or default_key or node.get("id", "")
     fields = []
     for xml_field in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
         constraints = {
@@ -293,7 +297,8 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
     start = start if start is not None else (starts[0] if starts else None)
-    start_form = form_from_xml(start) if start is not None else FormSpec(key=f"{process_id}.start")
+    start_form = (form_from_xml(start, f"{process_id}.start") if start is not None
+                  else FormSpec(key=f"{process_id}.start"))
     start_doc = _documentation(start) if start is not None else ""
     start_spec = spec.task_specs.get(start.get("id")) if start is not None else None
     start_lane = getattr(start_spec, "lane", None)
@@ -311,7 +316,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
                 name=task_spec.bpmn_name or task_spec.bpmn_id,
                 lane=task_spec.lane,
                 documentation=task_spec.documentation or "",
-                form=form_from_xml(node),
+                form=form_from_xml(node, f"{process_id}.{task_spec.bpmn_id}"),
                 properties=_properties(node, "bpmn:extensionElements/camunda:properties/camunda:property"),
                 **assignment_from_xml(node),
             )

@@ -38,7 +38,7 @@ class ProcessVersion(db.Model):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
     number: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    files: Mapped[dict] = mapped_column(JSON)  # {file name: XML text}
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)  # {file name: XML text}; read on a cache miss
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -587,11 +587,12 @@ def _lane_help() -> str:
 
 
 def _check_form(name: str, node: etree._Element, what: str, found: _Findings) -> None:
+    process_id = found.report.process_id
+    key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
     if not node.get(f"{C}formKey"):
-        process_id = found.report.process_id
-        key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
-        found.error(name, f"the {what} has no camunda:formKey: add camunda:formKey=\"{key}\"", node)
-    form = form_from_xml(node)
+        found.warning(name, f"the {what} has no camunda:formKey, so its form key is taken to be {key} "
+                      "(form rules in forms/rules/ are registered under it)", node)
+    form = form_from_xml(node, key)
     for problem in check_form_spec(form):
         found.error(name, f"its form cannot be shown: {problem}", node)
     if not check_form_spec(form):
