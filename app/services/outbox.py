@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_mail import Connection, Message
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from app.extensions import db, mail
 from app.models import (
@@ -94,21 +94,27 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
 def queue_task_emails(task: HumanTask, user_ids: list[int]) -> None:
     """Tell each person a task now waits for them, with one link per decision.
 
-    Only the row is written inside the step; the worker writes the message when it sends it
-    (write_task_email), so a step pays for an INSERT, not for rendering. People who chose the
-    daily digest get it there instead.
+    Only the row is written inside the step, after the task row was flushed; the worker
+    writes the message when it sends it (write_task_email), so a step pays for an INSERT, not
+    for rendering. People who chose the daily digest get it there instead.
     """
     if not user_ids:
         return
     people = db.session.execute(
         select(User.id, User.email).where(User.id.in_(user_ids), User.active.is_(True),
                                           User.notify_mode != NotifyMode.DIGEST)).all()
+    if not people:
+        return
     now = utcnow()
-    for user_id, address in people:
-        db.session.add(OutboxMessage(
-            message_id=_message_id(), kind="task", template="task", recipient_id=user_id,
-            to_address=address, subject="", text_body="", html_body="",
-            instance_id=task.instance.id, task=task, next_attempt_at=now))
+    # A plain INSERT (the task row is in the database already): cheaper than an ORM object
+    # in the step's unit of work, which is on every completion's path.
+    db.session.execute(insert(OutboxMessage), [
+        {"message_id": _message_id(), "kind": "task", "template": "task", "recipient_id": user_id,
+         "to_address": address, "subject": "", "text_body": "", "html_body": "",
+         "instance_id": task.instance_id, "task_id": task.id, "status": OutboxStatus.PENDING,
+         "attempts": 0, "next_attempt_at": now, "claimed_by": "", "last_error": "", "transport": "",
+         "delivered_text": "", "delivered_html": "", "created_at": now}
+        for user_id, address in people])
 
 
 def write_task_email(row: OutboxMessage) -> None:

@@ -104,7 +104,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     """After the engine ran: task rows, candidates, state, status and timers match the workflow.
 
     Nothing read here depends on rows written here, so autoflush is off: the step's rows go
-    to the database in the caller's one flush.
+    to the database in one flush, then the new tasks' e-mails as plain INSERTs.
     """
     eng = engine()
     with db.session.no_autoflush:
@@ -147,6 +147,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
             instance.ended_at = now
             instance.next_timer_at = None
             record(instance, actor, channel, "completed", f"Finished: {outcome_label(instance.outcome)}")
+    if created:
+        db.session.flush()  # the new task rows get their ids, which their e-mails refer to
         for row, people in created:
             queue_task_emails(row, people)
 
