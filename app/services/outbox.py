@@ -331,19 +331,14 @@ def deliver_outbox(worker: str | None = None, size: int | None = None, now: dt.d
                 message.msgId = row.message_id
                 try:
                     connection.send(message)
-                except smtplib.SMTPResponseException as exc:
-                    db.session.rollback()
+                except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+                    db.session.rollback()  # drops the tokens minted for this message
+                    error = (f"recipient refused: {exc.recipients}" if isinstance(exc, smtplib.SMTPRecipientsRefused)
+                             else f"{exc.smtp_code} {exc.smtp_error!r}")
                     if _permanent(exc):
-                        _fail(row_id, f"{exc.smtp_code} {exc.smtp_error!r}", delivery)
+                        _fail(row_id, error, delivery)
                     else:
-                        _retry_later(row_id, f"{exc.smtp_code} {exc.smtp_error!r}", now, delivery)
-                    continue
-                except smtplib.SMTPRecipientsRefused as exc:
-                    db.session.rollback()
-                    if _permanent(exc):
-                        _fail(row_id, f"recipient refused: {exc.recipients}", delivery)
-                    else:
-                        _retry_later(row_id, f"recipient refused: {exc.recipients}", now, delivery)
+                        _retry_later(row_id, error, now, delivery)
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
                     db.session.rollback()
