@@ -302,7 +302,23 @@ def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, 
 
 
 def deliver_outbox(worker: str | None = None, size: int | None = None, now: dt.datetime | None = None) -> Delivery:
-    """Send one batch of due e-mails over one SMTP connection (or into the local mailbox)."""
+    """Send one batch of due e-mails over one SMTP connection (or into the local mailbox).
+
+    Each message is committed on its own, so that a crash sends none twice; within the batch
+    the loaded requests, tasks and people are kept across those commits instead of being
+    read again for every message (they only feed the text; a link for a task decided in the
+    meantime is refused when used).
+    """
+    session = db.session()  # the scoped session's own Session, whose option this is
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        return _deliver(worker, size, now)
+    finally:
+        session.expire_on_commit = keep
+
+
+def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> Delivery:
     worker = worker or uuid.uuid4().hex
     now = now or utcnow()
     delivery = Delivery()
