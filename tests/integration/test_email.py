@@ -88,7 +88,8 @@ def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp
     [message] = smtp.to("clara.schmidt")
     assert len(smtp.to("tom.peeters")) == 1 and smtp.to("felix") == []
     text, html = parts(message)
-    assert message["Subject"] == "Your decision, please: Check claim – Travel reimbursement: Circular ICT, 3rd meeting, Brussels"
+    assert message["Subject"] == ("Your decision, please: Check claim – "
+                                  "Travel reimbursement: Circular ICT, 3rd meeting, Brussels")
     assert message["Message-ID"] == db.session.scalar(select(OutboxMessage.message_id).where(
         OutboxMessage.to_address == "clara.schmidt@iclei.example.eu"))
     assert "Marta Nowak asks you to check claim for the working group Circular ICT" in text
