@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +26,7 @@ from app.models.base import utcnow
 from .errors import TaskUnavailable
 from .jsonsafe import to_jsonable
 from .lanes import assignment_label, task_candidates
-from .outbox import queue_task_emails
+from .outbox import queue_notice, queue_task_emails
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Step:
     instance: ProcessInstance
     actor: User | None
     channel: str
+    told: set[int] = field(default_factory=set)  # who a notice of this step went to
 
 
 _current: ContextVar[Step | None] = ContextVar("current_step", default=None)
@@ -147,6 +148,11 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
             instance.ended_at = now
             instance.next_timer_at = None
             record(instance, actor, channel, "completed", f"Finished: {outcome_label(instance.outcome)}")
+            current = _current.get()
+            if current is not None and instance.initiator_id not in current.told:
+                # Whoever started a request hears when it ends, if the diagram's last step did not
+                # tell them itself (the expert request's last notice goes to finance).
+                queue_notice(instance, "request_finished", [instance.initiator_id], data)
     if created:
         db.session.flush()  # the new task rows get their ids, which their e-mails refer to
         for row, people in created:

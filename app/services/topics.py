@@ -78,6 +78,7 @@ def notify(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
            f"Notice '{template.replace('_', ' ')}' to {to}", {"template": template, "to": to,
                                                               "recipients": recipients})
     queue_notice(step.instance, template, recipients, data)
+    step.told.update(recipients)
     return {}
 
 

@@ -8,6 +8,7 @@ import email.policy
 import re
 import socket
 import threading
+from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -321,3 +322,34 @@ def test_a_worker_that_dies_mid_batch_loses_nothing(app, client, smtp):
     after_lease = now + dt.timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
     assert deliver_outbox(worker="other", now=after_lease).sent == 2
     assert sorted(m["To"].addresses[0].username for m in smtp.messages) == ["clara.schmidt", "tom.peeters"]
+
+
+def test_the_initiator_hears_when_a_request_ends_once(app, client, smtp):
+    """A diagram whose last step tells the initiator (claim paid) sends that alone; one whose
+    last step tells nobody (here a small process) gets the app's 'request finished' notice."""
+    from app.services.instances import start_instance
+    from app.services.tasks import complete_task
+    from app.services.versions import store_version
+    from tests.unit.test_engine import BPMN
+
+    version, _ = store_version({"mini.bpmn": BPMN}, None)
+    db.session.commit()
+    instance = start_instance(person("marta"), version, {"amount": Decimal("12.00")})
+    db.session.commit()
+    review = ready_task(instance, "review")
+    complete_task(person("clara"), review.id, {"decision": "approve"})
+    db.session.commit()
+    deliver_outbox()
+    [finished] = [m for m in smtp.to("marta") if m["Subject"].startswith("Your request has finished")]
+    assert "has finished: ok" in parts(finished)[0]
+
+    claim = file_claim(client)
+    sign_in(client, "clara")
+    post_form(client, f"/tasks/{ready_task(claim, 'check_claim').id}", {"decision": "approve"})
+    sign_in(client, "felix")
+    post_form(client, f"/tasks/{ready_task(claim, 'approve_payment').id}", {
+        "decision": "approve", "payment_date": "2026-11-30", "payment_reference": "BB-1"})
+    deliver_outbox()
+    subjects = [m["Subject"] for m in smtp.to("marta")]
+    assert sum(s.startswith("Your travel claim has been paid") for s in subjects) == 1
+    assert sum(s.startswith("Your request has finished") for s in subjects) == 1  # the mini one only
