@@ -94,7 +94,7 @@ class ReferenceWorkflowConverter(BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
-        _expand_tasks(dct)  # idempotent; Engine.load did it before any version migration
+        _expand_tasks(dct)  # what CompactTaskConverter left out; older full rows pass unchanged
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -262,7 +262,6 @@ class Engine:
 
     def load(self, model: ProcessModel, state: str) -> BpmnWorkflow:
         dct = json.loads(state)
-        _expand_tasks(dct)
         version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, VERSION)
         if version in MIGRATIONS:
             MIGRATIONS[version](dct)

@@ -22,7 +22,9 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from forms import display_value
 
+from .choices import display_options, option_labels
 from .errors import TaskUnavailable
 from .jsonsafe import to_jsonable
 from .lanes import assignment_label, task_candidates
@@ -82,10 +84,6 @@ def record(instance: ProcessInstance | None, actor: User | None, channel: str, a
 
 def summary_of(model: ProcessModel, data: dict) -> dict[str, str]:
     """The key fields (property summary=true) of the instance, by label, as text."""
-    from forms import display_value
-
-    from .choices import display_options, option_labels
-
     labels: dict | None = None  # queried only if a shown field takes its options from the app
     shown: dict[str, str] = {}
     for form in [model.start_form, *(t.form for t in model.tasks.values())]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.engine import parse_files
@@ -11,8 +9,8 @@ from app.services.lanes import lane_kind
 from app.services.topics import TOPICS
 from app.services.versions import folder_file_sets
 from forms import build_form, check_form_spec
+from tests.workflows.steps import WORKFLOWS
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 MODELS = [parse_files(files) for files in folder_file_sets(WORKFLOWS)]
 CHOICES = {"my_groups": [("1", "G")], "led_groups": [("1", "G")], "working_groups": [("1", "G")],
            "eu_countries": [("BE", "Belgium")]}

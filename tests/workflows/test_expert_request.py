@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from app.engine import Engine, parse_files
 from forms.rules import check
+from tests.workflows.steps import WORKFLOWS, complete, ready
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 FILES = ("expert_request.bpmn", "expert_approval_level.dmn")
 
 
@@ -55,17 +54,6 @@ def request(expert_days=8, **changes):
     }
     data.update(changes)
     return data
-
-
-def ready(engine, wf):
-    """The waiting tasks as (bpmn id, lane) pairs, what a user sees in the inboxes."""
-    return [(t.bpmn_id, t.definition.lane) for t in engine.ready_tasks(wf)]
-
-
-def complete(engine, wf, bpmn_id, **data):
-    tasks = [t for t in engine.ready_tasks(wf) if t.bpmn_id == bpmn_id]
-    assert tasks, f"{bpmn_id} is not waiting; waiting: {ready(engine, wf)}"
-    engine.complete(wf, tasks[0].id, data)
 
 
 def approve_assessment(engine, wf, rate):

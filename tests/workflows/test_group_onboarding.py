@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
 
 from app.engine import Engine, parse_files
 from forms.rules import check
+from tests.workflows.steps import WORKFLOWS, complete, ready
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 FILE = "group_onboarding.bpmn"
 ALLOWED_LANES = {"Applicant", "Coordinator", "Group lead"}
 
@@ -88,17 +87,6 @@ def sector_proposal():
         new_sector_proposal="Circular furniture for schools and offices: refurbished and "
         "remanufactured furniture bought as a service.",
     )
-
-
-def ready(engine, wf):
-    """The waiting tasks as (bpmn id, lane) pairs, what a person sees in the inboxes."""
-    return [(t.bpmn_id, t.definition.lane) for t in engine.ready_tasks(wf)]
-
-
-def complete(engine, wf, bpmn_id, **data):
-    tasks = [t for t in engine.ready_tasks(wf) if t.bpmn_id == bpmn_id]
-    assert tasks, f"{bpmn_id} is not waiting; waiting: {ready(engine, wf)}"
-    engine.complete(wf, tasks[0].id, data)
 
 
 def approve_eligibility(engine, wf):

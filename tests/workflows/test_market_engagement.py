@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
 
 from app.engine import Engine, parse_files
 from forms.rules import COMPUTATIONS
+from tests.workflows.steps import WORKFLOWS, complete, ready
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 FILE = "market_engagement.bpmn"
 EVENT_DAY = date(2030, 6, 12)
 # The timer's iso(add_days(event_date, 1)) is a naive midnight: the server's local midnight
@@ -67,17 +66,6 @@ def proposal(venue="6000.00", catering="3000.00", interpretation="1000.00", **ch
     if "budget_total" not in changes:
         data["budget_total"] = COMPUTATIONS["market_engagement_budget_total"](data)
     return data
-
-
-def ready(engine, wf):
-    """The waiting tasks as (bpmn id, lane) pairs, what a person sees in the inboxes."""
-    return [(t.bpmn_id, t.definition.lane) for t in engine.ready_tasks(wf)]
-
-
-def complete(engine, wf, bpmn_id, **data):
-    tasks = [t for t in engine.ready_tasks(wf) if t.bpmn_id == bpmn_id]
-    assert tasks, f"{bpmn_id} is not waiting; waiting: {ready(engine, wf)}"
-    engine.complete(wf, tasks[0].id, data)
 
 
 def approve_review(engine, wf):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
 
 from app.engine import Engine, parse_files
 from forms.rules import COMPUTATIONS, check
+from tests.workflows.steps import WORKFLOWS
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 FILES = ("travel_reimbursement.bpmn", "travel_eligibility.dmn")
 MEETING = dt.date(2030, 3, 12)
 
