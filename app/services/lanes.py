@@ -7,7 +7,7 @@ and ``camunda:candidateUsers`` hold e-mail addresses or ``${initiator}``, and
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.engine.model import TaskDef
 from app.extensions import db
@@ -16,6 +16,9 @@ from app.models import ProcessInstance, Role, User, UserRole
 INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
 GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
 ROLE_LANES = {role.value: role for role in Role}
+# Built once: resolving a lane is on every step's path.
+ROLE_PEOPLE = (select(User.id).join(UserRole)
+               .where(UserRole.role == bindparam("role"), User.active.is_(True)).order_by(User.id))
 
 
 def lane_kind(lane: str | None) -> str | None:
@@ -40,10 +43,7 @@ def resolve_lane(lane: str | None, instance: ProcessInstance) -> list[int]:
         return [group.lead_id] if group is not None and group.lead_id else []
     if kind is None:
         return []
-    return list(db.session.scalars(
-        select(User.id).join(UserRole).where(UserRole.role == Role(kind), User.active.is_(True))
-        .order_by(User.id)
-    ))
+    return list(db.session.scalars(ROLE_PEOPLE, {"role": Role(kind)}))
 
 
 def lane_label(lane: str | None, instance: ProcessInstance) -> str:

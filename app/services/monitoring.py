@@ -537,7 +537,7 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
            {"reason": reason, "from": previous, "to": person.id}, task=task)
     instance.current_step = ", ".join(t.name for t in instance.tasks if t.state == TaskState.READY)[:200]
     db.session.flush()
-    queue_task_emails(task, [person.id])
+    queue_task_emails(instance.id, task.id, [person.id])
     queue_notice(instance, "task_reassigned", previous,
                  {"reason": reason, "task_name": task.name, "assignee": person.name, "reassigned_by": actor.name})
     db.session.flush()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_mail import Connection, Message
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, cast, literal, or_, select, update
 
 from app.extensions import db, mail
 from app.models import (
@@ -52,9 +52,12 @@ def decide_marker(task: HumanTask, decision: str) -> str:
     return f"%%DECIDE:{task.id}:{decision}%%"
 
 
+def _mail_host() -> str:
+    return urlsplit(current_app.config["EXTERNAL_BASE_URL"]).hostname or "localhost"
+
+
 def _message_id() -> str:
-    host = urlsplit(current_app.config["EXTERNAL_BASE_URL"]).hostname or "localhost"
-    return f"<bbw-{uuid.uuid4().hex}@{host}>"
+    return f"<bbw-{uuid.uuid4().hex}@{_mail_host()}>"
 
 
 def queue_email(recipient: User, kind: str, rendered: Rendered, *, instance: ProcessInstance | None = None,
@@ -91,30 +94,51 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
     return list(definition.form.decisions) if definition else []
 
 
-def queue_task_emails(task: HumanTask, user_ids: list[int]) -> None:
+def _task_emails_statement():
+    """INSERT ... SELECT: one outbox row per person named who is active and not on the digest.
+
+    Built once: it runs on every step that opens a task. Each row's Message-ID is the step's
+    random prefix plus the person's id, so it is unique and needs no round trip to make.
+    """
+    box, person = OutboxMessage.__table__, User.__table__
+
+    def value(name: str):
+        return bindparam(name, type_=box.c[name].type)
+
+    columns = {
+        "message_id": (bindparam("id_prefix", type_=String) + cast(person.c.id, String)
+                       + bindparam("id_suffix", type_=String)),
+        "kind": literal("task", String), "template": literal("task", String), "recipient_id": person.c.id,
+        "to_address": person.c.email, "subject": literal("", String), "text_body": literal("", String),
+        "html_body": literal("", String), "instance_id": value("instance_id"), "task_id": value("task_id"),
+        "status": literal(OutboxStatus.PENDING, box.c.status.type), "attempts": literal(0, Integer),
+        "next_attempt_at": value("next_attempt_at"), "claimed_by": literal("", String),
+        "last_error": literal("", String), "transport": literal("", String),
+        "delivered_text": literal("", String), "delivered_html": literal("", String),
+        "created_at": value("created_at"),
+    }
+    people = select(*(expression.label(name) for name, expression in columns.items())).where(
+        person.c.id.in_(bindparam("user_ids", expanding=True)), person.c.active.is_(True),
+        person.c.notify_mode != NotifyMode.DIGEST)
+    return box.insert().from_select(list(columns), people)
+
+
+ADD_TASK_EMAILS = _task_emails_statement()
+
+
+def queue_task_emails(instance_id: int, task_id: int, user_ids: list[int]) -> None:
     """Tell each person a task now waits for them, with one link per decision.
 
-    Only the row is written inside the step, after the task row was flushed; the worker
-    writes the message when it sends it (write_task_email), so a step pays for an INSERT, not
-    for rendering. People who chose the daily digest get it there instead.
+    Only the rows are written inside the step, by one statement; the worker writes each
+    message when it sends it (write_task_email), so a step pays for an INSERT, not for
+    rendering. People who chose the daily digest get it there instead.
     """
     if not user_ids:
         return
-    people = db.session.execute(
-        select(User.id, User.email).where(User.id.in_(user_ids), User.active.is_(True),
-                                          User.notify_mode != NotifyMode.DIGEST)).all()
-    if not people:
-        return
     now = utcnow()
-    # A plain INSERT (the task row is in the database already): cheaper than an ORM object
-    # in the step's unit of work, which is on every completion's path.
-    db.session.execute(insert(OutboxMessage), [
-        {"message_id": _message_id(), "kind": "task", "template": "task", "recipient_id": user_id,
-         "to_address": address, "subject": "", "text_body": "", "html_body": "",
-         "instance_id": task.instance_id, "task_id": task.id, "status": OutboxStatus.PENDING,
-         "attempts": 0, "next_attempt_at": now, "claimed_by": "", "last_error": "", "transport": "",
-         "delivered_text": "", "delivered_html": "", "created_at": now}
-        for user_id, address in people])
+    db.session.connection().execute(ADD_TASK_EMAILS, {
+        "id_prefix": f"<bbw-{uuid.uuid4().hex}-", "id_suffix": f"@{_mail_host()}>", "instance_id": instance_id,
+        "task_id": task_id, "next_attempt_at": now, "created_at": now, "user_ids": list(user_ids)})
 
 
 def write_task_email(row: OutboxMessage) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload, undefer
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import contains_eager, joinedload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from app.engine import EngineError, TaskNotReady
 from app.extensions import db
@@ -14,12 +17,42 @@ from app.models.base import utcnow
 
 from .attachments import store_uploads
 from .errors import NotAllowed, ServiceError, TaskUnavailable
-from .runs import conflict_means_unavailable, engine, flush_or_conflict, record, step, sync_instance
+from .runs import (
+    CANDIDATE,
+    INSTANCE,
+    TASK,
+    conflict_means_unavailable,
+    engine,
+    record,
+    step,
+    sync_instance,
+)
 from .versions import load_model
+
+# Built once (see runs.py): a completion's statements.
+TASK_FOR_STEP = select(HumanTask).where(HumanTask.id == bindparam("task_id")).options(
+    joinedload(HumanTask.instance).options(undefer(ProcessInstance.state),
+                                           joinedload(ProcessInstance.version)))
+IS_CANDIDATE = select(CANDIDATE.c.user_id).where(CANDIDATE.c.task_id == bindparam("task_id"),
+                                                 CANDIDATE.c.user_id == bindparam("user_id"))
+# The instance row is locked first (on PostgreSQL; SQLite has one writer), as the worker's
+# timers lock it, so two steps on one request wait for each other instead of deadlocking.
+LOCK_INSTANCE = select(INSTANCE.c.id).where(
+    INSTANCE.c.id == bindparam("instance_id"), INSTANCE.c.lock_version == bindparam("loaded_version")
+).with_for_update()
+CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("closed_id"), TASK.c.state == TaskState.READY).values(
+    state=TaskState.COMPLETED, completed_at=bindparam("now"), completed_by_id=bindparam("actor_id"),
+    channel=bindparam("how"))
+UNREADY_CANDIDATES = update(CANDIDATE).where(CANDIDATE.c.task_id == bindparam("closed_id")).values(ready=False)
 
 
 def is_candidate(user: User, task: HumanTask) -> bool:
-    return any(c.user_id == user.id for c in task.candidates)
+    """Whether the task waits (or waited) for ``user``; uses its candidates if loaded."""
+    if "candidates" in task.__dict__:
+        return any(c.user_id == user.id for c in task.candidates)
+    db.session.flush()
+    found = db.session.connection().execute(IS_CANDIDATE, {"task_id": task.id, "user_id": user.id})
+    return found.first() is not None
 
 
 def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict | None = None,
@@ -27,18 +60,15 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     """Complete a READY task as ``actor`` with validated form data; run to the next wait.
 
     ``wf`` is the instance's workflow if the caller loaded it in this transaction already (the
-    task page does, for the form's defaults). The instance row carries a version counter: of
-    two people completing the same task at once, the second one's flush finds the counter
-    moved and gets TaskUnavailable.
+    task page does, for the form's defaults). Of two people completing the same task at once,
+    the second one finds the task no longer READY, or the instance's version counter moved,
+    and gets TaskUnavailable.
     """
-    # One round trip for the task, its candidates, its instance (state included), the
-    # instance's version and its other task rows, which the step reads.
-    task = db.session.get(HumanTask, task_id, options=[
-        selectinload(HumanTask.candidates),
-        joinedload(HumanTask.instance).options(
-            undefer(ProcessInstance.state), joinedload(ProcessInstance.version),
-            selectinload(ProcessInstance.tasks)),
-    ])
+    # One round trip for the task, its instance (state included) and the instance's version,
+    # unless the caller loaded the task in this transaction already.
+    task = db.session.identity_map.get(identity_key(HumanTask, task_id))
+    if task is None:
+        task = db.session.execute(TASK_FOR_STEP, {"task_id": task_id}).scalar_one_or_none()
     if task is None or task.state != TaskState.READY:
         raise TaskUnavailable(task_id)
     if not is_candidate(actor, task):
@@ -49,7 +79,6 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
         wf = engine().load(model, instance.state)
     values = dict(data)
     values.update(store_uploads(uploads or {}, actor, instance, task))
-    now = utcnow()
     with step(instance, actor, channel):
         try:
             engine().complete(wf, task.spiff_task_id, values)
@@ -57,19 +86,35 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
             raise TaskUnavailable(task_id) from exc
         except EngineError as exc:
             raise ServiceError(f"The next step could not run, so nothing was saved: {exc}") from exc
-        task.state = TaskState.COMPLETED
-        task.completed_at = now
-        task.completed_by = actor
-        task.channel = channel
-        for candidate in task.candidates:
-            candidate.ready = False
-        how = " by e-mail" if channel == "email" else ""
-        record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
-               values, task=task)
         with conflict_means_unavailable(task_id):
-            sync_instance(instance, model, wf, actor, channel, completed=task)
-    flush_or_conflict(task_id)
+            close_task(task, actor, channel, values)
+            sync_instance(instance, model, wf, actor, channel)
     return task
+
+
+def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any]) -> None:
+    """Mark the task completed by ``actor``, unless someone else completed it first."""
+    conn = db.session.connection()
+    instance = task.instance
+    locked = conn.execute(LOCK_INSTANCE, {"instance_id": instance.id, "loaded_version": instance.lock_version})
+    if locked.first() is None:
+        raise StaleDataError(f"process instance {instance.id} was changed by someone else meanwhile")
+    db.session.flush()  # what the step's service tasks changed through the ORM
+    now = utcnow()
+    closed = conn.execute(CLOSE_TASK, {"closed_id": task.id, "now": now, "actor_id": actor.id, "how": channel})
+    if closed.rowcount != 1:
+        raise StaleDataError(f"task {task.id} was completed or withdrawn meanwhile")
+    conn.execute(UNREADY_CANDIDATES, {"closed_id": task.id})
+    # The session's copy says the same, without a reload.
+    for key, value in (("state", TaskState.COMPLETED), ("completed_at", now), ("completed_by_id", actor.id),
+                       ("channel", channel)):
+        set_committed_value(task, key, value)
+    for candidate in task.__dict__.get("candidates", ()):
+        set_committed_value(candidate, "ready", False)
+    db.session.expire(task, ["completed_by"])
+    how = " by e-mail" if channel == "email" else ""
+    record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
+           values, task=task)
 
 
 def inbox(user: User, page: int, per_page: int):

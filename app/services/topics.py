@@ -97,7 +97,7 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
         record(instance, step.actor, step.channel, "escalated",
                f"{row.name} escalated to {props.get('to')}", {"added": added}, task=row)
         db.session.flush()
-        queue_task_emails(row, added)
+        queue_task_emails(instance.id, row.id, added)
     return {}
 
 
