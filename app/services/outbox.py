@@ -8,6 +8,7 @@ workers never send the same row at once. Each row keeps one Message-ID for every
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import hashlib
 import logging
@@ -16,13 +17,15 @@ import secrets
 import smtplib
 import uuid
 from dataclasses import dataclass, field
-from email.utils import formataddr
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_mail import Connection, Message
 from sqlalchemy import Integer, String, and_, bindparam, cast, literal, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, mail
 from app.models import (
@@ -240,6 +243,51 @@ class TimedConnection(Connection):
             pass  # the server went away after our last message; nothing left to say to it
 
 
+class OutboxEmail(Message):
+    """A Flask-Mail message written out directly instead of through Python's ``email`` package.
+
+    Flask-Mail builds the message as objects and has the SMTP policy's generator write them,
+    which took ≈ 2 ms a message here, more than the SMTP exchange. The outbox's messages are
+    always the same shape, so they are written as bytes: a multipart/alternative of the text
+    and the HTML, each UTF-8 in quoted-printable (so no line is longer than 76 characters,
+    whatever the text), headers encoded (RFC 2047) only where they need it and folded at 78.
+    Anything else (attachments, copies, a header that cannot be written so) goes the library's
+    way.
+    """
+
+    def as_bytes(self) -> bytes:
+        if self.attachments or self.cc or self.bcc or self.reply_to or self.extra_headers or not self.html:
+            return super().as_bytes()
+        boundary = f"=_bbw_{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable
+        head = [
+            f"From: {_address(self.sender)}",
+            f"To: {', '.join(_address(r) for r in self.recipients)}",
+            Header(self.subject or "", "us-ascii" if (self.subject or "").isascii() else "utf-8",
+                   header_name="Subject").encode(linesep="\r\n").join(("Subject: ", "")),
+            f"Date: {formatdate(self.date, localtime=True)}",
+            f"Message-ID: {self.msgId}",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        ]
+        try:
+            top = ("\r\n".join(head) + "\r\n\r\n").encode("ascii")
+        except UnicodeEncodeError:  # an address that needs SMTPUTF8
+            return super().as_bytes()
+        parts = [
+            (f"--{boundary}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
+             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii")
+            + binascii.b2a_qp(content.replace("\r\n", "\n").encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+            + b"\r\n"
+            for kind, content in (("plain", self.body or ""), ("html", self.html))
+        ]
+        return top + b"".join(parts) + f"--{boundary}--\r\n".encode("ascii")
+
+
+def _address(value: str | tuple[str, str]) -> str:
+    name, address = value if isinstance(value, tuple) else parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
+
+
 @dataclass
 class Delivery:
     sent: int = 0
@@ -275,6 +323,7 @@ def _mint_links(row: OutboxMessage, now: dt.datetime) -> tuple[str, str]:
         if not row.text_body:
             write_task_email(row)
         minted: dict[str, str] = {}
+        tokens: list[dict] = []
         tasks: dict[int, HumanTask | None] = {}
         expires = now + dt.timedelta(days=current_app.config["ACTION_TOKEN_DAYS"])
 
@@ -289,13 +338,32 @@ def _mint_links(row: OutboxMessage, now: dt.datetime) -> tuple[str, str]:
                     minted[marker] = external_url(f"/tasks/{task_id}")
                 else:
                     secret = secrets.token_urlsafe(32)
-                    db.session.add(ActionToken(
-                        token_hash=hashlib.sha256(secret.encode()).hexdigest(), task_id=task_id,
-                        user_id=row.recipient_id, decision=match.group(2), created_at=now, expires_at=expires))
+                    tokens.append({"token_hash": hashlib.sha256(secret.encode()).hexdigest(), "task_id": task_id,
+                                   "user_id": row.recipient_id, "decision": match.group(2), "created_at": now,
+                                   "expires_at": expires, "used_at": None})
                     minted[marker] = external_url(f"/decide/{secret}")
             return minted[marker]
 
-        return DECIDE.sub(link, row.text_body), DECIDE.sub(link, row.html_body)
+        text, html = DECIDE.sub(link, row.text_body), DECIDE.sub(link, row.html_body)
+        if tokens:  # in the message's transaction: a message that is not sent leaves no token
+            db.session.connection().execute(ADD_TOKENS, tokens)
+        return text, html
+
+
+ADD_TOKENS = ActionToken.__table__.insert()
+
+
+def _keep_for_batch(rows: list[OutboxMessage]) -> list:
+    """Load what the batch's task e-mails say — tasks, their requests, groups, versions and the
+    recipients — in two queries, and hold it: the session keeps only objects something refers
+    to, and each message would otherwise read its task and request again."""
+    task_ids = {row.task_id for row in rows if row.task_id}
+    tasks = db.session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids)).options(
+        joinedload(HumanTask.instance).options(joinedload(ProcessInstance.initiator),
+                                               joinedload(ProcessInstance.working_group),
+                                               joinedload(ProcessInstance.version)))).all() if task_ids else []
+    people = db.session.scalars(select(User).where(User.id.in_({row.recipient_id for row in rows}))).all()
+    return [*tasks, *people]
 
 
 def _permanent(exc: Exception) -> bool:
@@ -350,6 +418,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
     if not rows:
         return delivery
     ids = [row.id for row in rows]
+    kept = _keep_for_batch(rows)  # noqa: F841 - held until the batch is done
     if not current_app.config["MAIL_SERVER"]:
         for row in rows:
             row.delivered_text, row.delivered_html = _mint_links(row, now)
@@ -365,7 +434,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
             for position, row_id in enumerate(ids):
                 row = db.session.get(OutboxMessage, row_id)
                 text, html = _mint_links(row, now)
-                message = Message(subject=row.subject, recipients=[
+                message = OutboxEmail(subject=row.subject, recipients=[
                     formataddr((row.recipient.name, row.to_address)) if row.recipient else row.to_address],
                     body=text, html=html, sender=sender)
                 message.msgId = row.message_id
