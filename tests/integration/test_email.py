@@ -35,7 +35,9 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         if self.refuse_with:
             return self.refuse_with
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        content = envelope.original_content  # headers in UTF-8 when sent with SMTPUTF8 (RFC 6532)
+        self.messages.append(email.message_from_bytes(content, policy=email.policy.default) if content.isascii()
+                             else email.message_from_string(content.decode("utf-8"), policy=email.policy.default))
         return "250 OK"
 
     def to(self, address_start: str) -> list[email.message.EmailMessage]:
@@ -244,6 +246,28 @@ def test_a_permanent_refusal_fails_and_administrators_see_why(app, client, smtp)
     sign_in(client, "admin")
     page = client.get("/admin/mail/?status=failed").get_data(as_text=True)
     assert "mailbox unavailable" in page
+
+
+def test_an_address_that_is_not_ascii_goes_where_the_relay_takes_it(app, client, smtp):
+    tom = person("tom.peeters")
+    tom.email = "tómas.peeters@brussels.example.eu"
+    db.session.commit()
+    file_claim(client)
+    assert deliver_outbox().sent == 2  # aiosmtpd offers SMTPUTF8
+    to_tom = smtp.to("tómas")
+    assert len(to_tom) == 1 and to_tom[0]["To"].addresses[0].addr_spec == tom.email
+    assert to_tom[0]["Subject"].startswith("Your decision, please: Check claim")
+
+    smtp.controller.stop()  # a relay that does not: Tom's message fails alone, and says why
+    smtp.controller = Controller(smtp, hostname="127.0.0.1", port=app.config["MAIL_PORT"], enable_SMTPUTF8=False)
+    smtp.controller.start()
+    smtp.messages.clear()
+    file_claim(client)
+    delivery = deliver_outbox()
+    assert (delivery.sent, delivery.failed, delivery.retrying) == (1, 1, 0)
+    assert [m["To"].addresses[0].username for m in smtp.messages] == ["clara.schmidt"]
+    failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED))
+    assert failed.to_address == tom.email and "SMTPUTF8" in failed.last_error
 
 
 def test_a_temporary_refusal_is_retried(app, client, smtp):
