@@ -32,6 +32,7 @@ import io
 import os
 import platform
 import pstats
+import random
 import re
 import sqlite3
 import statistics
@@ -153,15 +154,20 @@ def describe(name: str, samples: list[Sample]) -> str:
 
 
 def interleave(steps: dict[str, Callable[[], Sample]], warmup: int, rounds: int) -> dict[str, list[Sample]]:
-    """Run each step once per round, in turn; warm-up rounds first, then collect."""
+    """Run each step once per round, in an order shuffled each round (seeded, so runs repeat):
+    a step that always ran right after another would find the caches warm with its code and
+    look cheaper. Warm-up rounds first, then collect."""
+    shuffler = random.Random(2026)
+    keys = list(steps)
     for _ in range(warmup):
         for run in steps.values():
             run()
     gc.collect()
     samples: dict[str, list[Sample]] = {key: [] for key in steps}
     for _ in range(rounds):
-        for key, run in steps.items():
-            samples[key].append(run())
+        shuffler.shuffle(keys)
+        for key in keys:
+            samples[key].append(steps[key]())
     return samples
 
 
@@ -537,13 +543,16 @@ class Bench:
     # (c) HTTP -----------------------------------------------------------------------------------
     def http_step(self, site: Site, task_ids: list[int]) -> Callable[[], Sample]:
         client, token = site.client(COORDINATOR)
+        # As a browser sends the page's form: multipart only when it has a file field.
+        has_files = site.model.tasks["check_claim"].form.has_files
+        encoding = "multipart/form-data" if has_files else "application/x-www-form-urlencoded"
         pending = iter(task_ids)
 
         def step() -> Sample:
             task_id = next(pending)
             form = {"decision": "approve", "coordinator_comment": "", "csrf_token": token}
             with Clock() as clock:
-                response = client.post(f"/tasks/{task_id}", data=form, content_type="multipart/form-data")
+                response = client.post(f"/tasks/{task_id}", data=form, content_type=encoding)
             if response.status_code != 302:
                 raise SystemExit(f"bench: POST /tasks/{task_id} gave {response.status_code}")
             client.get(response.headers["Location"])  # as a browser does: shows, and so drops, the flash

@@ -50,6 +50,11 @@ class FormSpec:
         return next((f for f in self.fields if f.id == field_id), None)
 
     @property
+    def has_files(self) -> bool:
+        """Whether the form uploads files, and so must be sent as multipart/form-data."""
+        return any(f.type == "file" for f in self.fields)
+
+    @property
     def decisions(self) -> tuple[tuple[str, str], ...]:
         """The (value, label) options of the ``decision`` field, if this is a decision step."""
         decision = self.get("decision")

@@ -55,6 +55,15 @@ def is_candidate(user: User, task: HumanTask) -> bool:
     return found.first() is not None
 
 
+def load_task(task_id: int) -> HumanTask | None:
+    """The task with its instance (state included) and the instance's version, in one round
+    trip, unless this transaction loaded it already."""
+    task = db.session.identity_map.get(identity_key(HumanTask, task_id))
+    if task is None:
+        task = db.session.execute(TASK_FOR_STEP, {"task_id": task_id}).scalar_one_or_none()
+    return task
+
+
 def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict | None = None,
                   channel: str = "web", wf=None) -> HumanTask:
     """Complete a READY task as ``actor`` with validated form data; run to the next wait.
@@ -64,11 +73,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     the second one finds the task no longer READY, or the instance's version counter moved,
     and gets TaskUnavailable.
     """
-    # One round trip for the task, its instance (state included) and the instance's version,
-    # unless the caller loaded the task in this transaction already.
-    task = db.session.identity_map.get(identity_key(HumanTask, task_id))
-    if task is None:
-        task = db.session.execute(TASK_FOR_STEP, {"task_id": task_id}).scalar_one_or_none()
+    task = load_task(task_id)
     if task is None or task.state != TaskState.READY:
         raise TaskUnavailable(task_id)
     if not is_candidate(actor, task):

@@ -12,7 +12,7 @@ from app.services.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.services.history import instance_history
 from app.services.instances import can_view
 from app.services.runs import commit_or_conflict, engine
-from app.services.tasks import complete_task, is_candidate
+from app.services.tasks import complete_task, is_candidate, load_task
 from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
 from forms import build_form
@@ -46,13 +46,16 @@ def _unavailable(task: HumanTask, status: int = 409):
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @login_required
 def show(task_id: int):
-    task = db.get_or_404(HumanTask, task_id)
+    task = load_task(task_id)
+    if task is None:
+        abort(404)
     instance = task.instance
-    if not (is_candidate(current_user, task) or can_view(current_user, instance)):
+    candidate = is_candidate(current_user, task)
+    if not (candidate or can_view(current_user, instance)):
         abort(403)
     if not task.is_ready:
         return _unavailable(task, 200 if request.method == "GET" else 409)
-    if not is_candidate(current_user, task):
+    if not candidate:
         return render_template("tasks/not_yours.html", task=task), 403
     model = load_model(instance.version)
     definition = model.tasks[task.bpmn_id]
@@ -67,6 +70,7 @@ def show(task_id: int):
     if post and form.validate():
         try:
             complete_task(current_user, task.id, form.cleaned, form.uploads, wf=wf)
+            done = f"Done: {task.name}. {instance.title}."  # read before the commit expires them
             commit_or_conflict(task.id)
         except TaskUnavailable:
             return _unavailable(task)
@@ -77,7 +81,7 @@ def show(task_id: int):
             db.session.rollback()
             problem = str(exc)
         else:
-            flash(f"Done: {task.name}. {instance.title}.", "success")
+            flash(done, "success")
             return redirect(url_for("tasks.inbox"))
     history = instance_history(instance, model)
     status = 400 if post else 200
