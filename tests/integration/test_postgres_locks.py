@@ -210,3 +210,62 @@ def test_two_workers_firing_timers_fire_each_once(app, client):
     sign_in(client, "clara")
     for instance_id in claims:  # the history shows the reminder once
         assert client.get(f"/requests/{instance_id}").get_data(as_text=True).count("claim reminder") == 1
+
+
+def test_an_answer_and_the_withdrawal_timer_at_once_one_wins_and_nothing_deadlocks(app, monkeypatch):
+    """Kati answers at the moment the worker withdraws her application (its 30-day timer).
+
+    The worker holds the request's row lock while it fires; Kati's step takes the same lock
+    before it writes anything, so it waits, finds the request changed, and changes nothing.
+    (Were the task row written first, each would hold a lock the other needs: a deadlock.)
+    """
+    from app.services import instances as instance_service
+    from tests.integration.test_onboarding_http import interest
+
+    kati, clara = app.test_client(), app.test_client()
+    sign_in(kati, "kati")
+    sign_in(clara, "clara")
+    assert kati.post("/start/group_onboarding", data={
+        **interest(), "csrf_token": csrf_token(kati, "/start/group_onboarding")}).status_code == 302
+    instance = db.session.scalar(select(ProcessInstance).order_by(ProcessInstance.id.desc()))
+    review = ready_task(instance, "review_eligibility")
+    assert clara.post(f"/tasks/{review.id}", data={
+        "decision": "request_changes", "coordinator_question": "Who signs for Tallinn?",
+        "csrf_token": csrf_token(clara, f"/tasks/{review.id}")}).status_code == 302
+    answer = ready_task(instance, "provide_information")
+    late = answer.created_at + dt.timedelta(days=30, minutes=1)
+
+    barrier = threading.Barrier(2, timeout=WAIT)
+    for module in (task_service, instance_service):  # each waits once it has loaded the request
+        real = module.load_model
+
+        def load_then_wait(version, real=real):
+            model = real(version)
+            barrier.wait()
+            return model
+
+        monkeypatch.setattr(module, "load_model", load_then_wait)
+    results = {}
+
+    def worker():
+        with app.app_context():
+            results["fired"] = fire_due_timers()
+
+    def kati_answers():
+        results["answer"] = kati.post(f"/tasks/{answer.id}", data={
+            "information": "The deputy mayor.", "csrf_token": token})
+
+    with freeze_time(late):
+        sign_in(kati, "kati")  # a session and a form of today
+        token = csrf_token(kati, f"/tasks/{answer.id}")
+        assert run_together(2, lambda i: (worker, kati_answers)[i]()) == []
+
+    assert results["fired"] == 1
+    assert results["answer"].status_code == 409
+    page = results["answer"].get_data(as_text=True)
+    assert "This task is no longer waiting" in page and "was withdrawn" in page, page
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, instance.id)
+    assert (instance.status, instance.outcome) == ("completed", "end_withdrawn")
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == answer.id)).all()
+    assert sorted(actions) == ["task_ready", "task_withdrawn"]  # never completed
