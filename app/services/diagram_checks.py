@@ -652,6 +652,12 @@ def _known_emails(process: etree._Element) -> dict[str, bool]:
 
 def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool],
                      found: _Findings) -> None:
+    # What a waiting task's row keeps (human_task): longer would be refused by PostgreSQL at run time.
+    for what, value, limit in (("id", node.get("id") or "", 100), ("name", (node.get("name") or "").strip(), 200),
+                               ("form key", node.get(f"{C}formKey") or "", 200)):
+        if len(value) > limit:
+            found.error(name, f"the user task's {what} is {len(value)} characters long; at most {limit} are "
+                        "allowed: shorten it", node)
     _check_form(name, node, "user task", found)
     if not _documentation(node):
         found.warning(name, "the user task has no documentation: people see no instructions", node)

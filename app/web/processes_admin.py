@@ -7,11 +7,13 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.models import PendingUpload, ProcessDefinition, ProcessVersion
 from app.services import versions
 from app.services.errors import InvalidData
+from app.services.runs import is_lock_error
 from app.web.admin import admin_required
 
 bp = Blueprint("processes_admin", __name__, url_prefix="/admin/processes")
@@ -110,15 +112,23 @@ def upload():
 def review(upload_id: str):
     pending = _pending(upload_id)
     errors: list[tuple[str | None, str]] = []
+    status = 200
     if request.method == "POST":
         activate_now = request.form.get("activate") == "y"
         try:
             version, created = versions.store_pending_upload(current_user, pending, activate_now)
+            db.session.commit()
         except InvalidData as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors, status = exc.errors, 400
+        except (IntegrityError, OperationalError) as exc:  # the same version number, taken meanwhile
+            db.session.rollback()
+            if isinstance(exc, OperationalError) and not is_lock_error(exc):
+                raise
+            errors, status = [(None, "Another administrator stored a version of this process at the same moment, "
+                                     "so nothing was stored. The comparison below is now against the versions as "
+                                     "they are: check it, then store again.")], 409
         else:
-            db.session.commit()
             if not created:
                 flash(f"These files are version {version.number} of {version.definition.name} already. "
                       "Nothing was stored.", "info")
@@ -131,7 +141,7 @@ def review(upload_id: str):
                       "activate it below when new requests should use it.", "success")
             return redirect(url_for(".show", process_id=version.definition.process_id))
     return render_template("admin/processes/review.html", review=versions.review_pending_upload(pending),
-                           errors=errors), 400 if errors else 200
+                           errors=errors), status
 
 
 @bp.route("/upload/<upload_id>/discard", methods=["POST"])

@@ -269,3 +269,60 @@ def test_an_answer_and_the_withdrawal_timer_at_once_one_wins_and_nothing_deadloc
     assert (instance.status, instance.outcome) == ("completed", "end_withdrawn")
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == answer.id)).all()
     assert sorted(actions) == ["task_ready", "task_withdrawn"]  # never completed
+
+
+def test_two_administrators_storing_versions_at_once_one_is_stored_the_other_told(app, monkeypatch):
+    """Both uploads would become version 2: one is, the other gets a plain message, keeps its
+    upload, and stores it as version 3 when it tries again."""
+    from app.models import PendingUpload, ProcessDefinition
+    from app.services import versions as version_service
+    from tests.integration.test_process_versions import revised, shipped, text, upload
+
+    create_user("second.admin@bigbuyers.example.eu", "Second Administrator", "bigbuyers-demo",
+                [Role.ADMINISTRATOR], "EUROCITIES")
+    db.session.commit()
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "admin")
+    sign_in(second, "second.admin")
+    other = shipped()
+    other["travel_eligibility.dmn"] = other["travel_eligibility.dmn"].replace(b'Decimal("140.00")',
+                                                                              b'Decimal("150.00")')
+    urls = [upload(first, revised()).headers["Location"], upload(second, other).headers["Location"]]
+    clients = [first, second]
+    tokens = [csrf_token(client, url) for client, url in zip(clients, urls, strict=True)]
+
+    barrier = threading.Barrier(2, timeout=WAIT)
+    real_parse = version_service.parse_files
+    waited = threading.local()
+
+    def parse_then_wait(files):  # each stores once it has parsed, as the other does
+        model = real_parse(files)
+        if not getattr(waited, "once", False):
+            waited.once = True
+            barrier.wait()
+        return model
+
+    monkeypatch.setattr(version_service, "parse_files", parse_then_wait)
+    responses = {}
+
+    def store(i):
+        responses[i] = clients[i].post(urls[i], data={"activate": "y", "csrf_token": tokens[i]})
+
+    assert run_together(2, store) == []
+    assert sorted(r.status_code for r in responses.values()) == [302, 409]
+    [loser] = [i for i, r in responses.items() if r.status_code == 409]
+    assert "Another administrator stored a version of this process at the same moment, so nothing was stored" \
+        in text(responses[loser])
+
+    def numbers() -> list[int]:
+        db.session.expire_all()
+        travel = db.session.scalar(select(ProcessDefinition).where(
+            ProcessDefinition.process_id == "travel_reimbursement"))
+        return sorted(v.number for v in travel.versions)
+
+    assert numbers() == [1, 2]
+    assert db.session.scalar(select(func.count()).select_from(PendingUpload)) == 1  # the loser's is kept
+    monkeypatch.setattr(version_service, "parse_files", real_parse)
+    again = clients[loser].post(urls[loser], data={"activate": "y", "csrf_token": tokens[loser]})
+    assert again.status_code == 302, text(again)[:2000]
+    assert numbers() == [1, 2, 3]

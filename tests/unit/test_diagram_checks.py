@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -239,7 +240,18 @@ BREAKS = [
      '        <camunda:formField id="decision"', "review", "task listeners do not run here"),
     ('<bpmn:userTask id="review" name="Review"', '<bpmn:userTask id="review" name="Review" bogus="1"', "review",
      "not valid BPMN 2.0"),
+    ('<bpmn:userTask id="review" name="Review"', '<bpmn:userTask id="review" name="' + "Review " * 29 + '"',
+     "review", "the user task's name is 202 characters long; at most 200"),
+    ('camunda:formKey="mini_upload.review"', 'camunda:formKey="mini_upload.' + "r" * 190 + '"', "review",
+     "the user task's form key is 202 characters long; at most 200"),
 ]
+
+
+def test_a_user_task_id_longer_than_its_column_is_an_error(checker):
+    long_id = "review_" + "x" * 94
+    report = check(re.sub(r"(?<![\w.])review(?!\w)", long_id, BPMN))
+    assert [f.message for f in report.errors] == [
+        "the user task's id is 101 characters long; at most 100 are allowed: shorten it"]
 
 
 @pytest.mark.parametrize(("old", "new", "element", "words"), BREAKS, ids=[b[3][:40] for b in BREAKS])
