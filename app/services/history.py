@@ -13,7 +13,7 @@ from app.models import Attachment, AuditEvent, ProcessInstance
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
          "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
-         "retried")
+         "retried", "task_released")
 
 
 @dataclass

@@ -59,6 +59,7 @@ STATUS_LABELS = {
 WAITING_ROLES = {
     "coordinator": "Coordinators", "finance": "Finance", "commission": "Commission",
     "group_lead": "The group lead", "initiator": "The person who started it",
+    "nobody": "Nobody who can act",  # each candidate was deactivated, or a role has nobody left
 }
 CSV_COLUMNS = ["ID", "Process", "Version", "Title", "Status", "Working group", "Started by",
                "Started", "Ended", "Waiting for"]
@@ -152,6 +153,11 @@ def _conditions(f: InstanceFilter) -> list:
 
 
 def _waiting_on_role(key: str):
+    if key == "nobody":
+        able = (select(TaskCandidate.task_id).join(User, User.id == TaskCandidate.user_id)
+                .where(TaskCandidate.ready.is_(True), User.active.is_(True)))
+        return ProcessInstance.id.in_(select(HumanTask.instance_id).where(
+            HumanTask.state == TaskState.READY, HumanTask.id.not_in(able)))
     if key == "group_lead":
         lanes = GROUP_LEAD_LANES
     elif key == "initiator":

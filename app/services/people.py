@@ -13,10 +13,13 @@ from app.models import (
     EU_COUNTRIES,
     AuditEvent,
     GroupMembership,
+    HumanTask,
     NotifyMode,
     Organisation,
     OrganisationType,
     Role,
+    TaskCandidate,
+    TaskState,
     User,
     UserRole,
     WorkingGroup,
@@ -24,6 +27,7 @@ from app.models import (
 from app.models.base import utcnow
 
 from .errors import InvalidData, ServiceError
+from .runs import record
 
 
 def create_organisation(name: str, kind: OrganisationType, country: str) -> Organisation:
@@ -249,8 +253,12 @@ def add_user(actor: User, *, name: str, email: str, organisation_id: int | None,
 
 
 def update_user(actor: User, user: User, *, name: str, email: str, organisation_id: int | None,
-                roles: Iterable[Role | str], active: bool, new_password: str | None = None) -> User:
+                roles: Iterable[Role | str], active: bool,
+                new_password: str | None = None) -> tuple[User, list[str]]:
     """Change a person's details, roles and whether they may sign in.
+
+    Returns the person and, when they were deactivated, what became of the tasks waiting for
+    them (see release_waiting_tasks).
 
     An administrator can neither deactivate themselves nor drop their own administrator role,
     so there is always someone left who can undo a mistake. A group's lead stays an active
@@ -284,6 +292,7 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
                        f"{organisation.name}")
     if user.roles != wanted:
         changes.append(f"roles {_role_names(user.roles)} → {_role_names(wanted)}")
+    deactivated = user.active and not active
     if user.active != active:
         changes.append("reactivated" if active else "deactivated")
     user.name, user.email, user.organisation, user.active = name, email, organisation, active
@@ -294,7 +303,36 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
                 {"user_id": user.id, "changes": changes})
     if new_password:
         reset_password(actor, user, new_password)
-    return user
+    return user, release_waiting_tasks(actor, user) if deactivated else []
+
+
+def release_waiting_tasks(actor: User, user: User) -> list[str]:
+    """A person who can no longer sign in stops holding tasks: each task waiting for them now
+    waits for its other people only, or for nobody. The request's history says which; a task
+    left waiting for nobody is listed under Monitoring ("waiting for nobody who can act") until
+    an administrator gives it to someone. Reactivating the person does not give tasks back.
+
+    Returns one line per task, for the administrator.
+    """
+    held = db.session.scalars(
+        select(TaskCandidate).join(HumanTask)
+        .where(TaskCandidate.user_id == user.id, HumanTask.state == TaskState.READY)
+        .options(selectinload(TaskCandidate.task).selectinload(HumanTask.candidates)
+                 .selectinload(TaskCandidate.user))
+    ).all()
+    lines = []
+    for candidate in held:
+        task = candidate.task
+        task.candidates.remove(candidate)
+        others = [c.user.name for c in task.candidates if c.user.active and c.ready]
+        what = f"{task.name} of “{task.instance.title}”"
+        line = (f"{what} now waits for {', '.join(others)}" if others else
+                f"{what} now waits for nobody: give it to someone from the request's page")
+        record(task.instance, actor, "admin", "task_released", f"{user.name} was deactivated. {line}"[:500],
+               {"user_id": user.id, "waiting_for": others}, task=task)
+        lines.append(line)
+    db.session.flush()
+    return lines
 
 
 def reset_password(actor: User, user: User, password: str) -> None:

@@ -227,8 +227,12 @@ def edit_user(user_id: int):
     if request.method == "POST":
         saved, errors = _submit(form, lambda: people.update_user(_actor(), user, **form.values()), "name")
         if saved is not None:
-            flash(f"Saved the changes to {saved.name}.", "success")
-            return redirect(url_for("admin.users", q=saved.email))
+            person, released = saved
+            flash(f"Saved the changes to {person.name}.", "success")
+            if released:
+                flash(f"{person.name} no longer holds the tasks that waited for them: " + "; ".join(released) + ".",
+                      "info")
+            return redirect(url_for("admin.users", q=person.email))
     return _page("admin/user_form.html", errors, form=form, user=user, role_hints=ROLE_HINTS)
 
 

@@ -404,3 +404,42 @@ def test_error_pages_keep_the_form_accessible(client):
     assert 'aria-describedby="field-password-hint field-password-error"' in html
     assert '<label class="govuk-label govuk-label--s" for="field-name">Full name</label>' in html
     assert 'id="field-roles" name="roles"' in html  # the summary's link lands on the first checkbox
+
+
+def test_a_deactivated_person_no_longer_holds_waiting_tasks(app, client):
+    """Tom leaves: the claim he and Clara were asked to check waits for Clara alone. Clara
+    leaves too: it waits for nobody, Monitoring lists it as such, and once an administrator
+    gives it to Felix it is his."""
+    from html import unescape
+
+    from tests.integration.test_travel_http import file_claim, ready_task
+
+    claim = file_claim(app.test_client())
+    sign_in(client, "admin")
+    nobody = "/monitor/instances?waiting_role=nobody"
+    assert f'href="/monitor/instances/{claim.id}"' not in client.get(nobody).get_data(as_text=True)
+
+    tom = person("tom")
+    response = post_form(client, f"/admin/people/{tom.id}", person_form(tom, active=None))
+    assert response.status_code == 302
+    page = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"Check claim of “{claim.title}” now waits for Clara Schmidt" in page
+    check = ready_task(claim, "check_claim")
+    assert [c.user_id for c in check.candidates] == [person("clara").id]
+
+    clara = person("clara")
+    response = post_form(client, f"/admin/people/{clara.id}", person_form(clara, active=None))
+    page = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"Check claim of “{claim.title}” now waits for nobody: give it to someone" in page
+    assert ready_task(claim, "check_claim").candidates == []
+    listed = client.get(nobody).get_data(as_text=True)
+    assert f'href="/monitor/instances/{claim.id}"' in listed
+    history = unescape(client.get(f"/requests/{claim.id}").get_data(as_text=True))
+    assert "Tom Peeters was deactivated. Check claim" in history
+    assert "Clara Schmidt was deactivated. Check claim" in history
+
+    response = post_form(client, f"/monitor/tasks/{check.id}/reassign",
+                         {"person": str(person("felix").id), "reason": "Clara and Tom have left."})
+    assert response.status_code == 302
+    assert [c.user_id for c in ready_task(claim, "check_claim").candidates] == [person("felix").id]
+    assert f'href="/monitor/instances/{claim.id}"' not in client.get(nobody).get_data(as_text=True)
