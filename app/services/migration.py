@@ -111,21 +111,17 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
             continue
         try:
             reasons = _move(actor, instance, target, new_model, reason, channel)
+            if not reasons:
+                db.session.commit()
         except EngineError as exc:
-            db.session.rollback()
             reasons = [f"A step made ready by the move failed, so it was not moved: {exc}"]
+        except (StaleDataError, OperationalError) as exc:  # at the step's writes or at the commit
+            if isinstance(exc, OperationalError) and not is_lock_error(exc):
+                raise
+            reasons = ["Someone changed it at the same moment, so it was not moved; try again."]
         if reasons:
             db.session.rollback()
             result.not_moved.append((db.session.get(ProcessInstance, instance_id), instance_id, reasons))
-            continue
-        try:
-            db.session.commit()
-        except (StaleDataError, OperationalError) as exc:
-            db.session.rollback()
-            if isinstance(exc, OperationalError) and not is_lock_error(exc):
-                raise
-            result.not_moved.append((db.session.get(ProcessInstance, instance_id), instance_id,
-                                     ["Someone changed it at the same moment, so it was not moved; try again."]))
             continue
         result.moved.append(instance)
     return result

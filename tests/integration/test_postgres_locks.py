@@ -326,3 +326,65 @@ def test_two_administrators_storing_versions_at_once_one_is_stored_the_other_tol
     again = clients[loser].post(urls[loser], data={"activate": "y", "csrf_token": tokens[loser]})
     assert again.status_code == 302, text(again)[:2000]
     assert numbers() == [1, 2, 3]
+
+
+def test_a_move_to_a_new_version_and_a_decision_at_once_one_wins(app, monkeypatch):
+    """An administrator moves a claim to version 2 while Clara approves it: whichever writes
+    first wins, and the other is told plainly (the move lists it as not moved; Clara gets the
+    clear page), never a server error or a half-moved request."""
+    from app.models import InstanceStatus
+    from app.services import migration
+    from app.services import versions as version_service
+    from tests.integration.test_migration import with_cost_centre
+
+    version_service._MODELS.clear()  # parsed versions are kept by row id, which each test database reuses
+    clara = app.test_client()
+    sign_in(clara, "clara")
+    claim = file_claim(app.test_client())
+    check = ready_task(claim, "check_claim")
+    token = csrf_token(clara, f"/tasks/{check.id}")
+    target = with_cost_centre()
+    admin_id = db.session.scalar(select(User.id).where(User.email.startswith("admin")))
+    check_id, claim_id, target_id = check.id, claim.id, target.id  # the threads have no app context
+
+    barrier = threading.Barrier(2, timeout=WAIT)
+    real_task_load, real_move_load = task_service.load_model, migration.load_model
+
+    def task_load_then_wait(version):  # Clara's step, once it has loaded the claim
+        model = real_task_load(version)
+        barrier.wait()
+        return model
+
+    def move_load_then_wait(version):  # the move, once it has loaded the claim (its old version)
+        model = real_move_load(version)
+        if version.id != target_id:
+            barrier.wait()
+        return model
+
+    monkeypatch.setattr(task_service, "load_model", task_load_then_wait)
+    monkeypatch.setattr(migration, "load_model", move_load_then_wait)
+    results = {}
+
+    def move():
+        with app.app_context():
+            admin = db.session.get(User, admin_id)
+            moved_to = db.session.get(type(target), target_id)
+            outcome = migration.migrate_instances(admin, moved_to, [claim_id], "Finance needs the cost centre.")
+            results["moved"] = [i.id for i in outcome.moved]
+            results["not_moved"] = [reasons for _, _, reasons in outcome.not_moved]
+
+    def approve():
+        results["approve"] = clara.post(f"/tasks/{check_id}", data={"decision": "approve", "csrf_token": token})
+
+    assert run_together(2, lambda i: (move, approve)[i]()) == []
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, claim.id)
+    assert instance.status == InstanceStatus.RUNNING
+    if results["moved"]:  # the move won: Clara's approval changed nothing
+        assert results["approve"].status_code == 409
+        assert "Nothing you sent was saved" in results["approve"].get_data(as_text=True)
+        assert instance.version_id == target.id and ready_task(claim, "check_claim") is not None
+    else:  # Clara won: the claim stays on version 1 and moved on to payment
+        assert results["approve"].status_code == 302
+        assert results["not_moved"] == [["Someone changed it at the same moment, so it was not moved; try again."]]
+        assert instance.version_id != target.id and ready_task(claim, "approve_payment") is not None
