@@ -156,7 +156,7 @@ def write_task_email(row: OutboxMessage) -> Rendered:
     return Rendered(rendered.subject[:300], rendered.text, rendered.html)
 
 
-def _written(row: OutboxMessage) -> Rendered:
+def written_message(row: OutboxMessage) -> Rendered:
     """The row's message, decision markers in it: as queued, or a task e-mail written now."""
     return Rendered(row.subject, row.text_body, row.html_body) if row.text_body else write_task_email(row)
 
@@ -458,7 +458,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
     kept = _keep_for_batch(rows)  # noqa: F841 - held until the batch is done
     if not current_app.config["MAIL_SERVER"]:
         for row in rows:
-            written = _written(row)
+            written = written_message(row)
             _mark_sent(row, written, "mailbox", now, delivered=_mint_links(row, written, now))
             delivery.sent += 1
         return delivery
@@ -469,7 +469,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
         with TimedConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
             for position, row_id in enumerate(ids):
                 row = db.session.get(OutboxMessage, row_id)
-                written = _written(row)
+                written = written_message(row)
                 text, html = _mint_links(row, written, now)
                 to = (row.recipient.name if row.recipient else "", row.to_address)
                 raw = write_message(sender=sender_header, to=to, subject=written.subject, text=text, html=html,

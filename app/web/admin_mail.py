@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, OutboxStatus
 from app.models.base import utcnow
-from app.services.outbox import DECIDE
+from app.services.mail import Rendered
+from app.services.outbox import DECIDE, written_message
 
 from .admin import admin_required
 
@@ -32,18 +33,20 @@ def outbox():
     return render_template("admin/mail_list.html", pagination=pagination, status=status, counts=counts)
 
 
-def _bodies(row: OutboxMessage) -> tuple[str, str]:
+def _message(row: OutboxMessage) -> Rendered:
+    """What the e-mail says (said, if sent): a task e-mail still queued is written for the page
+    as the worker would write it now, and not kept."""
     if row.transport == "mailbox":
-        return row.delivered_text, row.delivered_html
-    return DECIDE.sub(HIDDEN_LINK, row.text_body), DECIDE.sub("#", row.html_body)
+        return Rendered(row.subject, row.delivered_text, row.delivered_html)
+    written = written_message(row)
+    return Rendered(written.subject, DECIDE.sub(HIDDEN_LINK, written.text), DECIDE.sub("#", written.html))
 
 
 @bp.route("/<int:message_id>")
 @admin_required
 def show(message_id: int):
     row = db.get_or_404(OutboxMessage, message_id)
-    text, _ = _bodies(row)
-    return render_template("admin/mail_show.html", row=row, text=text)
+    return render_template("admin/mail_show.html", row=row, message=_message(row))
 
 
 @bp.route("/<int:message_id>/html")
@@ -51,8 +54,7 @@ def show(message_id: int):
 def html(message_id: int):
     """The HTML part on its own, for the sandboxed frame of the message page."""
     row = db.get_or_404(OutboxMessage, message_id)
-    _, body = _bodies(row)
-    body = re.sub(r"<head>", '<head><base target="_blank">', body, count=1)
+    body = re.sub(r"<head>", '<head><base target="_blank">', _message(row).html, count=1)
     response = make_response(body)
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")

@@ -57,3 +57,15 @@ def test_administrator_activates_a_revised_diagram_and_follows_a_claim_on_it(app
     assert "receipts" in current.text_content()  # the new name, drawn in the diagram
     done = page.locator('#diagram [data-element-id="start_claim"]')
     assert "app-step-done" in done.get_attribute("class")
+
+    # What Clara was (or is about to be) sent about it, as the administrator reads it.
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import OutboxMessage
+
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.instance_id == claim.id, OutboxMessage.to_address.startswith("clara")))
+    admin.open(f"/admin/mail/{message.id}", "claim-email")
+    text = admin.text()
+    assert f"Your decision, please: {RENAMED}" in text and "Marta Nowak asks you to" in text

@@ -377,3 +377,20 @@ def test_the_initiator_hears_when_a_request_ends_once(app, client, smtp):
     subjects = [m["Subject"] for m in smtp.to("marta")]
     assert sum(s.startswith("Your travel claim has been paid") for s in subjects) == 1
     assert sum(s.startswith("Your request has finished") for s in subjects) == 1  # the mini one only
+
+
+def test_an_administrator_reads_a_queued_task_email_before_it_is_written(app, client):
+    file_claim(client)
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address.startswith("clara")))
+    assert row.status == OutboxStatus.PENDING and row.text_body == ""  # written by the worker, at send
+    sign_in(client, "admin")
+    page = client.get(f"/admin/mail/{row.id}").get_data(as_text=True)
+    assert "Your decision, please: Check claim – Travel reimbursement: Circular ICT" in page
+    assert "Not written yet" in page
+    assert "Marta Nowak asks you to check claim" in page
+    assert "[a one-use decision link, made when the e-mail is sent]" in page
+    html_part = client.get(f"/admin/mail/{row.id}/html").get_data(as_text=True)
+    assert ">Approve the claim…<" in html_part and "/decide/" not in html_part
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, row.id).text_body == ""  # reading it wrote nothing
+    assert db.session.scalar(select(func.count()).select_from(ActionToken)) == 0
