@@ -13,9 +13,10 @@ run measures, on file SQLite databases in WAL mode under a temporary directory:
 (d) inbox    GET /inbox for a coordinator with 1 000 and with 10 000 running claims waiting,
              each in its own database, the two pages requested alternately.
 
-(a), (b) and (c) run interleaved, one of each per round after a warm-up, so that noise from
-other processes hits all three alike. Every figure is a median of time.perf_counter spans; the
-median CPU time of this thread is shown beside it (it moves less when other processes compete).
+(a), (b) and (c) run interleaved, one of each per round in a shuffled order after a warm-up, so
+that noise from other processes, and warm caches, hit all three alike. Every figure is a median
+of time.perf_counter spans; the median CPU time of this thread is shown beside it (it moves less
+when other processes compete).
 The last lines are ``name: value`` pairs for scripts. ``--profile`` adds cProfile listings of
 each step and the inbox's query plans (the timings are taken first, without the profiler).
 Not collected by pytest: the name does not start with test_.

@@ -338,33 +338,32 @@ def claim_batch(worker: str, size: int, now: dt.datetime) -> list[OutboxMessage]
 
 def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tuple[str, str]:
     """Replace decision markers with fresh one-use links; only their hashes are stored."""
-    with db.session.no_autoflush:
-        minted: dict[str, str] = {}
-        tokens: list[dict] = []
-        tasks: dict[int, HumanTask | None] = {}
-        expires = now + dt.timedelta(days=current_app.config["ACTION_TOKEN_DAYS"])
+    minted: dict[str, str] = {}
+    tokens: list[dict] = []
+    tasks: dict[int, HumanTask | None] = {}
+    expires = now + dt.timedelta(days=current_app.config["ACTION_TOKEN_DAYS"])
 
-        def link(match: re.Match) -> str:
-            marker = match.group(0)
-            if marker not in minted:
-                task_id = int(match.group(1))
-                if task_id not in tasks:
-                    tasks[task_id] = db.session.get(HumanTask, task_id)
-                task = tasks[task_id]
-                if task is None or task.state != TaskState.READY or row.recipient_id is None:
-                    minted[marker] = external_url(f"/tasks/{task_id}")
-                else:
-                    secret = secrets.token_urlsafe(32)
-                    tokens.append({"token_hash": hashlib.sha256(secret.encode()).hexdigest(), "task_id": task_id,
-                                   "user_id": row.recipient_id, "decision": match.group(2), "created_at": now,
-                                   "expires_at": expires, "used_at": None})
-                    minted[marker] = external_url(f"/decide/{secret}")
-            return minted[marker]
+    def link(match: re.Match) -> str:
+        marker = match.group(0)
+        if marker not in minted:
+            task_id = int(match.group(1))
+            if task_id not in tasks:
+                tasks[task_id] = db.session.get(HumanTask, task_id)
+            task = tasks[task_id]
+            if task is None or task.state != TaskState.READY or row.recipient_id is None:
+                minted[marker] = external_url(f"/tasks/{task_id}")
+            else:
+                secret = secrets.token_urlsafe(32)
+                tokens.append({"token_hash": hashlib.sha256(secret.encode()).hexdigest(), "task_id": task_id,
+                               "user_id": row.recipient_id, "decision": match.group(2), "created_at": now,
+                               "expires_at": expires, "used_at": None})
+                minted[marker] = external_url(f"/decide/{secret}")
+        return minted[marker]
 
-        text, html = DECIDE.sub(link, written.text), DECIDE.sub(link, written.html)
-        if tokens:  # in the message's transaction: a message that is not sent leaves no token
-            db.session.connection().execute(ADD_TOKENS, tokens)
-        return text, html
+    text, html = DECIDE.sub(link, written.text), DECIDE.sub(link, written.html)
+    if tokens:  # in the message's transaction: a message that is not sent leaves no token
+        db.session.connection().execute(ADD_TOKENS, tokens)
+    return text, html
 
 
 ADD_TOKENS = ActionToken.__table__.insert()

@@ -241,8 +241,10 @@ def conflict_means_unavailable(task_id: int):
 
 
 def is_lock_error(exc: OperationalError) -> bool:
+    """A concurrent writer got in the way: SQLite's busy or locked database, PostgreSQL's
+    serialization failure or deadlock (whose victim's transaction is rolled back)."""
     text = str(exc.orig).lower() if exc.orig else str(exc).lower()
-    return "locked" in text or "busy" in text or "could not serialize" in text
+    return any(word in text for word in ("locked", "busy", "could not serialize", "deadlock detected"))
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.engine import parse_files
+
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
+
+def shipped_model(*names: str):
+    """The process the shipped files ``names`` (a .bpmn and its .dmn files) define, parsed."""
+    return parse_files({name: (WORKFLOWS / name).read_text(encoding="utf-8") for name in names})
 
 
 def ready(engine, wf):

@@ -12,16 +12,16 @@ from decimal import Decimal
 
 import pytest
 
-from app.engine import Engine, parse_files
+from app.engine import Engine
 from forms.rules import check
-from tests.workflows.steps import WORKFLOWS, complete, ready
+from tests.workflows.steps import complete, ready, shipped_model
 
 FILES = ("expert_request.bpmn", "expert_approval_level.dmn")
 
 
 @pytest.fixture(scope="module")
 def model():
-    return parse_files({name: (WORKFLOWS / name).read_text(encoding="utf-8") for name in FILES})
+    return shipped_model(*FILES)
 
 
 @pytest.fixture

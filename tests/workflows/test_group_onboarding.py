@@ -14,9 +14,9 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from app.engine import Engine, parse_files
+from app.engine import Engine
 from forms.rules import check
-from tests.workflows.steps import WORKFLOWS, complete, ready
+from tests.workflows.steps import WORKFLOWS, complete, ready, shipped_model
 
 FILE = "group_onboarding.bpmn"
 ALLOWED_LANES = {"Applicant", "Coordinator", "Group lead"}
@@ -24,7 +24,7 @@ ALLOWED_LANES = {"Applicant", "Coordinator", "Group lead"}
 
 @pytest.fixture(scope="module")
 def model():
-    return parse_files({FILE: (WORKFLOWS / FILE).read_text(encoding="utf-8")})
+    return shipped_model(FILE)
 
 
 @pytest.fixture

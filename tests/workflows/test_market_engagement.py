@@ -14,9 +14,9 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from app.engine import Engine, parse_files
+from app.engine import Engine
 from forms.rules import COMPUTATIONS
-from tests.workflows.steps import WORKFLOWS, complete, ready
+from tests.workflows.steps import WORKFLOWS, complete, ready, shipped_model
 
 FILE = "market_engagement.bpmn"
 EVENT_DAY = date(2030, 6, 12)
@@ -27,7 +27,7 @@ REPORT_DUE_RANGE = (dt.datetime(2030, 6, 12, 12, tzinfo=dt.UTC), dt.datetime(203
 
 @pytest.fixture(scope="module")
 def model():
-    return parse_files({FILE: (WORKFLOWS / FILE).read_text(encoding="utf-8")})
+    return shipped_model(FILE)
 
 
 @pytest.fixture

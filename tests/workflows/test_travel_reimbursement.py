@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from app.engine import Engine, parse_files
+from app.engine import Engine
 from forms.rules import COMPUTATIONS, check
-from tests.workflows.steps import WORKFLOWS
+from tests.workflows.steps import shipped_model
 
 FILES = ("travel_reimbursement.bpmn", "travel_eligibility.dmn")
 MEETING = dt.date(2030, 3, 12)
@@ -18,7 +18,7 @@ MEETING = dt.date(2030, 3, 12)
 
 @pytest.fixture(scope="module")
 def model():
-    return parse_files({name: (WORKFLOWS / name).read_text(encoding="utf-8") for name in FILES})
+    return shipped_model(*FILES)
 
 
 @pytest.fixture
