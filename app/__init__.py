@@ -44,8 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401 - register the tables
     from .cli import register_cli
+    from .services.topics import TOPICS
+    from .steps import registry
     from .web import register_web
 
+    registry.init_app(app, services=TOPICS)
     register_web(app)
     register_cli(app)
     return app

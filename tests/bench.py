@@ -463,7 +463,7 @@ class Bench:
         from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: TID251
         from SpiffWorkflow.util.task import TaskState as SpiffState  # noqa: TID251
 
-        from app.services.runs import engine
+        from app.steps import engine
 
         model = parse_files({name: (WORKFLOWS / name).read_text(encoding="utf-8") for name in TRAVEL_FILES})
         script_engine = engine().script_engine
@@ -495,7 +495,7 @@ class Bench:
 
     # the app's engine alone, without the database: splits (b) into engine and the rest ---------
     def app_engine_step(self, site: Site, values: dict) -> Callable[[], None]:
-        from app.services.runs import engine
+        from app.steps import engine
 
         [task_id] = site.start_claims(1)
         with site.app.app_context():
@@ -528,7 +528,7 @@ class Bench:
 
     def service_step_without_email(self, site: Site, task_ids: list[int], values: dict) -> Callable[[], Sample]:
         """(b) with the e-mail rows switched off: the difference is what the outbox adds."""
-        import app.services.runs as runs
+        import app.steps.writer as runs
 
         measured = self.service_step(site, task_ids, values)
 
@@ -650,7 +650,7 @@ class Bench:
         import socket
 
         from app.models import OutboxMessage, OutboxStatus
-        from app.services.outbox import deliver_outbox
+        from app.outbox.deliver import deliver_outbox
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

@@ -1,5 +1,6 @@
 """The workflow engine adapter: the only package that imports SpiffWorkflow."""
 
+from .cache import load_model
 from .migrate import MigrationError, MigrationPlan, migrate, plan_migration
 from .model import DECISIONS, FIELD_TYPES, FieldSpec, FormSpec, ReadyTask, TaskDef
 from .parser import DiagramError, ProcessModel, parse_files, parse_xml
@@ -9,5 +10,6 @@ from .scripting import ScriptError, compile_expression, compile_script
 __all__ = [
     "DECISIONS", "FIELD_TYPES", "DiagramError", "Engine", "EngineError", "FieldSpec", "FormSpec",
     "ProcessModel", "ReadyTask", "ScriptError", "TaskDef", "TaskNotReady", "compile_expression",
-    "compile_script", "parse_files", "parse_xml", "MigrationError", "MigrationPlan", "migrate", "plan_migration",
+    "compile_script", "load_model", "parse_files", "parse_xml", "MigrationError", "MigrationPlan", "migrate",
+    "plan_migration",
 ]

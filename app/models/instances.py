@@ -47,12 +47,11 @@ class ProcessInstance(db.Model):
     current_step: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(100), default="")  # the end event reached
     error: Mapped[str] = mapped_column(Text, default="")
+    # The optimistic lock, moved on by every write of the row (app/steps/writer.py).
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-    __mapper_args__ = {"version_id_col": lock_version}
 
     version: Mapped[ProcessVersion] = relationship()
     initiator: Mapped[User] = relationship()

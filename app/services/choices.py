@@ -32,16 +32,3 @@ def choices_for(user: User) -> dict[str, list[tuple[str, str]]]:
         "working_groups": options(db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.name))),
         "eu_countries": sorted(EU_COUNTRIES.items(), key=lambda item: item[1]),
     }
-
-
-def option_labels() -> dict[str, list[tuple[str, str]]]:
-    """Labels for every value an app-supplied enum may hold, whoever chose it (for display)."""
-    groups = [(str(g.id), g.name) for g in db.session.scalars(select(WorkingGroup))]
-    return {"my_groups": groups, "led_groups": groups, "working_groups": groups,
-            "eu_countries": list(EU_COUNTRIES.items())}
-
-
-def display_options(spec, labels: dict[str, list[tuple[str, str]]]):
-    """The options to show ``spec``'s value with: its own, or the app's for a ``choices`` enum."""
-    kind = spec.properties.get("choices")
-    return labels.get(kind) if kind else None

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.errors import TaskUnavailable
 from app.extensions import db
 from app.models import ActionToken, HumanTask, TaskState
 from app.models.base import utcnow
+from app.steps import commit_or_conflict
 
-from .errors import TaskUnavailable
-from .runs import commit_or_conflict
 from .tasks import complete_task, is_candidate
 
 

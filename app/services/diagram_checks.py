@@ -48,10 +48,9 @@ from app.engine.validate import (
 )
 from app.extensions import db
 from app.models import User
+from app.steps import service_names
+from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
 from forms import build_form, check_form_spec
-
-from .lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
-from .topics import TOPICS
 
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_ZIP_ENTRIES = 50
@@ -716,16 +715,17 @@ def _property_map(node: etree._Element) -> dict[str, str]:
 def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Findings) -> None:
     kind = node.get(f"{C}type")
     topic = node.get(f"{C}topic")
+    services = service_names()
     if kind and kind != "external":
         found.error(name, f"camunda:type={kind!r} does not run here: use camunda:type=\"external\" with a "
                     "camunda:topic", node)
     if not topic:
         found.error(name, "the task needs camunda:type=\"external\" and a camunda:topic naming one of: "
-                    + ", ".join(sorted(TOPICS)), node)
+                    + ", ".join(sorted(services)), node)
         return
-    if topic not in TOPICS:
+    if topic not in services:
         found.error(name, f"the topic {topic!r} is not a service of the app; the services are: "
-                    + ", ".join(sorted(TOPICS)), node)
+                    + ", ".join(sorted(services)), node)
         return
     props = _property_map(node)
     if topic in ("notify", "escalate") and props.get("to") and lane_kind(props["to"]) is None:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 from app.engine import FormSpec, ProcessModel
 from app.extensions import db
 from app.models import Attachment, AuditEvent, ProcessInstance
+from app.steps.summary import display_options, option_labels
+from forms import display_value
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
          "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
@@ -25,10 +27,6 @@ class Entry:
 
 def instance_history(instance: ProcessInstance, model: ProcessModel) -> list[Entry]:
     """Every recorded event, oldest first, with submitted data labelled by its form."""
-    from forms import display_value
-
-    from .choices import display_options, option_labels
-
     labels = option_labels()
     events = db.session.scalars(
         select(AuditEvent).options(selectinload(AuditEvent.actor), selectinload(AuditEvent.task))

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.engine import EngineError, ProcessModel
+from app.engine import EngineError, ProcessModel, load_model
+from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import (
     HumanTask,
@@ -21,12 +21,10 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
+from app.steps import Conflict, create_instance, engine, record, save_instance, step, sync_instance
+from app.steps.lanes import lane_kind
 
 from .attachments import store_uploads
-from .errors import NotAllowed, ServiceError
-from .lanes import lane_kind
-from .runs import engine, record, step, sync_instance
-from .versions import load_model
 
 SECRETARIAT = frozenset({Role.COORDINATOR, Role.FINANCE, Role.COMMISSION, Role.ADMINISTRATOR})
 
@@ -47,13 +45,11 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
     if not may_start(actor, model):
         raise NotAllowed(f"You cannot start “{model.name}”.")
     group_id = data.get("working_group_id")
-    instance = ProcessInstance(
+    instance = create_instance(
         version=version, process_id=model.process_id, initiator=actor, state="",
         working_group_id=int(group_id) if group_id not in (None, "") else None,
         title=model.name,
     )
-    db.session.add(instance)
-    db.session.flush()
     start_data = dict(data)
     if start_data.get("working_group_id") not in (None, ""):
         start_data["working_group_id"] = int(start_data["working_group_id"])
@@ -101,13 +97,12 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
                 sync_instance(instance, model, wf, None, "worker")
             db.session.commit()
             fired += 1
-        except StaleDataError:
+        except Conflict:
             db.session.rollback()  # changed by someone else meanwhile: the next round sees it anew
         except EngineError as exc:
             db.session.rollback()
             instance = db.session.get(ProcessInstance, instance_id)
-            instance.status = InstanceStatus.ERROR
-            instance.error = str(exc)[:2000]
+            save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
             record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500],
                    {"bpmn_id": exc.bpmn_id})
             db.session.commit()

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.engine import EngineError, MigrationError, MigrationPlan, ProcessModel, migrate, plan_migration
+from app.engine import EngineError, MigrationError, MigrationPlan, ProcessModel, load_model, migrate, plan_migration
+from app.errors import InvalidData
 from app.extensions import db
 from app.models import (
     InstanceStatus,
@@ -23,11 +23,8 @@ from app.models import (
     TaskState,
     User,
 )
-from app.models.base import utcnow
-
-from .errors import InvalidData
-from .runs import engine, is_lock_error, record, step, sync_instance
-from .versions import load_model
+from app.steps import Conflict, engine, is_conflict, record, step, sync_instance
+from app.steps.writer import retitle_task, withdraw_task
 
 MAX_REASON = 1000
 
@@ -115,8 +112,8 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
                 db.session.commit()
         except EngineError as exc:
             reasons = [f"A step made ready by the move failed, so it was not moved: {exc}"]
-        except (StaleDataError, OperationalError) as exc:  # at the step's writes or at the commit
-            if isinstance(exc, OperationalError) and not is_lock_error(exc):
+        except (Conflict, OperationalError) as exc:  # at the step's writes or at the commit
+            if not is_conflict(exc):
                 raise
             reasons = ["Someone changed it at the same moment, so it was not moved; try again."]
         if reasons:
@@ -151,13 +148,12 @@ def _move(actor: User, instance: ProcessInstance, target: ProcessVersion, new_mo
             moved = migrate(wf, new_model)
         except MigrationError as exc:
             return [str(exc)]
-        instance.version = target
         record(instance, actor, channel, "migrated",
                f"Moved from version {old_number} to version {target.number} by {actor.name}: {reason}",
                {"from_version": old_number, "to_version": target.number, "reason": reason})
         _withdraw_reassigned(instance, old_model, moved, actor, channel)
-        sync_instance(instance, new_model, moved, actor, channel)
-    db.session.flush()
+        sync_instance(instance, new_model, moved, actor, channel, changes={"version_id": target.id})
+        db.session.expire(instance, ["version"])
     return []
 
 
@@ -181,16 +177,9 @@ def _withdraw_reassigned(instance: ProcessInstance, old_model: ProcessModel, wf,
             and before is not None and before.properties.get("also") == definition.properties.get("also")
         )
         if same_people:
-            row.name = definition.name
-            row.form_key = definition.form.key
-            row.is_decision = bool(definition.form.decisions)
-            continue
-        row.state = TaskState.CANCELLED
-        row.completed_at = utcnow()
-        for candidate in row.candidates:
-            candidate.ready = False
-        record(instance, actor, channel, "task_withdrawn",
-               f"{row.name} withdrawn: the new version gives it to other people", task=row)
+            retitle_task(row, definition)
+        else:
+            withdraw_task(row, actor, channel, why=": the new version gives it to other people")
 
 
 

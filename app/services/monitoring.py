@@ -20,7 +20,8 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select
 
-from app.engine import EngineError, parse_xml
+from app.engine import EngineError, load_model, parse_xml
+from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import (
     Attachment,
@@ -38,14 +39,12 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
+from app.outbox.queue import queue_notice, queue_task_emails
+from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
+from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES, lane_label
 
-from .errors import NotAllowed, ServiceError
 from .history import Entry
 from .instances import SECRETARIAT
-from .lanes import GROUP_LEAD_LANES, INITIATOR_LANES, lane_label
-from .outbox import queue_notice, queue_task_emails
-from .runs import engine, record, step, sync_instance
-from .versions import load_model
 
 PER_PAGE = 25
 MAX_REASON = 400  # the reason is shown whole in the history line (500 characters)
@@ -459,7 +458,6 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     model = load_model(instance.version)
     wf = engine().load(model, instance.state)
     engine().cancel(wf)
-    now = utcnow()
     record(instance, actor, "admin", "cancelled", f"{actor.name} cancelled this request. Reason: {reason}",
            {"reason": reason})
     told = [instance.initiator_id]
@@ -467,23 +465,13 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     for row in instance.tasks:
         if row.state != TaskState.READY:
             continue
-        row.state = TaskState.CANCELLED
-        row.completed_at = now
-        for candidate in row.candidates:
-            if candidate.ready and candidate.user_id not in told:
-                told.append(candidate.user_id)
-            candidate.ready = False
+        told += [c.user_id for c in row.candidates if c.ready and c.user_id not in told]
         withdrawn.append(row.name)
-        record(instance, actor, "admin", "task_withdrawn", f"{row.name} withdrawn", task=row)
-    instance.state = engine().dump(wf)
-    instance.status = InstanceStatus.CANCELLED
-    instance.error = ""
-    instance.ended_at = now
-    instance.next_timer_at = None
-    instance.current_step = ""
+    sync_instance(instance, model, wf, actor, "admin", changes={
+        "status": InstanceStatus.CANCELLED, "error": "", "ended_at": utcnow(), "next_timer_at": None,
+        "current_step": ""})
     queue_notice(instance, "request_cancelled", told,
                  {"reason": reason, "cancelled_by": actor.name, "withdrawn": withdrawn})
-    db.session.flush()
 
 
 def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
@@ -505,16 +493,13 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
             record(instance, actor, "admin", "retried",
                    f"{actor.name} ran the failed step again and it worked. Reason: {reason}", {"reason": reason})
             engine().fire_timers(wf)
-            instance.status = InstanceStatus.RUNNING
-            instance.error = ""
-            sync_instance(instance, model, wf, actor, "admin")
-        db.session.flush()
+            sync_instance(instance, model, wf, actor, "admin",
+                          changes={"status": InstanceStatus.RUNNING, "error": ""})
         return True
     except EngineError as exc:
         db.session.rollback()
         instance = db.session.get(ProcessInstance, instance_id)
-        instance.status = InstanceStatus.ERROR
-        instance.error = str(exc)[:2000]
+        save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
         record(instance, actor, "admin", "error",
                f"{actor.name} ran the failed step again; it failed again: {exc}. Reason: {reason}",
                {"reason": reason, "bpmn_id": exc.bpmn_id})
@@ -535,14 +520,14 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     if not person.active:
         raise ServiceError(f"{person.name} cannot sign in any more: choose someone else.")
     previous = [c.user_id for c in task.candidates if c.user_id != person.id]
-    # Now, not when the task became ready: the inbox lists newest first, and it is new to them.
-    task.candidates = [TaskCandidate(user_id=person.id, task_created_at=utcnow())]
     instance = task.instance
+    lock_instance(instance)
+    drop_candidates(task, [c.user_id for c in task.candidates])
+    # Now, not when the task became ready: the inbox lists newest first, and it is new to them.
+    add_candidates(task, [person.id], created_at=utcnow())
     record(instance, actor, "admin", "reassigned",
            f"{actor.name} gave {task.name} to {person.name}. Reason: {reason}",
            {"reason": reason, "from": previous, "to": person.id}, task=task)
-    instance.current_step = ", ".join(t.name for t in instance.tasks if t.state == TaskState.READY)[:200]
-    db.session.flush()
     queue_task_emails(instance.id, task.id, [person.id])
     queue_notice(instance, "task_reassigned", previous,
                  {"reason": reason, "task_name": task.name, "assignee": person.name, "reassigned_by": actor.name})

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import (
     EU_COUNTRIES,
@@ -25,9 +26,7 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
-
-from .errors import InvalidData, ServiceError
-from .runs import record
+from app.steps import drop_candidates, record
 
 
 def create_organisation(name: str, kind: OrganisationType, country: str) -> Organisation:
@@ -323,8 +322,8 @@ def release_waiting_tasks(actor: User, user: User) -> list[str]:
     lines = []
     for candidate in held:
         task = candidate.task
-        task.candidates.remove(candidate)
-        others = [c.user.name for c in task.candidates if c.user.active and c.ready]
+        others = [c.user.name for c in task.candidates if c.user_id != user.id and c.user.active and c.ready]
+        drop_candidates(task, [user.id])
         what = f"{task.name} of “{task.instance.title}”"
         line = (f"{what} now waits for {', '.join(others)}" if others else
                 f"{what} now waits for nobody: give it to someone from the request's page")

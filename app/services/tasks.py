@@ -4,46 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from app.engine import EngineError, TaskNotReady
+from app.engine import EngineError, TaskNotReady, load_model
+from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, TaskCandidate, TaskState, User
-from app.models.base import utcnow
+from app.steps import close_task, conflict_means_unavailable, engine, step, sync_instance
 
 from .attachments import store_uploads
-from .errors import NotAllowed, ServiceError, TaskUnavailable
-from .runs import (
-    CANDIDATE,
-    INSTANCE,
-    TASK,
-    conflict_means_unavailable,
-    engine,
-    record,
-    step,
-    sync_instance,
-)
-from .versions import load_model
 
-# Built once (see runs.py): a completion's statements.
+CANDIDATE = TaskCandidate.__table__
+# Built once: a completion's queries.
 TASK_FOR_STEP = select(HumanTask).where(HumanTask.id == bindparam("task_id")).options(
     joinedload(HumanTask.instance).options(undefer(ProcessInstance.state),
                                            joinedload(ProcessInstance.version)))
 IS_CANDIDATE = select(CANDIDATE.c.user_id).where(CANDIDATE.c.task_id == bindparam("task_id"),
                                                  CANDIDATE.c.user_id == bindparam("user_id"))
-# The instance row is locked first (on PostgreSQL; SQLite has one writer), as the worker's
-# timers lock it, so two steps on one request wait for each other instead of deadlocking.
-LOCK_INSTANCE = select(INSTANCE.c.id).where(
-    INSTANCE.c.id == bindparam("instance_id"), INSTANCE.c.lock_version == bindparam("loaded_version")
-).with_for_update()
-CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("closed_id"), TASK.c.state == TaskState.READY).values(
-    state=TaskState.COMPLETED, completed_at=bindparam("now"), completed_by_id=bindparam("actor_id"),
-    channel=bindparam("how"))
-UNREADY_CANDIDATES = update(CANDIDATE).where(CANDIDATE.c.task_id == bindparam("closed_id")).values(ready=False)
 
 
 def is_candidate(user: User, task: HumanTask) -> bool:
@@ -95,31 +74,6 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
             close_task(task, actor, channel, values)
             sync_instance(instance, model, wf, actor, channel)
     return task
-
-
-def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any]) -> None:
-    """Mark the task completed by ``actor``, unless someone else completed it first."""
-    conn = db.session.connection()
-    instance = task.instance
-    locked = conn.execute(LOCK_INSTANCE, {"instance_id": instance.id, "loaded_version": instance.lock_version})
-    if locked.first() is None:
-        raise StaleDataError(f"process instance {instance.id} was changed by someone else meanwhile")
-    db.session.flush()  # what the step's service tasks changed through the ORM
-    now = utcnow()
-    closed = conn.execute(CLOSE_TASK, {"closed_id": task.id, "now": now, "actor_id": actor.id, "how": channel})
-    if closed.rowcount != 1:
-        raise StaleDataError(f"task {task.id} was completed or withdrawn meanwhile")
-    conn.execute(UNREADY_CANDIDATES, {"closed_id": task.id})
-    # The session's copy says the same, without a reload.
-    for key, value in (("state", TaskState.COMPLETED), ("completed_at", now), ("completed_by_id", actor.id),
-                       ("channel", channel)):
-        set_committed_value(task, key, value)
-    for candidate in task.__dict__.get("candidates", ()):
-        set_committed_value(candidate, "ready", False)
-    db.session.expire(task, ["completed_by"])
-    how = " by e-mail" if channel == "email" else ""
-    record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
-           values, task=task)
 
 
 def inbox(user: User, page: int, per_page: int):

@@ -13,17 +13,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     GroupMembership,
-    HumanTask,
     Organisation,
     OrganisationType,
-    TaskCandidate,
     TaskState,
     User,
 )
-
-from .lanes import lane_kind, resolve_lane
-from .outbox import queue_notice, queue_task_emails
-from .runs import current_step, record
+from app.outbox.queue import queue_notice, queue_task_emails
+from app.steps import add_candidates, current_step, record
+from app.steps.lanes import lane_kind, resolve_lane
 
 
 def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
@@ -87,16 +84,10 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     step = current_step()
     instance = step.instance
     rows = [row for row in instance.tasks if row.bpmn_id == props.get("task") and row.state == TaskState.READY]
-    added = []
     for row in rows:
-        present = {c.user_id for c in row.candidates}
-        for uid in resolve_lane(props.get("to"), instance):
-            if uid not in present:
-                row.candidates.append(TaskCandidate(user_id=uid, task_created_at=row.created_at))
-                added.append(uid)
+        added = add_candidates(row, resolve_lane(props.get("to"), instance))
         record(instance, step.actor, step.channel, "escalated",
                f"{row.name} escalated to {props.get('to')}", {"added": added}, task=row)
-        db.session.flush()
         queue_task_emails(instance.id, row.id, added)
     return {}
 
@@ -107,5 +98,3 @@ TOPICS = {
     "notify": notify,
     "escalate": escalate,
 }
-
-__all__ = ["TOPICS", "HumanTask"]

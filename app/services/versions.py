@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
-from app.engine import DiagramError, FieldSpec, FormSpec, ProcessModel, TaskDef, parse_files, parse_xml
+from app.engine import DiagramError, FieldSpec, FormSpec, ProcessModel, TaskDef, load_model, parse_files, parse_xml
+from app.errors import InvalidData
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -27,29 +28,15 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.errors import InvalidData
 
 if TYPE_CHECKING:
     from app.services.diagram_checks import Report
-
-# Keyed by row id and content: ids repeat across databases (each test has its own), content does not.
-_MODELS: dict[tuple[int, str], ProcessModel] = {}
-
 
 def files_sha256(files: dict[str, str]) -> str:
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
     return digest.hexdigest()
-
-
-def load_model(version: ProcessVersion) -> ProcessModel:
-    """The parsed model of a stored version; parsed once per process and kept."""
-    key = (version.id, version.sha256)
-    model = _MODELS.get(key)
-    if model is None:
-        model = _MODELS[key] = parse_files(version.files)
-    return model
 
 
 def store_version(files: dict[str, str], actor: User | None, note: str = "",

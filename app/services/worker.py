@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from app.extensions import db
+from app.outbox.deliver import deliver_outbox
+from app.outbox.digest import queue_digests
 
 from .instances import fire_due_timers
-from .outbox import deliver_outbox, queue_digests
 
 log = logging.getLogger(__name__)
 

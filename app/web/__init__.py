@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db, login_manager
 from app.models import TaskCandidate, User
-from app.services.runs import outcome_label
+from app.steps import outcome_label
 from forms.text import format_date, format_money
 
 

@@ -21,10 +21,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
 from app.services import people
-from app.services.errors import InvalidData, ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

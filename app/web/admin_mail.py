@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, OutboxStatus
 from app.models.base import utcnow
-from app.services.mail import Rendered
-from app.services.outbox import DECIDE, written_message
+from app.outbox.compose import written_message
+from app.outbox.queue import DECIDE
+from app.outbox.render import Rendered
 
 from .admin import admin_required
 

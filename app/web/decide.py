@@ -12,12 +12,11 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app.engine import FormSpec
+from app.engine import FormSpec, load_model
+from app.errors import ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import Attachment
 from app.services.decisions import check_token, decide_by_token, find_token
-from app.services.errors import ServiceError, TaskUnavailable
-from app.services.versions import load_model
 from forms import build_form
 
 bp = Blueprint("decide", __name__)

@@ -7,9 +7,9 @@ from flask_login import current_user
 from wtforms import Form, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.errors import InvalidData
 from app.extensions import db
 from app.services import migration
-from app.services.errors import InvalidData
 
 from .admin import admin_required
 

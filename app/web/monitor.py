@@ -21,12 +21,13 @@ from flask_login import current_user, login_required
 from wtforms import DateField, Form, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.engine import load_model
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services import monitoring
-from app.services.errors import ServiceError
 from app.services.history import instance_history
-from app.services.versions import load_model
+from app.steps import Conflict
 
 from .admin import admin_required
 
@@ -204,6 +205,9 @@ def _act(form: Form, change, field: str = "reason") -> tuple[object, Errors]:
     except ServiceError as exc:
         db.session.rollback()
         return None, [(field, str(exc))]
+    except Conflict:
+        db.session.rollback()
+        return None, [(field, "Someone changed this request at the same moment: look at it again, then retry.")]
     db.session.commit()
     return result, []
 

@@ -9,11 +9,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.errors import InvalidData
 from app.extensions import db
 from app.models import PendingUpload, ProcessDefinition, ProcessVersion
 from app.services import versions
-from app.services.errors import InvalidData
-from app.services.runs import is_lock_error
+from app.steps import is_conflict
 from app.web.admin import admin_required
 
 bp = Blueprint("processes_admin", __name__, url_prefix="/admin/processes")
@@ -123,7 +123,7 @@ def review(upload_id: str):
             errors, status = exc.errors, 400
         except (IntegrityError, OperationalError) as exc:  # the same version number, taken meanwhile
             db.session.rollback()
-            if isinstance(exc, OperationalError) and not is_lock_error(exc):
+            if isinstance(exc, OperationalError) and not is_conflict(exc):
                 raise
             errors, status = [(None, "Another administrator stored a version of this process at the same moment, "
                                      "so nothing was stored. The comparison below is now against the versions as "

@@ -6,15 +6,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
 from app.services.attachments import attachment_path
 from app.services.choices import choices_for
-from app.services.errors import NotAllowed, ServiceError
 from app.services.history import instance_history
 from app.services.instances import can_view, may_start, my_requests, start_instance
-from app.services.lanes import lane_label
 from app.services.versions import active_versions, load_model
+from app.steps.lanes import lane_label
 from forms import build_form
 
 bp = Blueprint("requests", __name__)

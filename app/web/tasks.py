@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.engine import load_model
+from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask
 from app.services.choices import choices_for
-from app.services.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.services.history import instance_history
 from app.services.instances import can_view
-from app.services.runs import commit_or_conflict, engine
 from app.services.tasks import complete_task, is_candidate, load_task
 from app.services.tasks import inbox as inbox_rows
-from app.services.versions import load_model
+from app.steps import commit_or_conflict, engine
 from forms import build_form
 
 bp = Blueprint("tasks", __name__)

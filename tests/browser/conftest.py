@@ -33,8 +33,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.cli import DEMO_PASSWORD
 from app.extensions import db
+from app.outbox.deliver import deliver_outbox
 from app.services.instances import fire_due_timers
-from app.services.outbox import deliver_outbox
 from tests.conftest import ROOT, person
 from tests.integration.test_email import Inbox, free_port
 from tests.integration.test_travel_http import PDF, PNG  # noqa: F401 - tiny real files, for the journeys

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, ProcessInstance, TaskState
-from app.services.runs import engine
-from app.services.versions import load_model
+from app.steps import engine
 from tests.conftest import csrf_token, post_form, sign_in
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task, receipts
 

@@ -92,7 +92,7 @@ def test_a_failing_step_rolls_back_everything(app, client, monkeypatch):
     check = ready_task(instance, "check_claim")
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
 
-    from app.services.runs import engine
+    from app.steps import engine
 
     def broken(data, props):
         raise RuntimeError("the mail relay is on fire")

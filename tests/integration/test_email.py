@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ActionToken, HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, TaskState
-from app.services.outbox import deliver_outbox, queue_digests
+from app.outbox.deliver import deliver_outbox
+from app.outbox.digest import queue_digests
 from app.services.worker import run_round
 from tests.conftest import csrf_token, person, post_form, sign_in
 from tests.integration.test_travel_http import file_claim, ready_task
@@ -336,7 +337,7 @@ def test_the_digest_gathers_a_days_tasks_into_one_message(app, client, smtp):
 
 
 def test_a_worker_that_dies_mid_batch_loses_nothing(app, client, smtp):
-    from app.services.outbox import claim_batch
+    from app.outbox.deliver import claim_batch
 
     file_claim(client)
     now = dt.datetime.now(dt.UTC)

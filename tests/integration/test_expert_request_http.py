@@ -17,9 +17,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, WorkingGroup
-from app.services.versions import load_model
 from tests.conftest import csrf_token, person, post_form, sign_in
 from tests.integration.test_travel_http import circular_ict_id, ready_task
 

@@ -9,9 +9,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from app.engine import cache
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, OutboxMessage, ProcessInstance, ProcessVersion
-from app.services import migration, versions
+from app.services import migration
 from app.services.versions import folder_file_sets, store_version
 from tests.conftest import ROOT, csrf_token, person, post_form, sign_in
 from tests.integration.test_travel_http import claim, file_claim, ready_task
@@ -28,9 +29,9 @@ def parsed_versions_forgotten():
     """load_model keeps parsed versions by row id, and each test's fresh database reuses the ids:
     without this, a revised version stored here would load as another test's revision (and
     this test's revisions as later tests' versions)."""
-    versions._MODELS.clear()
+    cache._MODELS.clear()
     yield
-    versions._MODELS.clear()
+    cache._MODELS.clear()
 
 
 def revised_travel(*changes: tuple[str | re.Pattern, str]) -> ProcessVersion:

@@ -33,8 +33,8 @@ from app.models import (
 )
 from app.services.instances import fire_due_timers
 from app.services.monitoring import cancel_instance
-from app.services.runs import engine
 from app.services.versions import folder_file_sets, store_version
+from app.steps import engine
 from tests.conftest import ROOT, person, post_form, sign_in
 from tests.integration.test_expert_request_http import expert_request
 from tests.integration.test_travel_http import file_claim, ready_task

@@ -17,10 +17,11 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, OutboxMessage, OutboxStatus, ProcessInstance, Role, TaskState, User
+from app.outbox.deliver import deliver_outbox
+from app.outbox.queue import queue_email
+from app.outbox.render import Rendered
 from app.services import tasks as task_service
 from app.services.instances import fire_due_timers
-from app.services.mail import Rendered
-from app.services.outbox import deliver_outbox, queue_email
 from app.services.people import create_user
 from tests.conftest import csrf_token, postgres_url, sign_in
 from tests.integration.test_email import Inbox, free_port
@@ -332,12 +333,12 @@ def test_a_move_to_a_new_version_and_a_decision_at_once_one_wins(app, monkeypatc
     """An administrator moves a claim to version 2 while Clara approves it: whichever writes
     first wins, and the other is told plainly (the move lists it as not moved; Clara gets the
     clear page), never a server error or a half-moved request."""
+    from app.engine import cache
     from app.models import InstanceStatus
     from app.services import migration
-    from app.services import versions as version_service
     from tests.integration.test_migration import with_cost_centre
 
-    version_service._MODELS.clear()  # parsed versions are kept by row id, which each test database reuses
+    cache._MODELS.clear()  # parsed versions are kept by row id, which each test database reuses
     clara = app.test_client()
     sign_in(clara, "clara")
     claim = file_claim(app.test_client())

@@ -18,7 +18,7 @@ import pytest
 
 from app import create_app
 from app.engine.parser import parse_xml
-from app.services.mail import render_email
+from app.outbox.render import render_email
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTICES = ROOT / "templates" / "email" / "notices"

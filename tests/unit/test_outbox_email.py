@@ -9,7 +9,7 @@ from email.utils import parseaddr
 
 import pytest
 
-from app.services.outbox import address, write_message
+from app.outbox.compose import address, write_message
 
 SENDER = "Big Buyers Workflow <no-reply@bigbuyers.example.eu>"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.engine import parse_files
-from app.services.lanes import lane_kind
 from app.services.topics import TOPICS
 from app.services.versions import folder_file_sets
+from app.steps.lanes import lane_kind
 from forms import build_form, check_form_spec
 from tests.workflows.steps import WORKFLOWS
 

@@ -1,0 +1,120 @@
+"""Queueing e-mails: each is a row written with the step that causes it.
+
+The worker sends them (``deliver``). Task e-mails are only rows here; the worker writes each
+message when it sends it (``compose``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import Integer, String, bindparam, cast, literal, select
+
+from app.extensions import db
+from app.models import HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, User
+from app.models.base import utcnow
+
+from .render import Rendered, render_email
+
+DECIDE = re.compile(r"%%DECIDE:(\d+):([a-z_]+)%%")
+
+
+def external_url(path: str) -> str:
+    """An absolute link for e-mails, on the configured public address."""
+    return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
+
+
+def decide_marker(task: HumanTask, decision: str) -> str:
+    return f"%%DECIDE:{task.id}:{decision}%%"
+
+
+def _mail_host() -> str:
+    return urlsplit(current_app.config["EXTERNAL_BASE_URL"]).hostname or "localhost"
+
+
+def _message_id() -> str:
+    return f"<bbw-{uuid.uuid4().hex}@{_mail_host()}>"
+
+
+def queue_email(recipient: User, kind: str, rendered: Rendered, *, instance: ProcessInstance | None = None,
+                task: HumanTask | None = None, template: str = "") -> OutboxMessage:
+    row = OutboxMessage(
+        message_id=_message_id(), kind=kind, template=template, recipient_id=recipient.id,
+        to_address=recipient.email, subject=rendered.subject[:300], text_body=rendered.text,
+        html_body=rendered.html, instance_id=instance.id if instance else None,
+        task_id=task.id if task else None, next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+def _task_emails_statement():
+    """INSERT ... SELECT: one outbox row per person named who is active and not on the digest.
+
+    Built once: it runs on every step that opens a task. Each row's Message-ID is the step's
+    random prefix plus the person's id, so it is unique and needs no round trip to make.
+    """
+    box, person = OutboxMessage.__table__, User.__table__
+
+    def value(name: str):
+        return bindparam(name, type_=box.c[name].type)
+
+    columns = {
+        "message_id": (bindparam("id_prefix", type_=String) + cast(person.c.id, String)
+                       + bindparam("id_suffix", type_=String)),
+        "kind": literal("task", String), "template": literal("task", String), "recipient_id": person.c.id,
+        "to_address": person.c.email, "subject": literal("", String), "text_body": literal("", String),
+        "html_body": literal("", String), "instance_id": value("instance_id"), "task_id": value("task_id"),
+        "status": literal(OutboxStatus.PENDING, box.c.status.type), "attempts": literal(0, Integer),
+        "next_attempt_at": value("next_attempt_at"), "claimed_by": literal("", String),
+        "last_error": literal("", String), "transport": literal("", String),
+        "delivered_text": literal("", String), "delivered_html": literal("", String),
+        "created_at": value("created_at"),
+    }
+    people = select(*(expression.label(name) for name, expression in columns.items())).where(
+        person.c.id.in_(bindparam("user_ids", expanding=True)), person.c.active.is_(True),
+        person.c.notify_mode != NotifyMode.DIGEST)
+    return box.insert().from_select(list(columns), people)
+
+
+ADD_TASK_EMAILS = _task_emails_statement()
+
+
+def queue_task_emails(instance_id: int, task_id: int, user_ids: list[int]) -> None:
+    """Tell each person a task now waits for them, with one link per decision.
+
+    Only the rows are written inside the step, by one statement; the worker writes each
+    message when it sends it (write_task_email), so a step pays for an INSERT, not for
+    rendering. People who chose the daily digest get it there instead.
+    """
+    if not user_ids:
+        return
+    now = utcnow()
+    db.session.connection().execute(ADD_TASK_EMAILS, {
+        "id_prefix": f"<bbw-{uuid.uuid4().hex}-", "id_suffix": f"@{_mail_host()}>", "instance_id": instance_id,
+        "task_id": task_id, "next_attempt_at": now, "created_at": now, "user_ids": list(user_ids)})
+
+
+def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], data: dict[str, Any]) -> None:
+    """A notice from templates/email/notices/ to each person named."""
+    env = current_app.jinja_env
+    name = f"email/notices/{template}.txt"
+    try:
+        env.get_template(name)
+    except Exception:  # noqa: BLE001 - an unknown template falls back to the generic notice
+        name = "email/notices/notice.txt"
+    people = db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))).all()
+    for person in people:
+        context = {
+            "recipient": person, "instance": instance, "data": data, "template": template,
+            "process_name": instance.version.definition.name if instance.version else "",
+            "group_name": instance.working_group.name if instance.working_group else "",
+            "request_url": external_url(f"/requests/{instance.id}"),
+        }
+        queue_email(person, "notice", render_email(name, context), instance=instance, template=template)
+
+

@@ -1,0 +1,30 @@
+"""The step: what runs a request on, and the one place that writes what a step did.
+
+A step is a start, a completion, a timer or an administrator's action on a request. It runs
+the engine (``registry``), inside a ``context`` that service tasks can see, and writes the
+request's rows through ``writer`` and its history through ``audit``, in one transaction.
+"""
+
+from .audit import record
+from .context import Step, current_step, step
+from .registry import engine, service_names
+from .writer import (
+    Conflict,
+    add_candidates,
+    close_task,
+    commit_or_conflict,
+    conflict_means_unavailable,
+    create_instance,
+    drop_candidates,
+    is_conflict,
+    lock_instance,
+    outcome_label,
+    save_instance,
+    sync_instance,
+)
+
+__all__ = [
+    "Conflict", "Step", "add_candidates", "close_task", "commit_or_conflict", "conflict_means_unavailable",
+    "create_instance", "current_step", "drop_candidates", "engine", "is_conflict", "lock_instance", "outcome_label",
+    "record", "save_instance", "service_names", "step", "sync_instance",
+]

@@ -1,0 +1,29 @@
+"""The history of a request: one append-only row per thing that happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, ProcessInstance, User
+from app.models.base import utcnow
+
+from .jsonsafe import to_jsonable
+
+ADD_EVENTS = AuditEvent.__table__.insert()
+
+
+def record(instance: ProcessInstance | None, actor: User | None, channel: str, action: str,
+           summary: str, data: dict[str, Any] | None = None, task: HumanTask | None = None) -> None:
+    """Add a history row, written at once (a plain INSERT: history is on every step's path)."""
+    if (instance is not None and instance.id is None) or (task is not None and task.id is None):
+        db.session.flush()  # the row it refers to is still only in the session
+    db.session.connection().execute(ADD_EVENTS, event_row(
+        instance.id if instance else None, task.id if task else None, actor, channel, action, summary, data))
+
+
+def event_row(instance_id: int | None, task_id: int | None, actor: User | None, channel: str,
+              action: str, summary: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"instance_id": instance_id, "task_id": task_id, "actor_id": actor.id if actor else None,
+            "channel": channel, "action": action, "summary": summary[:500],
+            "data": to_jsonable(data or {}), "created_at": utcnow()}

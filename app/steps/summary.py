@@ -1,0 +1,41 @@
+"""What a request's key fields say, for lists: the ``summary=true`` fields of its forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.engine import FieldSpec, ProcessModel
+from app.extensions import db
+from app.models import EU_COUNTRIES, WorkingGroup
+from forms import display_value
+
+
+def option_labels() -> dict[str, list[tuple[str, str]]]:
+    """Labels for every value an app-supplied enum may hold, whoever chose it (for display)."""
+    groups = [(str(g.id), g.name) for g in db.session.scalars(select(WorkingGroup))]
+    return {"my_groups": groups, "led_groups": groups, "working_groups": groups,
+            "eu_countries": list(EU_COUNTRIES.items())}
+
+
+def display_options(spec: FieldSpec, labels: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]] | None:
+    """The options to show ``spec``'s value with: its own, or the app's for a ``choices`` enum."""
+    kind = spec.properties.get("choices")
+    return labels.get(kind) if kind else None
+
+
+def summary_of(model: ProcessModel, data: dict[str, Any]) -> dict[str, str]:
+    """The key fields (property summary=true) of the instance, by label, as text."""
+    labels: dict | None = None  # queried only if a shown field takes its options from the app
+    shown: dict[str, str] = {}
+    for form in [model.start_form, *(t.form for t in model.tasks.values())]:
+        for spec in form.fields:
+            if spec.id == "working_group_id":  # shown on its own, by name
+                continue
+            if spec.properties.get("summary") == "true" and spec.id in data and spec.label not in shown:
+                if spec.properties.get("choices") and labels is None:
+                    labels = option_labels()
+                shown[spec.label] = display_value(spec, data[spec.id],
+                                                  options=display_options(spec, labels or {}))
+    return shown

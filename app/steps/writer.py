@@ -1,0 +1,284 @@
+"""The one writer of a request's rows: its instance row, its task rows and their candidates.
+
+Every change to ``process_instance``, ``human_task`` and ``task_candidate`` rows is written
+here, as SQLAlchemy Core statements built once (a step is on every completion's path, and the
+ORM's unit of work cost more than the engine). The session's objects of the rows written are
+expired, so they read what was written when next used.
+
+One optimistic lock guards a request: its row's ``lock_version``. A step locks the row first
+(``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer) if its version is still the one
+loaded, and every UPDATE of the row checks the version again and moves it on. A step that
+finds the request changed by someone else meanwhile raises Conflict; the caller rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.util import identity_key
+
+from app.engine import ProcessModel, ReadyTask, TaskDef
+from app.errors import TaskUnavailable
+from app.extensions import db
+from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User
+from app.models.base import utcnow
+from app.outbox.queue import queue_notice, queue_task_emails
+
+from .audit import ADD_EVENTS, event_row, record
+from .context import running_step
+from .lanes import assignment_label, task_candidates
+from .registry import engine
+from .summary import summary_of
+
+TASK = HumanTask.__table__
+CANDIDATE = TaskCandidate.__table__
+INSTANCE = ProcessInstance.__table__
+
+# Parameters are bound by name at execution.
+LOCK_INSTANCE = select(INSTANCE.c.id).where(
+    INSTANCE.c.id == bindparam("instance_id"), INSTANCE.c.lock_version == bindparam("loaded_version")
+).with_for_update()
+OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name).where(
+    TASK.c.instance_id == bindparam("instance_id"), TASK.c.state == TaskState.READY)
+ADD_TASK = TASK.insert()
+CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.state == TaskState.READY).values(
+    state=TaskState.COMPLETED, completed_at=bindparam("now"), completed_by_id=bindparam("actor_id"),
+    channel=bindparam("how"))
+WITHDRAW_TASKS = update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=True))).values(
+    state=TaskState.CANCELLED, completed_at=bindparam("now"))
+ADD_CANDIDATES = CANDIDATE.insert()
+UNREADY_CANDIDATES = update(CANDIDATE).where(
+    CANDIDATE.c.task_id.in_(bindparam("ids", expanding=True))).values(ready=False)
+RETITLE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id")).values(
+    name=bindparam("name"), form_key=bindparam("form_key"), is_decision=bindparam("is_decision"))
+DROP_CANDIDATES = delete(CANDIDATE).where(
+    CANDIDATE.c.task_id == bindparam("task_id"), CANDIDATE.c.user_id.in_(bindparam("user_ids", expanding=True)))
+# What a step writes to the instance row.
+STEP_COLUMNS = ("summary", "title", "state", "next_timer_at", "current_step", "status", "outcome", "ended_at")
+
+
+class Conflict(Exception):
+    """Someone else changed the request, or completed or withdrew the task, meanwhile."""
+
+
+@functools.cache
+def _save_statement(columns: tuple[str, ...]):
+    """UPDATE of these columns of one instance row, if its version is still the one loaded."""
+    return update(INSTANCE).where(
+        INSTANCE.c.id == bindparam("instance_id"), INSTANCE.c.lock_version == bindparam("loaded_version")
+    ).values({name: bindparam(f"new_{name}") for name in (*columns, "lock_version")})
+
+
+def create_instance(**values: Any) -> ProcessInstance:
+    """A new request's row, written at once (its id is needed for what the start stores)."""
+    instance = ProcessInstance(**values)
+    db.session.add(instance)
+    db.session.flush()
+    return instance
+
+
+def lock_instance(instance: ProcessInstance) -> None:
+    """Lock the request's row for this transaction, or raise Conflict if it changed meanwhile."""
+    found = db.session.connection().execute(
+        LOCK_INSTANCE, {"instance_id": instance.id, "loaded_version": instance.lock_version}).first()
+    if found is None:
+        raise Conflict(f"request {instance.id} was changed by someone else meanwhile")
+
+
+def save_instance(instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """Write ``values`` to the request's row and move its version on, or raise Conflict."""
+    columns = tuple(sorted(values))
+    params = {f"new_{name}": value for name, value in values.items()}
+    saved = db.session.connection().execute(_save_statement(columns), {
+        "instance_id": instance.id, "loaded_version": instance.lock_version,
+        "new_lock_version": instance.lock_version + 1, **params})
+    if saved.rowcount != 1:
+        raise Conflict(f"request {instance.id} was changed by someone else meanwhile")
+    db.session.expire(instance, [*columns, "lock_version"])
+
+
+def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any]) -> None:
+    """Mark the task completed by ``actor``, unless someone else completed it first."""
+    instance = task.instance
+    lock_instance(instance)
+    db.session.flush()  # what the step's service tasks changed through the ORM
+    conn = db.session.connection()
+    closed = conn.execute(CLOSE_TASK, {"task_id": task.id, "now": utcnow(), "actor_id": actor.id, "how": channel})
+    if closed.rowcount != 1:
+        raise Conflict(f"task {task.id} was completed or withdrawn meanwhile")
+    conn.execute(UNREADY_CANDIDATES, {"ids": [task.id]})
+    _expire_tasks([task.id])
+    how = " by e-mail" if channel == "email" else ""
+    record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
+           values, task=task)
+
+
+def add_candidates(task: HumanTask, user_ids: list[int], created_at=None) -> list[int]:
+    """Let these people do a waiting task too; the ids of those it did not wait for yet."""
+    present = {c.user_id for c in task.candidates}
+    added = [uid for uid in dict.fromkeys(user_ids) if uid not in present]
+    if added:
+        db.session.connection().execute(ADD_CANDIDATES, [
+            {"task_id": task.id, "user_id": uid, "ready": True, "task_created_at": created_at or task.created_at}
+            for uid in added])
+        _expire_tasks([task.id])
+    return added
+
+
+def drop_candidates(task: HumanTask, user_ids: list[int]) -> None:
+    """The task no longer waits for these people."""
+    if user_ids:
+        db.session.connection().execute(DROP_CANDIDATES, {"task_id": task.id, "user_ids": list(user_ids)})
+        _expire_tasks([task.id])
+
+
+def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: User | None, channel: str,
+                  changes: dict[str, Any] | None = None) -> None:
+    """After the engine ran: task rows, candidates, state, status and timers match the workflow.
+
+    ``changes`` are further values of the instance row written with the step (a new status,
+    a new version); a step that sets the status itself is not taken for the request's end.
+    Task e-mails for the new tasks are queued; a request that ends tells whoever started it.
+    """
+    eng = engine()
+    conn = db.session.connection()
+    now = utcnow()
+    data = eng.data(wf)
+    ready = eng.ready_tasks(wf)
+    ready_ids = {t.id for t in ready}
+    events: list[dict] = []
+    opened = {spiff_id: (row_id, name) for row_id, spiff_id, name
+              in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
+    gone = [(row_id, name) for spiff_id, (row_id, name) in opened.items() if spiff_id not in ready_ids]
+    events += _withdraw(instance, gone, actor, channel, now)
+    created = [_open_task(instance, task, now) for task in ready if task.id not in opened]
+    events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
+               for row_id, name, _ in created]
+
+    summary = summary_of(model, data)
+    first = next(iter(summary.values()), "")
+    values: dict[str, Any] = {
+        "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
+        "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
+        "current_step": ", ".join(t.definition.name for t in ready)[:200],
+        "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
+    }
+    values.update(changes or {})
+    finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})
+    if finished:
+        values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,
+                      next_timer_at=None)
+        events.append(event_row(instance.id, None, actor, channel, "completed",
+                                f"Finished: {outcome_label(values['outcome'])}"))
+    save_instance(instance, values)
+    if "tasks" in instance.__dict__:
+        db.session.expire(instance, ["tasks"])
+    if events:
+        conn.execute(ADD_EVENTS, events)
+    for row_id, _, people in created:
+        queue_task_emails(instance.id, row_id, people)
+    current = running_step()
+    if finished and current is not None and instance.initiator_id not in current.told:
+        # Whoever started a request hears when it ends, if the diagram's last step did not
+        # tell them itself (the expert request's last notice goes to finance).
+        queue_notice(instance, "request_finished", [instance.initiator_id], data)
+
+
+def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = "") -> None:
+    """The task no longer waits for anyone; the history says so, and why."""
+    events = _withdraw(task.instance, [(task.id, task.name)], actor, channel, utcnow(), why)
+    db.session.connection().execute(ADD_EVENTS, events)
+
+
+def retitle_task(task: HumanTask, definition: TaskDef) -> None:
+    """A waiting task keeps its row but takes its name and form from a new definition."""
+    db.session.connection().execute(RETITLE_TASK, {
+        "task_id": task.id, "name": definition.name, "form_key": definition.form.key,
+        "is_decision": bool(definition.form.decisions)})
+    _expire_tasks([task.id])
+
+
+def _withdraw(instance: ProcessInstance, rows: list[tuple[int, str]], actor: User | None, channel: str,
+              now: dt.datetime, why: str = "") -> list[dict[str, Any]]:
+    """Withdraw these (id, name) task rows; their history rows, to be written by the caller."""
+    if not rows:
+        return []
+    ids = [row_id for row_id, _ in rows]
+    conn = db.session.connection()
+    conn.execute(WITHDRAW_TASKS, {"ids": ids, "now": now})
+    conn.execute(UNREADY_CANDIDATES, {"ids": ids})
+    _expire_tasks(ids)
+    return [event_row(instance.id, row_id, actor, channel, "task_withdrawn", f"{name} withdrawn{why}")
+            for row_id, name in rows]
+
+
+def _open_task(instance: ProcessInstance, task: ReadyTask, now) -> tuple[int, str, list[int]]:
+    """A row for a task that now waits, and its candidates: (row id, name, people)."""
+    conn = db.session.connection()
+    definition = task.definition
+    row_id = conn.execute(ADD_TASK, {
+        "instance_id": instance.id, "spiff_task_id": task.id, "bpmn_id": definition.bpmn_id,
+        "name": definition.name, "lane": assignment_label(definition),
+        "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
+        "state": TaskState.READY, "created_at": now, "channel": ""}).inserted_primary_key[0]
+    people = task_candidates(definition, instance)
+    if people:
+        conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
+                                       "task_created_at": now} for uid in people])
+    return row_id, definition.name, people
+
+
+def _expire_tasks(ids: list[int]) -> None:
+    """Expire the session's objects of these task rows and their candidates."""
+    for row_id in ids:
+        task = db.session.identity_map.get(identity_key(HumanTask, row_id))
+        if task is None:
+            continue
+        for candidate in task.__dict__.get("candidates", ()):
+            db.session.expire(candidate)
+        db.session.expire(task)
+
+
+def outcome_label(outcome: str) -> str:
+    """'end_claim_paid' -> 'claim paid'."""
+    return outcome.removeprefix("end_").replace("_", " ") or "done"
+
+
+def is_lock_error(exc: OperationalError) -> bool:
+    """A concurrent writer got in the way: SQLite's busy or locked database, PostgreSQL's
+    serialization failure or deadlock (whose victim's transaction is rolled back)."""
+    text = str(exc.orig).lower() if exc.orig else str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "could not serialize", "deadlock detected"))
+
+
+def is_conflict(exc: Exception) -> bool:
+    """Whether ``exc`` says a concurrent change got in the way (and a retry may work)."""
+    return isinstance(exc, Conflict) or (isinstance(exc, OperationalError) and is_lock_error(exc))
+
+
+@contextmanager
+def conflict_means_unavailable(task_id: int) -> Iterator[None]:
+    """A concurrent change to the same request, seen inside, is TaskUnavailable."""
+    try:
+        yield
+    except (Conflict, OperationalError) as exc:
+        if not is_conflict(exc):
+            raise
+        raise TaskUnavailable(task_id) from exc
+
+
+def commit_or_conflict(task_id: int) -> None:
+    """Commit; a concurrent change to the same request rolls back and becomes TaskUnavailable."""
+    try:
+        db.session.commit()
+    except OperationalError as exc:
+        db.session.rollback()
+        if not is_conflict(exc):
+            raise
+        raise TaskUnavailable(task_id) from exc
