@@ -45,8 +45,11 @@ test-postgres: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench
 
+## lint: style (ruff), the layers and no import cycles (lint-imports), types (mypy)
 lint: $(INSTALLED)
 	$(BIN)/ruff check app forms tests wsgi.py
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(INSTALLED)
 	$(BIN)/ruff format app forms tests wsgi.py

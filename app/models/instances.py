@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 from .base import UTCDateTime, utcnow
 from .people import User, WorkingGroup
@@ -28,7 +28,7 @@ class TaskState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class ProcessInstance(db.Model):
+class ProcessInstance(Model):
     # ix_instance_started: the monitoring list, newest first, and its "started between" filter.
     __table_args__ = (Index("ix_instance_next_timer", "next_timer_at"),
                       Index("ix_instance_started", "started_at", "id"))
@@ -59,7 +59,7 @@ class ProcessInstance(db.Model):
     tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
 
 
-class HumanTask(db.Model):
+class HumanTask(Model):
     """A user task that is or was waiting for someone; the inbox reads only these rows."""
 
     # ix_human_task_state: what READY tasks wait for, for the monitoring filters.
@@ -93,7 +93,7 @@ class HumanTask(db.Model):
         return self.state == TaskState.READY
 
 
-class TaskCandidate(db.Model):
+class TaskCandidate(Model):
     """A person a READY task waits for. Denormalised so the inbox is one indexed query."""
 
     __table_args__ = (Index("ix_task_candidate_inbox", "user_id", "ready", "task_created_at"),)
@@ -107,7 +107,7 @@ class TaskCandidate(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
@@ -123,7 +123,7 @@ class Attachment(db.Model):
     task: Mapped[HumanTask | None] = relationship()
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only history: who did what to which instance, when, through which channel."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 from .base import UTCDateTime, utcnow
 from .instances import HumanTask
@@ -22,7 +22,7 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One e-mail to one person, written in the same transaction as the step that caused it.
 
     Bodies may hold ``%%DECIDE:<task id>:<decision>%%`` markers: the worker mints each
@@ -60,7 +60,7 @@ class OutboxMessage(db.Model):
     task: Mapped[HumanTask | None] = relationship()
 
 
-class ActionToken(db.Model):
+class ActionToken(Model):
     """An e-mailed decision: only the SHA-256 of the link's secret is kept."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.extensions import Model
 
 from .base import UTCDateTime, utcnow
 
@@ -53,7 +53,7 @@ EU_COUNTRIES = {
 }
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     type: Mapped[OrganisationType] = mapped_column(Enum(OrganisationType, native_enum=False, length=40))
@@ -67,7 +67,7 @@ class Organisation(db.Model):
         return EU_COUNTRIES.get(self.country, self.country)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -109,14 +109,14 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
-class WorkingGroup(db.Model):
+class WorkingGroup(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     sector: Mapped[str] = mapped_column(String(200))
@@ -133,7 +133,7 @@ class WorkingGroup(db.Model):
         return [m.organisation for m in self.memberships]
 
 
-class GroupMembership(db.Model):
+class GroupMembership(Model):
     """A buying organisation's membership of a working group."""
 
     __table_args__ = (UniqueConstraint("group_id", "organisation_id"),)

@@ -7,12 +7,12 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 from .base import UTCDateTime, utcnow
 
 
-class ProcessDefinition(db.Model):
+class ProcessDefinition(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -27,7 +27,7 @@ class ProcessDefinition(db.Model):
         return next((v for v in self.versions if v.active), None)
 
 
-class ProcessVersion(db.Model):
+class ProcessVersion(Model):
     """One uploaded set of files (a .bpmn and its .dmn tables). Never changed once stored."""
 
     # Named: the convention would give both the same name, which PostgreSQL refuses.

@@ -7,13 +7,13 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 from .base import UTCDateTime, utcnow
 from .people import User
 
 
-class PendingUpload(db.Model):
+class PendingUpload(Model):
     """Files kept on the server between the validation report and the confirmation.
 
     The confirmation names this row by its random id and only its uploader may use it, so

@@ -101,7 +101,7 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
             db.session.rollback()  # changed by someone else meanwhile: the next round sees it anew
         except EngineError as exc:
             db.session.rollback()
-            instance = db.session.get(ProcessInstance, instance_id)
+            instance = db.session.get_one(ProcessInstance, instance_id)
             save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
             record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500],
                    {"bpmn_id": exc.bpmn_id})

@@ -103,7 +103,7 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
     for instance_id in dict.fromkeys(instance_ids):
         instance = db.session.get(ProcessInstance, instance_id)
         refusal = _refusal(instance, target)
-        if refusal:
+        if instance is None or refusal:
             result.not_moved.append((instance, instance_id, [refusal]))
             continue
         try:

@@ -26,7 +26,7 @@ from app.steps.lanes import lane_kind, resolve_lane
 def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     """How many organisations the instance's working group has."""
     group_id = data.get("working_group_id")
-    count = 0
+    count: int | None = 0
     if group_id is not None:
         count = db.session.scalar(
             select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == int(group_id))

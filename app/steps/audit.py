@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, User
@@ -10,7 +12,7 @@ from app.models.base import utcnow
 
 from .jsonsafe import to_jsonable
 
-ADD_EVENTS = AuditEvent.__table__.insert()
+ADD_EVENTS = cast(Table, AuditEvent.__table__).insert()
 
 
 def record(instance: ProcessInstance | None, actor: User | None, channel: str, action: str,

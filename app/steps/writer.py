@@ -17,9 +17,9 @@ import datetime as dt
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.util import identity_key
 
@@ -36,9 +36,9 @@ from .lanes import assignment_label, task_candidates
 from .registry import engine
 from .summary import summary_of
 
-TASK = HumanTask.__table__
-CANDIDATE = TaskCandidate.__table__
-INSTANCE = ProcessInstance.__table__
+TASK = cast(Table, HumanTask.__table__)
+CANDIDATE = cast(Table, TaskCandidate.__table__)
+INSTANCE = cast(Table, ProcessInstance.__table__)
 
 # Parameters are bound by name at execution.
 LOCK_INSTANCE = select(INSTANCE.c.id).where(
@@ -46,7 +46,7 @@ LOCK_INSTANCE = select(INSTANCE.c.id).where(
 ).with_for_update()
 OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name).where(
     TASK.c.instance_id == bindparam("instance_id"), TASK.c.state == TaskState.READY)
-ADD_TASK = TASK.insert()
+ADD_TASK = TASK.insert().returning(TASK.c.id)
 CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.state == TaskState.READY).values(
     state=TaskState.COMPLETED, completed_at=bindparam("now"), completed_by_id=bindparam("actor_id"),
     channel=bindparam("how"))
@@ -226,7 +226,7 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now) -> tuple[int, st
         "instance_id": instance.id, "spiff_task_id": task.id, "bpmn_id": definition.bpmn_id,
         "name": definition.name, "lane": assignment_label(definition),
         "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
-        "state": TaskState.READY, "created_at": now, "channel": ""}).inserted_primary_key[0]
+        "state": TaskState.READY, "created_at": now, "channel": ""}).scalar_one()
     people = task_candidates(definition, instance)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
