@@ -147,6 +147,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     Task e-mails for the new tasks are queued; a request that ends tells whoever started it.
     """
     eng = engine()
+    db.session.flush()  # what the step's service tasks changed through the ORM (a new member, say)
     conn = db.session.connection()
     now = utcnow()
     data = eng.data(wf)
