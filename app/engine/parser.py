@@ -111,7 +111,8 @@ def _where(node: etree._Element, file: str) -> dict:
     while owner is not None and (not owner.get("id") or owner.tag.endswith("EventDefinition")):
         owner = owner.getparent()
     owner = owner if owner is not None else node
-    return {"file": file, "element_id": owner.get("id"), "element_name": owner.get("name"),
+    name = owner.get("name")
+    return {"file": file, "element_id": owner.get("id"), "element_name": " ".join(name.split()) if name else name,
             "line": node.sourceline}
 
 
@@ -134,6 +135,7 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     """
     problems: list[DiagramError] = []
     _rename_activiti(root)
+    _name_flows(root)
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
                           *_TIMER_TAGS):
         text = node.text or ""
@@ -146,6 +148,42 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
         elif node.tag in _TIMER_TAGS and bare_iso(text):
             node.text = f'"{text.strip()}"'
     return problems
+
+
+def _name_flows(root: etree._Element) -> None:
+    """Give each sequence flow without an id one (the schema allows it; SpiffWorkflow would
+    drop the flow and everything behind it)."""
+    taken = {node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        if flow.get("id"):
+            continue
+        base = f"flow_{flow.get('sourceRef', '')}_{flow.get('targetRef', '')}"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}_{number}"
+        flow.set("id", name)
+        taken.add(name)
+
+
+# The elements of a process that become steps: each must be in the parsed model.
+FLOW_NODES = frozenset({
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "task",
+    "userTask", "serviceTask", "scriptTask", "businessRuleTask", "manualTask", "sendTask", "receiveTask",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+    "subProcess", "adHocSubProcess", "callActivity", "transaction",
+})
+
+
+def _check_nothing_dropped(process: etree._Element, parsed: set[str], file: str) -> None:
+    """Refuse a diagram of which the engine left out a step, rather than run it without."""
+    for node in process.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
+            continue
+        if etree.QName(node).localname in FLOW_NODES and node.get("id") not in parsed:
+            what = node.get("name") or node.get("id") or etree.QName(node).localname
+            raise DiagramError(f"“{' '.join(what.split())}” would never run: the engine could not read it or "
+                               "the way to it; check its sequence flows", **_where(node, file))
 
 
 class AppServiceTask(ServiceTask):
@@ -293,6 +331,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         raise _located(exc, exc.file_name or name, roots) from None
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
         raise DiagramError(_plain(exc), file=name or None) from None
+    _check_nothing_dropped(process, {s.bpmn_id for s in _all_task_specs(spec, subprocess_specs)}, name)
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)

@@ -174,3 +174,40 @@ def test_compact_state_and_its_expanded_form_load_to_the_same_workflow(engine, m
         assert engine.data(again) == engine.data(wf)
         assert [t.id for t in engine.ready_tasks(again)] == [t.id for t in engine.ready_tasks(wf)]
     assert len(compact) < len(json.dumps(expanded))
+
+
+NO_FLOW_ID = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="no_flow_id" name="No flow id" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow sourceRef="start" targetRef="review" />
+    <bpmn:userTask id="review" name="Review" camunda:candidateGroups="coordinator" />
+    <bpmn:sequenceFlow sourceRef="review" targetRef="done" />
+    <bpmn:endEvent id="done" />
+    %s
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_sequence_flow_without_an_id_still_leads_to_its_task():
+    """The BPMN schema lets a flow go without an id; SpiffWorkflow dropped such a flow and the
+    task behind it, so the request finished at once without ever asking anyone."""
+    model = parse_files({"no_flow_id.bpmn": NO_FLOW_ID % ""})
+    assert "review" in model.tasks
+    engine = Engine()
+    wf = engine.start(model, {})
+    assert [t.definition.bpmn_id for t in engine.ready_tasks(wf)] == ["review"]
+    assert not engine.is_completed(wf)
+    engine.complete(wf, engine.ready_tasks(wf)[0].id, {})
+    assert engine.is_completed(wf)
+
+
+def test_a_step_the_engine_would_leave_out_is_refused_with_its_name_and_line():
+    orphan = '<bpmn:userTask id="orphan" name="Sign\n      off" />'
+    with pytest.raises(DiagramError) as refused:
+        parse_files({"no_flow_id.bpmn": NO_FLOW_ID % orphan})
+    assert refused.value.element_id == "orphan"
+    assert refused.value.line == 11  # libxml2 gives the line where the element's tag ends
+    assert str(refused.value) == ("no_flow_id.bpmn:11 orphan (Sign off): “Sign off” would never run: the engine "
+                                  "could not read it or the way to it; check its sequence flows")
