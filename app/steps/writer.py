@@ -59,6 +59,7 @@ RETITLE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id")).values(
     name=bindparam("name"), form_key=bindparam("form_key"), is_decision=bindparam("is_decision"))
 DROP_CANDIDATES = delete(CANDIDATE).where(
     CANDIDATE.c.task_id == bindparam("task_id"), CANDIDATE.c.user_id.in_(bindparam("user_ids", expanding=True)))
+CLOSED = ["state", "completed_at", "completed_by_id", "completed_by", "channel"]  # what CLOSE_TASK writes
 # What a step writes to the instance row.
 STEP_COLUMNS = ("summary", "title", "state", "next_timer_at", "current_step", "status", "outcome", "ended_at")
 
@@ -113,7 +114,7 @@ def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any
     if closed.rowcount != 1:
         raise Conflict(f"task {task.id} was completed or withdrawn meanwhile")
     conn.execute(UNREADY_CANDIDATES, {"ids": [task.id]})
-    _expire_tasks([task.id])
+    _expire_tasks([task.id], CLOSED)
     how = " by e-mail" if channel == "email" else ""
     record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
            values, task=task)
@@ -127,7 +128,7 @@ def add_candidates(task: HumanTask, user_ids: list[int], created_at=None) -> lis
         db.session.connection().execute(ADD_CANDIDATES, [
             {"task_id": task.id, "user_id": uid, "ready": True, "task_created_at": created_at or task.created_at}
             for uid in added])
-        _expire_tasks([task.id])
+        _expire_tasks([task.id], ["candidates"])
     return added
 
 
@@ -135,7 +136,7 @@ def drop_candidates(task: HumanTask, user_ids: list[int]) -> None:
     """The task no longer waits for these people."""
     if user_ids:
         db.session.connection().execute(DROP_CANDIDATES, {"task_id": task.id, "user_ids": list(user_ids)})
-        _expire_tasks([task.id])
+        _expire_tasks([task.id], ["candidates"])
 
 
 def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: User | None, channel: str,
@@ -202,7 +203,7 @@ def retitle_task(task: HumanTask, definition: TaskDef) -> None:
     db.session.connection().execute(RETITLE_TASK, {
         "task_id": task.id, "name": definition.name, "form_key": definition.form.key,
         "is_decision": bool(definition.form.decisions)})
-    _expire_tasks([task.id])
+    _expire_tasks([task.id], ["name", "form_key", "is_decision"])
 
 
 def _withdraw(instance: ProcessInstance, rows: list[tuple[int, str]], actor: User | None, channel: str,
@@ -214,7 +215,7 @@ def _withdraw(instance: ProcessInstance, rows: list[tuple[int, str]], actor: Use
     conn = db.session.connection()
     conn.execute(WITHDRAW_TASKS, {"ids": ids, "now": now})
     conn.execute(UNREADY_CANDIDATES, {"ids": ids})
-    _expire_tasks(ids)
+    _expire_tasks(ids, ["state", "completed_at"])
     return [event_row(instance.id, row_id, actor, channel, "task_withdrawn", f"{name} withdrawn{why}")
             for row_id, name in rows]
 
@@ -235,15 +236,17 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now) -> tuple[int, st
     return row_id, definition.name, people
 
 
-def _expire_tasks(ids: list[int]) -> None:
-    """Expire the session's objects of these task rows and their candidates."""
+def _expire_tasks(ids: list[int], attributes: list[str]) -> None:
+    """Expire what was written of the session's objects of these task rows: ``attributes``,
+    and the candidates' ``ready`` (a change of task state changes it)."""
     for row_id in ids:
         task = db.session.identity_map.get(identity_key(HumanTask, row_id))
         if task is None:
             continue
-        for candidate in task.__dict__.get("candidates", ()):
-            db.session.expire(candidate)
-        db.session.expire(task)
+        if "candidates" not in attributes:
+            for candidate in task.__dict__.get("candidates", ()):
+                db.session.expire(candidate, ["ready"])
+        db.session.expire(task, attributes)
 
 
 def outcome_label(outcome: str) -> str:
