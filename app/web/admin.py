@@ -14,14 +14,14 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
 from app.services import people
 
-from .helpers import Errors, actor, admin_required, id_or_none, render_page, submit
+from .helpers import Errors, actor, admin_required, email_address, id_or_none, render_page, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,8 +33,6 @@ PEOPLE_PER_PAGE = 25
 # on; WTForms' own "Not a valid choice" would not.
 
 
-EMAIL_FORMAT = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                      message="Enter an email address in the correct format, like name@example.eu")
 PASSWORD_LENGTH = Length(min=people.MIN_PASSWORD_LENGTH,
                          message=f"The password needs at least {people.MIN_PASSWORD_LENGTH} characters")
 ROLE_HINTS = {
@@ -49,7 +47,7 @@ ROLE_HINTS = {
 class PersonForm(FlaskForm):
     name = StringField("Full name", [DataRequired("Enter the person's full name"),
                                      Length(max=200, message="The name must be 200 characters or fewer")])
-    email = EmailField("Email address", [DataRequired("Enter an email address"), EMAIL_FORMAT,
+    email = EmailField("Email address", [DataRequired("Enter an email address"), email_address,
                                          Length(max=254, message="The email address is too long")])
     organisation = SelectField("Organisation", [DataRequired("Select the person's organisation")],
                                coerce=id_or_none, validate_choice=False)

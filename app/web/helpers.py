@@ -9,12 +9,14 @@ from typing import TypeVar
 from flask import abort, render_template
 from flask_login import current_user, login_required
 from wtforms import DateField, Form
+from wtforms.validators import ValidationError
 
 from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import User
 from app.services import monitoring
 from app.steps import Conflict
+from forms.convert import Invalid, _parse_email
 
 T = TypeVar("T")
 Errors = list[tuple[str | None, str]]  # (field name, message); no field name: a problem with the whole page
@@ -51,6 +53,14 @@ def id_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def email_address(form: Form, field) -> None:
+    """A WTForms validator: the e-mail address rule the diagrams' forms follow too."""
+    try:
+        _parse_email(None, (field.data or "").strip())
+    except Invalid as exc:
+        raise ValidationError(exc.message) from None
 
 
 def form_errors(form: Form) -> Errors:
