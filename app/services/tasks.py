@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 from sqlalchemy.orm.util import identity_key
 
-from app.engine import EngineError, TaskNotReady, load_model
+from app.engine import EngineError, ProcessModel, TaskNotReady, load_model
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, TaskCandidate, TaskState, User
@@ -41,6 +41,13 @@ def load_task(task_id: int) -> HumanTask | None:
     if task is None:
         task = db.session.execute(TASK_FOR_STEP, {"task_id": task_id}).scalar_one_or_none()
     return task
+
+
+def task_form_data(task: HumanTask, model: ProcessModel) -> tuple[dict[str, Any], Any]:
+    """The data the task's form reads its defaults from, and the instance's workflow, loaded
+    from ``model``, for ``complete_task`` to reuse rather than load it again."""
+    wf = engine().load(model, task.instance.state)
+    return engine().task_data(wf, task.spiff_task_id), wf
 
 
 def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict | None = None,

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import TypeVar
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    Form,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -19,29 +14,18 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.errors import InvalidData, ServiceError
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
 from app.services import people
 
+from .helpers import Errors, actor, admin_required, email_address, id_or_none, render_page, submit
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PEOPLE_PER_PAGE = 25
-T = TypeVar("T")
-Errors = list[tuple[str | None, str]]
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_user.has_role(Role.ADMINISTRATOR):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # --- Forms ------------------------------------------------------------------------------------
@@ -49,15 +33,6 @@ def admin_required(view):
 # on; WTForms' own "Not a valid choice" would not.
 
 
-def _id_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-EMAIL_FORMAT = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                      message="Enter an email address in the correct format, like name@example.eu")
 PASSWORD_LENGTH = Length(min=people.MIN_PASSWORD_LENGTH,
                          message=f"The password needs at least {people.MIN_PASSWORD_LENGTH} characters")
 ROLE_HINTS = {
@@ -69,13 +44,13 @@ ROLE_HINTS = {
 }
 
 
-class PersonForm(Form):
+class PersonForm(FlaskForm):
     name = StringField("Full name", [DataRequired("Enter the person's full name"),
                                      Length(max=200, message="The name must be 200 characters or fewer")])
-    email = EmailField("Email address", [DataRequired("Enter an email address"), EMAIL_FORMAT,
+    email = EmailField("Email address", [DataRequired("Enter an email address"), email_address,
                                          Length(max=254, message="The email address is too long")])
     organisation = SelectField("Organisation", [DataRequired("Select the person's organisation")],
-                               coerce=_id_or_none, validate_choice=False)
+                               coerce=id_or_none, validate_choice=False)
     roles = SelectMultipleField("Roles", [DataRequired("Select at least one role")],
                                 description="Select all that apply.", validate_choice=False,
                                 choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role])
@@ -108,7 +83,7 @@ class EditPersonForm(PersonForm):
         return super().values() | {"active": self.active.data, "new_password": self.new_password.data or None}
 
 
-class OrganisationForm(Form):
+class OrganisationForm(FlaskForm):
     name = StringField("Name", [DataRequired("Enter the organisation's name"),
                                 Length(max=200, message="The name must be 200 characters or fewer")])
     type = RadioField("Type of organisation", [InputRequired("Select the type of organisation")],
@@ -123,14 +98,14 @@ class OrganisationForm(Form):
         return {"name": self.name.data, "kind": self.type.data, "country": self.country.data}
 
 
-class GroupForm(Form):
+class GroupForm(FlaskForm):
     name = StringField("Name", [DataRequired("Enter the group's name"),
                                 Length(max=200, message="The name must be 200 characters or fewer")])
     sector = StringField("Procurement sector",
                          [DataRequired("Enter the procurement sector"),
                           Length(max=200, message="The sector must be 200 characters or fewer")],
                          description="For example, construction machinery or ICT equipment.")
-    lead = SelectField("Group lead", [DataRequired("Select the group lead")], coerce=_id_or_none,
+    lead = SelectField("Group lead", [DataRequired("Select the group lead")], coerce=id_or_none,
                        validate_choice=False,
                        description="An active buyer. The lead confirms new members and proposes events.")
 
@@ -143,43 +118,9 @@ class GroupForm(Form):
         return {"name": self.name.data, "sector": self.sector.data, "lead_id": self.lead.data}
 
 
-class MemberForm(Form):
+class MemberForm(FlaskForm):
     organisation = SelectField("Organisation", [DataRequired("Select the organisation to add")],
-                               coerce=_id_or_none, validate_choice=False)
-
-
-# --- Handling a submitted form -----------------------------------------------------------------
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
-
-
-def _form_errors(form: Form) -> Errors:
-    return [(field.name, field.errors[0]) for field in form if field.errors]
-
-
-def _submit(form: Form, change: Callable[[], T], field: str | None) -> tuple[T | None, Errors]:
-    """Validate ``form``, make the one change and commit; else the errors, with nothing changed.
-
-    A refusal from the service is shown at the field it names, or at ``field``.
-    """
-    if not form.validate():
-        return None, _form_errors(form)
-    try:
-        result = change()
-    except InvalidData as exc:
-        db.session.rollback()
-        return None, exc.errors
-    except ServiceError as exc:
-        db.session.rollback()
-        return None, [(field, str(exc))]
-    db.session.commit()
-    return result, []
-
-
-def _page(template: str, errors: Errors, **context):
-    return render_template(template, errors=errors, **context), 400 if errors else 200
+                               coerce=id_or_none, validate_choice=False)
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -203,29 +144,28 @@ def users():
 @bp.route("/people/new", methods=["GET", "POST"])
 @admin_required
 def add_user():
-    form = NewPersonForm(request.form if request.method == "POST" else None,
-                         data={"roles": [Role.BUYER.value]})
+    form = NewPersonForm(data={"roles": [Role.BUYER.value]})
     form.fill_choices()
     errors: Errors = []
-    if request.method == "POST":
-        user, errors = _submit(form, lambda: people.add_user(_actor(), **form.values()), "email")
+    if form.is_submitted():
+        user, errors = submit(form, lambda: people.add_user(actor(), **form.values()), "email")
         if user is not None:
             flash(f"{user.name} can now sign in with {user.email}.", "success")
             return redirect(url_for("admin.users", q=user.email))
-    return _page("admin/user_form.html", errors, form=form, user=None, role_hints=ROLE_HINTS)
+    return render_page("admin/user_form.html", errors, form=form, user=None, role_hints=ROLE_HINTS)
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = EditPersonForm(request.form if request.method == "POST" else None, data={
+    form = EditPersonForm(data={
         "name": user.name, "email": user.email, "organisation": user.organisation_id,
         "roles": sorted(role.value for role in user.roles), "active": user.active})
     form.fill_choices()
     errors: Errors = []
-    if request.method == "POST":
-        saved, errors = _submit(form, lambda: people.update_user(_actor(), user, **form.values()), "name")
+    if form.is_submitted():
+        saved, errors = submit(form, lambda: people.update_user(actor(), user, **form.values()), "name")
         if saved is not None:
             person, released = saved
             flash(f"Saved the changes to {person.name}.", "success")
@@ -233,7 +173,7 @@ def edit_user(user_id: int):
                 flash(f"{person.name} no longer holds the tasks that waited for them: " + "; ".join(released) + ".",
                       "info")
             return redirect(url_for("admin.users", q=person.email))
-    return _page("admin/user_form.html", errors, form=form, user=user, role_hints=ROLE_HINTS)
+    return render_page("admin/user_form.html", errors, form=form, user=user, role_hints=ROLE_HINTS)
 
 
 @bp.route("/organisations")
@@ -245,31 +185,31 @@ def organisations():
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @admin_required
 def add_organisation():
-    form = OrganisationForm(request.form if request.method == "POST" else None)
+    form = OrganisationForm()
     errors: Errors = []
-    if request.method == "POST":
-        organisation, errors = _submit(
-            form, lambda: people.add_organisation(_actor(), **form.values()), "name")
+    if form.is_submitted():
+        organisation, errors = submit(
+            form, lambda: people.add_organisation(actor(), **form.values()), "name")
         if organisation is not None:
             flash(f"Added {organisation.name}.", "success")
             return redirect(url_for("admin.organisations"))
-    return _page("admin/organisation_form.html", errors, form=form, organisation=None)
+    return render_page("admin/organisation_form.html", errors, form=form, organisation=None)
 
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 @admin_required
 def edit_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
-    form = OrganisationForm(request.form if request.method == "POST" else None, data={
+    form = OrganisationForm(data={
         "name": organisation.name, "type": organisation.type.value, "country": organisation.country})
     errors: Errors = []
-    if request.method == "POST":
-        saved, errors = _submit(
-            form, lambda: people.update_organisation(_actor(), organisation, **form.values()), "name")
+    if form.is_submitted():
+        saved, errors = submit(
+            form, lambda: people.update_organisation(actor(), organisation, **form.values()), "name")
         if saved is not None:
             flash(f"Saved the changes to {saved.name}.", "success")
             return redirect(url_for("admin.organisations"))
-    return _page("admin/organisation_form.html", errors, form=form, organisation=organisation)
+    return render_page("admin/organisation_form.html", errors, form=form, organisation=organisation)
 
 
 @bp.route("/groups")
@@ -281,37 +221,37 @@ def groups():
 @bp.route("/groups/new", methods=["GET", "POST"])
 @admin_required
 def add_group():
-    form = GroupForm(request.form if request.method == "POST" else None)
+    form = GroupForm()
     form.fill_choices()
     errors: Errors = []
-    if request.method == "POST":
-        group, errors = _submit(form, lambda: people.add_group(_actor(), **form.values()), "name")
+    if form.is_submitted():
+        group, errors = submit(form, lambda: people.add_group(actor(), **form.values()), "name")
         if group is not None:
             flash(f"Added the working group {group.name}. Now add its member organisations.", "success")
             return redirect(url_for("admin.group_members", group_id=group.id))
-    return _page("admin/group_form.html", errors, form=form, group=None)
+    return render_page("admin/group_form.html", errors, form=form, group=None)
 
 
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
 @admin_required
 def edit_group(group_id: int):
     group = db.get_or_404(WorkingGroup, group_id)
-    form = GroupForm(request.form if request.method == "POST" else None, data={
+    form = GroupForm(data={
         "name": group.name, "sector": group.sector, "lead": group.lead_id})
     form.fill_choices()
     errors: Errors = []
-    if request.method == "POST":
-        saved, errors = _submit(form, lambda: people.update_group(_actor(), group, **form.values()), "name")
+    if form.is_submitted():
+        saved, errors = submit(form, lambda: people.update_group(actor(), group, **form.values()), "name")
         if saved is not None:
             flash(f"Saved the changes to {saved.name}.", "success")
             return redirect(url_for("admin.groups"))
-    return _page("admin/group_form.html", errors, form=form, group=group)
+    return render_page("admin/group_form.html", errors, form=form, group=group)
 
 
 def _members_page(group: WorkingGroup, form: MemberForm, errors: Errors):
     form.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
         SelectChoice(str(o.id), f"{o.name} ({o.country_name})") for o in people.possible_members(group)]
-    return _page("admin/group_members.html", errors, group=group, form=form, limit=people.MAX_GROUP_MEMBERS)
+    return render_page("admin/group_members.html", errors, group=group, form=form, limit=people.MAX_GROUP_MEMBERS)
 
 
 @bp.route("/groups/<int:group_id>/members")
@@ -324,9 +264,9 @@ def group_members(group_id: int):
 @admin_required
 def add_member(group_id: int):
     group = db.get_or_404(WorkingGroup, group_id)
-    form = MemberForm(request.form)
-    membership, errors = _submit(
-        form, lambda: people.add_group_member(_actor(), group, form.organisation.data), "organisation")
+    form = MemberForm()
+    membership, errors = submit(
+        form, lambda: people.add_group_member(actor(), group, form.organisation.data), "organisation")
     if membership is None:
         return _members_page(group, form, errors)
     flash(f"{membership.organisation.name} is now a member of {group.name}.", "success")
@@ -339,7 +279,7 @@ def remove_member(group_id: int, organisation_id: int):
     group = db.get_or_404(WorkingGroup, group_id)
     organisation = db.get_or_404(Organisation, organisation_id)
     try:
-        people.remove_group_member(_actor(), group, organisation.id)
+        people.remove_group_member(actor(), group, organisation.id)
     except ServiceError as exc:
         db.session.rollback()
         return _members_page(group, MemberForm(), [(None, str(exc))])

@@ -14,7 +14,7 @@ from app.outbox.compose import written_message
 from app.outbox.queue import DECIDE
 from app.outbox.render import Rendered
 
-from .admin import admin_required
+from .helpers import actor, admin_required
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
 HIDDEN_LINK = "[a one-use decision link, made when the e-mail is sent]"
@@ -66,12 +66,10 @@ def html(message_id: int):
 @bp.route("/<int:message_id>/retry", methods=["POST"])
 @admin_required
 def retry(message_id: int):
-    from flask_login import current_user
-
     row = db.get_or_404(OutboxMessage, message_id)
     if row.status == OutboxStatus.FAILED:
         row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
-        db.session.add(AuditEvent(actor_id=current_user.id, channel="admin", action="email_retried",
+        db.session.add(AuditEvent(actor_id=actor().id, channel="admin", action="email_retried",
                                   summary=f"E-mail to {row.to_address} queued again: {row.subject}"[:500]))
         db.session.commit()
         flash(f"The e-mail to {row.to_address} will be sent again.", "success")

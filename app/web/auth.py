@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import BooleanField, EmailField, Form, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.models import User
 
+from .helpers import Errors, form_errors, render_page
+
 bp = Blueprint("auth", __name__)
 
 
-class SignInForm(Form):
+class SignInForm(FlaskForm):
     email = EmailField("Email address", [DataRequired("Enter your email address")])
     password = PasswordField("Password", [DataRequired("Enter your password")])
     remember = BooleanField("Keep me signed in on this device")
@@ -33,17 +36,17 @@ def safe_next(target: str | None) -> str:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("tasks.inbox"))
-    form = SignInForm(request.form if request.method == "POST" else None)
-    errors: list[tuple[str, str]] = []
-    if request.method == "POST" and form.validate():
+    form = SignInForm()
+    errors: Errors = []
+    if form.validate_on_submit():
         user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
         errors = [("email", "Enter a correct email address and password")]
-    elif request.method == "POST":
-        errors = [(name, msgs[0]) for name, msgs in form.errors.items()]
-    return render_template("auth/login.html", form=form, errors=errors), 200 if not errors else 400
+    elif form.is_submitted():
+        errors = form_errors(form)
+    return render_page("auth/login.html", errors, form=form)
 
 
 @bp.route("/sign-out", methods=["POST"])

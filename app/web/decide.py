@@ -7,17 +7,21 @@ presses the button on the page (a POST carrying the page's CSRF token).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app.engine import FormSpec, load_model
 from app.errors import ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import Attachment
 from app.services.decisions import check_token, decide_by_token, find_token
+from app.services.versions import load_model
 from forms import build_form
+
+if TYPE_CHECKING:  # for the annotations only: views do not load the engine
+    from app.engine import FormSpec
 
 bp = Blueprint("decide", __name__)
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from wtforms import Form, TextAreaField
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.errors import InvalidData
-from app.extensions import db
 from app.services import migration
 
-from .admin import admin_required
+from .helpers import Errors, actor, admin_required, render_page, submit
 
 bp = Blueprint("migration_admin", __name__, url_prefix="/admin/migrations")
 
 
-class MoveForm(Form):
+class MoveForm(FlaskForm):
     reason = TextAreaField(
         "Why are these requests moving?",
         [DataRequired("Enter why these requests are moving"),
@@ -38,28 +36,17 @@ def plan(process_id: str, version_number: int):
     target = migration.version_of(process_id, version_number)
     if target is None:
         abort(404)
-    form = MoveForm(request.form if request.method == "POST" else None)
-    errors: list[tuple[str | None, str]] = []
-    if request.method == "POST":
+    form = MoveForm()
+    errors: Errors = []
+    if form.is_submitted():
         chosen = [int(value) for value in request.form.getlist("instance") if value.isdigit()]
-        if form.validate():
-            try:
-                result = migration.migrate_instances(current_user._get_current_object(), target, chosen,
-                                                     form.reason.data)
-            except InvalidData as exc:
-                db.session.rollback()
-                errors = exc.errors
-            else:
-                db.session.commit()
-                _flash_result(result)
-                return redirect(url_for(".plan", process_id=process_id, version_number=version_number))
-        else:
-            errors = [(field.name, field.errors[0]) for field in form if field.errors]
+        result, errors = submit(form, lambda: migration.migrate_instances(actor(), target, chosen, form.reason.data))
+        if not errors:
+            _flash_result(result)
+            return redirect(url_for(".plan", process_id=process_id, version_number=version_number))
     plans = migration.dry_run(target)
-    page = render_template("admin/migrations/plan.html", target=target, plans=plans, form=form, errors=errors,
-                           movable=[p for p in plans if p.movable],
-                           changes=migration.changes_by_version(plans))
-    return page, 400 if errors else 200
+    return render_page("admin/migrations/plan.html", errors, target=target, plans=plans, form=form,
+                       movable=[p for p in plans if p.movable], changes=migration.changes_by_version(plans))
 
 
 def _flash_result(result: migration.MigrationResult) -> None:

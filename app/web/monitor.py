@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     has_request_context,
     jsonify,
@@ -17,23 +15,21 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms import DateField, Form, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.engine import load_model
-from app.errors import ServiceError
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services import monitoring
 from app.services.history import instance_history
-from app.steps import Conflict
+from app.services.versions import load_model
 
-from .admin import admin_required
+from .helpers import Errors, actor, admin_required, form_errors, id_or_none, monitor_required, render_page, submit
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 
-Errors = list[tuple[str | None, str]]
 FILTERS = ("process_id", "version", "status", "group", "waiting_role", "waiting_person", "started_from", "started_to")
 
 
@@ -41,28 +37,6 @@ FILTERS = ("process_id", "version", "status", "group", "waiting_role", "waiting_
 def monitoring_navigation():
     """``may_monitor`` for the header's link and the request page's link here."""
     return {"may_monitor": has_request_context() and monitoring.may_monitor(current_user)}
-
-
-def monitor_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not monitoring.may_monitor(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class FilterForm(Form):
@@ -94,9 +68,9 @@ class FilterForm(Form):
         status = self.status.data if self.status.data in {s.value for s in InstanceStatus} else None
         role = self.waiting_role.data if self.waiting_role.data in monitoring.WAITING_ROLES else None
         return monitoring.InstanceFilter(
-            process_id=self.process_id.data or None, version_id=_int_or_none(self.version.data),
-            status=InstanceStatus(status) if status else None, group_id=_int_or_none(self.group.data),
-            waiting_role=role, waiting_person_id=_int_or_none(self.waiting_person.data),
+            process_id=self.process_id.data or None, version_id=id_or_none(self.version.data),
+            status=InstanceStatus(status) if status else None, group_id=id_or_none(self.group.data),
+            waiting_role=role, waiting_person_id=id_or_none(self.waiting_person.data),
             started_from=self.started_from.data, started_to=self.started_to.data)
 
 
@@ -104,17 +78,6 @@ def _filter_form() -> FilterForm:
     form = FilterForm(request.args)
     form.fill_choices()
     return form
-
-
-def _errors(form: Form) -> Errors:
-    errors = []
-    for field in form:
-        if field.errors:
-            message = field.errors[0]
-            if isinstance(field, DateField) and "valid date" in message:  # WTForms' words
-                message = f"Enter ‘{field.label.text.lower()}’ as a date like 2026-11-26"
-            errors.append((field.name, message))
-    return errors
 
 
 def _active_args() -> dict[str, str]:
@@ -131,13 +94,10 @@ def index():
 @monitor_required
 def instances():
     form = _filter_form()
-    if not form.validate():
-        return render_template("monitor/instances.html", form=form, errors=_errors(form), pagination=None,
-                               args=_active_args()), 400
+    errors = [] if form.validate() else form_errors(form)
     page = max(request.args.get("page", 1, type=int), 1)
-    pagination = monitoring.list_instances(_actor(), form.filters(), page)
-    return render_template("monitor/instances.html", form=form, errors=[], pagination=pagination,
-                           args=_active_args())
+    pagination = None if errors else monitoring.list_instances(actor(), form.filters(), page)
+    return render_page("monitor/instances.html", errors, form=form, pagination=pagination, args=_active_args())
 
 
 @bp.route("/instances.csv")
@@ -145,9 +105,9 @@ def instances():
 def instances_csv():
     form = _filter_form()
     if not form.validate():
-        return Response("; ".join(message for _, message in _errors(form)) + "\n", status=400,
+        return Response("; ".join(message for _, message in form_errors(form)) + "\n", status=400,
                         mimetype="text/plain")
-    text = monitoring.export_instances_csv(_actor(), form.filters())
+    text = monitoring.export_instances_csv(actor(), form.filters())
     name = f"requests-{dt.date.today().isoformat()}.csv"
     return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -161,8 +121,8 @@ def instance(instance_id: int):
     history = instance_history(row, model)
     return render_template(
         "monitor/instance.html", instance=row, model=model, history=history,
-        steps=monitoring.instance_steps(_actor(), row), forms=monitoring.latest_form_data(history, model),
-        attachments=monitoring.instance_attachments(_actor(), row),
+        steps=monitoring.instance_steps(actor(), row), forms=monitoring.latest_form_data(history, model),
+        attachments=monitoring.instance_attachments(actor(), row),
         may_administer=monitoring.may_administer(current_user))
 
 
@@ -170,19 +130,19 @@ def instance(instance_id: int):
 @monitor_required
 def diagram_xml(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    return Response(monitoring.diagram_xml(_actor(), row), mimetype="application/xml")
+    return Response(monitoring.diagram_xml(actor(), row), mimetype="application/xml")
 
 
 @bp.route("/instances/<int:instance_id>/markers.json")
 @monitor_required
 def markers(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    return jsonify(monitoring.instance_markers(_actor(), row))
+    return jsonify(monitoring.instance_markers(actor(), row))
 
 
 # -- administrator actions --------------------------------------------------------------------
 
-class ReasonForm(Form):
+class ReasonForm(FlaskForm):
     reason = TextAreaField("Reason", [DataRequired("Give the reason: it goes into the request’s history"),
                                       Length(max=monitoring.MAX_REASON, message=(
                                           f"The reason must be {monitoring.MAX_REASON} characters or fewer"))],
@@ -193,55 +153,36 @@ class ReassignForm(ReasonForm):
     person = SelectField("Give it to", [DataRequired("Choose who should do this task")], validate_choice=False)
 
 
-def _act(form: Form, change, field: str = "reason") -> tuple[object, Errors]:
-    """Validate, call the one service, commit; else the errors with nothing changed.
-
-    A refusal from the service is shown at ``field``.
-    """
-    if not form.validate():
-        return None, _errors(form)
-    try:
-        result = change()
-    except ServiceError as exc:
-        db.session.rollback()
-        return None, [(field, str(exc))]
-    except Conflict:
-        db.session.rollback()
-        return None, [(field, "Someone changed this request at the same moment: look at it again, then retry.")]
-    db.session.commit()
-    return result, []
-
-
 @bp.route("/instances/<int:instance_id>/cancel", methods=["GET", "POST"])
 @admin_required
 def cancel(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    form = ReasonForm(request.form if request.method == "POST" else None)
+    form = ReasonForm()
     errors: Errors = []
-    if request.method == "POST":
-        _, errors = _act(form, lambda: monitoring.cancel_instance(_actor(), row, form.reason.data))
+    if form.is_submitted():
+        _, errors = submit(form, lambda: monitoring.cancel_instance(actor(), row, form.reason.data), "reason")
         if not errors:
             flash(f"Cancelled: {row.title}. Everyone it waited for, and {row.initiator.name}, will be told.",
                   "success")
             return redirect(url_for("monitor.instance", instance_id=instance_id))
-    return render_template("monitor/cancel.html", instance=row, form=form, errors=errors), 400 if errors else 200
+    return render_page("monitor/cancel.html", errors, instance=row, form=form)
 
 
 @bp.route("/instances/<int:instance_id>/retry", methods=["GET", "POST"])
 @admin_required
 def retry(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    form = ReasonForm(request.form if request.method == "POST" else None)
+    form = ReasonForm()
     errors: Errors = []
-    if request.method == "POST":
-        worked, errors = _act(form, lambda: monitoring.retry_instance(_actor(), row, form.reason.data))
+    if form.is_submitted():
+        worked, errors = submit(form, lambda: monitoring.retry_instance(actor(), row, form.reason.data), "reason")
         if not errors:
             if worked:
                 flash("It ran: the request is moving again.", "success")
             else:
                 flash("It failed again. The new error is shown below; nothing else changed.", "info")
             return redirect(url_for("monitor.instance", instance_id=instance_id))
-    return render_template("monitor/retry.html", instance=row, form=form, errors=errors), 400 if errors else 200
+    return render_page("monitor/retry.html", errors, instance=row, form=form)
 
 
 @bp.route("/tasks/<int:task_id>/reassign", methods=["GET", "POST"])
@@ -251,16 +192,15 @@ def reassign(task_id: int):
     if task.state != TaskState.READY:
         flash(f"{task.name} is no longer waiting, so it cannot be reassigned.", "info")
         return redirect(url_for("monitor.instance", instance_id=task.instance_id))
-    form = ReassignForm(request.form if request.method == "POST" else None)
+    form = ReassignForm()
     form.person.choices = [("", "Choose a person"), *monitoring.reassign_choices()]
     errors: Errors = []
-    if request.method == "POST":
-        person = db.session.get(User, _int_or_none(form.person.data) or 0)
+    if form.is_submitted():
+        person = db.session.get(User, id_or_none(form.person.data) or 0)
         if form.person.data and person is None:
             form.person.data = ""
-        _, errors = _act(form, lambda: monitoring.reassign_task(_actor(), task, person, form.reason.data), "person")
+        _, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data), "person")
         if not errors:
             flash(f"{task.name} now waits for {person.name}, who will get an e-mail.", "success")
             return redirect(url_for("monitor.instance", instance_id=task.instance_id))
-    return render_template("monitor/reassign.html", task=task, instance=task.instance, form=form,
-                           errors=errors), 400 if errors else 200
+    return render_page("monitor/reassign.html", errors, task=task, instance=task.instance, form=form)

@@ -14,7 +14,8 @@ from app.extensions import db
 from app.models import PendingUpload, ProcessDefinition, ProcessVersion
 from app.services import versions
 from app.steps import is_conflict
-from app.web.admin import admin_required
+
+from .helpers import Errors, admin_required, render_page
 
 bp = Blueprint("processes_admin", __name__, url_prefix="/admin/processes")
 
@@ -64,7 +65,7 @@ def download(process_id: str, number: int):
 @admin_required
 def activate(process_id: str, number: int):
     version = _version(process_id, number)
-    errors: list[tuple[str | None, str]] = []
+    errors: Errors = []
     reason = request.form.get("reason", "")
     if request.method == "POST":
         try:
@@ -78,9 +79,8 @@ def activate(process_id: str, number: int):
                   "Requests already running finish on the version they started with.", "success")
             return redirect(url_for(".show", process_id=process_id))
     preview = versions.activation_preview(version)
-    return render_template("admin/processes/activate.html", version=version, preview=preview,
-                           errors=errors, reason=reason,
-                           reason_max=versions.REASON_MAX_LENGTH), 400 if errors else 200
+    return render_page("admin/processes/activate.html", errors, version=version, preview=preview, reason=reason,
+                       reason_max=versions.REASON_MAX_LENGTH)
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -111,7 +111,7 @@ def upload():
 @admin_required
 def review(upload_id: str):
     pending = _pending(upload_id)
-    errors: list[tuple[str | None, str]] = []
+    errors: Errors = []
     status = 200
     if request.method == "POST":
         activate_now = request.form.get("activate") == "y"

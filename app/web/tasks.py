@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.engine import load_model
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask
 from app.services.choices import choices_for
 from app.services.history import instance_history
 from app.services.instances import can_view
-from app.services.tasks import complete_task, is_candidate, load_task
+from app.services.tasks import complete_task, is_candidate, load_task, task_form_data
 from app.services.tasks import inbox as inbox_rows
-from app.steps import commit_or_conflict, engine
+from app.services.versions import load_model
+from app.steps import commit_or_conflict
 from forms import build_form
 
 bp = Blueprint("tasks", __name__)
@@ -59,8 +59,7 @@ def show(task_id: int):
         return render_template("tasks/not_yours.html", task=task), 403
     model = load_model(instance.version)
     definition = model.tasks[task.bpmn_id]
-    wf = engine().load(model, instance.state)
-    data = engine().task_data(wf, task.spiff_task_id)
+    data, wf = task_form_data(task, model)
     post = request.method == "POST"
     needs_choices = any(f.properties.get("choices") for f in definition.form.fields)
     form = build_form(definition.form, formdata=request.form if post else None,

@@ -1,0 +1,70 @@
+"""What every template may use: filters for dates, money and outcomes, paging, the header's count."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, has_request_context
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import TaskCandidate
+from app.steps import outcome_label
+from forms.text import format_date, format_money
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(when)
+    app.add_template_filter(money)
+    app.add_template_filter(day)
+    app.add_template_filter(outcome)
+    app.add_template_global(page_window)
+    app.context_processor(navigation)
+
+
+def when(moment: dt.datetime | None) -> str:
+    """'26 Nov 2026, 14:05' in the display time zone."""
+    if moment is None:
+        return "—"
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Europe/Brussels"))
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def money(value) -> str:
+    return format_money(Decimal(str(value))) if value not in (None, "") else "—"
+
+
+def day(value) -> str:
+    if value in (None, ""):
+        return "—"
+    return format_date(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
+
+
+def outcome(value: str) -> str:
+    return outcome_label(value) if value else ""
+
+
+def page_window(page: int, pages: int) -> list[int | None]:
+    """Page numbers to show: the first, the last and two either side; None for a gap."""
+    shown = sorted({1, pages, *range(max(page - 2, 1), min(page + 2, pages) + 1)})
+    window: list[int | None] = []
+    for number in shown:
+        if window and number - window[-1] > 1:
+            window.append(None)
+        window.append(number)
+    return window
+
+
+def navigation():
+    """``waiting_count`` for the header: the inbox sets it when it counted already."""
+    waiting = g.get("waiting_count", 0) if has_request_context() else 0
+    if has_request_context() and current_user.is_authenticated and "waiting_count" not in g:
+        waiting = db.session.scalar(
+            select(func.count()).select_from(TaskCandidate)
+            .where(TaskCandidate.user_id == current_user.id, TaskCandidate.ready.is_(True))
+        )
+    return {"waiting_count": waiting}
