@@ -7,18 +7,33 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.engine import ProcessModel, load_model, parse_xml
+from app.engine.juel import is_juel, juel_to_python
+from app.engine.parser import BPMN_NS
+from app.engine.scripting import RestrictedEnvironment
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import GroupMembership, Organisation, Role, User, UserRole, WorkingGroup
+from app.models import (
+    GroupMembership,
+    Organisation,
+    ProcessDefinition,
+    ProcessVersion,
+    Role,
+    User,
+    UserRole,
+    WorkingGroup,
+)
 
 from .accounts import find_user
 from .admin import _clean_name, _record, _refuse
 from .organisations import NON_BUYING_TYPES, _organisation, all_organisations, find_organisation
 
-# The most organisations a working group may have (PROCESSES.md: groups of 3 to 7 buyers).
-# The onboarding diagram (workflows/group_onboarding.bpmn, gateway_group_size) holds its own
-# threshold for the waiting list: change both together.
-MAX_GROUP_MEMBERS = 7
+ONBOARDING_PROCESS = "group_onboarding"
+# The flow the onboarding diagram takes to the waiting list when a group is full: its condition
+# on group_member_count is the one place the size limit of a working group is written.
+GROUP_FULL_FLOW = "flow_group_full"
+LARGEST_GROUP = 1000  # how far group_size_limit counts before it calls a condition unreadable
+_LIMITS: dict[str, int] = {}  # parsed model key -> its limit
 
 
 def create_group(name: str, sector: str, lead_email: str | None, members: Iterable[str]) -> WorkingGroup:
@@ -102,16 +117,66 @@ def update_group(actor: User, group: WorkingGroup, *, name: str, sector: str,
     return group
 
 
-def add_group_member(actor: User, group: WorkingGroup, organisation_id: int | None) -> GroupMembership:
-    """Make a buying organisation a member of ``group``, which holds at most MAX_GROUP_MEMBERS."""
+def group_size_limit() -> int:
+    """The most organisations a working group may have (PROCESSES.md: groups of 3 to 7 buyers).
+
+    It is the smallest member count at which the active group onboarding diagram puts an
+    applicant on the waiting list: the condition of its flow_group_full, evaluated as the
+    engine evaluates it. Change the diagram to change the limit.
+    """
+    version = db.session.scalar(
+        select(ProcessVersion).join(ProcessDefinition)
+        .where(ProcessDefinition.process_id == ONBOARDING_PROCESS, ProcessVersion.active.is_(True)))
+    if version is None:
+        raise ServiceError("The group onboarding process has no active version, so the size limit of a working "
+                           "group is unknown: install it with flask workflows sync")
+    model = load_model(version)
+    if model.key not in _LIMITS:
+        _LIMITS[model.key] = _first_full_count(_full_condition(model))
+    return _LIMITS[model.key]
+
+
+def _full_condition(model: ProcessModel) -> str:
+    """The condition of the onboarding diagram's flow_group_full, as Python."""
+    for name, text in model.files.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for flow in parse_xml(name, text).iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            condition = flow.find(f"{{{BPMN_NS}}}conditionExpression") if flow.get("id") == GROUP_FULL_FLOW else None
+            if condition is not None and (condition.text or "").strip():
+                return juel_to_python(condition.text) if is_juel(condition.text) else condition.text
+    raise ServiceError(f"The group onboarding diagram has no condition on {GROUP_FULL_FLOW}, so the size limit "
+                       "of a working group is unknown")
+
+
+def _first_full_count(condition: str) -> int:
+    environment = RestrictedEnvironment()
+    try:
+        for count in range(LARGEST_GROUP + 1):
+            if environment.evaluate(condition, {"group_member_count": count}):
+                return count
+    except Exception as exc:  # noqa: BLE001 - the diagram's code may fail in any way
+        raise ServiceError(f"The condition of {GROUP_FULL_FLOW} in the group onboarding diagram cannot be "
+                           f"evaluated on the member count alone ({exc}), so the size limit of a working group "
+                           "is unknown") from None
+    raise ServiceError(f"The condition of {GROUP_FULL_FLOW} in the group onboarding diagram holds for no group "
+                       f"of up to {LARGEST_GROUP} members, so the size limit of a working group is unknown")
+
+
+def join_group(group: WorkingGroup, organisation: Organisation) -> GroupMembership:
+    """Make a buying organisation a member of ``group``: the one way a membership is added, by an
+    administrator (add_group_member) or by the onboarding diagram's add_group_member task.
+
+    Refuses a group that holds group_size_limit() organisations already, an organisation that
+    does not buy, and a member twice.
+    """
     # Lock the group's row (on PostgreSQL) so two administrators cannot both add the 7th member.
     db.session.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())
     count = db.session.scalar(
         select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == group.id))
-    if count >= MAX_GROUP_MEMBERS:
+    if count >= group_size_limit():
         raise _refuse(None, f"{group.name} already has {count} members, the most a working group can "
                       f"have. Remove a member before adding another.")
-    organisation = _organisation(organisation_id)
     if organisation.type in NON_BUYING_TYPES:
         raise _refuse("organisation", f"{organisation.name} is not a buying organisation and cannot be "
                       "a member of a working group")
@@ -120,6 +185,13 @@ def add_group_member(actor: User, group: WorkingGroup, organisation_id: int | No
     membership = GroupMembership(organisation=organisation)
     group.memberships.append(membership)
     db.session.flush()
+    return membership
+
+
+def add_group_member(actor: User, group: WorkingGroup, organisation_id: int | None) -> GroupMembership:
+    """Make a buying organisation a member of ``group``, which holds at most group_size_limit()."""
+    organisation = _organisation(organisation_id)
+    membership = join_group(group, organisation)
     _record(actor, "group_member_added", f"{organisation.name} added to {group.name}",
             {"group_id": group.id, "organisation_id": organisation.id})
     return membership
