@@ -1,7 +1,9 @@
 """Forms declared by diagrams: build, validate and display them (see docs/DIAGRAMS.md)."""
 
-from .builder import DynamicForm, build_form, check_form_spec
+from .builder import build_form
+from .checks import check_form_spec
 from .display import display_value
 from .files import Upload
+from .form import DynamicForm
 
 __all__ = ["DynamicForm", "Upload", "build_form", "check_form_spec", "display_value"]

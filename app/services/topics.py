@@ -11,14 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (
-    GroupMembership,
-    Organisation,
-    OrganisationType,
-    TaskState,
-    User,
-)
+from app.models import GroupMembership, Organisation, OrganisationType, TaskState, User, WorkingGroup
 from app.outbox.queue import queue_notice, queue_task_emails
+from app.services.people import join_group
 from app.steps import add_candidates, current_step, record
 from app.steps.lanes import lane_kind, resolve_lane
 
@@ -35,7 +30,11 @@ def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str,
 
 
 def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
-    """Make the applicant's organisation a member of the instance's working group."""
+    """Make the applicant's organisation a member of the instance's working group.
+
+    It joins through join_group, as an administrator's addition does: a group that filled up
+    since the diagram counted its members refuses it, and nothing of the step is saved.
+    """
     step = current_step()
     instance = step.instance
     name = (data.get("organisation_name") or "").strip()
@@ -57,9 +56,8 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     group_id = int(data["working_group_id"])
     exists = db.session.scalar(select(GroupMembership).where(
         GroupMembership.group_id == group_id, GroupMembership.organisation == organisation))
-    if exists is None:
-        db.session.add(GroupMembership(group_id=group_id, organisation=organisation))
-        db.session.flush()
+    if exists is None:  # a member already: nothing to add (join_group would refuse it)
+        join_group(db.session.get(WorkingGroup, group_id), organisation)
     record(instance, step.actor, step.channel, "member_added",
            f"{organisation.name} joined {instance.working_group.name if instance.working_group else 'the group'}")
     return {"membership_added": True}

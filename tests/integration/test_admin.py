@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, GroupMembership, Organisation, Role, User, WorkingGroup
-from app.services.people import MAX_GROUP_MEMBERS, create_user
-from tests.conftest import csrf_token, post_form, sign_in
+from app.services.people import create_user, group_size_limit
+from app.services.versions import folder_file_sets, store_version
+from tests.conftest import ROOT, csrf_token, post_form, sign_in
 from tests.conftest import person as demo_person
 
 PASSWORD = "a-long-enough-password"
@@ -284,7 +285,7 @@ def test_an_organisation_must_be_in_the_eu_and_named_uniquely(client):
 def test_working_groups_are_listed_added_and_changed(client):
     sign_in(client, "admin")
     html = client.get("/admin/groups").get_data(as_text=True)
-    assert f"7 of {MAX_GROUP_MEMBERS}" in html and "3 of 7" in html
+    assert f"7 of {group_size_limit()}" in html and "3 of 7" in html
     assert "Lukas Berger" in html and "Construction machinery" in html
 
     marta = person("marta")
@@ -352,7 +353,7 @@ def test_members_are_added_and_removed(client):
 def test_an_eighth_member_is_refused(client):
     sign_in(client, "admin")
     construction = group("Zero-emission construction sites")
-    assert len(construction.memberships) == MAX_GROUP_MEMBERS
+    assert len(construction.memberships) == group_size_limit()
     html = client.get(f"/admin/groups/{construction.id}/members").get_data(as_text=True)
     assert "the most a working group can have" in html
     assert 'name="organisation"' not in html  # no add form on a full group
@@ -363,8 +364,27 @@ def test_an_eighth_member_is_refused(client):
     assert response.status_code == 400
     assert "There is a problem" in html
     assert "Zero-emission construction sites already has 7 members, the most a working group can have" in html
-    assert len(group("Zero-emission construction sites").memberships) == MAX_GROUP_MEMBERS
+    assert len(group("Zero-emission construction sites").memberships) == group_size_limit()
     assert not admin_events("group_member_added")
+
+
+def test_the_group_size_limit_is_the_onboarding_diagrams(client):
+    """The onboarding diagram's flow_group_full condition is the one limit: raise it there, and
+    the administrator may add an eighth member too."""
+    [files] = [f for f in folder_file_sets(ROOT / "workflows") if "group_onboarding.bpmn" in f]
+    files["group_onboarding.bpmn"] = files["group_onboarding.bpmn"].replace(
+        "group_member_count &gt;= 7", "group_member_count &gt;= 8")
+    store_version(files, person("admin"), note="groups of up to 8")
+    db.session.commit()
+    sign_in(client, "admin")
+    construction = group("Zero-emission construction sites")
+    assert "7 of 8 members" in client.get(f"/admin/groups/{construction.id}/members").get_data(as_text=True)
+
+    response = post_form(client, f"/admin/groups/{construction.id}/members",
+                         {"organisation": str(organisation("Tallinn City").id)})
+    assert response.status_code == 302
+    assert len(group("Zero-emission construction sites").memberships) == 8
+    assert "8 of 8" in client.get("/admin/groups").get_data(as_text=True)
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(client):

@@ -274,6 +274,32 @@ def test_the_applicants_own_organisation_joins_whatever_name_was_typed(browser):
     assert not is_member("Helsinki Region", OPEN_GROUP)
 
 
+def test_a_group_full_by_the_time_the_applicant_signs_stops_the_request(browser, app):
+    """The diagram's add step joins through the same rule as the administrator's page: when the
+    group is full by then (here the active diagram now says 3 is full), nobody is added, the
+    applicant is told why and her task still waits."""
+    from app.services.versions import folder_file_sets, store_version
+    from tests.conftest import ROOT
+
+    instance = apply(browser, OPEN_GROUP)
+    approved(browser, instance)
+    done = post_form(browser("ana"), f"/tasks/{ready_task(instance, 'confirm_member').id}", {"decision": "approve"})
+    assert done.status_code == 302, text_of(done)[:3000]
+    [files] = [f for f in folder_file_sets(ROOT / "workflows") if "group_onboarding.bpmn" in f]
+    files["group_onboarding.bpmn"] = files["group_onboarding.bpmn"].replace(
+        "group_member_count &gt;= 7", "group_member_count &gt;= 3")
+    store_version(files, person("admin"), note="groups of up to 3")
+    db.session.commit()
+
+    response = post_form(browser("kati"), f"/tasks/{ready_task(instance, 'sign_participation').id}", {
+        "signatory_name": "Mihhail Kõlvart", "signatory_role": "Mayor of Tallinn",
+        "signed_on": dt.date.today().isoformat()}, {"signed_letter": [(io.BytesIO(PDF), "statement.pdf")]})
+    assert refused(response)
+    assert "Circular ICT already has 3 members, the most a working group can have" in text_of(response)
+    assert ready_task(instance, "sign_participation") is not None
+    assert not is_member("Tallinn City", OPEN_GROUP)
+
+
 def test_lead_declines_the_new_member(browser):
     instance = apply(browser, OPEN_GROUP)
     approved(browser, instance)

@@ -276,7 +276,7 @@ def test_two_administrators_storing_versions_at_once_one_is_stored_the_other_tol
     """Both uploads would become version 2: one is, the other gets a plain message, keeps its
     upload, and stores it as version 3 when it tries again."""
     from app.models import PendingUpload, ProcessDefinition
-    from app.services import versions as version_service
+    from app.services.versions import store as version_service  # store_version parses here
     from tests.integration.test_process_versions import revised, shipped, text, upload
 
     create_user("second.admin@bigbuyers.example.eu", "Second Administrator", "bigbuyers-demo",

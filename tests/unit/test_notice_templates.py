@@ -200,7 +200,7 @@ def test_every_notice_a_diagram_sends_has_a_template(name):
 
 
 def test_every_template_is_sent_by_a_diagram():
-    # The application itself sends these: cancelled and reassigned (app/services/monitoring.py,
+    # The application itself sends these: cancelled and reassigned (app/services/monitoring/actions.py,
     # checked in test_monitoring) and finished (app/services/runs.py, checked in test_email).
     files = {path.stem for path in NOTICES.glob("*.txt")} - {
         "notice", "request_cancelled", "task_reassigned", "request_finished"}

@@ -1,0 +1,203 @@
+"""Check a process's start event and tasks: forms, lanes and assignments, scripts, service
+topics and templates, and the decisions rule tasks name."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from app.engine.parser import assignment_from_xml, form_from_xml
+from app.extensions import db
+from app.models import User
+from app.steps import service_names
+from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
+from forms import build_form, check_form_spec
+
+from .report import B, C, _compiled, _Findings
+
+DECISIONS = ("approve", "request_changes", "reject")
+
+
+def _lane_help() -> str:
+    return "use one of " + ", ".join(LANE_NAMES)
+
+
+def _check_form(name: str, node: etree._Element, what: str, found: _Findings) -> None:
+    process_id = found.report.process_id
+    key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
+    if not node.get(f"{C}formKey"):
+        found.warning(name, f"the {what} has no camunda:formKey, so its form key is taken to be {key} "
+                      "(form rules in forms/rules/ are registered under it)", node)
+    form = form_from_xml(node, key)
+    for problem in check_form_spec(form):
+        found.error(name, f"its form cannot be shown: {problem}", node)
+    if not check_form_spec(form):
+        try:
+            build_form(form, instance_data={})
+        except Exception as exc:  # noqa: BLE001 - any failure means people could not see the form
+            found.error(name, f"its form cannot be shown: {exc}", node)
+    external = node.get(f"{C}formRef") or (node.get(f"{C}formKey") or "").partition(":")[1]
+    if not form.fields and external:
+        found.error(name, f"the {what}'s form is in a Camunda Form or HTML file, which the app does not read: "
+                    "declare its fields with camunda:formData (Generated Task Forms in Camunda Modeler)", node)
+    elif not form.fields:
+        found.warning(name, f"the {what} has no form fields: people see only a button", node)
+    decision = form.get("decision")
+    if decision is not None and decision.type == "enum":
+        unknown = [value for value, _ in decision.options if value not in DECISIONS]
+        if unknown:
+            found.error(name, f"the decision field's values must be taken from {', '.join(DECISIONS)} "
+                        f"(not {', '.join(unknown)}): the e-mail links and history rely on them", node)
+
+
+def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findings) -> None:
+    starts = process.findall(f"{B}startEvent")
+    if len(starts) != 1:
+        found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
+        return
+    start = starts[0]
+    _check_form(name, start, "start event", found)
+    if not _documentation(start):
+        found.warning(name, "the start event has no documentation: people see no description before they "
+                      "start", start)
+    lane = lanes.get(start.get("id"))
+    if lane is not None and lane_kind(lane.get("name")) is None:
+        found.warning(name, f"the start event's lane {lane.get('name')!r} names nobody the app knows; "
+                      "anyone with the buyer role may start it", start)
+
+
+def _documentation(node: etree._Element) -> str:
+    doc = node.find(f"{B}documentation")
+    return (doc.text or "").strip() if doc is not None else ""
+
+
+def _known_emails(process: etree._Element) -> dict[str, bool]:
+    """Each e-mail address the user tasks name: whether its user is active."""
+    emails = set()
+    for node in process.iter(f"{B}userTask"):
+        assignment = assignment_from_xml(node)
+        for user in (assignment["assignee"], *assignment["candidate_users"]):
+            if user and "@" in user and user not in INITIATOR_REFERENCES:
+                emails.add(user.strip().lower())
+    if not emails:
+        return {}
+    rows = db.session.execute(select(func.lower(User.email), User.active)
+                              .where(func.lower(User.email).in_(emails)))
+    return dict(rows.all())
+
+
+def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool],
+                     found: _Findings) -> None:
+    # What a waiting task's row keeps (human_task): longer would be refused by PostgreSQL at run time.
+    for what, value, limit in (("id", node.get("id") or "", 100), ("name", (node.get("name") or "").strip(), 200),
+                               ("form key", node.get(f"{C}formKey") or "", 200)):
+        if len(value) > limit:
+            found.error(name, f"the user task's {what} is {len(value)} characters long; at most {limit} are "
+                        "allowed: shorten it", node)
+    _check_form(name, node, "user task", found)
+    if not _documentation(node):
+        found.warning(name, "the user task has no documentation: people see no instructions", node)
+    assignment = assignment_from_xml(node)
+    users = [u for u in (assignment["assignee"], *assignment["candidate_users"]) if u]
+    for user in users:
+        if user in INITIATOR_REFERENCES:
+            continue
+        if user.startswith(("${", "#{")):
+            found.error(name, f"{user}: an assignment may be an e-mail address or ${{initiator}}, no other "
+                        "expression", node)
+        elif user.strip().lower() not in emails:
+            found.error(name, f"{user} is not the e-mail address of anyone who can sign in", node)
+        elif not emails[user.strip().lower()]:
+            found.warning(name, f"{user} is deactivated: the task will not reach them", node)
+    for group in assignment["candidate_groups"]:
+        if group.startswith(("${", "#{")):
+            found.error(name, f"{group}: candidate groups are names such as coordinator, not expressions", node)
+        elif lane_kind(group) is None:
+            found.error(name, f"the candidate group {group!r} names nobody: {_lane_help()}", node)
+    if not (users or assignment["candidate_groups"]):
+        lane = lanes.get(node.get("id"))
+        if lane is None:
+            found.error(name, "the user task is in no lane and names no camunda:candidateGroups or assignee: "
+                        "nobody could do it", node)
+        elif lane_kind(lane.get("name")) is None:
+            found.error(name, f"its lane {lane.get('name')!r} names nobody: {_lane_help()}, or give the task "
+                        "camunda:candidateGroups", node)
+    props = {p.get("id") or p.get("name"): p.get("value") or ""
+             for p in node.iterfind(f"{B}extensionElements/{C}properties/{C}property")}
+    for extra in filter(None, (s.strip() for s in props.get("also", "").split(","))):
+        if lane_kind(extra) is None:
+            found.error(name, f"also = {extra!r} names nobody: {_lane_help()}", node)
+
+
+def _check_script(name: str, node: etree._Element, found: _Findings) -> None:
+    language = (node.get("scriptFormat") or "python").strip().lower()
+    if language not in ("python", "python3", "py"):
+        found.error(name, f"the script is {node.get('scriptFormat')}: only Python scripts run here", node)
+        return
+    script = node.find(f"{B}script")
+    text = script.text if script is not None else None
+    if not (text or "").strip():
+        if not node.get(f"{C}resource"):
+            found.error(name, "the script task has no script", node)
+        return
+    for problem in _compiled(found, text, "script"):
+        found.error(name, f"the script cannot run: {problem}", script)
+
+
+def _property_map(node: etree._Element) -> dict[str, str]:
+    return {p.get("id") or p.get("name"): p.get("value") or ""
+            for p in node.iterfind(f"{B}extensionElements/{C}properties/{C}property")}
+
+
+def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Findings) -> None:
+    kind = node.get(f"{C}type")
+    topic = node.get(f"{C}topic")
+    services = service_names()
+    if kind and kind != "external":
+        found.error(name, f"camunda:type={kind!r} does not run here: use camunda:type=\"external\" with a "
+                    "camunda:topic", node)
+    if not topic:
+        found.error(name, "the task needs camunda:type=\"external\" and a camunda:topic naming one of: "
+                    + ", ".join(sorted(services)), node)
+        return
+    if topic not in services:
+        found.error(name, f"the topic {topic!r} is not a service of the app; the services are: "
+                    + ", ".join(sorted(services)), node)
+        return
+    props = _property_map(node)
+    if topic in ("notify", "escalate") and props.get("to") and lane_kind(props["to"]) is None:
+        found.error(name, f"to = {props['to']!r} names nobody: {_lane_help()}", node)
+    if topic == "escalate":
+        if props.get("task") not in user_tasks:
+            found.error(name, f"task = {props.get('task')!r} is not a user task of this process", node)
+        if not props.get("to"):
+            found.error(name, "escalate needs a property to naming a lane or role", node)
+    if topic == "notify":
+        _check_template(name, node, props.get("template", "notice"), found)
+
+
+def _check_template(name: str, node: etree._Element, template: str, found: _Findings) -> None:
+    from flask import current_app
+    from jinja2 import TemplateNotFound
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", template):
+        found.error(name, f"template = {template!r}: a template name has letters, digits, - and _ only", node)
+        return
+    try:
+        current_app.jinja_env.get_template(f"email/notices/{template}.txt")
+    except TemplateNotFound:
+        found.warning(name, f"there is no notice template {template!r} (templates/email/notices/"
+                      f"{template}.txt): the general notice is sent instead", node)
+
+
+def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
+    ref = node.get(f"{C}decisionRef")
+    if not ref:
+        found.error(name, "the business rule task needs camunda:decisionRef naming a decision of an uploaded "
+                    ".dmn file", node)
+    elif ref not in decisions:
+        known = ", ".join(sorted(decisions)) or "none"
+        found.error(name, f"the decision {ref!r} is in none of the uploaded .dmn files (decisions found: {known}): "
+                    "upload its .dmn file with the diagram", node)

@@ -1,0 +1,117 @@
+"""Turn what an administrator uploaded into files, refusing anything oversized or odd."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+
+from app.engine.parser import MAX_FILE_BYTES
+
+from .report import MAX_NAME_LENGTH
+
+MAX_ZIP_BYTES = 20 * 1024 * 1024
+MAX_ZIP_ENTRIES = 50
+MAX_ZIP_RATIO = 100
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+EXTENSIONS = (".bpmn", ".dmn")
+
+
+class UploadRefused(Exception):
+    """An upload refused before any check: too large, not a diagram, or a suspicious .zip."""
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"
+
+
+def _check_name(name: str, where: str) -> str:
+    if not name or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 or c in '\\/:*?"<>|' for c in name) \
+            or name.startswith("."):
+        raise UploadRefused(f"{where} has a name the app cannot use ({name[:60]!r}): use letters, digits, "
+                            "- and _ only, with no folders")
+    if not name.lower().endswith(EXTENSIONS):
+        raise UploadRefused(f"{where} is not a .bpmn or .dmn file: upload a .bpmn file, its .dmn files, "
+                            "or one .zip of them")
+    return name
+
+
+def unpack_upload(uploads: list[tuple[str, bytes]]) -> dict[str, bytes]:
+    """The files of an upload: .bpmn and .dmn files as they are, or the contents of one .zip.
+
+    Raises UploadRefused, with a message for the person uploading, for anything oversized or
+    odd: more than 5 MB a file or 20 MB a .zip; a .zip with folders, paths, links, encrypted or
+    over-compressed entries, more than 50 entries, more than 20 MB unpacked, or other files.
+    """
+    uploads = [(name or "", data or b"") for name, data in uploads]
+    if not uploads:
+        raise UploadRefused("Select a .bpmn file, its .dmn files, or one .zip of them")
+    zips = [(n, d) for n, d in uploads if n.lower().endswith(".zip") or d[:4] == b"PK\x03\x04"]
+    if zips:
+        if len(uploads) > 1:
+            raise UploadRefused("Upload either one .zip or the .bpmn and .dmn files themselves, not both")
+        return _unzip(*zips[0])
+    files: dict[str, bytes] = {}
+    for name, data in uploads:
+        name = _check_name(name, f"The file {name[:60]!r}" if name else "A file")
+        if not data:
+            raise UploadRefused(f"{name} is empty")
+        if len(data) > MAX_FILE_BYTES:
+            raise UploadRefused(f"{name} is larger than {_mb(MAX_FILE_BYTES)}")
+        if name in files:
+            raise UploadRefused(f"{name} is uploaded twice")
+        files[name] = data
+    return files
+
+
+def _unzip(name: str, data: bytes) -> dict[str, bytes]:
+    if len(data) > MAX_ZIP_BYTES:
+        raise UploadRefused(f"{name} is larger than {_mb(MAX_ZIP_BYTES)}")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise UploadRefused(f"{name} is not a .zip file that can be opened") from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise UploadRefused(f"{name} holds {len(entries)} entries; at most {MAX_ZIP_ENTRIES} are allowed")
+    if not entries:
+        raise UploadRefused(f"{name} is empty")
+    declared = 0
+    for info in entries:
+        entry = info.filename
+        label = f"{entry[:60]!r} in {name}"
+        if "/" in entry or "\\" in entry or ".." in entry or entry.startswith(("/", "~")) or ":" in entry:
+            raise UploadRefused(f"{label} has a folder or path: put the .bpmn and .dmn files at the top of the .zip")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise UploadRefused(f"{label} is a link; only plain files are allowed")
+        if info.flag_bits & 0x1:
+            raise UploadRefused(f"{label} is encrypted")
+        _check_name(entry, label)
+        if info.file_size > MAX_FILE_BYTES:
+            raise UploadRefused(f"{label} is larger than {_mb(MAX_FILE_BYTES)}")
+        if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            raise UploadRefused(f"{label} is compressed more than {MAX_ZIP_RATIO} times: refused as a possible "
+                                "zip bomb")
+        declared += info.file_size
+        if declared > MAX_UNPACKED_BYTES:
+            raise UploadRefused(f"{name} unpacks to more than {_mb(MAX_UNPACKED_BYTES)}")
+    files: dict[str, bytes] = {}
+    total = 0
+    for info in entries:
+        try:
+            with archive.open(info) as member:
+                # Never trust the sizes a .zip declares: read at most one byte past the cap.
+                content = member.read(MAX_FILE_BYTES + 1)
+                if len(content) > MAX_FILE_BYTES or len(content) > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                    raise UploadRefused(f"{info.filename!r} in {name} unpacks to more than it declares: refused")
+        except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, RuntimeError, ValueError):
+            raise UploadRefused(f"{info.filename!r} in {name} cannot be read") from None
+        total += len(content)
+        if total > MAX_UNPACKED_BYTES:
+            raise UploadRefused(f"{name} unpacks to more than {_mb(MAX_UNPACKED_BYTES)}")
+        if info.filename in files:
+            raise UploadRefused(f"{info.filename!r} appears twice in {name}")
+        if not content:
+            raise UploadRefused(f"{info.filename!r} in {name} is empty")
+        files[info.filename] = content
+    return files

@@ -1,0 +1,113 @@
+"""The administrator's actions on a request: cancel, retry and reassign."""
+
+from __future__ import annotations
+
+from app.engine import EngineError, load_model
+from app.errors import ServiceError
+from app.extensions import db
+from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
+from app.models.base import utcnow
+from app.outbox.queue import queue_notice, queue_task_emails
+from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
+
+from .access import _require_admin
+
+MAX_REASON = 400  # the reason is shown whole in the history line (500 characters)
+
+
+def _check_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("Give the reason: it goes into the request's history.")
+    if len(reason) > MAX_REASON:
+        raise ServiceError(f"The reason must be {MAX_REASON} characters or fewer.")
+    return reason
+
+
+def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None:
+    """Stop a request for good: its waiting tasks are withdrawn, everyone involved is told.
+
+    The people a task waited for and the person who started it get the request_cancelled
+    notice with the reason.
+    """
+    _require_admin(actor)
+    reason = _check_reason(reason)
+    if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
+        raise ServiceError("Only a request in progress or in error can be cancelled.")
+    model = load_model(instance.version)
+    wf = engine().load(model, instance.state)
+    engine().cancel(wf)
+    record(instance, actor, "admin", "cancelled", f"{actor.name} cancelled this request. Reason: {reason}",
+           {"reason": reason})
+    told = [instance.initiator_id]
+    withdrawn = []
+    for row in instance.tasks:
+        if row.state != TaskState.READY:
+            continue
+        told += [c.user_id for c in row.candidates if c.ready and c.user_id not in told]
+        withdrawn.append(row.name)
+    sync_instance(instance, model, wf, actor, "admin", changes={
+        "status": InstanceStatus.CANCELLED, "error": "", "ended_at": utcnow(), "next_timer_at": None,
+        "current_step": ""})
+    queue_notice(instance, "request_cancelled", told,
+                 {"reason": reason, "cancelled_by": actor.name, "withdrawn": withdrawn})
+
+
+def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
+    """Run an instance in error again from where it stopped: fire its due timers, run on.
+
+    True when it ran: the instance is back in progress (or finished). False when it failed
+    again: everything the attempt did is rolled back, and the instance stays in error with
+    the new error text. Either way the history says so.
+    """
+    _require_admin(actor)
+    reason = _check_reason(reason)
+    if instance.status != InstanceStatus.ERROR:
+        raise ServiceError("Only a request in error can be tried again.")
+    instance_id = instance.id
+    model = load_model(instance.version)
+    try:
+        with step(instance, actor, "admin"):
+            wf = engine().load(model, instance.state)
+            record(instance, actor, "admin", "retried",
+                   f"{actor.name} ran the failed step again and it worked. Reason: {reason}", {"reason": reason})
+            engine().fire_timers(wf)
+            sync_instance(instance, model, wf, actor, "admin",
+                          changes={"status": InstanceStatus.RUNNING, "error": ""})
+        return True
+    except EngineError as exc:
+        db.session.rollback()
+        instance = db.session.get(ProcessInstance, instance_id)
+        save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
+        record(instance, actor, "admin", "error",
+               f"{actor.name} ran the failed step again; it failed again: {exc}. Reason: {reason}",
+               {"reason": reason, "bpmn_id": exc.bpmn_id})
+        db.session.flush()
+        return False
+
+
+def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> None:
+    """Give a waiting task to one person instead of its candidates.
+
+    The person gets the task e-mail; the previous candidates lose it from their inbox and
+    get the task_reassigned notice.
+    """
+    _require_admin(actor)
+    reason = _check_reason(reason)
+    if task.state != TaskState.READY:
+        raise ServiceError("This task is no longer waiting, so it cannot be reassigned.")
+    if not person.active:
+        raise ServiceError(f"{person.name} cannot sign in any more: choose someone else.")
+    previous = [c.user_id for c in task.candidates if c.user_id != person.id]
+    instance = task.instance
+    lock_instance(instance)
+    drop_candidates(task, [c.user_id for c in task.candidates])
+    # Now, not when the task became ready: the inbox lists newest first, and it is new to them.
+    add_candidates(task, [person.id], created_at=utcnow())
+    record(instance, actor, "admin", "reassigned",
+           f"{actor.name} gave {task.name} to {person.name}. Reason: {reason}",
+           {"reason": reason, "from": previous, "to": person.id}, task=task)
+    queue_task_emails(instance.id, task.id, [person.id])
+    queue_notice(instance, "task_reassigned", previous,
+                 {"reason": reason, "task_name": task.name, "assignee": person.name, "reassigned_by": actor.name})
+    db.session.flush()

@@ -1,0 +1,171 @@
+"""One request's page: its diagram and markers, its steps as text, its latest form data and
+attachments. Only this page loads a workflow, to say which steps are done."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.engine import load_model, parse_xml
+from app.errors import ServiceError
+from app.extensions import db
+from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
+from app.services.history import Entry
+from app.steps import engine
+from app.steps.lanes import lane_label
+
+from .access import _require_monitor
+from .queries import _zone
+
+
+@dataclass
+class Step:
+    bpmn_id: str
+    name: str
+    detail: str = ""  # who did it and when, or who it waits for
+    task_id: int | None = None  # of a waiting task
+
+
+@dataclass
+class Steps:
+    done: list[Step]
+    current: list[Step]
+    failed: list[Step]
+    left: list[Step]  # user tasks not reached yet; some happen only on some paths
+
+
+AUTOMATIC = frozenset({"serviceTask", "scriptTask", "businessRuleTask", "sendTask"})
+
+
+def diagram_xml(actor: User, instance: ProcessInstance) -> str:
+    """The .bpmn of the instance's own version, as it was stored."""
+    _require_monitor(actor)
+    files = instance.version.files
+    name = next((n for n in sorted(files) if n.endswith(".bpmn")), None)
+    if name is None:
+        raise ServiceError("This version has no diagram.")
+    return files[name]
+
+
+def _element_names(instance: ProcessInstance) -> dict[str, tuple[str, str]]:
+    """bpmn id -> (name, element kind) of every named element of the instance's version."""
+    files = instance.version.files
+    found: dict[str, tuple[str, str]] = {}
+    for file_name in sorted(n for n in files if n.endswith(".bpmn")):
+        for element in parse_xml(file_name, files[file_name]).iter():
+            if not isinstance(element.tag, str):
+                continue
+            bpmn_id, name = element.get("id"), element.get("name")
+            if bpmn_id and name:
+                found[bpmn_id] = (" ".join(name.split()), element.tag.rsplit("}", 1)[-1])
+    return found
+
+
+def _failed_ids(instance: ProcessInstance) -> list[str]:
+    if instance.status != InstanceStatus.ERROR:
+        return []
+    data = db.session.scalar(
+        select(AuditEvent.data).where(AuditEvent.instance_id == instance.id, AuditEvent.action == "error")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    bpmn_id = (data or {}).get("bpmn_id")
+    return [bpmn_id] if bpmn_id else []
+
+
+def _trail(instance: ProcessInstance) -> list[str]:
+    """The bpmn ids the instance completed, in order; loads its workflow."""
+    model = load_model(instance.version)
+    return engine().trail(engine().load(model, instance.state))
+
+
+def instance_markers(actor: User, instance: ProcessInstance) -> dict[str, list[str]]:
+    """Which elements to mark on the diagram: completed, current (READY) and failed ids."""
+    _require_monitor(actor)
+    current = [t.bpmn_id for t in instance.tasks if t.state == TaskState.READY]
+    return {"completed": list(dict.fromkeys(_trail(instance))), "current": list(dict.fromkeys(current)),
+            "failed": _failed_ids(instance)}
+
+
+def _when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(_zone())
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
+    """The steps as text, for people who do not see the diagram: done, current, failed, left."""
+    _require_monitor(actor)
+    model = load_model(instance.version)
+    trail = _trail(instance)
+    names = _element_names(instance)
+    completed_rows: dict[str, list[HumanTask]] = defaultdict(list)
+    for row in instance.tasks:
+        if row.state == TaskState.COMPLETED:
+            completed_rows[row.bpmn_id].append(row)
+    done = []
+    for bpmn_id in trail:
+        name, kind = names.get(bpmn_id, ("", ""))
+        if not name or kind.endswith("Gateway"):
+            continue
+        detail = ""
+        if completed_rows.get(bpmn_id):
+            row = completed_rows[bpmn_id].pop(0)
+            who = row.completed_by.name if row.completed_by else "someone"
+            detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
+        elif kind == "startEvent":
+            detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
+        elif kind in AUTOMATIC:
+            detail = "automatic"
+        done.append(Step(bpmn_id, name, detail))
+    current = []
+    for row in instance.tasks:
+        if row.state != TaskState.READY:
+            continue
+        people = [c.user.name for c in row.candidates if c.ready]
+        who = ", ".join(people) if people else f"nobody yet ({lane_label(row.lane, instance)})"
+        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}", row.id))
+    failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
+              for bpmn_id in _failed_ids(instance)]
+    reached = set(trail) | {s.bpmn_id for s in current}
+    left = [Step(t.bpmn_id, t.name, lane_label(t.lane, instance) if t.lane else "") for t in model.tasks.values()
+            if t.bpmn_id not in reached] if instance.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR) else []
+    return Steps(done, current, failed, left)
+
+
+@dataclass
+class FormData:
+    title: str
+    entry: Entry  # its latest submission
+
+
+def latest_form_data(history: list[Entry], model) -> list[FormData]:
+    """The last data sent through each form (start form and each task's), in order of first use."""
+    latest: dict[str, FormData] = {}
+    for entry in history:
+        event = entry.event
+        if event.action == "started":
+            key, title = "", f"Start: {model.name}"
+        elif event.action == "task_completed" and event.task is not None:
+            key, title = event.task.bpmn_id, event.task.name
+        else:
+            continue
+        if entry.fields or entry.files:
+            if key in latest:
+                latest[key].entry = entry
+            else:
+                latest[key] = FormData(title, entry)
+    return list(latest.values())
+
+
+def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:
+    _require_monitor(actor)
+    return list(db.session.scalars(
+        select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id)))
+
+
+def reassign_choices() -> list[tuple[str, str]]:
+    return [(str(uid), name) for uid, name in db.session.execute(
+        select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))]

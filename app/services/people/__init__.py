@@ -1,0 +1,54 @@
+"""People, organisations and working groups.
+
+``accounts`` holds people, ``organisations`` the organisations they work for, ``groups`` the
+working groups and their members; ``admin`` what every administrator's function does alike.
+"""
+
+from .accounts import (
+    MIN_PASSWORD_LENGTH,
+    add_user,
+    create_user,
+    find_user,
+    release_waiting_tasks,
+    reset_password,
+    search_users,
+    set_notify_mode,
+    update_user,
+)
+from .admin import recent_admin_events
+from .groups import (
+    add_group,
+    add_group_member,
+    all_groups,
+    create_group,
+    group_size_limit,
+    join_group,
+    possible_leads,
+    possible_members,
+    remove_group_member,
+    update_group,
+)
+from .organisations import (
+    NON_BUYING_TYPES,
+    add_organisation,
+    all_organisations,
+    create_organisation,
+    find_organisation,
+    update_organisation,
+)
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH", "NON_BUYING_TYPES", "add_group", "add_group_member", "add_organisation", "add_user",
+    "all_groups", "all_organisations", "create_group", "create_organisation", "create_user", "find_organisation",
+    "find_user", "group_size_limit", "join_group", "possible_leads", "possible_members", "recent_admin_events",
+    "release_waiting_tasks", "remove_group_member", "reset_password", "search_users", "set_notify_mode",
+    "update_group", "update_organisation", "update_user",
+]
+
+
+def __getattr__(name: str) -> int:
+    # The admin pages read people.MAX_GROUP_MEMBERS; it is no constant but the onboarding
+    # diagram's limit, so it is read when asked for. New code calls group_size_limit().
+    if name == "MAX_GROUP_MEMBERS":
+        return group_size_limit()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,203 @@
+"""People's accounts: create and find them, the administrator's add, update and password
+reset, releasing a deactivated person's tasks, and a person's own e-mail choice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.errors import ServiceError
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
+from app.models.base import utcnow
+from app.steps import drop_candidates, record
+
+from .admin import _clean_name, _record, _refuse
+from .organisations import _organisation, find_organisation
+
+MIN_PASSWORD_LENGTH = 10  # create_user enforces the same length for the CLI
+
+
+def find_user(email: str | None) -> User | None:
+    if not email:
+        return None
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise ServiceError(f"No user has the e-mail address {email}")
+    return user
+
+
+def create_user(email: str, name: str, password: str, roles: Iterable[Role | str],
+                organisation: str | None = None) -> User:
+    email = email.strip().lower()
+    if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
+        raise ServiceError(f"A user with the e-mail address {email} already exists")
+    if len(password) < 10:
+        raise ServiceError("A password needs at least 10 characters")
+    user = User(email=email, name=name.strip(), organisation=find_organisation(organisation))
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _check_email_free(email: str, user: User | None = None) -> str:
+    email = (email or "").strip().lower()
+    if not email:
+        raise _refuse("email", "Enter an email address")
+    other = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if other is not None and other is not user:
+        raise _refuse("email", f"{other.name} already uses the email address {email}")
+    return email
+
+
+def _check_password(password: str, field: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise _refuse(field, f"The password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _roles(roles: Iterable[Role | str]) -> set[Role]:
+    try:
+        wanted = {Role(role) for role in roles}
+    except ValueError:
+        raise _refuse("roles", "Select roles from the list") from None
+    if not wanted:
+        raise _refuse("roles", "Select at least one role")
+    return wanted
+
+
+def _role_names(roles: Iterable[Role]) -> str:
+    return ", ".join(sorted(role.value for role in roles)) or "no role"
+
+
+def search_users(query: str, page: int, per_page: int):
+    """People whose name or email address contains ``query``, by name, one page of them."""
+    statement = (select(User).options(selectinload(User.organisation))
+                 .order_by(func.lower(User.name), User.id))
+    query = (query or "").strip()
+    if query:
+        pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(func.lower(User.name).like(pattern, escape="\\")
+                                    | func.lower(User.email).like(pattern, escape="\\"))
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def add_user(actor: User, *, name: str, email: str, organisation_id: int | None,
+             roles: Iterable[Role | str], password: str) -> User:
+    """Add a person who can sign in with ``password``."""
+    name = _clean_name(name, "name", "person's name")
+    email = _check_email_free(email)
+    organisation = _organisation(organisation_id)
+    wanted = _roles(roles)
+    _check_password(password, "password")
+    user = create_user(email, name, password, wanted, organisation.name)
+    _record(actor, "user_added", f"{user.name} ({user.email}) added with {_role_names(wanted)}",
+            {"user_id": user.id, "email": user.email, "organisation": organisation.name,
+             "roles": sorted(wanted)})
+    return user
+
+
+def update_user(actor: User, user: User, *, name: str, email: str, organisation_id: int | None,
+                roles: Iterable[Role | str], active: bool,
+                new_password: str | None = None) -> tuple[User, list[str]]:
+    """Change a person's details, roles and whether they may sign in.
+
+    Returns the person and, when they were deactivated, what became of the tasks waiting for
+    them (see release_waiting_tasks).
+
+    An administrator can neither deactivate themselves nor drop their own administrator role,
+    so there is always someone left who can undo a mistake. A group's lead stays an active
+    buyer until another lead is chosen, so the group lead's tasks always reach someone.
+    """
+    name = _clean_name(name, "name", "person's name")
+    email = _check_email_free(email, user)
+    organisation = _organisation(organisation_id)
+    wanted = _roles(roles)
+    if user.id == actor.id and not active:
+        raise _refuse("active", "You cannot deactivate your own account. Ask another administrator.")
+    if user.id == actor.id and Role.ADMINISTRATOR not in wanted:
+        raise _refuse("roles", "You cannot remove your own administrator role. Ask another administrator.")
+    led = [g.name for g in db.session.scalars(select(WorkingGroup).where(WorkingGroup.lead_id == user.id))]
+    if led and not active:
+        raise _refuse("active", f"{user.name} leads {', '.join(led)}. Choose another lead before "
+                      "deactivating this account.")
+    if led and Role.BUYER not in wanted:
+        raise _refuse("roles", f"{user.name} leads {', '.join(led)} and must stay a buyer. Choose "
+                      "another lead first.")
+    if new_password:
+        _check_password(new_password, "new_password")
+
+    changes = []
+    if user.name != name:
+        changes.append(f"name {user.name} → {name}")
+    if user.email != email:
+        changes.append(f"email {user.email} → {email}")
+    if user.organisation_id != organisation.id:
+        changes.append(f"organisation {user.organisation.name if user.organisation else 'none'} → "
+                       f"{organisation.name}")
+    if user.roles != wanted:
+        changes.append(f"roles {_role_names(user.roles)} → {_role_names(wanted)}")
+    deactivated = user.active and not active
+    if user.active != active:
+        changes.append("reactivated" if active else "deactivated")
+    user.name, user.email, user.organisation, user.active = name, email, organisation, active
+    user.set_roles(wanted)
+    db.session.flush()
+    if changes:
+        _record(actor, "user_updated", f"{user.name} ({user.email}): {'; '.join(changes)}",
+                {"user_id": user.id, "changes": changes})
+    if new_password:
+        reset_password(actor, user, new_password)
+    return user, release_waiting_tasks(actor, user) if deactivated else []
+
+
+def release_waiting_tasks(actor: User, user: User) -> list[str]:
+    """A person who can no longer sign in stops holding tasks: each task waiting for them now
+    waits for its other people only, or for nobody. The request's history says which; a task
+    left waiting for nobody is listed under Monitoring ("waiting for nobody who can act") until
+    an administrator gives it to someone. Reactivating the person does not give tasks back.
+
+    Returns one line per task, for the administrator.
+    """
+    held = db.session.scalars(
+        select(TaskCandidate).join(HumanTask)
+        .where(TaskCandidate.user_id == user.id, HumanTask.state == TaskState.READY)
+        .options(selectinload(TaskCandidate.task).selectinload(HumanTask.candidates)
+                 .selectinload(TaskCandidate.user))
+    ).all()
+    lines = []
+    for candidate in held:
+        task = candidate.task
+        others = [c.user.name for c in task.candidates if c.user_id != user.id and c.user.active and c.ready]
+        drop_candidates(task, [user.id])
+        what = f"{task.name} of “{task.instance.title}”"
+        line = (f"{what} now waits for {', '.join(others)}" if others else
+                f"{what} now waits for nobody: give it to someone from the request's page")
+        record(task.instance, actor, "admin", "task_released", f"{user.name} was deactivated. {line}"[:500],
+               {"user_id": user.id, "waiting_for": others}, task=task)
+        lines.append(line)
+    db.session.flush()
+    return lines
+
+
+def reset_password(actor: User, user: User, password: str) -> None:
+    """Give ``user`` a new password; the audit entry says so but never holds the password."""
+    _check_password(password, "new_password")
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.flush()
+    _record(actor, "password_reset", f"Password of {user.name} ({user.email}) reset", {"user_id": user.id})
+
+
+def set_notify_mode(actor: User, mode: NotifyMode) -> None:
+    """A person chooses an e-mail per task, or one daily digest (decision links work in both)."""
+    if actor.notify_mode != mode:
+        actor.notify_mode = mode
+        if mode == NotifyMode.DIGEST and actor.last_digest_at is None:
+            actor.last_digest_at = utcnow()  # the first digest gathers from now on
+        choice = "a daily digest" if mode == NotifyMode.DIGEST else "an e-mail per task"
+        db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
+                                  summary=f"{actor.name} chose {choice}"))

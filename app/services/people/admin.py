@@ -1,0 +1,41 @@
+"""What every administrator's function does alike.
+
+The functions of ``accounts``, ``organisations`` and ``groups`` named add_*, update_*, remove_*
+and reset_* are what administrators do through the web pages. Each takes the acting
+administrator, raises InvalidData naming the form field a refusal belongs to, records an
+AuditEvent on the "admin" channel, and flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.errors import InvalidData
+from app.extensions import db
+from app.models import AuditEvent, User
+
+
+def _refuse(field: str | None, message: str) -> InvalidData:
+    return InvalidData([(field, message)])
+
+
+def _record(actor: User, action: str, summary: str, data: dict | None = None) -> None:
+    db.session.add(AuditEvent(actor_id=actor.id, channel="admin", action=action,
+                              summary=summary[:500], data=data or {}))
+
+
+def _clean_name(value: str, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise _refuse(field, f"Enter the {what}")
+    if len(value) > 200:
+        raise _refuse(field, f"The {what} must be 200 characters or fewer")
+    return value
+
+
+def recent_admin_events(limit: int = 20) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).options(selectinload(AuditEvent.actor)).where(AuditEvent.channel == "admin")
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
+    ))

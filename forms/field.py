@@ -1,0 +1,225 @@
+"""One declared field of a form: how it reads the POST, what the template shows, how it checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from wtforms import Field
+from wtforms.utils import unset_value
+from wtforms.widgets import TextInput
+
+from .convert import TRUE_WORDS, Invalid, check_constraints, is_true, parse, text_value
+from .display import display_value
+from .files import DEFAULT_MAX_SIZE_MB, MAX_FILES, Upload, accept_attribute, accepted_kinds, check_upload, client_name
+from .text import lower_label, the_label
+
+if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
+    from app.engine.model import FieldSpec
+
+RADIOS_AT_MOST = 5
+# Fields that ask for the person's own details, so browsers may fill them in (WCAG 1.3.5).
+AUTOCOMPLETE = {
+    "email": "email", "contact_email": "email", "your_email": "email",
+    "name": "name", "full_name": "name", "your_name": "name", "contact_name": "name",
+    "contact_person": "name", "signatory_name": "name", "account_holder": "name",
+    "organisation_name": "organization", "organization_name": "organization",
+    "job_title": "organization-title", "signatory_role": "organization-title",
+}
+_YES_NO = (("true", "Yes"), ("false", "No"))
+
+
+class SpecField(Field):
+    """One declared field. DynamicForm.validate converts and checks it; the macros render it."""
+
+    widget = TextInput()  # a fallback only: templates/macros/form.html renders GOV.UK markup
+
+    def __init__(self, label: str | None = None, validators: Any = None, *, spec: FieldSpec,
+                 options: tuple[tuple[Any, str], ...] = (), **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.spec = spec
+        self.choice_values = {str(value): value for value, _ in options}
+        self.options = tuple((str(value), str(text)) for value, text in options)
+        self.hint = spec.properties.get("hint", "").strip()
+        self.errors: list[str] = []
+        self.files: list[Any] = []
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def readonly(self) -> bool:
+        # A computed field is filled by the application, never by the person.
+        return self.spec.readonly or bool(self.spec.properties.get("computed"))
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        # A readonly field never reads the POST: a crafted request cannot change it.
+        super().process(None if self.readonly else formdata, data, extra_filters)
+
+    def process_data(self, value: Any) -> None:
+        self.data = value
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None  # known once DynamicForm.validate has converted raw_data
+
+    @property
+    def submitted(self) -> str:
+        """Return the submitted text, stripped ('' when absent)."""
+        return self.raw_data[0].strip() if self.raw_data else ""
+
+    # --- what the template needs ---------------------------------------------------------
+
+    @property
+    def control(self) -> str:
+        """Return how the field is shown: input, textarea, radios, select, checkbox, file, readonly."""
+        if self.readonly:
+            return "readonly"
+        if self.spec.type == "text":
+            return "textarea"
+        if self.spec.type == "file":
+            return "file"
+        if self.spec.type == "enum":
+            return "radios" if len(self.options) <= RADIOS_AT_MOST else "select"
+        if self.spec.type == "boolean":
+            return "radios" if self.yes_no else "checkbox"
+        return "input"
+
+    @property
+    def yes_no(self) -> bool:
+        """Return whether a boolean is asked as Yes/No radios.
+
+        A single checkbox cannot tell "no" from "not answered", so a required boolean that is
+        not a declaration is asked as a question.
+        """
+        return self.spec.type == "boolean" and self.spec.required and not is_true(
+            self.spec.properties.get("checked")
+        )
+
+    @property
+    def input_type(self) -> str:
+        return {"email": "email", "date": "date"}.get(self.spec.type, "text")
+
+    @property
+    def inputmode(self) -> str | None:
+        return {"decimal": "decimal", "long": "numeric"}.get(self.spec.type)
+
+    @property
+    def autocomplete(self) -> str | None:
+        return AUTOCOMPLETE.get(self.spec.id) if self.spec.type in ("string", "email") else None
+
+    @property
+    def spellcheck(self) -> bool:
+        return self.spec.type not in ("email", "iban", "long", "decimal", "date")
+
+    @property
+    def width(self) -> str:
+        """Return a GOV.UK width class that fits the expected answer."""
+        return {
+            "long": "govuk-input--width-5", "decimal": "govuk-input--width-10",
+            "date": "govuk-input--width-10", "iban": "govuk-input--width-30",
+        }.get(self.spec.type, "")
+
+    @property
+    def optional(self) -> bool:
+        """Return whether the label says '(optional)'."""
+        return not (
+            self.spec.required or self.readonly or self.spec.properties.get("required_if")
+            or self.control == "checkbox"
+        )
+
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        return _YES_NO if self.yes_no else self.options
+
+    @property
+    def value_text(self) -> str:
+        """Return what the input shows: the submitted text, or the default."""
+        if self.raw_data is not None and not self.readonly:
+            return self.raw_data[0] if self.raw_data else ""
+        return text_value(self.spec, self.data)
+
+    @property
+    def checked(self) -> bool:
+        if self.raw_data is not None and not self.readonly:
+            return any(v.strip().lower() in TRUE_WORDS for v in self.raw_data)
+        return self.data is True
+
+    @property
+    def display(self) -> str:
+        if self.data is None and self.spec.properties.get("computed"):
+            return "Calculated when you submit this form"
+        return display_value(self.spec, self.data, options=self.options)
+
+    @property
+    def multiple(self) -> bool:
+        return is_true(self.spec.properties.get("multiple"))
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return accepted_kinds(self.spec.properties.get("accept"))
+
+    @property
+    def accept(self) -> str:
+        return accept_attribute(self.kinds)
+
+    @property
+    def max_size_mb(self) -> float:
+        config = self.spec.properties.get("max_size_mb", "").strip()
+        return float(config) if config else DEFAULT_MAX_SIZE_MB
+
+    @property
+    def error(self) -> str | None:
+        """Return the one message GOV.UK shows for a field."""
+        return self.errors[0] if self.errors else None
+
+    # --- checking --------------------------------------------------------------------------
+
+    def convert(self, today: dt.date) -> Any:
+        """Return the submitted value in the declared type (None when empty), or raise Invalid."""
+        kind = self.spec.type
+        if kind == "boolean":
+            word = self.submitted.lower()
+            if self.yes_no:
+                return None if word == "" else word in TRUE_WORDS
+            return self.checked
+        text = self.submitted
+        if text == "":
+            return None
+        if kind == "enum":
+            if text not in self.choice_values:
+                raise Invalid(self.missing_message)
+            return self.choice_values[text]
+        value = parse(self.spec, text)
+        check_constraints(self.spec, value, today)
+        return value
+
+    @property
+    def missing_message(self) -> str:
+        """Return the message for a field left empty that had to be answered."""
+        if self.spec.type == "boolean":
+            if is_true(self.spec.properties.get("checked")):
+                return f"Select the box to confirm {lower_label(self.spec.label)}"
+            return f"Select whether {lower_label(self.spec.label)}"
+        verb = "Select" if self.spec.type in ("enum", "file") else "Enter"
+        return f"{verb} {the_label(self.spec.label)}"
+
+    def check_files(self, required: bool) -> list[Upload]:
+        """Check each chosen file; record the first problem and return the good files."""
+        chosen = self.files
+        if not chosen:
+            if required:
+                self.errors.append(self.missing_message)
+            return []
+        if not self.multiple and len(chosen) > 1:
+            self.errors.append("Select only one file")
+            return []
+        if len(chosen) > MAX_FILES:
+            self.errors.append(f"You can only select up to {MAX_FILES} files at the same time")
+            return []
+        uploads = []
+        for storage in chosen:
+            who = client_name(storage) if len(chosen) > 1 else "The selected file"
+            try:
+                uploads.append(check_upload(self.spec.id, storage, self.kinds, self.max_size_mb, who))
+            except Invalid as problem:
+                self.errors.append(problem.message)
+        return uploads

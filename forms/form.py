@@ -1,0 +1,123 @@
+"""The form class build_form makes one subclass of per FormSpec: it converts and checks every
+declared field, then the form's cross-field rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from wtforms import Form
+
+from . import rules
+from .convert import Invalid, is_true, parse_required_if
+from .field import SpecField
+from .files import Upload
+
+if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
+    from werkzeug.datastructures import MultiDict
+
+    from app.engine.model import FieldSpec, FormSpec
+
+
+class DynamicForm(Form):
+    """A form built from a FormSpec by build_form; one subclass per spec."""
+
+    spec: FormSpec
+    field_specs: dict[str, FieldSpec]
+
+    def __init__(self, formdata: MultiDict | None = None, files: MultiDict | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(formdata=formdata, **kwargs)
+        self.uploads: dict[str, list[Upload]] = {}
+        self._cleaned: dict[str, Any] | None = None
+        source = files if files is not None else formdata
+        for field in self._spec_fields():
+            if field.spec.type == "file" and source is not None:
+                # Browsers send an empty part, without a name, for a file input left empty.
+                field.files = [f for f in source.getlist(field.name) if getattr(f, "filename", None)]
+
+    def _spec_fields(self) -> list[SpecField]:
+        return [f for f in self._fields.values() if isinstance(f, SpecField)]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Convert and check every field, then the form's cross-field rules; True when all pass."""
+        today = dt.date.today()
+        self._cleaned = None
+        self.uploads = {}
+        self.form_errors = []
+        values: dict[str, Any] = {}
+        fields = self._spec_fields()
+        for field in fields:
+            field.errors = []
+            if field.readonly or field.spec.type == "file":
+                continue
+            try:
+                values[field.name] = field.data = field.convert(today)
+            except Invalid as problem:
+                field.errors.append(problem.message)
+        for field in fields:
+            if field.readonly or field.errors:
+                continue
+            if field.spec.type == "file":
+                self.uploads[field.name] = field.check_files(required=self._must_answer(field, values))
+                continue
+            value = values[field.name]
+            if (value is None or value is False) and self._must_answer(field, values):
+                field.errors.append(field.missing_message)
+        if any(field.errors for field in fields):
+            return False
+        for field in fields:
+            name = field.spec.properties.get("computed")
+            if name:
+                values[field.name] = field.data = rules.COMPUTATIONS[name](dict(values))
+        for field_id, message in rules.check(self.spec.key, dict(values)).items():
+            target = self._fields.get(field_id)
+            if isinstance(target, SpecField):
+                target.errors.append(message)
+            else:
+                self.form_errors.append(message)
+        if self.form_errors or any(field.errors for field in fields):
+            return False
+        self._cleaned = values
+        return True
+
+    def _must_answer(self, field: SpecField, values: Mapping[str, Any]) -> bool:
+        spec = field.spec
+        if spec.type == "boolean":
+            # Unticked is an answer ("No") unless the box is a declaration that must be ticked.
+            if is_true(spec.properties.get("checked")):
+                return True
+            return field.yes_no and values.get(field.name) is None
+        if spec.required:
+            return True
+        condition = spec.properties.get("required_if")
+        if not condition:
+            return False
+        other, wanted = parse_required_if(condition)
+        if other in values:
+            current = values[other]
+        else:
+            other_field = self._fields.get(other)
+            current = other_field.data if other_field is not None else None
+        return current is not None and str(current) in wanted
+
+    @property
+    def cleaned(self) -> dict[str, Any]:
+        """Return the declared, typed values (after validate() returned True).
+
+        Every declared field except files and plain readonly ones, with None for an empty
+        optional field, plus the computed readonly fields.
+        """
+        if self._cleaned is None:
+            raise RuntimeError("form.cleaned is only available after validate() returned True")
+        return dict(self._cleaned)
+
+    @property
+    def error_list(self) -> list[tuple[str, str]]:
+        """Return (field id, message) in the form's order, for the error summary.
+
+        A rule's problem that names no field of the form comes last, with an empty field id.
+        """
+        problems = [(f.name, f.errors[0]) for f in self._spec_fields() if f.errors]
+        return problems + [("", message) for message in self.form_errors]
