@@ -215,7 +215,7 @@ def edit_organisation(organisation_id: int):
 @bp.route("/groups")
 @admin_required
 def groups():
-    return render_template("admin/groups.html", groups=people.all_groups(), limit=people.MAX_GROUP_MEMBERS)
+    return render_template("admin/groups.html", groups=people.all_groups(), limit=people.group_size_limit())
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
@@ -251,7 +251,7 @@ def edit_group(group_id: int):
 def _members_page(group: WorkingGroup, form: MemberForm, errors: Errors):
     form.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
         SelectChoice(str(o.id), f"{o.name} ({o.country_name})") for o in people.possible_members(group)]
-    return render_page("admin/group_members.html", errors, group=group, form=form, limit=people.MAX_GROUP_MEMBERS)
+    return render_page("admin/group_members.html", errors, group=group, form=form, limit=people.group_size_limit())
 
 
 @bp.route("/groups/<int:group_id>/members")

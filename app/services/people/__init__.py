@@ -45,10 +45,3 @@ __all__ = [
     "update_group", "update_organisation", "update_user",
 ]
 
-
-def __getattr__(name: str) -> int:
-    # The admin pages read people.MAX_GROUP_MEMBERS; it is no constant but the onboarding
-    # diagram's limit, so it is read when asked for. New code calls group_size_limit().
-    if name == "MAX_GROUP_MEMBERS":
-        return group_size_limit()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
