@@ -1,5 +1,9 @@
 """Errors services raise for the caller to turn into a clear page."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 
 class ServiceError(Exception):
     """A request the rules refuse; the message is fit to show to the person."""
@@ -20,6 +24,7 @@ class TaskUnavailable(ServiceError):
 class InvalidData(ServiceError):
     """Submitted data that the form's rules refuse."""
 
-    def __init__(self, errors: list[tuple[str, str]]):
+    def __init__(self, errors: Sequence[tuple[str | None, str]]):
+        """``errors`` are (form field name, message) pairs; no field name: the whole page."""
         super().__init__("; ".join(message for _, message in errors))
-        self.errors = errors
+        self.errors: list[tuple[str | None, str]] = list(errors)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,14 @@ _DECIMAL_COMMA = re.compile(r"-?[0-9]{1,12},[0-9]{1,2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # Someone whose browser has no date picker types the European way: 5/3/2027 or 5.3.2027.
 _EU_DATE = re.compile(r"([0-9]{1,2})[./-]([0-9]{1,2})[./-]([0-9]{4})")
+# An e-mail address, internationalised too (RFC 6531): beside ASCII, any character that is not
+# ASCII may stand where a letter may, in the local part and in the domain's labels; is_email
+# then lets through only letters, marks and digits among them. The outbox sends such an address
+# with SMTPUTF8.
 _EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-]+)*"
+    r"@(?:[A-Za-z0-9\x80-\U0010ffff](?:[A-Za-z0-9\x80-\U0010ffff-]{0,61}[A-Za-z0-9\x80-\U0010ffff])?\.)+"
+    r"(?:[A-Za-z\x80-\U0010ffff]{2,63}|xn--[A-Za-z0-9-]{1,59})"
 )
 _DEFAULT_REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
@@ -111,8 +116,19 @@ def _parse_date(spec: FieldSpec, text: str) -> dt.date:
         raise Invalid(f"{label_name(spec.label)} must be a real date") from None
 
 
+def is_email(text: str) -> bool:
+    """Whether ``text`` is an e-mail address the outbox can send to, internationalised or not.
+
+    At most 254 characters, and 64 bytes (UTF-8) before the @; characters other than ASCII
+    must be letters, marks or digits, so no invisible or look-alike space gets in.
+    """
+    return (len(text) <= DEFAULT_MAXLENGTH["email"] and _EMAIL.fullmatch(text) is not None
+            and len(text.split("@")[0].encode("utf-8")) <= 64
+            and all(char.isascii() or unicodedata.category(char)[0] in "LMN" for char in text))
+
+
 def _parse_email(spec: FieldSpec, text: str) -> str:
-    if len(text) > DEFAULT_MAXLENGTH["email"] or not _EMAIL.fullmatch(text) or len(text.split("@")[0]) > 64:
+    if not is_email(text):
         raise Invalid(EMAIL_MESSAGE)
     return text
 

@@ -57,7 +57,7 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     exists = db.session.scalar(select(GroupMembership).where(
         GroupMembership.group_id == group_id, GroupMembership.organisation == organisation))
     if exists is None:  # a member already: nothing to add (join_group would refuse it)
-        join_group(db.session.get(WorkingGroup, group_id), organisation)
+        join_group(db.session.get_one(WorkingGroup, group_id), organisation)
     record(instance, step.actor, step.channel, "member_added",
            f"{organisation.name} joined {instance.working_group.name if instance.working_group else 'the group'}")
     return {"membership_added": True}

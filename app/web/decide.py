@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -54,6 +54,8 @@ def confirm(secret: str):
     refusal = check_token(token)
     if refusal is not None:
         return _refused(refusal, STATUS.get(refusal.title, 410))
+    if token is None:  # check_token refuses a missing token above, so never here
+        abort(404)
     task = token.task
     instance = task.instance
     definition = load_model(instance.version).tasks[task.bpmn_id]

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import User
 from app.services import monitoring
 from app.steps import Conflict
-from forms.convert import Invalid, _parse_email
+from forms.convert import EMAIL_MESSAGE, is_email
 
 T = TypeVar("T")
 Errors = list[tuple[str | None, str]]  # (field name, message); no field name: a problem with the whole page
@@ -57,10 +57,8 @@ def id_or_none(value) -> int | None:
 
 def email_address(form: Form, field) -> None:
     """A WTForms validator: the e-mail address rule the diagrams' forms follow too."""
-    try:
-        _parse_email(None, (field.data or "").strip())
-    except Invalid as exc:
-        raise ValidationError(exc.message) from None
+    if not is_email((field.data or "").strip()):
+        raise ValidationError(EMAIL_MESSAGE)
 
 
 def form_errors(form: Form) -> Errors:

@@ -41,7 +41,7 @@ def plan(process_id: str, version_number: int):
     if form.is_submitted():
         chosen = [int(value) for value in request.form.getlist("instance") if value.isdigit()]
         result, errors = submit(form, lambda: migration.migrate_instances(actor(), target, chosen, form.reason.data))
-        if not errors:
+        if result is not None:  # saved: submit returns a result only then, and no errors
             _flash_result(result)
             return redirect(url_for(".plan", process_id=process_id, version_number=version_number))
     plans = migration.dry_run(target)

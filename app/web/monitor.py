@@ -197,10 +197,14 @@ def reassign(task_id: int):
     errors: Errors = []
     if form.is_submitted():
         person = db.session.get(User, id_or_none(form.person.data) or 0)
-        if form.person.data and person is None:
+        if person is None:  # nobody chosen, or nobody by that id: the form refuses it as not chosen
             form.person.data = ""
-        _, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data), "person")
-        if not errors:
-            flash(f"{task.name} now waits for {person.name}, who will get an e-mail.", "success")
-            return redirect(url_for("monitor.instance", instance_id=task.instance_id))
+            form.validate()
+            errors = form_errors(form)
+        else:
+            _, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data),
+                               "person")
+            if not errors:
+                flash(f"{task.name} now waits for {person.name}, who will get an e-mail.", "success")
+                return redirect(url_for("monitor.instance", instance_id=task.instance_id))
     return render_page("monitor/reassign.html", errors, task=task, instance=task.instance, form=form)

@@ -39,7 +39,7 @@ def inbox():
 
 def _unavailable(task: HumanTask, status: int = 409):
     db.session.rollback()
-    task = db.session.get(HumanTask, task.id)
+    task = db.session.get_one(HumanTask, task.id)  # tasks are never deleted
     return render_template("tasks/unavailable.html", task=task), status
 
 

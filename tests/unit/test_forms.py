@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.engine.model import FieldSpec, FormSpec
-from forms import DynamicForm, Upload, build_form, check_form_spec, display_value, rules
+from forms import DynamicForm, Upload, build_form, check_form_spec, convert, display_value, rules
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 REQUIRED = {"required": "true"}
@@ -145,6 +145,24 @@ def test_email():
     message = "Enter an email address in the correct format, like name@example.com"
     for typed in ("ana", "ana@", "ana@valencia", "ana lopez@valencia.es", "ana@@valencia.es", "a..b@x.eu"):
         assert one(email, typed) == (None, message)
+
+
+def test_email_may_be_internationalised():
+    email = field("contact_email", "Contact email", "email")
+    assert one(email, "tómas.peeters@bruxelles.example.eu") == ("tómas.peeters@bruxelles.example.eu", None)
+    assert one(email, "jürgen@münchen.de") == ("jürgen@münchen.de", None)
+    message = "Enter an email address in the correct format, like name@example.com"
+    # Malformed however it is spelt; and a no-break or zero-width space is not a letter.
+    for typed in ("tómas..peeters@bruxelles.eu", "tómas@bruxelles", "tómas@@bruxelles.eu", "tómas\u00a0p@bruxelles.eu",
+                  "tómas\u200b@bruxelles.eu", "é" * 33 + "@bruxelles.eu"):  # 66 bytes before the @: too long
+        assert one(email, typed) == (None, message)
+
+
+def test_is_email_is_the_rule_the_forms_follow():
+    assert convert.is_email("tómas.peeters@bruxelles.example.eu")
+    assert convert.is_email("ana.lopez@valencia.es")
+    assert not convert.is_email("tómas.peeters@")
+    assert not convert.is_email("tómas peeters@bruxelles.example.eu")
 
 
 def test_iban_is_checked_and_stored_compact():

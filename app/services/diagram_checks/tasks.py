@@ -137,8 +137,8 @@ def _check_script(name: str, node: etree._Element, found: _Findings) -> None:
         found.error(name, f"the script is {node.get('scriptFormat')}: only Python scripts run here", node)
         return
     script = node.find(f"{B}script")
-    text = script.text if script is not None else None
-    if not (text or "").strip():
+    text = (script.text if script is not None else None) or ""
+    if not text.strip():
         if not node.get(f"{C}resource"):
             found.error(name, "the script task has no script", node)
         return

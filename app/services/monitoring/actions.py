@@ -77,7 +77,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
         return True
     except EngineError as exc:
         db.session.rollback()
-        instance = db.session.get(ProcessInstance, instance_id)
+        instance = db.session.get_one(ProcessInstance, instance_id)  # never deleted
         save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
         record(instance, actor, "admin", "error",
                f"{actor.name} ran the failed step again; it failed again: {exc}. Reason: {reason}",

@@ -172,8 +172,8 @@ def join_group(group: WorkingGroup, organisation: Organisation) -> GroupMembersh
     """
     # Lock the group's row (on PostgreSQL) so two administrators cannot both add the 7th member.
     db.session.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())
-    count = db.session.scalar(
-        select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == group.id))
+    count = db.session.execute(
+        select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == group.id)).scalar_one()
     if count >= group_size_limit():
         raise _refuse(None, f"{group.name} already has {count} members, the most a working group can "
                       f"have. Remove a member before adding another.")

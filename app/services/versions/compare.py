@@ -226,7 +226,7 @@ def _table_changes(old_text: str, new_text: str) -> list[Change]:
     for key in list(old) + [k for k in new if k not in old]:
         before, after = old.get(key), new.get(key)
         if before is None or after is None or before[1] != after[1]:
-            what = (after or before)[0]
+            what = new[key][0] if key in new else old[key][0]
             changes.append(Change(what, before[1] if before else "(none)", after[1] if after else "(none)"))
     return changes
 

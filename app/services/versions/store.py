@@ -80,10 +80,11 @@ def activate_version(actor: User | None, version: ProcessVersion, channel: str =
     for other in definition.versions:
         other.active = other.id == version.id
     definition.name = load_model(version).name
-    rollback = previous is not None and version.number < previous.number
-    if rollback:
+    if previous is not None and version.number < previous.number:
+        rollback = True
         summary = f"{definition.name} rolled back to version {version.number} (from version {previous.number})"
     else:
+        rollback = False
         summary = f"{definition.name} version {version.number} activated"
     if reason:
         summary = f"{summary}: {reason}"
@@ -179,7 +180,7 @@ def version_rows(definition: ProcessDefinition) -> list[VersionRow]:
     running = running_by_version(definition)
     ids = {v.created_by_id for v in definition.versions if v.created_by_id}
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return [VersionRow(v, people.get(v.created_by_id), running.get(v.number, 0))
+    return [VersionRow(v, people.get(v.created_by_id) if v.created_by_id else None, running.get(v.number, 0))
             for v in sorted(definition.versions, key=lambda v: v.number, reverse=True)]
 
 
