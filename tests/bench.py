@@ -466,7 +466,8 @@ class Bench:
         from app.steps import engine
 
         model = parse_files({name: (WORKFLOWS / name).read_text(encoding="utf-8") for name in TRAVEL_FILES})
-        script_engine = engine().script_engine
+        with site.app.app_context():  # the app's engine is one per app, found through it
+            script_engine = engine().script_engine
         serializer = BpmnWorkflowSerializer(full_registry())
         start = claim_data(site.group_id)
         start.update({"receipts": [1, 2], "initiator_id": site.claimant_id, "filed_on": dt.date.today()})
@@ -501,11 +502,12 @@ class Bench:
         with site.app.app_context():
             task = db.session.get(HumanTask, task_id)
             state, spiff_id = task.instance.state, task.spiff_task_id
+            app_engine = engine()  # the app.engine.Engine create_app made, service tasks registered
 
         def step() -> None:
-            wf = engine().load(site.model, state)
-            engine().complete(wf, spiff_id, dict(values))
-            engine().dump(wf)
+            wf = app_engine.load(site.model, state)
+            app_engine.complete(wf, spiff_id, dict(values))
+            app_engine.dump(wf)
 
         return step
 
