@@ -21,7 +21,6 @@ from flask import current_app
 from flask_mail import Connection
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db, mail
 from app.models import ActionToken, HumanTask, OutboxMessage, OutboxStatus, ProcessInstance, TaskState, User
@@ -126,14 +125,13 @@ def _mark_sent(row: OutboxMessage, written: Rendered, transport: str, now: dt.da
     """Record the row as sent, with what it said, and commit (its tokens with it).
 
     A plain UPDATE, as the ORM's flush of the one row cost as much as writing the message; the
-    session's copy of the row is made to match.
+    session's copy of the row is expired, so it is read again if anything still looks at it.
     """
     values = {"subject": written.subject, "text_body": written.text, "html_body": written.html,
               "delivered_text": delivered[0], "delivered_html": delivered[1], "status": OutboxStatus.SENT,
               "transport": transport, "sent_at": now, "claimed_by": "", "lease_until": None, "last_error": ""}
     db.session.connection().execute(MARK_SENT, {"row_id": row.id, **{f"new_{k}": v for k, v in values.items()}})
-    for key, value in values.items():
-        set_committed_value(row, key, value)
+    db.session.expire(row)
     db.session.commit()
 
 
