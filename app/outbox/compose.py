@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import secrets
-from email.utils import formataddr, formatdate, parseaddr, quote
+import datetime as dt
+import functools
+from email.header import Header
+from email.headerregistry import Address, HeaderRegistry
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import localtime
 from typing import Any
 
 from app.engine import load_model
@@ -50,61 +53,57 @@ def written_message(row: OutboxMessage) -> Rendered:
     return Rendered(row.subject, row.text_body, row.html_body) if row.text_body else write_task_email(row)
 
 
-def write_message(*, sender: str, to: tuple[str, str], subject: str, text: str, html: str,
-                  message_id: str, date: float | None = None) -> bytes:
-    """An outbox e-mail as it goes over SMTP: multipart/alternative, text and HTML.
+class HeaderClasses(HeaderRegistry):
+    """The standard header registry, making each header's class once.
 
-    Written here rather than by Python's ``email`` package, whose generator (Flask-Mail's
-    ``Message.as_bytes``) took ≈ 2 ms a message, more than the SMTP exchange: every outbox
-    message has this one shape. Both parts are UTF-8 in quoted-printable, so no line is longer
-    than 76 characters whatever the text; the subject and names are encoded (RFC 2047) only
-    where they need it, and no header line is longer than 78. ``sender`` is a header value
-    made by ``address``. An address that is not ASCII is written as UTF-8 (SMTPUTF8).
+    HeaderRegistry builds a new class with type() every time a header is set or folded — a
+    dozen a message, ≈ 30 µs each, a third of what writing the message costs — and the class
+    depends only on the header's name.
     """
-    boundary = f"=_bbw_{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable
-    head = "\r\n".join((
-        f"From: {sender}",
-        f"To: {address(to)}",
-        f"Subject: {_encoded_words(subject)}",
-        f"Date: {formatdate(date, localtime=True)}",
-        f"Message-ID: {message_id}",
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-    ))
-    parts = b"".join(
-        (f"\r\n--{boundary}\r\nContent-Type: text/{kind}; charset=utf-8\r\n"
-         "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii")
-        + binascii.b2a_qp(content.replace("\r\n", "\n").encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
-        for kind, content in (("plain", text), ("html", html))
-    )
-    return head.encode("utf-8") + b"\r\n" + parts + f"\r\n--{boundary}--\r\n".encode("ascii")
+
+    @functools.cache  # noqa: B019 - one registry, kept for the life of the process
+    def __getitem__(self, name: str) -> type:
+        return super().__getitem__(name)
 
 
-def address(value: str | tuple[str, str]) -> str:
-    """'Name <address>' for a header, the name encoded only if it needs to be."""
-    name, mailbox = value if isinstance(value, tuple) else parseaddr(value)
-    if not mailbox.isascii():  # only an SMTPUTF8 relay takes it, and UTF-8 headers with it (RFC 6532)
-        return f'"{quote(name)}" <{mailbox}>' if name else mailbox
-    return formataddr((name, mailbox), charset="utf-8")
+# RFC 2045 keeps quoted-printable lines within 76 characters; the policy's limit is what the
+# content manager wraps bodies at (SMTP's 78 would make 78), and headers fold there too. A
+# header set with set_raw is written as given, not refolded (and so decoded: see below).
+ASCII_POLICY = SMTP.clone(max_line_length=76, refold_source="none", header_factory=HeaderClasses())
+UTF8_POLICY = ASCII_POLICY.clone(utf8=True)  # = SMTPUTF8 at that line length
 
 
-def _encoded_words(text: str) -> str:
-    """A header value as is if it is short plain ASCII, else as RFC 2047 encoded words.
+def compose_message(*, sender: tuple[str, str], to: tuple[str, str], subject: str, text: str, html: str,
+                    message_id: str, date: dt.datetime | None = None) -> EmailMessage:
+    """An outbox e-mail as Python's ``email`` package writes it: text and HTML alternatives.
 
-    Each word holds at most 42 bytes of UTF-8, never a character cut in two, so that with the
-    header's name every line stays within 78 characters.
+    Both parts are UTF-8 in quoted-printable. An address that is not ASCII needs a relay that
+    takes SMTPUTF8, and the message's headers are then UTF-8 too (RFC 6532); otherwise the
+    policy encodes names and the subject (RFC 2047) only where they need it. ``sender`` and
+    ``to`` are (name, address) pairs.
     """
-    text = " ".join(text.split())
-    if text.isascii() and len(text) <= 66 and "=?" not in text:
-        return text
-    chunks, chunk = [], b""
-    for char in text:
-        encoded = char.encode("utf-8")
-        if len(chunk) + len(encoded) > 42:
-            chunks.append(chunk)
-            chunk = b""
-        chunk += encoded
-    chunks.append(chunk)
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks)
+    international = not (sender[1].isascii() and to[1].isascii())
+    message = EmailMessage(policy=UTF8_POLICY if international else ASCII_POLICY)
+    message["From"] = mailbox(sender)
+    message["To"] = mailbox(to)
+    subject = " ".join(subject.split())
+    if "=?" in subject:
+        # A header value set from text is parsed, and what looks like an encoded word in it is
+        # decoded and then written back as plain text, so a reader would decode it: write such
+        # a subject as encoded words throughout, as the parser reads it back exactly.
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+    else:
+        message["Subject"] = subject
+    message["Date"] = date or localtime()
+    message["Message-ID"] = message_id
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
 
 
+def mailbox(value: tuple[str, str]) -> Address:
+    """(name, address) as a header's Address; the address split, not parsed, so that one with
+    characters other than ASCII (for an SMTPUTF8 relay) is taken as it is."""
+    name, spec = value
+    username, _, domain = spec.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)

@@ -21,13 +21,12 @@ from flask import current_app
 from flask_mail import Connection
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db, mail
 from app.models import ActionToken, HumanTask, OutboxMessage, OutboxStatus, ProcessInstance, TaskState, User
 from app.models.base import utcnow
 
-from .compose import address, write_message, written_message
+from .compose import compose_message, written_message
 from .queue import DECIDE, external_url
 from .render import Rendered
 
@@ -126,14 +125,13 @@ def _mark_sent(row: OutboxMessage, written: Rendered, transport: str, now: dt.da
     """Record the row as sent, with what it said, and commit (its tokens with it).
 
     A plain UPDATE, as the ORM's flush of the one row cost as much as writing the message; the
-    session's copy of the row is made to match.
+    session's copy of the row is expired, so it is read again if anything still looks at it.
     """
     values = {"subject": written.subject, "text_body": written.text, "html_body": written.html,
               "delivered_text": delivered[0], "delivered_html": delivered[1], "status": OutboxStatus.SENT,
               "transport": transport, "sent_at": now, "claimed_by": "", "lease_until": None, "last_error": ""}
     db.session.connection().execute(MARK_SENT, {"row_id": row.id, **{f"new_{k}": v for k, v in values.items()}})
-    for key, value in values.items():
-        set_committed_value(row, key, value)
+    db.session.expire(row)
     db.session.commit()
 
 
@@ -211,7 +209,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
         return delivery
     state = mail.init_mail(current_app.config)  # read each batch: settings may change while running
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    sender_header, envelope_sender = address(sender), parseaddr(sender)[1]
+    sender = sender if isinstance(sender, tuple) else parseaddr(sender)  # Flask-Mail takes either
     try:
         with TimedConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
             for position, row_id in enumerate(ids):
@@ -219,11 +217,10 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
                 written = written_message(row)
                 text, html = _mint_links(row, written, now)
                 to = (row.recipient.name if row.recipient else "", row.to_address)
-                raw = write_message(sender=sender_header, to=to, subject=written.subject, text=text, html=html,
-                                    message_id=row.message_id)
-                try:
-                    connection.host.sendmail(envelope_sender, [row.to_address], raw,
-                                             [] if raw.isascii() else ["SMTPUTF8"])
+                message = compose_message(sender=sender, to=to, subject=written.subject, text=text, html=html,
+                                          message_id=row.message_id)
+                try:  # with SMTPUTF8 when an address needs it; SMTPNotSupportedError if the relay lacks it
+                    connection.host.send_message(message, sender[1], [row.to_address])
                 except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
                     db.session.rollback()  # drops the tokens minted for this message
                     error = (f"recipient refused: {exc.recipients}" if isinstance(exc, smtplib.SMTPRecipientsRefused)

@@ -277,6 +277,10 @@ def test_a_temporary_refusal_is_retried(app, client, smtp):
     assert deliver_outbox().retrying == 2
     smtp.refuse_with = None
     assert deliver_outbox(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)).sent == 2
+    db.session.expire_all()
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert all(row.attempts == 1 for row in rows)  # the refused try counted
+    assert sorted(m["Message-ID"] for m in smtp.messages) == sorted(row.message_id for row in rows)
 
 
 def test_two_workers_draining_one_outbox_send_each_message_once(app, client, smtp):

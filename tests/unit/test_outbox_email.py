@@ -1,23 +1,38 @@
-"""The outbox writes its messages itself (app/services/outbox.py ``write_message``): what it
-writes must read back, through Python's own e-mail parser, as exactly what was meant, and keep
-to the line limits of RFC 5322 whatever the text."""
+"""The outbox's messages are written by Python's ``email`` package (``compose_message``): what
+a recipient's mail program reads of one must be exactly what was meant, within the line limits
+of RFC 5322 and RFC 2045 whatever the text, and with UTF-8 headers only where an address needs
+them (SMTPUTF8)."""
 
 from __future__ import annotations
 
-from email import message_from_bytes, policy
+import datetime as dt
+import email
+from email import policy
 from email.utils import parseaddr
 
 import pytest
 
-from app.outbox.compose import address, write_message
+from app.outbox.compose import compose_message
 
 SENDER = "Big Buyers Workflow <no-reply@bigbuyers.example.eu>"
+MESSAGE_ID = "<bbw-1f2e3d-7@bigbuyers.example.eu>"
 
 
-def written(subject: str, to: str, text: str, html: str) -> tuple[bytes, object]:
-    raw = write_message(sender=address(SENDER), to=parseaddr(to), subject=subject, text=text, html=html,
-                        message_id="<bbw-1f2e3d-7@bigbuyers.example.eu>", date=1_795_000_000.0)
-    return raw, message_from_bytes(raw, policy=policy.default)
+def received(subject: str, to: str, text: str, html: str) -> tuple[bytes, email.message.EmailMessage]:
+    """The bytes as they go over SMTP (smtplib's send_message writes them with the message's
+    policy), and the message a recipient's program parses from them."""
+    message = compose_message(sender=parseaddr(SENDER), to=parseaddr(to), subject=subject, text=text, html=html,
+                              message_id=MESSAGE_ID, date=dt.datetime(2026, 11, 18, 9, 30, tzinfo=dt.UTC))
+    raw = message.as_bytes()
+    parsed = (email.message_from_bytes(raw, policy=policy.default) if raw.isascii()  # UTF-8 headers: RFC 6532
+              else email.message_from_string(raw.decode("utf-8"), policy=policy.default))
+    return raw, parsed
+
+
+def as_lines(content: str) -> str:
+    """What a part reads back as: its lines as given, the last one ended (as MIME parts' are)."""
+    content = content.replace("\r\n", "\n")
+    return content if content.endswith("\n") else content + "\n"
 
 
 CASES = [
@@ -35,28 +50,45 @@ CASES = [
                  "\"Peeters, Tom\" <tom@brussels.example.eu>",
                  "Tom,\r\nwindows line ends\r\n", "<p>x</p>", id="specials"),
 ]
+INTERNATIONAL = [
+    pytest.param("Waiting for you: Check claim – Żółć", "Tómas Peeters <tómas.peeters@brussels.example.eu>",
+                 "Dear Tómas,\n\n" + "é" * 200 + "\n", "<p>é</p>", id="non-ascii address"),
+    pytest.param("Re: =?utf-8?q?not-a-word?= " + "ż" * 60, "\"Peeters, Tómas\" <tómas@brussels.example.eu>",
+                 "Plain.\n", "<p>x</p>", id="non-ascii address, specials"),
+]
 
 
-@pytest.mark.parametrize(("subject", "to", "text", "html"), CASES)
-def test_a_written_message_reads_back_as_it_was_meant(subject, to, text, html):
-    raw, parsed = written(subject, to, text, html)
+@pytest.mark.parametrize(("subject", "to", "text", "html"), CASES + INTERNATIONAL)
+def test_a_message_reads_back_as_it_was_meant(subject, to, text, html):
+    _, parsed = received(subject, to, text, html)
     assert parsed["Subject"] == subject  # no leading space from a fold right after "Subject:"
     assert parsed["From"].addresses[0].display_name == "Big Buyers Workflow"
     assert parsed["From"].addresses[0].addr_spec == "no-reply@bigbuyers.example.eu"
     sent_to = parsed["To"].addresses[0]
     assert (sent_to.display_name, sent_to.addr_spec) == parseaddr(to)
-    assert parsed["Message-ID"] == "<bbw-1f2e3d-7@bigbuyers.example.eu>"
+    assert parsed["Message-ID"] == MESSAGE_ID
+    assert parsed["Date"].datetime == dt.datetime(2026, 11, 18, 9, 30, tzinfo=dt.UTC)
     assert parsed.get_content_type() == "multipart/alternative"
-    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text.replace("\r\n", "\n")
-    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == html
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == as_lines(text)
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == as_lines(html)
     assert parsed.defects == [] and all(part.defects == [] for part in parsed.walk())
+    for part in (parsed.get_body(("plain",)), parsed.get_body(("html",))):
+        assert part.get_content_charset() == "utf-8"
+        assert part["Content-Transfer-Encoding"] in ("quoted-printable", "base64")
 
 
-@pytest.mark.parametrize(("subject", "to", "text", "html"), CASES)
-def test_every_line_is_ascii_crlf_and_within_the_limits(subject, to, text, html):
-    raw, _ = written(subject, to, text, html)
-    assert raw.isascii()
+@pytest.mark.parametrize(("subject", "to", "text", "html"), CASES + INTERNATIONAL)
+def test_every_line_is_crlf_and_within_the_limits(subject, to, text, html):
+    raw, _ = received(subject, to, text, html)
     assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
     head, body = raw.split(b"\r\n\r\n", 1)
     assert max(len(line) for line in head.split(b"\r\n")) <= 78
     assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    assert body.isascii()  # both parts encoded, whatever the address
+
+
+@pytest.mark.parametrize(("subject", "to", "text", "html"), CASES)
+def test_an_ascii_address_gets_an_ascii_message(subject, to, text, html):
+    """Any relay takes it: names and subject are encoded (RFC 2047) where they need it."""
+    raw, _ = received(subject, to, text, html)
+    assert raw.isascii()
