@@ -18,7 +18,7 @@ from .queue import decide_marker, external_url
 from .render import Rendered, render_email
 
 
-def task_context(task: HumanTask, recipient: User) -> dict[str, Any]:
+def task_context(task: HumanTask, recipient: User | None) -> dict[str, Any]:
     instance = task.instance
     return {
         "task": task, "instance": instance, "recipient": recipient,
@@ -38,7 +38,7 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
 
 def write_task_email(row: OutboxMessage) -> Rendered:
     """The task e-mail queued by queue_task_emails, with decision markers for its links."""
-    task = db.session.get(HumanTask, row.task_id)
+    task = db.session.get_one(HumanTask, row.task_id)
     context = task_context(task, row.recipient)
     context["decisions"] = [(label, decide_marker(task, value)) for value, label in decision_options(task)]
     actions = [("Open the form", context["task_url"])] + [

@@ -16,10 +16,11 @@ import smtplib
 import uuid
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from typing import cast
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db, mail
@@ -113,10 +114,11 @@ def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tupl
     return text, html
 
 
-ADD_TOKENS = ActionToken.__table__.insert()
+OUTBOX = cast(Table, OutboxMessage.__table__)
+ADD_TOKENS = cast(Table, ActionToken.__table__).insert()
 SENT_COLUMNS = ("subject", "text_body", "html_body", "delivered_text", "delivered_html", "status", "transport",
                 "sent_at", "claimed_by", "lease_until", "last_error")
-MARK_SENT = update(OutboxMessage.__table__).where(OutboxMessage.__table__.c.id == bindparam("row_id")).values(
+MARK_SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id")).values(
     {name: bindparam(f"new_{name}") for name in SENT_COLUMNS})
 
 
@@ -157,7 +159,7 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, attempted: bool = True) -> None:
-    row = db.session.get(OutboxMessage, row_id)
+    row = db.session.get_one(OutboxMessage, row_id)
     if attempted:
         row.attempts += 1
     row.last_error = error[:2000]
@@ -212,15 +214,18 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
     sender = sender if isinstance(sender, tuple) else parseaddr(sender)  # Flask-Mail takes either
     try:
         with TimedConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
+            host = connection.host
+            if host is None:  # Flask-Mail opens none while MAIL_SUPPRESS_SEND is on
+                raise smtplib.SMTPServerDisconnected("sending is switched off (MAIL_SUPPRESS_SEND)")
             for position, row_id in enumerate(ids):
-                row = db.session.get(OutboxMessage, row_id)
+                row = db.session.get_one(OutboxMessage, row_id)
                 written = written_message(row)
                 text, html = _mint_links(row, written, now)
                 to = (row.recipient.name if row.recipient else "", row.to_address)
                 message = compose_message(sender=sender, to=to, subject=written.subject, text=text, html=html,
                                           message_id=row.message_id)
                 try:  # with SMTPUTF8 when an address needs it; SMTPNotSupportedError if the relay lacks it
-                    connection.host.send_message(message, sender[1], [row.to_address])
+                    host.send_message(message, sender[1], [row.to_address])
                 except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
                     db.session.rollback()  # drops the tokens minted for this message
                     error = (f"recipient refused: {exc.recipients}" if isinstance(exc, smtplib.SMTPRecipientsRefused)
@@ -248,14 +253,14 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
         db.session.rollback()
         delivery.errors.append(str(exc))
         for row_id in ids:
-            row = db.session.get(OutboxMessage, row_id)
+            row = db.session.get_one(OutboxMessage, row_id)
             if row.status == OutboxStatus.SENDING and row.claimed_by == worker:
                 _retry_later(row_id, f"{type(exc).__name__}: {exc}", now, delivery)
     return delivery
 
 
 def _fail(row_id: int, error: str, delivery: Delivery) -> None:
-    row = db.session.get(OutboxMessage, row_id)
+    row = db.session.get_one(OutboxMessage, row_id)
     row.attempts += 1
     row.status, row.last_error = OutboxStatus.FAILED, error[:2000]
     row.claimed_by, row.lease_until = "", None

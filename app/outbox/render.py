@@ -37,7 +37,8 @@ def render_blocks(template_name: str, context: dict[str, Any]) -> tuple[str, str
 
 def _tidy(text: str) -> str:
     lines = [line.rstrip() for line in text.splitlines()]
-    tidy, blank = [], False
+    tidy: list[str] = []
+    blank = False
     for line in lines:
         if not line.strip():
             if not blank and tidy:
