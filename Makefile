@@ -8,7 +8,7 @@ PYTEST := $(BIN)/python -m pytest $(PYTEST_ARGS)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench lint format clean
+.PHONY: run test test-sqlite test-postgres system-packages bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,19 +26,23 @@ run: $(INSTALLED)
 	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+## system-packages: install chromium, postgresql and libatomic1 when missing (as root; else says how)
+system-packages:
+	@tests/setup-system
+
 ## test: the whole suite twice, on SQLite then on PostgreSQL; fails if either pass fails
-test: $(INSTALLED)
+test: system-packages $(INSTALLED)
 	@failed=""; \
 	echo "== pass 1 of 2: SQLite"; $(PYTEST) || failed="$$failed SQLite"; \
 	echo "== pass 2 of 2: PostgreSQL"; $(PYTEST) --postgres || failed="$$failed PostgreSQL"; \
 	if [ -n "$$failed" ]; then echo "make test: failed on$$failed"; exit 1; fi
 
 ## test-sqlite: the suite on SQLite only
-test-sqlite: $(INSTALLED)
+test-sqlite: system-packages $(INSTALLED)
 	$(PYTEST)
 
 ## test-postgres: the suite on a throwaway PostgreSQL cluster only (tests/pg.py)
-test-postgres: $(INSTALLED)
+test-postgres: system-packages $(INSTALLED)
 	$(PYTEST) --postgres
 
 ## bench: engine, service, HTTP and inbox timings, as ratios against stock SpiffWorkflow
