@@ -186,6 +186,13 @@ def sign_in(client, email_start: str) -> User:
     return user
 
 
+def loaded(response, status: int = 200) -> str:
+    """The page's text, once its status says it is the page asked for (an error page's text
+    proves nothing)."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:2000])
+    return response.get_data(as_text=True)
+
+
 def post_form(client, url: str, data: dict, files: dict | None = None):
     """POST ``data`` to ``url`` as the page's form would, with its CSRF token."""
     payload = dict(data)
