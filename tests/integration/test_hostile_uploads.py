@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -120,7 +121,7 @@ def target_app(tmp_path_factory):
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'attacks.sqlite3'}",
                       "UPLOAD_FOLDER": str(folder / "uploads"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
-        db.create_all()
+        upgrade()  # the schema as the migrations build it
         load_demo_data()
         db.session.commit()
         yield app
