@@ -7,38 +7,52 @@ FLASK := $(BIN)/flask --app wsgi
 PYTEST := $(BIN)/python -m pytest $(PYTEST_ARGS)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The app reads them too: without EXTERNAL_BASE_URL, e-mailed links point at http://HOST:PORT.
+export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres bench lint format clean
+.PHONY: run test test-sqlite test-postgres system-packages bench lint format clean
 
 $(BIN)/python:
+	@echo "Creating the virtual environment .venv"
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): pyproject.toml | $(BIN)/python
+	@echo "Installing dependencies into .venv, about a minute..."
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet '.[dev]'
 	touch $(INSTALLED)
 
-## run: the app and its worker with demo data on http://127.0.0.1:5000; Ctrl-C stops both
+## run: the app and its worker with demo data on http://$(HOST):$(PORT) (default 127.0.0.1:5000); Ctrl-C stops both
 run: $(INSTALLED)
+	@echo "Preparing the database, the diagrams and the demo people..."
 	$(FLASK) db upgrade
 	$(FLASK) workflows sync
 	$(FLASK) demo load
-	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@$(FLASK) worker & worker=$$!; $(FLASK) run --host $(HOST) --port $(PORT) & web=$$!; \
+	trap 'kill $$worker $$web 2>/dev/null; wait' EXIT INT TERM; \
+	until $(BIN)/python -c 'import socket, sys; socket.create_connection(sys.argv[1:], 1).close()' $(HOST) $(PORT) 2>/dev/null; do \
+		kill -0 $$web 2>/dev/null || exit 1; sleep 0.2; done; \
+	echo "Big Buyers Workflow is running at http://$(HOST):$(PORT) - sign in as admin@bigbuyers.example.eu" \
+		"(or any demo person in README.md), password bigbuyers-demo; Ctrl-C stops it"; \
+	wait $$web
+
+## system-packages: install chromium, postgresql and libatomic1 when missing (as root; else says how)
+system-packages:
+	@tests/setup-system
 
 ## test: the whole suite twice, on SQLite then on PostgreSQL; fails if either pass fails
-test: $(INSTALLED)
+test: system-packages $(INSTALLED)
 	@failed=""; \
 	echo "== pass 1 of 2: SQLite"; $(PYTEST) || failed="$$failed SQLite"; \
 	echo "== pass 2 of 2: PostgreSQL"; $(PYTEST) --postgres || failed="$$failed PostgreSQL"; \
 	if [ -n "$$failed" ]; then echo "make test: failed on$$failed"; exit 1; fi
 
 ## test-sqlite: the suite on SQLite only
-test-sqlite: $(INSTALLED)
+test-sqlite: system-packages $(INSTALLED)
 	$(PYTEST)
 
 ## test-postgres: the suite on a throwaway PostgreSQL cluster only (tests/pg.py)
-test-postgres: $(INSTALLED)
+test-postgres: system-packages $(INSTALLED)
 	$(PYTEST) --postgres
 
 ## bench: engine, service, HTTP and inbox timings, as ratios against stock SpiffWorkflow

@@ -25,6 +25,16 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _external_base_url() -> str:
+    """EXTERNAL_BASE_URL, else the address ``make run`` serves on (HOST and PORT, as it passes
+    them to ``flask run``), so that e-mailed links reach this app."""
+    if os.environ.get("EXTERNAL_BASE_URL"):
+        return os.environ["EXTERNAL_BASE_URL"]
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "5000"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def load(instance_path: Path) -> dict:
     """Return the configuration for an app whose instance folder is ``instance_path``."""
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bbw.sqlite3'}"
@@ -36,7 +46,7 @@ def load(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "60")) * 1024 * 1024,
-        "EXTERNAL_BASE_URL": os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000"),
+        "EXTERNAL_BASE_URL": _external_base_url(),
         "WORKFLOWS_FOLDER": os.environ.get("WORKFLOWS_FOLDER")
         or str(Path(__file__).resolve().parent.parent / "workflows"),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),

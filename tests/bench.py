@@ -76,7 +76,7 @@ from app.models import (
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
 TRAVEL_FILES = ("travel_reimbursement.bpmn", "travel_eligibility.dmn")
-PASSWORD = "bigbuyers-demo"  # noqa: S105 - the documented demo password
+PASSWORD = "bigbuyers-demo"
 CLAIMANT = "marta.nowak@gdansk.example.eu"
 COORDINATOR = "clara.schmidt@iclei.example.eu"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -2,7 +2,8 @@
 and the demo people, a test client, and sign-in helpers.
 
 The suite runs twice (``make test``): on SQLite, then with ``--postgres`` on a throwaway
-PostgreSQL cluster (tests/pg.py). Set TEST_DATABASE_URL to run it on a PostgreSQL server of
+PostgreSQL cluster (tests/pg.py). Either way the migrations build the schema once, into a
+seeded template each test's database is copied from. Set TEST_DATABASE_URL to run it on a PostgreSQL server of
 your own instead.
 """
 
@@ -12,11 +13,13 @@ import atexit
 import contextvars
 import os
 import re
+import shutil
 import signal
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from sqlalchemy import make_url, select
 
 from app import create_app
@@ -93,11 +96,12 @@ def app_config(tmp_path, url: str) -> dict:
 
 
 def _seed() -> None:
-    """The schema, the shipped processes and the demo people."""
+    """The schema, built by the migrations as in production, the shipped processes and the
+    demo people."""
     from app.cli import load_demo_data
     from app.services.versions import sync_workflows
 
-    db.create_all()
+    upgrade()
     sync_workflows(ROOT / "workflows")
     load_demo_data()
     db.session.commit()
@@ -119,13 +123,28 @@ def postgres_template(tmp_path_factory) -> str:
     pg.drop(template)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A seeded SQLite file each test's database is copied from; built once per session."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    seeder = create_app(app_config(folder, f"sqlite:///{path}"))
+    with seeder.app_context():
+        _seed()
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture
 def app(request, tmp_path):
     url = postgres_url()
     if url:  # a fresh copy of the seeded template
         pg.recreate(url, template=request.getfixturevalue("postgres_template"))
-    else:
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    else:  # a copy of the seeded file
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
     settings = app_config(tmp_path, url)
     marker = request.node.get_closest_marker("app_config")
     if marker is not None:
@@ -133,8 +152,6 @@ def app(request, tmp_path):
     app = create_app(settings)
     app.test_client_class = RequestClient
     with app.app_context():
-        if url.startswith("sqlite"):
-            _seed()
         yield app
         db.session.remove()
         db.engine.dispose()  # close the pool's connections now, not whenever it is collected
@@ -167,6 +184,13 @@ def sign_in(client, email_start: str) -> User:
                                              "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     return user
+
+
+def loaded(response, status: int = 200) -> str:
+    """The page's text, once its status says it is the page asked for (an error page's text
+    proves nothing)."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:2000])
+    return response.get_data(as_text=True)
 
 
 def post_form(client, url: str, data: dict, files: dict | None = None):

@@ -227,8 +227,10 @@ class User:
         return page
 
     def open(self, path: str, name: str) -> Page:
-        """Go to ``path`` as if typed into the address bar."""
-        self.page.goto(path if path.startswith("http") else self.base_url + path)
+        """Go to ``path`` as if typed into the address bar; it must load (an error page's
+        text would prove nothing)."""
+        response = self.page.goto(path if path.startswith("http") else self.base_url + path)
+        assert response is not None and response.status == 200, (path, response and response.status)
         return self.seen(name)
 
     def go(self, action, name: str, ready: str | None = None) -> Page:

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import AuditEvent, GroupMembership, Organisation, Role, User, WorkingGroup
 from app.services.people import create_user, group_size_limit
 from app.services.versions import folder_file_sets, store_version
-from tests.conftest import ROOT, csrf_token, post_form, sign_in
+from tests.conftest import ROOT, csrf_token, loaded, post_form, sign_in
 from tests.conftest import person as demo_person
 
 PASSWORD = "a-long-enough-password"
@@ -90,7 +90,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 def test_the_index_links_to_each_kind_and_shows_recent_changes(client):
     sign_in(client, "admin")
     post_form(client, "/admin/organisations/new", {"name": "Stad Gent", "type": "city", "country": "BE"})
-    html = client.get("/admin/").get_data(as_text=True)
+    html = loaded(client.get("/admin/"))
     for href in ('href="/admin/people"', 'href="/admin/organisations"', 'href="/admin/groups"'):
         assert href in html
     assert "Stad Gent (City, Belgium) added" in html
@@ -104,21 +104,21 @@ def test_people_are_listed_searched_and_paged(client):
     db.session.commit()
     sign_in(client, "admin")
 
-    html = client.get("/admin/people").get_data(as_text=True)
+    html = loaded(client.get("/admin/people"))
     assert "40 people, page 1 of 2" in html
     assert "Ana Costa" in html and "ana.costa@lisboa.example.eu" in html and "City of Lisbon" in html
     assert "Platform Administrator" in html and "Administrator" in html and "Active" in html
 
-    html = client.get("/admin/people?q=zagreb").get_data(as_text=True)
+    html = loaded(client.get("/admin/people?q=zagreb"))
     assert "30 people match “zagreb”, page 1 of 2" in html
     assert "Ana Costa" not in html
     assert "/admin/people?page=2&amp;q=zagreb" in html  # the next page keeps the search
-    html = client.get("/admin/people?q=zagreb&page=2").get_data(as_text=True)
+    html = loaded(client.get("/admin/people?q=zagreb&page=2"))
     assert "Zagreb Buyer 29" in html and "Zagreb Buyer 00" not in html
 
-    html = client.get("/admin/people?q=LISBOA").get_data(as_text=True)
+    html = loaded(client.get("/admin/people?q=LISBOA"))
     assert "1 person matches" in html and "Ana Costa" in html
-    html = client.get("/admin/people?q=%25").get_data(as_text=True)
+    html = loaded(client.get("/admin/people?q=%25"))
     assert "No one’s name or email address contains “%”" in html  # a wildcard is just a character
 
 
@@ -129,7 +129,7 @@ def test_an_administrator_adds_a_person_who_can_then_sign_in(client):
         "organisation": str(organisation("City of Vienna").id), "roles": ["buyer", "coordinator"],
         "password": PASSWORD})
     assert response.status_code == 302
-    assert "Jana Novak can now sign in" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Jana Novak can now sign in" in loaded(client.get(response.headers["Location"]))
 
     jana = person("jana.novak")
     assert jana.email == "jana.novak@ljubljana.example.eu"
@@ -189,7 +189,7 @@ def test_an_administrator_changes_a_person_and_deactivates_them(app, client):
     assert "deactivated" in event.summary and "roles buyer → buyer, finance" in event.summary
     assert len(admin_events("password_reset")) == 1
 
-    html = client.get("/admin/people?q=kati").get_data(as_text=True)
+    html = loaded(client.get("/admin/people?q=kati"))
     assert "Deactivated" in html
     response = kati_browser.get("/inbox")  # signed out at once, not only at the next sign-in
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
@@ -243,7 +243,7 @@ def test_a_group_lead_stays_an_active_buyer_until_replaced(client):
 
 def test_organisations_are_listed_added_and_changed(client):
     admin = sign_in(client, "admin")
-    html = client.get("/admin/organisations").get_data(as_text=True)
+    html = loaded(client.get("/admin/organisations"))
     assert "City of Lisbon" in html and "Portugal" in html and "Central purchasing body" in html
     assert "Zero-emission construction sites" in html and "Circular ICT" in html
 
@@ -257,7 +257,7 @@ def test_organisations_are_listed_added_and_changed(client):
                          {"name": "City of Ghent", "type": "city", "country": "BE"})
     assert response.status_code == 302
     assert organisation("City of Ghent").id == gent.id
-    assert "City of Ghent" in client.get("/admin/organisations").get_data(as_text=True)
+    assert "City of Ghent" in loaded(client.get("/admin/organisations"))
     [added] = admin_events("organisation_added")
     [changed] = admin_events("organisation_updated")
     assert changed.actor_id == admin.id and "name Stad Gent → City of Ghent" in changed.summary
@@ -284,7 +284,7 @@ def test_an_organisation_must_be_in_the_eu_and_named_uniquely(client):
 
 def test_working_groups_are_listed_added_and_changed(client):
     sign_in(client, "admin")
-    html = client.get("/admin/groups").get_data(as_text=True)
+    html = loaded(client.get("/admin/groups"))
     assert f"7 of {group_size_limit()}" in html and "3 of 7" in html
     assert "Lukas Berger" in html and "Construction machinery" in html
 
@@ -325,7 +325,7 @@ def test_a_group_needs_a_name_a_unique_name_and_a_buyer_as_lead(client):
 def test_members_are_added_and_removed(client):
     sign_in(client, "admin")
     ict = group("Circular ICT")
-    html = client.get(f"/admin/groups/{ict.id}/members").get_data(as_text=True)
+    html = loaded(client.get(f"/admin/groups/{ict.id}/members"))
     assert "3 of 7 members" in html
     assert ">Tallinn City (Estonia)</option>" in html
     assert ">City of Lisbon (Portugal)</option>" not in html  # already a member
@@ -334,7 +334,7 @@ def test_members_are_added_and_removed(client):
     tallinn = organisation("Tallinn City")
     response = post_form(client, f"/admin/groups/{ict.id}/members", {"organisation": str(tallinn.id)})
     assert response.status_code == 302
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    html = loaded(client.get(response.headers["Location"]))
     assert "Tallinn City is now a member of Circular ICT" in html
     assert tallinn in group("Circular ICT").organisations
 
@@ -354,7 +354,7 @@ def test_an_eighth_member_is_refused(client):
     sign_in(client, "admin")
     construction = group("Zero-emission construction sites")
     assert len(construction.memberships) == group_size_limit()
-    html = client.get(f"/admin/groups/{construction.id}/members").get_data(as_text=True)
+    html = loaded(client.get(f"/admin/groups/{construction.id}/members"))
     assert "the most a working group can have" in html
     assert 'name="organisation"' not in html  # no add form on a full group
 
@@ -437,24 +437,24 @@ def test_a_deactivated_person_no_longer_holds_waiting_tasks(app, client):
     claim = file_claim(app.test_client())
     sign_in(client, "admin")
     nobody = "/monitor/instances?waiting_role=nobody"
-    assert f'href="/monitor/instances/{claim.id}"' not in client.get(nobody).get_data(as_text=True)
+    assert f'href="/monitor/instances/{claim.id}"' not in loaded(client.get(nobody))
 
     tom = person("tom")
     response = post_form(client, f"/admin/people/{tom.id}", person_form(tom, active=None))
     assert response.status_code == 302
-    page = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    page = unescape(loaded(client.get(response.headers["Location"])))
     assert f"Check claim of “{claim.title}” now waits for Clara Schmidt" in page
     check = ready_task(claim, "check_claim")
     assert [c.user_id for c in check.candidates] == [person("clara").id]
 
     clara = person("clara")
     response = post_form(client, f"/admin/people/{clara.id}", person_form(clara, active=None))
-    page = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    page = unescape(loaded(client.get(response.headers["Location"])))
     assert f"Check claim of “{claim.title}” now waits for nobody: give it to someone" in page
     assert ready_task(claim, "check_claim").candidates == []
-    listed = client.get(nobody).get_data(as_text=True)
+    listed = loaded(client.get(nobody))
     assert f'href="/monitor/instances/{claim.id}"' in listed
-    history = unescape(client.get(f"/requests/{claim.id}").get_data(as_text=True))
+    history = unescape(loaded(client.get(f"/requests/{claim.id}")))
     assert "Tom Peeters was deactivated. Check claim" in history
     assert "Clara Schmidt was deactivated. Check claim" in history
 
@@ -462,4 +462,4 @@ def test_a_deactivated_person_no_longer_holds_waiting_tasks(app, client):
                          {"person": str(person("felix").id), "reason": "Clara and Tom have left."})
     assert response.status_code == 302
     assert [c.user_id for c in ready_task(claim, "check_claim").candidates] == [person("felix").id]
-    assert f'href="/monitor/instances/{claim.id}"' not in client.get(nobody).get_data(as_text=True)
+    assert f'href="/monitor/instances/{claim.id}"' not in loaded(client.get(nobody))

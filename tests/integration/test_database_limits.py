@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Attachment, ProcessInstance
-from tests.conftest import post_form, sign_in
+from tests.conftest import loaded, post_form, sign_in
 from tests.integration.test_travel_http import PDF, claim
 
 
@@ -25,5 +25,5 @@ def test_a_receipt_with_a_very_long_file_name_is_kept_under_a_shorter_one(client
     [stored] = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)).all()
     assert len(stored.filename) <= 255 and stored.filename.startswith("hotel-invoice-xxx")
     assert stored.filename.endswith(".pdf")
-    page = client.get(f"/requests/{instance.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/requests/{instance.id}"))
     assert stored.filename in page

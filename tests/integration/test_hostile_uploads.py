@@ -14,9 +14,11 @@ import socket
 import struct
 import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -88,7 +90,7 @@ def zip_understating_its_size() -> bytes:
 class _Recorder(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 
-    def do_GET(self):  # noqa: N802 - the name http.server calls
+    def do_GET(self):
         _Recorder.requests.append(self.path)
         body = f'<!ENTITY leak "{SECRET}">'.encode()
         self.send_response(200)
@@ -119,7 +121,7 @@ def target_app(tmp_path_factory):
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'attacks.sqlite3'}",
                       "UPLOAD_FOLDER": str(folder / "uploads"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
-        db.create_all()
+        upgrade()  # the schema as the migrations build it
         load_demo_data()
         db.session.commit()
         yield app
@@ -253,13 +255,52 @@ def test_the_parser_behind_the_declaration_check_resolves_nothing_either(attack,
     assert _Recorder.requests == []
 
 
-def test_a_port_that_nobody_listens_on_is_not_needed_to_refuse(target_app):
-    """The refusal does not wait for a network timeout: nothing tries to connect."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    upload = diagram(f'<!DOCTYPE d SYSTEM "http://127.0.0.1:{port}/evil.dtd">\n')
-    assert "DOCTYPE" in check_upload({"hostile.bpmn": upload}).as_text()
+@pytest.fixture
+def silent_server():
+    """A port on 127.0.0.1 that accepts connections and never answers: a parser that fetched
+    from it would wait for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server
+
+
+def connections(server: socket.socket) -> int:
+    """How many connections reached ``server`` (the kernel accepts them for it)."""
+    server.setblocking(False)
+    count = 0
+    while True:
+        try:
+            connection, _ = server.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
+
+
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE d SYSTEM "http://127.0.0.1:{port}/evil.dtd">\n',
+    '<!DOCTYPE d [<!ENTITY xxe SYSTEM "http://127.0.0.1:{port}/entity">]>\n',
+], ids=["external_dtd", "external_entity"])
+def test_a_server_that_never_answers_is_never_asked(target_app, silent_server, doctype):
+    """The refusal does not wait for the network: nothing connects to the address the diagram names."""
+    upload = diagram(doctype.format(port=silent_server.getsockname()[1]), documentation="&xxe;")
+
+    def check():
+        report = check_upload({"hostile.bpmn": upload})
+        try:
+            etree.fromstring(upload, xml_parser())  # the parser behind the check, too
+        except etree.XMLSyntaxError:
+            pass
+        return report
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        report = pool.submit(check).result(timeout=30)  # a fetch from the silent server would never end
+    finally:
+        pool.shutdown(wait=False)
+    assert not report.ok
+    assert "a DOCTYPE or entity declaration is not allowed" in report.as_text()
+    assert report.files == {}
+    assert connections(silent_server) == 0
 
 
 # --- The CLI with good files ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ProcessInstance
 from app.services.instances import fire_due_timers
-from tests.conftest import csrf_token, person, post_form
+from tests.conftest import csrf_token, loaded, person, post_form
 from tests.integration import test_onboarding_http as onboarding
 from tests.integration.test_onboarding_http import (
     FULL_GROUP,
@@ -111,7 +111,7 @@ def count_instances() -> int:
 def test_only_a_group_lead_can_propose_an_event(browser):
     for who in ("marta", "kati"):  # a member of Circular ICT who does not lead it; a buyer in no group
         client = browser(who)
-        assert "/start/market_engagement" not in client.get("/start").get_data(as_text=True)
+        assert "/start/market_engagement" not in loaded(client.get("/start"))
         response = client.get("/start/market_engagement")
         assert response.status_code == 403
         assert "Only the lead of a working group can start this" in text_of(response)

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, OutboxMessage, ProcessInstance, ProcessVersion
 from app.services import migration
 from app.services.versions import folder_file_sets, store_version
-from tests.conftest import ROOT, csrf_token, person, post_form, sign_in
+from tests.conftest import ROOT, csrf_token, loaded, person, post_form, sign_in
 from tests.integration.test_travel_http import claim, file_claim, ready_task
 
 URL = "/admin/migrations/travel_reimbursement/2"
@@ -107,7 +107,7 @@ def test_waiting_claims_move_when_only_later_tasks_change_and_finish_on_the_new_
     with_cost_centre()
 
     sign_in(client, "admin")
-    page = client.get(URL).get_data(as_text=True)
+    page = loaded(client.get(URL))
     assert "Changed: Approve payment" in page
     assert "Yes" in row_of(page, waiting) and "Check claim" in row_of(page, waiting)
     assert "Yes" in row_of(page, at_payment) and "Approve payment" in row_of(page, at_payment)
@@ -116,7 +116,7 @@ def test_waiting_claims_move_when_only_later_tasks_change_and_finish_on_the_new_
 
     response = move(client, [waiting.id, at_payment.id])
     assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = loaded(client.get(response.headers["Location"]))
     assert "2 requests moved to version 2" in page
     assert "No running request of Travel reimbursement is on another version" in page
 
@@ -124,7 +124,7 @@ def test_waiting_claims_move_when_only_later_tasks_change_and_finish_on_the_new_
     assert waiting.version.number == 2 and waiting.status == InstanceStatus.RUNNING
     assert waiting.summary["Meeting attended"] == "Circular ICT, 3rd meeting, Brussels"
     assert ready_task(waiting, "check_claim").id == check.id  # the same task: links in e-mails still work
-    history = client.get(f"/requests/{waiting.id}").get_data(as_text=True)
+    history = loaded(client.get(f"/requests/{waiting.id}"))
     assert ("Moved from version 1 to version 2 by Platform Administrator: Finance now needs the cost centre."
             in history)
 
@@ -134,7 +134,7 @@ def test_waiting_claims_move_when_only_later_tasks_change_and_finish_on_the_new_
     for instance, reference in ((waiting, "BB-2027-0001"), (at_payment, "BB-2027-0002")):
         pay = ready_task(instance, "approve_payment")
         sign_in(client, "felix")
-        form = client.get(f"/tasks/{pay.id}").get_data(as_text=True)
+        form = loaded(client.get(f"/tasks/{pay.id}"))
         assert "Cost centre" in form
         paid = {"decision": "approve", "payment_date": "2026-12-01", "payment_reference": reference}
         response = post_form(client, f"/tasks/{pay.id}", paid)
@@ -144,7 +144,7 @@ def test_waiting_claims_move_when_only_later_tasks_change_and_finish_on_the_new_
         instance = reload(instance)
         assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_claim_paid"
         sign_in(client, "marta")
-        page = client.get(f"/requests/{instance.id}").get_data(as_text=True)
+        page = loaded(client.get(f"/requests/{instance.id}"))
         assert "GROW-G1" in page and reference in page and "Moved from version 1 to version 2" in page
 
 
@@ -154,7 +154,7 @@ def test_a_claim_whose_completed_task_changed_cannot_move(client):
     with_new_check_instructions()
 
     sign_in(client, "admin")
-    page = client.get(URL).get_data(as_text=True)
+    page = loaded(client.get(URL))
     assert "Yes" in row_of(page, waiting)
     row = row_of(page, checked)
     assert " No " in row
@@ -164,7 +164,7 @@ def test_a_claim_whose_completed_task_changed_cannot_move(client):
     # Posting both ids anyway: each is checked again, the changed one stays where it is.
     response = move(client, [waiting.id, checked.id], "New travel rules for 2027.")
     assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = loaded(client.get(response.headers["Location"]))
     assert "1 request moved to version 2" in page
     assert f"Request {checked.id} (" in page
     assert "was not moved: Check claim was completed and is changed in version 2" in page
@@ -190,7 +190,7 @@ def test_a_claim_that_was_revised_cannot_move_to_a_version_that_changes_the_revi
                     '          <camunda:formField id="additional_receipts" label="Additional receipts" type="file">'))
 
     sign_in(client, "admin")
-    page = client.get(URL).get_data(as_text=True)
+    page = loaded(client.get(URL))
     assert "Changed: Revise claim" in page
     assert "Yes" in row_of(page, fresh)
     assert "Revise claim was completed and is changed in version 2 (its form)." in row_of(page, revised)
@@ -210,7 +210,7 @@ def test_no_claim_can_move_to_a_version_that_rewires_steps_they_passed(client):
         (re.compile(r' *<bpmndi:BPMNEdge id="flow_claim_revised_di".*?</bpmndi:BPMNEdge>\n', re.S), ""))
 
     sign_in(client, "admin")
-    page = client.get(URL).get_data(as_text=True)
+    page = loaded(client.get(URL))
     assert "Removed: Revise claim" in page
     # Every claim has passed the join in front of the assessment, whose incoming flows changed.
     joined = "The gateway gateway_join_assess was completed and is changed in version 2 (its connections)."
@@ -228,7 +228,7 @@ def test_a_waiting_task_given_to_another_lane_is_reopened_for_its_new_people(cli
          "        <bpmn:flowNodeRef>approve_payment</bpmn:flowNodeRef>\n"
          "        <bpmn:flowNodeRef>check_claim</bpmn:flowNodeRef>\n"))
     sign_in(client, "admin")
-    page = client.get(URL).get_data(as_text=True)
+    page = loaded(client.get(URL))
     assert "Yes" in row_of(page, instance)
     assert move(client, [instance.id], "Finance checks claims from now on.").status_code == 302
 
@@ -238,11 +238,11 @@ def test_a_waiting_task_given_to_another_lane_is_reopened_for_its_new_people(cli
     assert db.session.scalar(select(OutboxMessage.recipient_id).where(OutboxMessage.task_id == new.id)) \
         == person("felix").id  # told by e-mail, as for any new task
     sign_in(client, "clara")
-    assert "was withdrawn on" in client.get(f"/tasks/{old.id}").get_data(as_text=True)
-    assert "Check claim" not in client.get("/inbox").get_data(as_text=True)
+    assert "was withdrawn on" in loaded(client.get(f"/tasks/{old.id}"))
+    assert "Check claim" not in loaded(client.get("/inbox"))
     sign_in(client, "felix")
-    assert "Check claim" in client.get("/inbox").get_data(as_text=True)
-    history = client.get(f"/requests/{instance.id}").get_data(as_text=True)
+    assert "Check claim" in loaded(client.get("/inbox"))
+    history = loaded(client.get(f"/requests/{instance.id}"))
     assert "Check claim withdrawn: the new version gives it to other people" in history
 
 
@@ -287,9 +287,9 @@ def test_the_version_pages_link_each_version_that_requests_can_move_to(client):
     file_claim(client)
     with_cost_centre()
     sign_in(client, "admin")
-    page = client.get("/admin/migrations/").get_data(as_text=True)
+    page = loaded(client.get("/admin/migrations/"))
     assert f'href="{URL}"' in page and "Move requests to version 2" in page
-    versions_page = client.get("/admin/processes/travel_reimbursement").get_data(as_text=True)
+    versions_page = loaded(client.get("/admin/processes/travel_reimbursement"))
     assert f'href="{URL}"' in versions_page and "Move running requests to version 2" in versions_page
     assert "Move running requests to version 1" not in versions_page  # the claim is there already
     assert client.get("/admin/migrations/travel_reimbursement/9").status_code == 404

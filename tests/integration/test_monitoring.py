@@ -7,17 +7,17 @@ Tom are coordinators, Felix is Finance, Helena the Commission, and the administr
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import html
 import io
 import re
-import time
 from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 
 from app.extensions import db
 from app.models import (
@@ -35,7 +35,7 @@ from app.services.instances import fire_due_timers
 from app.services.monitoring import cancel_instance
 from app.services.versions import folder_file_sets, store_version
 from app.steps import engine
-from tests.conftest import ROOT, person, post_form, sign_in
+from tests.conftest import ROOT, loaded, person, post_form, sign_in
 from tests.integration.test_expert_request_http import expert_request
 from tests.integration.test_travel_http import file_claim, ready_task
 
@@ -103,19 +103,19 @@ def test_buyers_get_403_and_the_secretariat_sees_every_request(client, requests)
     one = requests["waiting_payment"]
     urls = ["/monitor/instances", "/monitor/instances.csv", f"/monitor/instances/{one}",
             f"/monitor/instances/{one}/diagram.xml", f"/monitor/instances/{one}/markers.json"]
-    for buyer in ("marta", "ana"):
+    for buyer, own_page in (("marta", 200), ("ana", 403)):  # Marta filed the claim; Ana may not see it
         sign_in(client, buyer)
-        assert "All requests" not in client.get("/inbox").get_data(as_text=True)
+        assert "All requests" not in loaded(client.get("/inbox"))
         for url in urls:
             assert client.get(url).status_code == 403, (buyer, url)
-        assert "Follow this request in monitoring" not in client.get(f"/requests/{one}").get_data(as_text=True)
+        assert "Follow this request in monitoring" not in loaded(client.get(f"/requests/{one}"), own_page)
     for who in MONITORS:
         sign_in(client, who)
-        assert "All requests" in client.get("/inbox").get_data(as_text=True)
+        assert "All requests" in loaded(client.get("/inbox"))
         assert sorted(listed(client)) == sorted(requests.values())
         for url in urls:
             assert client.get(url).status_code == 200, (who, url)
-        assert f'href="/monitor/instances/{one}"' in client.get(f"/requests/{one}").get_data(as_text=True)
+        assert f'href="/monitor/instances/{one}"' in loaded(client.get(f"/requests/{one}"))
     client.post("/sign-out")
 
 
@@ -123,13 +123,13 @@ def test_only_administrators_get_the_action_pages(client, requests):
     one = requests["waiting_check"]
     task = ready_task(instance_of(one), "check_claim")
     sign_in(client, "clara")
-    page = client.get(f"/monitor/instances/{one}").get_data(as_text=True)
+    page = loaded(client.get(f"/monitor/instances/{one}"))
     assert "Cancel this request" not in page and "Reassign" not in page
     for url in (f"/monitor/instances/{one}/cancel", f"/monitor/instances/{one}/retry",
                 f"/monitor/tasks/{task.id}/reassign"):
         assert client.get(url).status_code == 403
     sign_in(client, "admin")
-    page = client.get(f"/monitor/instances/{one}").get_data(as_text=True)
+    page = loaded(client.get(f"/monitor/instances/{one}"))
     assert f'href="/monitor/instances/{one}/cancel"' in page
     assert f'href="/monitor/tasks/{task.id}/reassign"' in page
     assert "Run the failed step again" not in page  # it is not in error
@@ -185,9 +185,9 @@ def test_a_wrong_date_is_explained_and_nothing_listed(client, requests):
 
 def test_the_list_says_who_each_request_waits_for(client, requests):
     sign_in(client, "helena")
-    text = client.get(f"/monitor/instances?waiting_person={person('felix').id}").get_data(as_text=True)
+    text = loaded(client.get(f"/monitor/instances?waiting_person={person('felix').id}"))
     assert "Approve payment: Felix Wagner" in text
-    text = client.get("/monitor/instances?process_id=travel_reimbursement&status=running").get_data(as_text=True)
+    text = loaded(client.get("/monitor/instances?process_id=travel_reimbursement&status=running"))
     assert "Check claim: Clara Schmidt, Tom Peeters" in text
 
 
@@ -213,7 +213,7 @@ def test_the_version_filter_and_the_diagram_follow_each_instance_s_own_version(c
     assert 'name="Check claim"' in old_xml.get_data(as_text=True)
     assert 'name="Check the travel claim"' in client.get(f"/monitor/instances/{new.id}/diagram.xml").get_data(
         as_text=True)
-    page = client.get(f"/monitor/instances/{old.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/monitor/instances/{old.id}"))
     assert f"Version {first.number} of" in page and "not the version new requests use" in page
 
 
@@ -230,7 +230,7 @@ def test_the_list_pages_by_25(client, requests):
     first = listed(client, "?process_id=old_import")
     second = listed(client, "?process_id=old_import&page=2")
     assert len(first) == 25 and len(second) == 15 and not set(first) & set(second)
-    text = client.get("/monitor/instances?process_id=old_import").get_data(as_text=True)
+    text = loaded(client.get("/monitor/instances?process_id=old_import"))
     assert "40 requests match the filters" in text and "page 1 of 2" in text
     assert 'href="/monitor/instances?page=2&amp;process_id=old_import"' in text
 
@@ -291,7 +291,7 @@ def test_markers_list_completed_and_current_steps(client, requests):
 def test_the_page_lists_the_steps_data_and_files_in_text(client, requests):
     claim = instance_of(requests["waiting_payment"])
     sign_in(client, "helena")
-    text = client.get(f"/monitor/instances/{claim.id}").get_data(as_text=True)
+    text = loaded(client.get(f"/monitor/instances/{claim.id}"))
     steps = text[text.index('id="steps-title"'):text.index(">Data</h2>")]
     assert re.search(r"<strong>Approve payment</strong>, waiting for Felix Wagner since", steps)
     done = steps[steps.index("Done, in order"):]
@@ -343,7 +343,7 @@ def test_cancel_needs_a_reason_then_withdraws_tasks_and_tells_everyone(client, r
     check = db.session.get(HumanTask, check.id)
     assert check.state == TaskState.CANCELLED and not any(c.ready for c in check.candidates)
     sign_in(client, "clara")
-    assert f"/tasks/{check.id}" not in client.get("/inbox").get_data(as_text=True)
+    assert f"/tasks/{check.id}" not in loaded(client.get("/inbox"))
 
     told = outbox(claim, "request_cancelled")
     assert set(told) == {"marta", "clara", "tom"}
@@ -358,7 +358,7 @@ def test_cancel_needs_a_reason_then_withdraws_tasks_and_tells_everyone(client, r
     assert len(events) == 1 and events[0].channel == "admin" and events[0].actor_id == person("admin").id
     assert events[0].data["reason"] == reason
     sign_in(client, "marta")
-    page = client.get(f"/requests/{claim.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/requests/{claim.id}"))
     assert "Platform Administrator cancelled this request. Reason: The meeting was cancelled" in page
     sign_in(client, "admin")
     assert post_form(client, url, {"reason": "Again."}).status_code == 400  # already cancelled
@@ -388,17 +388,17 @@ def test_reassign_gives_the_task_to_one_person_and_tells_the_others(client, requ
     assert notices["clara"].subject.startswith("“Check claim” no longer waits for you")
 
     sign_in(client, "clara")
-    assert f"/tasks/{check.id}" not in client.get("/inbox").get_data(as_text=True)
+    assert f"/tasks/{check.id}" not in loaded(client.get("/inbox"))
     assert post_form(client, f"/tasks/{check.id}", {"decision": "approve"}).status_code != 302
     sign_in(client, "felix")
-    assert f"/tasks/{check.id}" in client.get("/inbox").get_data(as_text=True)
+    assert f"/tasks/{check.id}" in loaded(client.get("/inbox"))
     decide(client, "felix", check, decision="approve")
     assert ready_task(claim, "approve_payment") is not None
 
     event = history_of(claim, "reassigned")[0]
     assert event.channel == "admin" and event.task_id == check.id and event.data["to"] == person("felix").id
     sign_in(client, "clara")
-    page = client.get(f"/monitor/instances/{claim.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/monitor/instances/{claim.id}"))
     assert "Platform Administrator gave Check claim to Felix Wagner. Reason: Clara and Tom are on leave." in page
 
 
@@ -422,14 +422,14 @@ def test_retry_runs_the_failed_step_again_once_the_cause_is_fixed(client, reques
     sign_in(client, "clara")
     assert client.get(f"/monitor/instances/{claim.id}/markers.json").get_json()["failed"] == ["notify_check_reminder"]
     assert listed(client, "?status=error") == [claim.id]
-    page = client.get(f"/monitor/instances/{claim.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/monitor/instances/{claim.id}"))
     assert "Needs attention" in page and "the notice templates are missing" in page
     failed = html.unescape(page[page.index(">Failed</h3>"):page.index(">Waiting now</h3>")])
     assert "<strong>Remind coordinator</strong>: service task 'notify' failed" in failed
 
     sign_in(client, "admin")
     url = f"/monitor/instances/{claim.id}/retry"
-    assert "Run the failed step again" in client.get(f"/monitor/instances/{claim.id}").get_data(as_text=True)
+    assert "Run the failed step again" in loaded(client.get(f"/monitor/instances/{claim.id}"))
     with freeze_time(due):
         assert post_form(client, url, {"reason": ""}).status_code == 400
         assert post_form(client, url, {"reason": "Trying before the fix."}).status_code == 302
@@ -450,7 +450,7 @@ def test_retry_runs_the_failed_step_again_once_the_cause_is_fixed(client, reques
     retried = history_of(claim, "retried")
     assert len(retried) == 1 and retried[0].data["reason"] == "The notice templates are restored."
     sign_in(client, "admin")  # the session signed in frozen time lies in the future: it is refused now
-    page = client.get(f"/monitor/instances/{claim.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/monitor/instances/{claim.id}"))
     assert "ran the failed step again and it worked" in page and "Run the failed step again" not in page
     assert post_form(client, url, {"reason": "Once more."}).status_code == 400  # not in error any more
 
@@ -458,8 +458,29 @@ def test_retry_runs_the_failed_step_again_once_the_cause_is_fixed(client, reques
 # -- at scale ------------------------------------------------------------------------------------
 
 
-def test_list_and_csv_stay_fast_at_10000_requests_without_loading_workflows(client, requests):
-    """Rows inserted directly; their state is not a workflow, so loading one would fail."""
+# A page shows 25 requests and the CSV 3 334: a statement per request would run more than this.
+STATEMENTS_PER_PAGE = 20
+
+
+@contextlib.contextmanager
+def statements():
+    """The SQL statements run inside the block."""
+    run: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        run.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield run
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_list_and_csv_at_10000_requests_show_the_right_rows_without_loading_workflows(client, requests):
+    """Rows inserted directly; their state is not a workflow, so loading one would fail. The
+    list and the CSV show the right rows with a few statements, however many requests there
+    are (their timings are measured by make bench)."""
     version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.active.is_(True)))
     people = [person(name).id for name in ("marta", "ana", "lukas", "kati")]
     groups = list(db.session.scalars(select(WorkingGroup.id)))
@@ -483,16 +504,25 @@ def test_list_and_csv_stay_fast_at_10000_requests_without_loading_workflows(clie
     db.session.commit()
 
     sign_in(client, "clara")
-    for query in ("", "?status=running", f"?waiting_person={person('tom').id}", "?waiting_role=coordinator",
-                  "?started_from=2024-01-02&started_to=2024-01-03&page=3"):
-        began = time.perf_counter()
-        ids = listed(client, query)
-        took = time.perf_counter() - began
-        assert ids and took < 2, (query, took)
-    began = time.perf_counter()
-    rows = read_csv(client.get("/monitor/instances.csv?waiting_role=coordinator"))
-    took = time.perf_counter() - began
-    assert len(rows) >= len(waiting) and took < 5, took
+    newest_first = [first + n for n in range(9_999, -1, -1)]
+    running = [i for i in newest_first if i in set(waiting)]
+    tom_waits = set(waiting[1::2])
+    # n from 1380 (2 January, 00:00 in Brussels) to 4259 (3 January, 23:59); page 3 skips 50 rows
+    january = [first + n for n in range(4259 - 50, 4259 - 75, -1)]
+    for query, bulk in (("", newest_first), ("?status=running", running),
+                        (f"?waiting_person={person('tom').id}", [i for i in running if i in tom_waits]),
+                        ("?waiting_role=coordinator", running),
+                        ("?started_from=2024-01-02&started_to=2024-01-03&page=3", january)):
+        with statements() as counted:
+            ids = listed(client, query)
+        assert len(ids) == 25, query
+        shown = [i for i in ids if i >= first]  # after the few requests made today, if they match
+        assert shown == bulk[:len(shown)] and shown, query
+        assert len(counted) <= STATEMENTS_PER_PAGE, (query, counted)
+    with statements() as counted:
+        rows = read_csv(client.get("/monitor/instances.csv?waiting_role=coordinator"))
+    assert {int(row["ID"]) for row in rows if int(row["ID"]) >= first} == set(waiting)
+    assert len(counted) <= STATEMENTS_PER_PAGE, counted
     assert {row["Waiting for"] for row in rows if row["Title"].startswith("Bulk")} == {
         "Check claim: Clara Schmidt", "Check claim: Tom Peeters"}
 

@@ -23,7 +23,7 @@ from app.outbox.render import Rendered
 from app.services import tasks as task_service
 from app.services.instances import fire_due_timers
 from app.services.people import create_user
-from tests.conftest import csrf_token, postgres_url, sign_in
+from tests.conftest import csrf_token, loaded, postgres_url, sign_in
 from tests.integration.test_email import Inbox, free_port
 from tests.integration.test_travel_http import file_claim, ready_task
 
@@ -210,7 +210,7 @@ def test_two_workers_firing_timers_fire_each_once(app, client):
         assert instance.next_timer_at > due  # the escalation is next
     sign_in(client, "clara")
     for instance_id in claims:  # the history shows the reminder once
-        assert client.get(f"/requests/{instance_id}").get_data(as_text=True).count("claim reminder") == 1
+        assert loaded(client.get(f"/requests/{instance_id}")).count("claim reminder") == 1
 
 
 def test_an_answer_and_the_withdrawal_timer_at_once_one_wins_and_nothing_deadlocks(app, monkeypatch):

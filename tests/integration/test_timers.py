@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, ProcessInstance
 from app.services.instances import fire_due_timers
-from tests.conftest import person, sign_in
+from tests.conftest import loaded, person, sign_in
 from tests.integration.test_travel_http import file_claim, ready_task
 
 
@@ -37,9 +37,9 @@ def test_waiting_claim_is_reminded_after_5_days_and_escalated_to_finance_after_1
     check = ready_task(instance, "check_claim")  # the same task, still waiting
     assert person("felix").id in {c.user_id for c in check.candidates}
     sign_in(client, "felix")
-    assert check.name in client.get("/inbox").get_data(as_text=True)
+    assert check.name in loaded(client.get("/inbox"))
     sign_in(client, "clara")
-    page = client.get(f"/requests/{instance.id}").get_data(as_text=True)
+    page = loaded(client.get(f"/requests/{instance.id}"))
     assert "escalated to Finance" in page and "automatic" in page
     db.session.expire_all()
     assert db.session.get(ProcessInstance, instance.id).next_timer_at is None

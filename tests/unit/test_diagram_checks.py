@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
 from lxml import etree
 from sqlalchemy import select
 
@@ -124,7 +125,7 @@ def checker(tmp_path_factory):
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'checks.sqlite3'}",
                       "UPLOAD_FOLDER": str(folder / "uploads"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
-        db.create_all()
+        upgrade()  # the schema as the migrations build it
         load_demo_data()
         db.session.commit()
         yield app

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from app.engine import Engine
+from app.engine import Engine, parse_files
 from forms.rules import check
 from tests.workflows.steps import WORKFLOWS, complete, ready, shipped_model
 
@@ -190,9 +190,21 @@ def test_waiting_list_closed_when_no_other_group_fits(model, engine, group, sent
     assert group["added"] == []
 
 
-def test_group_size_threshold_is_in_the_diagram():
+@pytest.mark.parametrize(("members", "waits_for"), [
+    (4, ("confirm_member", "Group lead")),
+    (5, ("offer_other_group", "Coordinator")),
+])
+def test_group_size_threshold_is_read_from_the_diagram(engine, group, members, waits_for):
+    """An administrator who lowers the threshold in the diagram changes who reaches the waiting
+    list, with no change to the code."""
     text = (WORKFLOWS / FILE).read_text(encoding="utf-8")
-    assert "group_member_count &gt;= 7" in text
+    assert text.count("group_member_count &gt;= 7") == 1
+    revised = parse_files({FILE: text.replace("group_member_count &gt;= 7", "group_member_count &gt;= 5")})
+    group["members"] = members
+    wf = engine.start(revised, interest())
+    approve_eligibility(engine, wf)
+
+    assert ready(engine, wf) == [waits_for]
 
 
 def test_lead_declines(model, engine, group, sent):

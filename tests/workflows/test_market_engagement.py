@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from app.engine import Engine
+from app.engine import Engine, parse_files
 from forms.rules import COMPUTATIONS
 from tests.workflows.steps import WORKFLOWS, complete, ready, shipped_model
 
@@ -321,7 +321,32 @@ def test_forms_declare_what_the_spec_asks(model):
     assert not model.tasks["organise_logistics"].form.get("pin_reference").required
 
 
-def test_thresholds_live_in_the_diagram():
+def revised(old: str, new: str):
+    """The shipped diagram with the expression ``old`` changed to ``new``, as an administrator
+    would upload it."""
     text = (WORKFLOWS / FILE).read_text(encoding="utf-8")
-    assert "budget_total &gt; 10000" in text
-    assert "iso(add_days(event_date, 1))" in text
+    assert text.count(old) == 1
+    return parse_files({FILE: text.replace(old, new)})
+
+
+@pytest.mark.parametrize(("interpretation", "signoff"), [("0.00", False), ("0.01", True)])
+def test_signoff_threshold_is_read_from_the_diagram(engine, interpretation, signoff):
+    """Lowered to 5 000 EUR in the diagram, the threshold moves with no change to the code."""
+    model = revised("budget_total &gt; 10000", "budget_total &gt; 5000")
+    wf = engine.start(model, proposal(venue="3000.00", catering="2000.00", interpretation=interpretation))
+    approve_review(engine, wf)
+
+    waits_for = ("commission_signoff", "Commission") if signoff else ("organise_logistics", "Coordinator")
+    assert ready(engine, wf) == [waits_for]
+
+
+def test_report_date_is_read_from_the_diagram(engine):
+    """Asked for three days after the event instead of one, the report timer moves with it."""
+    model = revised("iso(add_days(event_date, 1))", "iso(add_days(event_date, 3))")
+    with freeze_time("2030-04-22 09:00:00"):
+        wf = engine.start(model, proposal())
+        approve_review(engine, wf)
+        organise(engine, wf)
+        due = engine.next_timer(wf)
+    two_days = dt.timedelta(days=2)
+    assert REPORT_DUE_RANGE[0] + two_days <= due <= REPORT_DUE_RANGE[1] + two_days
