@@ -17,7 +17,7 @@ PROBE = """
 import os, sys
 sys.path.insert(0, os.getcwd())
 from app import create_app
-from app.services.outbox import external_url
+from app.outbox.queue import external_url
 app = create_app({"INSTANCE_PATH": sys.argv[1], "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 with app.app_context():
     print(external_url("/decide/a-token"))

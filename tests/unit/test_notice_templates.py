@@ -2,7 +2,7 @@
 
 The templates are found from the diagrams themselves: each ``notify`` service task in
 workflows/*.bpmn names one with its ``template`` property. Each is rendered the way the outbox
-does (app/services/outbox.py ``queue_notice``) with realistic task data of its process, with
+does (app/outbox/queue.py ``queue_notice``) with realistic task data of its process, with
 hostile text in that data, and with no data at all.
 """
 
@@ -201,7 +201,7 @@ def test_every_notice_a_diagram_sends_has_a_template(name):
 
 def test_every_template_is_sent_by_a_diagram():
     # The application itself sends these: cancelled and reassigned (app/services/monitoring/actions.py,
-    # checked in test_monitoring) and finished (app/services/runs.py, checked in test_email).
+    # checked in test_monitoring) and finished (app/steps/writer.py, checked in test_email).
     files = {path.stem for path in NOTICES.glob("*.txt")} - {
         "notice", "request_cancelled", "task_reassigned", "request_finished"}
     assert files <= set(NOTIFY), f"templates no diagram sends: {sorted(files - set(NOTIFY))}"
