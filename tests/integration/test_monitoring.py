@@ -275,6 +275,20 @@ def test_csv_cells_never_start_a_formula(client, requests):
     assert rows[0]["Title"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
 
 
+def test_csv_cells_split_on_a_semicolon_never_start_a_formula_either(client, requests):
+    """Where Excel splits on ';' (Belgium, Germany, France), each segment is a cell of its own."""
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == requests["expert"])
+                       .values(title="Tallinn;=1+1,@SUM(A1)\t-2"))
+    db.session.commit()
+    sign_in(client, "clara")
+    response = client.get("/monitor/instances.csv?process_id=expert_request")
+    rows = read_csv(response)
+    assert rows[0]["Title"] == "Tallinn;'=1+1,'@SUM(A1)\t'-2"
+    lines = response.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith('"ID","Process","Version"')
+    assert all(line.startswith('"') and line.endswith('"') for line in lines), "every field is quoted"
+
+
 # -- one request: steps, diagram markers, data, files --------------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,10 +197,15 @@ def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page
                          where=_conditions(filters))
 
 
+# A formula may start a cell, or any part of it that a spreadsheet splits off as a cell of its
+# own (Excel splits on ';' where the decimal separator is a comma, as in BE, DE and FR).
+_FORMULA_START = re.compile(r"(^|[;,\t\r\n])([=+\-@\t\r])")
+
+
 def _excel_safe(value: Any) -> str:
-    """Text a spreadsheet shows as text: a leading = + - @ would start a formula."""
+    """Text a spreadsheet shows as text: each segment that would start a formula gets a '."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return _FORMULA_START.sub(r"\1'\2", text)
 
 
 def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
@@ -220,7 +226,7 @@ def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
 
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # a quoted field is one cell, whatever it holds
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([row.id, _excel_safe(row.process), row.version, _excel_safe(row.title),
