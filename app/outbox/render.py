@@ -64,7 +64,17 @@ def text_to_html(text: str) -> Markup:
 
 
 def _link(line: str) -> str:
-    return URL.sub(lambda m: f'<a href="{m.group(1)}" style="color:#1d70b8">{m.group(1)}</a>', str(escape(line)))
+    """The line, escaped, with the app's own addresses as links. An address someone typed into
+    a form stays text: a link in the app's e-mail would lend it the app's authority."""
+    own = current_app.config["EXTERNAL_BASE_URL"].rstrip("/")
+
+    def link(match: re.Match) -> str:
+        url = match.group(1)
+        if url != own and not url.startswith(own + "/"):
+            return url
+        return f'<a href="{url}" style="color:#1d70b8">{url}</a>'
+
+    return URL.sub(link, str(escape(line)))
 
 
 def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None) -> Rendered:

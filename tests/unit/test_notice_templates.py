@@ -146,7 +146,8 @@ SUBJECT_SAYS = {"claim_paid": "492.40 EUR", "event_confirmed": "Meet the market"
 
 @pytest.fixture
 def mail_app(tmp_path):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "EXTERNAL_BASE_URL": "https://bigbuyers.example.eu"})
     # An app context only, no request: the worker renders timer-driven notices like this.
     with app.app_context():
         yield app
@@ -233,6 +234,17 @@ def test_html_part_escapes_what_people_typed(mail_app, name):
     assert HOSTILE in rendered.text  # the text part is plain text: nothing to escape
     assert "<day>" not in rendered.html
     assert "R&amp;D &lt;day&gt;" in rendered.html
+
+
+def test_only_the_apps_own_addresses_become_links(mail_app):
+    """An address someone typed into a form is shown as text: a link in an approver's e-mail
+    would lend it the app's authority."""
+    typed = "https://bigbuyers.example.eu.evil.example/login and http://evil.example/pay"
+    rendered = render("notice", {"reason": typed}, summary={"Motivation": typed})
+    assert typed in rendered.text
+    assert "evil.example/login</a>" not in rendered.html and 'href="http://evil.example' not in rendered.html
+    assert 'href="https://bigbuyers.example.eu.evil' not in rendered.html
+    assert f'href="{REQUEST_URL}"' in rendered.html  # the request's own page still is a link
 
 
 @pytest.mark.parametrize(("data", "who", "reason"), [
