@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    access_log,
     admin,
     admin_mail,
     auth,
@@ -26,5 +27,5 @@ BLUEPRINTS = (auth, tasks, requests, decide, profile, admin, admin_mail, process
 def register_web(app: Flask) -> None:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-    for part in (login, filters, responses):
+    for part in (login, filters, responses, access_log):
         part.init_app(app)

@@ -182,7 +182,8 @@ def production(tmp_path):
         for attempt in range(3):  # another process may take the free port before gunicorn does
             port = free_port()
             web = start(logs[0], [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                                  "--workers", "2", "--graceful-timeout", "5", "wsgi:app"])
+                                  "--workers", "2", "--graceful-timeout", "5", "--access-logfile", "-",
+                                  "wsgi:app"])
             if attempt == 0:  # while gunicorn starts
                 run("workflows", "sync")
                 run("demo", "load")
@@ -252,6 +253,8 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     assert page.status == 200 and "Confirm your decision: Approve" in page.text
     done = reader.post(approve, {})
     assert done.status == 200 and "Decision recorded" in done.text, done.text[:3000]
+    access_log = logs[0].read_text(errors="replace")
+    assert "/decide/[hidden]" in access_log and urlsplit(approve).path not in access_log
 
     # Finance approves the payment on the web form the e-mail links to.
     pay = mail("felix.wagner", "Approve payment")
