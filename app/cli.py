@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -219,14 +220,24 @@ def timers_fire(every: float) -> None:
 @click.option("--once", is_flag=True, help="Do one round and stop (for cron or tests)")
 @click.option("--interval", type=float, default=None, help="Seconds between rounds (WORKER_INTERVAL)")
 def worker(once: bool, interval: float | None) -> None:
-    """Fire due timers, queue daily digests and send the outbox, round after round."""
-    from app.services.worker import run_round
+    """Fire due timers, queue daily digests and send the outbox, round after round.
 
+    It outlives its dependencies: while the database or the SMTP server is away it says so
+    once (on stderr, with the time) and tries again every round; once it is back, it says so.
+    """
+    from app.services.worker import Outages, log, run_round
+
+    if not log.handlers:  # the outages and failures, with the time, whatever the root logger does
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
     interval = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
     name = f"{os.uname().nodename}-{os.getpid()}"
     click.echo(f"worker {name} started; Ctrl-C stops it")
+    outages = Outages()
     while True:
-        report = run_round(name)
+        report = run_round(name, outages)
         if report:
             click.echo(report)
         if once:

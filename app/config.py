@@ -70,7 +70,7 @@ def load(instance_path: Path) -> dict:
         "MAIL_SUPPRESS_SEND": False,  # we choose: SMTP when MAIL_SERVER is set, else the mailbox
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "15")),
         "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "50")),
-        "MAIL_LEASE_SECONDS": int(os.environ.get("MAIL_LEASE_SECONDS", "300")),
+        "MAIL_LEASE_SECONDS": int(os.environ.get("MAIL_LEASE_SECONDS", "60")),
         "MAIL_RETRY_SECONDS": int(os.environ.get("MAIL_RETRY_SECONDS", "30")),
         "MAIL_RETRY_MAX_SECONDS": int(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600")),
         "MAIL_GIVE_UP_HOURS": float(os.environ.get("MAIL_GIVE_UP_HOURS", "48")),

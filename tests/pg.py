@@ -56,6 +56,7 @@ class Cluster:
     def __init__(self) -> None:
         self.bin = server_bin()
         self.port = 0
+        self.options = ""
         self.as_user: list[str] = []
         account = None
         if os.geteuid() == 0:  # initdb and pg_ctl refuse root
@@ -83,9 +84,9 @@ class Cluster:
                 self.port = free_port()
                 # The server's time zone is far from UTC and from DISPLAY_TIMEZONE (UTC+12:45/+13:45):
                 # a timestamp the app reads back in the server's zone and mishandles shows up.
-                options = (f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
-                           "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-                           "-c timezone=Pacific/Chatham")
+                self.options = options = (f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
+                                          "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+                                          "-c timezone=Pacific/Chatham")
                 try:
                     self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
                               "-t", "30", "-o", options, "start")
@@ -99,6 +100,15 @@ class Cluster:
             self.stop()
             raise RuntimeError(f"PostgreSQL did not start: {exc}\n{output.decode(errors='replace')}\n{log}") from exc
         return self
+
+    def pause(self) -> None:
+        """Stop the server (a database outage), keeping its data and port for ``resume``."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
+                  "-o", self.options, "start")
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

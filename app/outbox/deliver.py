@@ -1,9 +1,16 @@
 """Sending the outbox: the worker claims due rows, writes each message and sends it.
 
 Delivery is at least once and in order of writing: rows are claimed atomically (``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL, the single writer lock on SQLite) under a lease, so a worker
-that dies mid-batch leaves its rows to be claimed again when the lease runs out, and two
-workers never send the same row at once. Each row keeps one Message-ID for every try.
+SKIP LOCKED`` on PostgreSQL, the single writer lock on SQLite) under a short lease
+(``MAIL_LEASE_SECONDS``) that the worker renews for the rows it still holds while it works
+through the batch (before a message, at most once a second). A living worker keeps its rows
+however long the batch takes; a worker that dies leaves them to be claimed again once the
+lease runs out (a minute by default), and two workers never send the same row at once.
+
+A row is marked sent, and committed, right after the server accepts its message. A worker that
+dies between the two leaves the row "sending": it is sent again when the lease runs out, with
+the same Message-ID (each row keeps one for every try), so mail systems drop the copy. That
+window, from the server's answer to one commit, is what remains of "at least once".
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import hashlib
 import re
 import secrets
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -61,6 +69,8 @@ class Delivery:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    connected: bool = False  # the SMTP server answered this batch
+    unreachable: str = ""  # why the SMTP server could not be reached, or went away mid-batch
 
 
 def claim_batch(worker: str, size: int, now: dt.datetime) -> list[OutboxMessage]:
@@ -82,6 +92,37 @@ def claim_batch(worker: str, size: int, now: dt.datetime) -> list[OutboxMessage]
                                     OutboxMessage.status == OutboxStatus.SENDING)
         .order_by(OutboxMessage.id)
     ))
+
+
+RENEW_EVERY = 1.0  # seconds: a batch renews its lease before a message, at most this often
+
+
+class Lease:
+    """The rows of one batch a worker still holds, and their lease.
+
+    ``holds`` renews the lease of every row of the batch the worker still holds (an UPDATE,
+    committed before the message goes out) when the last renewal is a second old, and says
+    whether the row is still this worker's: one whose lease ran out (a connection that took
+    longer than the lease) may have been taken by another worker, and is left to it.
+    """
+
+    def __init__(self, worker: str, ids: list[int], now: dt.datetime):
+        self.worker, self.ids, self.held, self.now = worker, ids, set(ids), now
+        self.started = self.renewed = time.monotonic()
+
+    def holds(self, row_id: int) -> bool:
+        if time.monotonic() - self.renewed >= RENEW_EVERY:
+            self.renew()
+        return row_id in self.held
+
+    def renew(self) -> None:
+        self.renewed = time.monotonic()
+        # The clock of the batch: ``now`` (which tests may set) moved on by the time it took.
+        until = self.now + dt.timedelta(seconds=self.renewed - self.started
+                                        + current_app.config["MAIL_LEASE_SECONDS"])
+        held = db.session.execute(RENEW, {"renewer": self.worker, "ids": self.ids, "until": until}).scalars()
+        self.held = set(held)
+        db.session.commit()
 
 
 def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tuple[str, str]:
@@ -118,6 +159,10 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 ADD_TOKENS = cast(Table, ActionToken.__table__).insert()
 SENT_COLUMNS = ("subject", "text_body", "html_body", "delivered_text", "delivered_html", "status", "transport",
                 "sent_at", "claimed_by", "lease_until", "last_error")
+RENEW = (update(OUTBOX)
+         .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)), OUTBOX.c.claimed_by == bindparam("renewer"),
+                OUTBOX.c.status == OutboxStatus.SENDING)
+         .values(lease_until=bindparam("until")).returning(OUTBOX.c.id))
 MARK_SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id")).values(
     {name: bindparam(f"new_{name}") for name in SENT_COLUMNS})
 
@@ -202,9 +247,12 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
     if not rows:
         return delivery
     ids = [row.id for row in rows]
+    lease = Lease(worker, ids, now)
     kept = _keep_for_batch(rows)  # noqa: F841 - held until the batch is done
     if not current_app.config["MAIL_SERVER"]:
         for row in rows:
+            if not lease.holds(row.id):
+                continue
             written = written_message(row)
             _mark_sent(row, written, "mailbox", now, delivered=_mint_links(row, written, now))
             delivery.sent += 1
@@ -217,7 +265,10 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
             host = connection.host
             if host is None:  # Flask-Mail opens none while MAIL_SUPPRESS_SEND is on
                 raise smtplib.SMTPServerDisconnected("sending is switched off (MAIL_SUPPRESS_SEND)")
+            delivery.connected = True
             for position, row_id in enumerate(ids):
+                if not lease.holds(row_id):  # its lease ran out and another worker may have it
+                    continue
                 row = db.session.get_one(OutboxMessage, row_id)
                 written = written_message(row)
                 text, html = _mint_links(row, written, now)
@@ -242,16 +293,19 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
                     db.session.rollback()
-                    _retry_later(row_id, f"{type(exc).__name__}: {exc}", now, delivery)
+                    delivery.unreachable = f"{type(exc).__name__}: {exc}"
+                    _retry_later(row_id, delivery.unreachable, now, delivery)
                     for rest in ids[position + 1:]:
-                        _retry_later(rest, f"not tried: the connection failed ({exc})", now, delivery,
-                                     attempted=False)
+                        if rest in lease.held:
+                            _retry_later(rest, f"not tried: the connection failed ({exc})", now, delivery,
+                                         attempted=False)
                     return delivery
-                _mark_sent(row, written, "smtp", now)
+                _mark_sent(row, written, "smtp", now)  # at once: the server has accepted it
                 delivery.sent += 1
     except (smtplib.SMTPException, OSError) as exc:  # could not connect at all
         db.session.rollback()
         delivery.errors.append(str(exc))
+        delivery.unreachable = f"{type(exc).__name__}: {exc}"
         for row_id in ids:
             row = db.session.get_one(OutboxMessage, row_id)
             if row.status == OutboxStatus.SENDING and row.claimed_by == worker:

@@ -1,8 +1,17 @@
-"""One round of the worker: timers, digests, the outbox. Each part commits its own work."""
+"""One round of the worker: timers, digests, the outbox. Each part commits its own work.
+
+What the worker depends on (the database, the SMTP server) may go away and come back: a
+round then fails, and the next one tries again, for as long as it takes, without a restart.
+``Outages`` says so once in the log when one goes away and once when it is back, instead of a
+traceback every round.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
 from app.outbox.deliver import deliver_outbox
@@ -12,27 +21,89 @@ from .instances import fire_due_timers
 
 log = logging.getLogger(__name__)
 
+DATABASE, MAIL_SERVER = "the database", "the mail server"
 
-def run_round(worker: str) -> str:
+
+class Outages:
+    """The dependencies that are down, kept across rounds, so each outage is logged once."""
+
+    def __init__(self) -> None:
+        self.down: dict[str, str] = {}
+
+    def failed(self, what: str, error: str) -> None:
+        if what not in self.down:
+            self.down[what] = error
+            log.warning("worker: %s is unreachable (%s); trying again every round", what, error)
+
+    def worked(self, what: str) -> None:
+        if self.down.pop(what, None) is not None:
+            log.warning("worker: %s is back", what)
+
+
+def _database_gone(exc: Exception) -> bool:
+    """The database could not be reached, or dropped the connection (not a fault of ours)."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _reset() -> None:
+    """Forget the session's transaction; with the database gone even that may fail."""
+    with contextlib.suppress(Exception):  # the connection is dead: removing the session is enough
+        db.session.rollback()
+    db.session.remove()
+
+
+def _timers(worker: str, outages: Outages) -> str:
+    fired = fire_due_timers()
+    return f"timers: {fired}" if fired else ""
+
+
+def _digests(worker: str, outages: Outages) -> str:
+    queued = queue_digests()
+    return f"digests: {queued}" if queued else ""
+
+
+def _outbox(worker: str, outages: Outages) -> str:
+    delivery = deliver_outbox(worker)
+    if delivery.unreachable:
+        outages.failed(MAIL_SERVER, delivery.unreachable)
+    elif delivery.connected:
+        outages.worked(MAIL_SERVER)
+    if delivery.sent or delivery.retrying or delivery.failed:
+        return f"e-mails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}"
+    return ""
+
+
+PARTS = (("timers", _timers), ("digests", _digests), ("delivering the outbox", _outbox))
+
+
+def run_round(worker: str, outages: Outages | None = None) -> str:
     """Do one round; return a line describing what happened ('' when nothing did).
 
-    A failure in one part is logged and rolled back; the next part and round still run.
+    A failure in one part is rolled back and the next part and round still run. When the
+    database is unreachable the rest of the round is skipped (each part would only wait for
+    it in turn); ``outages``, kept by the caller across rounds, logs that once, and once that
+    it is back. Any other failure is logged with its traceback.
     """
+    outages = outages if outages is not None else Outages()
     said = []
-    for name, job in (("timers", fire_due_timers), ("digests", queue_digests)):
+    for name, part in PARTS:
         try:
-            count = job()
-            if count:
-                said.append(f"{name}: {count}")
-        except Exception:
-            db.session.rollback()
+            line = part(worker, outages)
+        except Exception as exc:
+            _reset()
+            if _database_gone(exc):
+                outages.failed(DATABASE, _first_line(exc))
+                break
             log.exception("worker: %s failed", name)
-    try:
-        delivery = deliver_outbox(worker)
-        if delivery.sent or delivery.retrying or delivery.failed:
-            said.append(f"e-mails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}")
-    except Exception:
-        db.session.rollback()
-        log.exception("worker: delivering the outbox failed")
+            continue
+        outages.worked(DATABASE)
+        if line:
+            said.append(line)
     db.session.remove()
     return "; ".join(said)
