@@ -37,22 +37,10 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     """
     step = current_step()
     instance = step.instance
-    name = (data.get("organisation_name") or "").strip()
-    # The applicant's own organisation joins, whatever name was typed; a name picks an
-    # existing organisation only for an applicant who has none yet.
-    organisation = instance.initiator.organisation
-    if organisation is None and name:
-        organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
-    if organisation is None:
-        organisation = Organisation(
-            name=name or f"Organisation of {instance.initiator.name}",
-            type=OrganisationType(data.get("organisation_type") or "other_public_authority"),
-            country=str(data.get("country") or "BE")[:2],
-        )
-        db.session.add(organisation)
     initiator: User = instance.initiator
-    if initiator.organisation is None:
-        initiator.organisation = organisation
+    organisation = initiator.organisation  # the applicant's own joins, whatever name was typed
+    if organisation is None:
+        organisation = initiator.organisation = _new_organisation(initiator, data)
     group_id = int(data["working_group_id"])
     exists = db.session.scalar(select(GroupMembership).where(
         GroupMembership.group_id == group_id, GroupMembership.organisation == organisation))
@@ -61,6 +49,24 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     record(instance, step.actor, step.channel, "member_added",
            f"{organisation.name} joined {instance.working_group.name if instance.working_group else 'the group'}")
     return {"membership_added": True}
+
+
+def _new_organisation(initiator: User, data: dict[str, Any]) -> Organisation:
+    """An organisation for an applicant who has none, named as they typed it. A name another
+    organisation has is not taken as theirs (that would make its people's requests and groups
+    the applicant's): the new one is named after the applicant too, and the history says so."""
+    name = " ".join((data.get("organisation_name") or "").split()) or f"Organisation of {initiator.name}"
+    if db.session.scalar(select(Organisation.id).where(Organisation.name == name)) is not None:
+        typed, name = name, f"{name} ({initiator.name})"[:200]
+        step = current_step()
+        record(step.instance, step.actor, step.channel, "member_added",
+               f"{initiator.name} named “{typed}”, but another organisation already has that name: "
+               f"their organisation is added as “{name}”; an administrator can rename it")
+    organisation = Organisation(
+        name=name, type=OrganisationType(data.get("organisation_type") or "other_public_authority"),
+        country=str(data.get("country") or "BE")[:2])
+    db.session.add(organisation)
+    return organisation
 
 
 def notify(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:

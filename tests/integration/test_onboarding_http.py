@@ -28,7 +28,7 @@ from app.models import (
     WorkingGroup,
 )
 from app.services.instances import fire_due_timers
-from tests.conftest import csrf_token, person, post_form, sign_in
+from tests.conftest import csrf_token, loaded, person, post_form, sign_in
 from tests.integration.test_travel_http import PDF, PNG, ready_task
 
 FULL_GROUP = "Zero-emission construction sites"
@@ -272,6 +272,25 @@ def test_the_applicants_own_organisation_joins_whatever_name_was_typed(browser):
     accept_and_sign(browser, instance)
     assert is_member("Tallinn City", OPEN_GROUP)
     assert not is_member("Helsinki Region", OPEN_GROUP)
+
+
+def test_an_applicant_without_an_organisation_cannot_take_over_an_existing_one(browser):
+    """Naming an organisation the platform knows does not make its people's organisation
+    yours: the applicant gets an organisation of their own under a name that says so."""
+    kati = person("kati")
+    kati.organisation = None
+    db.session.commit()
+    instance = apply(browser, OPEN_GROUP, organisation_name="Helsinki Region")
+    accept_and_sign(browser, instance)
+    db.session.expire_all()
+    kati = person("kati")
+    assert kati.organisation is not None and kati.organisation.name == "Helsinki Region (Kati Tamm)"
+    assert is_member("Helsinki Region (Kati Tamm)", OPEN_GROUP)
+    assert not is_member("Helsinki Region", OPEN_GROUP)
+    helsinki = db.session.scalar(select(Organisation).where(Organisation.name == "Helsinki Region"))
+    assert kati not in helsinki.users
+    history = loaded(browser("clara").get(f"/requests/{instance.id}"))
+    assert "another organisation already has that name" in history
 
 
 def test_a_group_full_by_the_time_the_applicant_signs_stops_the_request(browser, app):
