@@ -1,6 +1,7 @@
 """The workflow engine adapter: the only package that imports SpiffWorkflow."""
 
 from .cache import load_model
+from .limits import DEFAULT_CPU_SECONDS, DEFAULT_MEMORY_MB, script_limits
 from .migrate import MigrationError, MigrationPlan, migrate, plan_migration
 from .model import DECISIONS, FIELD_TYPES, FieldSpec, FormSpec, ReadyTask, TaskDef
 from .parser import DiagramError, ProcessModel, parse_files, parse_xml
@@ -11,5 +12,5 @@ __all__ = [
     "DECISIONS", "FIELD_TYPES", "DiagramError", "Engine", "EngineError", "FieldSpec", "FormSpec",
     "ProcessModel", "ReadyTask", "ScriptError", "TaskDef", "TaskNotReady", "compile_expression",
     "compile_script", "load_model", "parse_files", "parse_xml", "MigrationError", "MigrationPlan", "migrate",
-    "plan_migration",
+    "plan_migration", "script_limits", "DEFAULT_CPU_SECONDS", "DEFAULT_MEMORY_MB",
 ]

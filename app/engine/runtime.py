@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .limits import ScriptLimitError
 from .model import ReadyTask
 from .parser import AppServiceTask, ProcessModel
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine
@@ -41,7 +42,23 @@ class EngineError(Exception):
     def from_workflow(cls, exc: WorkflowException) -> EngineError:
         task = getattr(exc, "task", None)
         spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
-        return cls(str(exc), getattr(spec, "bpmn_id", None))
+        bpmn_id = getattr(spec, "bpmn_id", None)
+        limit = _limit_error(exc)
+        if limit is not None:  # say which step went over which limit, not how the library wraps it
+            label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
+            return cls(f"“{label}” was stopped: {limit}", bpmn_id)
+        return cls(str(exc), bpmn_id)
+
+
+def _limit_error(exc: BaseException) -> ScriptLimitError | None:
+    """The ScriptLimitError behind a library error, if a limit is what failed the step."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 10:
+        if isinstance(cause, ScriptLimitError):
+            return cause
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return None
 
 
 class TaskNotReady(Exception):

@@ -7,10 +7,11 @@ item and attribute access) and runs with a short allow-list of builtins.
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import operator
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import CodeType, ModuleType
 from typing import Any
 
@@ -22,9 +23,13 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import WorkflowException
+
+from . import limits
+from .limits import LimitExceeded, ScriptLimitError
 
 
 class ScriptError(SyntaxError):
@@ -79,9 +84,30 @@ _INPLACE = {
 
 def _inplacevar(op: str, left: Any, right: Any) -> Any:
     try:
-        return _INPLACE[op](left, right)
+        function = _INPLACE[op]
     except KeyError:
         raise ScriptError(f"the operator {op} is not allowed") from None
+    limits.check_inplace(op, left, right)
+    return function(left, right)
+
+
+_GUARDABLE = tuple(limits.METHOD_GUARDS)
+
+
+def _getattr(obj: Any, name: str, default: Any = None, getattr: Any = getattr) -> Any:
+    """``safer_getattr``; a method that can build something huge comes back checked."""
+    value = safer_getattr(obj, name, default, getattr)
+    if isinstance(obj, _GUARDABLE):
+        guards = limits.METHOD_GUARDS.get(type(obj)) or next(
+            limits.METHOD_GUARDS[t] for t in type(obj).__mro__ if t in limits.METHOD_GUARDS)
+        guard = guards.get(name)
+        if guard is not None:
+            return partial(guard, obj)
+    elif isinstance(obj, type):  # str.join(...) called on the type, or on its stand-in
+        guards = limits.METHOD_GUARDS.get(limits.wrapped_type(obj), {})
+        if name in guards:
+            return guards[name]
+    return value
 
 
 SAFE_BUILTINS: dict[str, Any] = {
@@ -89,27 +115,81 @@ SAFE_BUILTINS: dict[str, Any] = {
     for name in ("abs", "bool", "dict", "float", "int", "len", "list", "max", "min", "round",
                  "sorted", "str", "sum", "True", "False", "None", "isinstance", "any", "all")
 }
+# The same names; those that can build something huge from a small argument are checked.
+GUARDED_BUILTINS: dict[str, Any] = {**SAFE_BUILTINS, **limits.GUARDED_BUILTINS}
 HELPERS: dict[str, Any] = {
     "Decimal": Decimal, "date": _dt.date, "today": today, "add_days": add_days,
     "days_between": days_between, "iso": iso,
 }
 BASE_GLOBALS: dict[str, Any] = {
-    "__builtins__": SAFE_BUILTINS,
-    "_getattr_": safer_getattr,
+    "__builtins__": GUARDED_BUILTINS,
+    "_getattr_": _getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplacevar,
+    "_mul_": limits.guarded_mul,
+    "_pow_": limits.guarded_pow,
+    "_lshift_": limits.guarded_lshift,
+    "_add_": limits.guarded_add,
+    "_mod_": limits.guarded_mod,
+    "_format_": limits.guarded_format,
     **HELPERS,
 }
+
+_GUARDED_OPERATORS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Add: "_add_",
+                      ast.Mod: "_mod_"}
+
+
+def _located(new: Any, old: ast.AST) -> Any:
+    return ast.fix_missing_locations(ast.copy_location(new, old))
+
+
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
+
+
+class LimitingTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's checks, plus the calls through which code keeps to its limits
+    (``limits.py``): a tick at the top of every ``while`` body and function and in every
+    lambda, and ``* ** << + %`` and f-string fields through functions that size their result
+    before making it. (Loops and comprehensions tick through ``_getiter_``.)"""
+
+    def visit_BinOp(self, node: Any) -> Any:
+        node = super().visit_BinOp(node)
+        name = _GUARDED_OPERATORS.get(type(node.op))
+        if name is None:
+            return node
+        return _located(_call(name, node.left, node.right), node)
+
+    def visit_While(self, node: Any) -> Any:
+        node = super().visit_While(node)
+        node.body.insert(0, _located(ast.Expr(_call("_tick_")), node))
+        return node
+
+    def visit_FunctionDef(self, node: Any) -> Any:
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, _located(ast.Expr(_call("_tick_")), node))
+        return node
+
+    def visit_Lambda(self, node: Any) -> Any:
+        node = super().visit_Lambda(node)
+        node.body = _located(ast.BoolOp(op=ast.Or(), values=[_call("_tick_"), node.body]), node.body)
+        return node
+
+    def visit_FormattedValue(self, node: Any) -> Any:
+        node = super().visit_FormattedValue(node)
+        spec = node.format_spec if node.format_spec is not None else ast.Constant("")
+        value = _call("_format_", node.value, ast.Constant(node.conversion), spec)
+        return _located(ast.FormattedValue(value=value, conversion=-1, format_spec=None), node)
 
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CodeType:
     """Compile an expression under the restricted evaluator, or raise ScriptError."""
-    result = compile_restricted_eval(source.strip())
+    result = compile_restricted_eval(source.strip(), policy=LimitingTransformer)
     if result.errors or result.code is None:
         raise ScriptError("; ".join(result.errors) or "does not compile")
     return result.code
@@ -118,7 +198,7 @@ def compile_expression(source: str) -> CodeType:
 @lru_cache(maxsize=1024)
 def compile_script(source: str) -> CodeType:
     """Compile a script under the restricted evaluator, or raise ScriptError."""
-    result = compile_restricted_exec(source)
+    result = compile_restricted_exec(source, policy=LimitingTransformer)
     if result.errors or result.code is None:
         raise ScriptError("; ".join(result.errors) or "does not compile")
     return result.code
@@ -136,16 +216,39 @@ class RestrictedEnvironment(TaskDataEnvironment):
         self.services = services or {}
 
     def evaluate(self, expression, context, external_context=None):
-        scope = dict(BASE_GLOBALS)
-        scope.update(external_context or {})
-        scope.update(context)
-        return eval(compile_expression(expression), scope)  # noqa: S307 - restricted code
+        code = compile_expression(expression)
+        budget, own = limits.enter_run()
+        try:
+            scope = dict(BASE_GLOBALS)
+            scope["_tick_"] = budget.tick
+            scope["_getiter_"] = budget.getiter
+            scope.update(external_context or {})
+            scope.update(context)
+            result = eval(code, scope)  # noqa: S307 - restricted code
+        except LimitExceeded as exc:
+            raise ScriptLimitError(str(exc)) from None
+        finally:
+            limits.leave_run(own)
+        if budget.breach is not None:  # breached, caught by a bare except, and carried on
+            raise ScriptLimitError(budget.breach)
+        return result
 
     def execute(self, script, context, external_context=None):
-        scope = dict(BASE_GLOBALS)
-        scope.update(external_context or {})
-        scope.update(context)
-        exec(compile_script(script), scope)  # noqa: S102 - restricted code
+        code = compile_script(script)
+        budget, own = limits.enter_run()
+        try:
+            scope = dict(BASE_GLOBALS)
+            scope["_tick_"] = budget.tick
+            scope["_getiter_"] = budget.getiter
+            scope.update(external_context or {})
+            scope.update(context)
+            exec(code, scope)  # noqa: S102 - restricted code
+        except LimitExceeded as exc:
+            raise ScriptLimitError(str(exc)) from None
+        finally:
+            limits.leave_run(own)
+        if budget.breach is not None:
+            raise ScriptLimitError(budget.breach)
         for name in [k for k in context if k not in scope]:
             del context[name]
         for name, value in scope.items():

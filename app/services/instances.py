@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from app.engine import EngineError, ProcessModel, load_model
+from app.engine import DEFAULT_CPU_SECONDS, DEFAULT_MEMORY_MB, EngineError, ProcessModel, load_model, script_limits
 from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import (
@@ -27,6 +28,15 @@ from app.steps.lanes import lane_kind
 from .attachments import store_uploads
 
 SECRETARIAT = frozenset({Role.COORDINATOR, Role.FINANCE, Role.COMMISSION, Role.ADMINISTRATOR})
+
+
+def step_limits():
+    """What the diagram code of one step may use: ``SCRIPT_CPU_SECONDS`` of processor time and
+    ``SCRIPT_MEMORY_MB`` of memory, for all its scripts, conditions, cells and timers together
+    (docs/DIAGRAMS.md). Going over fails the step with the reason."""
+    config = current_app.config
+    return script_limits(float(config.get("SCRIPT_CPU_SECONDS", DEFAULT_CPU_SECONDS)),
+                         float(config.get("SCRIPT_MEMORY_MB", DEFAULT_MEMORY_MB)))
 
 
 def may_start(user: User, model: ProcessModel) -> bool:
@@ -57,7 +67,8 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
     start_data.update({"initiator_id": actor.id, "filed_on": dt.date.today()})
     with step(instance, actor, channel):
         try:
-            wf = engine().start(model, start_data)
+            with step_limits():
+                wf = engine().start(model, start_data)
         except EngineError as exc:
             raise ServiceError(f"“{model.name}” could not start: {exc}") from exc
         record(instance, actor, channel, "started", f"{actor.name} started {model.name}",
@@ -93,7 +104,8 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
         try:
             with step(instance, None, "worker"):
                 wf = engine().load(model, instance.state)
-                engine().fire_timers(wf)
+                with step_limits():
+                    engine().fire_timers(wf)
                 sync_instance(instance, model, wf, None, "worker")
             db.session.commit()
             fired += 1

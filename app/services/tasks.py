@@ -15,6 +15,7 @@ from app.models import HumanTask, ProcessInstance, TaskCandidate, TaskState, Use
 from app.steps import close_task, conflict_means_unavailable, engine, step, sync_instance
 
 from .attachments import store_uploads
+from .instances import step_limits
 
 CANDIDATE = TaskCandidate.__table__
 # Built once: a completion's queries.
@@ -72,7 +73,8 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     values.update(store_uploads(uploads or {}, actor, instance, task))
     with step(instance, actor, channel):
         try:
-            engine().complete(wf, task.spiff_task_id, values)
+            with step_limits():
+                engine().complete(wf, task.spiff_task_id, values)
         except TaskNotReady as exc:
             raise TaskUnavailable(task_id) from exc
         except EngineError as exc:

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
+from app.services.instances import step_limits
 from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
 
 from .access import _require_admin
@@ -71,7 +72,8 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
             wf = engine().load(model, instance.state)
             record(instance, actor, "admin", "retried",
                    f"{actor.name} ran the failed step again and it worked. Reason: {reason}", {"reason": reason})
-            engine().fire_timers(wf)
+            with step_limits():
+                engine().fire_timers(wf)
             sync_instance(instance, model, wf, actor, "admin",
                           changes={"status": InstanceStatus.RUNNING, "error": ""})
         return True
