@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import WorkflowException
 
-from . import limits
+from . import guards, limits
 from .limits import LimitExceeded, ScriptLimitError
 
 
@@ -87,26 +87,26 @@ def _inplacevar(op: str, left: Any, right: Any) -> Any:
         function = _INPLACE[op]
     except KeyError:
         raise ScriptError(f"the operator {op} is not allowed") from None
-    limits.check_inplace(op, left, right)
+    guards.check_inplace(op, left, right)
     return function(left, right)
 
 
-_GUARDABLE = tuple(limits.METHOD_GUARDS)
+_GUARDABLE = tuple(guards.METHOD_GUARDS)
 
 
 def _getattr(obj: Any, name: str, default: Any = None, getattr: Any = getattr) -> Any:
     """``safer_getattr``; a method that can build something huge comes back checked."""
     value = safer_getattr(obj, name, default, getattr)
     if isinstance(obj, _GUARDABLE):
-        guards = limits.METHOD_GUARDS.get(type(obj)) or next(
-            limits.METHOD_GUARDS[t] for t in type(obj).__mro__ if t in limits.METHOD_GUARDS)
-        guard = guards.get(name)
+        methods = guards.METHOD_GUARDS.get(type(obj)) or next(
+            guards.METHOD_GUARDS[t] for t in type(obj).__mro__ if t in guards.METHOD_GUARDS)
+        guard = methods.get(name)
         if guard is not None:
             return partial(guard, obj)
     elif isinstance(obj, type):  # str.join(...) called on the type, or on its stand-in
-        guards = limits.METHOD_GUARDS.get(limits.wrapped_type(obj), {})
-        if name in guards:
-            return guards[name]
+        methods = guards.METHOD_GUARDS.get(guards.wrapped_type(obj), {})
+        if name in methods:
+            return methods[name]
     return value
 
 
@@ -116,7 +116,7 @@ SAFE_BUILTINS: dict[str, Any] = {
                  "sorted", "str", "sum", "True", "False", "None", "isinstance", "any", "all")
 }
 # The same names; those that can build something huge from a small argument are checked.
-GUARDED_BUILTINS: dict[str, Any] = {**SAFE_BUILTINS, **limits.GUARDED_BUILTINS}
+GUARDED_BUILTINS: dict[str, Any] = {**SAFE_BUILTINS, **guards.GUARDED_BUILTINS}
 HELPERS: dict[str, Any] = {
     "Decimal": Decimal, "date": _dt.date, "today": today, "add_days": add_days,
     "days_between": days_between, "iso": iso,
@@ -130,12 +130,12 @@ BASE_GLOBALS: dict[str, Any] = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplacevar,
-    "_mul_": limits.guarded_mul,
-    "_pow_": limits.guarded_pow,
-    "_lshift_": limits.guarded_lshift,
-    "_add_": limits.guarded_add,
-    "_mod_": limits.guarded_mod,
-    "_format_": limits.guarded_format,
+    "_mul_": guards.guarded_mul,
+    "_pow_": guards.guarded_pow,
+    "_lshift_": guards.guarded_lshift,
+    "_add_": guards.guarded_add,
+    "_mod_": guards.guarded_mod,
+    "_format_": guards.guarded_format,
     **HELPERS,
 }
 
