@@ -15,8 +15,11 @@ import os
 import re
 import shutil
 import signal
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -24,7 +27,7 @@ from sqlalchemy import make_url, select
 
 from app import create_app
 from app.extensions import db
-from app.models import User
+from app.models import SecondFactor, User
 from tests import pg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +177,12 @@ def csrf_token(client, url: str) -> str:
     return match.group(1)
 
 
+SET_UP_KEY = re.compile(r'<code id="set-up-key">([A-Z2-7 ]+)</code>')
+
+
 def sign_in(client, email_start: str) -> User:
+    """Sign in as the demo person whose e-mail starts with ``email_start``, through the second
+    step when they have one (the administrator): as they would, with a code from their app."""
     user = person(email_start)
     page = client.get("/sign-in")
     if page.status_code == 302:  # someone is signed in: sign them out as they would
@@ -183,7 +191,34 @@ def sign_in(client, email_start: str) -> User:
     response = client.post("/sign-in", data={"email": user.email, "password": "bigbuyers-demo",
                                              "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
+    second_step = urlsplit(response.headers["Location"]).path
+    if second_step == "/sign-in/code":
+        response = client.post(second_step, data={"code": next_code(user.id),
+                                                  "csrf_token": csrf_token(client, second_step)})
+        assert response.status_code == 302 and "/sign-in" not in response.headers["Location"], \
+            response.get_data(as_text=True)
+    elif second_step == "/sign-in/set-up":  # an administrator added by the test: set up an app
+        key = SET_UP_KEY.search(loaded(client.get(second_step))).group(1).replace(" ", "")
+        page = client.post(second_step, data={"code": pyotp.TOTP(key).now(),
+                                              "csrf_token": csrf_token(client, second_step)})
+        assert "Save your recovery codes" in loaded(page)
     return user
+
+
+def next_code(user_id: int) -> str:
+    """The code a person's authenticator app shows, or its next one when this one was used
+    already (a code is accepted once; the app's next code is accepted 30 seconds early)."""
+    with db.engine.connect() as connection:  # not the test's session: it may read an old snapshot
+        secret, last_step = connection.execute(
+            select(SecondFactor.secret, SecondFactor.last_step).where(SecondFactor.user_id == user_id)).one()
+    totp = pyotp.TOTP(secret)
+    while True:
+        now = time.time()
+        step = int(now // totp.interval)
+        for usable in (step, step + 1):
+            if last_step is None or usable > last_step:
+                return totp.generate_otp(usable)
+        time.sleep(totp.interval - now % totp.interval + 0.05)  # both used: wait for the next code
 
 
 def loaded(response, status: int = 200) -> str:

@@ -22,6 +22,7 @@ from .people import (
     WorkingGroup,
 )
 from .processes import ProcessDefinition, ProcessVersion
+from .two_step import RecoveryCode, SecondFactor
 from .uploads import PendingUpload
 
 __all__ = [
@@ -41,7 +42,9 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "ProcessVersion",
+    "RecoveryCode",
     "Role",
+    "SecondFactor",
     "TaskCandidate",
     "TaskState",
     "User",

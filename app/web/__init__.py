@@ -19,9 +19,11 @@ from . import (
     requests,
     responses,
     tasks,
+    two_step,
 )
 
-BLUEPRINTS = (auth, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor, migration_admin)
+BLUEPRINTS = (auth, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor, migration_admin,
+               two_step)
 
 
 def register_web(app: Flask) -> None:

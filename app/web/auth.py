@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import User
 
 from .helpers import Errors, form_errors, render_page
+from .two_step import needs_second_step, start_second_step
 
 bp = Blueprint("auth", __name__)
 
@@ -41,6 +42,8 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
         if user is not None and user.active and user.check_password(form.password.data):
+            if needs_second_step(user):
+                return start_second_step(user, form.remember.data, safe_next(request.args.get("next")))
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
         errors = [("email", "Enter a correct email address and password")]
