@@ -10,6 +10,7 @@ from . import (
     auth,
     decide,
     filters,
+    health,
     login,
     migration_admin,
     monitor,
@@ -20,7 +21,8 @@ from . import (
     tasks,
 )
 
-BLUEPRINTS = (auth, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor, migration_admin)
+BLUEPRINTS = (health, auth, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor,
+              migration_admin)
 
 
 def register_web(app: Flask) -> None:
