@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import select
-import time
-from functools import partial
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SQLEngine
-from sqlalchemy.exc import DisconnectionError
 
 from . import config as settings
+from .database import guard_engine
 from .extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
-            if engine.dialect.driver == "psycopg":
-                event.listen(engine, "checkout", partial(
-                    _ping_within, seconds=app.config["DATABASE_CONNECT_TIMEOUT"]))
+            guard_engine(engine, app.config["DATABASE_CONNECT_TIMEOUT"], app.config["DATABASE_STATEMENT_TIMEOUT"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     mail.init_app(app)
@@ -64,36 +59,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_web(app)
     register_cli(app)
     return app
-
-
-def _ping_within(dbapi_connection, connection_record, connection_proxy, seconds: float) -> None:
-    """Before a pooled PostgreSQL connection is used, check the server answers it in time.
-
-    SQLAlchemy's own pre-ping waits for the answer for ever: on a server that is paused (or
-    whose host vanished) a request would hang until gunicorn kills its worker. This one sends
-    ``SELECT 1`` outside any transaction and waits ``seconds`` at most; otherwise the pool
-    drops the connection and opens a new one, which the connect timeout bounds in turn.
-    """
-    pgconn = dbapi_connection.pgconn
-    deadline = time.monotonic() + seconds
-    try:
-        pgconn.send_query(b"SELECT 1")
-        while pgconn.flush():  # rarely: the kernel's buffer was full
-            select.select([], [pgconn.socket], [], max(deadline - time.monotonic(), 0))
-        while True:
-            pgconn.consume_input()
-            if not pgconn.is_busy():
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([pgconn.socket], [], [], remaining)[0]:
-                raise TimeoutError(f"no answer to a ping within {seconds} s")
-        ok = True
-        while (result := pgconn.get_result()) is not None:
-            ok = ok and result.error_message == b""
-    except Exception as exc:  # whatever went wrong, this connection is not usable
-        raise DisconnectionError(f"the database did not answer: {exc}") from exc
-    if not ok:
-        raise DisconnectionError("the database refused a ping")
 
 
 @event.listens_for(SQLEngine, "connect")

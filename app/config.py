@@ -41,9 +41,8 @@ def engine_options(config: dict) -> dict:
     On PostgreSQL a stopped or hung server must cost a request seconds, not a gunicorn worker:
     libpq gives up connecting after DATABASE_CONNECT_TIMEOUT, the server cancels a statement
     after DATABASE_STATEMENT_TIMEOUT (0: never), and a request waits at most
-    DATABASE_POOL_TIMEOUT for a free connection. Each connection is pinged when taken from the
-    pool (app/__init__.py: within the connect timeout too), so one the server dropped is
-    replaced, not used.
+    DATABASE_POOL_TIMEOUT for a free connection. app/database.py bounds the waits a frozen
+    server cannot end itself: the ping of a pooled connection, a statement past its timeout.
     """
     uri = str(config["SQLALCHEMY_DATABASE_URI"])
     if not uri.startswith("postgresql"):

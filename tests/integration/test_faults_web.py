@@ -21,6 +21,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -279,6 +280,14 @@ class Site:
         self.cluster.stop()
 
 
+def send(pids: list[int], number: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass  # a backend that was exiting: the postmaster reaped it
+
+
 def children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -356,8 +365,7 @@ def test_a_frozen_database_fails_a_request_in_seconds_not_minutes(site):
     workers = site.worker_pids()
     logged_before = site.log_text()
     paused = site.server_pids()
-    for pid in paused:
-        os.kill(pid, signal.SIGSTOP)
+    send(paused, signal.SIGSTOP)
     try:
         page, took = timed(lambda: marta.get("/inbox"))
         assert page.status == 503 and UNAVAILABLE in page.text, page.text[:500]
@@ -365,13 +373,48 @@ def test_a_frozen_database_fails_a_request_in_seconds_not_minutes(site):
         ready, took = timed(lambda: Browser(site.port).get("/readyz"))
         assert ready.status == 503 and took < 10
     finally:
-        for pid in paused:
-            os.kill(pid, signal.SIGCONT)
+        send(paused, signal.SIGCONT)
     assert wait_for("the site to answer again", lambda: marta.get("/inbox").status == 200, site.log)
     assert site.worker_pids() == workers  # none was killed for hanging
     logged = site.log_text()[len(logged_before):]
     assert re.findall(r"database unavailable \[ref [A-Z2-9]{8}\] GET (\S+):", logged) == ["/inbox"], logged[-3000:]
     assert "Traceback" not in logged, logged[-3000:]
+
+
+@needs_postgres
+def test_a_statement_the_frozen_database_never_answers_fails_too(site):
+    """Frozen mid-statement, the server cannot cancel it at its statement timeout (5 s here):
+    the app gives up itself, that and the connect timeout (2 s) later."""
+    marta = signed_in(site, "marta.nowak@gdansk.example.eu")
+    assert marta.get("/inbox").status == 200
+    logged_before = site.log_text()
+    answer: dict = {}
+    with psycopg.connect(site.url.replace("postgresql+psycopg://", "postgresql://")) as blocker:
+        blocker.execute('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE')  # the next page waits on it
+        request = threading.Thread(target=lambda: answer.update(page=timed(lambda: marta.get("/inbox"))))
+        request.start()
+        wait_for("the page to wait on the lock", lambda: blocked_on_lock(site), site.log)
+        paused = site.server_pids()
+        send(paused, signal.SIGSTOP)
+        try:
+            request.join(DEADLINE)
+        finally:
+            send(paused, signal.SIGCONT)
+        blocker.rollback()
+    page, took = answer["page"]
+    assert page.status == 503 and UNAVAILABLE in page.text, page.text[:500]
+    assert took < 12, took
+    assert wait_for("the site to answer again", lambda: marta.get("/inbox").status == 200, site.log)
+    logged = site.log_text()[len(logged_before):]
+    assert len(re.findall(r"database unavailable \[ref [A-Z2-9]{8}\] GET /inbox:", logged)) == 1, logged[-3000:]
+    assert "Traceback" not in logged, logged[-3000:]
+
+
+def blocked_on_lock(site: Site) -> bool:
+    with psycopg.connect(site.url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        return bool(connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()[0])
 
 
 @needs_postgres
