@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SQLEngine
 
 from . import config as settings
+from .database import guard_engine
 from .extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.load(instance))
     if config:
         app.config.from_mapping(config)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in (config or {}):  # made for the database finally chosen
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(app.config)
     if app.config.get("TRUSTED_PROXIES"):  # believe that many proxies' X-Forwarded-For/-Proto/-Host
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -38,6 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            guard_engine(engine, app.config["DATABASE_CONNECT_TIMEOUT"], app.config["DATABASE_STATEMENT_TIMEOUT"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     mail.init_app(app)

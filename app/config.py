@@ -35,6 +35,25 @@ def _external_base_url() -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy's engine options for the configured database.
+
+    On PostgreSQL a stopped or hung server must cost a request seconds, not a gunicorn worker:
+    libpq gives up connecting after DATABASE_CONNECT_TIMEOUT, the server cancels a statement
+    after DATABASE_STATEMENT_TIMEOUT (0: never), and a request waits at most
+    DATABASE_POOL_TIMEOUT for a free connection. app/database.py bounds the waits a frozen
+    server cannot end itself: the ping of a pooled connection, a statement past its timeout.
+    """
+    uri = str(config["SQLALCHEMY_DATABASE_URI"])
+    if not uri.startswith("postgresql"):
+        return {"pool_pre_ping": True}
+    connect_args: dict = {"connect_timeout": max(int(config["DATABASE_CONNECT_TIMEOUT"]), 1)}
+    statement_ms = int(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+    if statement_ms > 0:
+        connect_args["options"] = f"-c statement_timeout={statement_ms}"
+    return {"pool_timeout": float(config["DATABASE_POOL_TIMEOUT"]), "connect_args": connect_args}
+
+
 def load(instance_path: Path) -> dict:
     """Return the configuration for an app whose instance folder is ``instance_path``."""
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bbw.sqlite3'}"
@@ -43,7 +62,10 @@ def load(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Seconds; the engine options are made from them in create_app (engine_options).
+        "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
+        "DATABASE_STATEMENT_TIMEOUT": float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "15")),
+        "DATABASE_POOL_TIMEOUT": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "60")) * 1024 * 1024,
         "EXTERNAL_BASE_URL": _external_base_url(),

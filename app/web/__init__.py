@@ -11,6 +11,7 @@ from . import (
     auth,
     decide,
     filters,
+    health,
     login,
     migration_admin,
     monitor,
@@ -22,8 +23,8 @@ from . import (
     two_step,
 )
 
-BLUEPRINTS = (auth, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor, migration_admin,
-               two_step)
+BLUEPRINTS = (health, auth, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor,
+              migration_admin)
 
 
 def register_web(app: Flask) -> None:

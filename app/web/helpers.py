@@ -15,6 +15,7 @@ from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import User
 from app.services import monitoring
+from app.services.attachments import UploadsNotSaved, report_uploads_not_saved
 from app.steps import Conflict
 from forms.convert import EMAIL_MESSAGE, is_email
 
@@ -98,3 +99,15 @@ def submit(form: Form, change: Callable[[], T], field: str | None = None) -> tup
 def render_page(template: str, errors: Errors, **context):
     """The page, with status 400 when it shows errors."""
     return render_template(template, errors=errors, **context), 400 if errors else 200
+
+
+def uploads_not_saved(problem: UploadsNotSaved) -> tuple[str, int]:
+    """Roll the step back, tell the administrators; the message and status for the form page.
+
+    507 (Insufficient Storage) when the folder is full, else 503: either way the person sees
+    their answers again and is asked to attach the files once more.
+    """
+    db.session.rollback()
+    report_uploads_not_saved(problem)
+    db.session.commit()
+    return str(problem), 507 if problem.full else 503

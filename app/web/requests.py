@@ -9,13 +9,15 @@ from sqlalchemy import select
 from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
-from app.services.attachments import attachment_path
+from app.services.attachments import UploadsNotSaved, attachment_path
 from app.services.choices import choices_for
 from app.services.history import instance_history
 from app.services.instances import can_view, may_start, my_requests, start_instance
 from app.services.versions import active_versions, load_model
 from app.steps.lanes import lane_label
 from forms import build_form
+
+from .helpers import uploads_not_saved
 
 bp = Blueprint("requests", __name__)
 
@@ -47,6 +49,7 @@ def start(process_id: str):
                       files=request.files if post else None, instance_data={},
                       choices=choices_for(current_user))
     problem = None
+    status = 400 if post else 200
     if post and form.validate():
         try:
             instance = start_instance(current_user, version, form.cleaned, form.uploads)
@@ -54,14 +57,15 @@ def start(process_id: str):
         except NotAllowed as exc:
             db.session.rollback()
             return render_template("errors/message.html", title="You cannot start this", message=str(exc)), 403
+        except UploadsNotSaved as exc:
+            problem, status = uploads_not_saved(exc)
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)
         else:
             flash(f"Sent: {instance.title}. You can follow it under My requests.", "success")
             return redirect(url_for("requests.show", instance_id=instance.id))
-    return render_template("requests/start_form.html", model=model, form=form, problem=problem), (
-        400 if post else 200)
+    return render_template("requests/start_form.html", model=model, form=form, problem=problem), status
 
 
 def _why_not(model) -> str:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask
+from app.services.attachments import UploadsNotSaved
 from app.services.choices import choices_for
 from app.services.history import instance_history
 from app.services.instances import can_view
@@ -16,6 +17,8 @@ from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
 from app.steps import commit_or_conflict
 from forms import build_form
+
+from .helpers import uploads_not_saved
 
 bp = Blueprint("tasks", __name__)
 
@@ -66,6 +69,7 @@ def show(task_id: int):
                       files=request.files if post else None, instance_data=data,
                       choices=choices_for(instance.initiator) if needs_choices else None)
     problem = None
+    status = 400 if post else 200
     if post and form.validate():
         try:
             complete_task(current_user, task.id, form.cleaned, form.uploads, wf=wf)
@@ -76,6 +80,8 @@ def show(task_id: int):
         except NotAllowed:
             db.session.rollback()
             return render_template("tasks/not_yours.html", task=task), 403
+        except UploadsNotSaved as exc:
+            problem, status = uploads_not_saved(exc)
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)
@@ -83,6 +89,5 @@ def show(task_id: int):
             flash(done, "success")
             return redirect(url_for("tasks.inbox"))
     history = instance_history(instance, model)
-    status = 400 if post else 200
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
                            form=form, history=history, problem=problem), status
