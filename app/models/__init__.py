@@ -22,10 +22,13 @@ from .people import (
     WorkingGroup,
 )
 from .processes import ProcessDefinition, ProcessVersion
+from .signins import FailedSignIn, SignIn
 from .uploads import PendingUpload
 
 __all__ = [
     "EU_COUNTRIES",
+    "FailedSignIn",
+    "SignIn",
     "ActionToken",
     "OutboxMessage",
     "OutboxStatus",
