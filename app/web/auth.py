@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.models import User
+from app.services import people
 
-from .helpers import Errors, form_errors, render_page
+from .helpers import Errors, actor, form_errors, render_page
 
 bp = Blueprint("auth", __name__)
 
@@ -41,17 +42,43 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
         if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")))
+            return start_session(user, remember=bool(form.remember.data))
         errors = [("email", "Enter a correct email address and password")]
     elif form.is_submitted():
         errors = form_errors(form)
     return render_page("auth/login.html", errors, form=form)
 
 
+def start_session(user: User, remember: bool):
+    """Sign ``user`` in on this browser, in a new session, and go where they were going."""
+    session.clear()  # nothing from before sign-in carries over, its CSRF token included
+    people.start_session(user, remember=remember)
+    db.session.commit()
+    login_user(user, remember=remember, duration=people.remember_duration())
+    return redirect(safe_next(request.args.get("next")))
+
+
+def end_session():
+    """Forget this browser's session and remember-me cookie (the sign-in itself is gone)."""
+    session.clear()
+    logout_user()  # after clear(): it marks the remember-me cookie for deletion in the session
+
+
 @bp.route("/sign-out", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    people.end_session(actor())
+    db.session.commit()
+    end_session()
     flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    people.sign_out_everywhere(actor())
+    db.session.commit()
+    end_session()
+    flash("You have signed out on every device and browser.", "success")
     return redirect(url_for("auth.login"))
