@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
@@ -40,10 +39,13 @@ def login():
     form = SignInForm()
     errors: Errors = []
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        try:
+            user = people.check_sign_in(form.email.data, form.password.data, request.remote_addr or "")
+        except people.SignInRefused as refusal:
+            db.session.commit()  # the failure counts towards the limit, and administrators see it
+            errors = [("email", str(refusal))]
+        else:
             return start_session(user, remember=bool(form.remember.data))
-        errors = [("email", "Enter a correct email address and password")]
     elif form.is_submitted():
         errors = form_errors(form)
     return render_page("auth/login.html", errors, form=form)

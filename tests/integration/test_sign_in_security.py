@@ -1,19 +1,24 @@
-"""Signing in and out against an attacker (issue 12): copied cookies die with their sign-in."""
+"""Signing in and out against an attacker (issue 12): copied cookies die with their sign-in,
+guessing passwords is throttled across processes, and sign-in does not tell who has an account."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import select
+from werkzeug import security
 
 from app.cli import DEMO_PASSWORD
 from app.extensions import db
-from app.models import Role
+from app.models import AuditEvent, Role
 from app.services import people
 from tests.conftest import csrf_token, loaded, person, sign_in
 
 SESSION, REMEMBER = "session", "remember_token"
+WRONG = "not-the-password"
 
 
 def sign_in_as(client, email: str, password: str = DEMO_PASSWORD, remember: bool = False,
@@ -144,3 +149,113 @@ def test_the_session_is_new_after_sign_in(client):
     assert sign_in_as(client, person("ana").email).status_code == 302
     after = csrf_token(client, "/profile")
     assert after != before
+
+
+# 2. Throttling
+
+def minutes_left(html: str) -> int:
+    match = re.search(r"Too many attempts: try again in (\d+) minutes?", html)
+    assert match, html
+    return int(match.group(1))
+
+
+def test_five_wrong_passwords_lock_the_account_for_15_minutes(app, client):
+    ana = person("ana")
+    with freeze_time("2026-12-03 09:00:00") as clock:
+        for _ in range(5):
+            response = sign_in_as(client, ana.email, WRONG)
+            assert "Enter a correct email address and password" in loaded(response, 400)
+            clock.tick(dt.timedelta(seconds=10))  # the lock runs from the fifth
+
+        response = sign_in_as(client, ana.email)  # the right password, during the lock-out
+        assert minutes_left(loaded(response, 400)) == 15
+        assert lands_on_sign_in(client)
+        other_browser = app.test_client()  # another gunicorn worker or web node: the same count
+        assert minutes_left(loaded(sign_in_as(other_browser, ana.email.upper()), 400)) == 15
+
+        clock.tick(dt.timedelta(minutes=10))
+        assert minutes_left(loaded(sign_in_as(client, ana.email), 400)) == 5
+        assert sign_in_as(client, person("marta").email).status_code == 302  # others are not locked out
+
+        clock.tick(dt.timedelta(minutes=5))
+        assert sign_in_as(app.test_client(), ana.email).status_code == 302
+
+
+@pytest.mark.app_config(TRUSTED_PROXIES=1)
+def test_one_client_address_is_throttled_across_accounts(app, client):
+    with freeze_time("2026-12-03 09:00:00") as clock:
+        for number in range(20):
+            response = sign_in_as(client, f"guess{number}@example.eu", WRONG, address="203.0.113.9")
+            assert response.status_code == 400
+        response = sign_in_as(client, person("ana").email, address="203.0.113.9")
+        assert minutes_left(loaded(response, 400)) == 15
+        # Another address behind the same proxy is someone else.
+        assert sign_in_as(app.test_client(), person("ana").email, address="198.51.100.4").status_code == 302
+        clock.tick(dt.timedelta(minutes=15))
+        assert sign_in_as(app.test_client(), person("marta").email, address="203.0.113.9").status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forged_address_does_not_escape_the_limit(app, client):
+    with freeze_time("2026-12-03 09:00:00"):
+        for number in range(20):
+            sign_in_as(client, f"guess{number}@example.eu", WRONG, address=f"192.0.2.{number}")
+        response = sign_in_as(client, person("ana").email, address="192.0.2.200")
+        assert minutes_left(loaded(response, 400)) == 15
+
+
+def test_failed_sign_ins_and_lock_outs_reach_the_administrators_audit(app, client):
+    ana = person("ana")
+    for _ in range(5):
+        sign_in_as(client, ana.email, WRONG)
+    sign_in_as(client, "nobody@example.eu", "a-password-typed-in")
+
+    failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_failed")).all()
+    assert len(failed) == 6 and all(event.instance_id is None for event in failed)
+    assert sum(ana.email in event.summary for event in failed) == 5
+    assert not any("a-password-typed-in" in event.summary + str(event.data) for event in failed)
+    [locked] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_locked")).all()
+    assert ana.email in locked.summary
+
+    admin_browser = app.test_client()
+    sign_in(admin_browser, "admin")
+    home = loaded(admin_browser.get("/admin/"))
+    assert "Failed sign-in" in home and "locked" in home
+
+
+# 3. No account enumeration
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """The hashes each sign-in checked a password against (werkzeug's check_password_hash)."""
+    checked: list[str] = []
+    real = security.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        checked.append(pwhash)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(security, "check_password_hash", counting)
+    return checked
+
+
+def method_of(pwhash: str) -> str:
+    return pwhash.split("$", 1)[0]
+
+
+def test_an_unknown_or_inactive_address_costs_the_same_password_hash(client, password_checks):
+    ana = person("ana")
+    kati = person("kati")
+    kati.active = False
+    db.session.commit()
+    answers = {}
+    for email in (ana.email, "nobody@example.eu", kati.email):
+        password_checks.clear()
+        response = sign_in_as(client, email, WRONG)
+        answers[email] = loaded(response, 400).replace(email, "EMAIL")
+        assert len(password_checks) == 1, email  # one hash computed, whoever asks
+        assert method_of(password_checks[0]) == method_of(ana.password_hash)  # and as costly
+    assert len(set(answers.values())) == 1  # the same answer
+
+    password_checks.clear()
+    response = sign_in_as(client, kati.email)  # a deactivated person's right password: the same
+    assert response.status_code == 400 and len(password_checks) == 1

@@ -37,6 +37,8 @@ from .organisations import (
     update_organisation,
 )
 from .signins import (
+    SignInRefused,
+    check_sign_in,
     end_session,
     end_sessions,
     remember_duration,
@@ -53,7 +55,7 @@ __all__ = [
     "release_waiting_tasks", "remove_group_member", "reset_password", "search_users", "set_notify_mode",
     "update_group", "update_organisation", "update_user",
     # signing in and out
-    "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",
+    "SignInRefused", "check_sign_in", "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",
     "signed_in_user", "start_session", "touch_session",
 ]
 
