@@ -22,11 +22,14 @@ from .people import (
     WorkingGroup,
 )
 from .processes import ProcessDefinition, ProcessVersion
+from .signins import FailedSignIn, SignIn
 from .two_step import RecoveryCode, SecondFactor
 from .uploads import PendingUpload
 
 __all__ = [
     "EU_COUNTRIES",
+    "FailedSignIn",
+    "SignIn",
     "ActionToken",
     "OutboxMessage",
     "OutboxStatus",

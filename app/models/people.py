@@ -8,7 +8,7 @@ import enum
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug import security
 
 from app.extensions import Model
 
@@ -103,10 +103,27 @@ class User(UserMixin, Model):
             self.role_rows.append(UserRole(role=role))
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = security.generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return security.check_password_hash(self.password_hash, password)
+
+    def use_sign_in(self, key: str, sign_in_id: int) -> None:
+        """Tie this loaded person to one browser's sign-in (app.models.signins.SignIn)."""
+        # Not columns: only the key's hash is stored, in the sign-in's row.
+        self._sign_in: tuple[str, int] | None = (key, sign_in_id)
+
+    @property
+    def sign_in_id(self) -> int | None:
+        sign_in = getattr(self, "_sign_in", None)
+        return sign_in[1] if sign_in else None
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session and the remember-me cookie: the sign-in's
+        random key, so that a cookie is new at every sign-in and dies with its sign-in; never
+        the bare id, which would stay valid for ever."""
+        sign_in = getattr(self, "_sign_in", None)
+        return sign_in[0] if sign_in else None
 
 
 class UserRole(Model):

@@ -5,16 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
-from app.models import User
+from app.services import people
 
-from .helpers import Errors, form_errors, render_page
+from .helpers import Errors, actor, form_errors, render_page
+from .login import forget_browser, sign_in
 from .two_step import needs_second_step, start_second_step
 
 bp = Blueprint("auth", __name__)
@@ -40,13 +40,16 @@ def login():
     form = SignInForm()
     errors: Errors = []
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        try:
+            user = people.check_sign_in(form.email.data, form.password.data, request.remote_addr or "")
+        except people.SignInRefused as refusal:
+            db.session.commit()  # the failure counts towards the limit, and administrators see it
+            errors = [("email", str(refusal))]
+        else:
             if needs_second_step(user):
-                return start_second_step(user, form.remember.data, safe_next(request.args.get("next")))
-            login_user(user, remember=form.remember.data)
+                return start_second_step(user, bool(form.remember.data), safe_next(request.args.get("next")))
+            sign_in(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))
-        errors = [("email", "Enter a correct email address and password")]
     elif form.is_submitted():
         errors = form_errors(form)
     return render_page("auth/login.html", errors, form=form)
@@ -55,6 +58,18 @@ def login():
 @bp.route("/sign-out", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    people.end_session(actor())
+    db.session.commit()
+    forget_browser()
     flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    people.sign_out_everywhere(actor())
+    db.session.commit()
+    forget_browser()
+    flash("You have signed out on every device and browser.", "success")
     return redirect(url_for("auth.login"))

@@ -12,7 +12,7 @@ import time
 
 import segno
 from flask import Blueprint, current_app, flash, make_response, redirect, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
@@ -20,10 +20,12 @@ from wtforms.validators import DataRequired
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import User
+from app.services import people
 from app.services.people import two_step
 from app.services.people.two_step import needs_second_step
 
 from .helpers import Errors, actor, admin_required, form_errors, render_page
+from .login import forget_browser, sign_in
 
 bp = Blueprint("two_step", __name__)
 
@@ -71,7 +73,9 @@ def keep_to_the_second_step():
             return redirect(url_for(step_page))
         return None
     if current_user.is_authenticated and endpoint != "auth.logout" and two_step.must_set_up(current_user):
-        logout_user()
+        people.end_session(current_user)
+        db.session.commit()
+        forget_browser()
         flash("Administrators sign in in two steps. Sign in again to set up your authenticator app.", "info")
         return redirect(url_for("auth.login"))
     return None
@@ -88,7 +92,7 @@ def _pending_user(set_up: bool) -> User | None:
 def _finish(user: User):
     """Signed in at last: Flask-Login takes over from the half-signed-in state."""
     pending = session.pop(PENDING)
-    login_user(user, remember=pending["remember"])
+    sign_in(user, remember=pending["remember"])
     return pending["next"]
 
 

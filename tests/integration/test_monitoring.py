@@ -445,6 +445,7 @@ def test_retry_runs_the_failed_step_again_once_the_cause_is_fixed(client, reques
     url = f"/monitor/instances/{claim.id}/retry"
     assert "Run the failed step again" in loaded(client.get(f"/monitor/instances/{claim.id}"))
     with freeze_time(due):
+        sign_in(client, "admin")  # a sign-in left unused until the timer's time has ended by then
         assert post_form(client, url, {"reason": ""}).status_code == 400
         assert post_form(client, url, {"reason": "Trying before the fix."}).status_code == 302
     claim = instance_of(claim.id)

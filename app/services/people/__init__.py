@@ -36,6 +36,17 @@ from .organisations import (
     find_organisation,
     update_organisation,
 )
+from .signins import (
+    SignInRefused,
+    check_sign_in,
+    end_session,
+    end_sessions,
+    remember_duration,
+    sign_out_everywhere,
+    signed_in_user,
+    start_session,
+    touch_session,
+)
 
 __all__ = [
     "MIN_PASSWORD_LENGTH", "NON_BUYING_TYPES", "add_group", "add_group_member", "add_organisation", "add_user",
@@ -43,5 +54,8 @@ __all__ = [
     "find_user", "group_size_limit", "join_group", "possible_leads", "possible_members", "recent_admin_events",
     "release_waiting_tasks", "remove_group_member", "reset_password", "search_users", "set_notify_mode",
     "update_group", "update_organisation", "update_user",
+    # signing in and out
+    "SignInRefused", "check_sign_in", "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",
+    "signed_in_user", "start_session", "touch_session",
 ]
 

@@ -1,5 +1,8 @@
 """People's accounts: create and find them, the administrator's add, update and password
-reset, releasing a deactivated person's tasks, and a person's own e-mail choice."""
+reset, releasing a deactivated person's tasks, and a person's own e-mail choice.
+
+A change of password or roles, and deactivation, end the person's sign-ins (end_sessions).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from app.steps import drop_candidates, record
 
 from .admin import _clean_name, _record, _refuse
 from .organisations import _organisation, find_organisation
+from .signins import end_sessions
 
 MIN_PASSWORD_LENGTH = 10  # create_user enforces the same length for the CLI
 
@@ -144,6 +148,8 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
     deactivated = user.active and not active
     if user.active != active:
         changes.append("reactivated" if active else "deactivated")
+    if deactivated or user.roles != wanted:  # what they may do changed: they sign in again
+        end_sessions(user)
     user.name, user.email, user.organisation, user.active = name, email, organisation, active
     user.set_roles(wanted)
     db.session.flush()
@@ -185,9 +191,11 @@ def release_waiting_tasks(actor: User, user: User) -> list[str]:
 
 
 def reset_password(actor: User, user: User, password: str) -> None:
-    """Give ``user`` a new password; the audit entry says so but never holds the password."""
+    """Give ``user`` a new password and sign them out everywhere (whoever knew the old one
+    may be signed in); the audit entry says so but never holds the password."""
     _check_password(password, "new_password")
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    end_sessions(user)
     db.session.flush()
     _record(actor, "password_reset", f"Password of {user.name} ({user.email}) reset", {"user_id": user.id})
 

@@ -34,8 +34,13 @@ def _clean_name(value: str, field: str, what: str) -> str:
     return value
 
 
+SIGN_IN_EVENTS = ("sign_in_failed", "sign_in_locked")  # see signins.check_sign_in
+
+
 def recent_admin_events(limit: int = 20) -> list[AuditEvent]:
+    """What administrators changed, and failed sign-ins and lock-outs, newest first."""
     return list(db.session.scalars(
-        select(AuditEvent).options(selectinload(AuditEvent.actor)).where(AuditEvent.channel == "admin")
+        select(AuditEvent).options(selectinload(AuditEvent.actor))
+        .where((AuditEvent.channel == "admin") | AuditEvent.action.in_(SIGN_IN_EVENTS))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
     ))
