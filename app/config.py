@@ -99,5 +99,16 @@ def load(instance_path: Path) -> dict:
         "ACTION_TOKEN_DAYS": float(os.environ.get("ACTION_TOKEN_DAYS", "7")),
         "DIGEST_HOUR": int(os.environ.get("DIGEST_HOUR", "7")),
         "WORKER_INTERVAL": float(os.environ.get("WORKER_INTERVAL", "5")),
+        # What the diagram code of one step may use (app/engine/limits.py, docs/DIAGRAMS.md).
+        "SCRIPT_CPU_SECONDS": float(os.environ.get("SCRIPT_CPU_SECONDS", "1")),
+        "SCRIPT_MEMORY_MB": float(os.environ.get("SCRIPT_MEMORY_MB", "64")),
+        # Sign-in (app/services/people/signins.py, two_step.py).
+        "REMEMBER_ME_DAYS": float(os.environ.get("REMEMBER_ME_DAYS", "14")),
+        "SIGN_IN_IDLE_HOURS": float(os.environ.get("SIGN_IN_IDLE_HOURS", "12")),
+        "SIGN_IN_WINDOW_MINUTES": float(os.environ.get("SIGN_IN_WINDOW_MINUTES", "15")),
+        "SIGN_IN_MAX_FAILURES": int(os.environ.get("SIGN_IN_MAX_FAILURES", "5")),
+        "SIGN_IN_MAX_FAILURES_PER_CLIENT": int(os.environ.get("SIGN_IN_MAX_FAILURES_PER_CLIENT", "20")),
+        "TWO_STEP_MINUTES": float(os.environ.get("TWO_STEP_MINUTES", "10")),
+        "TWO_STEP_MAX_TRIES": int(os.environ.get("TWO_STEP_MAX_TRIES", "5")),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Big Buyers Workflow <noreply@localhost>"),
     }

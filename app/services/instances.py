@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.engine import DEFAULT_CPU_SECONDS, DEFAULT_MEMORY_MB, EngineError, ProcessModel, load_model, script_limits
+from app.engine import EngineError, ProcessModel, load_model, script_limits
 from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import (
@@ -35,8 +35,7 @@ def step_limits():
     ``SCRIPT_MEMORY_MB`` of memory, for all its scripts, conditions, cells and timers together
     (docs/DIAGRAMS.md). Going over fails the step with the reason."""
     config = current_app.config
-    return script_limits(float(config.get("SCRIPT_CPU_SECONDS", DEFAULT_CPU_SECONDS)),
-                         float(config.get("SCRIPT_MEMORY_MB", DEFAULT_MEMORY_MB)))
+    return script_limits(config["SCRIPT_CPU_SECONDS"], config["SCRIPT_MEMORY_MB"])
 
 
 def may_start(user: User, model: ProcessModel) -> bool:

@@ -29,7 +29,7 @@ def when(moment: dt.datetime | None) -> str:
     """'26 Nov 2026, 14:05' in the display time zone."""
     if moment is None:
         return "—"
-    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Europe/Brussels"))
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
     return f"{local.day} {local:%b %Y, %H:%M}"
 

@@ -47,7 +47,7 @@ def start_second_step(user: User, remember: bool, next_url: str):
 
 
 def _lapsed(pending: dict) -> bool:
-    minutes = float(current_app.config.get("TWO_STEP_MINUTES", 10))
+    minutes = current_app.config["TWO_STEP_MINUTES"]
     return time.time() - float(pending.get("since", 0)) > minutes * 60
 
 

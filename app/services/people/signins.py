@@ -2,8 +2,8 @@
 throttled in the database, and the sign-ins (one per browser) that sessions and remember-me
 cookies stand for.
 
-Settings, each read where used with its default: REMEMBER_ME_DAYS (14), SIGN_IN_IDLE_HOURS
-(12), SIGN_IN_WINDOW_MINUTES (15), SIGN_IN_MAX_FAILURES (5 per address typed) and
+Settings (app/config.py): REMEMBER_ME_DAYS (14), SIGN_IN_IDLE_HOURS (12),
+SIGN_IN_WINDOW_MINUTES (15), SIGN_IN_MAX_FAILURES (5 per address typed) and
 SIGN_IN_MAX_FAILURES_PER_CLIENT (20 per client address).
 """
 
@@ -33,21 +33,21 @@ class SignInRefused(ServiceError):
     """A refused sign-in, in words that do not say whether the address has an account."""
 
 
-def _setting(name: str, default: float) -> float:
-    return float(current_app.config.get(name, default))
+def _setting(name: str) -> float:
+    return float(current_app.config[name])
 
 
 def remember_duration() -> dt.timedelta:
     """How long "Keep me signed in" lasts from sign-in: REMEMBER_ME_DAYS."""
-    return dt.timedelta(days=_setting("REMEMBER_ME_DAYS", 14))
+    return dt.timedelta(days=_setting("REMEMBER_ME_DAYS"))
 
 
 def _idle_limit() -> dt.timedelta:
-    return dt.timedelta(hours=_setting("SIGN_IN_IDLE_HOURS", 12))
+    return dt.timedelta(hours=_setting("SIGN_IN_IDLE_HOURS"))
 
 
 def _window() -> dt.timedelta:
-    return dt.timedelta(minutes=_setting("SIGN_IN_WINDOW_MINUTES", 15))
+    return dt.timedelta(minutes=_setting("SIGN_IN_WINDOW_MINUTES"))
 
 
 def _key_hash(key: str) -> str:
@@ -97,8 +97,8 @@ def check_sign_in(email: str, password: str, client: str) -> User:
 
 
 def _limits() -> tuple[tuple[str, int], ...]:
-    return (("email", int(_setting("SIGN_IN_MAX_FAILURES", 5))),
-            ("client", int(_setting("SIGN_IN_MAX_FAILURES_PER_CLIENT", 20))))
+    return (("email", int(_setting("SIGN_IN_MAX_FAILURES"))),
+            ("client", int(_setting("SIGN_IN_MAX_FAILURES_PER_CLIENT"))))
 
 
 def _locked_for(email: str, client: str, now: dt.datetime) -> dt.timedelta | None:

@@ -48,7 +48,7 @@ class CodeCheck:
 
 
 def max_tries() -> int:
-    return int(current_app.config.get("TWO_STEP_MAX_TRIES", 5))
+    return current_app.config["TWO_STEP_MAX_TRIES"]
 
 
 def _factor(user: User) -> SecondFactor | None:
