@@ -464,10 +464,10 @@ def test_retry_runs_the_failed_step_again_once_the_cause_is_fixed(client, reques
     assert set(outbox(claim, "claim_reminder")) == {"clara", "tom"}  # the reminder went out after all
     retried = history_of(claim, "retried")
     assert len(retried) == 1 and retried[0].data["reason"] == "The notice templates are restored."
-    sign_in(client, "admin")  # the session signed in frozen time lies in the future: it is refused now
-    page = loaded(client.get(f"/monitor/instances/{claim.id}"))
-    assert "ran the failed step again and it worked" in page and "Run the failed step again" not in page
-    assert post_form(client, url, {"reason": "Once more."}).status_code == 400  # not in error any more
+    with freeze_time(due):  # the administrator signed in, with a code, at the timer's time
+        page = loaded(client.get(f"/monitor/instances/{claim.id}"))
+        assert "ran the failed step again and it worked" in page and "Run the failed step again" not in page
+        assert post_form(client, url, {"reason": "Once more."}).status_code == 400  # not in error any more
 
 
 # -- at scale ------------------------------------------------------------------------------------
