@@ -1,5 +1,6 @@
 """SQLAlchemy models, one aggregate per module."""
 
+from .account_tokens import AccountToken, AccountTokenPurpose
 from .instances import (
     Attachment,
     AuditEvent,
@@ -28,6 +29,8 @@ from .uploads import PendingUpload
 
 __all__ = [
     "EU_COUNTRIES",
+    "AccountToken",
+    "AccountTokenPurpose",
     "FailedSignIn",
     "SignIn",
     "ActionToken",
