@@ -35,6 +35,7 @@ from app.extensions import db, mail
 from app.models import ActionToken, HumanTask, OutboxMessage, OutboxStatus, ProcessInstance, TaskState, User
 from app.models.base import utcnow
 
+from .account_links import mint_account_links
 from .compose import compose_message, written_message
 from .queue import DECIDE, external_url
 from .render import Rendered
@@ -126,7 +127,7 @@ class Lease:
 
 
 def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tuple[str, str]:
-    """Replace decision markers with fresh one-use links; only their hashes are stored."""
+    """Replace decision and account markers with fresh one-use links; only their hashes are stored."""
     minted: dict[str, str] = {}
     tokens: list[dict] = []
     tasks: dict[int, HumanTask | None] = {}
@@ -152,7 +153,7 @@ def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tupl
     text, html = DECIDE.sub(link, written.text), DECIDE.sub(link, written.html)
     if tokens:  # in the message's transaction: a message that is not sent leaves no token
         db.session.connection().execute(ADD_TOKENS, tokens)
-    return text, html
+    return mint_account_links(row, text, html, now)
 
 
 OUTBOX = cast(Table, OutboxMessage.__table__)

@@ -1,7 +1,8 @@
 """Keep the secrets of e-mailed links out of the access logs (the dev server's and gunicorn's).
 
 A decision link's path is its secret: whoever reads it in a log could decide as the person it
-was sent to, until the link is used or expires.
+was sent to, until the link is used or expires. A link to choose a password is one too: whoever
+reads it could take over the account.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 
 from flask import Flask
 
-SECRET_PATH = re.compile(r"(/decide/)[^/\s?\"']+")
+SECRET_PATH = re.compile(r"(/decide/|/account/password/)[^/\s?\"']+")
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 
 
