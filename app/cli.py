@@ -119,14 +119,25 @@ def add_organisation(name: str, kind: str, country: str) -> None:
 @click.option("--name", required=True)
 @click.option("--organisation", default=None, help="Organisation name")
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]))
-@click.password_option()
-def add_user(email: str, name: str, organisation: str | None, roles: tuple[str, ...], password: str) -> None:
-    """Add a person who can sign in."""
-    from app.services.people import create_user
+def add_user(email: str, name: str, organisation: str | None, roles: tuple[str, ...]) -> None:
+    """Add a person; they get an e-mail with a link to choose their password.
 
-    user = create_user(email, name, password, roles, organisation)
+    Only the very first administrator (--role administrator while there is no active
+    administrator) is asked for a password here: there is no one yet to invite them.
+    """
+    from app.services.people import create_user, has_administrator, invitation_days, invite_user_from_cli
+
+    if Role.ADMINISTRATOR.value in roles and not has_administrator():
+        password = click.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+        user = create_user(email, name, password, roles, organisation)
+        db.session.commit()
+        click.echo(f"user {user.id}: {user.email} ({', '.join(sorted(user.roles))}), the first administrator: "
+                   "sign in with the password you typed")
+        return
+    user = invite_user_from_cli(email, name, roles, organisation)
     db.session.commit()
-    click.echo(f"user {user.id}: {user.email} ({', '.join(sorted(user.roles)) or 'no role'})")
+    click.echo(f"user {user.id}: {user.email} ({', '.join(sorted(user.roles)) or 'no role'}); an invitation to "
+               f"choose a password is queued (the worker sends it; its link works for {invitation_days()} days)")
 
 
 @people_cli.command("add-group")

@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import (
     access_log,
+    account,
     admin,
     admin_mail,
     auth,
@@ -23,8 +24,8 @@ from . import (
     two_step,
 )
 
-BLUEPRINTS = (health, auth, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin, monitor,
-              migration_admin)
+BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin,
+              monitor, migration_admin)
 
 
 def register_web(app: Flask) -> None:

@@ -7,14 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.errors import ServiceError
 from app.extensions import db
@@ -33,8 +32,6 @@ PEOPLE_PER_PAGE = 25
 # on; WTForms' own "Not a valid choice" would not.
 
 
-PASSWORD_LENGTH = Length(min=people.MIN_PASSWORD_LENGTH,
-                         message=f"The password needs at least {people.MIN_PASSWORD_LENGTH} characters")
 ROLE_HINTS = {
     Role.BUYER.value: "Staff of a member organisation: starts requests, can lead a working group",
     Role.COORDINATOR.value: "Secretariat: reviews applications, events, expert requests and travel claims",
@@ -65,22 +62,19 @@ class PersonForm(FlaskForm):
 
 
 class NewPersonForm(PersonForm):
-    password = PasswordField("Initial password", [InputRequired("Enter an initial password"),
-                                                  PASSWORD_LENGTH],
-                             description=f"At least {people.MIN_PASSWORD_LENGTH} characters.")
-
-    def values(self) -> dict:
-        return super().values() | {"password": self.password.data}
+    """No password: the person chooses theirs from the invitation e-mailed to them."""
 
 
 class EditPersonForm(PersonForm):
     active = BooleanField("This person can sign in",
                           description="Untick when someone leaves. Their requests and history stay.")
-    new_password = PasswordField("New password (optional)", [Optional(), PASSWORD_LENGTH],
-                                 description="Leave empty to keep the current password.")
 
     def values(self) -> dict:
-        return super().values() | {"active": self.active.data, "new_password": self.new_password.data or None}
+        return super().values() | {"active": self.active.data}
+
+
+class InvitationForm(FlaskForm):
+    """The button that e-mails a person a new link to choose their password (CSRF only)."""
 
 
 class OrganisationForm(FlaskForm):
@@ -148,11 +142,17 @@ def add_user():
     form.fill_choices()
     errors: Errors = []
     if form.is_submitted():
-        user, errors = submit(form, lambda: people.add_user(actor(), **form.values()), "email")
+        user, errors = submit(form, lambda: people.invite_user(actor(), **form.values()), "email")
         if user is not None:
-            flash(f"{user.name} can now sign in with {user.email}.", "success")
+            flash(f"Added {user.name}. We are e-mailing {user.email} an invitation to choose a password; "
+                  f"its link works for {people.invitation_days()} days.", "success")
             return redirect(url_for("admin.users", q=user.email))
     return render_page("admin/user_form.html", errors, form=form, user=None, role_hints=ROLE_HINTS)
+
+
+def _person_page(user: User, form: EditPersonForm, errors: Errors):
+    return render_page("admin/user_form.html", errors, form=form, user=user, role_hints=ROLE_HINTS,
+                       invitation_form=InvitationForm())
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
@@ -173,7 +173,23 @@ def edit_user(user_id: int):
                 flash(f"{person.name} no longer holds the tasks that waited for them: " + "; ".join(released) + ".",
                       "info")
             return redirect(url_for("admin.users", q=person.email))
-    return render_page("admin/user_form.html", errors, form=form, user=user, role_hints=ROLE_HINTS)
+    return _person_page(user, form, errors)
+
+
+@bp.route("/people/<int:user_id>/invitation", methods=["POST"])
+@admin_required
+def send_invitation(user_id: int):
+    user = db.get_or_404(User, user_id)
+    _, errors = submit(InvitationForm(), lambda: people.send_invitation(actor(), user))
+    if errors:
+        form = EditPersonForm(data={
+            "name": user.name, "email": user.email, "organisation": user.organisation_id,
+            "roles": sorted(role.value for role in user.roles), "active": user.active})
+        form.fill_choices()
+        return _person_page(user, form, errors)
+    flash(f"We are e-mailing {user.email} a new link to choose a password; it works for "
+          f"{people.invitation_days()} days, and any earlier link no longer works.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/organisations")

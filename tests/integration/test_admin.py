@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, GroupMembership, Organisation, Role, User, WorkingGroup
+from app.models import AuditEvent, GroupMembership, Organisation, OutboxMessage, Role, User, WorkingGroup
 from app.services.people import create_user, group_size_limit
 from app.services.versions import folder_file_sets, store_version
 from tests.conftest import ROOT, csrf_token, loaded, post_form, sign_in
@@ -122,51 +122,52 @@ def test_people_are_listed_searched_and_paged(client):
     assert "No one’s name or email address contains “%”" in html  # a wildcard is just a character
 
 
-def test_an_administrator_adds_a_person_who_can_then_sign_in(client):
+def test_an_administrator_adds_a_person_who_is_invited_by_email(client):
     admin = sign_in(client, "admin")
     response = post_form(client, "/admin/people/new", {
         "name": "Jana Novak", "email": "Jana.Novak@Ljubljana.example.eu",
-        "organisation": str(organisation("City of Vienna").id), "roles": ["buyer", "coordinator"],
-        "password": PASSWORD})
+        "organisation": str(organisation("City of Vienna").id), "roles": ["buyer", "coordinator"]})
     assert response.status_code == 302
-    assert "Jana Novak can now sign in" in loaded(client.get(response.headers["Location"]))
+    assert "We are e-mailing jana.novak@ljubljana.example.eu an invitation" in loaded(
+        client.get(response.headers["Location"]))
 
     jana = person("jana.novak")
     assert jana.email == "jana.novak@ljubljana.example.eu"
     assert jana.organisation.name == "City of Vienna"
     assert jana.roles == {Role.BUYER, Role.COORDINATOR}
     [event] = admin_events("user_added")
-    assert event.actor_id == admin.id
-    assert "Jana Novak" in event.summary and PASSWORD not in str(event.data)
-
-    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})
-    response = client.post("/sign-in", data={"email": "jana.novak@ljubljana.example.eu", "password": PASSWORD,
-                                             "csrf_token": csrf_token(client, "/sign-in")})
-    assert response.status_code == 302
+    assert event.actor_id == admin.id and "Jana Novak" in event.summary
+    [invited] = admin_events("invitation_sent")
+    assert invited.actor_id == admin.id and "Invitation e-mailed to Jana Novak" in invited.summary
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == jana.id))
+    assert row.subject == "You are invited to Big Buyers Workflow"
 
 
-def test_adding_a_person_refuses_a_taken_email_and_a_short_password(client):
+def test_the_add_and_change_pages_have_no_password_field(client):
+    """Administrators never type or see another person's password."""
+    sign_in(client, "admin")
+    for url in ("/admin/people/new", f"/admin/people/{person('kati').id}"):
+        html = loaded(client.get(url))
+        assert 'type="password"' not in html and 'name="password"' not in html, url
+        assert "new_password" not in html, url
+    assert "Send a new invitation / password link" in loaded(client.get(f"/admin/people/{person('kati').id}"))
+
+
+def test_adding_a_person_refuses_a_taken_email_and_missing_details(client):
     sign_in(client, "admin")
     people_before = count(User)
     html = assert_problem(post_form(client, "/admin/people/new", {
         "name": "Ana Again", "email": "ANA.COSTA@lisboa.example.eu",
-        "organisation": str(organisation("City of Lisbon").id), "roles": ["buyer"], "password": PASSWORD,
+        "organisation": str(organisation("City of Lisbon").id), "roles": ["buyer"],
     }), "email")
     assert "Ana Costa already uses the email address ana.costa@lisboa.example.eu" in html
     assert 'value="Ana Again"' in html  # what was typed is kept
 
-    html = assert_problem(post_form(client, "/admin/people/new", {
-        "name": "Short Password", "email": "short@lisboa.example.eu",
-        "organisation": str(organisation("City of Lisbon").id), "roles": ["buyer"], "password": "too-short",
-    }), "password")
-    assert "The password needs at least 10 characters" in html
-    assert "too-short" not in html  # a password is never shown back
-
-    assert_problem(post_form(client, "/admin/people/new", {"name": "", "email": "not an address",
-                                                           "password": PASSWORD}),
+    assert_problem(post_form(client, "/admin/people/new", {"name": "", "email": "not an address"}),
                    "name", "email", "organisation", "roles")
     assert count(User) == people_before
     assert not admin_events("user_added")
+    assert count(OutboxMessage) == 0
 
 
 def test_an_administrator_changes_a_person_and_deactivates_them(app, client):
@@ -175,19 +176,16 @@ def test_an_administrator_changes_a_person_and_deactivates_them(app, client):
     admin = sign_in(client, "admin")
     kati = person("kati")
     response = post_form(client, f"/admin/people/{kati.id}", person_form(
-        kati, name="Kati Tamm-Kask", roles=["buyer", "finance"], active=None,
-        new_password="another-password-1"))
+        kati, name="Kati Tamm-Kask", roles=["buyer", "finance"], active=None))
     assert response.status_code == 302
 
     kati = person("kati")
     assert kati.name == "Kati Tamm-Kask"
     assert kati.roles == {Role.BUYER, Role.FINANCE}
     assert not kati.active
-    assert kati.check_password("another-password-1")
     [event] = admin_events("user_updated")
     assert event.actor_id == admin.id
     assert "deactivated" in event.summary and "roles buyer → buyer, finance" in event.summary
-    assert len(admin_events("password_reset")) == 1
 
     html = loaded(client.get("/admin/people?q=kati"))
     assert "Deactivated" in html
@@ -195,7 +193,7 @@ def test_an_administrator_changes_a_person_and_deactivates_them(app, client):
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})
-    response = client.post("/sign-in", data={"email": kati.email, "password": "another-password-1",
+    response = client.post("/sign-in", data={"email": kati.email, "password": "bigbuyers-demo",
                                              "csrf_token": csrf_token(client, "/sign-in")})
     assert response.status_code == 400
 
@@ -207,8 +205,6 @@ def test_changing_a_person_refuses_a_missing_name_and_a_taken_email(client):
     html = assert_problem(post_form(client, f"/admin/people/{kati.id}",
                                     person_form(kati, email="ana.costa@lisboa.example.eu")), "email")
     assert "Ana Costa already uses" in html
-    assert_problem(post_form(client, f"/admin/people/{kati.id}", person_form(kati, new_password="short")),
-                   "new_password")
     kati = person("kati")
     assert (kati.name, kati.email) == ("Kati Tamm", "kati.tamm@tallinn.example.eu")
     assert kati.check_password("bigbuyers-demo")
@@ -394,7 +390,7 @@ def test_a_form_without_its_csrf_token_changes_nothing(client):
     lisbon = organisation("City of Lisbon")
     attempts = [
         ("/admin/people/new", {"name": "Forged", "email": "forged@example.eu", "organisation": str(lisbon.id),
-                               "roles": ["administrator"], "password": PASSWORD}),
+                               "roles": ["administrator"]}),
         (f"/admin/people/{kati.id}", person_form(kati, roles=["administrator"])),
         ("/admin/organisations/new", {"name": "Forged", "type": "city", "country": "BE"}),
         (f"/admin/groups/{ict.id}", {"name": "Forged", "sector": "Forged", "lead": str(kati.id)}),
@@ -417,11 +413,10 @@ def test_a_form_without_its_csrf_token_changes_nothing(client):
 def test_error_pages_keep_the_form_accessible(client):
     """Each error is tied to its field: the summary links to it and the field points to its message."""
     sign_in(client, "admin")
-    html = assert_problem(post_form(client, "/admin/people/new", {"name": "", "password": "x"}),
-                          "name", "roles", "password")
+    html = assert_problem(post_form(client, "/admin/people/new", {"name": ""}), "name", "roles")
     assert 'class="govuk-form-group govuk-form-group--error"' in html
     assert 'aria-describedby="field-name-error"' in html
-    assert 'aria-describedby="field-password-hint field-password-error"' in html
+    assert 'aria-describedby="field-roles-hint field-roles-error"' in html
     assert '<label class="govuk-label govuk-label--s" for="field-name">Full name</label>' in html
     assert 'id="field-roles" name="roles"' in html  # the summary's link lands on the first checkbox
 
