@@ -250,6 +250,17 @@ def test_a_forgotten_password_link_works_once_and_a_notice_follows(app, client, 
     assert not PASSWORD_LINK.search(parts(notice)[0])
 
 
+def test_a_new_password_signs_the_person_out_everywhere(app, client, smtp):
+    elsewhere = app.test_client()
+    sign_in(elsewhere, "ana")  # whoever knew the old password, say
+    assert elsewhere.get("/inbox").status_code == 200
+    forgot(client, "ana.costa@lisboa.example.eu")
+    deliver_outbox()
+    assert "Your password is saved" in loaded(choose(client, password_link(smtp.to("ana.costa")[0])))
+    response = elsewhere.get("/inbox")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
 def test_a_new_request_kills_the_earlier_link(app, client, smtp):
     forgot(client, "ana.costa@lisboa.example.eu")
     deliver_outbox()

@@ -32,6 +32,7 @@ from app.outbox.render import Rendered, render_email
 from .accounts import _check_email_free, _check_password, _role_names, _roles, create_user
 from .admin import _clean_name, _record
 from .organisations import _organisation
+from .signins import end_sessions
 
 
 def invitation_days() -> int:
@@ -220,10 +221,11 @@ def check_link(token: AccountToken | None) -> LinkRefusal | None:
 
 
 def change_password(user: User, password: str) -> None:
-    """Give ``user`` the password they chose (at least MIN_PASSWORD_LENGTH characters)."""
+    """Give ``user`` the password they chose (at least MIN_PASSWORD_LENGTH characters), and
+    sign them out everywhere: whoever knew or guessed the old one may be signed in."""
     _check_password(password, "password")
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
-    # Here belongs ending every other session of ``user`` (their session version), once User has it.
+    end_sessions(user)
 
 
 def set_password_by_link(token: AccountToken, password: str) -> User:
