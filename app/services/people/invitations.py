@@ -37,17 +37,17 @@ from .signins import end_sessions
 
 def invitation_days() -> int:
     """How long an invitation link works (INVITATION_DAYS, 7 by default)."""
-    return int(current_app.config.get("INVITATION_DAYS", 7))
+    return current_app.config["INVITATION_DAYS"]
 
 
 def reset_minutes() -> int:
     """How long a forgotten-password link works (PASSWORD_RESET_MINUTES, 60 by default)."""
-    return int(current_app.config.get("PASSWORD_RESET_MINUTES", 60))
+    return current_app.config["PASSWORD_RESET_MINUTES"]
 
 
 def resets_per_hour() -> int:
     """How many forgotten-password e-mails one account gets in an hour (PASSWORD_RESETS_PER_HOUR, 5)."""
-    return int(current_app.config.get("PASSWORD_RESETS_PER_HOUR", 5))
+    return current_app.config["PASSWORD_RESETS_PER_HOUR"]
 
 
 def has_administrator() -> bool:
