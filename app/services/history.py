@@ -15,7 +15,7 @@ from forms import display_value
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
          "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
-         "retried", "task_released")
+         "retried", "task_released", "lanes_rechecked")
 
 
 @dataclass
