@@ -2,8 +2,9 @@
 
 from .builder import build_form
 from .checks import check_form_spec
-from .display import display_value
+from .display import display_value, masked_value, personal_kind
 from .files import Upload
 from .form import DynamicForm
 
-__all__ = ["DynamicForm", "Upload", "build_form", "check_form_spec", "display_value"]
+__all__ = ["DynamicForm", "Upload", "build_form", "check_form_spec", "display_value", "masked_value",
+           "personal_kind"]

@@ -12,6 +12,23 @@ if TYPE_CHECKING:
     from app.engine.model import FieldSpec
 
 EMPTY = "—"
+HIDDEN = "hidden"
+
+
+def personal_kind(spec: FieldSpec) -> str:
+    """The kind of personal data a field holds (its ``personal`` property, e.g. ``bank``), or ''."""
+    return (spec.properties.get("personal") or "").strip().lower()
+
+
+def masked_value(spec: FieldSpec, value: Any) -> str:
+    """A personal value as shown to someone who may not read it: an IBAN's last four characters
+    ('•••• 2874'), anything else 'hidden'; an empty value stays '—'."""
+    if value is None or value == "" or value == [] or value == ():
+        return EMPTY
+    if spec.type == "iban":
+        compact = "".join(str(value).split())
+        return f"•••• {compact[-4:]}" if len(compact) > 4 else "••••"
+    return HIDDEN
 
 
 def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, str]] | None = None) -> str:

@@ -51,9 +51,11 @@ def check_token(token: ActionToken | None) -> Refusal | None:
     if token.expires_at <= utcnow():
         return Refusal("This link has expired",
                        "Decision links work for a limited time. Sign in to decide from the task page.", task)
-    if not is_candidate(token.user, task) or not token.user.active:
+    # The lane is checked again (is_candidate): a link outlives a role or a lead's place lost.
+    if not token.user.active or not is_candidate(token.user, task):
         return Refusal("This task is no longer yours",
-                       f"“{task.name}” now waits for other people. Nothing was changed.", task)
+                       f"This task is no longer waiting for you: “{task.name}” now waits for other people. "
+                       "Nothing was changed.", task)
     return None
 
 

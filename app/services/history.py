@@ -3,19 +3,61 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.engine import FormSpec, ProcessModel
+from app.engine import FormSpec, ProcessModel, load_model
 from app.extensions import db
-from app.models import Attachment, AuditEvent, ProcessInstance
+from app.models import Attachment, AuditEvent, ProcessInstance, ProcessVersion, Role, User
 from app.steps.summary import display_options, option_labels
-from forms import display_value
+from forms import display_value, masked_value, personal_kind
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
          "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
-         "retried", "task_released")
+         "retried", "task_released", "lanes_rechecked")
+# Who reads personal data (fields with a ``personal`` property, e.g. ``bank``) besides the
+# person who started the request: the secretariat staff who handle it, not the Commission,
+# which sees amounts, nor administrators, nor a lead or anyone a task was given to.
+PERSONAL_READERS = frozenset({Role.COORDINATOR, Role.FINANCE})
+
+
+def sees_personal(user: User | None, instance: ProcessInstance) -> bool:
+    """Whether ``user`` may read the request's personal data (bank details, receipts)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.id == instance.initiator_id or bool(user.roles & PERSONAL_READERS)
+
+
+def personal_fields(model: ProcessModel, instance: ProcessInstance | None = None) -> set[str]:
+    """The ids of the fields that hold personal data: those any form of the process marks
+    ``personal`` (the diagram says which, so a revised diagram's fields are covered without a
+    change of code) and every ``iban`` field. For a request, the marks of its process's active
+    version count too: a request started on a version from before a field was marked is
+    masked like the new ones."""
+    models = [model]
+    if instance is not None:
+        active = db.session.scalar(select(ProcessVersion).where(
+            ProcessVersion.definition_id == instance.version.definition_id, ProcessVersion.active.is_(True)))
+        if active is not None and active.id != instance.version_id:
+            models.append(load_model(active))
+    return {spec.id for m in models for form in (m.start_form, *(t.form for t in m.tasks.values()))
+            for spec in form.fields if personal_kind(spec) or spec.type == "iban"}
+
+
+def may_download(user: User | None, attachment: Attachment, instance: ProcessInstance, model: ProcessModel) -> bool:
+    """A file of a personal field (receipts) only for those who see personal data."""
+    return sees_personal(user, instance) or attachment.field_id not in personal_fields(model, instance)
+
+
+def hide_personal(form: Any, spec: FormSpec, personal: set[str]) -> None:
+    """Mask the personal fields a task's form shows (readonly ones) and empty those it asks for,
+    for someone who may not read them."""
+    for field_spec in spec.fields:
+        if field_spec.id in personal and field_spec.id in form:
+            field = form[field_spec.id]
+            field.data = masked_value(field_spec, field.data) if field_spec.readonly else None
 
 
 @dataclass
@@ -25,9 +67,12 @@ class Entry:
     files: list[Attachment]
 
 
-def instance_history(instance: ProcessInstance, model: ProcessModel) -> list[Entry]:
-    """Every recorded event, oldest first, with submitted data labelled by its form."""
+def instance_history(instance: ProcessInstance, model: ProcessModel, viewer: User | None) -> list[Entry]:
+    """Every recorded event, oldest first, with submitted data labelled by its form, as
+    ``viewer`` may read it: personal fields masked and their files left out unless
+    ``sees_personal``."""
     labels = option_labels()
+    hidden = set() if sees_personal(viewer, instance) else personal_fields(model, instance)
     events = db.session.scalars(
         select(AuditEvent).options(selectinload(AuditEvent.actor), selectinload(AuditEvent.task))
         .where(AuditEvent.instance_id == instance.id, AuditEvent.action.in_(SHOWN))
@@ -48,6 +93,9 @@ def instance_history(instance: ProcessInstance, model: ProcessModel) -> list[Ent
                 if spec.id not in event.data or spec.constraints.get("readonly") == "true":
                     continue
                 value = event.data[spec.id]
+                if spec.id in hidden:  # a file's name and link too
+                    fields.append((spec.label, masked_value(spec, value)))
+                    continue
                 if spec.type == "file":
                     files += [attachments[i] for i in value or [] if i in attachments]
                     continue

@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.steps import Conflict, create_instance, engine, record, save_instance, step, sync_instance
-from app.steps.lanes import lane_kind
+from app.steps.lanes import lane_kind, still_named
 
 from .attachments import store_uploads
 
@@ -121,16 +121,23 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
 
 
 def can_view(user: User, instance: ProcessInstance) -> bool:
-    """The initiator, the secretariat and anyone a task of it waited for.
+    """Who may read a request (its page, its history, its files): the person who started it,
+    the secretariat by the roles they hold now, and whoever one of its tasks waits or waited
+    for, as long as that task's lanes still name them.
 
-    Not the whole group, nor its lead by office: a claim carries a bank account.
+    So a group's lead follows the requests whose steps they were asked to do while they lead
+    the group, and a coordinator while they are one; having been a candidate is no lasting
+    pass: once the role or the lead's place that made someone a candidate is gone, so is the
+    request (a task an administrator gave to someone stays theirs). Not the whole group, nor
+    its lead by office: a claim carries a bank account, and even within the secretariat bank
+    details are shown by role only (``sees_personal``).
     """
     if user.id == instance.initiator_id or user.roles & SECRETARIAT:
         return True
-    return db.session.scalar(
-        select(TaskCandidate.user_id).join(HumanTask)
-        .where(HumanTask.instance_id == instance.id, TaskCandidate.user_id == user.id).limit(1)
-    ) is not None
+    tasks = db.session.scalars(
+        select(HumanTask).join(TaskCandidate)
+        .where(HumanTask.instance_id == instance.id, TaskCandidate.user_id == user.id)).all()
+    return any(still_named(user, task) for task in tasks)
 
 
 def my_requests(user: User, page: int, per_page: int):

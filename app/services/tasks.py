@@ -13,10 +13,12 @@ from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, TaskCandidate, TaskState, User
 from app.steps import close_task, conflict_means_unavailable, engine, step, sync_instance
+from app.steps.lanes import still_named
 
 from .attachments import store_uploads
 from .instances import step_limits
 
+NOT_FOR_YOU = "This task is no longer waiting for you."
 CANDIDATE = TaskCandidate.__table__
 # Built once: a completion's queries.
 TASK_FOR_STEP = select(HumanTask).where(HumanTask.id == bindparam("task_id")).options(
@@ -27,12 +29,21 @@ IS_CANDIDATE = select(CANDIDATE.c.user_id).where(CANDIDATE.c.task_id == bindpara
 
 
 def is_candidate(user: User, task: HumanTask) -> bool:
-    """Whether the task waits (or waited) for ``user``; uses its candidates if loaded."""
+    """Whether the task waits (or waited) for ``user``; uses its candidates if loaded.
+
+    A waiting task is checked against its lanes again (``may_do``): someone who lost the role
+    or the group lead's place that made them a candidate, or who started the request and is
+    not the one to approve it, is no longer one, whatever the candidate rows say.
+    """
     if "candidates" in task.__dict__:
-        return any(c.user_id == user.id for c in task.candidates)
-    db.session.flush()
-    found = db.session.connection().execute(IS_CANDIDATE, {"task_id": task.id, "user_id": user.id})
-    return found.first() is not None
+        listed = any(c.user_id == user.id for c in task.candidates)
+    else:
+        db.session.flush()
+        found = db.session.connection().execute(IS_CANDIDATE, {"task_id": task.id, "user_id": user.id})
+        listed = found.first() is not None
+    if not listed or task.state != TaskState.READY:
+        return listed
+    return still_named(user, task)
 
 
 def load_task(task_id: int) -> HumanTask | None:
@@ -64,7 +75,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     if task is None or task.state != TaskState.READY:
         raise TaskUnavailable(task_id)
     if not is_candidate(actor, task):
-        raise NotAllowed("This task is not waiting for you.")
+        raise NotAllowed(NOT_FOR_YOU)
     instance = task.instance
     model = load_model(instance.version)
     if wf is None:

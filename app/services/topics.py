@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import GroupMembership, Organisation, OrganisationType, TaskState, User, WorkingGroup
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.people import join_group
 from app.steps import add_candidates, current_step, record
-from app.steps.lanes import lane_kind, resolve_lane
+from app.steps.lanes import initiators_own, lane_kind, resolve_lane
 
 
 def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
@@ -89,9 +90,14 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     instance = step.instance
     rows = [row for row in instance.tasks if row.bpmn_id == props.get("task") and row.state == TaskState.READY]
     for row in rows:
-        added = add_candidates(row, resolve_lane(props.get("to"), instance))
+        model = load_model(instance.version)
+        people = resolve_lane(props.get("to"), instance)
+        definition = model.tasks.get(row.bpmn_id)
+        if definition is not None and not initiators_own(definition, model.start_lane):
+            people = [uid for uid in people if uid != instance.initiator_id]  # separation of duties
+        added = add_candidates(row, people)
         record(instance, step.actor, step.channel, "escalated",
-               f"{row.name} escalated to {props.get('to')}", {"added": added}, task=row)
+               f"{row.name} escalated to {props.get('to')}", {"added": added, "to": props.get("to")}, task=row)
         queue_task_emails(instance.id, row.id, added)
     return {}
 

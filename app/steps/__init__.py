@@ -19,6 +19,7 @@ from .writer import (
     is_conflict,
     lock_instance,
     outcome_label,
+    recheck_lanes,
     save_instance,
     sync_instance,
 )
@@ -26,5 +27,5 @@ from .writer import (
 __all__ = [
     "Conflict", "Step", "add_candidates", "close_task", "commit_or_conflict", "conflict_means_unavailable",
     "create_instance", "current_step", "drop_candidates", "engine", "is_conflict", "lock_instance", "outcome_label",
-    "record", "save_instance", "service_names", "step", "sync_instance",
+    "recheck_lanes", "record", "save_instance", "service_names", "step", "sync_instance",
 ]

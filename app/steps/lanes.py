@@ -7,11 +7,14 @@ and ``camunda:candidateUsers`` hold e-mail addresses or ``${initiator}``, and
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import bindparam, func, select
 
+from app.engine import load_model
 from app.engine.model import TaskDef
 from app.extensions import db
-from app.models import ProcessInstance, Role, User, UserRole
+from app.models import AuditEvent, HumanTask, ProcessInstance, Role, User, UserRole
 
 INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
 GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
@@ -73,12 +76,120 @@ def user_ids_by_email(emails: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def task_candidates(definition: TaskDef, instance: ProcessInstance) -> list[int]:
+def _lanes_of(definition: TaskDef) -> list[str]:
+    """The lane names a task's people come from: its lane, or its candidate groups, and ``also``."""
+    lanes = list(definition.candidate_groups) if definition.has_assignment else [definition.lane or ""]
+    return lanes + [lane for lane in (definition.properties.get("also") or "").split(",") if lane.strip()]
+
+
+def initiators_own(definition: TaskDef, start_lane: str | None = None) -> bool:
+    """Whether the task is the initiator's own step, which they may do on their own request.
+
+    It is when it names the initiator: an initiator lane (Applicant, Claimant, Requester,
+    Initiator, in its lane, candidate groups or ``also``), ``${initiator}`` as assignee or
+    candidate user, or the lane the request is started from (a group lead's event proposal
+    comes back to the lead who proposed it). Every other step of one's own request (an
+    approval, a check, a payment) is someone else's to do: separation of duties.
+    """
+    own = {"initiator"}
+    if lane_kind(start_lane) is not None:
+        own.add(lane_kind(start_lane) or "")
+    if definition.has_assignment and any(
+            u in INITIATOR_REFERENCES for u in (definition.assignee, *definition.candidate_users) if u):
+        return True
+    return any(lane_kind(lane) in own for lane in _lanes_of(definition))
+
+
+def lane_names(lane: str | None, instance: ProcessInstance, user: User) -> bool:
+    """Whether the lane names this person for this instance (as ``resolve_lane`` would list them)."""
+    kind = lane_kind(lane)
+    if not user.active or kind is None:
+        return False
+    if kind == "initiator":
+        return instance.initiator_id == user.id
+    if kind == "group_lead":
+        group = instance.working_group
+        return group is not None and group.lead_id == user.id
+    return Role(kind) in user.roles
+
+
+@dataclass
+class Extras:
+    """What was done to a waiting task beyond its diagram: lanes escalated to, a reassignment."""
+
+    lanes: list[str] = field(default_factory=list)  # escalated to, since any reassignment
+    assigned: int | None = None  # the person an administrator gave it to, if they did
+
+
+def task_extras(task_ids: list[int]) -> dict[int, Extras]:
+    """Escalations and reassignments of these tasks, from their history, by task id.
+
+    A reassignment gives the task to one person in place of its lanes; an escalation adds a
+    lane (the history row's ``to``, or the lane its summary names for rows written before).
+    """
+    found: dict[int, Extras] = {}
+    if not task_ids:
+        return found
+    rows = db.session.execute(
+        select(AuditEvent.task_id, AuditEvent.action, AuditEvent.data, AuditEvent.summary)
+        .where(AuditEvent.task_id.in_(task_ids), AuditEvent.action.in_(("escalated", "reassigned")))
+        .order_by(AuditEvent.id))
+    for task_id, action, data, summary in rows:
+        extras = found.setdefault(task_id, Extras())
+        if action == "reassigned":
+            extras.lanes, extras.assigned = [], (data or {}).get("to")
+        else:
+            extras.lanes.append((data or {}).get("to") or summary.rsplit(" escalated to ", 1)[-1])
+    return found
+
+
+def may_do(definition: TaskDef, instance: ProcessInstance, user: User, start_lane: str | None = None,
+           extras: Extras | None = None) -> bool:
+    """Whether the task's people include this person now: the one check behind every
+    completion, by form or by e-mailed link, and behind re-resolving a task's people.
+
+    Its lanes (or assignment, or the person an administrator gave it to) and the lanes it was
+    escalated to name them, and separation of duties does not bar them (``initiators_own``).
+    Query-free but for a group's lead: it runs on every completion.
+    """
+    if not user.active:
+        return False
+    extras = extras or Extras()
+    if user.id == instance.initiator_id and not initiators_own(definition, start_lane):
+        if extras.assigned != user.id:  # an administrator cannot give them such a task
+            return False
+    if any(lane_names(lane, instance, user) for lane in extras.lanes):
+        return True
+    if extras.assigned is not None:
+        return extras.assigned == user.id
+    if definition.has_assignment:
+        users = {u.strip().lower() for u in (definition.assignee, *definition.candidate_users) if u}
+        if users & INITIATOR_REFERENCES and user.id == instance.initiator_id:
+            return True
+        if user.email.lower() in users:
+            return True
+    return any(lane_names(lane, instance, user) for lane in _lanes_of(definition))
+
+
+def still_named(user: User, task: HumanTask) -> bool:
+    """Whether the waiting task's lanes (with its escalations and reassignment) name ``user`` now."""
+    instance = task.instance
+    model = load_model(instance.version)
+    definition = model.tasks.get(task.bpmn_id)
+    if definition is None:
+        return False
+    if may_do(definition, instance, user, model.start_lane):
+        return True  # the common case: no history read
+    return may_do(definition, instance, user, model.start_lane, task_extras([task.id]).get(task.id))
+
+
+def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: str | None = None) -> list[int]:
     """The ids of the active users who may do a task, in order, each once.
 
     A task with a Camunda assignment (assignee, candidate users or groups) goes to those people
     and ignores its lane; otherwise it goes to its lane's people. The lanes its ``also`` property
-    names are added either way.
+    names are added either way. Whoever started the request is left out unless the task is their
+    own step (``initiators_own``, with ``start_lane`` the lane of the process's start event).
     """
     people: list[int] = []
 
@@ -99,6 +210,8 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance) -> list[int]
         add(resolve_lane(definition.lane, instance))
     for lane in filter(None, (definition.properties.get("also") or "").split(",")):
         add(resolve_lane(lane, instance))
+    if instance.initiator_id in people and not initiators_own(definition, start_lane):
+        people.remove(instance.initiator_id)
     return people
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.engine import FieldSpec, ProcessModel
 from app.extensions import db
 from app.models import EU_COUNTRIES, WorkingGroup
-from forms import display_value
+from forms import display_value, personal_kind
 
 
 def option_labels() -> dict[str, list[tuple[str, str]]]:
@@ -26,12 +26,15 @@ def display_options(spec: FieldSpec, labels: dict[str, list[tuple[str, str]]]) -
 
 
 def summary_of(model: ProcessModel, data: dict[str, Any]) -> dict[str, str]:
-    """The key fields (property summary=true) of the instance, by label, as text."""
+    """The key fields (property summary=true) of the instance, by label, as text.
+
+    Never a personal field (property ``personal``): the summary goes into lists, the CSV and
+    every task e-mail, whoever reads them."""
     labels: dict | None = None  # queried only if a shown field takes its options from the app
     shown: dict[str, str] = {}
     for form in [model.start_form, *(t.form for t in model.tasks.values())]:
         for spec in form.fields:
-            if spec.id == "working_group_id":  # shown on its own, by name
+            if spec.id == "working_group_id" or personal_kind(spec) or spec.type == "iban":  # bank details never
                 continue
             if spec.properties.get("summary") == "true" and spec.id in data and spec.label not in shown:
                 if spec.properties.get("choices") and labels is None:

@@ -23,7 +23,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.util import identity_key
 
-from app.engine import ProcessModel, ReadyTask, TaskDef
+from app.engine import ProcessModel, ReadyTask, TaskDef, load_model
 from app.errors import TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User
@@ -32,7 +32,7 @@ from app.outbox.queue import queue_notice, queue_task_emails
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
-from .lanes import assignment_label, task_candidates
+from .lanes import assignment_label, may_do, task_candidates, task_extras
 from .registry import engine
 from .summary import summary_of
 
@@ -139,6 +139,76 @@ def drop_candidates(task: HumanTask, user_ids: list[int]) -> None:
         _expire_tasks([task.id], ["candidates"])
 
 
+LOCK_ROW = select(INSTANCE.c.id).where(INSTANCE.c.id == bindparam("instance_id")).with_for_update()
+
+
+def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None) -> list[str]:
+    """Waiting tasks wait for exactly the people their lanes name now; the changes, as lines.
+
+    Called when roles or a group's lead change: ``user_ids`` re-checks those people on every
+    waiting task; ``group_id`` re-checks the people of the waiting tasks of that group's
+    requests and the group's lead now. A person the task's lanes now name is added and e-mailed the task as for a new
+    one (an inactive person is left to deactivation, ``release_waiting_tasks``); a person they
+    no longer name is dropped, so the task leaves their inbox and their decision links stop
+    working. A task an administrator gave to someone stays with that person (the lanes it was
+    escalated to are still re-checked); separation of duties holds throughout (``may_do``).
+    Each request's history says who was added or dropped, and why.
+    """
+    if user_ids is not None and not user_ids:
+        return []
+    query = (select(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+             .where(HumanTask.state == TaskState.READY).order_by(HumanTask.id))
+    if group_id is not None:
+        query = query.where(ProcessInstance.working_group_id == group_id)
+    tasks = list(db.session.scalars(query))
+    if not tasks:
+        return []
+    extras = task_extras([t.id for t in tasks])
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    lines: list[str] = []
+    for task in tasks:
+        instance = task.instance
+        model = load_model(instance.version)
+        definition = model.tasks.get(task.bpmn_id)
+        if definition is None:
+            continue
+        current = {c.user_id for c in task.candidates}
+        extra = extras.get(task.id)
+        if user_ids is not None:
+            named = {uid for uid, user in people.items() if may_do(definition, instance, user, model.start_lane, extra)}
+            checked = set(people)
+        else:  # a group's lead changed: its people as they are, and its lead now
+            lead = instance.working_group.lead_id if instance.working_group else None
+            checked = current | ({lead} if lead else set())
+            known = db.session.scalars(select(User).where(User.id.in_(checked)))
+            named = {user.id for user in known if may_do(definition, instance, user, model.start_lane, extra)}
+        added = sorted(named - current)  # may_do names active people only
+        dropped = sorted(checked & current - named)
+        if not added and not dropped:
+            continue
+        db.session.connection().execute(LOCK_ROW, {"instance_id": instance.id})
+        db.session.refresh(task, ["state"])
+        if task.state != TaskState.READY:
+            continue
+        drop_candidates(task, dropped)
+        add_candidates(task, added, created_at=utcnow())
+        names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(added + dropped)))}
+        what = f"{task.name} of “{instance.title}”"
+        parts = []
+        if added:
+            parts.append(f"now also waits for {', '.join(names[uid] for uid in added)}")
+        if dropped:
+            parts.append(f"no longer waits for {', '.join(names[uid] for uid in dropped)}")
+        line = f"{what} {' and '.join(parts)}"
+        record(instance, actor, "admin", "lanes_rechecked",
+               f"Roles or a group's lead changed: {task.name} {' and '.join(parts)}"[:500],
+               {"added": added, "dropped": dropped}, task=task)
+        queue_task_emails(instance.id, task.id, added)
+        lines.append(line)
+    db.session.flush()
+    return lines
+
+
 def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: User | None, channel: str,
                   changes: dict[str, Any] | None = None) -> None:
     """After the engine ran: task rows, candidates, state, status and timers match the workflow.
@@ -159,7 +229,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
     gone = [(row_id, name) for spiff_id, (row_id, name) in opened.items() if spiff_id not in ready_ids]
     events += _withdraw(instance, gone, actor, channel, now)
-    created = [_open_task(instance, task, now) for task in ready if task.id not in opened]
+    created = [_open_task(instance, task, now, model.start_lane) for task in ready if task.id not in opened]
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
 
@@ -220,7 +290,7 @@ def _withdraw(instance: ProcessInstance, rows: list[tuple[int, str]], actor: Use
             for row_id, name in rows]
 
 
-def _open_task(instance: ProcessInstance, task: ReadyTask, now) -> tuple[int, str, list[int]]:
+def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str | None) -> tuple[int, str, list[int]]:
     """A row for a task that now waits, and its candidates: (row id, name, people)."""
     conn = db.session.connection()
     definition = task.definition
@@ -229,7 +299,7 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now) -> tuple[int, st
         "name": definition.name, "lane": assignment_label(definition),
         "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
         "state": TaskState.READY, "created_at": now, "channel": ""}).scalar_one()
-    people = task_candidates(definition, instance)
+    people = task_candidates(definition, instance, start_lane)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])

@@ -17,6 +17,7 @@ from app.errors import ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import Attachment
 from app.services.decisions import check_token, decide_by_token, find_token
+from app.services.history import may_download
 from app.services.versions import load_model
 from forms import build_form
 
@@ -80,8 +81,10 @@ def confirm(secret: str):
         else:
             return render_template("decide/done.html", task=task, instance=instance, label=label,
                                    user=token.user)
-    files = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
-                               .order_by(Attachment.id)).all()
+    model = load_model(instance.version)
+    files = [row for row in db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
+                                               .order_by(Attachment.id))
+             if may_download(token.user, row, instance, model)]  # receipts: not their names either
     other_fields = [f.id for f in spec.fields if f.id != "decision"]
     return render_template("decide/confirm.html", task=task, instance=instance, label=label, form=form,
                            other_fields=other_fields, files=files, token=token, problem=problem,

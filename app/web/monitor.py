@@ -118,7 +118,7 @@ def instances_csv():
 def instance(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
     model = load_model(row.version)
-    history = instance_history(row, model)
+    history = instance_history(row, model, current_user)
     return render_template(
         "monitor/instance.html", instance=row, model=model, history=history,
         steps=monitoring.instance_steps(actor(), row), forms=monitoring.latest_form_data(history, model),

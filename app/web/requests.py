@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
 from app.services.attachments import UploadsNotSaved, attachment_path
 from app.services.choices import choices_for
-from app.services.history import instance_history
+from app.services.history import instance_history, may_download
 from app.services.instances import can_view, may_start, my_requests, start_instance
 from app.services.versions import active_versions, load_model
 from app.steps.lanes import lane_label
@@ -92,7 +92,7 @@ def show(instance_id: int):
     waiting = [(task, lane_label(task.lane, instance), [c.user for c in task.candidates])
                for task in instance.tasks if task.is_ready]
     return render_template("requests/show.html", instance=instance, model=model, waiting=waiting,
-                           history=instance_history(instance, model))
+                           history=instance_history(instance, model, current_user))
 
 
 @bp.route("/attachments/<int:attachment_id>")
@@ -102,5 +102,7 @@ def attachment(attachment_id: int):
     instance = db.session.get(ProcessInstance, row.instance_id) if row.instance_id else None
     if instance is None or not can_view(current_user, instance):
         abort(403)
+    if not may_download(current_user, row, instance, load_model(instance.version)):
+        abort(403)  # receipts and other personal files: only for those who see bank details
     return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True,
                      download_name=row.filename)

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import HumanTask
 from app.services.attachments import UploadsNotSaved
 from app.services.choices import choices_for
-from app.services.history import instance_history
+from app.services.history import hide_personal, instance_history, personal_fields, sees_personal
 from app.services.instances import can_view
 from app.services.tasks import complete_task, is_candidate, load_task, task_form_data
 from app.services.tasks import inbox as inbox_rows
@@ -88,6 +88,8 @@ def show(task_id: int):
         else:
             flash(done, "success")
             return redirect(url_for("tasks.inbox"))
-    history = instance_history(instance, model)
+    if not sees_personal(current_user, instance):  # a task given to someone outside the claim's lanes
+        hide_personal(form, definition.form, personal_fields(model, instance))
+    history = instance_history(instance, model, current_user)
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
                            form=form, history=history, problem=problem), status

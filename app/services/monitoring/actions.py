@@ -10,6 +10,7 @@ from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.instances import step_limits
 from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
+from app.steps.lanes import initiators_own
 
 from .access import _require_admin
 
@@ -92,7 +93,9 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     """Give a waiting task to one person instead of its candidates.
 
     The person gets the task e-mail; the previous candidates lose it from their inbox and
-    get the task_reassigned notice.
+    get the task_reassigned notice. The person who started the request cannot be given a step
+    that is not their own (separation of duties, ``initiators_own``). The task then stays with
+    the person given it when roles or leads change (``recheck_lanes``).
     """
     _require_admin(actor)
     reason = _check_reason(reason)
@@ -100,8 +103,14 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
         raise ServiceError("This task is no longer waiting, so it cannot be reassigned.")
     if not person.active:
         raise ServiceError(f"{person.name} cannot sign in any more: choose someone else.")
-    previous = [c.user_id for c in task.candidates if c.user_id != person.id]
     instance = task.instance
+    model = load_model(instance.version)
+    definition = model.tasks.get(task.bpmn_id)
+    if person.id == instance.initiator_id and definition is not None \
+            and not initiators_own(definition, model.start_lane):
+        raise ServiceError(f"{person.name} started this request, so “{task.name}” cannot be theirs: nobody "
+                           "approves a step of their own request. Choose someone else.")
+    previous = [c.user_id for c in task.candidates if c.user_id != person.id]
     lock_instance(instance)
     drop_candidates(task, [c.user_id for c in task.candidates])
     # Now, not when the task became ready: the inbox lists newest first, and it is new to them.

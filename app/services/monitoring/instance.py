@@ -13,7 +13,7 @@ from app.engine import load_model, parse_xml
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
-from app.services.history import Entry
+from app.services.history import Entry, may_download
 from app.steps import engine
 from app.steps.lanes import lane_label
 
@@ -161,9 +161,12 @@ def latest_form_data(history: list[Entry], model) -> list[FormData]:
 
 
 def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:
+    """The request's files ``actor`` may download: the Commission, say, not the receipts."""
     _require_monitor(actor)
-    return list(db.session.scalars(
-        select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id)))
+    model = load_model(instance.version)
+    return [row for row in db.session.scalars(
+        select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id))
+        if may_download(actor, row, instance, model)]
 
 
 def reassign_choices() -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
-from app.steps import drop_candidates, record
+from app.steps import drop_candidates, recheck_lanes, record
 
 from .admin import _clean_name, _record, _refuse
 from .organisations import _organisation, find_organisation
@@ -153,6 +153,7 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
     user.name, user.email, user.organisation, user.active = name, email, organisation, active
     user.set_roles(wanted)
     db.session.flush()
+    recheck_lanes(actor, [user.id] if user.active and any(c.startswith("roles ") for c in changes) else [])
     if changes:
         _record(actor, "user_updated", f"{user.name} ({user.email}): {'; '.join(changes)}",
                 {"user_id": user.id, "changes": changes})

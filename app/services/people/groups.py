@@ -23,6 +23,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
+from app.steps import recheck_lanes
 
 from .accounts import find_user
 from .admin import _clean_name, _record, _refuse
@@ -111,6 +112,7 @@ def update_group(actor: User, group: WorkingGroup, *, name: str, sector: str,
         changes.append(f"lead {group.lead.name if group.lead else 'none'} → {lead.name}")
     group.name, group.sector, group.lead = name, sector, lead
     db.session.flush()
+    recheck_lanes(actor, group_id=group.id)
     if changes:
         _record(actor, "group_updated", f"Working group {group.name}: {'; '.join(changes)}",
                 {"group_id": group.id, "changes": changes})
