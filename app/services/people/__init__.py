@@ -7,11 +7,9 @@ members; ``admin`` what every administrator's function does alike.
 
 from .accounts import (
     MIN_PASSWORD_LENGTH,
-    add_user,
     create_user,
     find_user,
     release_waiting_tasks,
-    reset_password,
     search_users,
     set_notify_mode,
     update_user,
@@ -65,7 +63,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH", "NON_BUYING_TYPES", "add_group", "add_group_member", "add_organisation", "add_user",
     "all_groups", "all_organisations", "create_group", "create_organisation", "create_user", "find_organisation",
     "find_user", "group_size_limit", "join_group", "possible_leads", "possible_members", "recent_admin_events",
-    "release_waiting_tasks", "remove_group_member", "reset_password", "search_users", "set_notify_mode",
+    "release_waiting_tasks", "remove_group_member", "search_users", "set_notify_mode",
     "update_group", "update_organisation", "update_user",
     # signing in and out
     "SignInRefused", "check_sign_in", "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",

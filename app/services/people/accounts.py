@@ -90,24 +90,8 @@ def search_users(query: str, page: int, per_page: int):
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
-def add_user(actor: User, *, name: str, email: str, organisation_id: int | None,
-             roles: Iterable[Role | str], password: str) -> User:
-    """Add a person who can sign in with ``password``."""
-    name = _clean_name(name, "name", "person's name")
-    email = _check_email_free(email)
-    organisation = _organisation(organisation_id)
-    wanted = _roles(roles)
-    _check_password(password, "password")
-    user = create_user(email, name, password, wanted, organisation.name)
-    _record(actor, "user_added", f"{user.name} ({user.email}) added with {_role_names(wanted)}",
-            {"user_id": user.id, "email": user.email, "organisation": organisation.name,
-             "roles": sorted(wanted)})
-    return user
-
-
 def update_user(actor: User, user: User, *, name: str, email: str, organisation_id: int | None,
-                roles: Iterable[Role | str], active: bool,
-                new_password: str | None = None) -> tuple[User, list[str]]:
+                roles: Iterable[Role | str], active: bool) -> tuple[User, list[str]]:
     """Change a person's details, roles and whether they may sign in.
 
     Returns the person and, when they were deactivated, what became of the tasks waiting for
@@ -132,8 +116,6 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
     if led and Role.BUYER not in wanted:
         raise _refuse("roles", f"{user.name} leads {', '.join(led)} and must stay a buyer. Choose "
                       "another lead first.")
-    if new_password:
-        _check_password(new_password, "new_password")
 
     changes = []
     if user.name != name:
@@ -157,8 +139,6 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
     if changes:
         _record(actor, "user_updated", f"{user.name} ({user.email}): {'; '.join(changes)}",
                 {"user_id": user.id, "changes": changes})
-    if new_password:
-        reset_password(actor, user, new_password)
     return user, release_waiting_tasks(actor, user) if deactivated else []
 
 
@@ -189,16 +169,6 @@ def release_waiting_tasks(actor: User, user: User) -> list[str]:
         lines.append(line)
     db.session.flush()
     return lines
-
-
-def reset_password(actor: User, user: User, password: str) -> None:
-    """Give ``user`` a new password and sign them out everywhere (whoever knew the old one
-    may be signed in); the audit entry says so but never holds the password."""
-    _check_password(password, "new_password")
-    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
-    end_sessions(user)
-    db.session.flush()
-    _record(actor, "password_reset", f"Password of {user.name} ({user.email}) reset", {"user_id": user.id})
 
 
 def set_notify_mode(actor: User, mode: NotifyMode) -> None:
