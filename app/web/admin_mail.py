@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from app.config import PRODUCTION
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, OutboxStatus
 from app.models.base import utcnow
@@ -36,8 +37,12 @@ def outbox():
 
 def _message(row: OutboxMessage) -> Rendered:
     """What the e-mail says (said, if sent): a task e-mail still queued is written for the page
-    as the worker would write it now, and not kept."""
-    if row.transport == "mailbox":
+    as the worker would write it now, and not kept.
+
+    The local mailbox's copy, with its working decision links, only in development: production
+    has no local mailbox (it needs MAIL_SERVER to start), and a message a development run left
+    there is shown as sent over SMTP is, its links hidden, lest an administrator decide as anyone."""
+    if row.transport == "mailbox" and current_app.config["APP_ENV"] != PRODUCTION:
         return Rendered(row.subject, row.delivered_text, row.delivered_html)
     written = written_message(row)
     return Rendered(written.subject, DECIDE.sub(HIDDEN_LINK, written.text), DECIDE.sub("#", written.html))
