@@ -12,6 +12,7 @@ from . import (
     decide,
     filters,
     health,
+    ids,
     login,
     migration_admin,
     monitor,
@@ -28,6 +29,7 @@ BLUEPRINTS = (health, auth, two_step, tasks, requests, decide, profile, admin, a
 
 
 def register_web(app: Flask) -> None:
+    ids.init_app(app)  # first: the routes below are bound to its converter as they are added
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     for part in (login, filters, responses, access_log):
