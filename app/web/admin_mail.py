@@ -15,7 +15,7 @@ from app.outbox.compose import written_message
 from app.outbox.queue import DECIDE
 from app.outbox.render import Rendered
 
-from .helpers import actor, admin_required
+from .helpers import actor, admin_required, page_number
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
 HIDDEN_LINK = "[a one-use decision link, made when the e-mail is sent]"
@@ -28,7 +28,7 @@ def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxMessage.status == status)
-    pagination = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=25,
+    pagination = db.paginate(query, page=page_number(), per_page=25,
                              error_out=False)
     counts = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
