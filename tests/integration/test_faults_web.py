@@ -221,7 +221,8 @@ class Site:
 
     def start_web(self) -> None:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE", "APP_ENV"))},
+            **{k: v for k, v in os.environ.items()
+               if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE", "APP_ENV"))},
             "DATABASE_URL": self.url.replace("postgresql+psycopg://", "postgresql://"),
             # As production runs: its relay is never reached here (the web only queues e-mails).
             "APP_ENV": "production", "MAIL_SERVER": "smtp-relay.invalid",

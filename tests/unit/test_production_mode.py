@@ -75,7 +75,7 @@ def test_a_flask_command_exits_with_the_message(tmp_path):
            if name not in SETTINGS and not name.startswith(("FLASK_", "MAIL_", "TEST_DATABASE"))}
     env.update(APP_ENV="production", SECRET_KEY="a-long-random-production-key",
                DATABASE_URL=f"sqlite:///{tmp_path / 'bbw.sqlite3'}")
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--once"],  # noqa: S603
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--once"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
     assert "MAIL_SERVER" in done.stderr.strip().splitlines()[-1], done.stderr
