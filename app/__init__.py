@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Assemble the application; ``config`` overrides settings (tests use it)."""
+    """Assemble the application; ``config`` overrides settings (tests use it).
+
+    Raises ``ConfigurationError`` (one line naming the setting) when APP_ENV=production lacks
+    what production needs; ``flask`` commands and gunicorn then exit with it.
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -31,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.load(instance))
     if config:
         app.config.from_mapping(config)
+    settings.check(app.config)  # production: a mail server and a secret key, or no start
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.generated_secret_key(instance)
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (config or {}):  # made for the database finally chosen
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(app.config)
     if app.config.get("TRUSTED_PROXIES"):  # believe that many proxies' X-Forwarded-For/-Proto/-Host

@@ -12,10 +12,16 @@ def _flag(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot start without; the message is one line naming it."""
+
+
+def generated_secret_key(instance_path: Path) -> str:
+    """The key of one machine, for development: generated once and kept under instance/."""
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -54,13 +60,35 @@ def engine_options(config: dict) -> dict:
     return {"pool_timeout": float(config["DATABASE_POOL_TIMEOUT"]), "connect_args": connect_args}
 
 
+def check(config: dict) -> None:
+    """Refuse to start on settings production must not run with.
+
+    In production the local mailbox would let administrators read working decision links and
+    decide as anyone, and a key generated under instance/ is for one machine only.
+    """
+    app_env = config.get("APP_ENV")
+    if app_env not in (DEVELOPMENT, PRODUCTION):
+        raise ConfigurationError(f"APP_ENV must be {DEVELOPMENT} or {PRODUCTION}, not {app_env!r}")
+    if app_env != PRODUCTION:
+        return
+    if not config.get("MAIL_SERVER"):
+        raise ConfigurationError("APP_ENV=production needs MAIL_SERVER, the SMTP relay: "
+                                 "the local mailbox is for development only")
+    if not config.get("SECRET_KEY"):
+        raise ConfigurationError("APP_ENV=production needs SECRET_KEY in the environment: "
+                                 "a key generated under instance/ is for one machine only")
+
+
 def load(instance_path: Path) -> dict:
     """Return the configuration for an app whose instance folder is ``instance_path``."""
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bbw.sqlite3'}"
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        # Development: the local mailbox, a generated key. Production refuses both (check).
+        "APP_ENV": (os.environ.get("APP_ENV") or DEVELOPMENT).strip().lower(),
+        # From the environment only; create_app generates one under instance/ in development.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         # Seconds; the engine options are made from them in create_app (engine_options).
         "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),

@@ -13,6 +13,7 @@ from . import (
     decide,
     filters,
     health,
+    ids,
     login,
     migration_admin,
     monitor,
@@ -29,6 +30,7 @@ BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile,
 
 
 def register_web(app: Flask) -> None:
+    ids.init_app(app)  # first: the routes below are bound to its converter as they are added
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     for part in (login, filters, responses, access_log):

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
 from app.services import people
 
-from .helpers import Errors, actor, admin_required, email_address, id_or_none, render_page, submit
+from .helpers import Errors, actor, admin_required, email_address, id_or_none, page_number, render_page, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -130,7 +130,7 @@ def index():
 @admin_required
 def users():
     query = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     pagination = people.search_users(query, page, PEOPLE_PER_PAGE)
     return render_template("admin/users.html", pagination=pagination, query=query)
 

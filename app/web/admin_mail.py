@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from app.config import PRODUCTION
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, OutboxStatus
 from app.models.base import utcnow
@@ -14,7 +15,7 @@ from app.outbox.compose import written_message
 from app.outbox.queue import DECIDE
 from app.outbox.render import Rendered
 
-from .helpers import actor, admin_required
+from .helpers import actor, admin_required, page_number
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
 HIDDEN_LINK = "[a one-use decision link, made when the e-mail is sent]"
@@ -27,7 +28,7 @@ def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxMessage.status == status)
-    pagination = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=25,
+    pagination = db.paginate(query, page=page_number(), per_page=25,
                              error_out=False)
     counts = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
@@ -36,8 +37,12 @@ def outbox():
 
 def _message(row: OutboxMessage) -> Rendered:
     """What the e-mail says (said, if sent): a task e-mail still queued is written for the page
-    as the worker would write it now, and not kept."""
-    if row.transport == "mailbox":
+    as the worker would write it now, and not kept.
+
+    The local mailbox's copy, with its working decision links, only in development: production
+    has no local mailbox (it needs MAIL_SERVER to start), and a message a development run left
+    there is shown as sent over SMTP is, its links hidden, lest an administrator decide as anyone."""
+    if row.transport == "mailbox" and current_app.config["APP_ENV"] != PRODUCTION:
         return Rendered(row.subject, row.delivered_text, row.delivered_html)
     written = written_message(row)
     return Rendered(written.subject, DECIDE.sub(HIDDEN_LINK, written.text), DECIDE.sub("#", written.html))

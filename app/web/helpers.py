@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 from wtforms import DateField, Form
 from wtforms.validators import ValidationError
@@ -19,8 +20,11 @@ from app.services.attachments import UploadsNotSaved, report_uploads_not_saved
 from app.steps import Conflict
 from forms.convert import EMAIL_MESSAGE, is_email
 
+from .ids import MAX_ID
+
 T = TypeVar("T")
 Errors = list[tuple[str | None, str]]  # (field name, message); no field name: a problem with the whole page
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # plausible_day
 CONFLICT = "Someone changed this request at the same moment: look at it again, then retry."
 
 
@@ -50,10 +54,28 @@ monitor_required = role_required(monitoring.may_monitor)
 
 
 def id_or_none(value) -> int | None:
+    """The id in a form or query string, or None: not a number, or none a row can have
+    (past the database's integer range a query would fail)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def page_number() -> int:
+    """The list page asked for (``?page=``): 1 when missing or not a number, and within the
+    pages a query can skip to (past them the database's OFFSET would fail)."""
+    page = request.args.get("page", 1, type=int)
+    return min(max(page, 1), MAX_ID)
+
+
+def plausible_day(form: Form, field) -> None:
+    """A WTForms validator: a date filter within years the app can compute with (a day
+    after 31 December 9999, or before 1 January 1 in UTC, does not exist)."""
+    if isinstance(field.data, dt.date) and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(f"‘{field.label.text}’ must be a date between {FIRST_DAY.day} {FIRST_DAY:%B %Y} "
+                              f"and {LAST_DAY.day} {LAST_DAY:%B %Y}")
 
 
 def email_address(form: Form, field) -> None:

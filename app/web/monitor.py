@@ -26,7 +26,18 @@ from app.services import monitoring
 from app.services.history import instance_history
 from app.services.versions import load_model
 
-from .helpers import Errors, actor, admin_required, form_errors, id_or_none, monitor_required, render_page, submit
+from .helpers import (
+    Errors,
+    actor,
+    admin_required,
+    form_errors,
+    id_or_none,
+    monitor_required,
+    page_number,
+    plausible_day,
+    render_page,
+    submit,
+)
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 
@@ -49,8 +60,8 @@ class FilterForm(Form):
     waiting_role = SelectField("Waiting for a role", validate_choice=False)
     waiting_person = SelectField("Waiting for a person", validate_choice=False)
     # Browsers send a date input as 2026-11-26 whatever they show; so does a typed one.
-    started_from = DateField("Started on or after", [Optional()], format="%Y-%m-%d")
-    started_to = DateField("Started on or before", [Optional()], format="%Y-%m-%d")
+    started_from = DateField("Started on or after", [Optional(), plausible_day], format="%Y-%m-%d")
+    started_to = DateField("Started on or before", [Optional(), plausible_day], format="%Y-%m-%d")
 
     def fill_choices(self) -> None:
         options = monitoring.filter_choices()
@@ -95,7 +106,7 @@ def index():
 def instances():
     form = _filter_form()
     errors = [] if form.validate() else form_errors(form)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     pagination = None if errors else monitoring.list_instances(actor(), form.filters(), page)
     return render_page("monitor/instances.html", errors, form=form, pagination=pagination, args=_active_args())
 

@@ -17,7 +17,7 @@ from app.services.versions import active_versions, load_model
 from app.steps.lanes import lane_label
 from forms import build_form
 
-from .helpers import uploads_not_saved
+from .helpers import page_number, uploads_not_saved
 
 bp = Blueprint("requests", __name__)
 
@@ -77,7 +77,7 @@ def _why_not(model) -> str:
 @bp.route("/requests")
 @login_required
 def mine():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     pagination = my_requests(current_user, page, current_app.config["INBOX_PAGE_SIZE"])
     return render_template("requests/mine.html", pagination=pagination)
 

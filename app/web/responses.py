@@ -1,4 +1,4 @@
-"""Error pages in plain words, and the security headers every response carries.
+"""Error pages in plain words, and the security and cache headers every response carries.
 
 Two pages answer for what a view did not handle: 503 when the database cannot be reached
 (nothing was saved; try again in a minute) and 500 for anything else, with a short reference
@@ -128,6 +128,20 @@ def _render(template: str, **context) -> str:
 
 
 def security_headers(response):
+    """The headers above on every response; and no cache may keep anything but static files.
+
+    Pages, the CSV export and attachments carry personal data (bank details, receipts): no
+    proxy or browser cache keeps them, nor shows them again from the back button after signing
+    out. ``send_file``'s own "no-cache" (store, but check first) is replaced too. Static files
+    (app/static) keep their caching.
+    """
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if not _static(request.endpoint):
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _static(endpoint: str | None) -> bool:
+    """Whether the endpoint serves app/static (or a blueprint's static folder)."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))

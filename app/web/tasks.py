@@ -18,7 +18,7 @@ from app.services.versions import load_model
 from app.steps import commit_or_conflict
 from forms import build_form
 
-from .helpers import uploads_not_saved
+from .helpers import page_number, uploads_not_saved
 
 bp = Blueprint("tasks", __name__)
 
@@ -32,7 +32,7 @@ def home():
 @bp.route("/inbox")
 @login_required
 def inbox():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     per_page = current_app.config["INBOX_PAGE_SIZE"]
     rows, total = inbox_rows(current_user, page, per_page)
     g.waiting_count = total  # the header shows it too: count once

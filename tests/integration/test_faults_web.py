@@ -221,8 +221,11 @@ class Site:
 
     def start_web(self) -> None:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE"))},
+            **{k: v for k, v in os.environ.items()
+               if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE", "APP_ENV"))},
             "DATABASE_URL": self.url.replace("postgresql+psycopg://", "postgresql://"),
+            # As production runs: its relay is never reached here (the web only queues e-mails).
+            "APP_ENV": "production", "MAIL_SERVER": "smtp-relay.invalid",
             "SECRET_KEY": secrets.token_urlsafe(32), "UPLOAD_FOLDER": str(self.uploads),
             "EXTERNAL_BASE_URL": PUBLIC, "SESSION_COOKIE_SECURE": "true", "TRUSTED_PROXIES": "1",
             "DATABASE_CONNECT_TIMEOUT": "2", "DATABASE_STATEMENT_TIMEOUT": "5", "PYTHONUNBUFFERED": "1",

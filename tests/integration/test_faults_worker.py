@@ -68,12 +68,14 @@ def worker_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     """The environment of a worker on this test's database (the app fixture's)."""
     url = make_url(postgres_url()).set(drivername="postgresql")
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE", "APP_ENV"))},
         "DATABASE_URL": url.render_as_string(hide_password=False),
         "SECRET_KEY": secrets.token_urlsafe(32),
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "EXTERNAL_BASE_URL": "https://bbw.example",
         "PYTHONUNBUFFERED": "1",
+        # As production runs when the test gives a relay; else development's local mailbox.
+        "APP_ENV": "production" if settings.get("MAIL_SERVER") else "development",
         **settings,
     }
 

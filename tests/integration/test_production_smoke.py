@@ -148,8 +148,9 @@ def production(tmp_path):
     relay = Inbox()
     smtp = start_smtp(relay)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE", "APP_ENV"))},
         "DATABASE_URL": url.set(drivername="postgresql").render_as_string(hide_password=False),
+        "APP_ENV": "production",  # as the README's environment file: a mail server and a key, or no start
         "SECRET_KEY": secrets.token_urlsafe(32),
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),  # the volume every web and worker process shares
         "EXTERNAL_BASE_URL": PUBLIC,
