@@ -33,7 +33,8 @@ run: $(INSTALLED)
 	until $(BIN)/python -c 'import socket, sys; socket.create_connection(sys.argv[1:], 1).close()' $(HOST) $(PORT) 2>/dev/null; do \
 		kill -0 $$web 2>/dev/null || exit 1; sleep 0.2; done; \
 	echo "Big Buyers Workflow is running at http://$(HOST):$(PORT) - sign in as admin@bigbuyers.example.eu" \
-		"(or any demo person in README.md), password bigbuyers-demo; Ctrl-C stops it"; \
+		"(then the code that '$(FLASK) demo code' prints) or as any demo person in README.md," \
+		"password bigbuyers-demo; Ctrl-C stops it"; \
 	wait $$web
 
 ## system-packages: install chromium, postgresql and libatomic1 when missing (as root; else says how)

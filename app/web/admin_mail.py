@@ -11,6 +11,7 @@ from app.config import PRODUCTION
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, OutboxStatus
 from app.models.base import utcnow
+from app.outbox.account_links import ACCOUNT
 from app.outbox.compose import written_message
 from app.outbox.queue import DECIDE
 from app.outbox.render import Rendered
@@ -19,6 +20,7 @@ from .helpers import actor, admin_required, page_number
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
 HIDDEN_LINK = "[a one-use decision link, made when the e-mail is sent]"
+HIDDEN_ACCOUNT_LINK = "[a one-use link to choose a password, made when the e-mail is sent]"
 
 
 @bp.route("/")
@@ -45,7 +47,8 @@ def _message(row: OutboxMessage) -> Rendered:
     if row.transport == "mailbox" and current_app.config["APP_ENV"] != PRODUCTION:
         return Rendered(row.subject, row.delivered_text, row.delivered_html)
     written = written_message(row)
-    return Rendered(written.subject, DECIDE.sub(HIDDEN_LINK, written.text), DECIDE.sub("#", written.html))
+    text = ACCOUNT.sub(HIDDEN_ACCOUNT_LINK, DECIDE.sub(HIDDEN_LINK, written.text))
+    return Rendered(written.subject, text, ACCOUNT.sub("#", DECIDE.sub("#", written.html)))
 
 
 @bp.route("/<int:message_id>")

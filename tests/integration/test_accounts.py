@@ -338,3 +338,15 @@ def test_the_cli_invites_everyone_else(app, smtp):
         password_link(message)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "invitation_sent",
                                                       AuditEvent.channel == "cli")) is not None
+
+
+def test_the_email_page_shows_a_queued_invitation_without_its_marker(client):
+    """Administration → E-mail shows what a queued invitation will say: the link is made only
+    when it is sent, and the page says so instead of showing the app's placeholder."""
+    invite(client)
+    row = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+    sign_in(client, "admin")
+    page = loaded(client.get(f"/admin/mail/{row.id}"))
+    assert "%%ACCOUNT" not in page
+    assert "[a one-use link to choose a password, made when the e-mail is sent]" in page
+    assert "%%ACCOUNT" not in loaded(client.get(f"/admin/mail/{row.id}/html"))
