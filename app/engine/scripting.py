@@ -216,39 +216,11 @@ class RestrictedEnvironment(TaskDataEnvironment):
         self.services = services or {}
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_expression(expression)
-        budget, own = limits.enter_run()
-        try:
-            scope = dict(BASE_GLOBALS)
-            scope["_tick_"] = budget.tick
-            scope["_getiter_"] = budget.getiter
-            scope.update(external_context or {})
-            scope.update(context)
-            result = eval(code, scope)  # noqa: S307 - restricted code
-        except LimitExceeded as exc:
-            raise ScriptLimitError(str(exc)) from None
-        finally:
-            limits.leave_run(own)
-        if budget.breach is not None:  # breached, caught by a bare except, and carried on
-            raise ScriptLimitError(budget.breach)
+        result, _ = self._run(eval, compile_expression(expression), context, external_context)
         return result
 
     def execute(self, script, context, external_context=None):
-        code = compile_script(script)
-        budget, own = limits.enter_run()
-        try:
-            scope = dict(BASE_GLOBALS)
-            scope["_tick_"] = budget.tick
-            scope["_getiter_"] = budget.getiter
-            scope.update(external_context or {})
-            scope.update(context)
-            exec(code, scope)  # noqa: S102 - restricted code
-        except LimitExceeded as exc:
-            raise ScriptLimitError(str(exc)) from None
-        finally:
-            limits.leave_run(own)
-        if budget.breach is not None:
-            raise ScriptLimitError(budget.breach)
+        _, scope = self._run(exec, compile_script(script), context, external_context)
         for name in [k for k in context if k not in scope]:
             del context[name]
         for name, value in scope.items():
@@ -257,6 +229,25 @@ class RestrictedEnvironment(TaskDataEnvironment):
             if _keep(name, value):
                 context[name] = value
         return True
+
+    @staticmethod
+    def _run(run, code: CodeType, context, external_context) -> tuple[Any, dict[str, Any]]:
+        """Run compiled diagram code within the step's budget; its result and its scope."""
+        budget, own = limits.enter_run()
+        scope = dict(BASE_GLOBALS)
+        try:
+            scope["_tick_"] = budget.tick
+            scope["_getiter_"] = budget.getiter
+            scope.update(external_context or {})
+            scope.update(context)
+            result = run(code, scope)  # restricted code, compiled by compile_expression/compile_script
+        except LimitExceeded as exc:
+            raise ScriptLimitError(str(exc)) from None
+        finally:
+            limits.leave_run(own)
+        if budget.breach is not None:  # breached, caught by a bare except, and carried on
+            raise ScriptLimitError(budget.breach)
+        return result, scope
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
         try:
