@@ -14,7 +14,7 @@ from app.outbox.deliver import deliver_outbox
 from app.steps.lanes import local_today
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.integration.test_travel_http import file_claim, ready_task
-from tests.integration.test_who_may import candidates
+from tests.integration.test_who_may import candidates, set_roles
 
 
 def set_absence(client, who: str, start: dt.date, end: dt.date, deputy: str):
@@ -137,3 +137,16 @@ def test_the_profile_shows_the_absence(client):
     page = loaded(client.get("/profile"))
     assert "Felix Wagner deputises for you" in page
     assert f'value="{end.isoformat()}"' in page
+
+
+def test_the_deputy_stays_on_the_task_through_a_role_change_and_decides_it(client):
+    clara_away_with_felix(client)
+    instance = file_claim(client)
+    check = ready_task(instance, "check_claim")
+
+    set_roles(client, "felix", "finance", "buyer")  # the lanes are checked again: the deputy stays
+    assert candidates(check) == {"clara", "tom", "felix"}
+
+    sign_in(client, "felix")
+    assert post_form(client, f"/tasks/{check.id}", {"decision": "approve"}).status_code == 302
+    assert ready_task(instance, "approve_payment") is not None
