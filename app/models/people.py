@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug import security
 
@@ -79,8 +79,14 @@ class User(UserMixin, Model):
     )
     last_digest_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An absence: from and to are days in the display time zone, both included; the deputy
+    # is asked too for the tasks that come to this person meanwhile.
+    away_from: Mapped[dt.date | None] = mapped_column(Date)
+    away_to: Mapped[dt.date | None] = mapped_column(Date)
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    deputy: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[deputy_id])
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -101,6 +107,16 @@ class User(UserMixin, Model):
         self.role_rows = [row for row in self.role_rows if row.role in wanted]
         for role in wanted - self.roles:
             self.role_rows.append(UserRole(role=role))
+
+    def away_on(self, day: dt.date) -> bool:
+        """Whether this person is away on ``day`` (a day in the display time zone)."""
+        return (self.away_from is not None and self.away_to is not None
+                and self.away_from <= day <= self.away_to)
+
+    def set_absence(self, start: dt.date | None, end: dt.date | None, deputy: User | None) -> None:
+        """Set the absence (all three given) or clear it (none); the caller checked them."""
+        self.away_from, self.away_to = start, end
+        self.deputy_id = deputy.id if deputy is not None else None
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         self.password_hash = security.generate_password_hash(password, method=method)

@@ -10,9 +10,11 @@ from email.policy import SMTP
 from email.utils import localtime
 from typing import Any
 
+from sqlalchemy import select
+
 from app.engine import load_model
 from app.extensions import db
-from app.models import HumanTask, OutboxMessage, User
+from app.models import AuditEvent, HumanTask, OutboxMessage, User
 
 from .queue import decide_marker, external_url
 from .render import Rendered, render_email
@@ -25,7 +27,26 @@ def task_context(task: HumanTask, recipient: User | None) -> dict[str, Any]:
         "group_name": instance.working_group.name if instance.working_group else "",
         "task_url": external_url(f"/tasks/{task.id}"),
         "request_url": external_url(f"/requests/{instance.id}"),
+        "deputising": deputising(task, recipient),
     }
+
+
+def deputising(task: HumanTask, recipient: User | None) -> dict[str, Any] | None:
+    """Whom the recipient was asked for, and until when, if the task came to them as a deputy.
+
+    The request's history says so (``deputy_added``, written when the task opened), so the
+    e-mail says it even when sent after the absence ended.
+    """
+    if recipient is None:
+        return None
+    for data in db.session.scalars(select(AuditEvent.data).where(
+            AuditEvent.task_id == task.id, AuditEvent.action == "deputy_added")):
+        if (data or {}).get("to") == recipient.id:
+            absent = db.session.get(User, data.get("for"))
+            until = dt.date.fromisoformat(data["until"])
+            label = f"{until.day} {until:%B}" + (f" {until.year}" if until.year != dt.date.today().year else "")
+            return {"name": absent.name if absent else "a colleague", "until": label}
+    return None
 
 
 def decision_options(task: HumanTask) -> list[tuple[str, str]]:

@@ -7,14 +7,21 @@ and ``camunda:candidateUsers`` hold e-mail addresses or ``${initiator}``, and
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from app.engine import load_model
 from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, Role, User, UserRole
+
+from .audit import ADD_EVENTS, event_row
+from .context import running_step
 
 INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
 GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
@@ -22,6 +29,15 @@ ROLE_LANES = {role.value: role for role in Role}
 # Built once: resolving a lane is on every step's path.
 ROLE_PEOPLE = (select(User.id).join(UserRole)
                .where(UserRole.role == bindparam("role"), User.active.is_(True)).order_by(User.id))
+DEPUTY = aliased(User)
+# Of these people, those away on a day who have an active deputy: (id, name, last day, deputy's id, name).
+AWAY_WITH_DEPUTY = (
+    select(User.id, User.name, User.away_to, DEPUTY.id, DEPUTY.name)
+    .join(DEPUTY, DEPUTY.id == User.deputy_id)
+    .where(User.id.in_(bindparam("ids", expanding=True)), User.away_from <= bindparam("day"),
+           User.away_to >= bindparam("day"), DEPUTY.active.is_(True), DEPUTY.id != User.id)
+    .order_by(User.id))
+DEPUTY_ADDED = "deputy_added"  # the history row of a deputy asked because of an absence
 
 
 def lane_kind(lane: str | None) -> str | None:
@@ -119,25 +135,29 @@ class Extras:
 
     lanes: list[str] = field(default_factory=list)  # escalated to, since any reassignment
     assigned: int | None = None  # the person an administrator gave it to, if they did
+    deputies: set[int] = field(default_factory=set)  # asked for someone away, since any reassignment
 
 
 def task_extras(task_ids: list[int]) -> dict[int, Extras]:
-    """Escalations and reassignments of these tasks, from their history, by task id.
+    """Escalations, deputies and reassignments of these tasks, from their history, by task id.
 
-    A reassignment gives the task to one person in place of its lanes; an escalation adds a
-    lane (the history row's ``to``, or the lane its summary names for rows written before).
+    A reassignment gives the task to one person in place of its lanes (and deputies); an
+    escalation adds a lane (the history row's ``to``, or the lane its summary names for rows
+    written before); a deputy asked because a candidate was away adds that person (``to``).
     """
     found: dict[int, Extras] = {}
     if not task_ids:
         return found
     rows = db.session.execute(
         select(AuditEvent.task_id, AuditEvent.action, AuditEvent.data, AuditEvent.summary)
-        .where(AuditEvent.task_id.in_(task_ids), AuditEvent.action.in_(("escalated", "reassigned")))
+        .where(AuditEvent.task_id.in_(task_ids), AuditEvent.action.in_(("escalated", "reassigned", DEPUTY_ADDED)))
         .order_by(AuditEvent.id))
     for task_id, action, data, summary in rows:
         extras = found.setdefault(task_id, Extras())
         if action == "reassigned":
-            extras.lanes, extras.assigned = [], (data or {}).get("to")
+            extras.lanes, extras.assigned, extras.deputies = [], (data or {}).get("to"), set()
+        elif action == DEPUTY_ADDED:
+            extras.deputies.add(int((data or {}).get("to") or 0))
         else:
             extras.lanes.append((data or {}).get("to") or summary.rsplit(" escalated to ", 1)[-1])
     return found
@@ -159,6 +179,8 @@ def may_do(definition: TaskDef, instance: ProcessInstance, user: User, start_lan
         if extras.assigned != user.id:  # an administrator cannot give them such a task
             return False
     if any(lane_names(lane, instance, user) for lane in extras.lanes):
+        return True
+    if user.id in extras.deputies:  # asked because someone was away when the task opened
         return True
     if extras.assigned is not None:
         return extras.assigned == user.id
@@ -183,13 +205,18 @@ def still_named(user: User, task: HumanTask) -> bool:
     return may_do(definition, instance, user, model.start_lane, task_extras([task.id]).get(task.id))
 
 
-def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: str | None = None) -> list[int]:
+def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: str | None = None,
+                    task_id: int | None = None) -> list[int]:
     """The ids of the active users who may do a task, in order, each once.
 
     A task with a Camunda assignment (assignee, candidate users or groups) goes to those people
     and ignores its lane; otherwise it goes to its lane's people. The lanes its ``also`` property
     names are added either way. Whoever started the request is left out unless the task is their
     own step (``initiators_own``, with ``start_lane`` the lane of the process's start event).
+
+    Then, for each of them away today with an active deputy, the deputy, if not there already
+    (and not the initiator of a step not theirs); for a task row (``task_id``: a task opening
+    now) the request's history says each deputy was added, for whom and until when.
     """
     people: list[int] = []
 
@@ -212,7 +239,30 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
         add(resolve_lane(lane, instance))
     if instance.initiator_id in people and not initiators_own(definition, start_lane):
         people.remove(instance.initiator_id)
+    for absent_id, absent_name, until, deputy_id, deputy_name in (
+            db.session.execute(AWAY_WITH_DEPUTY, {"ids": people, "day": local_today()}).all() if people else []):
+        if until is None or deputy_id in people or (deputy_id == instance.initiator_id
+                                   and not initiators_own(definition, start_lane)):
+            continue
+        people.append(deputy_id)
+        if task_id is not None:
+            step = running_step()
+            db.session.connection().execute(ADD_EVENTS, event_row(
+                instance.id, task_id, None, step.channel if step else "system", DEPUTY_ADDED,
+                f"{deputy_name} asked too: deputising for {absent_name}, who is away until {day_label(until)}",
+                {"to": deputy_id, "for": absent_id, "until": until.isoformat()}))
     return people
+
+
+def local_today() -> dt.date:
+    """Today in the display time zone: the day an absence is checked against."""
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Europe/Brussels"))
+    return dt.datetime.now(dt.UTC).astimezone(zone).date()
+
+
+def day_label(day: dt.date) -> str:
+    """'14 March', or '14 March 2027' for a day in another year than today."""
+    return f"{day.day} {day:%B}" + (f" {day.year}" if day.year != local_today().year else "")
 
 
 def assignment_label(definition: TaskDef) -> str:

@@ -299,7 +299,7 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
         "name": definition.name, "lane": assignment_label(definition),
         "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
         "state": TaskState.READY, "created_at": now, "channel": ""}).scalar_one()
-    people = task_candidates(definition, instance, start_lane)
+    people = task_candidates(definition, instance, start_lane, task_id=row_id)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])

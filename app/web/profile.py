@@ -1,13 +1,17 @@
-"""A person's own settings: how they hear about tasks."""
+"""A person's own settings: how they hear about tasks, and an absence with a deputy."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import NotifyMode
+from app.models import NotifyMode, User
 from app.services.people import set_notify_mode
+from app.steps.lanes import local_today
 
 bp = Blueprint("profile", __name__)
 
@@ -16,7 +20,23 @@ bp = Blueprint("profile", __name__)
 @login_required
 def edit():
     error = None
-    if request.method == "POST":
+    errors: list[tuple[str, str]] = []
+    values = {"away_from": _iso(current_user.away_from), "away_to": _iso(current_user.away_to),
+              "deputy": str(current_user.deputy_id or "")}
+    if request.method == "POST" and request.form.get("form") == "absence":
+        if "clear" in request.form:
+            current_user.set_absence(None, None, None)
+            db.session.commit()
+            flash("Your absence is cleared.", "success")
+            return redirect(url_for("profile.edit"))
+        values = {name: request.form.get(name, "").strip() for name in values}
+        errors, start, end, deputy = _check_absence(values)
+        if not errors:
+            current_user.set_absence(start, end, deputy)
+            db.session.commit()
+            flash("Your absence is saved.", "success")
+            return redirect(url_for("profile.edit"))
+    elif request.method == "POST":
         choice = request.form.get("notify_mode", "")
         if choice in {m.value for m in NotifyMode}:
             set_notify_mode(current_user, NotifyMode(choice))
@@ -24,4 +44,41 @@ def edit():
             flash("Your e-mail setting is saved.", "success")
             return redirect(url_for("profile.edit"))
         error = "Select how you want to hear about tasks"
-    return render_template("profile.html", error=error), 400 if error else 200
+    people = db.session.scalars(select(User).where(User.active.is_(True), User.id != current_user.id)
+                                .order_by(User.name)).all()
+    away_now = current_user.away_to is not None and current_user.away_to >= local_today()
+    return render_template("profile.html", error=error, errors=errors, values=values, people=people,
+                           away_now=away_now), 400 if error or errors else 200
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _check_absence(values: dict[str, str]) -> tuple[list[tuple[str, str]], dt.date | None, dt.date | None,
+                                                    User | None]:
+    """The form's errors as (field, message), and the first day, last day and deputy."""
+    errors: list[tuple[str, str]] = []
+    days: dict[str, dt.date | None] = {}
+    for name, what in (("away_from", "the first day of your absence"), ("away_to", "the last day of your absence")):
+        try:
+            days[name] = dt.date.fromisoformat(values[name]) if values[name] else None
+        except ValueError:
+            days[name] = None
+            errors.append((name, f"Enter {what} as a real date"))
+            continue
+        if days[name] is None:
+            errors.append((name, f"Enter {what}"))
+    start, end = days["away_from"], days["away_to"]
+    if start and end and end < start:
+        errors.append(("away_to", "The last day must be the same as or after the first day"))
+    elif end and end < local_today():
+        errors.append(("away_to", "The last day must be today or later"))
+    deputy = db.session.get(User, int(values["deputy"])) if values["deputy"].isdigit() else None
+    if deputy is None:
+        errors.append(("deputy", "Select who deputises for you"))
+    elif deputy.id == current_user.id:
+        errors.append(("deputy", "Select someone other than yourself"))
+    elif not deputy.active:
+        errors.append(("deputy", "Select someone whose account is active"))
+    return errors, start, end, deputy
