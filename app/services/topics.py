@@ -90,7 +90,7 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     instance = step.instance
     rows = [row for row in instance.tasks if row.bpmn_id == props.get("task") and row.state == TaskState.READY]
     for row in rows:
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         people = resolve_lane(props.get("to"), instance)
         definition = model.tasks.get(row.bpmn_id)
         if definition is not None and not initiators_own(definition, model.start_lane):

@@ -51,16 +51,19 @@ def diagram_xml(actor: User, instance: ProcessInstance) -> str:
 
 
 def _element_names(instance: ProcessInstance) -> dict[str, tuple[str, str]]:
-    """bpmn id -> (name, element kind) of every named element of the instance's version."""
-    files = instance.version.files
+    """bpmn id -> (name, element kind) of every named element of the instance's version, and of
+    the versions it calls as ``<process id>:<id>`` -> ("<name> (<called process>)", kind)."""
     found: dict[str, tuple[str, str]] = {}
-    for file_name in sorted(n for n in files if n.endswith(".bpmn")):
-        for element in parse_xml(file_name, files[file_name]).iter():
-            if not isinstance(element.tag, str):
-                continue
-            bpmn_id, name = element.get("id"), element.get("name")
-            if bpmn_id and name:
-                found[bpmn_id] = (" ".join(name.split()), element.tag.rsplit("}", 1)[-1])
+    for version, prefix, suffix in [(instance.version, "", ""), *(
+            (v, f"{v.definition.process_id}:", f" ({v.definition.name})") for v in instance.called)]:
+        files = version.files
+        for file_name in sorted(n for n in files if n.endswith(".bpmn")):
+            for element in parse_xml(file_name, files[file_name]).iter():
+                if not isinstance(element.tag, str):
+                    continue
+                bpmn_id, name = element.get("id"), element.get("name")
+                if bpmn_id and name:
+                    found[prefix + bpmn_id] = (" ".join(name.split()) + suffix, element.tag.rsplit("}", 1)[-1])
     return found
 
 
@@ -76,7 +79,7 @@ def _failed_ids(instance: ProcessInstance) -> list[str]:
 
 def _trail(instance: ProcessInstance) -> list[str]:
     """The bpmn ids the instance completed, in order; loads its workflow."""
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     return engine().trail(engine().load(model, instance.state))
 
 
@@ -98,7 +101,7 @@ def _when(moment: dt.datetime | None) -> str:
 def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     """The steps as text, for people who do not see the diagram: done, current, failed, left."""
     _require_monitor(actor)
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     trail = _trail(instance)
     names = _element_names(instance)
     completed_rows: dict[str, list[HumanTask]] = defaultdict(list)
@@ -163,7 +166,7 @@ def latest_form_data(history: list[Entry], model) -> list[FormData]:
 def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:
     """The request's files ``actor`` may download: the Commission, say, not the receipts."""
     _require_monitor(actor)
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     return [row for row in db.session.scalars(
         select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id))
         if may_download(actor, row, instance, model)]
