@@ -91,6 +91,17 @@ def instance_markers(actor: User, instance: ProcessInstance) -> dict[str, list[s
             "failed": _failed_ids(instance)}
 
 
+def _called_names(model) -> dict[str, str]:
+    """Each call activity (as ``trail`` names it) -> the name of the process it calls."""
+    found = {}
+    for owner in (model, *model.called.values()):
+        for ref in owner.calls:
+            key = ref.element_id if owner is model else f"{owner.process_id}:{ref.element_id}"
+            called = model.called.get(ref.process_id)
+            found[key] = called.name if called is not None else ref.process_id
+    return found
+
+
 def _when(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
@@ -104,6 +115,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     model = load_model(instance.version, instance.called)
     trail = _trail(instance)
     names = _element_names(instance)
+    calls = _called_names(model)
     completed_rows: dict[str, list[HumanTask]] = defaultdict(list)
     for row in instance.tasks:
         if row.state == TaskState.COMPLETED:
@@ -118,8 +130,10 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             row = completed_rows[bpmn_id].pop(0)
             who = row.completed_by.name if row.completed_by else "someone"
             detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
-        elif kind == "startEvent":
+        elif kind == "startEvent" and ":" not in bpmn_id:  # the request's start, not a called process's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
+        elif kind == "callActivity" and bpmn_id in calls:
+            detail = f"called {calls[bpmn_id]}"
         elif kind in AUTOMATIC:
             detail = "automatic"
         done.append(Step(bpmn_id, name, detail))
