@@ -13,8 +13,17 @@ from app.models import InstanceStatus, OutboxMessage, ProcessVersion
 from app.outbox.compose import written_message
 from app.services.versions import store_version
 from app.steps import engine
-from tests.conftest import loaded, person, sign_in
-from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process, upload_report
+from tests.conftest import person, sign_in
+from tests.diagrams import (
+    FIXTURES,
+    complete,
+    ready_tasks,
+    refreshed,
+    start_request,
+    text,
+    upload_process,
+    upload_report,
+)
 
 CALLED = (FIXTURES / "diagrams" / "expert_check.bpmn").read_text()
 CALLER = (FIXTURES / "diagrams" / "expert_booking.bpmn").read_text()
