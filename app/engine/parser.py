@@ -275,6 +275,7 @@ class ProcessModel:
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
     calls: tuple[CallRef, ...] = ()  # the call activities drawn in this file
+    startable: bool = True  # camunda:isStartableInTasklist="false": only other processes call it
     # With the processes it calls (app.engine.calls): each spec's process, and the called models.
     owners: dict[str, str] = field(default_factory=dict)  # spec name -> process id
     called: dict[str, ProcessModel] = field(default_factory=dict)  # process id -> its model
@@ -386,6 +387,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
         start_lane=start_lane,
         tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
+        startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
     )
 
 

@@ -40,8 +40,9 @@ def step_limits():
 
 
 def may_start(user: User, model: ProcessModel) -> bool:
-    """Buyers start processes; one whose start event sits in the group lead lane needs a lead."""
-    if not user.has_role(Role.BUYER):
+    """Buyers start processes; one whose start event sits in the group lead lane needs a lead.
+    Nobody starts one marked camunda:isStartableInTasklist="false" (it runs when called)."""
+    if not user.has_role(Role.BUYER) or not model.startable:
         return False
     if lane_kind(model.start_lane) == "group_lead":
         return db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.lead_id == user.id).limit(1)) is not None

@@ -69,6 +69,8 @@ def start(process_id: str):
 
 
 def _why_not(model) -> str:
+    if not model.startable:
+        return "This process runs only as a step of other requests."
     if model.start_lane and model.start_lane.lower() == "group lead":
         return "Only the lead of a working group can start this. Ask your group's lead or the secretariat."
     return "Only buyers of member organisations can start requests. Ask the secretariat if you need access."

@@ -71,6 +71,10 @@ def test_called_process_runs_inside_its_caller(client):
     upload_process(client, {"expert_booking.bpmn": caller()})
     instance = start_booking(client)
     assert instance.called_versions == {"expert_check": called.id}
+    # Marked camunda:isStartableInTasklist="false": it runs only when called.
+    start_page = text(client.get("/start"))
+    assert "Expert booking" in start_page and "Expert check" not in start_page
+    assert client.get("/start/expert_check").status_code == 403
 
     # The called process's task waits for finance, named with the process it belongs to.
     [task] = ready_tasks(instance)
@@ -195,6 +199,13 @@ def test_a_process_calling_back_its_caller_is_refused(app, client, tmp_path):
                                                                   'calledElement="expert_booking"'))
     out = check(app, loop, "expert_check.bpmn", tmp_path=tmp_path)
     assert "expert_check → expert_booking → expert_check" in out and "it would be refused" in out
+
+
+def test_both_diagrams_pass_the_checks_without_a_warning(app, tmp_path):
+    assert check(app, CALLED, "expert_check.bpmn", tmp_path=tmp_path).strip() == (
+        "expert_check: 0 errors, 0 warnings: it can be uploaded")
+    store(CALLED)
+    assert check(app, CALLER, tmp_path=tmp_path).strip() == "expert_booking: 0 errors, 0 warnings: it can be uploaded"
 
 
 def test_a_called_process_without_an_active_version_is_a_warning(app, tmp_path):
