@@ -11,6 +11,7 @@ from app.engine import load_model
 from app.extensions import db
 from app.models import InstanceStatus, OutboxMessage, ProcessVersion
 from app.outbox.compose import written_message
+from app.services.migration import dry_run
 from app.services.versions import store_version
 from app.steps import engine
 from tests.conftest import person, sign_in
@@ -239,3 +240,43 @@ def test_request_pages_show_the_called_process(client):
     page = text(client.get(f"/requests/{instance.id}"))
     assert "Calls Expert check, version 1: finished" in page
     assert "Felix Wagner completed Review expert (Expert check)" in page
+
+
+def test_nested_calls_run_and_are_fixed_at_the_start(client):
+    """Booking round calls Expert booking, which calls Expert check: all three in one request."""
+    check_v1 = store(CALLED)
+    booking = store(CALLER, "expert_booking.bpmn")
+    upload_process(client, {"booking_round.bpmn": caller(**{
+        '"expert_booking"': '"booking_round"', 'name="Expert booking"': 'name="Booking round"',
+        'calledElement="expert_check"': 'calledElement="expert_booking"',
+        '<camunda:in source="topic" target="subject" />': '<camunda:in source="topic" target="topic" />',
+        'expert_booking.': 'booking_round.'})})
+    instance = start_request(client, "marta", "booking_round", {"topic": "Reuse", "budget": "300"})
+    assert instance.called_versions == {"expert_booking": booking.id, "expert_check": check_v1.id}
+    [task] = ready_tasks(instance)
+    assert (task.bpmn_id, task.name) == ("expert_check:review_expert", "Review expert (Expert check)")
+    assert engine().task_data(workflow(instance), task.spiff_task_id) == {"budget": 300, "subject": "Reuse",
+                                                                          "large": False}
+    complete(client, "felix", task, {"decision": "approve"})
+    [inner] = ready_tasks(instance)
+    assert (inner.bpmn_id, inner.name) == ("expert_booking:confirm_booking", "Confirm the booking (Expert booking)")
+    assert engine().task_data(workflow(instance), inner.spiff_task_id)["approved_budget"] == 400
+    complete(client, "marta", inner, {"confirmed": "y"})
+    [outer] = ready_tasks(instance)
+    assert (outer.bpmn_id, outer.name) == ("confirm_booking", "Confirm the booking")
+    complete(client, "marta", outer, {"confirmed": "y"})
+    assert refreshed(instance).status == InstanceStatus.COMPLETED
+    sign_in(client, "clara")
+    page = text(client.get(f"/monitor/instances/{instance.id}"))
+    assert "Expert booking, version 1: finished" in page and "Expert check, version 1: finished" in page
+
+
+def test_requests_that_call_processes_stay_on_their_version(client):
+    store(CALLED)
+    upload_process(client, {"expert_booking.bpmn": caller()})
+    instance = start_booking(client)
+    newer = store(CALLER.replace('name="Confirm the booking"', 'name="Confirm"'), "expert_booking.bpmn")
+    [plan] = dry_run(newer)
+    assert plan.instance.id == instance.id and not plan.movable
+    assert plan.reasons == ["It calls other processes (call activities), and such requests stay on the version "
+                            "they started on."]
