@@ -227,9 +227,15 @@ def test_request_pages_show_the_called_process(client):
     assert "Review expert (Expert check)" in page  # what it waits for
     assert "Review expert (Expert check)" in text(client.get("/requests"))  # "Now" in My requests
 
+    sign_in(client, "clara")  # the diagram shown is the caller's: its call activity is where it waits
+    assert client.get(f"/monitor/instances/{instance.id}/markers.json").get_json() == {
+        "completed": ["start_booking"], "current": ["call_check"], "failed": []}
+
     [task] = ready_tasks(instance)
     complete(client, "felix", task, {"decision": "approve"})
     sign_in(client, "clara")
+    assert client.get(f"/monitor/instances/{instance.id}/markers.json").get_json() == {
+        "completed": ["start_booking", "call_check"], "current": ["confirm_booking"], "failed": []}
     page = text(client.get(f"/monitor/instances/{instance.id}"))
     assert "Calls Expert check, version 1: finished" in page
     # Its steps, in the caller's steps and history.

@@ -86,9 +86,29 @@ def _trail(instance: ProcessInstance) -> list[str]:
 def instance_markers(actor: User, instance: ProcessInstance) -> dict[str, list[str]]:
     """Which elements to mark on the diagram: completed, current (READY) and failed ids."""
     _require_monitor(actor)
+    model = load_model(instance.version, instance.called)
     current = [t.bpmn_id for t in instance.tasks if t.state == TaskState.READY]
-    return {"completed": list(dict.fromkeys(_trail(instance))), "current": list(dict.fromkeys(current)),
-            "failed": _failed_ids(instance)}
+    return {"completed": [i for i in dict.fromkeys(_trail(instance)) if ":" not in i],  # the diagram's own
+            "current": _on_diagram(model, current),
+            "failed": _on_diagram(model, _failed_ids(instance))}
+
+
+def _on_diagram(model, ids: list[str]) -> list[str]:
+    """The elements of the request's own diagram for ``ids``: a called process's step
+    (``<process id>:<id>``) shows as the call activity through which that process runs."""
+    shown: list[str] = []
+    for bpmn_id in ids:
+        shown.extend(_calls_to(model, bpmn_id.split(":", 1)[0]) if ":" in bpmn_id else [bpmn_id])
+    return list(dict.fromkeys(shown))
+
+
+def _calls_to(model, process_id: str) -> list[str]:
+    """The call activities of ``model``'s own diagram through which ``process_id`` runs, directly or not."""
+    def reaches(called_id: str, seen: frozenset[str]) -> bool:
+        called = model.called.get(called_id)
+        return called_id == process_id or (called is not None and called_id not in seen and any(
+            reaches(ref.process_id, seen | {called_id}) for ref in called.calls))
+    return [ref.element_id for ref in model.calls if reaches(ref.process_id, frozenset())]
 
 
 def _called_names(model) -> dict[str, str]:
