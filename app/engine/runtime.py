@@ -44,9 +44,9 @@ class EngineError(Exception):
         task = getattr(exc, "task", None)
         spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
         bpmn_id = getattr(spec, "bpmn_id", None)
-        model = getattr(task.workflow.top_workflow, "model", None) if task is not None else None
-        if model is not None and bpmn_id:  # in a called process: <process id>:<id>
-            bpmn_id = model.task_key(task.workflow.spec.name, bpmn_id)
+        if task is not None and bpmn_id:  # in a called process: <process id>:<id>
+            model = getattr(task.workflow.top_workflow, "model", None)
+            bpmn_id = model.task_key(task.workflow.spec.name, bpmn_id) if model is not None else bpmn_id
         limit = _limit_error(exc)
         if limit is not None:  # say which step went over which limit, not how the library wraps it
             label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
