@@ -308,6 +308,8 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     name = ""
     try:
         for name, text in files.items():
+            if not name.endswith((".bpmn", ".dmn")):
+                continue  # texts that travel with the diagram (notices), not read by the engine
             root = roots[name] = parse_xml(name, text)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)

@@ -519,14 +519,14 @@ def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(checker):
 
 @pytest.mark.parametrize(("uploads", "says"), [
     ([], "Select a .bpmn file"),
-    ([("notes.txt", b"hello")], "is not a .bpmn or .dmn file"),
+    ([("notes.pdf", b"%PDF")], "is not a .bpmn, .dmn or .txt file"),
     ([("a.bpmn", b"")], "a.bpmn is empty"),
     ([("a.bpmn", b"<x/>" + b" " * (5 * 1024 * 1024))], "a.bpmn is larger than 5 MB"),
     ([("../a.bpmn", b"<x/>")], "has a name the app cannot use"),
     ([("a.zip", b"PK\x03\x04 not really")], "is not a .zip file that can be opened"),
     ([("a.zip", zipped({"a.bpmn": b"<x/>"})), ("b.dmn", b"<x/>")], "either one .zip or"),
     ([("a.zip", zipped({"sub/a.bpmn": b"<x/>"}))], "has a folder or path"),
-    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn or .dmn file"),
+    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn, .dmn or .txt file"),
     ([("a.zip", zipped({f"f{i}.dmn": b"<x/>" for i in range(51)}))], "51 entries; at most 50"),
     ([("a.zip", zipped({}))], "a.zip is empty"),
 ])
