@@ -122,7 +122,7 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], 
                 "request": {"title": instance.title,
                             "started_by": instance.initiator.name if instance.initiator else ""},
                 "data": dict(data), "process_name": process_name, "group_name": group_name,
-                "request_url": request_url}))
+                "request_url": request_url, "inbox_url": external_url("/inbox")}))
         else:
             rendered = render_email(name, {
                 "recipient": person, "instance": instance, "data": data, "template": template,

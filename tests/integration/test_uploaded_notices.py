@@ -37,6 +37,7 @@ def test_an_uploaded_email_text_is_what_people_receive(client):
     assert "- City of Lisbon: ana.costa@lisboa.example.eu" in mail.text_body
     assert "- Gemeente Utrecht: no buyer yet" in mail.text_body
     assert f"/requests/{instance.id}" in mail.text_body and "Refurbished laptops" in mail.html_body
+    assert "Your tasks: http://" in mail.text_body and mail.text_body.rstrip().endswith("/inbox")
 
 
 def test_without_its_text_the_diagram_is_warned_and_the_general_notice_goes_out(client):
