@@ -26,7 +26,8 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from .juel import JuelError, is_juel, juel_to_python
+from .io_mapping import LoopTaskTypes, MappingError, attach, mapping_nodes, read_input_output
+from .juel import JuelError, is_juel, to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -130,8 +131,9 @@ def _rename_activiti(root: etree._Element) -> None:
 def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
 
-    A JUEL condition or timer outside the supported subset is left as it was and reported.
-    Python conditions and quoted timers (everything in workflows/) pass unchanged.
+    A JUEL condition or timer outside the supported subset is left as it was and reported, as is
+    a camunda:inputOutput that cannot run (``io_mapping``). Python conditions and quoted timers
+    (everything in workflows/) pass unchanged.
     """
     problems: list[DiagramError] = []
     _rename_activiti(root)
@@ -141,13 +143,31 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
         text = node.text or ""
         if is_juel(text):
             try:
-                node.text = juel_to_python(text)
+                node.text = to_python(text, condition=node.tag not in _TIMER_TAGS)
             except JuelError as exc:
                 problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
                                              **_where(node, file)))
         elif node.tag in _TIMER_TAGS and bare_iso(text):
             node.text = f'"{text.strip()}"'
+    for node in mapping_nodes(root):
+        try:
+            read_input_output(node)
+        except MappingError as exc:
+            problems.append(DiagramError(exc.detail, **_where(exc.node, file)))
     return problems
+
+
+def _attach_mappings(root: etree._Element, specs: list) -> None:
+    """Hook each element's camunda:inputOutput onto its task spec (of a multi-instance activity,
+    onto the spec of each instance)."""
+    by_id: dict[str, list] = {}
+    for task_spec in specs:
+        if not isinstance(task_spec, LoopTaskTypes):
+            by_id.setdefault(getattr(task_spec, "bpmn_id", None), []).append(task_spec)
+    for node in mapping_nodes(root):
+        mapping = read_input_output(node)
+        for task_spec in by_id.get(node.getparent().getparent().get("id"), []):
+            attach(task_spec, mapping)
 
 
 def _name_flows(root: etree._Element) -> None:
@@ -332,6 +352,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
         raise DiagramError(_plain(exc), file=name or None) from None
     _check_nothing_dropped(process, {s.bpmn_id for s in _all_task_specs(spec, subprocess_specs)}, name)
+    _attach_mappings(root, list(_all_task_specs(spec, subprocess_specs)))
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
