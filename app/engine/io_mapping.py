@@ -90,7 +90,7 @@ def read_input_output(node: etree._Element) -> InputOutput:
     element = node.getparent().getparent()
     kind = etree.QName(element).localname
     if kind not in HOSTS or element.get("triggeredByEvent") == "true":
-        what = "an event subprocess" if kind == "subProcess" else f"a {kind}"
+        what = "an event subprocess" if kind == "subProcess" else f"bpmn:{kind}"
         raise MappingError(f"camunda:inputOutput on {what} does not run (nor in Camunda): put the mapping on a "
                            "task, subprocess, intermediate event or end event", element)
     inputs: list[Parameter] = []

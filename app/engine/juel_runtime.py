@@ -51,6 +51,8 @@ def _is_number(value: Any) -> bool:
 
 def juel_number(value: Any) -> Any:
     """A value as a number, as JUEL's arithmetic coerces it: null and '' are 0."""
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return Decimal(repr(value))  # as JUEL's BigDecimal arithmetic: mixes with Decimal money
     if _is_number(value):
         return value
     if value is None or value == "":

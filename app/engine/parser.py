@@ -160,7 +160,7 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
 def _attach_mappings(root: etree._Element, specs: list) -> None:
     """Hook each element's camunda:inputOutput onto its task spec (of a multi-instance activity,
     onto the spec of each instance)."""
-    by_id: dict[str, list] = {}
+    by_id: dict[str | None, list] = {}
     for task_spec in specs:
         if not isinstance(task_spec, LoopTaskTypes):
             by_id.setdefault(getattr(task_spec, "bpmn_id", None), []).append(task_spec)

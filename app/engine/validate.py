@@ -68,6 +68,7 @@ MAX_SCRIPT_CHARS = 20_000  # the longest shipped script is under 1 000
 MAX_EXPRESSION_CHARS = 10_000
 # Translated JUEL calls juel_… functions (juel.py); they are not offered to Python code.
 CALLABLE = frozenset(SAFE_BUILTINS) | frozenset(HELPERS) | frozenset(JUEL_HELPERS) | {"juel_variable"}
+OFFERED = frozenset(n for n in CALLABLE if n[0].islower() and not n.startswith("juel_"))
 
 
 def code_problems(source: str, mode: str = "expression") -> list[str]:
@@ -108,7 +109,7 @@ def code_problems(source: str, mode: str = "expression") -> list[str]:
             name = node.func.id
             if name not in CALLABLE and name not in defined and name not in FORBIDDEN_NAMES:
                 problems.append(f"it calls {name}(), which does not exist here; the functions available are "
-                                + ", ".join(sorted(n for n in CALLABLE if n[0].islower() and not n.startswith("juel_"))))
+                                + ", ".join(sorted(OFFERED)))
     return list(dict.fromkeys(problems))
 
 

@@ -22,7 +22,6 @@ from tests.diagrams import (
     ready_tasks,
     refreshed,
     start_request,
-    text,
     upload_process,
     upload_report,
 )
