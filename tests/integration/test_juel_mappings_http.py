@@ -105,6 +105,11 @@ def test_a_small_belgian_order_ends_by_the_default_flow(client):
     assert instance.outcome == "end_small", instance.error
 
 
+def test_the_diagram_is_accepted_without_a_warning(client):
+    report = upload_report(client, DIAGRAM)
+    assert "No errors" in report and "No warnings." in report
+
+
 def test_the_report_names_the_flow_whose_juel_cannot_run(client):
     bad = DIAGRAM["juel_mappings.bpmn"].replace(
         b"double_amount &gt; 2000}", b"double_amount.intValue() &gt; 2000}")
