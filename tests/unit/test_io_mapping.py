@@ -109,6 +109,19 @@ def test_a_waiting_user_task_keeps_its_inputs_through_save_and_load():
     assert data["decision"] == "approve"  # the form's answer reaches the process too
 
 
+def test_each_instance_of_a_parallel_multi_instance_task_gets_its_own_inputs():
+    files = {"io.bpmn": (HEAD + '<bpmn:startEvent id="start"/><bpmn:scriptTask id="each" scriptFormat="python">'
+             + io('<camunda:inputParameter name="doubled">${item * 2}</camunda:inputParameter>',
+                  '<camunda:outputParameter name="last">${doubled}</camunda:outputParameter>')
+             + '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>'
+             '<bpmn:inputDataItem id="item"/></bpmn:multiInstanceLoopCharacteristics>'
+             "<bpmn:script>seen = doubled</bpmn:script></bpmn:scriptTask>"
+             '<bpmn:endEvent id="end"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each"/>'
+             '<bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end"/>' + TAIL)}
+    data = run(files, {"items": [1, 2, 3]})
+    assert data["last"] == data["seen"] == 6 and "doubled" not in data
+
+
 def test_an_output_that_fails_stops_the_step_with_the_reason():
     files = diagram(script("calc", "x = 1", '<camunda:outputParameter name="y">${missing.value}'
                                              "</camunda:outputParameter>"))
