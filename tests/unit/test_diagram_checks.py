@@ -205,7 +205,8 @@ BREAKS = [
     ('decision == "approve"', "add_days.__globals__", "f5", '"__globals__" is an invalid attribute name'),
     ('decision == "approve"', "${amount.intValue() > 5 ? true : false}", "f5",
      "method calls (.intValue(...)) are not supported"),
-    ('decision == "approve"', "${execution.setVariable('decision', 1)}", "f5", "execution.setVariable is not supported"),
+    ('decision == "approve"', "${execution.setVariable('decision', 1)}", "f5",
+     "execution.setVariable is not supported"),
     ('decision == "approve"', "${decision.__class__}", "f5", "may not start with _"),
     ("<bpmn:incoming>f1<", '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="v">'
      '<camunda:script scriptFormat="javascript">1</camunda:script></camunda:inputParameter></camunda:inputOutput>'
