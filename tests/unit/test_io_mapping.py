@@ -125,8 +125,12 @@ def test_each_instance_of_a_parallel_multi_instance_task_gets_its_own_inputs():
 def test_an_output_that_fails_stops_the_step_with_the_reason():
     files = diagram(script("calc", "x = 1", '<camunda:outputParameter name="y">${missing.value}'
                                              "</camunda:outputParameter>"))
-    with pytest.raises(EngineError, match="missing"):
+    with pytest.raises(EngineError, match="the variable 'missing' is not set"):
         Engine().start(parse_files(files), {})
+    files = diagram(script("calc", "x = 1", '<camunda:outputParameter name="y">${x.equals(1) ? x + v : 0}'
+                                             "</camunda:outputParameter>"))
+    with pytest.raises(EngineError, match="the text 'many' is not a number"):
+        Engine().start(parse_files(files), {"v": "many"})
 
 
 @pytest.mark.parametrize(("elements", "says", "where"), [
