@@ -27,6 +27,7 @@ compiled by the restricted evaluator when the diagram is read.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,7 @@ HOSTS = frozenset({
     "intermediateThrowEvent", "endEvent",
 })
 PYTHON_FORMATS = frozenset({"python", "python3", "py"})
-LoopTaskTypes = (LoopTask,)  # a multi-instance or loop activity: the mapping goes on each instance
+
 
 
 class MappingError(ValueError):
@@ -174,7 +175,31 @@ def _compiled(python: str, node: etree._Element, what: str) -> str:
     return python
 
 
+def mapping_problems(root: etree._Element) -> list[MappingError]:
+    """Why each camunda:inputOutput of a diagram that cannot run cannot ([] when all can)."""
+    problems = []
+    for node in mapping_nodes(root):
+        try:
+            read_input_output(node)
+        except MappingError as exc:
+            problems.append(exc)
+    return problems
+
+
 # --- running ------------------------------------------------------------------------------------
+
+def attach_mappings(root: etree._Element, task_specs: Iterable[Any]) -> None:
+    """Hook each element's camunda:inputOutput onto the task specs SpiffWorkflow built for it
+    (of a multi-instance or loop activity, onto the spec each instance runs)."""
+    by_id: dict[str | None, list] = {}
+    for task_spec in task_specs:
+        if not isinstance(task_spec, LoopTask):
+            by_id.setdefault(getattr(task_spec, "bpmn_id", None), []).append(task_spec)
+    for node in mapping_nodes(root):
+        mapping = read_input_output(node)
+        for task_spec in by_id.get(node.getparent().getparent().get("id"), []):
+            attach(task_spec, mapping)
+
 
 def attach(task_spec: Any, mapping: InputOutput) -> None:
     """Run ``mapping`` whenever a task of ``task_spec`` starts and completes."""

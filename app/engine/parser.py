@@ -8,7 +8,7 @@ mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``
 timer values (``PT72H``) become Python strings, and JUEL (``${amount > 10000}``, ``juel.py``) in
 conditions, timers and completion conditions becomes Python. The stored files keep what was
 uploaded. After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
-(``io_mapping.py``, ``_attach_mappings``).
+(``io_mapping.attach_mappings``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from .io_mapping import LoopTaskTypes, MappingError, attach, mapping_nodes, read_input_output
+from .io_mapping import attach_mappings, mapping_problems
 from .juel import JuelError, is_juel, to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
@@ -151,25 +151,8 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
                                              **_where(node, file)))
         elif node.tag in _TIMER_TAGS and bare_iso(text):
             node.text = f'"{text.strip()}"'
-    for node in mapping_nodes(root):
-        try:
-            read_input_output(node)
-        except MappingError as exc:
-            problems.append(DiagramError(exc.detail, **_where(exc.node, file)))
+    problems += [DiagramError(exc.detail, **_where(exc.node, file)) for exc in mapping_problems(root)]
     return problems
-
-
-def _attach_mappings(root: etree._Element, specs: list) -> None:
-    """Hook each element's camunda:inputOutput onto its task spec (of a multi-instance activity,
-    onto the spec of each instance)."""
-    by_id: dict[str | None, list] = {}
-    for task_spec in specs:
-        if not isinstance(task_spec, LoopTaskTypes):
-            by_id.setdefault(getattr(task_spec, "bpmn_id", None), []).append(task_spec)
-    for node in mapping_nodes(root):
-        mapping = read_input_output(node)
-        for task_spec in by_id.get(node.getparent().getparent().get("id"), []):
-            attach(task_spec, mapping)
 
 
 def _name_flows(root: etree._Element) -> None:
@@ -354,7 +337,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
         raise DiagramError(_plain(exc), file=name or None) from None
     _check_nothing_dropped(process, {s.bpmn_id for s in _all_task_specs(spec, subprocess_specs)}, name)
-    _attach_mappings(root, list(_all_task_specs(spec, subprocess_specs)))
+    attach_mappings(root, _all_task_specs(spec, subprocess_specs))
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
