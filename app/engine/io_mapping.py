@@ -19,7 +19,7 @@ what the activity itself sets (form fields, script variables, service results) r
 process as before, as Camunda's non-local ``setVariable`` does.
 
 Values: text (a literal, as Camunda keeps it: trimmed; empty is null), ``${...}`` JUEL
-(translated by ``juel.to_python``), ``camunda:list``, ``camunda:map`` (literal keys), and
+(translated by ``juel.text_to_python``; text around it makes a text: ``Dear ${name}``), ``camunda:list``, ``camunda:map`` (literal keys), and
 ``camunda:script`` with ``scriptFormat="python"`` holding one Python expression. All code is
 compiled by the restricted evaluator when the diagram is read.
 """
@@ -34,7 +34,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
-from .juel import JuelError, is_juel, to_python
+from .juel import JuelError, is_juel, text_to_python
 from .validate import code_problems
 
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
@@ -145,13 +145,11 @@ def _text_value(node: etree._Element, what: str) -> Value:
     text = (node.text or "").strip()
     if not text:
         return Value("null")
-    if is_juel(text):
+    if "${" in text or "#{" in text:
         try:
-            return Value("code", _compiled(to_python(text), node, what))
+            return Value("code", _compiled(text_to_python(text), node, what))
         except JuelError as exc:
             raise MappingError(f"the {what} {text} cannot run here: {exc}", node) from None
-    if "${" in text or "#{" in text:
-        raise MappingError(f"the {what} mixes text and ${{...}}: write plain text or one ${{...}} expression", node)
     return Value("literal", text)
 
 

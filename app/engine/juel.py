@@ -98,6 +98,51 @@ def to_python(text: str, condition: bool = False) -> str:
     return _unwrap(_bool(result) if condition else result.python)
 
 
+def text_to_python(text: str) -> str:
+    """The Python for a value written as text with ``${...}`` in it (a parameter's value).
+
+    One ``${...}`` alone gives its value, of any type; text around or between expressions makes
+    a text, each value written as text and ``null`` as nothing, as Camunda's composite
+    expressions do (``Dear ${name}``).
+    """
+    parts = _template(text)
+    if len(parts) == 1 and parts[0][0] == "code":
+        return parts[0][1]
+    return " + ".join(code if kind == "text" else f"juel_text({code})" for kind, code in parts) or "''"
+
+
+def _template(text: str) -> list[tuple[str, str]]:
+    parts: list[tuple[str, str]] = []
+    index = 0
+    while index < len(text):
+        starts = [at for at in (text.find("${", index), text.find("#{", index)) if at >= 0]
+        start = min(starts, default=len(text))
+        if start > index:
+            parts.append(("text", repr(text[index:start])))
+        if start == len(text):
+            break
+        end = _closing(text, start + 2)
+        parts.append(("code", _unwrap(to_python(text[start:end + 1]))))
+        index = end + 1
+    return parts
+
+
+def _closing(text: str, index: int) -> int:
+    """Where the ``}`` that closes an expression starting before ``index`` is (quotes skipped)."""
+    quote = None
+    while index < len(text):
+        char = text[index]
+        if quote and char == "\\":
+            index += 2
+            continue
+        if char in "'\"":
+            quote = None if quote == char else (quote or char)
+        elif char == "}" and quote is None:
+            return index
+        index += 1
+    raise JuelError("a ${ is not closed")
+
+
 def juel_to_python(text: str) -> str:
     """``to_python(text)``: the name callers used before ``to_python`` existed."""
     return to_python(text)

@@ -160,7 +160,15 @@ def juel_equals(value: Any, other: Any) -> bool:
     return bool(value == other)
 
 
+def juel_text(value: Any) -> str:
+    """A value written into a text (``Dear ${name}``): null is nothing, booleans as JUEL writes them."""
+    if value is None:
+        return ""
+    return _text(value)
+
+
 JUEL_HELPERS: dict[str, Any] = {
+    "juel_text": juel_text,
     "juel_number": juel_number, "juel_bool": juel_bool, "juel_eq": juel_eq, "juel_cmp": juel_cmp,
     "juel_empty": juel_empty, "juel_get": juel_get, "juel_equals": juel_equals,
 }

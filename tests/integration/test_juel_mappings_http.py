@@ -80,6 +80,7 @@ def test_a_belgian_order_is_reviewed_with_the_mapped_values(client):
     # The user task's input "supplier" covered the request's value only while the task was open.
     assert data["supplier"] == "Acme"
     assert data["approval"] == "approved as named"
+    assert data["approval_text"] == f"Approved: Acme ({members} members)"
     for name in LOCALS:
         assert name not in data, name
 

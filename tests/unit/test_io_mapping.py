@@ -60,6 +60,7 @@ def test_inputs_are_local_and_outputs_reach_the_process():
         '<camunda:outputParameter name="shape">${labels}</camunda:outputParameter>',
         '<camunda:outputParameter name="was_null">${nothing == null}</camunda:outputParameter>',
         '<camunda:outputParameter name="fixed">done</camunda:outputParameter>',
+        '<camunda:outputParameter name="sentence">Made ${made} from ${nothing}${amount}.</camunda:outputParameter>',
         '<camunda:outputParameter name="by_python"><camunda:script scriptFormat="python">len(seen) + base'
         "</camunda:script></camunda:outputParameter>",
     ))
@@ -69,6 +70,7 @@ def test_inputs_are_local_and_outputs_reach_the_process():
     assert data["local_amount"] == "7"  # a literal is text, as in Camunda
     assert data["shape"] == {"b": "x", "a": ["1", None]}
     assert data["was_null"] is True and data["fixed"] == "done"
+    assert data["sentence"] == "Made 22 from 7."  # text around ${...} makes a text; null is nothing
     assert data["by_python"] == Decimal("13")
     assert data["amount"] == Decimal("10")  # the covered variable is back
     for local in ("base", "labels", "nothing"):
@@ -145,8 +147,8 @@ def test_an_output_that_fails_stops_the_step_with_the_reason():
      "the script cannot run", "calc"),
     ((script("calc", "x = 1", '<camunda:inputParameter name="v">${a.size()}</camunda:inputParameter>'),),
      "the inputParameter ${a.size()} cannot run here: method calls", "calc"),
-    ((script("calc", "x = 1", '<camunda:inputParameter name="v">Dear ${name}</camunda:inputParameter>'),),
-     "mixes text and ${...}", "calc"),
+    ((script("calc", "x = 1", '<camunda:inputParameter name="v">Dear ${name</camunda:inputParameter>'),),
+     "a ${ is not closed", "calc"),
     ((script("calc", "x = 1", '<camunda:inputParameter name="v"><camunda:map><camunda:entry key="${k}">1'
                               "</camunda:entry></camunda:map></camunda:inputParameter>"),),
      "write the key as text", "calc"),

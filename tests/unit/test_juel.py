@@ -7,11 +7,12 @@ condition (``RestrictedEnvironment.evaluate``), on the data given.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 
-from app.engine.juel import JuelError, is_juel, juel_to_python, to_python
+from app.engine.juel import JuelError, is_juel, juel_to_python, text_to_python, to_python
 from app.engine.juel_runtime import JuelEvalError
 from app.engine.scripting import RestrictedEnvironment, compile_expression
 from app.engine.validate import code_problems
@@ -224,3 +225,26 @@ def test_data_cannot_reach_attributes_even_by_a_key_computed_at_run_time():
     # dict keys are read, never attributes: a record's "items" key, not dict.items
     assert run("${x.items == 2}", x={"items": 2}) is True
     assert run("${x.keys == null}", x={}) is True
+
+
+@pytest.mark.parametrize(("text", "data", "expected"), [
+    ("${amount}", {"amount": Decimal("2.50")}, Decimal("2.50")),  # one expression alone keeps its type
+    ("${customer}", {"customer": {"a": 1}}, {"a": 1}),
+    ("Dear ${name},", {"name": "Ann"}, "Dear Ann,"),
+    ("${a} of ${b}", {"a": 1, "b": None}, "1 of "),
+    ("Approved: ${ok} (${n * 2})", {"ok": True, "n": 4}, "Approved: true (8)"),
+    ("${x.equals('}')}!", {"x": "}"}, "true!"),  # a } in quotes does not close the expression
+    ("#{a}#{b}", {"a": "x", "b": "y"}, "xy"),
+])
+def test_a_value_with_text_around_its_expressions_is_a_text(text, data, expected):
+    assert RestrictedEnvironment().evaluate(text_to_python(text), data) == expected
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("Dear ${name", "a ${ is not closed"),
+    ("Dear ${name.toUpperCase()}", "method calls"),
+    ("Dear ${__name__}", "may not start with _"),
+])
+def test_a_value_with_text_refuses_what_an_expression_refuses(text, says):
+    with pytest.raises(JuelError, match=re.escape(says)):
+        text_to_python(text)
