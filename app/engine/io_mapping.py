@@ -19,9 +19,10 @@ what the activity itself sets (form fields, script variables, service results) r
 process as before, as Camunda's non-local ``setVariable`` does.
 
 Values: text (a literal, as Camunda keeps it: trimmed; empty is null), ``${...}`` JUEL
-(translated by ``juel.text_to_python``; text around it makes a text: ``Dear ${name}``), ``camunda:list``, ``camunda:map`` (literal keys), and
-``camunda:script`` with ``scriptFormat="python"`` holding one Python expression. All code is
-compiled by the restricted evaluator when the diagram is read.
+(translated by ``juel.text_to_python``; text around it makes a text: ``Dear ${name}``),
+``camunda:list``, ``camunda:map`` (literal keys), and ``camunda:script`` with
+``scriptFormat="python"`` holding one Python expression. All code is compiled by the
+restricted evaluator when the diagram is read.
 """
 
 from __future__ import annotations
