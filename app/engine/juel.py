@@ -151,11 +151,18 @@ def juel_to_python(text: str) -> str:
 def _unwrap(python: str) -> str:
     """Drop one pair of parentheses around the whole expression, for readability."""
     if python.startswith("(") and python.endswith(")"):
-        depth = 0
-        for index, char in enumerate(python):
+        depth, quote, index = 0, None, 0
+        while index < len(python):
+            char = python[index]
+            if quote:  # inside a text literal (as repr writes it): its brackets do not count
+                index += 2 if char == "\\" else 1
+                quote = None if char == quote else quote
+                continue
+            quote = char if char in "'\"" else None
             depth += {"(": 1, ")": -1}.get(char, 0)
             if depth == 0 and index < len(python) - 1:
                 return python
+            index += 1
         return python[1:-1]
     return python
 

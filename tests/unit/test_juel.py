@@ -36,6 +36,9 @@ def run(juel: str, condition: bool = True, **data):
     ("${customer['age']}", "juel_get(customer, 'age')"),
     ("${a ? b : c}", "b if juel_bool(a) else c"),
     ("${n + 1}", "juel_number(n) + 1"),
+    ("${(a == '(' or b) and (c or d)}",
+     "(juel_eq(a, '(') or juel_bool(b)) and (juel_bool(c) or juel_bool(d))"),  # a bracket in a text
+    ("${a == ')' ? '(' : 'x\\')'}", "'(' if juel_eq(a, ')') else \"x')\""),
 ])
 def test_translations_read_as_python(juel, python):
     assert to_python(juel) == python
