@@ -97,7 +97,7 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
     _check_elements(name, process, ids, found)
     _check_extensions(name, process, found)
     _check_start(name, process, lanes, found)
-    emails = _known_emails(process)
+    emails = _known_emails(process, name, found)
     for node in process.iter(f"{B}userTask"):
         _check_user_task(name, node, lanes, emails, found)
     for node in process.iter(f"{B}scriptTask"):
