@@ -124,6 +124,12 @@ def _words(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r" \1", name).lower()
 
 
+def _count(number: int, noun: str) -> str:
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number} {noun[:-1]}ies" if noun.endswith("ty") else f"{number} {noun}s"
+
+
 def uses(diagram: Diagram) -> str:
     """A short list of what the diagram uses: tasks, gateways, events, forms, Camunda extensions, DMN."""
     bpmn = next(data for name, data in diagram.files.items() if name.endswith(".bpmn"))
@@ -133,7 +139,7 @@ def uses(diagram: Diagram) -> str:
     ext = {(etree.QName(n).localname) for n in nodes if etree.QName(n).namespace in CAMUNDA_LIKE}
     attrs = {etree.QName(k).localname: v for n in nodes for k, v in n.attrib.items()
              if etree.QName(k).namespace in CAMUNDA_LIKE}
-    parts = [f"{local[t]} {_words(t)}{'s' * (local[t] > 1)}" for t in _TASKS if local[t]]
+    parts = [_count(local[t], _words(t)) for t in _TASKS if local[t]]
     if local["subProcess"]:
         events = sum(1 for n in root.iter(f"{BPMN}subProcess") if n.get("triggeredByEvent") == "true")
         if local["subProcess"] - events:
@@ -163,7 +169,7 @@ def uses(diagram: Diagram) -> str:
     if local["lane"]:
         parts.append("lanes")
     if local["collaboration"] or local["participant"] > 1:
-        parts.append(f"{local['participant']} pools")
+        parts.append(_count(local["participant"], "pool"))
     parts += _extensions(ext, attrs)
     for name, data in diagram.files.items():
         if name.endswith(".dmn"):

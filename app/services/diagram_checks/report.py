@@ -10,7 +10,7 @@ from app.engine.parser import BPMN_NS, CAMUNDA_NS
 from app.engine.validate import code_problems
 
 MAX_NAME_LENGTH = 100
-MAX_MESSAGE_LENGTH = 400
+MAX_MESSAGE_LENGTH = 1000  # room for the valid choices; a compiler may quote more
 MAX_FINDINGS = 300
 MAX_CODE_CHARS = 300_000  # scripts, conditions, cells and timers of one upload together
 
@@ -86,9 +86,10 @@ class _Findings:
             element_id = element_id or owner.get("id")
             element_name = element_name or owner.get("name")
             line = line or node.sourceline
+        message = _folded(message)  # one finding, one line: a library may answer over several
         if len(message) > MAX_MESSAGE_LENGTH:  # a compiler may quote a whole script back
             message = message[:MAX_MESSAGE_LENGTH].rstrip() + " …"
-        element_name = (element_name or "").strip()[:MAX_NAME_LENGTH] or None
+        element_name = _folded(element_name or "")[:MAX_NAME_LENGTH] or None  # "Prepare\nBank\nTransfer"
         element_id = (element_id or "")[:MAX_NAME_LENGTH] or None
         finding = Finding(level, file, element_id, element_name, line, message)
         key = (level, file, element_id, message)
@@ -111,6 +112,11 @@ class _Findings:
     def has_error(self, file: str, element_id: str | None) -> bool:
         return any(f.level == "error" and f.file == file and f.element_id == element_id
                    for f in self.report.findings)
+
+
+def _folded(text: str) -> str:
+    """Line breaks and runs of white space as one space: names drawn on several lines read on one."""
+    return " ".join(text.split())
 
 
 def _owner(node: etree._Element) -> etree._Element:

@@ -182,7 +182,8 @@ def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Fin
         found.error(name, f"to = {props['to']!r} names nobody: {_lane_help()}", node)
     if topic == "escalate":
         if props.get("task") not in user_tasks:
-            found.error(name, f"task = {props.get('task')!r} is not a user task of this process", node)
+            found.error(name, f"task = {props.get('task')!r} is not a user task of this process; its user tasks "
+                        f"are: {', '.join(sorted(user_tasks)) or 'none'}", node)
         if not props.get("to"):
             found.error(name, "escalate needs a property to naming a lane or role", node)
     if topic == "notify":
@@ -201,8 +202,11 @@ def _check_template(name: str, node: etree._Element, template: str, found: _Find
     try:
         current_app.jinja_env.get_template(f"email/notices/{template}.txt")
     except TemplateNotFound:
+        known = sorted(t.removeprefix("email/notices/").removesuffix(".txt") for t in current_app.jinja_env
+                       .list_templates(filter_func=lambda t: t.startswith("email/notices/") and t.endswith(".txt")))
         found.warning(name, f"there is no email text {template!r}: upload {notice_file(template)} with the "
-                      "diagram, or the general notice is sent instead", node)
+                      "diagram, or the general notice is sent instead; the app's texts are: "
+                      f"{', '.join(known) or 'none'}", node)
 
 
 def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
