@@ -67,7 +67,7 @@ def sources() -> dict[str, Source]:
     return rows
 
 
-def _upload_name(path: Path) -> str:
+def upload_name(path: Path) -> str:
     """The name an upload would carry: ``x.bpmn20.xml`` -> ``x.bpmn``, ``x.dmn11.xml`` -> ``x.dmn``."""
     name = path.name
     for long, short in ((".bpmn20.xml", ".bpmn"), (".dmn11.xml", ".dmn")):
@@ -104,7 +104,7 @@ def diagrams() -> list[Diagram]:
             data = path.read_bytes()
             refs = _decision_refs(data)
             used = [p for p, ids in dmns.items() if ids & refs]
-            files = {_upload_name(path): data} | {_upload_name(p): p.read_bytes() for p in used}
+            files = {upload_name(path): data} | {upload_name(p): p.read_bytes() for p in used}
             found.append(Diagram(f"{folder.name}/{path.name}", files, tuple(f"{folder.name}/{p.name}" for p in used)))
     return found
 

@@ -48,8 +48,7 @@ def _check_dmn_files(roots: dict[str, etree._Element], found: _Findings) -> dict
 def _check_table(name: str, table: etree._Element, d: str, found: _Findings) -> None:
     policy = (table.get("hitPolicy") or "UNIQUE").upper()
     if policy not in DMN_HIT_POLICIES:
-        found.error(name, f"the hit policy {policy} is not supported: use one of "
-                    f"{', '.join(sorted(DMN_HIT_POLICIES))}", table)
+        found.error(name, f"the hit policy {policy} is not supported: use UNIQUE, FIRST, ANY or COLLECT", table)
     if table.get("aggregation"):
         found.error(name, f"COLLECT with {table.get('aggregation')} is not supported: use COLLECT without an "
                     "aggregation and add up the list in a script task", table)
