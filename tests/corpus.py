@@ -140,6 +140,9 @@ def uses(diagram: Diagram) -> str:
     attrs = {etree.QName(k).localname: v for n in nodes for k, v in n.attrib.items()
              if etree.QName(k).namespace in CAMUNDA_LIKE}
     parts = [_count(local[t], _words(t)) for t in _TASKS if local[t]]
+    formats = sorted({(n.get("scriptFormat") or "").lower() for n in root.iter(f"{BPMN}scriptTask")} - {""})
+    if formats:
+        parts.append("scripts in " + "/".join(formats))
     if local["subProcess"]:
         events = sum(1 for n in root.iter(f"{BPMN}subProcess") if n.get("triggeredByEvent") == "true")
         if local["subProcess"] - events:
@@ -206,13 +209,24 @@ def _extensions(ext: set[str], attrs: dict[str, str]) -> list[str]:
     return parts
 
 
+_FEEL = re.compile(r"^\s*(not\s*\(|[\[\]\(].*\.\.|\"[^\"]*\"\s*,|[<>]=?\s*[\w\"-]|-\s*$)")
+
+
 def _dmn_uses(data: bytes) -> str:
     root = etree.fromstring(data)
-    tables = [n for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).localname == "decisionTable"]
+    nodes = [n for n in root.iter() if isinstance(n.tag, str)]
+    tables = [n for n in nodes if etree.QName(n).localname == "decisionTable"]
     policies = sorted({(t.get("hitPolicy") or "UNIQUE") + (f" {t.get('aggregation')}" if t.get("aggregation")
                                                           else "") for t in tables})
-    decisions = sum(1 for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).localname == "decision")
-    return f"DMN: {decisions} decision{'s' * (decisions != 1)} ({', '.join(policies)})"
+    decisions = sum(1 for n in nodes if etree.QName(n).localname == "decision")
+    parts = [f"DMN: {_count(decisions, 'decision')} ({', '.join(policies)})"]
+    if any(etree.QName(n).localname == "requiredDecision" for n in nodes):
+        parts.append("decision requirements (DRD)")
+    cells = [t.text or "" for n in nodes if etree.QName(n).localname == "inputEntry"
+             for t in n if isinstance(t.tag, str) and etree.QName(t).localname == "text"]
+    if any(_FEEL.match(cell) for cell in cells):
+        parts.append("FEEL unary tests")
+    return "; ".join(parts)
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
