@@ -274,10 +274,13 @@ class Row:
     here: str
     stock: str
 
-    def as_markdown(self, source: Source | None) -> str:
-        link = f"[{self.diagram.name}]({source.url})" if source else self.diagram.name
-        extra = "".join(f" + {name.split('/', 1)[1]}" for name in self.diagram.dmn_names)
-        return f"| {link}{extra} | {self.uses} | {self.here} | {self.stock} |"
+    def as_markdown(self, known: dict[str, Source]) -> str:
+        def link(name: str, text: str) -> str:
+            return f"[{text}]({known[name].url})" if name in known else text
+
+        files = [link(self.diagram.name, self.diagram.name)]
+        files += [link(name, name.split("/", 1)[1]) for name in self.diagram.dmn_names]
+        return f"| {' + '.join(files)} | {self.uses} | {self.here} | {self.stock} |"
 
 
 def rows() -> list[Row]:
@@ -316,7 +319,7 @@ def render(table: list[Row]) -> str:
         HEADER,
         "| --- | --- | --- | --- |",
     ]
-    lines += [r.as_markdown(known.get(r.diagram.name)) for r in table]
+    lines += [r.as_markdown(known) for r in table]
     return "\n".join(lines) + "\n"
 
 
