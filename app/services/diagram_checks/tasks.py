@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from app.engine.parser import assignment_from_xml, form_from_xml
 from app.extensions import db
@@ -74,10 +74,6 @@ def _documentation(node: etree._Element) -> str:
     return (doc.text or "").strip() if doc is not None else ""
 
 
-NOT_LOOKED_UP = ("people were not looked up: the database has no tables yet (run `flask db upgrade`), so the "
-                 "e-mail addresses the user tasks name were not checked")
-
-
 def _known_emails(process: etree._Element, name: str, found: _Findings) -> dict[str, bool] | None:
     """Each e-mail address the user tasks name: whether its user is active. None, with a warning,
     when the database has never been migrated (`flask workflows check` on a fresh clone)."""
@@ -89,8 +85,7 @@ def _known_emails(process: etree._Element, name: str, found: _Findings) -> dict[
                 emails.add(user.strip().lower())
     if not emails:
         return {}
-    if not inspect(db.session.connection()).has_table(User.__tablename__):
-        found.warning(name, NOT_LOOKED_UP)
+    if not found.database_ready(name, "the e-mail addresses the user tasks name were not checked"):
         return None
     rows = db.session.execute(select(func.lower(User.email), User.active)
                               .where(func.lower(User.email).in_(emails)))
