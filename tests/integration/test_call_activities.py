@@ -25,6 +25,7 @@ from tests.diagrams import (
     upload_process,
     upload_report,
 )
+from tests.integration.test_workflows_check_cli import run_check
 
 CALLED = (FIXTURES / "diagrams" / "expert_check.bpmn").read_text()
 CALLER = (FIXTURES / "diagrams" / "expert_booking.bpmn").read_text()
@@ -286,3 +287,10 @@ def test_requests_that_call_processes_stay_on_their_version(client):
     assert plan.instance.id == instance.id and not plan.movable
     assert plan.reasons == ["It calls other processes (call activities), and such requests stay on the version "
                             "they started on."]
+
+
+def test_a_check_without_a_database_says_the_calls_were_not_looked_up(tmp_path):
+    done = run_check(tmp_path, FIXTURES / "diagrams" / "expert_booking.bpmn")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert ("WARNING expert_booking.bpmn: the processes it calls were not looked up: the database has no tables yet "
+            "(run `flask db upgrade`)") in done.stdout

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.engine import DiagramError, ProcessModel, load_model, parse_files, parse_xml
 from app.engine.calls import combine
@@ -113,6 +113,10 @@ def check_calls(report: Report) -> Report:
     if not model.calls:
         return report
     name = next(n for n in report.files if n.lower().endswith(".bpmn"))
+    if not inspect(db.session.connection()).has_table(ProcessDefinition.__tablename__):  # a fresh clone's check
+        report.findings.append(Finding("warning", name, None, None, None, "the processes it calls were not looked "
+                                       "up: the database has no tables yet (run `flask db upgrade`)"))
+        return report
     root = parse_xml(name, report.files[name])
     lines = {node.get("id"): node.sourceline for node in root.iter() if isinstance(node.tag, str)}
     problems: list[CallProblem] = []
