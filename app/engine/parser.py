@@ -28,6 +28,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .juel import JuelError, is_juel, juel_to_python
 from .model import FieldSpec, FormSpec, TaskDef
+from .multi import prepare_collections, with_multi_instance
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -136,8 +137,9 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     problems: list[DiagramError] = []
     _rename_activiti(root)
     _name_flows(root)
+    problems += [DiagramError(detail, **_where(node, file)) for node, detail in prepare_collections(root)]
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
-                          *_TIMER_TAGS):
+                          f"{{{BPMN_NS}}}loopCardinality", *_TIMER_TAGS):
         text = node.text or ""
         if is_juel(text):
             try:
@@ -212,11 +214,13 @@ class AppServiceTaskParser(CamundaTaskParser):
 
 
 class AppParser(CamundaParser):
-    OVERRIDE_PARSER_CLASSES = {
+    # Every task parser reads multi-instance markers the Camunda way (app/engine/multi.py).
+    OVERRIDE_PARSER_CLASSES = with_multi_instance({
+        **CamundaParser.PARSER_CLASSES,
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
         full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
-    }
+    })
 
 
 def _properties(node: etree._Element, path: str) -> dict[str, str]:
