@@ -530,6 +530,8 @@ class Bench:
 
     # (b) the service layer ----------------------------------------------------------------------
     def service_step(self, site: Site, task_ids: list[int], values: dict) -> Callable[[], Sample]:
+        from app.services.tasks import complete_task
+
 
         pending = iter(task_ids)
 
