@@ -532,7 +532,6 @@ class Bench:
     def service_step(self, site: Site, task_ids: list[int], values: dict) -> Callable[[], Sample]:
         from app.services.tasks import complete_task
 
-
         pending = iter(task_ids)
 
         def step() -> Sample:
