@@ -784,6 +784,7 @@ class Bench:
                              "mi_50_step_vs_plain_step_ratio": mi / one})
         if self.with_profile:
             profile(f"(f) one of {MI_MEMBERS} instances", [steps["mi"]] * PROFILED_CALLS)
+            profile("(f) plain task", [steps["plain"]] * PROFILED_CALLS)
 
     def report(self) -> None:
         r = self.results

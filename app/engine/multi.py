@@ -39,8 +39,7 @@ LOOP_COUNTER = "loopCounter"
 
 class LoopItem(TaskDataReference):
     """An instance's element variable (``bpmn_id``, or none with a cardinality) and its
-    ``loopCounter``, set in the instance's data when it is created and kept in its internal
-    data, so that the completion condition and the app can read them after it completed."""
+    ``loopCounter``, set in the instance's data when it is created."""
 
     def exists(self, my_task) -> bool:
         return bool(self.bpmn_id) and self.bpmn_id in my_task.data
@@ -51,7 +50,6 @@ class LoopItem(TaskDataReference):
         if self.bpmn_id:
             local[self.bpmn_id] = value
         my_task.data.update(local)
-        my_task.internal_data["loop"] = local
 
 
 class CamundaLoop:
@@ -67,9 +65,11 @@ class CamundaLoop:
         # The instance's local variables stay with it: pop them while its data is merged into
         # the request's (and the next sequential instance is created), then put them back.
         local = {key: child.data.pop(key) for key in self._locals() if key in child.data}
+        child.internal_data["loop"] = local  # for the completion condition, meanwhile
         try:
             super().merge_child(workflow, child)
         finally:
+            del child.internal_data["loop"]
             child.data.update(local)
 
     def create_children(self, my_task):  # parallel
@@ -141,7 +141,7 @@ def loop_instance(task, counts: dict | None = None) -> LoopInstance | None:
         parent = task.parent
         if (parent is not None and isinstance(parent.task_spec, MULTI_INSTANCE)
                 and task.task_spec.name == parent.task_spec.task_spec):
-            local = task.internal_data.get("loop", {})
+            local = task.data
             element = parent.task_spec.input_item.bpmn_id
             if counts is None or parent.id not in counts:
                 total = loop_counts(parent).total
