@@ -243,7 +243,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     values: dict[str, Any] = {
         "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
-        "current_step": ", ".join(t.definition.name for t in ready)[:200],
+        "current_step": ", ".join(dict.fromkeys(t.definition.name for t in ready))[:200],  # instances: once
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})

@@ -53,6 +53,7 @@ def test_a_parallel_multi_instance_task_is_one_task_per_member_until_all_are_don
     assert [t.name for t in tasks] == ["Endorse: Tallinn City", "Endorse: Riga", "Endorse: Vilnius"]
     assert [(t.loop_counter, t.loop_total) for t in tasks] == [(0, 3), (1, 3), (2, 3)]
     assert len({t.loop_key for t in tasks}) == 1
+    assert refreshed(instance).current_step == "Endorse"
     clara = person("clara")
     for task in tasks:  # each instance waits for the coordinators and is e-mailed on its own
         assert clara.id in {c.user_id for c in task.candidates}
