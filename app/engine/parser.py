@@ -5,8 +5,10 @@ the SHA-256 of its contents, so loading an instance never re-reads XML.
 
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
 mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, and simple JUEL (``${amount > 10000}``) in
-conditions and timers becomes Python. The stored files keep what was uploaded.
+timer values (``PT72H``) become Python strings, simple JUEL (``${amount > 10000}``) in
+conditions, timers and multi-instance markers becomes Python, and ``camunda:collection="${members}"``
+names the variable ``members``; every task parser reads multi-instance markers the Camunda way
+(``multi.py``). The stored files keep what was uploaded.
 """
 
 from __future__ import annotations
