@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine import Engine, EngineError, parse_files
+from app.engine import Engine, EngineError, parse_files, plan_migration
 from app.engine import parser as parser_module
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -99,3 +99,18 @@ def test_a_collection_that_is_not_a_list_stops_with_its_name(people, words):
     marker = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${people}" camunda:elementVariable="who" />'
     with pytest.raises(EngineError, match=words):
         run(diagram(marker), {} if people is None else {"people": people})
+
+
+def test_a_request_waiting_in_a_multi_instance_step_moves_to_another_version_only_after_it():
+    marker = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${people}" camunda:elementVariable="who" />'
+    files = diagram(marker)
+    newer = {"mi.bpmn": files["mi.bpmn"].replace('name="After"', 'name="Afterwards"')}
+    engine = Engine()
+    wf = engine.start(parse_files(files), {"people": ["Ann", "Bo"]})
+    plan = plan_migration(wf, parse_files(newer))
+    # SpiffWorkflow's move resets waiting tasks, which would drop each instance's item.
+    assert not plan.movable and plan.reasons == [
+        "Step is under way once for each of several items: move the request when that step is done."]
+    for task in engine.ready_tasks(wf):
+        engine.complete(wf, task.id, {})
+    assert plan_migration(wf, parse_files(newer)).movable
