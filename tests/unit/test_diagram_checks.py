@@ -251,8 +251,11 @@ BREAKS = [
      '<bpmn:endEvent id="end_no">', "call", "camunda:out sourceExpression ${a +} cannot run here"),
     ('<bpmn:outgoing>f1</bpmn:outgoing>', '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition id="m" />',
      "start", "message events are not supported"),
+    ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing><bpmn:standardLoopCharacteristics />',
+     "review", "a loop marker is not supported"),
     ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing>'
-     '<bpmn:multiInstanceLoopCharacteristics camunda:collection="items" />', "review", "loops and multi-instance"),
+     '<bpmn:multiInstanceLoopCharacteristics camunda:elementVariable="item" />', "review",
+     "a multi-instance step needs either camunda:collection"),
     ('<camunda:formData>\n        <camunda:formField id="decision"',
      '<camunda:taskListener event="create" class="org.example.Listener" /><camunda:formData>\n'
      '        <camunda:formField id="decision"', "review", "task listeners do not run here"),
