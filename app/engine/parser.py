@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .juel import JuelError, is_juel, juel_to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
@@ -211,11 +212,12 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class AppParser(CamundaParser):
+class AppParser(DecisionParserMixin, CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
         full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
+        full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
     }
 
 

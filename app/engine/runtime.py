@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskConverter
 from .limits import ScriptLimitError
 from .model import ReadyTask
 from .parser import AppServiceTask, ProcessModel
@@ -96,6 +97,7 @@ def full_registry():
     """The camunda registry, with our service task and task data types: saves specs too."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -162,6 +164,7 @@ class _CompactJSON(json.JSONEncoder):
 def reference_registry():
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     config[Task] = CompactTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
