@@ -111,7 +111,7 @@ def _run(run, code: str, scope: dict[str, Any], decision: Decision, where: str) 
         return run(code, scope)
     except (ScriptLimitError, WorkflowException):
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever the cell raised, said with where it was
+    except Exception as exc:  # whatever the cell raised, said with where it was
         raise DecisionError(f"the decision “{decision.label}”, {where}: {type(exc).__name__}: {exc}") from exc
 
 

@@ -231,11 +231,11 @@ def literal_values(text: str | None) -> list[Any]:
             values.append({"true": True, "false": False, "null": None}[token])
         else:
             raise FeelError(f"{token or 'the end'} is not a plain value: list texts, numbers, true or false")
-        kind, token = parser.take()
+        kind, separator = parser.take()
         if kind == "end":
             return values
-        if token != ",":
-            raise FeelError(f"expected a comma but found {token}")
+        if separator != ",":
+            raise FeelError(f"expected a comma but found {separator}")
 
 
 # --- Output cells and input expressions -----------------------------------------------------
