@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
@@ -212,6 +214,9 @@ class DecisionParserMixin:
         self.app_decisions: dict[str, Decision] = {}
 
     def add_dmn_xml(self, node, filename=None):
+        schema = self.dmn_schemas.get(etree.QName(node).namespace)
+        if self.validator and schema is not None:  # as SpiffWorkflow does
+            BpmnValidator(schema).validate(node, filename)
         decisions = self.app_decisions
         try:
             found = read_file(node)

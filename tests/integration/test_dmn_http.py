@@ -61,3 +61,28 @@ def test_a_bad_feel_cell_and_a_circle_of_requirements_are_refused_at_upload(clie
     report = upload_report(client, {"dinner_budget.bpmn": files(FILES[0])[FILES[0]],
                                     "dinner_cost.dmn": circle.encode()})
     assert "the decisions require each other in a circle" in report
+
+
+def test_every_decision_of_every_uploaded_file_is_found(client):
+    dmn = files("dinner_cost.dmn")["dinner_cost.dmn"].decode()
+    bpmn = files(FILES[0])[FILES[0]]
+    # The decision search lists each decision of each file; Camunda's dinner file holds two.
+    report = upload_report(client, {"dinner_budget.bpmn": bpmn,
+                                    "dinner_decisions.dmn": files("dinner_decisions.dmn")["dinner_decisions.dmn"]})
+    assert "the decision 'dinner_cost' is in none of the uploaded .dmn files (decisions found: beverages, dish)" \
+        in report
+    # The Dish decision in a file of its own: the requirement is found across files, and a
+    # decision only required by the called one is not reported as unused.
+    start, end = dmn.index('  <decision id="dish"'), dmn.index('  <decision id="dinner_cost"')
+    head, tail = dmn[:start], dmn[dmn.index("  <dmndi:DMNDI>"):]
+    dish_only = (head.replace('id="dinner_cost_definitions"', 'id="dish_definitions"') + dmn[start:end]
+                 + "</definitions>\n")
+    cost_only = head + dmn[end:dmn.index("  <dmndi:DMNDI>")] + "</definitions>\n"
+    assert tail and "dish_rule_spring" in dish_only and "dish_rule_spring" not in cost_only
+    split = {"dinner_budget.bpmn": bpmn, "dish.dmn": dish_only.encode(), "dinner_cost.dmn": cost_only.encode()}
+    report = upload_report(client, split)
+    assert "No errors" in report and "No warnings" in report, report
+    upload_process(client, split)
+    request = start_request(client, "marta", "dinner_budget", {"season": "Summer", "guest_count": "4"})
+    assert data_of(request)["dinner_cost"] == 100 + 20 * 4  # Salad
+    assert refreshed(request).outcome == "dinner_planned"
