@@ -191,7 +191,7 @@ class AppBusinessRuleTask(BusinessRuleTask):
     def _run_hook(self, my_task):
         try:
             result = self.dmnEngine.result(my_task)
-        except DecisionError as exc:
+        except (DecisionError, ScriptLimitError) as exc:  # a limit is named by EngineError.from_workflow
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
         for name, value in result.items():
             _set_path(my_task.data, name, value)

@@ -288,6 +288,14 @@ def test_a_unique_violation_stops_the_step_with_a_plain_message():
     assert caught.value.bpmn_id == "rule"
 
 
+def test_a_cell_over_the_memory_limit_stops_the_step_as_a_script_would():
+    dmn = DMN.format(policy="FIRST", agg="", cell="&lt;= 100", outputs="").replace(
+        "<text>10</text>", "<text>len('ab' * 50_000_000)</text>")
+    with pytest.raises(EngineError, match="“Decide” was stopped: ") as caught:
+        run(dmn, {"amount": 5})
+    assert caught.value.bpmn_id == "rule"
+
+
 def test_a_circle_of_requirements_and_a_missing_one_are_refused_when_parsed():
     circle = DMN.format(policy="FIRST", agg="", cell="-", outputs='\n    <informationRequirement id="back">'
                         '<requiredDecision href="#top" /></informationRequirement>')
