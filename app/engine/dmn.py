@@ -96,7 +96,9 @@ def cell_language(node: etree._Element) -> str:
 
 
 def python_cell(text: str) -> str:
-    """A Python input cell as an expression over ``cellInput``, as SpiffWorkflow reads it."""
+    """A Python input cell as an expression over ``cellInput``, as SpiffWorkflow reads it
+    (``true``, ``false`` and ``null`` read as in FEEL)."""
+    text = feel_literals_to_python(text)
     replaced = _QUESTION_MARK.sub(INPUT, text)
     if INPUT in replaced and replaced != text:
         compile_expression(replaced)

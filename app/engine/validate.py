@@ -118,11 +118,11 @@ def _restricted_message(message: str, strip_line: bool) -> str:
     return message.replace(".; ", "; ").rstrip(".")
 
 
-def dmn_input_problems(input_expression: str, cell: str | None, language: str = "auto") -> list[str]:
+def dmn_input_problems(cell: str | None, language: str = "auto") -> list[str]:
     """What stops an input cell from running (app/engine/dmn.py says how a cell is read).
 
     ``language`` is ``feel``, ``python`` or ``auto`` (FEEL if the cell is a FEEL unary test,
-    else Python). ``input_expression`` is the column's; a cell tests its value.
+    else Python). A cell tests the value of its column's input expression.
     """
     text = (cell or "").strip()
     try:
@@ -134,7 +134,7 @@ def dmn_input_problems(input_expression: str, cell: str | None, language: str = 
     except ScriptError as exc:
         return [_restricted_message(f"{text} cannot run as Python: {exc}", strip_line=True)]
     if translated.language == "python":  # the names and functions Python cells may not use
-        return code_problems(translated.code.replace("cellInput", f"({input_expression.strip() or 'None'})", 1))
+        return code_problems(translated.code)
     return []
 
 

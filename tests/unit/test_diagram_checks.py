@@ -365,6 +365,14 @@ DMN_BREAKS = [
     ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="AVG"', "table", "COLLECT with AVG"),
     ('hitPolicy="FIRST"', 'hitPolicy="FIRST" aggregation="SUM"', "table", "works only with the hit policy COLLECT"),
     ("<text>amount</text>", "<text>amount +</text>", "input_amount", "the input expression cannot run"),
+    # A cell's expressionLanguage decides how it is read.
+    ('<inputEntry id="rule_small_amount"><text>? &lt;= 100', '<inputEntry id="rule_small_amount" '
+     'expressionLanguage="python"><text>[0..100]', "rule_small_amount", "[0..100] cannot run as Python"),
+    ('<inputEntry id="rule_small_amount"><text>', '<inputEntry id="rule_small_amount" expressionLanguage='
+     '"https://www.omg.org/spec/DMN/20191111/FEEL/"><text>', "rule_small_amount",
+     "? &lt;= 100 is not a FEEL unary test (? belongs to a Python cell, not FEEL): write".replace("&lt;", "<")),
+    ('<inputEntry id="rule_small_amount">', '<inputEntry id="rule_small_amount" expressionLanguage="groovy">',
+     "rule_small_amount", "the expression language groovy is not supported"),
 ]
 
 

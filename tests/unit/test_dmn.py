@@ -175,12 +175,14 @@ def test_python_cells_keep_the_meaning_spiffworkflow_gave_them():
         (["5000 < ? <= 15000", "-"], ['"middle"']),
         (["-", 'in ("bus", "car")'], ['"road"']),
         (["-", "mode"], ["True"]),
+        (["? == null", "-"], ["null"]),  # FEEL's words read as Python's in a Python cell too
     ])
     assert [c.language for c in decision["d"].rules[0].inputs] == ["python", "feel"]
     assert evaluate(decision, "d", {"rail_hours": None, "mode": "air"}, RUN) == {"out": "short flight"}
     assert evaluate(decision, "d", {"rail_hours": 6000, "mode": "air"}, RUN) == {"out": "middle"}
     assert evaluate(decision, "d", {"rail_hours": 9, "mode": "car"}, RUN) == {"out": "road"}
     assert evaluate(decision, "d", {"rail_hours": 9, "mode": "rail"}, RUN) == {"out": True}
+    assert decision["d"].rules[4].inputs[0].code == "cellInput == None"
 
 
 def test_the_shipped_tables_are_read_with_their_python_cells():

@@ -132,7 +132,7 @@ def _check_rule(name: str, label: str, number: int, rule: etree._Element, inputs
         text = (cell.text or "").strip() if cell is not None else ""
         if not expression:
             continue
-        check = partial(dmn_input_problems, expression, language=cell_language(entry))
+        check = partial(dmn_input_problems, language=cell_language(entry))
         for problem in _problems(found, text, check):
             found.error(name, f"the decision “{label}”, rule {number}, column “{column}”: {problem}", entry)
     for entry in results:
