@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import WorkflowException
 
 from .dmn import INPUT, SINGLE_HIT, Column, Decision, DmnError, InputCell, Rule, read_file, requirement_problems
@@ -195,7 +196,7 @@ class AppBusinessRuleTask(BusinessRuleTask):
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
         for name, value in result.items():
             _set_path(my_task.data, name, value)
-        return True
+        return super(BusinessRuleTaskMixin, self)._run_hook(my_task)  # the rest of the chain, not the merge
 
 
 class AppBusinessRuleTaskParser(BusinessRuleTaskParser):

@@ -324,3 +324,24 @@ def test_the_spec_saves_and_loads_with_its_decisions():
     loaded.do_engine_steps()
     [wait] = loaded.get_tasks(state=TaskState.READY, manual=True)
     assert wait.data["level"] == "high"
+
+
+LOOP = BPMN.replace('<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end" />', """
+    <bpmn:exclusiveGateway id="again" default="f4" />
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="again" />
+    <bpmn:sequenceFlow id="f4" sourceRef="again" targetRef="end" />
+    <bpmn:sequenceFlow id="f5" sourceRef="again" targetRef="rule">
+      <bpmn:conditionExpression>repeat</bpmn:conditionExpression></bpmn:sequenceFlow>""")
+
+
+def test_running_a_decision_again_replaces_its_lists():
+    dmn = DMN.format(policy="COLLECT", agg="", cell="&gt; 0", outputs="").replace(
+        '<decisionTable id="tt">', '<decisionTable id="tt" hitPolicy="COLLECT">').replace(
+        "<text>base</text>", "<text>amount</text>").replace("[0..15]", "&gt; 0").replace("&gt; 15", "&gt; 100")
+    engine = Engine()
+    model = parse_files({"p.bpmn": LOOP, "d.dmn": dmn})
+    wf = engine.start(model, {"amount": 500})
+    [wait] = engine.ready_tasks(wf)
+    assert engine.data(wf)["level"] == ["low", "high"]
+    engine.complete(wf, wait.id, {"amount": 50, "repeat": True})
+    assert engine.data(wf)["level"] == ["low"]  # not ["low", "high"] merged with the new list
