@@ -388,6 +388,17 @@ def test_each_dmn_break_is_an_error_on_its_cell(checker, old, new, element, word
     assert matching[0].element_id == element and matching[0].line == line_of(dmn, element)
 
 
+def test_a_priority_table_without_output_values_is_warned(checker):
+    report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"', DMN))
+    assert report.ok and "no output has one: rule order decides" in report.as_text()
+    listed = changed('name="level" typeRef="string" />', 'name="level" typeRef="string"><outputValues><text>'
+                     '"finance","coordinator"</text></outputValues></output>', DMN)
+    report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="OUTPUT ORDER"', listed))
+    assert report.ok and "rule order decides" not in report.as_text()
+    broken = changed('"finance","coordinator"', '"finance" "coordinator"', listed)
+    assert "the output values \"finance\" \"coordinator\" cannot be read: expected a comma" in check(dmn=broken).as_text()
+
+
 def test_a_bare_comparison_after_a_loose_input_expression_now_tests_its_value(checker):
     # SpiffWorkflow joined them as text ("amount or 0<= 100"); the input is now evaluated first.
     dmn = changed("<text>amount</text>", "<text>amount or 0</text>", DMN)

@@ -98,6 +98,10 @@ def _check_decision(name: str, decision: etree._Element, d: str, found: _Finding
         values = column.find(f"{d}outputValues/{d}text")
         for problem in dmn_values_problems(values.text if values is not None else None):
             found.error(name, problem, column)
+    policy = " ".join((table.get("hitPolicy") or "").upper().split())
+    if policy in ("PRIORITY", "OUTPUT ORDER") and all(c.find(f"{d}outputValues") is None for c in outputs):
+        found.warning(name, f"the hit policy {policy} orders the matching rules by each output's list of values, "
+                      "and no output has one: rule order decides", table)
     for number, rule in enumerate(table.findall(f"{d}rule"), start=1):
         _check_rule(name, label, number, rule, inputs, len(outputs), d, found)
 
