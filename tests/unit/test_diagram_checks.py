@@ -396,7 +396,7 @@ def test_a_priority_table_without_output_values_is_warned(checker):
     report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="OUTPUT ORDER"', listed))
     assert report.ok and "rule order decides" not in report.as_text()
     broken = changed('"finance","coordinator"', '"finance" "coordinator"', listed)
-    assert "the output values \"finance\" \"coordinator\" cannot be read: expected a comma" in check(dmn=broken).as_text()
+    assert 'the output values "finance" "coordinator" cannot be read: expected a comma' in check(dmn=broken).as_text()
 
 
 def test_a_bare_comparison_after_a_loose_input_expression_now_tests_its_value(checker):
