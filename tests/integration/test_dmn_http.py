@@ -71,6 +71,12 @@ def test_every_decision_of_every_uploaded_file_is_found(client):
                                     "dinner_decisions.dmn": files("dinner_decisions.dmn")["dinner_decisions.dmn"]})
     assert "the decision 'dinner_cost' is in none of the uploaded .dmn files (decisions found: beverages, dish)" \
         in report
+    # Camunda's own file, as its example ships it (DMN 1.1, a duplicated requirement, empty cells):
+    # a task calling Beverages passes, Dish counting as used through the requirement.
+    calls_beverages = bpmn.replace(b'decisionRef="dinner_cost"', b'decisionRef="beverages"')
+    report = upload_report(client, {"dinner_budget.bpmn": calls_beverages,
+                                    "dinner_decisions.dmn": files("dinner_decisions.dmn")["dinner_decisions.dmn"]})
+    assert "No errors" in report and "No warnings" in report, report
     # The Dish decision in a file of its own: the requirement is found across files, and a
     # decision only required by the called one is not reported as unused.
     start, end = dmn.index('  <decision id="dish"'), dmn.index('  <decision id="dinner_cost"')
