@@ -5,8 +5,10 @@ the SHA-256 of its contents, so loading an instance never re-reads XML.
 
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
 mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, and simple JUEL (``${amount > 10000}``) in
-conditions and timers becomes Python. The stored files keep what was uploaded.
+timer values (``PT72H``) become Python strings, and JUEL (``${amount > 10000}``, ``juel.py``) in
+conditions, timers and completion conditions becomes Python. The stored files keep what was
+uploaded. After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
+(``io_mapping.attach_mappings``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
-from .juel import JuelError, is_juel, juel_to_python
+from .io_mapping import attach_mappings, mapping_problems
+from .juel import JuelError, is_juel, to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -131,8 +134,9 @@ def _rename_activiti(root: etree._Element) -> None:
 def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
 
-    A JUEL condition or timer outside the supported subset is left as it was and reported.
-    Python conditions and quoted timers (everything in workflows/) pass unchanged.
+    A JUEL condition or timer outside the supported subset is left as it was and reported, as is
+    a camunda:inputOutput that cannot run (``io_mapping``). Python conditions and quoted timers
+    (everything in workflows/) pass unchanged.
     """
     problems: list[DiagramError] = []
     _rename_activiti(root)
@@ -142,12 +146,13 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
         text = node.text or ""
         if is_juel(text):
             try:
-                node.text = juel_to_python(text)
+                node.text = to_python(text, condition=node.tag not in _TIMER_TAGS)
             except JuelError as exc:
                 problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
                                              **_where(node, file)))
         elif node.tag in _TIMER_TAGS and bare_iso(text):
             node.text = f'"{text.strip()}"'
+    problems += [DiagramError(exc.detail, **_where(exc.node, file)) for exc in mapping_problems(root)]
     return problems
 
 
@@ -310,6 +315,8 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     name = ""
     try:
         for name, text in files.items():
+            if not name.endswith((".bpmn", ".dmn")):
+                continue  # texts that travel with the diagram (notices), not read by the engine
             root = roots[name] = parse_xml(name, text)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)
@@ -334,6 +341,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
         raise DiagramError(_plain(exc), file=name or None) from None
     _check_nothing_dropped(process, {s.bpmn_id for s in _all_task_specs(spec, subprocess_specs)}, name)
+    attach_mappings(root, _all_task_specs(spec, subprocess_specs))
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)

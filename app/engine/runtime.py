@@ -48,7 +48,18 @@ class EngineError(Exception):
         if limit is not None:  # say which step went over which limit, not how the library wraps it
             label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
             return cls(f"“{label}” was stopped: {limit}", bpmn_id)
-        return cls(str(exc), bpmn_id)
+        reason = _reason(exc)
+        return cls(f"{str(exc).rstrip('. ')}: {reason}" if reason else str(exc), bpmn_id)
+
+
+def _reason(exc: WorkflowException) -> str:
+    """What the library's message leaves out: why an expression or script failed."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is None or isinstance(cause, WorkflowException):
+        return ""
+    if isinstance(cause, NameError) and getattr(cause, "name", None):
+        return f"the variable {cause.name!r} is not set"  # Camunda: "Cannot resolve identifier"
+    return str(cause)
 
 
 def _limit_error(exc: BaseException) -> ScriptLimitError | None:

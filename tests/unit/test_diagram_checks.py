@@ -203,8 +203,17 @@ BREAKS = [
     ("doubled = amount * 2", "doubled = 1\n" * 2000, "total", "characters long; at most 20000 are allowed"),
     ('decision == "approve"', "__import__('os').system('id')", "f5", '"__import__" is an invalid variable name'),
     ('decision == "approve"', "add_days.__globals__", "f5", '"__globals__" is an invalid attribute name'),
-    ('decision == "approve"', "${amount > 5 ? true : false}", "f5", "the conditional operator"),
-    ('decision == "approve"', "${execution.getVariable('decision')}", "f5", "Camunda engine object"),
+    ('decision == "approve"', "${amount.intValue() > 5 ? true : false}", "f5",
+     "method calls (.intValue(...)) are not supported"),
+    ('decision == "approve"', "${execution.setVariable('decision', 1)}", "f5",
+     "execution.setVariable is not supported"),
+    ('decision == "approve"', "${decision.__class__}", "f5", "may not start with _"),
+    ("<bpmn:incoming>f1<", '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="v">'
+     '<camunda:script scriptFormat="javascript">1</camunda:script></camunda:inputParameter></camunda:inputOutput>'
+     "</bpmn:extensionElements><bpmn:incoming>f1<", "total", "a camunda:script in javascript does not run here"),
+    ("<bpmn:incoming>f1<", '<bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="v">'
+     "${doubled.toString()}</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements>"
+     "<bpmn:incoming>f1<", "total", "the outputParameter ${doubled.toString()} cannot run here"),
     ('decision == "approve"', "decision == true", "f5", "write True"),
     ('<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">',
      '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">', "f5",
@@ -544,14 +553,14 @@ def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(checker):
 
 @pytest.mark.parametrize(("uploads", "says"), [
     ([], "Select a .bpmn file"),
-    ([("notes.txt", b"hello")], "is not a .bpmn or .dmn file"),
+    ([("notes.pdf", b"%PDF")], "is not a .bpmn, .dmn or .txt file"),
     ([("a.bpmn", b"")], "a.bpmn is empty"),
     ([("a.bpmn", b"<x/>" + b" " * (5 * 1024 * 1024))], "a.bpmn is larger than 5 MB"),
     ([("../a.bpmn", b"<x/>")], "has a name the app cannot use"),
     ([("a.zip", b"PK\x03\x04 not really")], "is not a .zip file that can be opened"),
     ([("a.zip", zipped({"a.bpmn": b"<x/>"})), ("b.dmn", b"<x/>")], "either one .zip or"),
     ([("a.zip", zipped({"sub/a.bpmn": b"<x/>"}))], "has a folder or path"),
-    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn or .dmn file"),
+    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn, .dmn or .txt file"),
     ([("a.zip", zipped({f"f{i}.dmn": b"<x/>" for i in range(51)}))], "51 entries; at most 50"),
     ([("a.zip", zipped({}))], "a.zip is empty"),
 ])

@@ -51,7 +51,6 @@ EVENT_DEFINITIONS = {
 LOGIC_EXTENSIONS = {
     "executionListener": "execution listeners do not run here: use a script or service task",
     "taskListener": "task listeners do not run here: use a script or service task",
-    "inputOutput": "input/output mappings do not run here: use a script task",
     "connector": "connectors do not run here: use a service task with a registered topic",
     "formProperty": "form properties are not read: declare the form with camunda:formData",
     "in": "call activity variables do not apply here",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.engine.parser import assignment_from_xml, form_from_xml
 from app.extensions import db
 from app.models import User
+from app.outbox.uploaded import notice_file
 from app.steps import service_names
 from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
 from forms import build_form, check_form_spec
@@ -185,11 +186,13 @@ def _check_template(name: str, node: etree._Element, template: str, found: _Find
     if not re.fullmatch(r"[A-Za-z0-9_-]+", template):
         found.error(name, f"template = {template!r}: a template name has letters, digits, - and _ only", node)
         return
+    if notice_file(template) in found.report.files:
+        return
     try:
         current_app.jinja_env.get_template(f"email/notices/{template}.txt")
     except TemplateNotFound:
-        found.warning(name, f"there is no notice template {template!r} (templates/email/notices/"
-                      f"{template}.txt): the general notice is sent instead", node)
+        found.warning(name, f"there is no email text {template!r}: upload {notice_file(template)} with the "
+                      "diagram, or the general notice is sent instead", node)
 
 
 def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
