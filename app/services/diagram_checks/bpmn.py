@@ -75,13 +75,12 @@ IGNORED_ATTRIBUTES = {
 def _check_process(name: str, root: etree._Element, decisions: Decisions, found: _Findings) -> None:
     processes = [p for p in root.iterfind(f"{B}process") if p.get("isExecutable") != "false"]
     if len(processes) != 1:
-        found.error(name, f"a diagram needs exactly one executable process ({len(processes)} found): mark the "
-                    "others as not executable", line=root.sourceline)
+        found.error(name, _executable_advice(root, processes), line=root.sourceline)
         return
     process = processes[0]
     report = found.report
     report.process_id = process.get("id")
-    report.process_name = (process.get("name") or "").strip() or report.process_id
+    report.process_name = " ".join((process.get("name") or "").split()) or report.process_id
     if report.process_id and len(report.process_id) > 100:
         found.error(name, "the process id is longer than 100 characters", process)
     if len(report.process_name or "") > 200:
@@ -97,7 +96,7 @@ def _check_process(name: str, root: etree._Element, decisions: Decisions, found:
     _check_elements(name, process, ids, found)
     _check_extensions(name, process, found)
     _check_start(name, process, lanes, found)
-    emails = _known_emails(process)
+    emails = _known_emails(process, name, found)
     for node in process.iter(f"{B}userTask"):
         _check_user_task(name, node, lanes, emails, found)
     for node in process.iter(f"{B}scriptTask"):
@@ -118,6 +117,19 @@ def _check_process(name: str, root: etree._Element, decisions: Decisions, found:
         if decision not in used:
             found.warning(file, f"the decision {decision} is not used by any business rule task of the process")
     _check_layout(name, root, process, found)
+
+
+def _executable_advice(root: etree._Element, executable: list[etree._Element]) -> str:
+    """Why the file does not hold exactly one process to run, and what to do in Camunda Modeler."""
+    if not executable:
+        if root.find(f"{B}process") is None:
+            return "the file holds no process: draw the process to run (a pool or a plain diagram) and upload it"
+        return ("0 executable processes were found: mark the process to run as executable (isExecutable; "
+                "\"Executable\" in the process's properties in Camunda Modeler)")
+    names = ", ".join(" ".join((p.get("name") or p.get("id") or "").split()) for p in executable)
+    return (f"{len(executable)} executable processes were found ({names}): one process runs per diagram; keep "
+            "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
+            "file of its own")
 
 
 def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
