@@ -11,7 +11,8 @@ SpiffWorkflow made of it: ``?`` stands for the input; a cell that is an expressi
 with ``==``; one that starts with an operator (``<= 6``) continues the input.
 
 Output cells and input expressions are Python expressions, in which ``true``, ``false`` and
-``null`` mean ``True``, ``False`` and ``None``; an empty output cell gives null.
+``null`` mean ``True``, ``False`` and ``None``, or JUEL (``${input1}``); an empty output
+cell gives null.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .feel import INPUT, FeelError, feel_literals_to_python, literal_values, unary_tests_to_python
+from .juel import JuelError, is_juel, to_python
 from .scripting import ScriptError, compile_expression
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "ANY", "PRIORITY", "RULE ORDER", "OUTPUT ORDER", "COLLECT")
@@ -136,11 +138,19 @@ def input_cell(text: str | None, language: str = "auto") -> InputCell:
 
 
 def expression(text: str | None) -> str:
-    """An output cell or input expression as Python ("None" when empty); ScriptError if it does not compile."""
+    """An output cell or input expression as Python ("None" when empty): JUEL (``${input1}``, as
+    Camunda's older tables write them) through ``juel.py``, else Python with FEEL's words.
+    ScriptError if it does not compile."""
     source = (text or "").strip()
     if not source:
         return "None"
-    code = feel_literals_to_python(source)
+    if is_juel(source):
+        try:
+            code = to_python(source)
+        except JuelError as exc:
+            raise ScriptError(f"the JUEL expression {source} cannot run here: {exc}") from None
+    else:
+        code = feel_literals_to_python(source)
     compile_expression(code)
     return code
 

@@ -17,8 +17,8 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
-from .dmn import AGGREGATIONS, HIT_POLICIES, input_cell
-from .feel import FeelError, feel_literals_to_python, literal_values
+from .dmn import AGGREGATIONS, HIT_POLICIES, expression, input_cell
+from .feel import FeelError, literal_values
 from .juel_runtime import JUEL_HELPERS
 from .scripting import HELPERS, SAFE_BUILTINS, ScriptError, compile_expression, compile_script
 
@@ -142,8 +142,12 @@ def dmn_input_problems(cell: str | None, language: str = "auto") -> list[str]:
 
 
 def dmn_expression_problems(text: str) -> list[str]:
-    """What stops an output cell or input expression (Python; FEEL's true, false, null allowed)."""
-    return code_problems(feel_literals_to_python(text))
+    """What stops an output cell or input expression (Python with FEEL's true, false and null, or JUEL)."""
+    try:
+        code = expression(text)
+    except ScriptError as exc:
+        return [_restricted_message(str(exc), strip_line=True)]
+    return code_problems(code)
 
 
 def dmn_values_problems(text: str | None) -> list[str]:

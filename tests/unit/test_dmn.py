@@ -345,3 +345,12 @@ def test_running_a_decision_again_replaces_its_lists():
     assert engine.data(wf)["level"] == ["low", "high"]
     engine.complete(wf, wait.id, {"amount": 50, "repeat": True})
     assert engine.data(wf)["level"] == ["low"]  # not ["low", "high"] merged with the new list
+
+
+def test_a_camunda_table_with_a_juel_input_expression_runs():
+    """HistoricDecisionInstanceTest.decisionCollectSum.dmn11.xml of the corpus: ${input1}, empty
+    cells without ids, COLLECT SUM of 1 and 2."""
+    path = (FIXTURES.parent / "corpus" / "camunda-bpm-platform"
+            / "HistoricDecisionInstanceTest.decisionCollectSum.dmn11.xml")
+    decisions = {d.id: d for d in read_file(parse_xml("c.dmn", path.read_text()))}
+    assert evaluate(decisions, "testDecision", {"input1": "anything"}, RUN) == {"result1": 3}
