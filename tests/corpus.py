@@ -25,6 +25,7 @@ from lxml import etree
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from app.services.diagram_checks import Report, check_upload
+from app.services.versions.calls import check_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -285,7 +286,7 @@ class Row:
 
 def rows() -> list[Row]:
     """The table, computed now (needs an app context: the check looks people and topics up)."""
-    return [Row(d, uses(d), here(check_upload(dict(d.files))), stock(d)) for d in diagrams()]
+    return [Row(d, uses(d), here(check_calls(check_upload(dict(d.files)))), stock(d)) for d in diagrams()]
 
 
 def render(table: list[Row]) -> str:

@@ -28,6 +28,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .io_mapping import attach_mappings, mapping_problems
 from .juel import JuelError, is_juel, to_python
@@ -223,6 +224,7 @@ class AppParser(DecisionParserMixin, CamundaParser):
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
         full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
         full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
+        full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
     }
 
 
@@ -279,6 +281,17 @@ class ProcessModel:
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
+    calls: tuple[CallRef, ...] = ()  # the call activities drawn in this file
+    startable: bool = True  # camunda:isStartableInTasklist="false": only other processes call it
+    # With the processes it calls (app.engine.calls): each spec's process, and the called models.
+    owners: dict[str, str] = field(default_factory=dict)  # spec name -> process id
+    called: dict[str, ProcessModel] = field(default_factory=dict)  # process id -> its model
+
+    def task_key(self, spec_name: str, bpmn_id: str) -> str:
+        """How ``tasks`` (and task rows) name an element: its id, or for an element of a called
+        process ``<process id>:<id>`` (ids are unique only within one file)."""
+        owner = self.owners.get(spec_name, self.process_id)
+        return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -335,7 +348,9 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         process = processes[0]
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        # A called process lives in another stored version: it is added when a request starts.
+        subprocess_specs = {key: sub for key, sub in parser.get_subprocess_specs(
+            process_id, require_call_activity_specs=False).items() if sub is not None}
     except ValidationException as exc:
         raise _located(exc, exc.file_name or name, roots) from None
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
@@ -354,9 +369,11 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
+    calls: list[CallRef] = []
     user_tasks: dict[str, etree._Element] = {}
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
         user_tasks.setdefault(node.get("id"), node)
+    call_nodes = {node.get("id"): node for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if isinstance(task_spec, UserTask):
             node = user_tasks[task_spec.bpmn_id]
@@ -371,11 +388,16 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
+        elif isinstance(task_spec, AppCallActivity):
+            binding, number = binding_of(call_nodes[task_spec.bpmn_id])
+            calls.append(CallRef(task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id, task_spec.spec,
+                                 binding, number))
     return ProcessModel(
         key=key, process_id=process_id, name=process.get("name") or process_id, spec=spec,
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
         start_lane=start_lane,
-        tasks=tasks, service_topics=topics, files=dict(files),
+        tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
+        startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
     )
 
 

@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .callspec import AppCallActivity, AppCallActivityConverter
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskConverter
 from .limits import ScriptLimitError
 from .model import ReadyTask
@@ -44,6 +45,9 @@ class EngineError(Exception):
         task = getattr(exc, "task", None)
         spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
         bpmn_id = getattr(spec, "bpmn_id", None)
+        if task is not None and bpmn_id:  # in a called process: <process id>:<id>
+            model = getattr(task.workflow.top_workflow, "model", None)
+            bpmn_id = model.task_key(task.workflow.spec.name, bpmn_id) if model is not None else bpmn_id
         limit = _limit_error(exc)
         if limit is not None:  # say which step went over which limit, not how the library wraps it
             label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
@@ -109,6 +113,7 @@ def full_registry():
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
     config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
+    config[AppCallActivity] = AppCallActivityConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -176,6 +181,7 @@ def reference_registry():
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
     config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
+    config[AppCallActivity] = AppCallActivityConverter
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     config[Task] = CompactTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
@@ -234,7 +240,7 @@ class Engine:
     def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:
         """The user tasks waiting for a person, in the order the engine created them."""
         return [
-            ReadyTask(id=str(t.id), definition=wf.model.tasks[t.task_spec.bpmn_id])
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)])
             for t in wf.get_tasks(state=TaskState.READY, manual=True)
         ]
 
@@ -247,7 +253,10 @@ class Engine:
             end_tasks = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if not t.children]
             latest = max(end_tasks, key=lambda t: t.last_state_change, default=None)
             return dict(latest.data) if latest else dict(wf.data)
-        ready = wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        # Not a called process's: it sees only what was mapped in. During a call, the call's own.
+        ready = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING) if not _called(wf, t)]
+        ready = ready or [t for t in wf.get_tasks(state=TaskState.STARTED)
+                          if isinstance(t.task_spec, AppCallActivity) and not _called(wf, t)]
         if ready:
             return dict(max(ready, key=lambda t: t.last_state_change).data)
         return dict(wf.last_task.data) if wf.last_task else {}
@@ -268,7 +277,19 @@ class Engine:
         """Bpmn ids of the completed flow elements, in the order they completed."""
         done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
                 if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")]
-        return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+        return [_key(wf, t) for t in sorted(done, key=lambda t: t.last_state_change)]
+
+    def calls(self, wf: BpmnWorkflow) -> dict[str, str]:
+        """The state of each process called so far, by process id: "waiting" while a call of it
+        runs, else "finished" (or "cancelled")."""
+        found: dict[str, str] = {}
+        for task in wf.get_tasks(state=TaskState.STARTED | TaskState.COMPLETED | TaskState.CANCELLED):
+            if isinstance(task.task_spec, AppCallActivity) and task.id in wf.subprocesses:
+                state = ("waiting" if task.state == TaskState.STARTED
+                         else "finished" if task.state == TaskState.COMPLETED else "cancelled")
+                if found.get(task.task_spec.spec) != "waiting":
+                    found[task.task_spec.spec] = state
+        return found
 
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
@@ -302,6 +323,16 @@ class Engine:
         wf.script_engine = self.script_engine
         wf.model = model
         return wf
+
+
+def _key(wf: BpmnWorkflow, task: Task) -> str:
+    """The name the model gives a task's element (``ProcessModel.task_key``)."""
+    return wf.model.task_key(task.workflow.spec.name, task.task_spec.bpmn_id)
+
+
+def _called(wf: BpmnWorkflow, task: Task) -> bool:
+    """Whether a task belongs to a called process."""
+    return wf.model.owners.get(task.workflow.spec.name, wf.model.process_id) != wf.model.process_id
 
 
 def _is_uuid(value: str) -> bool:

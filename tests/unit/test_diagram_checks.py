@@ -239,8 +239,16 @@ BREAKS = [
      '<bpmn:endEvent id="end_no">', "wait_letter", "a receive task waits for a message"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:manualTask id="sign" name="Sign" /><bpmn:endEvent id="end_no">', "sign",
      "a manual task would wait for nobody"),
-    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other" /><bpmn:endEvent id="end_no">',
-     "call", "calling another process is not supported"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="${other}" /><bpmn:endEvent '
+     'id="end_no">', "call", "calledElement is an expression, which is not supported: name the process"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other" camunda:calledElementBinding='
+     '"version" /><bpmn:endEvent id="end_no">', "call", "camunda:calledElementVersion must be a version number"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other"><bpmn:extensionElements>'
+     '<camunda:in target="x" /></bpmn:extensionElements></bpmn:callActivity><bpmn:endEvent id="end_no">', "call",
+     'camunda:in needs a target and a source (or sourceExpression), or variables="all"'),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other"><bpmn:extensionElements>'
+     '<camunda:out sourceExpression="${a +}" target="x" /></bpmn:extensionElements></bpmn:callActivity>'
+     '<bpmn:endEvent id="end_no">', "call", "camunda:out sourceExpression ${a +} cannot run here"),
     ('<bpmn:outgoing>f1</bpmn:outgoing>', '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition id="m" />',
      "start", "message events are not supported"),
     ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing>'

@@ -10,6 +10,7 @@ from lxml import etree
 from app.engine.juel import is_juel
 from app.engine.validate import timer_problems
 
+from .calls import check_call_activity, is_call_mapping
 from .dmn import Decisions
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
@@ -21,11 +22,11 @@ FLOW_NODES = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "userTask", "scriptTask", "serviceTask", "sendTask", "businessRuleTask", "task",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess",
+    "callActivity",
 }
 UNSUPPORTED = {
     "receiveTask": "a receive task waits for a message, and nothing here sends one: use a user task",
     "manualTask": "a manual task would wait for nobody: use a user task with a form",
-    "callActivity": "calling another process is not supported: draw the steps in an embedded subprocess",
     "eventBasedGateway": "an event-based gateway waits for messages or signals, which nothing here sends: "
                          "use a boundary timer on a user task",
     "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
@@ -53,8 +54,8 @@ LOGIC_EXTENSIONS = {
     "taskListener": "task listeners do not run here: use a script or service task",
     "connector": "connectors do not run here: use a service task with a registered topic",
     "formProperty": "form properties are not read: declare the form with camunda:formData",
-    "in": "call activity variables do not apply here",
-    "out": "call activity variables do not apply here",
+    "in": "belongs on a call activity: it passes data into the process called",
+    "out": "belongs on a call activity: it passes data back from the process called",
     "field": "delegate fields do not run here: use camunda:properties on a service task",
 }
 LOGIC_ATTRIBUTES = {
@@ -69,6 +70,7 @@ IGNORED_ATTRIBUTES = {
     "versionTag", "isStartableInTasklist", "initiator", "decisionRefBinding", "decisionRefVersion",
     "decisionRefVersionTag", "decisionRefTenantId", "failedJobRetryTimeCycle", "errorCodeVariable",
     "errorMessageVariable", "collection", "elementVariable",
+    "calledElementBinding", "calledElementVersion",  # call activities: checked in calls.py
 }
 
 
@@ -105,6 +107,8 @@ def _check_process(name: str, root: etree._Element, decisions: Decisions, found:
         _check_service(name, node, user_tasks, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
+    for node in process.iter(f"{B}callActivity"):
+        check_call_activity(name, node, found)
     _check_flows(name, process, ids, found)
     for node in process.iter(f"{B}timerEventDefinition"):
         _check_timer(name, node, found)
@@ -192,7 +196,7 @@ def _check_extensions(name: str, process: etree._Element, found: _Findings) -> N
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
-        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS:
+        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node):
             found.error(name, f"camunda:{_local(node)}: {LOGIC_EXTENSIONS[_local(node)]}", node)
         if not node.tag.startswith(B) or _local(node) not in FLOW_NODES | {"process", "sequenceFlow"}:
             continue

@@ -59,7 +59,9 @@ def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findin
         found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
         return
     start = starts[0]
-    _check_form(name, start, "start event", found)
+    called_only = (process.get(f"{C}isStartableInTasklist") or "").strip() == "false"
+    if not (called_only and start.find(f"{B}extensionElements") is None):  # a called process needs no form
+        _check_form(name, start, "start event", found)
     if not _documentation(start):
         found.warning(name, "the start event has no documentation: people see no description before they "
                       "start", start)
