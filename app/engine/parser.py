@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .assignments import performers_from_xml, split_names
 from .juel import JuelError, is_juel, juel_to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
@@ -369,16 +370,14 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     )
 
 
-def _names(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
-
-
 def assignment_from_xml(node: etree._Element) -> dict:
-    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups."""
+    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups, and
+    its BPMN humanPerformer (an assignee) and potentialOwner (users and groups), as Camunda 7 reads them."""
+    performer, users, groups = performers_from_xml(node)
     return {
-        "assignee": (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
-        "candidate_users": _names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")),
-        "candidate_groups": _names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")),
+        "assignee": (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or performer,
+        "candidate_users": tuple(dict.fromkeys(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")) + users)),
+        "candidate_groups": tuple(dict.fromkeys(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) + groups)),
     }
 
 

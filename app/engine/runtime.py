@@ -220,7 +220,7 @@ class Engine:
     def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:
         """The user tasks waiting for a person, in the order the engine created them."""
         return [
-            ReadyTask(id=str(t.id), definition=wf.model.tasks[t.task_spec.bpmn_id])
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[t.task_spec.bpmn_id], data=dict(t.data))
             for t in wf.get_tasks(state=TaskState.READY, manual=True)
         ]
 
