@@ -323,8 +323,8 @@ def waiting_why(task: HumanTask) -> str:
     """Why a waiting task waits for the administrators ('' when it does not): what its page says."""
     instance = task.instance
     definition = load_model(instance.version).tasks.get(task.bpmn_id)
-    if definition is None:
-        return ""
+    if definition is None or not (expressions_of(definition) or task_naming(definition).why):
+        return ""  # the common case: no history read
     extras = task_extras([task.id]).get(task.id)
     if extras is not None and extras.assigned is not None:
         return ""  # an administrator gave it to someone
@@ -412,7 +412,7 @@ def assignment_label(definition: TaskDef) -> str:
     """What a task's lane column says: its lane, or who its Camunda assignment names."""
     if not definition.has_assignment:
         return definition.lane or ""
-    users = [u for u in (definition.assignee, *definition.candidate_users) if u]
-    words = ["Initiator" if u in INITIATOR_REFERENCES else u for u in users]
-    words += [g for g in definition.candidate_groups]
+    names = [u for u in (definition.assignee, *definition.candidate_users, *definition.candidate_groups) if u]
+    words = ["Initiator" if u in INITIATOR_REFERENCES else "People the request names" if is_expression(u) else u
+             for u in names]
     return ", ".join(dict.fromkeys(words))[:100]

@@ -43,10 +43,16 @@ def _moved(lines: list[str]) -> None:
         flash("Waiting tasks moved: " + "; ".join(lines) + ".", "info")
 
 
+def _back() -> str:
+    """Where to go after the change: the page that linked here (a validation report), or the list."""
+    back = request.args.get("next", "")
+    return back if back.startswith("/") and not back.startswith(("//", "/\\")) else url_for(".index")
+
+
 @bp.route("/")
 @admin_required
 def index():
-    return render_template("admin/names.html", mappings=people.all_name_mappings())
+    return render_template("admin/names.html", mappings=people.all_name_mappings(), waiting=people.unmapped_names())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -61,7 +67,7 @@ def add():
             mapping, lines = saved
             flash(f"‘{mapping.name}’ now stands for {mapping.meaning}.", "success")
             _moved(lines)
-            return redirect(url_for(".index"))
+            return redirect(_back())
     return render_page("admin/name_form.html", errors, form=form, mapping=None)
 
 

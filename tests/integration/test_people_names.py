@@ -162,6 +162,8 @@ def test_administrators_add_change_and_remove_names_and_bad_input_is_explained(c
     [approve] = ready_tasks(instance, "approve_invoice")
 
     as_admin(client)
+    listing = text(client.get("/admin/names/"))
+    assert "‘management’: 1 waiting task – Map ‘management’ to people" in listing
     page = loaded(client.get("/admin/names/new?name=management"))
     assert 'value="management"' in page  # the report's link fills the name in
     for data, message in [
@@ -179,10 +181,16 @@ def test_administrators_add_change_and_remove_names_and_bad_input_is_explained(c
         assert "There is a problem" in page and message in page, (data, page[:1500])
     assert db.session.scalar(select(NameMapping.id)) is None  # nothing stored
 
-    assert map_name(client, "management", "role:finance").status_code == 302
+    response = post_form(client, "/admin/names/new?name=management&next=/admin/processes/",
+                         {"name": "management", "stands_for": "role:finance"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/processes/")
+    assert "Map ‘management’ to people" not in text(client.get("/admin/names/"))  # no longer waiting
     assert people_of(approve) == {"felix"}
     response = post_form(client, "/admin/names/new", {"name": "MANAGEMENT", "stands_for": "role:coordinator"})
     assert response.status_code == 400 and "‘management’ is already mapped" in text(response)
+    response = post_form(client, "/admin/names/new?next=//elsewhere.example/", {"name": "Board",
+                                                                                "stands_for": "role:commission"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/names/")
     listing = text(client.get("/admin/names/"))
     assert "management – change everyone with the finance role" in listing
 
@@ -197,7 +205,7 @@ def test_administrators_add_change_and_remove_names_and_bad_input_is_explained(c
                            data={"csrf_token": csrf_token(client, f"/admin/names/{mapping.id}")})
     assert response.status_code == 302
     assert people_of(approve) == {"admin"}  # back with the administrators
-    assert db.session.scalar(select(NameMapping.id)) is None
+    assert db.session.scalar(select(NameMapping.id).where(NameMapping.name_key == "management")) is None
     changes = text(client.get("/admin/"))
     assert "‘management’ in diagrams no longer stands for everyone with the coordinator role" in changes
     assert "‘management’ in diagrams: stands for everyone with the finance role → everyone with the coordinator " \

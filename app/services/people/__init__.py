@@ -47,6 +47,7 @@ from .names import (
     find_name_mapping,
     name_meanings,
     remove_name_mapping,
+    unmapped_names,
     update_name_mapping,
 )
 from .organisations import (
@@ -77,7 +78,7 @@ __all__ = [
     "update_group", "update_organisation", "update_user",
     # names in diagrams
     "Meaning", "add_name_mapping", "all_name_mappings", "find_name_mapping", "name_meanings",
-    "remove_name_mapping", "update_name_mapping",
+    "remove_name_mapping", "unmapped_names", "update_name_mapping",
     # signing in and out
     "SignInRefused", "check_sign_in", "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",
     "signed_in_user", "start_session", "touch_session",

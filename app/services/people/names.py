@@ -15,9 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from app.engine.assignments import is_expression
 from app.extensions import db
-from app.models import GROUP_ROLES, NameMapping, NameTarget, Role, User
+from app.models import GROUP_ROLES, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
 from app.steps import recheck_lanes
-from app.steps.lanes import INITIATOR_REFERENCES, lane_kind
+from app.steps.lanes import FOR_ADMINISTRATORS, INITIATOR_REFERENCES, lane_kind
+from app.steps.names import mappings_of
 
 from .admin import _clean_name, _record, _refuse
 
@@ -43,6 +44,19 @@ def all_name_mappings() -> list[NameMapping]:
     """Every mapping, by name."""
     return list(db.session.scalars(
         select(NameMapping).options(selectinload(NameMapping.user)).order_by(NameMapping.name_key)))
+
+
+def unmapped_names() -> list[tuple[str, int]]:
+    """The names not mapped yet for which tasks wait for the administrators: (name, how many tasks)."""
+    rows = db.session.execute(
+        select(AuditEvent.task_id, AuditEvent.data).join(HumanTask, HumanTask.id == AuditEvent.task_id)
+        .where(AuditEvent.action == FOR_ADMINISTRATORS, HumanTask.state == TaskState.READY))
+    waiting: dict[str, tuple[str, set[int]]] = {}
+    for task_id, data in rows:
+        for name in (data or {}).get("unmapped") or []:
+            waiting.setdefault(NameMapping.key_of(name), (name, set()))[1].add(task_id)
+    mapped = mappings_of([name for name, _ in waiting.values()])
+    return [(name, len(tasks)) for key, (name, tasks) in sorted(waiting.items()) if key not in mapped]
 
 
 def find_name_mapping(name: str) -> NameMapping | None:
