@@ -213,7 +213,9 @@ def initiators_own(definition: TaskDef, start_lane: str | None = None) -> bool:
     lanes = _lanes_of(definition)
     if any(lane_kind(lane) in own for lane in lanes):
         return True
-    unknown = [lane for lane in lanes if lane.strip() and lane_kind(lane) is None]  # a query only for these
+    users = [u for u in (definition.assignee, *definition.candidate_users) if u] if definition.has_assignment else []
+    unknown = [name for name in (*lanes, *users)  # a query only for names the app does not know
+               if name.strip() and not is_expression(name) and lane_kind(name) is None and "@" not in name]
     return bool(unknown) and "initiator" in mapped_kinds(unknown).values()
 
 
