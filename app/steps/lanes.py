@@ -27,11 +27,25 @@ from app.models import AuditEvent, HumanTask, ProcessInstance, Role, User, UserR
 
 from .audit import ADD_EVENTS, event_row
 from .context import running_step
-from .names import is_expression, known_emails, mapped_kinds, names_from, unmapped_why
 
-INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
-GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
-ROLE_LANES = {role.value: role for role in Role}
+# The names the app knows live in names.py; read here too, as before.
+from .names import GROUP_LEAD_LANES as GROUP_LEAD_LANES
+from .names import INITIATOR_LANES as INITIATOR_LANES
+from .names import (
+    INITIATOR_REFERENCES,
+    Naming,
+    expressions_of,
+    is_expression,
+    lane_kind,
+    lanes_of,
+    mapped_kinds,
+    names_from,
+    plain_names,
+    task_naming,
+)
+from .names import LANE_NAMES as LANE_NAMES
+from .names import ROLE_LANES as ROLE_LANES
+
 # Built once: resolving a lane is on every step's path.
 ROLE_PEOPLE = (select(User.id).join(UserRole)
                .where(UserRole.role == bindparam("role"), User.active.is_(True)).order_by(User.id))
@@ -46,19 +60,6 @@ AWAY_WITH_DEPUTY = (
 DEPUTY_ADDED = "deputy_added"  # the history row of a deputy asked because of an absence
 WORKED_OUT = "assignment_worked_out"  # the history row of what an assignment expression gave
 FOR_ADMINISTRATORS = "waits_for_administrators"  # the history row saying why a task went to them
-ADMINISTRATORS = Role.ADMINISTRATOR.value
-
-
-def lane_kind(lane: str | None) -> str | None:
-    """'initiator', 'group_lead', a role name, or None when the lane names nobody we know."""
-    key = (lane or "").strip().lower()
-    if key in INITIATOR_LANES:
-        return "initiator"
-    if key in GROUP_LEAD_LANES:
-        return "group_lead"
-    if key in ROLE_LANES:
-        return ROLE_LANES[key].value
-    return None
 
 
 def name_kind(name: str | None) -> str | None:
@@ -100,11 +101,6 @@ def lane_label(lane: str | None, instance: ProcessInstance) -> str:
     return lane or "nobody"
 
 
-INITIATOR_REFERENCES = frozenset({"${initiator}", "#{initiator}"})
-LANE_NAMES = ("Applicant", "Claimant", "Requester", "Initiator", "Group lead",
-              *(role.value.capitalize() for role in Role))
-
-
 def user_ids_by_email(emails: list[str]) -> dict[str, int]:
     """Active users' ids by their e-mail address (lower case)."""
     wanted = {e.strip().lower() for e in emails if e.strip()}
@@ -116,83 +112,8 @@ def user_ids_by_email(emails: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def _lanes_of(definition: TaskDef) -> list[str]:
-    """The lane names a task's people come from: its lane, or its candidate groups, and ``also``."""
-    lanes = [g for g in definition.candidate_groups if not is_expression(g)] if definition.has_assignment \
-        else [definition.lane or ""]
-    return lanes + [lane for lane in (definition.properties.get("also") or "").split(",") if lane.strip()]
-
-
-def expressions_of(definition: TaskDef) -> list[str]:
-    """The assignment's expressions worked out when the task opens (``${initiator}`` is not one)."""
-    if not definition.has_assignment:
-        return []
-    return [name for name in (definition.assignee, *definition.candidate_users, *definition.candidate_groups)
-            if name and is_expression(name) and name not in INITIATOR_REFERENCES]
-
-
-@dataclass
-class Naming:
-    """Whom a task names: kinds (``lane_kind``'s, ``user:<id>``, ``email:<address>``), and why it
-    waits for the administrators instead, if it does (names not mapped yet, or none at all)."""
-
-    kinds: list[str]
-    unmapped: list[str] = field(default_factory=list)
-    why: str = ""
-
-
-def _plain_names(definition: TaskDef, extras: Extras | None) -> tuple[list[str], list[str], list[str]]:
-    """(kinds known without a query, e-mail addresses, other names) of a task's names."""
-    kinds: list[str] = []
-    emails: list[str] = []
-    others: list[str] = []
-    users = [u for u in (definition.assignee, *definition.candidate_users) if u] if definition.has_assignment else []
-    given = list(extras.worked_out) if extras is not None else []
-    for name in [*users, *_lanes_of(definition), *given]:
-        if name in INITIATOR_REFERENCES:
-            kinds.append("initiator")
-        elif not name.strip() or is_expression(name):
-            continue
-        elif "@" in name:
-            emails.append(name.strip().lower())
-        elif lane_kind(name) is not None:
-            kinds.append(lane_kind(name) or "")
-        else:
-            others.append(name)
-    return kinds, emails, others
-
-
-def uses_name(definition: TaskDef, extras: Extras | None, name: str) -> bool:
-    """Whether one of the task's names (or what its expressions gave) is ``name``, in any case."""
-    _, emails, others = _plain_names(definition, extras)
-    key = " ".join(name.split()).lower()
-    return any(" ".join(n.split()).lower() == key for n in (*emails, *others))
-
-
-def task_naming(definition: TaskDef, extras: Extras | None = None) -> Naming:
-    """Whom a task names, with the administrators' mapping of names the app does not know."""
-    kinds, emails, others = _plain_names(definition, extras)
-    known = known_emails(emails)
-    mapped = mapped_kinds([*others, *(e for e in emails if e not in known)])
-    unmapped: list[str] = []
-    for name in [*emails, *others]:
-        kind = f"email:{name}" if name in known else mapped.get(" ".join(name.split()).lower())
-        if kind:
-            kinds.append(kind)
-        else:
-            unmapped.append(name)
-    naming = Naming(list(dict.fromkeys(kinds)), list(dict.fromkeys(unmapped)))
-    failures = extras.failures if extras is not None else []
-    if naming.unmapped:
-        naming.why = unmapped_why(naming.unmapped)
-    elif failures and not naming.kinds:
-        naming.why = f"Nobody is named for this step: {'; '.join(failures)}. It waits for the administrators."
-    elif not naming.kinds and not expressions_of(definition):
-        naming.why = ("Nobody is named for this step: the diagram gives it no lane or assignment. It waits for "
-                      "the administrators; an administrator can reassign it.")
-    if naming.why:
-        naming.kinds.append(ADMINISTRATORS)
-    return naming
+def _naming(definition: TaskDef, extras: Extras | None) -> Naming:
+    return task_naming(definition, extras.worked_out, extras.failures) if extras else task_naming(definition)
 
 
 def initiators_own(definition: TaskDef, start_lane: str | None = None) -> bool:
@@ -210,7 +131,7 @@ def initiators_own(definition: TaskDef, start_lane: str | None = None) -> bool:
     if definition.has_assignment and any(
             u in INITIATOR_REFERENCES for u in (definition.assignee, *definition.candidate_users) if u):
         return True
-    lanes = _lanes_of(definition)
+    lanes = lanes_of(definition)
     if any(lane_kind(lane) in own for lane in lanes):
         return True
     users = [u for u in (definition.assignee, *definition.candidate_users) if u] if definition.has_assignment else []
@@ -301,12 +222,12 @@ def may_do(definition: TaskDef, instance: ProcessInstance, user: User, start_lan
         return True
     if extras.assigned is not None:
         return extras.assigned == user.id
-    kinds, emails, others = _plain_names(definition, extras)  # the common case needs no query
+    kinds, emails, others = plain_names(definition, extras.worked_out)  # the common case needs no query
     if any(kind_names(kind, instance, user) for kind in kinds) or user.email.lower() in emails:
         return True
     if not (others or emails or expressions_of(definition)) and kinds:
         return False
-    return any(kind_names(kind, instance, user) for kind in task_naming(definition, extras).kinds)
+    return any(kind_names(kind, instance, user) for kind in _naming(definition, extras).kinds)
 
 
 def still_named(user: User, task: HumanTask) -> bool:
@@ -330,7 +251,7 @@ def waiting_why(task: HumanTask) -> str:
     extras = task_extras([task.id]).get(task.id)
     if extras is not None and extras.assigned is not None:
         return ""  # an administrator gave it to someone
-    return task_naming(definition, extras).why
+    return _naming(definition, extras).why
 
 
 def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: str | None = None,
@@ -359,7 +280,7 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
 
     if task_id is not None:
         extras = _work_out(definition, instance, task_id, data or {})
-    naming = task_naming(definition, extras)
+    naming = _naming(definition, extras)
     for kind in naming.kinds:
         add(resolve_kind(kind, instance))
     if task_id is not None and naming.why:

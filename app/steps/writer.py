@@ -32,7 +32,8 @@ from app.outbox.queue import queue_notice, queue_task_emails
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
-from .lanes import assignment_label, may_do, task_candidates, task_extras, uses_name
+from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .names import uses_name
 from .registry import engine
 from .summary import summary_of
 
@@ -180,7 +181,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
         current = {c.user_id for c in task.candidates}
         extra = extras.get(task.id)
         if name is not None:
-            if not uses_name(definition, extra, name):
+            if not uses_name(definition, extra.worked_out if extra else [], name):
                 continue
             checked = current | set(task_candidates(definition, instance, model.start_lane, extras=extra))
             known = db.session.scalars(select(User).where(User.id.in_(checked)))
