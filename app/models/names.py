@@ -28,6 +28,7 @@ class NameTarget(enum.StrEnum):
 # The roles a person holds within one request rather than everywhere: key -> how it reads.
 GROUP_ROLES = {
     "group_lead": "the lead of the request's working group",
+    "group_members": "the buyers of the member organisations of the request's working group",
     "initiator": "the person who started the request",
 }
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from app.engine import load_model
 from app.engine.model import TaskDef
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, ProcessInstance, Role, User, UserRole
+from app.models import AuditEvent, GroupMembership, HumanTask, ProcessInstance, Role, User, UserRole
 
 from .audit import ADD_EVENTS, event_row
 from .context import running_step
@@ -49,6 +49,11 @@ from .names import ROLE_LANES as ROLE_LANES
 # Built once: resolving a lane is on every step's path.
 ROLE_PEOPLE = (select(User.id).join(UserRole)
                .where(UserRole.role == bindparam("role"), User.active.is_(True)).order_by(User.id))
+# The buyers of the member organisations of a working group.
+GROUP_MEMBERS = (select(User.id).join(UserRole)
+                 .join(GroupMembership, GroupMembership.organisation_id == User.organisation_id)
+                 .where(GroupMembership.group_id == bindparam("group_id"), UserRole.role == Role.BUYER,
+                        User.active.is_(True)).order_by(User.id))
 DEPUTY = aliased(User)
 # Of these people, those away on a day who have an active deputy: (id, name, last day, deputy's id, name).
 AWAY_WITH_DEPUTY = (
@@ -82,6 +87,9 @@ def resolve_kind(kind: str | None, instance: ProcessInstance) -> list[int]:
         return [group.lead_id] if group is not None and group.lead_id else []
     if kind is None:
         return []
+    if kind == "group_members":
+        group_id = instance.working_group_id
+        return list(db.session.scalars(GROUP_MEMBERS, {"group_id": group_id})) if group_id else []
     if kind.startswith("user:"):
         user = db.session.get(User, int(kind[5:]))
         return [user.id] if user is not None and user.active else []
@@ -153,6 +161,10 @@ def kind_names(kind: str | None, instance: ProcessInstance, user: User) -> bool:
         return kind == f"user:{user.id}"
     if kind.startswith("email:"):
         return user.email.lower() == kind[6:]
+    if kind == "group_members":
+        group = instance.working_group
+        return (group is not None and Role.BUYER in user.roles
+                and any(m.organisation_id == user.organisation_id for m in group.memberships))
     if kind == "initiator":
         return instance.initiator_id == user.id
     if kind == "group_lead":

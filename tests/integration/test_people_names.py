@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, InstanceStatus, NameMapping, ProcessInstance
+from app.models import AuditEvent, HumanTask, InstanceStatus, NameMapping, ProcessInstance, WorkingGroup
 from app.services.diagram_checks import check_upload
 from tests.conftest import csrf_token, loaded, person, post_form, sign_in
 from tests.diagrams import (
@@ -139,7 +139,9 @@ def test_potential_owner_and_human_performer_name_people_as_in_camunda_7(client,
     report = upload_report(client, diagram("people_performers"))
     assert "Map ‘board’ to people" in report  # potentialOwner "board": a bare name is a group
     upload_process(client, diagram("people_performers"))
-    instance = start_request(other, "marta", "people_performers", {"subject": "Contract"})
+    circular = db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == "Circular ICT"))
+    instance = start_request(other, "marta", "people_performers", {"subject": "Contract",
+                                                                   "working_group_id": str(circular.id)})
 
     [check] = ready_tasks(instance, "check_contract")  # user(helena…), group(coordinator)
     assert people_of(check) == {"helena", "clara", "tom"}
@@ -152,7 +154,12 @@ def test_potential_owner_and_human_performer_name_people_as_in_camunda_7(client,
     assert people_of(file) == {"admin"}
     assert map_name(client, "Board", "group_role:initiator").status_code == 302
     assert people_of(file) == {"marta"}  # the person who started the request: their own step
-    complete(other, "marta", file, {"note": "Filed"})
+    mapping = db.session.scalar(select(NameMapping).where(NameMapping.name_key == "board"))
+    response = post_form(client, f"/admin/names/{mapping.id}",
+                         {"name": "Board", "stands_for": "group_role:group_members"})
+    assert response.status_code == 302, text(response)[:2000]
+    assert people_of(file) == {"ana"}  # the buyers of Circular ICT's members, but not Marta, who started it
+    complete(other, "ana", file, {"note": "Filed"})
     assert refreshed(instance).status == InstanceStatus.COMPLETED
 
 
