@@ -100,7 +100,7 @@ def evaluate_assignment(text: str, data: dict[str, Any]) -> list[str]:
         if item is None:
             continue
         if not isinstance(item, str):
-            raise AssignmentError(f"it gave {type(item).__name__} {item!r}, not an email address or a name")
+            raise AssignmentError(f"it gave {item!r}, not an email address or a name")
         names.extend(n for n in split_names(item) if not is_juel(n))
     if len(names) > MAX_NAMES:
         raise AssignmentError(f"it gave {len(names)} names; at most {MAX_NAMES} are taken")

@@ -55,7 +55,7 @@ def test_an_expression_gives_addresses_or_names(expression, data, names):
 
 @pytest.mark.parametrize(("expression", "data", "words"), [
     ("${reviewer}", {}, "the request's data has no reviewer"),
-    ("${amount}", {"amount": 5}, "it gave int 5, not an email address or a name"),
+    ("${amount}", {"amount": 5}, "it gave 5, not an email address or a name"),
     ("${ == }", {}, ""),  # not JUEL: juel.py says why
 ])
 def test_an_expression_that_cannot_be_worked_out_says_why(expression, data, words):
