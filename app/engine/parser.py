@@ -273,6 +273,7 @@ class ProcessModel:
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
+    initiator_variable: str | None = None  # camunda:initiator: holds the starter's email address
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -342,6 +343,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     start_doc = _documentation(start) if start is not None else ""
     start_spec = spec.task_specs.get(start.get("id")) if start is not None else None
     start_lane = getattr(start_spec, "lane", None)
+    starter = (start.get(f"{{{CAMUNDA_NS}}}initiator") or "").strip() or None if start is not None else None
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
@@ -358,7 +360,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
                 documentation=task_spec.documentation or "",
                 form=form_from_xml(node, f"{process_id}.{task_spec.bpmn_id}"),
                 properties=_properties(node, "bpmn:extensionElements/camunda:properties/camunda:property"),
-                **assignment_from_xml(node),
+                **assignment_from_xml(node, starter),
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
@@ -367,18 +369,22 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
         start_lane=start_lane,
         tasks=tasks, service_topics=topics, files=dict(files),
+        initiator_variable=starter,
     )
 
 
-def assignment_from_xml(node: etree._Element) -> dict:
+def assignment_from_xml(node: etree._Element, starter: str | None = None) -> dict:
     """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups, and
-    its BPMN humanPerformer (an assignee) and potentialOwner (users and groups), as Camunda 7 reads them."""
+    its BPMN humanPerformer (an assignee) and potentialOwner (users and groups), as Camunda 7 reads them.
+    ``${starter}`` (the start event's camunda:initiator variable) reads as ``${initiator}``."""
     performer, users, groups = performers_from_xml(node)
-    return {
-        "assignee": (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or performer,
-        "candidate_users": tuple(dict.fromkeys(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")) + users)),
-        "candidate_groups": tuple(dict.fromkeys(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) + groups)),
-    }
+    names = {"assignee": [(node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or performer or ""],
+             "candidate_users": split_names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")) + users,
+             "candidate_groups": split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) + groups}
+    own = {f"${{{starter}}}", f"#{{{starter}}}"} if starter else set()
+    found = {key: tuple(dict.fromkeys("${initiator}" if n in own else n for n in values if n))
+             for key, values in names.items()}
+    return {**found, "assignee": found["assignee"][0] if found["assignee"] else None}
 
 
 def _plain(exc: Exception) -> str:

@@ -61,3 +61,11 @@ def test_an_expression_gives_addresses_or_names(expression, data, names):
 def test_an_expression_that_cannot_be_worked_out_says_why(expression, data, words):
     with pytest.raises(AssignmentError, match=re.escape(words) if words else None):
         evaluate_assignment(expression, data)
+
+
+def test_the_start_events_initiator_variable_reads_as_the_person_who_started_the_request():
+    node = etree.fromstring(TASK.format(attributes='camunda:assignee="${starter}" camunda:candidateUsers="#{starter}, '
+                                                   '${reviewer}"', inner=""))
+    assert assignment_from_xml(node, "starter") == {
+        "assignee": "${initiator}", "candidate_users": ("${initiator}", "${reviewer}"), "candidate_groups": ()}
+    assert assignment_from_xml(node)["assignee"] == "${starter}"  # no camunda:initiator: an ordinary expression
