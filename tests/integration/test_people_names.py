@@ -9,7 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, InstanceStatus, NameMapping, ProcessInstance, WorkingGroup
+from app.models import (
+    AuditEvent,
+    HumanTask,
+    InstanceStatus,
+    NameMapping,
+    OutboxMessage,
+    ProcessInstance,
+    WorkingGroup,
+)
+from app.outbox.deliver import deliver_outbox
 from app.services.diagram_checks import check_upload
 from tests.conftest import csrf_token, loaded, person, post_form, sign_in
 from tests.diagrams import (
@@ -80,6 +89,11 @@ def test_unknown_names_warn_with_a_link_and_their_tasks_wait_for_administrators_
     why = "Nobody is named for this step yet: an administrator can map ‘management’ under Administration → " \
           "Names in diagrams. Until then it waits for the administrators."
     assert why in history(instance)
+    deliver_outbox()
+    db.session.expire_all()
+    email = db.session.scalar(select(OutboxMessage.delivered_text).where(
+        OutboxMessage.task_id == approve.id, OutboxMessage.to_address.startswith("admin")))
+    assert why in " ".join(email.split()), email  # the administrators' e-mail says why it came to them
     as_admin(client)
     assert why in text(client.get(f"/tasks/{approve.id}"))
     assert "can map ‘management’" in text(client.get(f"/monitor/instances/{instance.id}"))
