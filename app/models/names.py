@@ -62,7 +62,9 @@ class NameMapping(Model):
     def meaning(self) -> str:
         """How the mapping reads: 'Clara Schmidt', 'everyone with the coordinator role'."""
         if self.target == NameTarget.PERSON:
-            return f"{self.user.name} ({self.user.email})" if self.user else "a person who no longer exists"
+            if self.user is None:
+                return "a person who no longer exists"
+            return f"{self.user.name} ({self.user.email})" + ("" if self.user.active else ", who cannot sign in")
         if self.target == NameTarget.ROLE:
             return f"everyone with the {self.role} role"
         return GROUP_ROLES.get(self.role or "", self.role or "")
