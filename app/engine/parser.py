@@ -21,12 +21,30 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ReceiveTask,
+    SendTask,
+    ServiceTask,
+    StartEvent,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .juel import JuelError, is_juel, juel_to_python
+from .messages import (
+    MessageBoundaryEventParser,
+    MessageCatchEventParser,
+    MessageEndEventParser,
+    MessageReceiveTaskParser,
+    MessageSendTaskParser,
+    MessageStartEventParser,
+    MessageThrowEventParser,
+)
 from .model import FieldSpec, FormSpec, TaskDef
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -211,11 +229,26 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
+class AppSendTaskParser(MessageSendTaskParser):
+    """A send task with a camunda:topic calls a service; one with a messageRef sends a message."""
+
+    def create_task(self):
+        if self.node.get(f"{{{CAMUNDA_NS}}}topic") or not self.node.get("messageRef"):
+            return AppServiceTaskParser.create_task(self)  # type: ignore[arg-type]
+        return super().create_task()
+
+
 class AppParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
-        full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
+        full_tag("sendTask"): (AppSendTaskParser, SendTask),
+        full_tag("receiveTask"): (MessageReceiveTaskParser, ReceiveTask),
+        full_tag("startEvent"): (MessageStartEventParser, StartEvent),
+        full_tag("endEvent"): (MessageEndEventParser, EndEvent),
+        full_tag("intermediateCatchEvent"): (MessageCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (MessageThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (MessageBoundaryEventParser, BoundaryEvent),
     }
 
 

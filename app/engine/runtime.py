@@ -23,6 +23,10 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .limits import ScriptLimitError
+from .messages import AppMessageEventDefinition, AppMessageEventDefinitionConverter, Message, Wait
+from .messages import deliver as deliver_message
+from .messages import thrown as thrown_messages
+from .messages import waiting as waiting_messages
 from .model import ReadyTask
 from .parser import AppServiceTask, ProcessModel
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine
@@ -96,6 +100,7 @@ def full_registry():
     """The camunda registry, with our service task and task data types: saves specs too."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -164,6 +169,7 @@ def reference_registry():
     config[AppServiceTask] = AppServiceTaskConverter
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     config[Task] = CompactTaskConverter
+    config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -210,9 +216,39 @@ class Engine:
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()
 
+    # -- messages (app/engine/messages.py) -------------------------------------------------
+    def start_by_message(self, model: ProcessModel, message: Message, data: dict[str, Any]) -> BpmnWorkflow:
+        """Create an instance of a process that starts by ``message`` and run to the first wait."""
+        wf = self.start(model, data)
+        if not self.deliver(wf, message):
+            raise EngineError(f"“{model.name}” does not start by the message “{message.name}”")
+        return wf
+
+    def deliver(self, wf: BpmnWorkflow, message: Message) -> bool:
+        """Hand ``message`` to the instance and run what follows; False if it does not wait for it."""
+        try:
+            caught = deliver_message(wf, message)
+        except WorkflowException as exc:
+            raise EngineError.from_workflow(exc) from exc
+        if caught:
+            self._steps(wf)
+        return caught
+
+    def thrown(self, wf: BpmnWorkflow) -> list[Message]:
+        """The messages the instance threw for other requests since this was last asked; taken off it."""
+        return thrown_messages(wf)
+
+    def waiting_for(self, wf: BpmnWorkflow) -> list[Wait]:
+        """The messages the instance waits for: name and correlation key."""
+        try:
+            return waiting_messages(wf)
+        except WorkflowException as exc:
+            raise EngineError.from_workflow(exc) from exc
+
     def _steps(self, wf: BpmnWorkflow) -> None:
         try:
             wf.do_engine_steps()
+            waiting_messages(wf)  # a correlation key that cannot be worked out fails the step
         except WorkflowException as exc:
             raise EngineError.from_workflow(exc) from exc
 
