@@ -91,7 +91,7 @@ class AppMessageEventDefinition(MessageEventDefinition):
         my_task.workflow.top_workflow.catch(event)
 
     def catches(self, my_task, event):
-        if not (isinstance(event.event_definition, MessageEventDefinition) and self.name == event.event_definition.name):
+        if event.event_definition != self:
             return False
         if _starts_request(my_task):
             return True  # a request started by a message has no data to work a key out from yet

@@ -234,7 +234,7 @@ class AppSendTaskParser(MessageSendTaskParser):
 
     def create_task(self):
         if self.node.get(f"{{{CAMUNDA_NS}}}topic") or not self.node.get("messageRef"):
-            return AppServiceTaskParser.create_task(self)  # type: ignore[arg-type]
+            return AppServiceTaskParser.create_task(self)
         return super().create_task()
 
 

@@ -23,7 +23,14 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .limits import ScriptLimitError
-from .messages import AppMessageEventDefinition, AppMessageEventDefinitionConverter, Message, Wait
+from .messages import (
+    AppMessageEventDefinition,
+    AppMessageEventDefinitionConverter,
+    Message,
+    Wait,
+    has_plain_start,
+    message_starts,
+)
 from .messages import deliver as deliver_message
 from .messages import thrown as thrown_messages
 from .messages import waiting as waiting_messages
@@ -233,6 +240,14 @@ class Engine:
         if caught:
             self._steps(wf)
         return caught
+
+    def message_starts(self, model: ProcessModel) -> list[str]:
+        """The names of the messages that start a request of this process."""
+        return message_starts(model.spec)
+
+    def startable(self, model: ProcessModel) -> bool:
+        """Whether a person can start the process (it does not start only by a message)."""
+        return has_plain_start(model.spec)
 
     def thrown(self, wf: BpmnWorkflow) -> list[Message]:
         """The messages the instance threw for other requests since this was last asked; taken off it."""

@@ -11,6 +11,7 @@ from .instances import (
     TaskState,
 )
 from .mail import ActionToken, OutboxMessage, OutboxStatus
+from .messages import MessageSubscription
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -41,6 +42,7 @@ __all__ = [
     "GroupMembership",
     "HumanTask",
     "InstanceStatus",
+    "MessageSubscription",
     "NotifyMode",
     "Organisation",
     "OrganisationType",

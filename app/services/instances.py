@@ -39,8 +39,9 @@ def step_limits():
 
 
 def may_start(user: User, model: ProcessModel) -> bool:
-    """Buyers start processes; one whose start event sits in the group lead lane needs a lead."""
-    if not user.has_role(Role.BUYER):
+    """Buyers start processes; one whose start event sits in the group lead lane needs a lead.
+    A process that starts only by a message is started by no one."""
+    if not user.has_role(Role.BUYER) or not engine().startable(model):
         return False
     if lane_kind(model.start_lane) == "group_lead":
         return db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.lead_id == user.id).limit(1)) is not None

@@ -33,6 +33,7 @@ from app.outbox.queue import queue_notice, queue_task_emails
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
 from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .messages import note_messages
 from .registry import engine
 from .summary import summary_of
 
@@ -233,6 +234,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
 
+    status = (changes or {}).get("status", instance.status)
+    note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
     summary = summary_of(model, data)
     first = next(iter(summary.values()), "")
     values: dict[str, Any] = {

@@ -10,6 +10,7 @@ from lxml import etree
 from app.engine.juel import is_juel
 from app.engine.validate import timer_problems
 
+from .messages import check_messages, is_message_send_task
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
 
@@ -19,14 +20,11 @@ BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 FLOW_NODES = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "userTask", "scriptTask", "serviceTask", "sendTask", "businessRuleTask", "task",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess", "receiveTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
-    "receiveTask": "a receive task waits for a message, and nothing here sends one: use a user task",
     "manualTask": "a manual task would wait for nobody: use a user task with a form",
     "callActivity": "calling another process is not supported: draw the steps in an embedded subprocess",
-    "eventBasedGateway": "an event-based gateway waits for messages or signals, which nothing here sends: "
-                         "use a boundary timer on a user task",
     "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
     "transaction": "transactions are not supported: use an embedded subprocess",
     "adHocSubProcess": "ad-hoc subprocesses are not supported",
@@ -38,7 +36,6 @@ IGNORED_CHILDREN = {
     "property", "incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation", "category",
 }
 EVENT_DEFINITIONS = {
-    "messageEventDefinition": "message events are not supported: nothing here sends a message to a request",
     "signalEventDefinition": "signal events are not supported: nothing here sends signals",
     "conditionalEventDefinition": "conditional events are not supported: use a gateway with conditions",
     "escalationEventDefinition": "escalation events are not supported: use a boundary timer and the escalate "
@@ -103,7 +100,9 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
     for node in process.iter(f"{B}scriptTask"):
         _check_script(name, node, found)
     for node in process.iter(f"{B}serviceTask", f"{B}sendTask"):
-        _check_service(name, node, user_tasks, found)
+        if not is_message_send_task(node):
+            _check_service(name, node, user_tasks, found)
+    check_messages(name, root, process, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
     _check_flows(name, process, ids, found)
@@ -168,12 +167,17 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if len(definitions) > 1:
             found.error(name, "an event with several definitions is not supported", node)
         if local == "intermediateCatchEvent" and not definitions:
-            found.error(name, "an intermediate catch event needs a timer", node)
+            found.error(name, "an intermediate catch event needs a timer or a message", node)
         if local == "subProcess":
-            if node.get("triggeredByEvent") == "true":
+            if node.get("triggeredByEvent") == "true" and not _message_started(node):
                 found.error(name, "event subprocesses are not supported: use boundary events", node)
             else:
                 _check_elements(name, node, ids, found, nested=True)
+
+
+def _message_started(subprocess: etree._Element) -> bool:
+    """An event subprocess whose start event waits for a message (it then runs like any subprocess)."""
+    return any(start.find(f"{B}messageEventDefinition") is not None for start in subprocess.iterfind(f"{B}startEvent"))
 
 
 def _check_extensions(name: str, process: etree._Element, found: _Findings) -> None:

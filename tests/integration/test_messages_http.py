@@ -1,0 +1,133 @@
+"""Messages between requests, over HTTP: one request throws, the requests waiting for that
+message name and key move on, the others keep waiting; receive tasks, boundary events,
+message start events, and the administrator's "Send a message"."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, InstanceStatus, MessageSubscription, OutboxMessage, ProcessInstance
+from tests.conftest import loaded, person, post_form, sign_in
+from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+
+DIAGRAMS = FIXTURES / "diagrams"
+
+
+def upload(client, *names: str) -> None:
+    for name in names:
+        upload_process(client, {f"{name}.bpmn": (DIAGRAMS / f"{name}.bpmn").read_bytes()})
+
+
+def subscriptions(instance: ProcessInstance) -> list[tuple[str, str]]:
+    db.session.expire_all()
+    return [(s.message_name, s.correlation_key) for s in db.session.scalars(
+        select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))]
+
+
+def history(instance: ProcessInstance) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.id)))
+
+
+def newest_of(process_id: str) -> ProcessInstance | None:
+    db.session.expire_all()
+    return db.session.scalar(select(ProcessInstance).where(ProcessInstance.process_id == process_id)
+                             .order_by(ProcessInstance.id.desc()))
+
+
+def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(client):
+    upload(client, "msg_group_notice", "msg_wait_for_group", "msg_started_by_group")
+    sign_in(client, "marta")
+    assert "Welcome a ready group" not in loaded(client.get("/start"))  # it starts only by a message
+    assert client.get("/start/msg_started_by_group").status_code == 403
+
+    waiting_ict = start_request(client, "marta", "msg_wait_for_group", {"group_code": "ICT"})
+    waiting_zero = start_request(client, "marta", "msg_wait_for_group", {"group_code": "ZERO"})
+    assert subscriptions(waiting_ict) == [("group_ready", "ICT")]
+    assert subscriptions(waiting_zero) == [("group_ready", "ZERO")]
+    assert ready_tasks(waiting_ict) == [] and refreshed(waiting_ict).status == InstanceStatus.RUNNING
+
+    start_request(client, "ana", "msg_group_notice", {"group_code": "ICT", "note": "The room is booked"})
+    sender = newest_of("msg_group_notice")
+    assert refreshed(sender).status == InstanceStatus.COMPLETED
+
+    # B (same key) moved on with the note; C (other key) still waits.
+    [read] = ready_tasks(waiting_ict, "read_note")
+    assert {c.user_id for c in read.candidates} >= {person("clara").id, person("tom").id}
+    assert ready_tasks(waiting_zero) == [] and subscriptions(waiting_zero) == [("group_ready", "ZERO")]
+    assert subscriptions(waiting_ict) == []
+    assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.task_id == read.id)) is not None
+    assert any("Received the message “group_ready” (key ICT)" in line for line in history(waiting_ict))
+
+    # A new request of the process that starts by that message, started by the sender's initiator.
+    started = newest_of("msg_started_by_group")
+    assert started is not None and started.initiator_id == person("ana").id
+    assert [t.bpmn_id for t in ready_tasks(started)] == ["welcome_group"]
+    sent = [line for line in history(sender) if line.startswith("The message")]
+    assert sent == [f"The message “group_ready” (key ICT) was sent to {refreshed(waiting_ict).title}, "
+                    f"a new request “{started.title}”"]
+
+    sign_in(client, "clara")
+    assert "The room is booked" in loaded(client.get(f"/tasks/{read.id}"))  # the payload, in the data
+    complete(client, "clara", read, {"seen": "y"})
+    assert refreshed(waiting_ict).status == InstanceStatus.COMPLETED
+    assert refreshed(waiting_zero).status == InstanceStatus.RUNNING
+
+
+def test_a_message_nobody_waits_for_is_noted_in_the_senders_history(client):
+    upload(client, "msg_group_notice")
+    sender = start_request(client, "ana", "msg_group_notice", {"group_code": "NOBODY", "note": "Hello"})
+    assert refreshed(sender).status == InstanceStatus.COMPLETED
+    assert "The message “group_ready” (key NOBODY) was sent; no request was waiting for it" in history(sender)
+
+
+def test_a_send_task_reaches_a_receive_task(client):
+    upload(client, "msg_payment_sender", "msg_receive_payment")
+    claim = start_request(client, "marta", "msg_receive_payment", {"reference": "R-17"})
+    other = start_request(client, "marta", "msg_receive_payment", {"reference": "R-18"})
+    assert subscriptions(claim) == [("payment_done", "R-17")]
+    start_request(client, "pierre", "msg_payment_sender", {"reference": "R-17", "amount": "250"})
+    [confirm] = ready_tasks(claim, "confirm_payment")
+    assert person("felix").id in {c.user_id for c in confirm.candidates}
+    assert ready_tasks(other) == [] and subscriptions(other) == [("payment_done", "R-18")]
+    complete(client, "felix", confirm, {"seen": "y"})
+    instance = refreshed(claim)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_paid"
+
+
+def test_admin_sends_a_message_that_interrupts_a_user_task(client):
+    upload(client, "msg_withdrawable_review")
+    request = start_request(client, "marta", "msg_withdrawable_review", {"reference": "W-1"})
+    [review] = ready_tasks(request, "review")
+    sign_in(client, "clara")
+    page = text(client.get(f"/monitor/instances/{request.id}"))
+    assert "Waiting for messages “withdrawn”, key W-1" in page and "Send a message" not in page
+
+    sign_in(client, "admin")
+    page = text(client.get(f"/monitor/instances/{request.id}"))
+    assert "Send a message" in page
+    url = f"/monitor/instances/{request.id}/message"
+    # A message the request does not wait for (a tampered form) changes nothing.
+    response = post_form(client, url, {"message": "approved", "payload": ""})
+    assert response.status_code == 400
+    assert "This request is not waiting for the message “approved”" in text(response)
+    response = post_form(client, url, {"message": "withdrawn", "payload": "not a pair"})
+    assert response.status_code == 400 and "Write each value as name=value" in text(response)
+    assert ready_tasks(request, "review")
+
+    response = post_form(client, url, {"message": "withdrawn", "payload": "reason=Asked by the buyer"})
+    assert response.status_code == 302, text(response)[:2000]
+    instance = refreshed(request)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_withdrawn"
+    assert ready_tasks(request) == [] and subscriptions(request) == []
+    lines = history(request)
+    assert "Administrator sent the message “withdrawn” (key W-1)" in " ".join(lines).replace(
+        person("admin").name, "Administrator")
+    assert any(line.startswith("Review the request withdrawn") for line in lines)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == request.id,
+                                                         AuditEvent.action == "message_received")).all()
+    assert [(e.channel, e.actor_id, e.data["payload"]) for e in events] == [
+        ("admin", person("admin").id, {"reason": "Asked by the buyer"})]
+    assert review.id not in {t.id for t in ready_tasks(request)}
