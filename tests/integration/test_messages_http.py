@@ -131,3 +131,11 @@ def test_admin_sends_a_message_that_interrupts_a_user_task(client):
     assert [(e.channel, e.actor_id, e.data["payload"]) for e in events] == [
         ("admin", person("admin").id, {"reason": "Asked by the buyer"})]
     assert review.id not in {t.id for t in ready_tasks(request)}
+
+
+def test_the_message_diagrams_upload_without_a_warning(app):
+    from app.services.diagram_checks import check_upload
+
+    for path in sorted(DIAGRAMS.glob("msg_*.bpmn")):
+        report = check_upload({path.name: path.read_bytes()})
+        assert report.ok and not report.warnings, report.as_text()

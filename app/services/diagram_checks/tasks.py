@@ -58,6 +58,8 @@ def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findin
         found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
         return
     start = starts[0]
+    if start.find(f"{B}messageEventDefinition") is not None:
+        return  # a request started by a message has no start form: the message's data is its start data
     _check_form(name, start, "start event", found)
     if not _documentation(start):
         found.warning(name, "the start event has no documentation: people see no description before they "
