@@ -4,12 +4,17 @@ message start events, and the administrator's "Send a message"."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, MessageSubscription, OutboxMessage, ProcessInstance
-from tests.conftest import loaded, person, post_form, sign_in
+from app.services import messages as message_service
+from tests.conftest import csrf_token, loaded, person, post_form, postgres_url, sign_in
 from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.integration.test_postgres_locks import WAIT, run_together
 
 DIAGRAMS = FIXTURES / "diagrams"
 
@@ -139,3 +144,42 @@ def test_the_message_diagrams_upload_without_a_warning(app):
     for path in sorted(DIAGRAMS.glob("msg_*.bpmn")):
         report = check_upload({path.name: path.read_bytes()})
         assert report.ok and not report.warnings, report.as_text()
+
+
+@pytest.mark.skipif(not postgres_url(), reason="needs PostgreSQL's row locks: runs in the PostgreSQL pass")
+@pytest.mark.app_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 2, "pool_timeout": WAIT})
+def test_two_requests_sending_to_one_receiver_at_once_step_it_once(app, monkeypatch):
+    client = app.test_client()
+    upload(client, "msg_payment_sender", "msg_receive_payment")
+    claim = start_request(client, "marta", "msg_receive_payment", {"reference": "R-1"})
+    clients = [app.test_client() for _ in range(2)]
+    for browser, who in zip(clients, ("pierre", "lukas"), strict=True):
+        sign_in(browser, who)
+    tokens = [csrf_token(browser, "/start/msg_payment_sender") for browser in clients]
+
+    # Both senders have written their own step and hold here, then route their message at once.
+    barrier = threading.Barrier(2, timeout=WAIT)
+    real_route = message_service._route
+
+    def route_together(sender, message, depth):
+        barrier.wait()
+        real_route(sender, message, depth)
+
+    monkeypatch.setattr(message_service, "_route", route_together)
+    responses = {}
+
+    def send(i):
+        responses[i] = clients[i].post("/start/msg_payment_sender", data={
+            "reference": "R-1", "amount": str(100 + i), "csrf_token": tokens[i]})
+
+    assert run_together(2, send) == []
+    assert sorted(r.status_code for r in responses.values()) == [302, 302]
+    [confirm] = ready_tasks(claim)
+    assert confirm.bpmn_id == "confirm_payment"
+    received = [line for line in history(claim) if line.startswith("Received the message")]
+    assert received == ["Received the message “payment_done” (key R-1) from “Report a payment”"]
+    senders = db.session.scalars(select(ProcessInstance).where(
+        ProcessInstance.process_id == "msg_payment_sender")).all()
+    sent = sorted(line for s in senders for line in history(s) if line.startswith("The message"))
+    assert sent == ["The message “payment_done” (key R-1) was sent to Wait for a payment",
+                    "The message “payment_done” (key R-1) was sent; no request was waiting for it"]
