@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.serializer.helpers.spec import EventDefinitionConverter
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent, PendingBpmnEvent
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
@@ -220,11 +221,19 @@ def thrown(wf) -> list[Message]:
 
 
 def waiting(wf) -> list[Wait]:
-    """The messages the workflow waits for, each once. Raises WorkflowException if a key fails."""
+    """The messages the workflow waits for, each once. Raises WorkflowException if a key fails.
+
+    An event-based gateway waits for each of its events: their definitions are read one by one
+    (the library reports them as one event without a name).
+    """
     found: dict[Wait, None] = {}
-    for pending in wf.waiting_events():
-        if pending.event_type == "MessageEventDefinition":
-            found[Wait(pending.name, key_text(pending.value))] = None
+    for task in list(wf.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        for part in parts:
+            if isinstance(part, MessageEventDefinition):
+                pending = part.details(task)
+                found[Wait(pending.name, key_text(pending.value))] = None
     return list(found)
 
 

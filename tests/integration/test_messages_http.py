@@ -108,7 +108,8 @@ def test_admin_sends_a_message_that_interrupts_a_user_task(client):
     [review] = ready_tasks(request, "review")
     sign_in(client, "clara")
     page = text(client.get(f"/monitor/instances/{request.id}"))
-    assert "Waiting for messages “withdrawn”, key W-1" in page and "Send a message" not in page
+    assert "Waiting for messages “note_added”, key W-1 “withdrawn”, key W-1" in page
+    assert "Send a message" not in page
 
     sign_in(client, "admin")
     page = text(client.get(f"/monitor/instances/{request.id}"))
@@ -122,11 +123,18 @@ def test_admin_sends_a_message_that_interrupts_a_user_task(client):
     assert response.status_code == 400 and "Write each value as name=value" in text(response)
     assert ready_tasks(request, "review")
 
+    # A non-interrupting boundary event: a note adds a task, the review still waits.
+    response = post_form(client, url, {"message": "note_added", "payload": "note=Room changed"})
+    assert response.status_code == 302, text(response)[:2000]
+    assert [t.bpmn_id for t in ready_tasks(request)] == ["review", "read_added_note"]
+    assert subscriptions(request) == [("withdrawn", "W-1")]
+
     response = post_form(client, url, {"message": "withdrawn", "payload": "reason=Asked by the buyer"})
     assert response.status_code == 302, text(response)[:2000]
-    instance = refreshed(request)
-    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_withdrawn"
-    assert ready_tasks(request) == [] and subscriptions(request) == []
+    # The review is withdrawn; the note's task, started before, still waits.
+    assert [t.bpmn_id for t in ready_tasks(request)] == ["read_added_note"] and subscriptions(request) == []
+    complete(client, "clara", ready_tasks(request)[0], {"seen": "y"})
+    assert refreshed(request).status == InstanceStatus.COMPLETED
     lines = history(request)
     assert "Administrator sent the message “withdrawn” (key W-1)" in " ".join(lines).replace(
         person("admin").name, "Administrator")
@@ -134,8 +142,23 @@ def test_admin_sends_a_message_that_interrupts_a_user_task(client):
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == request.id,
                                                          AuditEvent.action == "message_received")).all()
     assert [(e.channel, e.actor_id, e.data["payload"]) for e in events] == [
+        ("admin", person("admin").id, {"note": "Room changed"}),
         ("admin", person("admin").id, {"reason": "Asked by the buyer"})]
-    assert review.id not in {t.id for t in ready_tasks(request)}
+
+
+def test_an_event_based_gateway_takes_the_message_and_drops_the_other_wait(client):
+    upload(client, "msg_reply_or_timeout")
+    question = start_request(client, "marta", "msg_reply_or_timeout", {"reference": "Q-9"})
+    assert subscriptions(question) == [("reply", "Q-9")]
+    sign_in(client, "admin")
+    response = post_form(client, f"/monitor/instances/{question.id}/message",
+                         {"message": "reply", "payload": "answer=Yes, on Monday"})
+    assert response.status_code == 302, text(response)[:2000]
+    [read] = ready_tasks(question, "read_reply")
+    assert subscriptions(question) == [] and refreshed(question).next_timer_at is None
+    complete(client, "clara", read, {"seen": "y"})
+    instance = refreshed(question)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_replied"
 
 
 def test_the_message_diagrams_upload_without_a_warning(app):

@@ -169,15 +169,10 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if local == "intermediateCatchEvent" and not definitions:
             found.error(name, "an intermediate catch event needs a timer or a message", node)
         if local == "subProcess":
-            if node.get("triggeredByEvent") == "true" and not _message_started(node):
+            if node.get("triggeredByEvent") == "true":
                 found.error(name, "event subprocesses are not supported: use boundary events", node)
             else:
                 _check_elements(name, node, ids, found, nested=True)
-
-
-def _message_started(subprocess: etree._Element) -> bool:
-    """An event subprocess whose start event waits for a message (it then runs like any subprocess)."""
-    return any(start.find(f"{B}messageEventDefinition") is not None for start in subprocess.iterfind(f"{B}startEvent"))
 
 
 def _check_extensions(name: str, process: etree._Element, found: _Findings) -> None:
