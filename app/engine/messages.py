@@ -220,20 +220,23 @@ def thrown(wf) -> list[Message]:
     return messages
 
 
-def waiting(wf) -> list[Wait]:
-    """The messages the workflow waits for, each once. Raises WorkflowException if a key fails.
-
-    An event-based gateway waits for each of its events: their definitions are read one by one
-    (the library reports them as one event without a name).
-    """
-    found: dict[Wait, None] = {}
+def pending_events(wf) -> list:
+    """What the workflow waits for, as the library's PendingBpmnEvent, one per event: an
+    event-based gateway's events one by one (the library reports them as one, without a name)."""
+    found = []
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
         parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-        for part in parts:
-            if isinstance(part, MessageEventDefinition):
-                pending = part.details(task)
-                found[Wait(pending.name, key_text(pending.value))] = None
+        found.extend(part.details(task) for part in parts)
+    return found
+
+
+def waiting(wf) -> list[Wait]:
+    """The messages the workflow waits for, each once. Raises WorkflowException if a key fails."""
+    found: dict[Wait, None] = {}
+    for pending in pending_events(wf):
+        if pending.event_type == "MessageEventDefinition":
+            found[Wait(pending.name, key_text(pending.value))] = None
     return list(found)
 
 

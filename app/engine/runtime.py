@@ -30,6 +30,7 @@ from .messages import (
     Wait,
     has_plain_start,
     message_starts,
+    pending_events,
 )
 from .messages import deliver as deliver_message
 from .messages import thrown as thrown_messages
@@ -310,7 +311,7 @@ class Engine:
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
         times = []
-        for event in wf.waiting_events():
+        for event in pending_events(wf):  # wf.waiting_events(), with an event-based gateway's timers
             value = event.value
             if isinstance(value, dict):
                 value = value.get("next")

@@ -4,14 +4,17 @@ message start events, and the administrator's "Send a message"."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, MessageSubscription, OutboxMessage, ProcessInstance
 from app.services import messages as message_service
+from app.services.instances import fire_due_timers
 from tests.conftest import csrf_token, loaded, person, post_form, postgres_url, sign_in
 from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
 from tests.integration.test_postgres_locks import WAIT, run_together
@@ -159,6 +162,32 @@ def test_an_event_based_gateway_takes_the_message_and_drops_the_other_wait(clien
     complete(client, "clara", read, {"seen": "y"})
     instance = refreshed(question)
     assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_replied"
+
+    # Without a reply, the week's timer wins and the message is no longer waited for.
+    unanswered = start_request(client, "marta", "msg_reply_or_timeout", {"reference": "Q-10"})
+    due = refreshed(unanswered).next_timer_at
+    assert due is not None and dt.timedelta(days=6) < due - refreshed(unanswered).started_at < dt.timedelta(days=8)
+    with freeze_time(due + dt.timedelta(minutes=1)):
+        assert fire_due_timers() == 1
+    instance = refreshed(unanswered)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_no_reply"
+    assert subscriptions(unanswered) == []
+
+
+def test_a_chain_of_messages_going_round_is_stopped_with_an_error(client):
+    upload(client, "msg_relay")
+    first = start_request(client, "marta", "msg_relay", {"reference": "loop"})
+    second = start_request(client, "marta", "msg_relay", {"reference": "loop"})
+    sign_in(client, "admin")
+    response = post_form(client, f"/monitor/instances/{first.id}/message", {"message": "ping", "payload": ""})
+    assert response.status_code == 302, text(response)[:2000]
+    stopped = [i for i in (refreshed(first), refreshed(second)) if i.status == InstanceStatus.ERROR]
+    assert len(stopped) == 1
+    assert stopped[0].error.startswith(f"A chain of more than {message_service.MAX_CHAIN} messages was stopped here")
+    received = [line for i in (first, second) for line in history(i) if line.startswith("Received the message")]
+    assert len(received) == message_service.MAX_CHAIN  # the administrator's message did not count
+    sign_in(client, "clara")
+    assert "A chain of more than" in text(client.get(f"/monitor/instances/{stopped[0].id}"))
 
 
 def test_the_message_diagrams_upload_without_a_warning(app):
