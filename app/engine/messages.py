@@ -220,10 +220,10 @@ def thrown(wf) -> list[Message]:
     return messages
 
 
-def pending_events(wf) -> list:
+def pending_events(wf) -> list[PendingBpmnEvent]:
     """What the workflow waits for, as the library's PendingBpmnEvent, one per event: an
     event-based gateway's events one by one (the library reports them as one, without a name)."""
-    found = []
+    found: list[PendingBpmnEvent] = []
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
         parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
