@@ -77,6 +77,13 @@ def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(cli
     assert sent == [f"The message “group_ready” (key ICT) was sent to {refreshed(waiting_ict).title}, "
                     f"a new request “{started.title}”"]
 
+    # Each request's history, as its requester reads it, says what was sent and received.
+    sign_in(client, "marta")
+    assert "Received the message “group_ready” (key ICT) from “Group notice”" in text(
+        client.get(f"/requests/{waiting_ict.id}"))
+    sign_in(client, "ana")
+    assert "The message “group_ready” (key ICT) was sent to" in text(client.get(f"/requests/{sender.id}"))
+
     sign_in(client, "clara")
     assert "The room is booked" in loaded(client.get(f"/tasks/{read.id}"))  # the payload, in the data
     complete(client, "clara", read, {"seen": "y"})
