@@ -231,6 +231,16 @@ def pending_events(wf) -> list[PendingBpmnEvent]:
     return found
 
 
+def waits_for_messages(wf) -> bool:
+    """Whether any event the workflow waits for is a message (keys not worked out)."""
+    for task in list(wf.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        if any(isinstance(part, MessageEventDefinition) for part in parts):
+            return True
+    return False
+
+
 def waiting(wf) -> list[Wait]:
     """The messages the workflow waits for, each once. Raises WorkflowException if a key fails."""
     found: dict[Wait, None] = {}

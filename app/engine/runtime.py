@@ -31,6 +31,7 @@ from .messages import (
     has_plain_start,
     message_starts,
     pending_events,
+    waits_for_messages,
 )
 from .messages import deliver as deliver_message
 from .messages import thrown as thrown_messages
@@ -196,6 +197,7 @@ class Engine:
         """Create an instance with ``data`` as its start data and run to the first wait."""
         wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         wf.model = model
+        wf.saved_message_waits = False  # a new request has no subscription rows yet
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
         self._steps(wf)
@@ -260,6 +262,14 @@ class Engine:
             return waiting_messages(wf)
         except WorkflowException as exc:
             raise EngineError.from_workflow(exc) from exc
+
+    def may_have_saved_waits(self, wf: BpmnWorkflow) -> bool:
+        """Whether the request's subscription rows may list messages: it waited for one when
+        loaded or last saved (unknown: yes). Lets a step skip the rows when it never waits."""
+        return getattr(wf, "saved_message_waits", True)
+
+    def saved_waits(self, wf: BpmnWorkflow, waits: list[Wait]) -> None:
+        wf.saved_message_waits = bool(waits)
 
     def _steps(self, wf: BpmnWorkflow) -> None:
         try:
@@ -339,6 +349,7 @@ class Engine:
         )
         wf.script_engine = self.script_engine
         wf.model = model
+        wf.saved_message_waits = waits_for_messages(wf)
         return wf
 
 

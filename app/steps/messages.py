@@ -38,7 +38,9 @@ def note_messages(instance_id: int, wf, running: bool) -> None:
     current = running_step()
     if current is not None:
         current.thrown.extend(eng.thrown(wf))
-    save_subscriptions(instance_id, waits)
+    if waits or eng.may_have_saved_waits(wf):
+        save_subscriptions(instance_id, waits)
+        eng.saved_waits(wf, waits)
 
 
 def save_subscriptions(instance_id: int, waits: list[Wait]) -> None:
