@@ -18,6 +18,7 @@ from app.services.instances import fire_due_timers
 from tests.conftest import csrf_token, loaded, person, post_form, postgres_url, sign_in
 from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
 from tests.integration.test_postgres_locks import WAIT, run_together
+from tests.unit.test_engine_messages import spiff_style as spiff_correlation
 
 DIAGRAMS = FIXTURES / "diagrams"
 
@@ -203,6 +204,9 @@ def test_the_message_diagrams_upload_without_a_warning(app):
     for path in sorted(DIAGRAMS.glob("msg_*.bpmn")):
         report = check_upload({path.name: path.read_bytes()})
         assert report.ok and not report.warnings, report.as_text()
+    spiff_style = spiff_correlation((DIAGRAMS / "msg_wait_for_group.bpmn").read_text())
+    report = check_upload({"msg_wait_for_group.bpmn": spiff_style.encode()})
+    assert report.ok and not report.warnings, report.as_text()
 
 
 @pytest.mark.skipif(not postgres_url(), reason="needs PostgreSQL's row locks: runs in the PostgreSQL pass")

@@ -57,3 +57,27 @@ def test_a_key_that_cannot_be_worked_out_fails_the_step_naming_the_element():
 def test_a_message_event_without_a_message_is_refused_when_parsed():
     with pytest.raises(DiagramError, match="needs a message"):
         model("msg_wait_for_group", lambda text: text.replace(' messageRef="message_group_ready"', ""))
+
+
+CORRELATION_PROPERTY = '''<bpmn:correlationProperty id="group_code_property" name="Group code">
+    <bpmn:correlationPropertyRetrievalExpression messageRef="message_group_ready">
+      <bpmn:messagePath>group_code</bpmn:messagePath>
+    </bpmn:correlationPropertyRetrievalExpression>
+  </bpmn:correlationProperty>
+  <bpmn:message id="message_group_ready"'''
+
+
+def spiff_style(text: str) -> str:
+    """The key as Spiff Arena writes it: a correlation property of the message, no camunda property."""
+    text = text.replace('<camunda:property name="correlationKey" value="${group_code}" />', "")
+    return text.replace('<bpmn:message id="message_group_ready"', CORRELATION_PROPERTY)
+
+
+def test_a_correlation_property_of_the_message_gives_the_key_on_both_sides():
+    engine = Engine()
+    waiting, notice = model("msg_wait_for_group", spiff_style), model("msg_group_notice", spiff_style)
+    wf = engine.start(waiting, {"group_code": "ICT"})
+    assert engine.waiting_for(wf) == [Wait("group_ready", "ICT")]
+    [message] = engine.thrown(engine.start(notice, {"group_code": "ICT", "note": "Hi"}))
+    assert message == Message("group_ready", "ICT")
+    assert engine.deliver(wf, message) and engine.data(wf)["note"] == "Hi"
