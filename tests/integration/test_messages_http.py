@@ -113,6 +113,23 @@ def test_a_send_task_reaches_a_receive_task(client):
     assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_paid"
 
 
+def test_a_receiver_that_fails_goes_into_error_and_the_others_go_on(client):
+    upload(client, "msg_payment_sender", "msg_receive_payment", "msg_failing_receiver")
+    failing = start_request(client, "marta", "msg_failing_receiver", {"reference": "R-5"})
+    claim = start_request(client, "marta", "msg_receive_payment", {"reference": "R-5"})
+    start_request(client, "pierre", "msg_payment_sender", {"reference": "R-5", "amount": "90"})
+    sender = newest_of("msg_payment_sender")
+    assert refreshed(sender).status == InstanceStatus.COMPLETED
+    assert [t.bpmn_id for t in ready_tasks(claim)] == ["confirm_payment"]
+    broken = refreshed(failing)
+    assert broken.status == InstanceStatus.ERROR
+    assert broken.error.startswith("The message “payment_done” (key R-5) from “Report a payment” could not be "
+                                   "handled:") and "division by zero" in broken.error
+    assert subscriptions(failing) == [("payment_done", "R-5")]  # it kept the state it had
+    assert [line for line in history(sender) if line.startswith("The message")] == [
+        "The message “payment_done” (key R-5) was sent to Wait for a payment"]
+
+
 def test_admin_sends_a_message_that_interrupts_a_user_task(client):
     upload(client, "msg_withdrawable_review")
     request = start_request(client, "marta", "msg_withdrawable_review", {"reference": "W-1"})
