@@ -37,6 +37,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import WorkflowException
 
 from .juel import JuelError, is_juel, juel_to_python
@@ -196,12 +197,12 @@ class MessageBoundaryEventParser(_MessageParsing, CamundaBoundaryEventParser):
     pass
 
 
-class MessageSendTaskParser(_MessageParsing, SendTaskParser):
-    pass
+class MessageSendTaskParser(_MessageParsing, SendTaskParser, CamundaTaskParser):
+    """Camunda's reading of the task (its camunda:properties, multi-instance) and a message."""
 
 
-class MessageReceiveTaskParser(_MessageParsing, ReceiveTaskParser):
-    pass
+class MessageReceiveTaskParser(_MessageParsing, ReceiveTaskParser, CamundaTaskParser):
+    """Camunda's reading of the task (its camunda:properties, multi-instance) and a message."""
 
 
 # --- running --------------------------------------------------------------------------------------
