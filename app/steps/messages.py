@@ -27,8 +27,9 @@ DROP_SUBSCRIPTIONS = delete(SUBSCRIPTION).where(SUBSCRIPTION.c.id.in_(bindparam(
 ADD_SUBSCRIPTION = SUBSCRIPTION.insert()
 
 
-def note_messages(instance_id: int, wf, running: bool) -> None:
-    """Keep the request's subscription rows in step with ``wf``; hand what it threw to the step.
+def note_messages(instance_id: int, wf, running: bool) -> list[Wait]:
+    """Keep the request's subscription rows in step with ``wf``; hand what it threw to the step;
+    return what it waits for.
 
     A request that is not running waits for nothing. Outside a step (nothing throws there) the
     thrown messages stay with the workflow for its next step.
@@ -41,6 +42,12 @@ def note_messages(instance_id: int, wf, running: bool) -> None:
     if waits or eng.may_have_saved_waits(wf):
         save_subscriptions(instance_id, waits)
         eng.saved_waits(wf, waits)
+    return waits
+
+
+def waits_label(waits: list[Wait]) -> str:
+    """The request's current step when no task waits but messages do: 'Waiting for “x”'."""
+    return f"Waiting for {', '.join(f'“{w.name}”' for w in waits)}" if waits else ""
 
 
 def save_subscriptions(instance_id: int, waits: list[Wait]) -> None:

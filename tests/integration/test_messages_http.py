@@ -57,6 +57,9 @@ def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(cli
     assert subscriptions(waiting_ict) == [("group_ready", "ICT")]
     assert subscriptions(waiting_zero) == [("group_ready", "ZERO")]
     assert ready_tasks(waiting_ict) == [] and refreshed(waiting_ict).status == InstanceStatus.RUNNING
+    assert refreshed(waiting_ict).current_step == "Waiting for “group_ready”"
+    sign_in(client, "marta")
+    assert "Waiting for “group_ready”" in text(client.get("/requests"))
 
     start_request(client, "ana", "msg_group_notice", {"group_code": "ICT", "note": "The room is booked"})
     sender = newest_of("msg_group_notice")
