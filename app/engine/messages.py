@@ -23,9 +23,17 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.serializer.helpers.spec import EventDefinitionConverter
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ReceiveTask,
+    StartEvent,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -40,7 +48,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import WorkflowException
 
-from .juel import JuelError, is_juel, juel_to_python
+from .juel import JuelError, is_juel, to_python
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 KEY = "key"  # the one correlation a message carries here
@@ -150,7 +158,7 @@ def key_expression(text: str | None) -> str | None:
     text = (text or "").strip()
     if not text:
         return None
-    return juel_to_python(text) if is_juel(text) else text
+    return to_python(text) if is_juel(text) else text
 
 
 class _MessageParsing:
@@ -203,6 +211,29 @@ class MessageSendTaskParser(_MessageParsing, SendTaskParser, CamundaTaskParser):
 
 class MessageReceiveTaskParser(_MessageParsing, ReceiveTaskParser, CamundaTaskParser):
     """Camunda's reading of the task (its camunda:properties, multi-instance) and a message."""
+
+
+class SendOrServiceTaskParser(MessageSendTaskParser):
+    """A send task with a messageRef and no camunda:topic sends a message; any other is parsed
+    by ``service_parser`` (the app's service task, set by the parser module)."""
+
+    service_parser: Any = None
+
+    def create_task(self):
+        if self.node.get(f"{{{CAMUNDA_NS}}}topic") or not self.node.get("messageRef"):
+            return self.service_parser.create_task(self)
+        return super().create_task()
+
+
+# What AppParser uses for the elements that send or wait for messages (send tasks: above).
+MESSAGE_PARSERS = {
+    full_tag("receiveTask"): (MessageReceiveTaskParser, ReceiveTask),
+    full_tag("startEvent"): (MessageStartEventParser, StartEvent),
+    full_tag("endEvent"): (MessageEndEventParser, EndEvent),
+    full_tag("intermediateCatchEvent"): (MessageCatchEventParser, IntermediateCatchEvent),
+    full_tag("intermediateThrowEvent"): (MessageThrowEventParser, IntermediateThrowEvent),
+    full_tag("boundaryEvent"): (MessageBoundaryEventParser, BoundaryEvent),
+}
 
 
 # --- running --------------------------------------------------------------------------------------

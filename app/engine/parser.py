@@ -5,8 +5,10 @@ the SHA-256 of its contents, so loading an instance never re-reads XML.
 
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
 mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, and simple JUEL (``${amount > 10000}``) in
-conditions and timers becomes Python. The stored files keep what was uploaded.
+timer values (``PT72H``) become Python strings, and JUEL (``${amount > 10000}``, ``juel.py``) in
+conditions, timers and completion conditions becomes Python. The stored files keep what was
+uploaded. After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
+(``io_mapping.attach_mappings``).
 """
 
 from __future__ import annotations
@@ -21,30 +23,15 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
-    EndEvent,
-    IntermediateCatchEvent,
-    IntermediateThrowEvent,
-    ReceiveTask,
-    SendTask,
-    ServiceTask,
-    StartEvent,
-)
+from SpiffWorkflow.bpmn.specs.defaults import SendTask, ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from .juel import JuelError, is_juel, juel_to_python
-from .messages import (
-    MessageBoundaryEventParser,
-    MessageCatchEventParser,
-    MessageEndEventParser,
-    MessageReceiveTaskParser,
-    MessageSendTaskParser,
-    MessageStartEventParser,
-    MessageThrowEventParser,
-)
+from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
+from .io_mapping import attach_mappings, mapping_problems
+from .juel import JuelError, is_juel, to_python
+from .messages import MESSAGE_PARSERS, SendOrServiceTaskParser
 from .model import FieldSpec, FormSpec, TaskDef
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -148,8 +135,9 @@ def _rename_activiti(root: etree._Element) -> None:
 def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
 
-    A JUEL condition or timer outside the supported subset is left as it was and reported.
-    Python conditions and quoted timers (everything in workflows/) pass unchanged.
+    A JUEL condition or timer outside the supported subset is left as it was and reported, as is
+    a camunda:inputOutput that cannot run (``io_mapping``). Python conditions and quoted timers
+    (everything in workflows/) pass unchanged.
     """
     problems: list[DiagramError] = []
     _rename_activiti(root)
@@ -159,12 +147,13 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
         text = node.text or ""
         if is_juel(text):
             try:
-                node.text = juel_to_python(text)
+                node.text = to_python(text, condition=node.tag not in _TIMER_TAGS)
             except JuelError as exc:
                 problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
                                              **_where(node, file)))
         elif node.tag in _TIMER_TAGS and bare_iso(text):
             node.text = f'"{text.strip()}"'
+    problems += [DiagramError(exc.detail, **_where(exc.node, file)) for exc in mapping_problems(root)]
     return problems
 
 
@@ -229,26 +218,17 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class AppSendTaskParser(MessageSendTaskParser):
-    """A send task with a camunda:topic calls a service; one with a messageRef sends a message."""
-
-    def create_task(self):
-        if self.node.get(f"{{{CAMUNDA_NS}}}topic") or not self.node.get("messageRef"):
-            return AppServiceTaskParser.create_task(self)
-        return super().create_task()
+class AppSendTaskParser(SendOrServiceTaskParser):
+    service_parser = AppServiceTaskParser
 
 
 class AppParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
+        **MESSAGE_PARSERS,
         full_tag("sendTask"): (AppSendTaskParser, SendTask),
-        full_tag("receiveTask"): (MessageReceiveTaskParser, ReceiveTask),
-        full_tag("startEvent"): (MessageStartEventParser, StartEvent),
-        full_tag("endEvent"): (MessageEndEventParser, EndEvent),
-        full_tag("intermediateCatchEvent"): (MessageCatchEventParser, IntermediateCatchEvent),
-        full_tag("intermediateThrowEvent"): (MessageThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (MessageBoundaryEventParser, BoundaryEvent),
+        full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
     }
 
 
@@ -305,6 +285,17 @@ class ProcessModel:
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
+    calls: tuple[CallRef, ...] = ()  # the call activities drawn in this file
+    startable: bool = True  # camunda:isStartableInTasklist="false": only other processes call it
+    # With the processes it calls (app.engine.calls): each spec's process, and the called models.
+    owners: dict[str, str] = field(default_factory=dict)  # spec name -> process id
+    called: dict[str, ProcessModel] = field(default_factory=dict)  # process id -> its model
+
+    def task_key(self, spec_name: str, bpmn_id: str) -> str:
+        """How ``tasks`` (and task rows) name an element: its id, or for an element of a called
+        process ``<process id>:<id>`` (ids are unique only within one file)."""
+        owner = self.owners.get(spec_name, self.process_id)
+        return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -341,6 +332,8 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     name = ""
     try:
         for name, text in files.items():
+            if not name.endswith((".bpmn", ".dmn")):
+                continue  # texts that travel with the diagram (notices), not read by the engine
             root = roots[name] = parse_xml(name, text)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)
@@ -359,12 +352,15 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         process = processes[0]
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        # A called process lives in another stored version: it is added when a request starts.
+        subprocess_specs = {key: sub for key, sub in parser.get_subprocess_specs(
+            process_id, require_call_activity_specs=False).items() if sub is not None}
     except ValidationException as exc:
         raise _located(exc, exc.file_name or name, roots) from None
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
         raise DiagramError(_plain(exc), file=name or None) from None
     _check_nothing_dropped(process, {s.bpmn_id for s in _all_task_specs(spec, subprocess_specs)}, name)
+    attach_mappings(root, _all_task_specs(spec, subprocess_specs))
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
@@ -377,9 +373,11 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
+    calls: list[CallRef] = []
     user_tasks: dict[str, etree._Element] = {}
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
         user_tasks.setdefault(node.get("id"), node)
+    call_nodes = {node.get("id"): node for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if isinstance(task_spec, UserTask):
             node = user_tasks[task_spec.bpmn_id]
@@ -394,11 +392,16 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
+        elif isinstance(task_spec, AppCallActivity):
+            binding, number = binding_of(call_nodes[task_spec.bpmn_id])
+            calls.append(CallRef(task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id, task_spec.spec,
+                                 binding, number))
     return ProcessModel(
         key=key, process_id=process_id, name=process.get("name") or process_id, spec=spec,
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
         start_lane=start_lane,
-        tasks=tasks, service_topics=topics, files=dict(files),
+        tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
+        startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
     )
 
 

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
+from .juel_runtime import JUEL_HELPERS
 from .scripting import HELPERS, SAFE_BUILTINS, ScriptError, compile_expression, compile_script
 
 DMN_NAMESPACES = frozenset(DMN_SCHEMAS)
@@ -65,7 +66,9 @@ FORBIDDEN_NAMES = frozenset({
 FEEL_WORDS = {"true": "True", "false": "False", "null": "None"}
 MAX_SCRIPT_CHARS = 20_000  # the longest shipped script is under 1 000
 MAX_EXPRESSION_CHARS = 10_000
-CALLABLE = frozenset(SAFE_BUILTINS) | frozenset(HELPERS)
+# Translated JUEL calls juel_… functions (juel.py); they are not offered to Python code.
+CALLABLE = frozenset(SAFE_BUILTINS) | frozenset(HELPERS) | frozenset(JUEL_HELPERS) | {"juel_variable"}
+OFFERED = frozenset(n for n in CALLABLE if n[0].islower() and not n.startswith("juel_"))
 
 
 def code_problems(source: str, mode: str = "expression") -> list[str]:
@@ -106,7 +109,7 @@ def code_problems(source: str, mode: str = "expression") -> list[str]:
             name = node.func.id
             if name not in CALLABLE and name not in defined and name not in FORBIDDEN_NAMES:
                 problems.append(f"it calls {name}(), which does not exist here; the functions available are "
-                                + ", ".join(sorted(n for n in CALLABLE if n[0].islower())))
+                                + ", ".join(sorted(OFFERED)))
     return list(dict.fromkeys(problems))
 
 

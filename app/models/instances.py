@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from app.extensions import Model
 
@@ -50,6 +50,9 @@ class ProcessInstance(Model):
     # The optimistic lock, moved on by every write of the row (app/steps/writer.py).
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The stored versions its call activities run, {process id: version id}, fixed when it started;
+    # NULL when its process calls none.
+    called_versions: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -57,6 +60,16 @@ class ProcessInstance(Model):
     initiator: Mapped[User] = relationship()
     working_group: Mapped[WorkingGroup | None] = relationship()
     tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
+
+    @property
+    def called(self) -> list[ProcessVersion]:
+        """The versions in ``called_versions``, for ``load_model(instance.version, instance.called)``.
+
+        Read through the session's identity map, so asking again in a step costs no query."""
+        session = object_session(self)
+        if not self.called_versions or session is None:
+            return []
+        return [session.get_one(ProcessVersion, version_id) for version_id in sorted(self.called_versions.values())]
 
 
 class HumanTask(Model):
@@ -69,7 +82,7 @@ class HumanTask(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     spiff_task_id: Mapped[str] = mapped_column(String(36))
-    bpmn_id: Mapped[str] = mapped_column(String(100))
+    bpmn_id: Mapped[str] = mapped_column(String(201))  # <called process id>:<id> in a called process
     name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(100), default="")
     form_key: Mapped[str] = mapped_column(String(200))

@@ -77,7 +77,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     if not is_candidate(actor, task):
         raise NotAllowed(NOT_FOR_YOU)
     instance = task.instance
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     if wf is None:
         wf = engine().load(model, instance.state)
     values = dict(data)

@@ -169,7 +169,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
     lines: list[str] = []
     for task in tasks:
         instance = task.instance
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         definition = model.tasks.get(task.bpmn_id)
         if definition is None:
             continue

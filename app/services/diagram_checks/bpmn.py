@@ -10,6 +10,7 @@ from lxml import etree
 from app.engine.juel import is_juel
 from app.engine.validate import timer_problems
 
+from .calls import check_call_activity, is_call_mapping
 from .messages import check_messages, is_message_send_task
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
@@ -20,11 +21,11 @@ BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 FLOW_NODES = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "userTask", "scriptTask", "serviceTask", "sendTask", "businessRuleTask", "task",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess", "receiveTask", "eventBasedGateway",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess",
+    "callActivity", "receiveTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
     "manualTask": "a manual task would wait for nobody: use a user task with a form",
-    "callActivity": "calling another process is not supported: draw the steps in an embedded subprocess",
     "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
     "transaction": "transactions are not supported: use an embedded subprocess",
     "adHocSubProcess": "ad-hoc subprocesses are not supported",
@@ -47,11 +48,10 @@ EVENT_DEFINITIONS = {
 LOGIC_EXTENSIONS = {
     "executionListener": "execution listeners do not run here: use a script or service task",
     "taskListener": "task listeners do not run here: use a script or service task",
-    "inputOutput": "input/output mappings do not run here: use a script task",
     "connector": "connectors do not run here: use a service task with a registered topic",
     "formProperty": "form properties are not read: declare the form with camunda:formData",
-    "in": "call activity variables do not apply here",
-    "out": "call activity variables do not apply here",
+    "in": "belongs on a call activity: it passes data into the process called",
+    "out": "belongs on a call activity: it passes data back from the process called",
     "field": "delegate fields do not run here: use camunda:properties on a service task",
 }
 LOGIC_ATTRIBUTES = {
@@ -66,19 +66,19 @@ IGNORED_ATTRIBUTES = {
     "versionTag", "isStartableInTasklist", "initiator", "decisionRefBinding", "decisionRefVersion",
     "decisionRefVersionTag", "decisionRefTenantId", "failedJobRetryTimeCycle", "errorCodeVariable",
     "errorMessageVariable", "collection", "elementVariable",
+    "calledElementBinding", "calledElementVersion",  # call activities: checked in calls.py
 }
 
 
 def _check_process(name: str, root: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
     processes = [p for p in root.iterfind(f"{B}process") if p.get("isExecutable") != "false"]
     if len(processes) != 1:
-        found.error(name, f"a diagram needs exactly one executable process ({len(processes)} found): mark the "
-                    "others as not executable", line=root.sourceline)
+        found.error(name, _executable_advice(root, processes), line=root.sourceline)
         return
     process = processes[0]
     report = found.report
     report.process_id = process.get("id")
-    report.process_name = (process.get("name") or "").strip() or report.process_id
+    report.process_name = " ".join((process.get("name") or "").split()) or report.process_id
     if report.process_id and len(report.process_id) > 100:
         found.error(name, "the process id is longer than 100 characters", process)
     if len(report.process_name or "") > 200:
@@ -94,7 +94,7 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
     _check_elements(name, process, ids, found)
     _check_extensions(name, process, found)
     _check_start(name, process, lanes, found)
-    emails = _known_emails(process)
+    emails = _known_emails(process, name, found)
     for node in process.iter(f"{B}userTask"):
         _check_user_task(name, node, lanes, emails, found)
     for node in process.iter(f"{B}scriptTask"):
@@ -105,6 +105,8 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
     check_messages(name, root, process, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
+    for node in process.iter(f"{B}callActivity"):
+        check_call_activity(name, node, found)
     _check_flows(name, process, ids, found)
     for node in process.iter(f"{B}timerEventDefinition"):
         _check_timer(name, node, found)
@@ -117,6 +119,19 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
         if decision not in used:
             found.warning(file, f"the decision {decision} is not used by any business rule task of the process")
     _check_layout(name, root, process, found)
+
+
+def _executable_advice(root: etree._Element, executable: list[etree._Element]) -> str:
+    """Why the file does not hold exactly one process to run, and what to do in Camunda Modeler."""
+    if not executable:
+        if root.find(f"{B}process") is None:
+            return "the file holds no process: draw the process to run (a pool or a plain diagram) and upload it"
+        return ("0 executable processes were found: mark the process to run as executable (isExecutable; "
+                "\"Executable\" in the process's properties in Camunda Modeler)")
+    names = ", ".join(" ".join((p.get("name") or p.get("id") or "").split()) for p in executable)
+    return (f"{len(executable)} executable processes were found ({names}): one process runs per diagram; keep "
+            "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
+            "file of its own")
 
 
 def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
@@ -179,7 +194,7 @@ def _check_extensions(name: str, process: etree._Element, found: _Findings) -> N
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
-        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS:
+        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node):
             found.error(name, f"camunda:{_local(node)}: {LOGIC_EXTENSIONS[_local(node)]}", node)
         if not node.tag.startswith(B) or _local(node) not in FLOW_NODES | {"process", "sequenceFlow"}:
             continue

@@ -21,16 +21,21 @@ def _check_dmn_files(roots: dict[str, etree._Element], found: _Findings) -> dict
             continue
         d = f"{{{namespace}}}"
         found_decisions = root.findall(f"{d}decision")
+        clash = False
+        for decision in found_decisions:  # every decision of every file, even one refused below
+            decision_id = decision.get("id") or ""
+            if decision_id in decisions:
+                found.error(name, f"the decision {decision_id} is also in {decisions[decision_id]}", decision)
+                clash = True
+            else:
+                decisions[decision_id] = name
         if len(found_decisions) != 1:
             found.error(name, f"a .dmn file must hold exactly one decision ({len(found_decisions)} found): "
                         "put each decision in its own file", line=root.sourceline)
             continue
-        decision = found_decisions[0]
-        decision_id = decision.get("id") or ""
-        if decision_id in decisions:
-            found.error(name, f"the decision {decision_id} is also in {decisions[decision_id]}", decision)
+        if clash:
             continue
-        decisions[decision_id] = name
+        decision = found_decisions[0]
         tables = decision.findall(f"{d}decisionTable")
         if len(tables) != 1:
             found.error(name, "the decision must be one decision table (literal expressions and "
