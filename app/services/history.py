@@ -100,5 +100,8 @@ def instance_history(instance: ProcessInstance, model: ProcessModel, viewer: Use
                     files += [attachments[i] for i in value or [] if i in attachments]
                     continue
                 fields.append((spec.label, display_value(spec, value, options=display_options(spec, labels))))
+        elif event.action in ("message_sent", "message_received"):  # the message's data, by name
+            payload = event.data.get("payload") or {}
+            fields = [(name, str(value)) for name, value in payload.items() if name not in hidden]
         entries.append(Entry(event, fields, files))
     return entries

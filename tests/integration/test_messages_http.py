@@ -86,7 +86,9 @@ def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(cli
     assert "Received the message “group_ready” (key ICT) from “Group notice”" in text(
         client.get(f"/requests/{waiting_ict.id}"))
     sign_in(client, "ana")
-    assert "The message “group_ready” (key ICT) was sent to" in text(client.get(f"/requests/{sender.id}"))
+    page = text(client.get(f"/requests/{sender.id}"))
+    assert "The message “group_ready” (key ICT) was sent to" in page
+    assert "What was sent note The room is booked" in page
 
     sign_in(client, "clara")
     assert "The room is booked" in loaded(client.get(f"/tasks/{read.id}"))  # the payload, in the data
