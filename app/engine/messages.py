@@ -32,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     IntermediateCatchEvent,
     IntermediateThrowEvent,
     ReceiveTask,
+    SendTask,
     StartEvent,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
@@ -215,7 +216,7 @@ class MessageReceiveTaskParser(_MessageParsing, ReceiveTaskParser, CamundaTaskPa
 
 class SendOrServiceTaskParser(MessageSendTaskParser):
     """A send task with a messageRef and no camunda:topic sends a message; any other is parsed
-    by ``service_parser`` (the app's service task, set by the parser module)."""
+    by ``service_parser`` (the app's service task)."""
 
     service_parser: Any = None
 
@@ -225,15 +226,19 @@ class SendOrServiceTaskParser(MessageSendTaskParser):
         return super().create_task()
 
 
-# What AppParser uses for the elements that send or wait for messages (send tasks: above).
-MESSAGE_PARSERS = {
-    full_tag("receiveTask"): (MessageReceiveTaskParser, ReceiveTask),
-    full_tag("startEvent"): (MessageStartEventParser, StartEvent),
-    full_tag("endEvent"): (MessageEndEventParser, EndEvent),
-    full_tag("intermediateCatchEvent"): (MessageCatchEventParser, IntermediateCatchEvent),
-    full_tag("intermediateThrowEvent"): (MessageThrowEventParser, IntermediateThrowEvent),
-    full_tag("boundaryEvent"): (MessageBoundaryEventParser, BoundaryEvent),
-}
+def message_parsers(service_parser) -> dict:
+    """What AppParser uses for the elements that send or wait for messages; a send task with a
+    camunda:topic is parsed by ``service_parser``."""
+    send_task_parser = type("AppSendTaskParser", (SendOrServiceTaskParser,), {"service_parser": service_parser})
+    return {
+        full_tag("sendTask"): (send_task_parser, SendTask),
+        full_tag("receiveTask"): (MessageReceiveTaskParser, ReceiveTask),
+        full_tag("startEvent"): (MessageStartEventParser, StartEvent),
+        full_tag("endEvent"): (MessageEndEventParser, EndEvent),
+        full_tag("intermediateCatchEvent"): (MessageCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (MessageThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (MessageBoundaryEventParser, BoundaryEvent),
+    }
 
 
 # --- running --------------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ the SHA-256 of its contents, so loading an instance never re-reads XML.
 
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
 mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, and JUEL (``${amount > 10000}``, ``juel.py``) in
-conditions, timers and completion conditions becomes Python. The stored files keep what was
-uploaded. After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
+timer values (``PT72H``) become Python strings, JUEL (``${amount > 10000}``, ``juel.py``) in
+conditions, timers, completion conditions and multi-instance markers becomes Python, and
+``camunda:collection="${members}"`` names the variable ``members``; every task parser reads
+multi-instance markers the Camunda way (``multi.py``). The stored files keep what was uploaded.
+After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
 (``io_mapping.attach_mappings``).
 """
 
@@ -23,7 +25,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import SendTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -31,8 +33,9 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
 from .io_mapping import attach_mappings, mapping_problems
 from .juel import JuelError, is_juel, to_python
-from .messages import MESSAGE_PARSERS, SendOrServiceTaskParser
+from .messages import message_parsers
 from .model import FieldSpec, FormSpec, TaskDef
+from .multi import prepare_collections, with_multi_instance
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -132,6 +135,9 @@ def _rename_activiti(root: etree._Element) -> None:
             node.set(f"{{{CAMUNDA_NS}}}{key[len(prefix):]}", node.attrib.pop(key))
 
 
+_CONDITION_TAGS = {f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition"}
+
+
 def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
 
@@ -142,12 +148,13 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     problems: list[DiagramError] = []
     _rename_activiti(root)
     _name_flows(root)
+    problems += [DiagramError(detail, **_where(node, file)) for node, detail in prepare_collections(root)]
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
-                          *_TIMER_TAGS):
+                          f"{{{BPMN_NS}}}loopCardinality", *_TIMER_TAGS):
         text = node.text or ""
         if is_juel(text):
             try:
-                node.text = to_python(text, condition=node.tag not in _TIMER_TAGS)
+                node.text = to_python(text, condition=node.tag in _CONDITION_TAGS)
             except JuelError as exc:
                 problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
                                              **_where(node, file)))
@@ -218,18 +225,15 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class AppSendTaskParser(SendOrServiceTaskParser):
-    service_parser = AppServiceTaskParser
-
-
 class AppParser(CamundaParser):
-    OVERRIDE_PARSER_CLASSES = {
+    # Every task parser reads multi-instance markers the Camunda way (app/engine/multi.py).
+    OVERRIDE_PARSER_CLASSES = with_multi_instance({
+        **CamundaParser.PARSER_CLASSES,
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
-        **MESSAGE_PARSERS,
-        full_tag("sendTask"): (AppSendTaskParser, SendTask),
+        **message_parsers(AppServiceTaskParser),
         full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
-    }
+    })
 
 
 def _properties(node: etree._Element, path: str) -> dict[str, str]:

@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter, TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -38,6 +39,7 @@ from .messages import deliver as deliver_message
 from .messages import thrown as thrown_messages
 from .messages import waiting as waiting_messages
 from .model import ReadyTask
+from .multi import MULTI_INSTANCE, LoopItem, loop_instance
 from .parser import AppServiceTask, ProcessModel
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine
 
@@ -120,12 +122,20 @@ def _register_types(registry) -> None:
                       lambda v: dt.date.fromisoformat(v["value"]))
 
 
-def full_registry():
-    """The camunda registry, with our service task and task data types: saves specs too."""
+def _app_config() -> dict:
+    """The camunda serializer configuration with the app's task specs."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
     config[AppCallActivity] = AppCallActivityConverter
     config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
+    config.update(dict.fromkeys(MULTI_INSTANCE, MultiInstanceTaskConverter))
+    config[LoopItem] = BpmnDataSpecificationConverter
+    return config
+
+
+def full_registry():
+    """The camunda registry, with our service task and task data types: saves specs too."""
+    config = _app_config()
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -190,12 +200,9 @@ class _CompactJSON(json.JSONEncoder):
 
 
 def reference_registry():
-    config = dict(CAMUNDA_CONFIG)
-    config[AppServiceTask] = AppServiceTaskConverter
-    config[AppCallActivity] = AppCallActivityConverter
+    config = _app_config()
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     config[Task] = CompactTaskConverter
-    config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -298,10 +305,20 @@ class Engine:
     # -- reading ---------------------------------------------------------------------------
     def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:
         """The user tasks waiting for a person, in the order the engine created them."""
+        counts: dict = {}
         return [
-            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)])
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)], loop=loop_instance(t, counts))
             for t in wf.get_tasks(state=TaskState.READY, manual=True)
         ]
+
+    def loop_finished(self, wf: BpmnWorkflow, key: str) -> bool:
+        """Whether the multi-instance step ``key`` (a ``LoopInstance.key``) has finished, rather
+        than been stopped: its instances still waiting were cancelled because it was done."""
+        try:
+            task = wf.get_task_from_id(UUID(key))
+        except (TaskNotFoundException, ValueError):
+            return False
+        return task.has_state(TaskState.COMPLETED | TaskState.READY)
 
     def task_data(self, wf: BpmnWorkflow, task_id: str) -> dict[str, Any]:
         return dict(wf.get_task_from_id(UUID(task_id)).data)
@@ -335,7 +352,8 @@ class Engine:
     def trail(self, wf: BpmnWorkflow) -> list[str]:
         """Bpmn ids of the completed flow elements, in the order they completed."""
         done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")]
+                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")
+                and not isinstance(t.task_spec, MULTI_INSTANCE)]  # its instances are listed
         return [_key(wf, t) for t in sorted(done, key=lambda t: t.last_state_change)]
 
     def calls(self, wf: BpmnWorkflow) -> dict[str, str]:

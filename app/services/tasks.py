@@ -106,7 +106,8 @@ def inbox(user: User, page: int, per_page: int):
         select(HumanTask)
         .join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .options(contains_eager(HumanTask.instance).selectinload(ProcessInstance.initiator),
+        .options(undefer(HumanTask.loop_done),
+                 contains_eager(HumanTask.instance).selectinload(ProcessInstance.initiator),
                  contains_eager(HumanTask.instance).selectinload(ProcessInstance.working_group))
         .where(TaskCandidate.user_id == user.id, TaskCandidate.ready.is_(True))
         .order_by(TaskCandidate.task_created_at.desc(), TaskCandidate.task_id.desc())

@@ -5,7 +5,7 @@ each save of the request; the index on (message_name, correlation_key) finds the
 a message without loading any workflow.
 
 Revision ID: 5b1e7c2d9a40
-Revises: c4e1a7d2b9f0
+Revises: 5c1e7a3b9d24
 Create Date: 2026-12-03 12:50:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b1e7c2d9a40'
-down_revision = "c4e1a7d2b9f0"
+down_revision = "5c1e7a3b9d24"
 branch_labels = None
 depends_on = None
 

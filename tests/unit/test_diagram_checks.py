@@ -257,8 +257,11 @@ BREAKS = [
      '<bpmn:extensionElements><camunda:properties><camunda:property name="correlationKey" value="${a ? b}" />'
      '</camunda:properties></bpmn:extensionElements></bpmn:receiveTask></bpmn:process>'
      '<bpmn:message id="letter" name="letter" />', "wait_letter", "correlationKey = '${a ? b}' cannot run here"),
+    ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing><bpmn:standardLoopCharacteristics />',
+     "review", "a loop marker is not supported"),
     ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing>'
-     '<bpmn:multiInstanceLoopCharacteristics camunda:collection="items" />', "review", "loops and multi-instance"),
+     '<bpmn:multiInstanceLoopCharacteristics camunda:elementVariable="item" />', "review",
+     "a multi-instance step needs either camunda:collection"),
     ('<camunda:formData>\n        <camunda:formField id="decision"',
      '<camunda:taskListener event="create" class="org.example.Listener" /><camunda:formData>\n'
      '        <camunda:formField id="decision"', "review", "task listeners do not run here"),

@@ -3,6 +3,7 @@ timers and layout; the tasks themselves are checked by ``tasks``."""
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterator
 
 from lxml import etree
@@ -35,6 +36,7 @@ IGNORED_CHILDREN = {
     "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
     "dataObjectReference", "dataStoreReference", "documentation", "extensionElements", "ioSpecification",
     "property", "incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation", "category",
+    "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",  # checked on their element
 }
 EVENT_DEFINITIONS = {
     "signalEventDefinition": "signal events are not supported: nothing here sends signals",
@@ -157,10 +159,12 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if local not in FLOW_NODES:
             found.error(name, f"bpmn:{local} is not supported here", node)
             continue
-        for loop in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-            if node.find(f"{B}{loop}") is not None:
-                found.error(name, "loops and multi-instance steps are not supported: draw the steps with a "
-                            "gateway that loops back", node)
+        if node.find(f"{B}standardLoopCharacteristics") is not None:
+            found.error(name, "a loop marker is not supported (Camunda 7 does not run it either): use a "
+                        "multi-instance marker, or a gateway that loops back", node)
+        multi = node.find(f"{B}multiInstanceLoopCharacteristics")
+        if multi is not None:
+            _check_multi_instance(name, node, multi, found)
         definitions = [d for d in node if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
         for definition in definitions:
             kind = _local(definition)
@@ -188,6 +192,38 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
                 found.error(name, "event subprocesses are not supported: use boundary events", node)
             else:
                 _check_elements(name, node, ids, found, nested=True)
+
+
+CAMUNDA_LOOP_VARIABLES = {"loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"}
+
+
+def _check_multi_instance(name: str, node: etree._Element, multi: etree._Element, found: _Findings) -> None:
+    """A multi-instance marker runs as in Camunda 7: a collection (one variable's name) or a
+    loop cardinality, a plain element variable, a completion condition that compiles."""
+    collection = multi.get(f"{C}collection") or multi.findtext(f"{B}loopDataInputRef")
+    cardinality = multi.find(f"{B}loopCardinality")
+    if (collection is None) == (cardinality is None):
+        found.error(name, "a multi-instance step needs either camunda:collection (the list to go through) or a "
+                    "loop cardinality (how many times), not both", node)
+    if collection is not None and not _is_name(collection):
+        return  # prepare_tree reported why
+    element = multi.get(f"{C}elementVariable")
+    if element is not None and (not _is_name(element) or element in CAMUNDA_LOOP_VARIABLES):
+        found.error(name, f"camunda:elementVariable {element!r} must be a plain name, such as member, other than "
+                    "Camunda's own loopCounter and nrOf… variables", node)
+    for tag, what in (("loopCardinality", "loop cardinality"), ("completionCondition", "completion condition")):
+        part = multi.find(f"{B}{tag}")
+        if part is None or is_juel(part.text):  # not translated: prepare_tree reported why
+            continue
+        if not (part.text or "").strip():
+            found.error(name, f"the {what} is empty", part)
+            continue
+        for problem in _compiled(found, part.text or ""):
+            found.error(name, f"the {what} cannot run: {problem}", part)
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier() and not keyword.iskeyword(text) and not text.startswith("_")
 
 
 def _check_extensions(name: str, process: etree._Element, found: _Findings) -> None:

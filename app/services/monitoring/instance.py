@@ -4,7 +4,7 @@ attachments. Only this page loads a workflow, to say which steps are done."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -137,9 +137,11 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     names = _element_names(instance)
     calls = _called_names(model)
     completed_rows: dict[str, list[HumanTask]] = defaultdict(list)
+    loops_done: Counter[tuple[str | None, str]] = Counter()  # multi-instance steps: rows completed
     for row in instance.tasks:
         if row.state == TaskState.COMPLETED:
             completed_rows[row.bpmn_id].append(row)
+            loops_done[row.loop_key, row.bpmn_id] += 1
     done = []
     for bpmn_id in trail:
         name, kind = names.get(bpmn_id, ("", ""))
@@ -148,6 +150,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         detail = ""
         if completed_rows.get(bpmn_id):
             row = completed_rows[bpmn_id].pop(0)
+            name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
             who = row.completed_by.name if row.completed_by else "someone"
             detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
         elif kind == "startEvent" and ":" not in bpmn_id:  # the request's start, not a called process's
@@ -163,7 +166,9 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             continue
         people = [c.user.name for c in row.candidates if c.ready]
         who = ", ".join(people) if people else f"nobody yet ({lane_label(row.lane, instance)})"
-        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}", row.id))
+        progress = f" ({loops_done[row.loop_key, row.bpmn_id]} of {row.loop_total} done)" if row.loop_key else ""
+        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}",
+                            row.id))
     failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}
