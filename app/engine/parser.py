@@ -31,6 +31,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .io_mapping import attach_mappings, mapping_problems
 from .juel import JuelError, is_juel, to_python
 from .messages import message_parsers
@@ -225,13 +226,14 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class AppParser(CamundaParser):
+class AppParser(DecisionParserMixin, CamundaParser):
     # Every task parser reads multi-instance markers the Camunda way (app/engine/multi.py).
     OVERRIDE_PARSER_CLASSES = with_multi_instance({
         **CamundaParser.PARSER_CLASSES,
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
         **message_parsers(AppServiceTaskParser),
+        full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
         full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
     })
 

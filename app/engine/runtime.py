@@ -24,6 +24,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .callspec import AppCallActivity, AppCallActivityConverter
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskConverter
 from .limits import ScriptLimitError
 from .messages import (
     AppMessageEventDefinition,
@@ -126,6 +127,7 @@ def _app_config() -> dict:
     """The camunda serializer configuration with the app's task specs."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
     config[AppCallActivity] = AppCallActivityConverter
     config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
     config.update(dict.fromkeys(MULTI_INSTANCE, MultiInstanceTaskConverter))

@@ -373,16 +373,33 @@ def test_warnings_name_missing_instructions_defaults_and_layout(checker):
 
 
 DMN_BREAKS = [
-    ("? &lt;= 100", "[0..100]", "rule_small_amount", "FEEL, not Python"),
-    ("? &lt;= 100", '"small","tiny"', "rule_small_amount", "write ? in ("),
-    ("? &lt;= 100", 'not("large")', "rule_small_amount", "FEEL's not()"),
-    ("? &lt;= 100", "&lt;= ", "rule_small_amount", "neither a value nor a comparison"),
-    ("<text>amount</text>", "<text>amount or 0</text>", "rule_small_amount", None),  # fine with ?: no error
-    ('"coordinator"', "true", "rule_small_level", "write True"),
+    # FEEL unary tests run (app/engine/feel.py): no error.
+    ("? &lt;= 100", "[0..100]", "rule_small_amount", None),
+    ("? &lt;= 100", '"small","tiny"', "rule_small_amount", None),
+    ("? &lt;= 100", 'not("large")', "rule_small_amount", None),
+    ('"coordinator"', "true", "rule_small_level", None),
+    ('hitPolicy="FIRST"', 'hitPolicy="RULE ORDER"', "table", None),
+    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="SUM"', "table", None),
+    ("<text>amount</text>", "<text>amount or 0</text>", "rule_small_amount", None),
+    # What does not run: one line naming the decision, the rule and the column.
+    ("? &lt;= 100", "&lt;= ", "rule_small_amount", "the decision “Level”, rule 1, column “Amount”: &lt;= is not a FEEL"
+     .replace("&lt;", "<")),
+    ("? &lt;= 100", "[0..100", "rule_small_amount", "[0..100 is not a FEEL unary test (the range must end with"),
+    ("? &lt;= 100", "__import__('os')", "rule_small_amount", "is not a FEEL unary test"),
+    ("? &lt;= 100", "? == open", "rule_small_amount", "it uses open, which diagrams may not use"),
     ('"coordinator"', "__import__('os')", "rule_small_level", "invalid variable name"),
-    ('hitPolicy="FIRST"', 'hitPolicy="RULE ORDER"', "table", "hit policy RULE ORDER is not supported"),
-    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="SUM"', "table", "COLLECT with SUM"),
+    ('hitPolicy="FIRST"', 'hitPolicy="DECIDE"', "table", "hit policy DECIDE is not supported"),
+    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="AVG"', "table", "COLLECT with AVG"),
+    ('hitPolicy="FIRST"', 'hitPolicy="FIRST" aggregation="SUM"', "table", "works only with the hit policy COLLECT"),
     ("<text>amount</text>", "<text>amount +</text>", "input_amount", "the input expression cannot run"),
+    # A cell's expressionLanguage decides how it is read.
+    ('<inputEntry id="rule_small_amount"><text>? &lt;= 100', '<inputEntry id="rule_small_amount" '
+     'expressionLanguage="python"><text>[0..100]', "rule_small_amount", "[0..100] cannot run as Python"),
+    ('<inputEntry id="rule_small_amount"><text>', '<inputEntry id="rule_small_amount" expressionLanguage='
+     '"https://www.omg.org/spec/DMN/20191111/FEEL/"><text>', "rule_small_amount",
+     "? &lt;= 100 is not a FEEL unary test (? belongs to a Python cell, not FEEL): write".replace("&lt;", "<")),
+    ('<inputEntry id="rule_small_amount">', '<inputEntry id="rule_small_amount" expressionLanguage="groovy">',
+     "rule_small_amount", "the expression language groovy is not supported"),
 ]
 
 
@@ -398,13 +415,21 @@ def test_each_dmn_break_is_an_error_on_its_cell(checker, old, new, element, word
     assert matching[0].element_id == element and matching[0].line == line_of(dmn, element)
 
 
-def test_a_bare_comparison_after_a_loose_input_expression_is_refused(checker):
-    # SpiffWorkflow joins them as text: "amount or 0<= 100" would mean "amount or (0 <= 100)".
+def test_a_priority_table_without_output_values_is_warned(checker):
+    report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"', DMN))
+    assert report.ok and "no output has one: rule order decides" in report.as_text()
+    listed = changed('name="level" typeRef="string" />', 'name="level" typeRef="string"><outputValues><text>'
+                     '"finance","coordinator"</text></outputValues></output>', DMN)
+    report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="OUTPUT ORDER"', listed))
+    assert report.ok and "rule order decides" not in report.as_text()
+    broken = changed('"finance","coordinator"', '"finance" "coordinator"', listed)
+    assert 'the output values "finance" "coordinator" cannot be read: expected a comma' in check(dmn=broken).as_text()
+
+
+def test_a_bare_comparison_after_a_loose_input_expression_now_tests_its_value(checker):
+    # SpiffWorkflow joined them as text ("amount or 0<= 100"); the input is now evaluated first.
     dmn = changed("<text>amount</text>", "<text>amount or 0</text>", DMN)
-    dmn = changed("? &lt;= 100", "&lt;= 100", dmn)
-    report = check(dmn=dmn)
-    assert "would be joined as 'amount or 0<= 100': write ? <= 100 instead" in report.as_text()
-    assert check(dmn=changed("? &lt;= 100", "&lt;= 100", DMN)).ok  # a plain name joins safely
+    assert check(dmn=changed("? &lt;= 100", "&lt;= 100", dmn)).ok
 
 
 def test_files_that_are_not_what_they_claim_are_refused(checker):

@@ -12,6 +12,7 @@ from app.engine.juel import is_juel
 from app.engine.validate import timer_problems
 
 from .calls import check_call_activity, is_call_mapping
+from .dmn import Decisions
 from .messages import check_messages, is_message_send_task
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
@@ -72,7 +73,7 @@ IGNORED_ATTRIBUTES = {
 }
 
 
-def _check_process(name: str, root: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
+def _check_process(name: str, root: etree._Element, decisions: Decisions, found: _Findings) -> None:
     processes = [p for p in root.iterfind(f"{B}process") if p.get("isExecutable") != "false"]
     if len(processes) != 1:
         found.error(name, _executable_advice(root, processes), line=root.sourceline)
@@ -116,7 +117,7 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
         attached = node.get("attachedToRef")
         if not attached or attached not in ids:
             found.error(name, f"the boundary event is attached to {attached!r}, which is not in the process", node)
-    used = {d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d}
+    used = decisions.needed({d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d})
     for decision, file in decisions.items():
         if decision not in used:
             found.warning(file, f"the decision {decision} is not used by any business rule task of the process")
