@@ -35,6 +35,7 @@ from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_o
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .io_mapping import attach_mappings, mapping_problems
 from .juel import JuelError, is_juel, to_python
+from .messages import message_parsers
 from .model import FieldSpec, FormSpec, TaskDef
 from .multi import prepare_collections, with_multi_instance
 
@@ -232,7 +233,7 @@ class AppParser(DecisionParserMixin, CamundaParser):
         **CamundaParser.PARSER_CLASSES,
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
-        full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
+        **message_parsers(AppServiceTaskParser),
         full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
         full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
     })

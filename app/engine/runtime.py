@@ -26,6 +26,19 @@ from SpiffWorkflow.util.task import TaskState
 from .callspec import AppCallActivity, AppCallActivityConverter
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskConverter
 from .limits import ScriptLimitError
+from .messages import (
+    AppMessageEventDefinition,
+    AppMessageEventDefinitionConverter,
+    Message,
+    Wait,
+    has_plain_start,
+    message_starts,
+    pending_events,
+    waits_for_messages,
+)
+from .messages import deliver as deliver_message
+from .messages import thrown as thrown_messages
+from .messages import waiting as waiting_messages
 from .model import ReadyTask
 from .multi import MULTI_INSTANCE, LoopItem, loop_instance
 from .parser import AppServiceTask, ProcessModel
@@ -116,6 +129,7 @@ def _app_config() -> dict:
     config[AppServiceTask] = AppServiceTaskConverter
     config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
     config[AppCallActivity] = AppCallActivityConverter
+    config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
     config.update(dict.fromkeys(MULTI_INSTANCE, MultiInstanceTaskConverter))
     config[LoopItem] = BpmnDataSpecificationConverter
     return config
@@ -209,6 +223,7 @@ class Engine:
         """Create an instance with ``data`` as its start data and run to the first wait."""
         wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         wf.model = model
+        wf.saved_message_waits = False  # a new request has no subscription rows yet
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
         self._steps(wf)
@@ -237,9 +252,55 @@ class Engine:
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()
 
+    # -- messages (app/engine/messages.py) -------------------------------------------------
+    def start_by_message(self, model: ProcessModel, message: Message, data: dict[str, Any]) -> BpmnWorkflow:
+        """Create an instance of a process that starts by ``message`` and run to the first wait."""
+        wf = self.start(model, data)
+        if not self.deliver(wf, message):
+            raise EngineError(f"“{model.name}” does not start by the message “{message.name}”")
+        return wf
+
+    def deliver(self, wf: BpmnWorkflow, message: Message) -> bool:
+        """Hand ``message`` to the instance and run what follows; False if it does not wait for it."""
+        try:
+            caught = deliver_message(wf, message)
+        except WorkflowException as exc:
+            raise EngineError.from_workflow(exc) from exc
+        if caught:
+            self._steps(wf)
+        return caught
+
+    def message_starts(self, model: ProcessModel) -> list[str]:
+        """The names of the messages that start a request of this process."""
+        return message_starts(model.spec)
+
+    def startable(self, model: ProcessModel) -> bool:
+        """Whether a person can start the process (it does not start only by a message)."""
+        return has_plain_start(model.spec)
+
+    def thrown(self, wf: BpmnWorkflow) -> list[Message]:
+        """The messages the instance threw for other requests since this was last asked; taken off it."""
+        return thrown_messages(wf)
+
+    def waiting_for(self, wf: BpmnWorkflow) -> list[Wait]:
+        """The messages the instance waits for: name and correlation key."""
+        try:
+            return waiting_messages(wf)
+        except WorkflowException as exc:
+            raise EngineError.from_workflow(exc) from exc
+
+    def may_have_saved_waits(self, wf: BpmnWorkflow) -> bool:
+        """Whether the request's subscription rows may list messages: it waited for one when
+        loaded or last saved (unknown: yes). Lets a step skip the rows when it never waits."""
+        return getattr(wf, "saved_message_waits", True)
+
+    def saved_waits(self, wf: BpmnWorkflow, waits: list[Wait]) -> None:
+        wf.saved_message_waits = bool(waits)
+
     def _steps(self, wf: BpmnWorkflow) -> None:
         try:
             wf.do_engine_steps()
+            waiting_messages(wf)  # a correlation key that cannot be worked out fails the step
         except WorkflowException as exc:
             raise EngineError.from_workflow(exc) from exc
 
@@ -313,7 +374,7 @@ class Engine:
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
         times = []
-        for event in wf.waiting_events():
+        for event in pending_events(wf):  # wf.waiting_events(), with an event-based gateway's timers
             value = event.value
             if isinstance(value, dict):
                 value = value.get("next")
@@ -341,6 +402,7 @@ class Engine:
         )
         wf.script_engine = self.script_engine
         wf.model = model
+        wf.saved_message_waits = waits_for_messages(wf)
         return wf
 
 

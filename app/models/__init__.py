@@ -11,6 +11,7 @@ from .instances import (
     TaskState,
 )
 from .mail import ActionToken, OutboxMessage, OutboxStatus
+from .messages import MessageSubscription
 from .names import GROUP_ROLES, NameMapping, NameTarget
 from .people import (
     EU_COUNTRIES,
@@ -45,6 +46,7 @@ __all__ = [
     "InstanceStatus",
     "NameMapping",
     "NameTarget",
+    "MessageSubscription",
     "NotifyMode",
     "Organisation",
     "OrganisationType",

@@ -39,10 +39,16 @@ def step_limits():
     return script_limits(config["SCRIPT_CPU_SECONDS"], config["SCRIPT_MEMORY_MB"])
 
 
+def starts_by_message(model: ProcessModel) -> bool:
+    """Whether the process starts only when a request sends it a message (docs/DIAGRAMS.md)."""
+    return not engine().startable(model)
+
+
 def may_start(user: User, model: ProcessModel) -> bool:
     """Buyers start processes; one whose start event sits in the group lead lane needs a lead.
-    Nobody starts one marked camunda:isStartableInTasklist="false" (it runs when called)."""
-    if not user.has_role(Role.BUYER) or not model.startable:
+    Nobody starts one marked camunda:isStartableInTasklist="false" (it runs when called), nor
+    one that starts only by a message (``starts_by_message``)."""
+    if not user.has_role(Role.BUYER) or not model.startable or starts_by_message(model):
         return False
     if lane_kind(model.start_lane) == "group_lead":
         return db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.lead_id == user.id).limit(1)) is not None

@@ -33,6 +33,7 @@ from app.outbox.queue import queue_notice, queue_task_emails
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
 from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .messages import note_messages, waits_label
 from .names import uses_name
 from .registry import engine
 from .summary import summary_of
@@ -250,12 +251,15 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
 
+    status = (changes or {}).get("status", instance.status)
+    waits = note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
     summary = summary_of(model, data)
     first = next(iter(summary.values()), "")
     values: dict[str, Any] = {
         "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
-        "current_step": ", ".join(dict.fromkeys(t.definition.name for t in ready))[:200],  # instances: once
+        # A multi-instance step's name once; a request waiting only for messages names them.
+        "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})

@@ -231,7 +231,7 @@ BREAKS = [
     ('name="to" value="Coordinator"', 'name="to" value="Board"', "remind", "to = 'Board' names nobody"),
     ('attachedToRef="review"', 'attachedToRef="reviewed"', "reminder", "attached to 'reviewed'"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:receiveTask id="wait_letter" name="Wait for a letter" />'
-     '<bpmn:endEvent id="end_no">', "wait_letter", "a receive task waits for a message"),
+     '<bpmn:endEvent id="end_no">', "wait_letter", "the message event needs a message"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:manualTask id="sign" name="Sign" /><bpmn:endEvent id="end_no">', "sign",
      "a manual task would wait for nobody"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="${other}" /><bpmn:endEvent '
@@ -245,7 +245,13 @@ BREAKS = [
      '<camunda:out sourceExpression="${a +}" target="x" /></bpmn:extensionElements></bpmn:callActivity>'
      '<bpmn:endEvent id="end_no">', "call", "camunda:out sourceExpression ${a +} cannot run here"),
     ('<bpmn:outgoing>f1</bpmn:outgoing>', '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition id="m" />',
-     "start", "message events are not supported"),
+     "start", "the message event needs a message"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:endEvent id="end_no"><bpmn:messageEventDefinition id="m" '
+     'camunda:class="org.example.Send" />', "end_no", "a Java delegate cannot send messages here"),
+    ('</bpmn:process>', '<bpmn:receiveTask id="wait_letter" messageRef="letter">'
+     '<bpmn:extensionElements><camunda:properties><camunda:property name="correlationKey" value="${a ? b}" />'
+     '</camunda:properties></bpmn:extensionElements></bpmn:receiveTask></bpmn:process>'
+     '<bpmn:message id="letter" name="letter" />', "wait_letter", "correlationKey = '${a ? b}' cannot run here"),
     ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing><bpmn:standardLoopCharacteristics />',
      "review", "a loop marker is not supported"),
     ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing>'

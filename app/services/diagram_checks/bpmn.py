@@ -13,6 +13,7 @@ from app.engine.validate import timer_problems
 
 from .calls import check_call_activity, is_call_mapping
 from .dmn import Decisions
+from .messages import check_messages, is_message_send_task
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
 
@@ -23,13 +24,10 @@ FLOW_NODES = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "userTask", "scriptTask", "serviceTask", "sendTask", "businessRuleTask", "task",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess",
-    "callActivity",
+    "callActivity", "receiveTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
-    "receiveTask": "a receive task waits for a message, and nothing here sends one: use a user task",
     "manualTask": "a manual task would wait for nobody: use a user task with a form",
-    "eventBasedGateway": "an event-based gateway waits for messages or signals, which nothing here sends: "
-                         "use a boundary timer on a user task",
     "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
     "transaction": "transactions are not supported: use an embedded subprocess",
     "adHocSubProcess": "ad-hoc subprocesses are not supported",
@@ -42,7 +40,6 @@ IGNORED_CHILDREN = {
     "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",  # checked on their element
 }
 EVENT_DEFINITIONS = {
-    "messageEventDefinition": "message events are not supported: nothing here sends a message to a request",
     "signalEventDefinition": "signal events are not supported: nothing here sends signals",
     "conditionalEventDefinition": "conditional events are not supported: use a gateway with conditions",
     "escalationEventDefinition": "escalation events are not supported: use a boundary timer and the escalate "
@@ -106,7 +103,9 @@ def _check_process(name: str, root: etree._Element, decisions: Decisions, found:
     for node in process.iter(f"{B}scriptTask"):
         _check_script(name, node, found)
     for node in process.iter(f"{B}serviceTask", f"{B}sendTask"):
-        _check_service(name, node, user_tasks, found)
+        if not is_message_send_task(node):
+            _check_service(name, node, user_tasks, found)
+    check_messages(name, root, process, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
     for node in process.iter(f"{B}callActivity"):
@@ -188,7 +187,7 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if len(definitions) > 1:
             found.error(name, "an event with several definitions is not supported", node)
         if local == "intermediateCatchEvent" and not definitions:
-            found.error(name, "an intermediate catch event needs a timer", node)
+            found.error(name, "an intermediate catch event needs a timer or a message", node)
         if local == "subProcess":
             if node.get("triggeredByEvent") == "true":
                 found.error(name, "event subprocesses are not supported: use boundary events", node)

@@ -61,6 +61,8 @@ def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findin
         found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
         return
     start = starts[0]
+    if start.find(f"{B}messageEventDefinition") is not None:
+        return  # a request started by a message has no start form: the message's data is its start data
     called_only = (process.get(f"{C}isStartableInTasklist") or "").strip() == "false"
     if not (called_only and start.find(f"{B}extensionElements") is None):  # a called process needs no form
         _check_form(name, start, "start event", found)
