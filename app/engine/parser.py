@@ -26,6 +26,14 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .events import (
+    AppEndEvent,
+    AppEndEventParser,
+    AppStartEvent,
+    AppStartEventParser,
+    PassThroughTask,
+    drop_documentation,
+)
 from .juel import JuelError, is_juel, juel_to_python
 from .model import FieldSpec, FormSpec, TaskDef
 
@@ -136,6 +144,7 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     problems: list[DiagramError] = []
     _rename_activiti(root)
     _name_flows(root)
+    drop_documentation(root, frozenset(AppParser.DATA_STORE_CLASSES))
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
                           *_TIMER_TAGS):
         text = node.text or ""
@@ -216,6 +225,12 @@ class AppParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
         full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
+        # Events: see events.py. A manual task and a task without a type run through, as in
+        # Camunda's engine (SpiffWorkflow would wait for someone to complete them).
+        full_tag("startEvent"): (AppStartEventParser, AppStartEvent),
+        full_tag("endEvent"): (AppEndEventParser, AppEndEvent),
+        full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
+        full_tag("task"): (CamundaTaskParser, PassThroughTask),
     }
 
 

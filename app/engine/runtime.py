@@ -16,12 +16,14 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .events import SPEC_CONVERTERS, UncaughtError, stopped_by, timer_values
 from .limits import ScriptLimitError
 from .model import ReadyTask
 from .parser import AppServiceTask, ProcessModel
@@ -96,6 +98,7 @@ def full_registry():
     """The camunda registry, with our service task and task data types: saves specs too."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config.update(SPEC_CONVERTERS)
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -162,6 +165,7 @@ class _CompactJSON(json.JSONEncoder):
 def reference_registry():
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config.update(SPEC_CONVERTERS)
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     config[Task] = CompactTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
@@ -201,6 +205,9 @@ class Engine:
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         """Fire every timer that is due now and run what follows."""
+        stopped = self.stopped(wf)
+        if stopped is not None:  # nothing runs on after an error nobody catches
+            raise stopped
         try:
             wf.refresh_timers()
         except WorkflowException as exc:
@@ -213,6 +220,8 @@ class Engine:
     def _steps(self, wf: BpmnWorkflow) -> None:
         try:
             wf.do_engine_steps()
+        except UncaughtError:
+            pass  # the request stops here, its state saved: ``stopped`` says why
         except WorkflowException as exc:
             raise EngineError.from_workflow(exc) from exc
 
@@ -241,12 +250,17 @@ class Engine:
     def is_completed(self, wf: BpmnWorkflow) -> bool:
         return wf.is_completed()
 
+    def stopped(self, wf: BpmnWorkflow) -> EngineError | None:
+        """Why the request cannot go on (an error nobody catches) and where, or None."""
+        found = stopped_by(wf)
+        return EngineError(*found) if found else None
+
     def ended_at(self, wf: BpmnWorkflow) -> str | None:
         """The bpmn id of the end event the instance reached, if it has ended."""
         if not wf.is_completed():
             return None
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if type(t.task_spec).__name__ == "EndEvent"]
+                if isinstance(t.task_spec, EndEvent)]
         latest = max(ends, key=lambda t: t.last_state_change, default=None)
         return latest.task_spec.bpmn_id if latest else None
 
@@ -259,8 +273,7 @@ class Engine:
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
         times = []
-        for event in wf.waiting_events():
-            value = event.value
+        for value in timer_values(wf):
             if isinstance(value, dict):
                 value = value.get("next")
             if isinstance(value, str):

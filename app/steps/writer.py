@@ -222,7 +222,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     conn = db.session.connection()
     now = utcnow()
     data = eng.data(wf)
-    ready = eng.ready_tasks(wf)
+    stopped = eng.stopped(wf)  # an error nobody catches: no task waits any more
+    ready = [] if stopped else eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
     events: list[dict] = []
     opened = {spiff_id: (row_id, name) for row_id, spiff_id, name
@@ -242,6 +243,11 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})
+    if stopped is not None:
+        if instance.status != InstanceStatus.ERROR:
+            events.append(event_row(instance.id, None, actor, channel, "error", str(stopped),
+                                    {"bpmn_id": stopped.bpmn_id}))
+        values.update(status=InstanceStatus.ERROR, error=str(stopped)[:2000], next_timer_at=None)
     finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})
     if finished:
         values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,

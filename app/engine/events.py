@@ -1,0 +1,196 @@
+"""Signals, escalations, errors, event subprocesses, manual tasks and documentation-only data.
+
+What stock SpiffWorkflow 3.2 runs of these is used as it is; this module fills the gaps
+between what its parsers read and what BPMN (and Camunda 7) mean:
+
+- a **signal end event** throws its signal (the stock end event parser reads no signal and
+  would end silently);
+- a **start event of an event subprocess** may be an error or an escalation (the stock start
+  event parser reads neither, and the subprocess would start with the request);
+- an **interrupting event subprocess** (``isInterrupting``, the default) stops what else
+  runs in the process around it, as BPMN says; the stock engine lets both go on;
+- an **error nobody catches** stops the request (``UncaughtError``) instead of ending it as
+  if nothing happened;
+- a **manual task** runs through, as in Camunda's engine (nobody is asked to do it);
+- **data stores** without an implementation, and the data associations of tasks with data
+  objects and data stores, are documentation: dropped before the engine reads the diagram.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, EventConverter
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, NoneTask, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser, CamundaStartEventParser
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+_B = f"{{{BPMN_NS}}}"
+
+
+class UncaughtError(WorkflowException):
+    """An error event was thrown and nothing catches it: the request stops here."""
+
+
+def error_label(definition) -> str:
+    """How people read an error: its name, and its code when it has another one."""
+    name = definition.name if definition.name and definition.name != "None Error Event" else ""
+    code = definition.code or ""
+    if name and code and code != name:
+        return f"“{name}” (code {code})"
+    return f"“{name or code}”" if name or code else "without a code"
+
+
+class AppEndEvent(EndEvent):
+    """An end event whose error, when nothing catches it, stops the request."""
+
+    def _run_hook(self, my_task):
+        top = my_task.workflow.top_workflow
+        before = len(top.bpmn_events)
+        result = super()._run_hook(my_task)
+        if isinstance(self.event_definition, ErrorEventDefinition) and len(top.bpmn_events) > before:
+            del top.bpmn_events[before:]  # nothing outside the request catches it either
+            label = self.bpmn_name or self.bpmn_id
+            raise UncaughtError(f"The error {error_label(self.event_definition)} thrown at “{label}” is caught "
+                                "by nothing, so the request stopped", task_spec=self)
+        return result
+
+
+def stopped_by(wf) -> tuple[str, str] | None:
+    """Why the request stopped and where, if an error nobody catches stopped it."""
+    for task in wf.get_tasks(state=TaskState.ERROR):
+        spec = task.task_spec
+        if isinstance(spec, AppEndEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
+            label = spec.bpmn_name or spec.bpmn_id
+            return (f"The error {error_label(spec.event_definition)} thrown at “{label}” is caught by nothing, "
+                    "so the request stopped", spec.bpmn_id)
+    return None
+
+
+class AppEndEventParser(CamundaEndEventParser):
+    """Reads a signal end event too."""
+
+    def create_task(self):
+        event_definition = self.get_event_definition([
+            MESSAGE_EVENT_XPATH, ".//bpmn:cancelEventDefinition", ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
+            ".//bpmn:terminateEventDefinition", SIGNAL_EVENT_XPATH])
+        task = self._create_task(event_definition)
+        task.connect(self.spec.end)
+        return task
+
+
+class AppStartEvent(StartEvent):
+    """A start event; in an interrupting event subprocess it stops the rest of the process."""
+
+    interrupting = False
+
+    def _run_hook(self, my_task):
+        if self.interrupting:
+            _interrupt(my_task)
+        return super()._run_hook(my_task)
+
+
+def _interrupt(my_task) -> None:
+    """Cancel what runs beside the event subprocess ``my_task`` starts, in the process around it."""
+    workflow = my_task.workflow
+    parent = workflow.parent_workflow
+    if parent is None:
+        return
+    host = my_task.workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+    if host is None:
+        return
+    keep = {host.id}
+    ancestor = host.parent
+    while ancestor is not None:
+        keep.add(ancestor.id)
+        ancestor = ancestor.parent
+    for task in parent.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        if task.id in keep or task.id not in parent.tasks or _below(task, host):
+            continue
+        if task.parent is not None and task.parent.id not in keep and task.parent.has_state(
+                TaskState.NOT_FINISHED_MASK):
+            continue  # cancelled with its parent
+        task.cancel()
+
+
+def _below(task, host) -> bool:
+    node = task.parent
+    while node is not None:
+        if node.id == host.id:
+            return True
+        node = node.parent
+    return False
+
+
+class AppStartEventParser(CamundaStartEventParser):
+    """Reads error and escalation start events (of event subprocesses) and ``isInterrupting``."""
+
+    def create_task(self):
+        event_definition = self.get_event_definition([
+            MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
+            ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        parent = self.node.getparent()
+        task.interrupting = (parent is not None and parent.get("triggeredByEvent") == "true"
+                             and self.node.get("isInterrupting", "true") != "false")
+        return task
+
+
+class PassThroughTask(NoneTask):
+    """A manual task, or a task without a type: nobody is asked to do it (SpiffWorkflow's
+    own would wait for someone to complete it)."""
+
+    def __init__(self, wf_spec, bpmn_id, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+# How the serializer saves these specs (as the classes they extend).
+SPEC_CONVERTERS = {AppEndEvent: EventConverter, AppStartEvent: EventConverter,
+                   PassThroughTask: BpmnTaskSpecConverter}
+
+
+# --- documentation-only elements --------------------------------------------------------------
+
+def drop_documentation(root: etree._Element, implemented: frozenset[str] = frozenset()) -> None:
+    """Remove what only documents the process, in place: data stores without an implementation
+    (``implemented`` names those with one) and the data associations of tasks with data objects
+    and data stores. Camunda's engine ignores them; SpiffWorkflow would refuse the store or
+    move data in and out of task data."""
+    for store in list(root.iter(f"{_B}dataStore")):
+        if store.get("name") not in implemented:
+            store.getparent().remove(store)
+    kept = {store.get("id") for store in root.iter(f"{_B}dataStore")}
+    documentary = {node.get("id") for node in root.iter(f"{_B}dataObjectReference", f"{_B}dataObject")}
+    documentary |= {node.get("id") for node in root.iter(f"{_B}dataStoreReference")
+                    if (node.get("dataStoreRef") or "").split(":")[-1] not in kept}
+    for association in list(root.iter(f"{_B}dataInputAssociation", f"{_B}dataOutputAssociation")):
+        refs = [(ref.text or "").strip() for ref in association
+                if isinstance(ref.tag, str) and ref.tag in (f"{_B}sourceRef", f"{_B}targetRef")]
+        if any(ref in documentary for ref in refs):
+            association.getparent().remove(association)
+
+
+def timer_values(wf) -> list:
+    """The due times of the timers the workflow waits for, as SpiffWorkflow gives them
+    (ISO text, or a cycle's dict), those an event-based gateway waits for included."""
+    values = [event.value for event in wf.waiting_events()]
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition):
+            values += [d.details(task).value for d in definition.event_definitions
+                       if isinstance(d, TimerEventDefinition)]
+    return values
