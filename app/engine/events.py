@@ -29,9 +29,16 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, EventConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, NoneTask, StartEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    EscalationEventDefinition,
+    SignalEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser, CamundaStartEventParser
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -194,3 +201,61 @@ def timer_values(wf) -> list:
             values += [d.details(task).value for d in definition.event_definitions
                        if isinstance(d, TimerEventDefinition)]
     return values
+
+
+# --- what happened, as the request's history tells it ------------------------------------------
+
+_KINDS = {SignalEventDefinition: ("signal", "sent"), EscalationEventDefinition: ("escalation", "raised"),
+          ErrorEventDefinition: ("error", "thrown")}
+
+
+def _label(spec) -> str:
+    return " ".join((spec.bpmn_name or spec.bpmn_id or "").split())
+
+
+def _the(kind: str, definition) -> str:
+    """“The signal “withdrawn””, or “An error” for one caught whatever its code."""
+    if isinstance(definition, ErrorEventDefinition):
+        name = error_label(definition) if definition.code or definition.name != "None Error Event" else ""
+    else:
+        raw = definition.name or getattr(definition, "code", None) or ""
+        name = f"“{raw}”" if raw and not raw.startswith("None ") else ""
+    if name:
+        return f"The {kind} {name}"
+    return f"{'An' if kind[0] in 'aeiou' else 'A'} {kind}"
+
+
+def happening(task) -> str | None:
+    """One line for the history when ``task`` (just run by the engine) was an event people
+    should know of: a signal, escalation or error thrown or caught, an event subprocess
+    started, an event-based gateway's choice, a terminate end event or a manual task."""
+    spec = task.task_spec
+    if isinstance(spec, PassThroughTask):
+        return f"“{_label(spec)}” was passed through: nobody had to do it" if spec.bpmn_id else None
+    if isinstance(spec, EventBasedGateway):
+        chosen = [c for c in task.children if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
+                  and not c.has_state(TaskState.CANCELLED)]
+        return f"“{_label(chosen[0].task_spec)}” came first at “{_label(spec)}”" if chosen else None
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, TerminateEventDefinition):
+        return f"The request was ended at “{_label(spec)}”: any steps still open were withdrawn"
+    kind = next((k for cls, k in _KINDS.items() if isinstance(definition, cls)), None)
+    if isinstance(spec, StartEvent) and task.workflow.parent_workflow is not None:
+        host = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+        what = _the(kind[0], definition) if kind else (
+            "A timer" if isinstance(definition, TimerEventDefinition) else "")
+        if host is not None and what and host.task_spec.bpmn_id:
+            return f"{what} started “{_label(host.task_spec)}”"
+        return None
+    if kind is None:
+        return None
+    name, verb = kind
+    if isinstance(spec, BoundaryEvent):
+        attached = [c for c in task.parent.children if c is not task and not isinstance(c.task_spec, BoundaryEvent)]
+        target = f"“{_label(attached[0].task_spec)}”" if attached else "the step"
+        if spec.cancel_activity:
+            return f"{_the(name, definition)} stopped {target}; the request went on at “{_label(spec)}”"
+        return f"{_the(name, definition)} was caught at “{_label(spec)}” while {target} went on"
+    if isinstance(spec, CatchingEvent):
+        return f"{_the(name, definition)} was received at “{_label(spec)}”"
+    return f"{_the(name, definition)} was {verb} at “{_label(spec)}”"

@@ -23,7 +23,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .events import SPEC_CONVERTERS, UncaughtError, stopped_by, timer_values
+from .events import SPEC_CONVERTERS, UncaughtError, happening, stopped_by, timer_values
 from .limits import ScriptLimitError
 from .model import ReadyTask
 from .parser import AppServiceTask, ProcessModel
@@ -218,8 +218,13 @@ class Engine:
         wf.cancel()
 
     def _steps(self, wf: BpmnWorkflow) -> None:
+        def note(task: Task) -> None:
+            line = happening(task)
+            if line:
+                wf.__dict__.setdefault("happened", []).append((line, task.task_spec.bpmn_id))
+
         try:
-            wf.do_engine_steps()
+            wf.do_engine_steps(did_complete_task=note)
         except UncaughtError:
             pass  # the request stops here, its state saved: ``stopped`` says why
         except WorkflowException as exc:
@@ -249,6 +254,11 @@ class Engine:
 
     def is_completed(self, wf: BpmnWorkflow) -> bool:
         return wf.is_completed()
+
+    def happenings(self, wf: BpmnWorkflow) -> list[tuple[str, str]]:
+        """The events people should read of in the history (a signal sent, an error caught…)
+        since the last call, as (line, bpmn id); each is given once."""
+        return wf.__dict__.pop("happened", [])
 
     def stopped(self, wf: BpmnWorkflow) -> EngineError | None:
         """Why the request cannot go on (an error nobody catches) and where, or None."""

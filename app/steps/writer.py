@@ -225,7 +225,9 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     stopped = eng.stopped(wf)  # an error nobody catches: no task waits any more
     ready = [] if stopped else eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
-    events: list[dict] = []
+    # What the engine ran that people should read of (a signal sent, an error caught), first.
+    events = [event_row(instance.id, None, actor, channel, "event", line, {"bpmn_id": bpmn_id})
+              for line, bpmn_id in eng.happenings(wf)]
     opened = {spiff_id: (row_id, name) for row_id, spiff_id, name
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
     gone = [(row_id, name) for spiff_id, (row_id, name) in opened.items() if spiff_id not in ready_ids]
