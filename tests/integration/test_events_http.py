@@ -1,0 +1,228 @@
+"""Signals, escalations, errors, event subprocesses, inclusive and event-based gateways,
+terminate end events, manual tasks and documentation-only elements: each small diagram of
+tests/fixtures/diagrams/ uploaded, started and walked over HTTP to its end, as its people would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, InstanceStatus, OutboxMessage, ProcessInstance, TaskState
+from app.services.instances import fire_due_timers
+from tests.conftest import loaded, person, sign_in
+from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+
+
+def uploaded(client, name: str) -> None:
+    upload_process(client, {f"{name}.bpmn": (FIXTURES / "diagrams" / f"{name}.bpmn").read_bytes()})
+
+
+def waiting(instance: ProcessInstance) -> dict[str, set[int]]:
+    """Each waiting task's step, with the people it waits for."""
+    return {t.bpmn_id: {c.user_id for c in t.candidates} for t in ready_tasks(instance)}
+
+
+def only(instance: ProcessInstance, bpmn_id: str):
+    tasks = ready_tasks(instance, bpmn_id)
+    assert len(tasks) == 1, (bpmn_id, waiting(instance))
+    return tasks[0]
+
+
+def history(instance: ProcessInstance, action: str | None = None) -> list[str]:
+    db.session.expire_all()
+    query = select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query.order_by(AuditEvent.id)))
+
+
+def task_emails(instance: ProcessInstance, bpmn_id: str) -> set[int]:
+    """Who was e-mailed the task of that step."""
+    db.session.expire_all()
+    return {m.recipient_id for m in db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.instance_id == instance.id, OutboxMessage.kind == "task")) if m.task.bpmn_id == bpmn_id}
+
+
+def finished(instance: ProcessInstance, outcome: str) -> None:
+    instance = refreshed(instance)
+    assert (instance.status, instance.outcome) == (InstanceStatus.COMPLETED, outcome), (instance.status, instance.error)
+    assert ready_tasks(instance) == []
+    notices = db.session.scalars(select(OutboxMessage.template).where(
+        OutboxMessage.instance_id == instance.id, OutboxMessage.kind == "notice",
+        OutboxMessage.recipient_id == instance.initiator_id))
+    assert "request_finished" in set(notices)
+
+
+def request_page(client, who: str, instance: ProcessInstance) -> str:
+    sign_in(client, who)
+    return text(client.get(f"/requests/{instance.id}"))
+
+
+def test_a_signal_from_one_branch_stops_the_review_in_the_other(client):
+    uploaded(client, "signal_withdrawal")
+    instance = start_request(client, "marta", "signal_withdrawal", {"subject": "Room for the kick-off"})
+    marta, clara = person("marta"), person("clara")
+    tasks = waiting(instance)
+    assert clara.id in tasks["review_request"] and marta.id not in tasks["review_request"]
+    assert tasks["withdraw_request"] == {marta.id}
+    assert clara.id in task_emails(instance, "review_request")
+
+    complete(client, "marta", only(instance, "withdraw_request"), {"reason": "No longer needed"})
+    finished(instance, "end_withdrawn")
+    review = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance.id)).tasks
+    assert {t.bpmn_id: t.state for t in review}["review_request"] == TaskState.CANCELLED
+    lines = history(instance)
+    assert "The signal “withdrawn” was sent at “Withdrawal sent”" in lines
+    assert ("The signal “withdrawn” stopped “Review the request”; the request went on at “Withdrawn”"
+            in lines)
+    page = request_page(client, "marta", instance)
+    assert "The signal “withdrawn” stopped “Review the request”" in page and "Review the request withdrawn" in page
+
+
+def test_an_escalation_from_a_subprocess_is_caught_while_the_subprocess_goes_on(client):
+    uploaded(client, "escalation_budget")
+    instance = start_request(client, "marta", "escalation_budget", {"subject": "Budget for the study"})
+    marta, clara = person("marta"), person("clara")
+    tasks = waiting(instance)  # both at once: the boundary event does not interrupt
+    assert tasks["finish_budget"] == {marta.id} and clara.id in tasks["note_delay"]
+    assert history(instance, "event") == [
+        "The escalation “late” was raised at “Budget is late”",
+        "The escalation “late” was caught at “Late” while “Prepare the budget” went on"]
+
+    complete(client, "clara", only(instance, "note_delay"), {"note": "Told the group"})
+    assert refreshed(instance).status == InstanceStatus.RUNNING
+    complete(client, "marta", only(instance, "finish_budget"), {"amount": "12000"})
+    finished(instance, "end_budget_ready")
+    assert "The escalation “late” was raised at “Budget is late”" in request_page(client, "marta", instance)
+
+
+def test_an_error_end_event_in_a_subprocess_is_caught_by_the_error_boundary_event(client):
+    uploaded(client, "error_budget")
+    refused = start_request(client, "marta", "error_budget", {"subject": "Offer for laptops"})
+    accepted = start_request(client, "marta", "error_budget", {"subject": "Offer for chairs"})
+    complete(client, "clara", only(refused, "check_budget"), {"decision": "reject"})
+    assert waiting(refused) == {"explain_refusal": {person("marta").id}}
+    assert history(refused, "event") == [
+        "The error “No budget” (code no_budget) was thrown at “No budget”",
+        "The error “No budget” (code no_budget) stopped “Prepare the offer”; the request went on at “No budget”"]
+    complete(client, "marta", only(refused, "explain_refusal"), {"note": "Understood"})
+    finished(refused, "end_refused")
+
+    complete(client, "clara", only(accepted, "check_budget"), {"decision": "approve"})
+    finished(accepted, "end_offer_ready")
+    assert history(accepted, "event") == []
+
+
+def test_an_event_subprocess_started_by_a_signal_interrupts_the_request(client):
+    uploaded(client, "event_subprocesses")
+    instance = start_request(client, "marta", "event_subprocesses", {"subject": "Stand at the fair"})
+    assert set(waiting(instance)) == {"review_request", "cancel_request"}
+    complete(client, "marta", only(instance, "cancel_request"), {"reason": "The fair was called off"})
+    tasks = waiting(instance)  # the review is withdrawn: the event subprocess interrupts
+    assert set(tasks) == {"confirm_cancellation"} and person("clara").id in tasks["confirm_cancellation"]
+    assert "The signal “cancelled” started “When cancelled”" in history(instance, "event")
+    assert "Review the request withdrawn" in history(instance, "task_withdrawn")
+    complete(client, "clara", only(instance, "confirm_cancellation"), {"note": ""})
+    finished(instance, "end_cancelled")
+
+
+def test_an_event_subprocess_catches_any_error_of_the_request(client):
+    uploaded(client, "event_subprocesses")
+    instance = start_request(client, "marta", "event_subprocesses", {"subject": "Stand at the fair"})
+    complete(client, "clara", only(instance, "review_request"), {"decision": "reject"})
+    assert waiting(instance) == {"explain_refusal": {person("marta").id}}  # cancelling is no longer offered
+    assert history(instance, "event") == ["The error “Refused” (code refused) was thrown at “Refused”",
+                                          "An error started “When refused”"]  # it catches any error
+    complete(client, "marta", only(instance, "explain_refusal"), {"note": "I see"})
+    finished(instance, "end_explained")
+
+
+def test_an_inclusive_gateway_takes_each_way_whose_condition_holds_and_joins_them(client):
+    uploaded(client, "inclusive_checks")
+    instance = start_request(client, "marta", "inclusive_checks",
+                             {"subject": "Framework contract", "needs_legal": "true", "needs_finance": "true"})
+    tasks = waiting(instance)
+    assert set(tasks) == {"legal_check", "finance_check"}  # 2 of 3 ways; not the default
+    assert person("felix").id in tasks["finance_check"] and person("clara").id in tasks["legal_check"]
+    complete(client, "felix", only(instance, "finance_check"), {"note": "Affordable"})
+    assert refreshed(instance).status == InstanceStatus.RUNNING  # the join waits for the legal check
+    assert set(waiting(instance)) == {"legal_check"}
+    complete(client, "clara", only(instance, "legal_check"), {"note": "Fine"})
+    finished(instance, "end_checked")
+
+    neither = start_request(client, "marta", "inclusive_checks", {"subject": "Small purchase"})
+    assert set(waiting(neither)) == {"general_check"}  # no condition held: the default flow
+    complete(client, "clara", only(neither, "general_check"), {"note": ""})
+    finished(neither, "end_checked")
+
+
+def test_an_event_based_gateway_follows_the_signal_when_it_comes_first(client):
+    uploaded(client, "event_gateway")
+    instance = start_request(client, "marta", "event_gateway", {"subject": "Hotel for the meeting"})
+    due = refreshed(instance).next_timer_at
+    assert dt.timedelta(days=1, hours=23) < due - refreshed(instance).started_at <= dt.timedelta(days=2, minutes=1)
+    complete(client, "clara", only(instance, "confirm_booking"), {"note": "Confirmed by phone"})
+    finished(instance, "end_confirmed")
+    assert "“Confirmed” came first at “Confirmed or two days?”" in history(instance, "event")
+    assert refreshed(instance).next_timer_at is None
+
+
+def test_an_event_based_gateway_follows_the_timer_when_it_comes_first(client):
+    uploaded(client, "event_gateway")
+    instance = start_request(client, "marta", "event_gateway", {"subject": "Hotel for the meeting"})
+    due = refreshed(instance).next_timer_at
+    assert fire_due_timers(due - dt.timedelta(minutes=1)) == 0
+    with freeze_time(due + dt.timedelta(minutes=1)):
+        assert fire_due_timers() == 1
+    assert set(waiting(instance)) == {"confirm_booking", "chase_supplier"}
+    assert "“Two days” came first at “Confirmed or two days?”" in history(instance, "event")
+    assert person("clara").id in task_emails(instance, "chase_supplier")
+    complete(client, "clara", only(instance, "chase_supplier"), {"note": "Called them"})
+    complete(client, "clara", only(instance, "confirm_booking"), {"note": "Confirmed at last"})
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED  # the late signal is caught by nothing: no harm
+
+
+def test_an_error_nobody_catches_stops_the_request_with_the_reason_in_monitoring(client):
+    uploaded(client, "uncaught_error")
+    instance = start_request(client, "marta", "uncaught_error", {"subject": "Fire safety check"})
+    complete(client, "clara", only(instance, "do_check"), {"decision": "reject"})
+    instance = refreshed(instance)
+    reason = "The error “Check failed” (code check_failed) thrown at “Check failed” is caught by nothing, so " \
+             "the request stopped"
+    assert (instance.status, instance.error) == (InstanceStatus.ERROR, reason)
+    assert ready_tasks(instance) == []  # "File the result" never opened
+    assert history(instance, "error") == [reason]
+    sign_in(client, "admin")
+    page = text(client.get(f"/monitor/instances/{instance.id}"))
+    assert reason in page
+    markers = json.loads(loaded(client.get(f"/monitor/instances/{instance.id}/markers.json")))
+    assert markers["failed"] == ["throw_failed"]
+
+
+def test_a_terminate_end_event_ends_the_request_and_withdraws_what_still_waits(client):
+    uploaded(client, "terminate_end")
+    instance = start_request(client, "marta", "terminate_end", {"subject": "Visit to Lyon"})
+    assert set(waiting(instance)) == {"decide_request", "prepare_papers"}
+    complete(client, "clara", only(instance, "decide_request"), {"decision": "reject"})
+    finished(instance, "end_stopped")
+    assert "Prepare the papers withdrawn" in history(instance, "task_withdrawn")
+    assert history(instance, "event") == ["The request was ended at “Stopped”: any steps still open were withdrawn"]
+
+
+def test_data_objects_stores_annotations_and_groups_are_ignored_and_a_manual_task_passes(client):
+    uploaded(client, "documentation_only")
+    instance = start_request(client, "marta", "documentation_only", {"subject": "Invoice 42"})
+    assert set(waiting(instance)) == {"file_invoice"}
+    complete(client, "marta", only(instance, "file_invoice"), {"amount": "1250"})
+    finished(instance, "end_filed")  # the manual task did not wait for anyone
+    assert history(instance, "event") == ["“Sign the paper copy” was passed through: nobody had to do it"]
+    completed = history(instance, "task_completed")
+    assert len(completed) == 1 and "File the invoice" in completed[0]
+    state = refreshed(instance).state
+    assert "ref_invoice" not in state and "Financial Accounting System" not in state
+    assert "Amount 1250" in request_page(client, "marta", instance)
