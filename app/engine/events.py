@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     TIMER_EVENT_XPATH,
 )
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, EventConverter
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, NoneTask, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
@@ -102,6 +103,7 @@ class AppStartEvent(StartEvent):
     """A start event; in an interrupting event subprocess it stops the rest of the process."""
 
     interrupting = False
+    in_event_subprocess = False
 
     def _run_hook(self, my_task):
         if self.interrupting:
@@ -132,6 +134,46 @@ def _interrupt(my_task) -> None:
         task.cancel()
 
 
+def end_idle_event_subprocesses(wf) -> bool:
+    """Once the rest of a process (or subprocess) is done, its event subprocesses still waiting
+    for their timer end with it, as in BPMN (SpiffWorkflow would wait for them for ever).
+    Whether any did: the engine then runs on."""
+    ended = False
+    for workflow in [wf, *wf.subprocesses.values()]:
+        end_join = next((t for t in workflow.get_tasks(state=TaskState.WAITING)
+                         if isinstance(t.task_spec, _EndJoin) and t.workflow is workflow), None)
+        if end_join is None:
+            continue
+        idle = [t for t in workflow.get_tasks(state=TaskState.STARTED)
+                if t.workflow is workflow and _waits_for_its_start(wf, t)]
+        if not idle:
+            continue
+        busy = [t for t in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK) if t.workflow is workflow
+                and t is not end_join and not any(t is h or _below(t, h) for h in (end_join, *idle))]
+        if busy:
+            continue
+        for host in idle:
+            host.cancel()
+        end_join.task_spec._update(end_join)
+        ended = True
+    return ended
+
+
+def _waits_for_its_start(wf, task) -> bool:
+    """Whether ``task`` hosts an event subprocess that has not started: its start event waits."""
+    sub = wf.subprocesses.get(task.id)
+    return sub is not None and any(isinstance(t.task_spec, AppStartEvent) and t.task_spec.in_event_subprocess
+                                   for t in sub.get_tasks(state=TaskState.WAITING))
+
+
+def ends_the_request(task, wf) -> bool:
+    """Whether an end event ``task`` can be the request's outcome: one of the process itself or of
+    one of its event subprocesses, not of an embedded subprocess (the step around it goes on)."""
+    workflow = task.workflow
+    return workflow is wf or (workflow.parent_workflow is wf and any(
+        isinstance(spec, AppStartEvent) and spec.in_event_subprocess for spec in workflow.spec.task_specs.values()))
+
+
 def _below(task, host) -> bool:
     node = task.parent
     while node is not None:
@@ -151,8 +193,8 @@ class AppStartEventParser(CamundaStartEventParser):
         task = self._create_task(event_definition)
         self.spec.start.connect(task)
         parent = self.node.getparent()
-        task.interrupting = (parent is not None and parent.get("triggeredByEvent") == "true"
-                             and self.node.get("isInterrupting", "true") != "false")
+        task.in_event_subprocess = parent is not None and parent.get("triggeredByEvent") == "true"
+        task.interrupting = task.in_event_subprocess and self.node.get("isInterrupting", "true") != "false"
         return task
 
 

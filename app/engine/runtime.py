@@ -23,7 +23,15 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .events import SPEC_CONVERTERS, UncaughtError, happening, stopped_by, timer_values
+from .events import (
+    SPEC_CONVERTERS,
+    UncaughtError,
+    end_idle_event_subprocesses,
+    ends_the_request,
+    happening,
+    stopped_by,
+    timer_values,
+)
 from .limits import ScriptLimitError
 from .model import ReadyTask
 from .parser import AppServiceTask, ProcessModel
@@ -225,6 +233,8 @@ class Engine:
 
         try:
             wf.do_engine_steps(did_complete_task=note)
+            while end_idle_event_subprocesses(wf):
+                wf.do_engine_steps(did_complete_task=note)
         except UncaughtError:
             pass  # the request stops here, its state saved: ``stopped`` says why
         except WorkflowException as exc:
@@ -270,7 +280,7 @@ class Engine:
         if not wf.is_completed():
             return None
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if isinstance(t.task_spec, EndEvent)]
+                if isinstance(t.task_spec, EndEvent) and ends_the_request(t, wf)]
         latest = max(ends, key=lambda t: t.last_state_change, default=None)
         return latest.task_spec.bpmn_id if latest else None
 

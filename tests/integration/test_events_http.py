@@ -226,3 +226,35 @@ def test_data_objects_stores_annotations_and_groups_are_ignored_and_a_manual_tas
     state = refreshed(instance).state
     assert "ref_invoice" not in state and "Financial Accounting System" not in state
     assert "Amount 1250" in request_page(client, "marta", instance)
+
+
+def test_event_subprocesses_beside_the_request_run_without_stopping_it(client):
+    uploaded(client, "event_subprocesses_beside")
+    instance = start_request(client, "marta", "event_subprocesses_beside", {"subject": "Yearly report"})
+    tasks = waiting(instance)  # the escalation started "When late" beside the subprocess, which goes on
+    assert tasks["write_report"] == {person("marta").id} and person("clara").id in tasks["note_delay"]
+    assert history(instance, "event") == ["The escalation “late” was raised at “Report is late”",
+                                          "The escalation “late” started “When late”"]
+    due = refreshed(instance).next_timer_at
+    assert dt.timedelta(days=2, hours=23) < due - refreshed(instance).started_at <= dt.timedelta(days=3, minutes=1)
+    with freeze_time(due + dt.timedelta(minutes=1)):
+        assert fire_due_timers() == 1
+    assert set(waiting(instance)) == {"write_report", "note_delay"}  # reminded, nothing stopped
+    assert "A timer started “Reminder”" in history(instance, "event")
+    reminded = db.session.scalars(select(OutboxMessage.recipient_id).where(
+        OutboxMessage.instance_id == instance.id, OutboxMessage.kind == "notice")).all()
+    assert person("clara").id in reminded and person("marta").id not in reminded
+    with freeze_time(due + dt.timedelta(minutes=5), tick=True):  # after the reminder, as time goes
+        complete(client, "clara", only(instance, "note_delay"), {"note": "Group told"})
+        complete(client, "marta", only(instance, "write_report"), {"note": "Done"})
+    finished(instance, "end_report_done")
+
+
+def test_a_request_ends_when_its_flow_ends_although_a_timer_event_subprocess_still_waits(client):
+    uploaded(client, "event_subprocesses_beside")
+    instance = start_request(client, "marta", "event_subprocesses_beside", {"subject": "Yearly report"})
+    complete(client, "clara", only(instance, "note_delay"), {"note": "No delay after all"})
+    assert refreshed(instance).status == InstanceStatus.RUNNING
+    complete(client, "marta", only(instance, "write_report"), {"note": "Done early"})
+    finished(instance, "end_report_done")
+    assert refreshed(instance).next_timer_at is None  # the reminder will not come
