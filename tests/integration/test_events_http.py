@@ -13,8 +13,18 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, OutboxMessage, ProcessInstance, TaskState
 from app.services.instances import fire_due_timers
-from tests.conftest import loaded, person, sign_in
-from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.conftest import loaded, person, post_form, sign_in
+from tests.diagrams import (
+    FIXTURES,
+    complete,
+    definition,
+    ready_tasks,
+    refreshed,
+    start_request,
+    text,
+    upload_process,
+    upload_report,
+)
 
 
 def uploaded(client, name: str) -> None:
@@ -202,6 +212,12 @@ def test_an_error_nobody_catches_stops_the_request_with_the_reason_in_monitoring
     assert reason in page
     markers = json.loads(loaded(client.get(f"/monitor/instances/{instance.id}/markers.json")))
     assert markers["failed"] == ["throw_failed"]
+    post_form(client, f"/monitor/instances/{instance.id}/retry", {"reason": "Try once more"})
+    instance = refreshed(instance)  # the same diagram throws the same error: still stopped, and why
+    assert (instance.status, instance.error) == (InstanceStatus.ERROR, reason)
+    assert history(instance, "error")[-1].startswith("Platform Administrator ran the failed step again; it failed "
+                                                     f"again: {reason}")
+    assert ready_tasks(instance) == []
 
 
 def test_a_terminate_end_event_ends_the_request_and_withdraws_what_still_waits(client):
@@ -258,3 +274,65 @@ def test_a_request_ends_when_its_flow_ends_although_a_timer_event_subprocess_sti
     complete(client, "marta", only(instance, "write_report"), {"note": "Done early"})
     finished(instance, "end_report_done")
     assert refreshed(instance).next_timer_at is None  # the reminder will not come
+
+
+REFUSED = {  # element added to a good diagram: the report's line on it: name, id, what to change
+    '<bpmn:complexGateway id="join_complex" name="Complex join" />':
+        "“Complex join” join_complex complex gateways are not supported: use exclusive, parallel or inclusive "
+        "gateways",
+    '<bpmn:intermediateThrowEvent id="jump" name="Jump"><bpmn:linkEventDefinition name="next" />'
+    '</bpmn:intermediateThrowEvent>': "“Jump” jump link events do not run here: draw the sequence flow itself",
+    '<bpmn:intermediateCatchEvent id="wait_budget" name="Budget known"><bpmn:conditionalEventDefinition>'
+    '<bpmn:condition xsi:type="bpmn:tFormalExpression">budget &gt; 0</bpmn:condition>'
+    '</bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>':
+        "“Budget known” wait_budget conditional events do not run here (nothing would check the condition "
+        "again): use a gateway with conditions",
+    '<bpmn:boundaryEvent id="undo_review" name="Undo" attachedToRef="review_request">'
+    '<bpmn:compensateEventDefinition /></bpmn:boundaryEvent>':
+        "“Undo” undo_review compensation does not run here: draw the steps that undo the work after an error "
+        "boundary event",
+    '<bpmn:endEvent id="end_cancel" name="Cancelled"><bpmn:cancelEventDefinition /></bpmn:endEvent>':
+        "“Cancelled” end_cancel cancel events do not run here (transactions are not supported): use an error "
+        "end event and an error boundary event on an embedded subprocess",
+    '<bpmn:transaction id="booking" name="Booking" />':
+        "“Booking” booking transactions are not supported: use an embedded subprocess",
+    '<bpmn:intermediateThrowEvent id="throw_error" name="Throw an error"><bpmn:errorEventDefinition />'
+    '</bpmn:intermediateThrowEvent>':
+        "“Throw an error” throw_error an error cannot be on an intermediate throw event here: throw an error "
+        "with an end event, catch it with a boundary event on a subprocess or an event subprocess start event",
+    '<bpmn:boundaryEvent id="error_on_task" name="Task error" attachedToRef="withdraw_request">'
+    '<bpmn:errorEventDefinition /></bpmn:boundaryEvent>':
+        "“Task error” error_on_task an error boundary event catches only errors thrown inside a subprocess: "
+        "attach it to an embedded subprocess whose error end event throws the error",
+    '<bpmn:startEvent id="start_signal" name="On signal"><bpmn:signalEventDefinition '
+    'signalRef="signal_withdrawn" /></bpmn:startEvent>':
+        "“On signal” start_signal a start event with a signal would start requests on its own: requests start "
+        "from their start form; draw a plain start event (or put this one in an event subprocess)",
+    '<bpmn:subProcess id="on_nothing" name="On nothing" triggeredByEvent="true">'
+    '<bpmn:startEvent id="nothing_start" /></bpmn:subProcess>':
+        "“On nothing” on_nothing an event subprocess needs exactly one start event with a signal, an error, "
+        "an escalation or a timer: it starts when that happens",
+}
+
+
+def test_what_still_cannot_run_is_refused_naming_the_element_and_what_to_draw(client):
+    good = (FIXTURES / "diagrams" / "signal_withdrawal.bpmn").read_text()
+    bad = good.replace("</bpmn:process>", "".join(REFUSED) + "</bpmn:process>")
+    report = upload_report(client, {"signal_withdrawal.bpmn": bad.encode()})
+    assert "These files cannot be stored" in report
+    for message in REFUSED.values():
+        assert message in report, message
+    assert definition("signal_withdrawal") is None  # nothing stored
+
+
+def test_error_variables_of_camunda_are_a_warning_and_the_diagram_is_accepted(client):
+    good = (FIXTURES / "diagrams" / "error_budget.bpmn").read_text()
+    plain = '<bpmn:errorEventDefinition errorRef="error_no_budget"/>'
+    head, tail = good.rsplit(plain, 1)  # the boundary event's, which catches the error
+    camunda = head + ('<bpmn:errorEventDefinition errorRef="error_no_budget" camunda:errorCodeVariable="code" '
+                      'camunda:errorMessageVariable="message" />') + tail
+    assert camunda.count("camunda:errorCodeVariable") == 1
+    report = upload_report(client, {"error_budget.bpmn": camunda.encode()})
+    assert "camunda:errorCodeVariable is ignored: the error's code and message are not put into the request's " \
+           "data" in report
+    assert "camunda:errorMessageVariable is ignored" in report
