@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     EscalationEventDefinition,
     SignalEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -74,6 +75,12 @@ class AppEndEvent(EndEvent):
             raise UncaughtError(f"The error {error_label(self.event_definition)} thrown at “{label}” is caught "
                                 "by nothing, so the request stopped", task_spec=self)
         return result
+
+
+def drop_unheard(wf) -> None:
+    """Forget the signals, escalations and terminations nothing in the request caught: they go
+    nowhere else (only messages go between requests), and would otherwise be saved for ever."""
+    wf.bpmn_events = [e for e in wf.bpmn_events if isinstance(e.event_definition, MessageEventDefinition)]
 
 
 def stopped_by(wf) -> tuple[str, str] | None:

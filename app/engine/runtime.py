@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 from .events import (
     SPEC_CONVERTERS,
     UncaughtError,
+    drop_unheard,
     end_idle_event_subprocesses,
     ends_the_request,
     happening,
@@ -235,6 +236,7 @@ class Engine:
             wf.do_engine_steps(did_complete_task=note)
             while end_idle_event_subprocesses(wf):
                 wf.do_engine_steps(did_complete_task=note)
+            drop_unheard(wf)
         except UncaughtError:
             pass  # the request stops here, its state saved: ``stopped`` says why
         except WorkflowException as exc:
