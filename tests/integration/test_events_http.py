@@ -119,6 +119,10 @@ def test_an_error_end_event_in_a_subprocess_is_caught_by_the_error_boundary_even
     assert history(refused, "event") == [
         "The error “No budget” (code no_budget) was thrown at “No budget”",
         "The error “No budget” (code no_budget) stopped “Prepare the offer”; the request went on at “No budget”"]
+    sign_in(client, "clara")
+    page = text(client.get(f"/monitor/instances/{refused.id}"))
+    assert "The error “No budget” (code no_budget) stopped “Prepare the offer”" in page
+    assert "Checking – Marta" not in page  # a subprocess's start is not the request's
     complete(client, "marta", only(refused, "explain_refusal"), {"note": "Understood"})
     finished(refused, "end_refused")
 

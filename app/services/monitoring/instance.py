@@ -115,7 +115,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             row = completed_rows[bpmn_id].pop(0)
             who = row.completed_by.name if row.completed_by else "someone"
             detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
-        elif kind == "startEvent":
+        elif kind == "startEvent" and not done:  # the request's start, not a subprocess's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
         elif kind in AUTOMATIC:
             detail = "automatic"
