@@ -105,7 +105,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     for row in instance.tasks:
         if row.state == TaskState.COMPLETED:
             completed_rows[row.bpmn_id].append(row)
-    done = []
+    done: list[Step] = []
     for bpmn_id in trail:
         name, kind = names.get(bpmn_id, ("", ""))
         if not name or kind.endswith("Gateway"):
