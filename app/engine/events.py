@@ -77,14 +77,36 @@ class AppEndEvent(EndEvent):
         return result
 
 
+def features(wf) -> frozenset[str]:
+    """Which of the elements this module deals with the process has (worked out once per
+    parsed process), so that a step of a process without them pays nothing for them."""
+    found = getattr(wf.spec, "app_event_features", None)
+    if found is None:
+        kinds = set()
+        for spec in (wf.spec, *wf.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                if isinstance(task_spec, AppStartEvent) and task_spec.in_event_subprocess:
+                    kinds.add("event_subprocess")
+                elif isinstance(task_spec, AppEndEvent) and isinstance(task_spec.event_definition,
+                                                                       ErrorEventDefinition):
+                    kinds.add("error_end")
+                elif isinstance(task_spec, EventBasedGateway):
+                    kinds.add("event_gateway")
+        found = wf.spec.app_event_features = frozenset(kinds)
+    return found
+
+
 def drop_unheard(wf) -> None:
     """Forget the signals, escalations and terminations nothing in the request caught: they go
     nowhere else (only messages go between requests), and would otherwise be saved for ever."""
-    wf.bpmn_events = [e for e in wf.bpmn_events if isinstance(e.event_definition, MessageEventDefinition)]
+    if wf.bpmn_events:
+        wf.bpmn_events = [e for e in wf.bpmn_events if isinstance(e.event_definition, MessageEventDefinition)]
 
 
 def stopped_by(wf) -> tuple[str, str] | None:
     """Why the request stopped and where, if an error nobody catches stopped it."""
+    if "error_end" not in features(wf):
+        return None
     for task in wf.get_tasks(state=TaskState.ERROR):
         spec = task.task_spec
         if isinstance(spec, AppEndEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
@@ -146,6 +168,8 @@ def end_idle_event_subprocesses(wf) -> bool:
     for their timer end with it, as in BPMN (SpiffWorkflow would wait for them for ever).
     Whether any did: the engine then runs on."""
     ended = False
+    if "event_subprocess" not in features(wf):
+        return False
     for workflow in [wf, *wf.subprocesses.values()]:
         end_join = next((t for t in workflow.get_tasks(state=TaskState.WAITING)
                          if isinstance(t.task_spec, _EndJoin) and t.workflow is workflow), None)
@@ -244,6 +268,8 @@ def timer_values(wf) -> list:
     """The due times of the timers the workflow waits for, as SpiffWorkflow gives them
     (ISO text, or a cycle's dict), those an event-based gateway waits for included."""
     values = [event.value for event in wf.waiting_events()]
+    if "event_gateway" not in features(wf):
+        return values
     for task in wf.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, MultipleEventDefinition):
