@@ -54,9 +54,9 @@ def test_an_escalation_cannot_be_waited_for_by_an_intermediate_catch_event(check
     escalation = text.replace('<bpmn:signal id="signal_confirmed" name="confirmed"/>',
                               '<bpmn:signal id="signal_confirmed" name="confirmed"/>'
                               '<bpmn:escalation id="escalation_late" name="late" escalationCode="late"/>')
-    escalation = escalation.replace('<bpmn:signalEventDefinition signalRef="signal_confirmed"/>\n    </bpmn:intermediate'
-                                    'CatchEvent>', '<bpmn:escalationEventDefinition escalationRef="escalation_late"/>'
-                                    '\n    </bpmn:intermediateCatchEvent>')
+    caught = '<bpmn:signalEventDefinition signalRef="signal_confirmed"/>\n    </bpmn:intermediateCatchEvent>'
+    escalation = escalation.replace(caught, '<bpmn:escalationEventDefinition escalationRef="escalation_late"/>'
+                                    '</bpmn:intermediateCatchEvent>')
     assert escalation.count("escalationEventDefinition") == 1
     assert errors_on(check("event_gateway", escalation), "catch_confirmed") == [
         "an escalation cannot be on an intermediate catch event here: raise an escalation with an intermediate "
