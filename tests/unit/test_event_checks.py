@@ -72,3 +72,22 @@ def test_an_error_end_event_nothing_catches_is_a_warning(checker):  # noqa: F811
     assert [f.message for f in report.warnings if f.element_id == "throw_refused"] == [
         "nothing catches this error: a request that reaches it stops in error here. Use a plain end event, or an "
         "event subprocess that starts on the error"]
+
+
+def test_an_event_subprocess_inside_a_subprocess_starts_only_on_a_timer(checker):  # noqa: F811
+    text = (FIXTURES / "escalation_budget.bpmn").read_text()
+    inner = ('<bpmn:subProcess id="inner_late" name="Inner late" triggeredByEvent="true">'
+             '<bpmn:startEvent id="inner_late_start"><bpmn:escalationEventDefinition escalationRef="escalation_late"/>'
+             '</bpmn:startEvent><bpmn:endEvent id="inner_late_end"/>'
+             '<bpmn:sequenceFlow id="flow_inner_late" sourceRef="inner_late_start" targetRef="inner_late_end"/>'
+             '</bpmn:subProcess>')
+    nested = text.replace('<bpmn:endEvent id="end_prepared"', inner + '<bpmn:endEvent id="end_prepared"', 1)
+    assert errors_on(check("escalation_budget", nested), "inner_late") == [
+        "inside a subprocess, an event subprocess starts only on a timer here: move it to the process itself, or "
+        "catch the event with a boundary event on the subprocess"]
+    timer = inner.replace('<bpmn:escalationEventDefinition escalationRef="escalation_late"/>',
+                          '<bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration>'
+                          '</bpmn:timerEventDefinition>')
+    report = check("escalation_budget", text.replace('<bpmn:endEvent id="end_prepared"',
+                                                     timer + '<bpmn:endEvent id="end_prepared"', 1))
+    assert errors_on(report, "inner_late") == []

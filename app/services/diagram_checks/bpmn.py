@@ -167,7 +167,7 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if local == "subProcess":
             triggered = node.get("triggeredByEvent") == "true"
             if triggered:
-                _check_event_subprocess(name, node, found)
+                _check_event_subprocess(name, node, found, nested)
             _check_elements(name, node, ids, found, nested=True, event_sub=triggered)
 
 
@@ -235,12 +235,15 @@ def _article(local: str) -> str:
     return words.get(local, f"a {local}")
 
 
-def _check_event_subprocess(name: str, node: etree._Element, found: _Findings) -> None:
+def _check_event_subprocess(name: str, node: etree._Element, found: _Findings, nested: bool) -> None:
     starts = node.findall(f"{B}startEvent")
     kinds = [_local(d) for s in starts for d in s if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
     if len(starts) != 1 or not kinds:
         found.error(name, "an event subprocess needs exactly one start event with a signal, an error, an "
                     "escalation or a timer: it starts when that happens", node)
+    elif nested and kinds != ["timerEventDefinition"]:  # SpiffWorkflow starts only the process's own
+        found.error(name, "inside a subprocess, an event subprocess starts only on a timer here: move it to the "
+                    "process itself, or catch the event with a boundary event on the subprocess", node)
 
 
 def _check_event_gateway(name: str, node: etree._Element, container: etree._Element,
