@@ -245,7 +245,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})
-    if stopped is not None:
+    if stopped is not None and "status" not in (changes or {}):  # an administrator's cancel still cancels
         if instance.status != InstanceStatus.ERROR:
             events.append(event_row(instance.id, None, actor, channel, "error", str(stopped),
                                     {"bpmn_id": stopped.bpmn_id}))

@@ -223,6 +223,8 @@ def test_an_error_nobody_catches_stops_the_request_with_the_reason_in_monitoring
     assert history(instance, "error")[-1].startswith("Platform Administrator ran the failed step again; it failed "
                                                      f"again: {reason}")
     assert ready_tasks(instance) == []
+    post_form(client, f"/monitor/instances/{instance.id}/cancel", {"reason": "Checked by hand instead"})
+    assert refreshed(instance).status == InstanceStatus.CANCELLED
 
 
 def test_a_terminate_end_event_ends_the_request_and_withdraws_what_still_waits(client):
