@@ -19,6 +19,7 @@ between what its parsers read and what BPMN (and Camunda 7) mean:
 from __future__ import annotations
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     CONDITIONAL_EVENT_XPATH,
     ERROR_EVENT_XPATH,
@@ -42,6 +43,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser, CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -237,6 +239,15 @@ class PassThroughTask(NoneTask):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
 
+
+# The parsers and specs of these elements, for the app's parser. A manual task and a task
+# without a type run through, as in Camunda's engine (SpiffWorkflow would wait for someone).
+PARSER_CLASSES = {
+    full_tag("startEvent"): (AppStartEventParser, AppStartEvent),
+    full_tag("endEvent"): (AppEndEventParser, AppEndEvent),
+    full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
+    full_tag("task"): (CamundaTaskParser, PassThroughTask),
+}
 
 # How the serializer saves these specs (as the classes they extend).
 SPEC_CONVERTERS = {AppEndEvent: EventConverter, AppStartEvent: EventConverter,

@@ -5,8 +5,12 @@ the SHA-256 of its contents, so loading an instance never re-reads XML.
 
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
 mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, and simple JUEL (``${amount > 10000}``) in
-conditions and timers becomes Python. The stored files keep what was uploaded.
+timer values (``PT72H``) become Python strings, JUEL (``${amount > 10000}``, ``juel.py``) in
+conditions, timers, completion conditions and multi-instance markers becomes Python, and
+``camunda:collection="${members}"`` names the variable ``members``; every task parser reads
+multi-instance markers the Camunda way (``multi.py``). The stored files keep what was uploaded.
+After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
+(``io_mapping.attach_mappings``).
 """
 
 from __future__ import annotations
@@ -26,16 +30,14 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from .events import (
-    AppEndEvent,
-    AppEndEventParser,
-    AppStartEvent,
-    AppStartEventParser,
-    PassThroughTask,
-    drop_documentation,
-)
-from .juel import JuelError, is_juel, juel_to_python
+from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
+from .events import PARSER_CLASSES as EVENT_PARSER_CLASSES
+from .events import drop_documentation
+from .io_mapping import attach_mappings, mapping_problems
+from .juel import JuelError, is_juel, to_python
 from .model import FieldSpec, FormSpec, TaskDef
+from .multi import prepare_collections, with_multi_instance
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -135,27 +137,33 @@ def _rename_activiti(root: etree._Element) -> None:
             node.set(f"{{{CAMUNDA_NS}}}{key[len(prefix):]}", node.attrib.pop(key))
 
 
+_CONDITION_TAGS = {f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition"}
+
+
 def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
 
-    A JUEL condition or timer outside the supported subset is left as it was and reported.
-    Python conditions and quoted timers (everything in workflows/) pass unchanged.
+    A JUEL condition or timer outside the supported subset is left as it was and reported, as is
+    a camunda:inputOutput that cannot run (``io_mapping``). Python conditions and quoted timers
+    (everything in workflows/) pass unchanged.
     """
     problems: list[DiagramError] = []
     _rename_activiti(root)
     _name_flows(root)
     drop_documentation(root, frozenset(AppParser.DATA_STORE_CLASSES))
+    problems += [DiagramError(detail, **_where(node, file)) for node, detail in prepare_collections(root)]
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
-                          *_TIMER_TAGS):
+                          f"{{{BPMN_NS}}}loopCardinality", *_TIMER_TAGS):
         text = node.text or ""
         if is_juel(text):
             try:
-                node.text = juel_to_python(text)
+                node.text = to_python(text, condition=node.tag in _CONDITION_TAGS)
             except JuelError as exc:
                 problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
                                              **_where(node, file)))
         elif node.tag in _TIMER_TAGS and bare_iso(text):
             node.text = f'"{text.strip()}"'
+    problems += [DiagramError(exc.detail, **_where(exc.node, file)) for exc in mapping_problems(root)]
     return problems
 
 
@@ -220,18 +228,17 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class AppParser(CamundaParser):
-    OVERRIDE_PARSER_CLASSES = {
+class AppParser(DecisionParserMixin, CamundaParser):
+    # Every task parser reads multi-instance markers the Camunda way (app/engine/multi.py).
+    OVERRIDE_PARSER_CLASSES = with_multi_instance({
+        **CamundaParser.PARSER_CLASSES,
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
         full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
-        # Events: see events.py. A manual task and a task without a type run through, as in
-        # Camunda's engine (SpiffWorkflow would wait for someone to complete them).
-        full_tag("startEvent"): (AppStartEventParser, AppStartEvent),
-        full_tag("endEvent"): (AppEndEventParser, AppEndEvent),
-        full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
-        full_tag("task"): (CamundaTaskParser, PassThroughTask),
-    }
+        full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
+        full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
+        **EVENT_PARSER_CLASSES,  # events, manual tasks, tasks without a type (events.py)
+    })
 
 
 def _properties(node: etree._Element, path: str) -> dict[str, str]:
@@ -287,6 +294,17 @@ class ProcessModel:
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
+    calls: tuple[CallRef, ...] = ()  # the call activities drawn in this file
+    startable: bool = True  # camunda:isStartableInTasklist="false": only other processes call it
+    # With the processes it calls (app.engine.calls): each spec's process, and the called models.
+    owners: dict[str, str] = field(default_factory=dict)  # spec name -> process id
+    called: dict[str, ProcessModel] = field(default_factory=dict)  # process id -> its model
+
+    def task_key(self, spec_name: str, bpmn_id: str) -> str:
+        """How ``tasks`` (and task rows) name an element: its id, or for an element of a called
+        process ``<process id>:<id>`` (ids are unique only within one file)."""
+        owner = self.owners.get(spec_name, self.process_id)
+        return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -323,6 +341,8 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     name = ""
     try:
         for name, text in files.items():
+            if not name.endswith((".bpmn", ".dmn")):
+                continue  # texts that travel with the diagram (notices), not read by the engine
             root = roots[name] = parse_xml(name, text)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)
@@ -341,12 +361,15 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         process = processes[0]
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        # A called process lives in another stored version: it is added when a request starts.
+        subprocess_specs = {key: sub for key, sub in parser.get_subprocess_specs(
+            process_id, require_call_activity_specs=False).items() if sub is not None}
     except ValidationException as exc:
         raise _located(exc, exc.file_name or name, roots) from None
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
         raise DiagramError(_plain(exc), file=name or None) from None
     _check_nothing_dropped(process, {s.bpmn_id for s in _all_task_specs(spec, subprocess_specs)}, name)
+    attach_mappings(root, _all_task_specs(spec, subprocess_specs))
 
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
@@ -359,9 +382,11 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
+    calls: list[CallRef] = []
     user_tasks: dict[str, etree._Element] = {}
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
         user_tasks.setdefault(node.get("id"), node)
+    call_nodes = {node.get("id"): node for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if isinstance(task_spec, UserTask):
             node = user_tasks[task_spec.bpmn_id]
@@ -376,11 +401,16 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
+        elif isinstance(task_spec, AppCallActivity):
+            binding, number = binding_of(call_nodes[task_spec.bpmn_id])
+            calls.append(CallRef(task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id, task_spec.spec,
+                                 binding, number))
     return ProcessModel(
         key=key, process_id=process_id, name=process.get("name") or process_id, spec=spec,
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
         start_lane=start_lane,
-        tasks=tasks, service_topics=topics, files=dict(files),
+        tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
+        startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
     )
 
 

@@ -12,17 +12,20 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter, TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .callspec import AppCallActivity, AppCallActivityConverter
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskConverter
 from .events import (
     SPEC_CONVERTERS,
     UncaughtError,
@@ -35,6 +38,7 @@ from .events import (
 )
 from .limits import ScriptLimitError
 from .model import ReadyTask
+from .multi import MULTI_INSTANCE, LoopItem, loop_instance
 from .parser import AppServiceTask, ProcessModel
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine
 
@@ -54,11 +58,25 @@ class EngineError(Exception):
         task = getattr(exc, "task", None)
         spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
         bpmn_id = getattr(spec, "bpmn_id", None)
+        if task is not None and bpmn_id:  # in a called process: <process id>:<id>
+            model = getattr(task.workflow.top_workflow, "model", None)
+            bpmn_id = model.task_key(task.workflow.spec.name, bpmn_id) if model is not None else bpmn_id
         limit = _limit_error(exc)
         if limit is not None:  # say which step went over which limit, not how the library wraps it
             label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
             return cls(f"“{label}” was stopped: {limit}", bpmn_id)
-        return cls(str(exc), bpmn_id)
+        reason = _reason(exc)
+        return cls(f"{str(exc).rstrip('. ')}: {reason}" if reason else str(exc), bpmn_id)
+
+
+def _reason(exc: WorkflowException) -> str:
+    """What the library's message leaves out: why an expression or script failed."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is None or isinstance(cause, WorkflowException):
+        return ""
+    if isinstance(cause, NameError) and getattr(cause, "name", None):
+        return f"the variable {cause.name!r} is not set"  # Camunda: "Cannot resolve identifier"
+    return str(cause)
 
 
 def _limit_error(exc: BaseException) -> ScriptLimitError | None:
@@ -103,11 +121,21 @@ def _register_types(registry) -> None:
                       lambda v: dt.date.fromisoformat(v["value"]))
 
 
-def full_registry():
-    """The camunda registry, with our service task and task data types: saves specs too."""
+def _app_config() -> dict:
+    """The camunda serializer configuration with the app's task specs."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
     config.update(SPEC_CONVERTERS)
+    config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
+    config[AppCallActivity] = AppCallActivityConverter
+    config.update(dict.fromkeys(MULTI_INSTANCE, MultiInstanceTaskConverter))
+    config[LoopItem] = BpmnDataSpecificationConverter
+    return config
+
+
+def full_registry():
+    """The camunda registry, with our service task and task data types: saves specs too."""
+    config = _app_config()
     registry = BpmnWorkflowSerializer.configure(config)
     _register_types(registry)
     return registry
@@ -172,9 +200,7 @@ class _CompactJSON(json.JSONEncoder):
 
 
 def reference_registry():
-    config = dict(CAMUNDA_CONFIG)
-    config[AppServiceTask] = AppServiceTaskConverter
-    config.update(SPEC_CONVERTERS)
+    config = _app_config()
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     config[Task] = CompactTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
@@ -245,10 +271,20 @@ class Engine:
     # -- reading ---------------------------------------------------------------------------
     def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:
         """The user tasks waiting for a person, in the order the engine created them."""
+        counts: dict = {}
         return [
-            ReadyTask(id=str(t.id), definition=wf.model.tasks[t.task_spec.bpmn_id])
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)], loop=loop_instance(t, counts))
             for t in wf.get_tasks(state=TaskState.READY, manual=True)
         ]
+
+    def loop_finished(self, wf: BpmnWorkflow, key: str) -> bool:
+        """Whether the multi-instance step ``key`` (a ``LoopInstance.key``) has finished, rather
+        than been stopped: its instances still waiting were cancelled because it was done."""
+        try:
+            task = wf.get_task_from_id(UUID(key))
+        except (TaskNotFoundException, ValueError):
+            return False
+        return task.has_state(TaskState.COMPLETED | TaskState.READY)
 
     def task_data(self, wf: BpmnWorkflow, task_id: str) -> dict[str, Any]:
         return dict(wf.get_task_from_id(UUID(task_id)).data)
@@ -259,7 +295,10 @@ class Engine:
             end_tasks = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if not t.children]
             latest = max(end_tasks, key=lambda t: t.last_state_change, default=None)
             return dict(latest.data) if latest else dict(wf.data)
-        ready = wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        # Not a called process's: it sees only what was mapped in. During a call, the call's own.
+        ready = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING) if not _called(wf, t)]
+        ready = ready or [t for t in wf.get_tasks(state=TaskState.STARTED)
+                          if isinstance(t.task_spec, AppCallActivity) and not _called(wf, t)]
         if ready:
             return dict(max(ready, key=lambda t: t.last_state_change).data)
         return dict(wf.last_task.data) if wf.last_task else {}
@@ -289,8 +328,21 @@ class Engine:
     def trail(self, wf: BpmnWorkflow) -> list[str]:
         """Bpmn ids of the completed flow elements, in the order they completed."""
         done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")]
-        return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")
+                and not isinstance(t.task_spec, MULTI_INSTANCE)]  # its instances are listed
+        return [_key(wf, t) for t in sorted(done, key=lambda t: t.last_state_change)]
+
+    def calls(self, wf: BpmnWorkflow) -> dict[str, str]:
+        """The state of each process called so far, by process id: "waiting" while a call of it
+        runs, else "finished" (or "cancelled")."""
+        found: dict[str, str] = {}
+        for task in wf.get_tasks(state=TaskState.STARTED | TaskState.COMPLETED | TaskState.CANCELLED):
+            if isinstance(task.task_spec, AppCallActivity) and task.id in wf.subprocesses:
+                state = ("waiting" if task.state == TaskState.STARTED
+                         else "finished" if task.state == TaskState.COMPLETED else "cancelled")
+                if found.get(task.task_spec.spec) != "waiting":
+                    found[task.task_spec.spec] = state
+        return found
 
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
@@ -323,6 +375,16 @@ class Engine:
         wf.script_engine = self.script_engine
         wf.model = model
         return wf
+
+
+def _key(wf: BpmnWorkflow, task: Task) -> str:
+    """The name the model gives a task's element (``ProcessModel.task_key``)."""
+    return wf.model.task_key(task.workflow.spec.name, task.task_spec.bpmn_id)
+
+
+def _called(wf: BpmnWorkflow, task: Task) -> bool:
+    """Whether a task belongs to a called process."""
+    return wf.model.owners.get(task.workflow.spec.name, wf.model.process_id) != wf.model.process_id
 
 
 def _is_uuid(value: str) -> bool:

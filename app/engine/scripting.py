@@ -29,6 +29,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.exceptions import WorkflowException
 
 from . import guards, limits
+from .juel_runtime import JUEL_HELPERS
 from .limits import LimitExceeded, ScriptLimitError
 
 
@@ -137,6 +138,7 @@ BASE_GLOBALS: dict[str, Any] = {
     "_mod_": guards.guarded_mod,
     "_format_": guards.guarded_format,
     **HELPERS,
+    **JUEL_HELPERS,  # what translated JUEL calls (juel.py); juel_variable is bound for each run
 }
 
 _GUARDED_OPERATORS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Add: "_add_",
@@ -204,6 +206,13 @@ def compile_script(source: str) -> CodeType:
     return result.code
 
 
+def _variable(context: dict[str, Any], external: dict[str, Any], name: str) -> Any:
+    """JUEL's ``execution.getVariable(name)``: the variable's value, or None when it is not set."""
+    if not isinstance(name, str) or name.startswith("_"):
+        raise ScriptError(f"{name!r} is not a variable name")
+    return context[name] if name in context else external.get(name)
+
+
 def _keep(name: str, value: Any) -> bool:
     return not name.startswith("_") and not callable(value) and not isinstance(value, ModuleType)
 
@@ -240,6 +249,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
             scope["_getiter_"] = budget.getiter
             scope.update(external_context or {})
             scope.update(context)
+            scope["juel_variable"] = partial(_variable, context, external_context or {})
             result = run(code, scope)  # restricted code, compiled by compile_expression/compile_script
         except LimitExceeded as exc:
             raise ScriptLimitError(str(exc)) from None

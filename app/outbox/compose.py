@@ -53,7 +53,7 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
     """(value, label) of a decision step's ``decision`` field; empty for other tasks."""
     if not task.is_decision:
         return []
-    definition = load_model(task.instance.version).tasks.get(task.bpmn_id)
+    definition = load_model(task.instance.version, task.instance.called).tasks.get(task.bpmn_id)
     return list(definition.form.decisions) if definition else []
 
 

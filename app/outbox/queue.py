@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import Integer, String, bindparam, cast, literal, select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, User
 from app.models.base import utcnow
 
-from .render import Rendered, render_email
+from .render import Rendered, both_parts, render_email
+from .uploaded import notice_file, render_text
 
 DECIDE = re.compile(r"%%DECIDE:(\d+):([a-z_]+)%%")
 
@@ -100,7 +102,9 @@ def queue_task_emails(instance_id: int, task_id: int, user_ids: list[int]) -> No
 
 
 def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], data: dict[str, Any]) -> None:
-    """A notice from templates/email/notices/ to each person named."""
+    """A notice to each person named: the text uploaded with the request's diagram
+    (``<template>.txt``), else templates/email/notices/<template>.txt, else the generic notice."""
+    uploaded = load_model(instance.version).files.get(notice_file(template)) if instance.version else None
     env = current_app.jinja_env
     name = f"email/notices/{template}.txt"
     try:
@@ -108,13 +112,19 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], 
     except Exception:  # noqa: BLE001 - an unknown template falls back to the generic notice
         name = "email/notices/notice.txt"
     people = db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True))).all()
+    process_name = instance.version.definition.name if instance.version else ""
+    group_name = instance.working_group.name if instance.working_group else ""
+    request_url = external_url(f"/requests/{instance.id}")
     for person in people:
-        context = {
-            "recipient": person, "instance": instance, "data": data, "template": template,
-            "process_name": instance.version.definition.name if instance.version else "",
-            "group_name": instance.working_group.name if instance.working_group else "",
-            "request_url": external_url(f"/requests/{instance.id}"),
-        }
-        queue_email(person, "notice", render_email(name, context), instance=instance, template=template)
-
-
+        if uploaded is not None:
+            rendered = both_parts(*render_text(uploaded, {
+                "recipient": {"name": person.name, "email": person.email},
+                "request": {"title": instance.title,
+                            "started_by": instance.initiator.name if instance.initiator else ""},
+                "data": dict(data), "process_name": process_name, "group_name": group_name,
+                "request_url": request_url, "inbox_url": external_url("/inbox")}))
+        else:
+            rendered = render_email(name, {
+                "recipient": person, "instance": instance, "data": data, "template": template,
+                "process_name": process_name, "group_name": group_name, "request_url": request_url})
+        queue_email(person, "notice", rendered, instance=instance, template=template)

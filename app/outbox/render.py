@@ -80,6 +80,12 @@ def _link(line: str) -> str:
 def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None) -> Rendered:
     """Subject, text and HTML of an e-mail; ``actions`` are (label, url) buttons under the body."""
     subject, body = render_blocks(template_name, context)
+    return both_parts(subject, body, actions)
+
+
+def both_parts(subject: str, body: str, actions: list[tuple[str, str]] | None = None) -> Rendered:
+    """An e-mail from its subject and plain-text body: the text part and the HTML part."""
+    body = _tidy(body)
     actions = actions or []
     text = body
     if actions:

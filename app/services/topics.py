@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.engine import load_model
 from app.extensions import db
-from app.models import GroupMembership, Organisation, OrganisationType, TaskState, User, WorkingGroup
+from app.models import GroupMembership, Organisation, OrganisationType, Role, TaskState, User, UserRole, WorkingGroup
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.people import join_group
 from app.steps import add_candidates, current_step, record
@@ -28,6 +28,30 @@ def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str,
             select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == int(group_id))
         )
     return {"group_member_count": int(count or 0)}
+
+
+def group_members(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """The member organisations of the instance's working group, oldest member first, each with
+    the e-mail addresses of its active buyers: a collection a multi-instance step can go over
+    (``camunda:collection="${group_members}"``, one instance per organisation). The property
+    ``variable`` names the data key (default ``group_members``)."""
+    group_id = data.get("working_group_id")
+    members: list[dict[str, Any]] = []
+    if group_id is not None:
+        rows = db.session.execute(
+            select(Organisation.id, Organisation.name, Organisation.country)
+            .join(GroupMembership, GroupMembership.organisation_id == Organisation.id)
+            .where(GroupMembership.group_id == int(group_id))
+            .order_by(GroupMembership.joined_at, GroupMembership.id)).all()
+        buyers: dict[int | None, list[str]] = {}
+        for organisation_id, email in db.session.execute(
+                select(User.organisation_id, User.email).join(UserRole, UserRole.user_id == User.id)
+                .where(User.organisation_id.in_([row.id for row in rows]), User.active.is_(True),
+                       UserRole.role == Role.BUYER).order_by(User.id)):
+            buyers.setdefault(organisation_id, []).append(email)
+        members = [{"organisation": row.name, "country": row.country, "buyers": buyers.get(row.id, [])}
+                   for row in rows]
+    return {props.get("variable") or "group_members": members}
 
 
 def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
@@ -88,9 +112,11 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     """Add the people of lane ``to`` as candidates of the waiting task ``task``."""
     step = current_step()
     instance = step.instance
-    rows = [row for row in instance.tasks if row.bpmn_id == props.get("task") and row.state == TaskState.READY]
+    # A called process's task rows are <process id>:<task id>; its escalate names the task by its id.
+    rows = [row for row in instance.tasks
+            if row.bpmn_id.rsplit(":", 1)[-1] == props.get("task") and row.state == TaskState.READY]
     for row in rows:
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         people = resolve_lane(props.get("to"), instance)
         definition = model.tasks.get(row.bpmn_id)
         if definition is not None and not initiators_own(definition, model.start_lane):
@@ -104,6 +130,7 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
 
 TOPICS = {
     "group_member_count": group_member_count,
+    "group_members": group_members,
     "add_group_member": add_group_member,
     "notify": notify,
     "escalate": escalate,

@@ -196,7 +196,7 @@ def may_do(definition: TaskDef, instance: ProcessInstance, user: User, start_lan
 def still_named(user: User, task: HumanTask) -> bool:
     """Whether the waiting task's lanes (with its escalations and reassignment) name ``user`` now."""
     instance = task.instance
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     definition = model.tasks.get(task.bpmn_id)
     if definition is None:
         return False

@@ -44,7 +44,7 @@ INSTANCE = cast(Table, ProcessInstance.__table__)
 LOCK_INSTANCE = select(INSTANCE.c.id).where(
     INSTANCE.c.id == bindparam("instance_id"), INSTANCE.c.lock_version == bindparam("loaded_version")
 ).with_for_update()
-OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name).where(
+OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name, TASK.c.loop_key).where(
     TASK.c.instance_id == bindparam("instance_id"), TASK.c.state == TaskState.READY)
 ADD_TASK = TASK.insert().returning(TASK.c.id)
 CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.state == TaskState.READY).values(
@@ -168,7 +168,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
     lines: list[str] = []
     for task in tasks:
         instance = task.instance
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         definition = model.tasks.get(task.bpmn_id)
         if definition is None:
             continue
@@ -228,10 +228,15 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     # What the engine ran that people should read of (a signal sent, an error caught), first.
     events = [event_row(instance.id, None, actor, channel, "event", line, {"bpmn_id": bpmn_id})
               for line, bpmn_id in eng.happenings(wf)]
-    opened = {spiff_id: (row_id, name) for row_id, spiff_id, name
+    opened = {spiff_id: (row_id, name, loop_key) for row_id, spiff_id, name, loop_key
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
-    gone = [(row_id, name) for spiff_id, (row_id, name) in opened.items() if spiff_id not in ready_ids]
-    events += _withdraw(instance, gone, actor, channel, now)
+    gone = [row for spiff_id, row in opened.items() if spiff_id not in ready_ids]
+    # An instance of a multi-instance step whose completion condition held: the others were enough.
+    ended = {key for key in {key for _, _, key in gone if key} if eng.loop_finished(wf, key)}
+    events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key not in ended],
+                        actor, channel, now)
+    events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key in ended],
+                        actor, channel, now, ": enough of the others were done")
     created = [_open_task(instance, task, now, model.start_lane) for task in ready if task.id not in opened]
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
@@ -241,7 +246,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     values: dict[str, Any] = {
         "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
-        "current_step": ", ".join(t.definition.name for t in ready)[:200],
+        "current_step": ", ".join(dict.fromkeys(t.definition.name for t in ready))[:200],  # instances: once
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})
@@ -279,7 +284,7 @@ def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = 
 def retitle_task(task: HumanTask, definition: TaskDef) -> None:
     """A waiting task keeps its row but takes its name and form from a new definition."""
     db.session.connection().execute(RETITLE_TASK, {
-        "task_id": task.id, "name": definition.name, "form_key": definition.form.key,
+        "task_id": task.id, "name": task_name(definition, task.loop_label or ""), "form_key": definition.form.key,
         "is_decision": bool(definition.form.decisions)})
     _expire_tasks([task.id], ["name", "form_key", "is_decision"])
 
@@ -302,16 +307,27 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
     """A row for a task that now waits, and its candidates: (row id, name, people)."""
     conn = db.session.connection()
     definition = task.definition
+    loop = task.loop
+    label = loop.label if loop else ""
+    name = task_name(definition, label)
     row_id = conn.execute(ADD_TASK, {
         "instance_id": instance.id, "spiff_task_id": task.id, "bpmn_id": definition.bpmn_id,
-        "name": definition.name, "lane": assignment_label(definition),
+        "name": name, "lane": assignment_label(definition),
         "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
-        "state": TaskState.READY, "created_at": now, "channel": ""}).scalar_one()
+        "state": TaskState.READY, "created_at": now, "channel": "",
+        "loop_key": loop.key if loop else None, "loop_counter": loop.counter if loop else None,
+        "loop_total": loop.total if loop else None, "loop_label": label or None}).scalar_one()
     people = task_candidates(definition, instance, start_lane, task_id=row_id)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])
-    return row_id, definition.name, people
+    return row_id, name, people
+
+
+def task_name(definition: TaskDef, loop_label: str = "") -> str:
+    """A task row's name: the step's, and the item of its instance of a multi-instance step
+    ("Endorse: Tallinn City")."""
+    return f"{definition.name}: {loop_label}"[:200] if loop_label else definition.name
 
 
 def _expire_tasks(ids: list[int], attributes: list[str]) -> None:

@@ -60,7 +60,7 @@ def show(task_id: int):
         return _unavailable(task, 200 if request.method == "GET" else 409)
     if not candidate:
         return render_template("tasks/not_yours.html", task=task), 403
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     definition = model.tasks[task.bpmn_id]
     data, wf = task_form_data(task, model)
     post = request.method == "POST"

@@ -335,9 +335,10 @@ def test_cli_checks_uploads_and_refuses_to_store_twice(app, tmp_path):
 
 def test_cli_prints_each_error_with_file_line_and_element(app, tmp_path):
     path = tmp_path / "hostile.bpmn"
-    path.write_bytes(diagram(condition="${amount > 5 ? true : false}"))
+    path.write_bytes(diagram(condition="${amount.intValue() > 5}"))
     result = app.test_cli_runner().invoke(args=["workflows", "check", str(path)])
     assert result.exit_code == 1
-    assert ("ERROR hostile.bpmn:11 f3 (Odd): the JUEL expression ${amount > 5 ? true : false} cannot run here: "
-            "the conditional operator (a ? b : c) is not supported; split it into two flows") in result.output
+    assert ("ERROR hostile.bpmn:11 f3 (Odd): the JUEL expression ${amount.intValue() > 5} cannot run here: "
+            "method calls (.intValue(...)) are not supported; only x.equals(...) and "
+            "execution.getVariable('name') can be called") in result.output
     assert result.output.splitlines()[-1].endswith(": it would be refused")

@@ -323,7 +323,7 @@ def test_refused_uploads_say_why(client):
     response = upload(client, {})
     assert response.status_code == 400
     assert "Select a .bpmn file" in text(response)
-    response = upload(client, {"notes.txt": b"hello"})
+    response = upload(client, {"notes.pdf": b"%PDF-1.4"})
     assert response.status_code == 400 and "There is a problem" in text(response)
     assert count(PendingUpload) == 0
 

@@ -203,8 +203,17 @@ BREAKS = [
     ("doubled = amount * 2", "doubled = 1\n" * 2000, "total", "characters long; at most 20000 are allowed"),
     ('decision == "approve"', "__import__('os').system('id')", "f5", '"__import__" is an invalid variable name'),
     ('decision == "approve"', "add_days.__globals__", "f5", '"__globals__" is an invalid attribute name'),
-    ('decision == "approve"', "${amount > 5 ? true : false}", "f5", "the conditional operator"),
-    ('decision == "approve"', "${execution.getVariable('decision')}", "f5", "Camunda engine object"),
+    ('decision == "approve"', "${amount.intValue() > 5 ? true : false}", "f5",
+     "method calls (.intValue(...)) are not supported"),
+    ('decision == "approve"', "${execution.setVariable('decision', 1)}", "f5",
+     "execution.setVariable is not supported"),
+    ('decision == "approve"', "${decision.__class__}", "f5", "may not start with _"),
+    ("<bpmn:incoming>f1<", '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="v">'
+     '<camunda:script scriptFormat="javascript">1</camunda:script></camunda:inputParameter></camunda:inputOutput>'
+     "</bpmn:extensionElements><bpmn:incoming>f1<", "total", "a camunda:script in javascript does not run here"),
+    ("<bpmn:incoming>f1<", '<bpmn:extensionElements><camunda:inputOutput><camunda:outputParameter name="v">'
+     "${doubled.toString()}</camunda:outputParameter></camunda:inputOutput></bpmn:extensionElements>"
+     "<bpmn:incoming>f1<", "total", "the outputParameter ${doubled.toString()} cannot run here"),
     ('decision == "approve"', "decision == true", "f5", "write True"),
     ('<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">',
      '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">', "f5",
@@ -230,12 +239,23 @@ BREAKS = [
      '<bpmn:endEvent id="end_no">', "wait_letter", "a receive task waits for a message"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:complexGateway id="sign" name="Sign" /><bpmn:endEvent id="end_no">', "sign",
      "complex gateways are not supported"),
-    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other" /><bpmn:endEvent id="end_no">',
-     "call", "calling another process is not supported"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="${other}" /><bpmn:endEvent '
+     'id="end_no">', "call", "calledElement is an expression, which is not supported: name the process"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other" camunda:calledElementBinding='
+     '"version" /><bpmn:endEvent id="end_no">', "call", "camunda:calledElementVersion must be a version number"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other"><bpmn:extensionElements>'
+     '<camunda:in target="x" /></bpmn:extensionElements></bpmn:callActivity><bpmn:endEvent id="end_no">', "call",
+     'camunda:in needs a target and a source (or sourceExpression), or variables="all"'),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other"><bpmn:extensionElements>'
+     '<camunda:out sourceExpression="${a +}" target="x" /></bpmn:extensionElements></bpmn:callActivity>'
+     '<bpmn:endEvent id="end_no">', "call", "camunda:out sourceExpression ${a +} cannot run here"),
     ('<bpmn:outgoing>f1</bpmn:outgoing>', '<bpmn:outgoing>f1</bpmn:outgoing><bpmn:messageEventDefinition id="m" />',
      "start", "message events are not supported"),
+    ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing><bpmn:standardLoopCharacteristics />',
+     "review", "a loop marker is not supported"),
     ('<bpmn:outgoing>f4</bpmn:outgoing>', '<bpmn:outgoing>f4</bpmn:outgoing>'
-     '<bpmn:multiInstanceLoopCharacteristics camunda:collection="items" />', "review", "loops and multi-instance"),
+     '<bpmn:multiInstanceLoopCharacteristics camunda:elementVariable="item" />', "review",
+     "a multi-instance step needs either camunda:collection"),
     ('<camunda:formData>\n        <camunda:formField id="decision"',
      '<camunda:taskListener event="create" class="org.example.Listener" /><camunda:formData>\n'
      '        <camunda:formField id="decision"', "review", "task listeners do not run here"),
@@ -313,7 +333,8 @@ def test_a_form_kept_in_a_camunda_form_file_is_refused(checker):
 
 def test_a_second_executable_process_is_refused(checker):
     bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="true" /></bpmn:definitions>')
-    assert "exactly one executable process (2 found)" in check(bpmn).as_text()
+    assert "2 executable processes were found (Mini upload, other): one process runs per diagram" in \
+        check(bpmn).as_text()
     bpmn = changed("</bpmn:definitions>", '<bpmn:process id="other" isExecutable="false" /></bpmn:definitions>')
     assert check(bpmn).ok
 
@@ -346,16 +367,33 @@ def test_warnings_name_missing_instructions_defaults_and_layout(checker):
 
 
 DMN_BREAKS = [
-    ("? &lt;= 100", "[0..100]", "rule_small_amount", "FEEL, not Python"),
-    ("? &lt;= 100", '"small","tiny"', "rule_small_amount", "write ? in ("),
-    ("? &lt;= 100", 'not("large")', "rule_small_amount", "FEEL's not()"),
-    ("? &lt;= 100", "&lt;= ", "rule_small_amount", "neither a value nor a comparison"),
-    ("<text>amount</text>", "<text>amount or 0</text>", "rule_small_amount", None),  # fine with ?: no error
-    ('"coordinator"', "true", "rule_small_level", "write True"),
+    # FEEL unary tests run (app/engine/feel.py): no error.
+    ("? &lt;= 100", "[0..100]", "rule_small_amount", None),
+    ("? &lt;= 100", '"small","tiny"', "rule_small_amount", None),
+    ("? &lt;= 100", 'not("large")', "rule_small_amount", None),
+    ('"coordinator"', "true", "rule_small_level", None),
+    ('hitPolicy="FIRST"', 'hitPolicy="RULE ORDER"', "table", None),
+    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="SUM"', "table", None),
+    ("<text>amount</text>", "<text>amount or 0</text>", "rule_small_amount", None),
+    # What does not run: one line naming the decision, the rule and the column.
+    ("? &lt;= 100", "&lt;= ", "rule_small_amount", "the decision “Level”, rule 1, column “Amount”: &lt;= is not a FEEL"
+     .replace("&lt;", "<")),
+    ("? &lt;= 100", "[0..100", "rule_small_amount", "[0..100 is not a FEEL unary test (the range must end with"),
+    ("? &lt;= 100", "__import__('os')", "rule_small_amount", "is not a FEEL unary test"),
+    ("? &lt;= 100", "? == open", "rule_small_amount", "it uses open, which diagrams may not use"),
     ('"coordinator"', "__import__('os')", "rule_small_level", "invalid variable name"),
-    ('hitPolicy="FIRST"', 'hitPolicy="RULE ORDER"', "table", "hit policy RULE ORDER is not supported"),
-    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="SUM"', "table", "COLLECT with SUM"),
+    ('hitPolicy="FIRST"', 'hitPolicy="DECIDE"', "table", "hit policy DECIDE is not supported"),
+    ('hitPolicy="FIRST"', 'hitPolicy="COLLECT" aggregation="AVG"', "table", "COLLECT with AVG"),
+    ('hitPolicy="FIRST"', 'hitPolicy="FIRST" aggregation="SUM"', "table", "works only with the hit policy COLLECT"),
     ("<text>amount</text>", "<text>amount +</text>", "input_amount", "the input expression cannot run"),
+    # A cell's expressionLanguage decides how it is read.
+    ('<inputEntry id="rule_small_amount"><text>? &lt;= 100', '<inputEntry id="rule_small_amount" '
+     'expressionLanguage="python"><text>[0..100]', "rule_small_amount", "[0..100] cannot run as Python"),
+    ('<inputEntry id="rule_small_amount"><text>', '<inputEntry id="rule_small_amount" expressionLanguage='
+     '"https://www.omg.org/spec/DMN/20191111/FEEL/"><text>', "rule_small_amount",
+     "? &lt;= 100 is not a FEEL unary test (? belongs to a Python cell, not FEEL): write".replace("&lt;", "<")),
+    ('<inputEntry id="rule_small_amount">', '<inputEntry id="rule_small_amount" expressionLanguage="groovy">',
+     "rule_small_amount", "the expression language groovy is not supported"),
 ]
 
 
@@ -371,13 +409,21 @@ def test_each_dmn_break_is_an_error_on_its_cell(checker, old, new, element, word
     assert matching[0].element_id == element and matching[0].line == line_of(dmn, element)
 
 
-def test_a_bare_comparison_after_a_loose_input_expression_is_refused(checker):
-    # SpiffWorkflow joins them as text: "amount or 0<= 100" would mean "amount or (0 <= 100)".
+def test_a_priority_table_without_output_values_is_warned(checker):
+    report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"', DMN))
+    assert report.ok and "no output has one: rule order decides" in report.as_text()
+    listed = changed('name="level" typeRef="string" />', 'name="level" typeRef="string"><outputValues><text>'
+                     '"finance","coordinator"</text></outputValues></output>', DMN)
+    report = check(dmn=changed('hitPolicy="FIRST"', 'hitPolicy="OUTPUT ORDER"', listed))
+    assert report.ok and "rule order decides" not in report.as_text()
+    broken = changed('"finance","coordinator"', '"finance" "coordinator"', listed)
+    assert 'the output values "finance" "coordinator" cannot be read: expected a comma' in check(dmn=broken).as_text()
+
+
+def test_a_bare_comparison_after_a_loose_input_expression_now_tests_its_value(checker):
+    # SpiffWorkflow joined them as text ("amount or 0<= 100"); the input is now evaluated first.
     dmn = changed("<text>amount</text>", "<text>amount or 0</text>", DMN)
-    dmn = changed("? &lt;= 100", "&lt;= 100", dmn)
-    report = check(dmn=dmn)
-    assert "would be joined as 'amount or 0<= 100': write ? <= 100 instead" in report.as_text()
-    assert check(dmn=changed("? &lt;= 100", "&lt;= 100", DMN)).ok  # a plain name joins safely
+    assert check(dmn=changed("? &lt;= 100", "&lt;= 100", dmn)).ok
 
 
 def test_files_that_are_not_what_they_claim_are_refused(checker):
@@ -387,7 +433,9 @@ def test_files_that_are_not_what_they_claim_are_refused(checker):
     report = check_upload({"mini_upload.bpmn": latin, "mini_level.dmn": DMN.encode()})
     assert "the file is not UTF-8 text" in report.as_text() and "mini_upload.bpmn" not in report.files
     declared = BPMN.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
-    assert "declares the encoding ISO-8859-1" in check(bpmn=declared).as_text()
+    assert check(bpmn=declared).ok  # plain ASCII: the declaration changes nothing
+    assert "declares the encoding ISO-8859-1" in check(bpmn=declared.replace("Ask for something.", "Demande é")) \
+        .as_text()
     assert "exactly one .bpmn file" in check(other__bpmn=BPMN.replace("mini_upload", "other")).as_text()
     assert "(0 .bpmn found)" in check_upload({"mini_level.dmn": DMN.encode()}).as_text()
     assert "not well-formed XML" in check(bpmn=BPMN[:-40]).as_text()
@@ -519,14 +567,14 @@ def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(checker):
 
 @pytest.mark.parametrize(("uploads", "says"), [
     ([], "Select a .bpmn file"),
-    ([("notes.txt", b"hello")], "is not a .bpmn or .dmn file"),
+    ([("notes.pdf", b"%PDF")], "is not a .bpmn, .dmn or .txt file"),
     ([("a.bpmn", b"")], "a.bpmn is empty"),
     ([("a.bpmn", b"<x/>" + b" " * (5 * 1024 * 1024))], "a.bpmn is larger than 5 MB"),
     ([("../a.bpmn", b"<x/>")], "has a name the app cannot use"),
     ([("a.zip", b"PK\x03\x04 not really")], "is not a .zip file that can be opened"),
     ([("a.zip", zipped({"a.bpmn": b"<x/>"})), ("b.dmn", b"<x/>")], "either one .zip or"),
     ([("a.zip", zipped({"sub/a.bpmn": b"<x/>"}))], "has a folder or path"),
-    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn or .dmn file"),
+    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn, .dmn or .txt file"),
     ([("a.zip", zipped({f"f{i}.dmn": b"<x/>" for i in range(51)}))], "51 entries; at most 50"),
     ([("a.zip", zipped({}))], "a.zip is empty"),
 ])

@@ -3,6 +3,7 @@ timers and layout; the tasks themselves are checked by ``tasks``."""
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterator
 
 from lxml import etree
@@ -10,6 +11,8 @@ from lxml import etree
 from app.engine.juel import is_juel
 from app.engine.validate import timer_problems
 
+from .calls import check_call_activity, is_call_mapping
+from .dmn import Decisions
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
 
@@ -20,11 +23,10 @@ FLOW_NODES = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "userTask", "scriptTask", "serviceTask", "sendTask", "businessRuleTask", "task",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess",
-    "manualTask", "eventBasedGateway",
+    "callActivity", "manualTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
     "receiveTask": "a receive task waits for a message, and nothing here sends one: use a user task",
-    "callActivity": "calling another process is not supported: draw the steps in an embedded subprocess",
     "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
     "transaction": "transactions are not supported: use an embedded subprocess",
     "adHocSubProcess": "ad-hoc subprocesses are not supported",
@@ -34,6 +36,7 @@ IGNORED_CHILDREN = {
     "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
     "dataObjectReference", "dataStoreReference", "documentation", "extensionElements", "ioSpecification",
     "property", "incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation", "category",
+    "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",  # checked on their element
 }
 EVENT_DEFINITIONS = {
     "messageEventDefinition": "message events are not supported: nothing here sends a message to a request",
@@ -60,11 +63,10 @@ EVENT_NAMES = {"signalEventDefinition": "a signal", "escalationEventDefinition":
 LOGIC_EXTENSIONS = {
     "executionListener": "execution listeners do not run here: use a script or service task",
     "taskListener": "task listeners do not run here: use a script or service task",
-    "inputOutput": "input/output mappings do not run here: use a script task",
     "connector": "connectors do not run here: use a service task with a registered topic",
     "formProperty": "form properties are not read: declare the form with camunda:formData",
-    "in": "call activity variables do not apply here",
-    "out": "call activity variables do not apply here",
+    "in": "belongs on a call activity: it passes data into the process called",
+    "out": "belongs on a call activity: it passes data back from the process called",
     "field": "delegate fields do not run here: use camunda:properties on a service task",
 }
 LOGIC_ATTRIBUTES = {
@@ -79,19 +81,19 @@ IGNORED_ATTRIBUTES = {
     "versionTag", "isStartableInTasklist", "initiator", "decisionRefBinding", "decisionRefVersion",
     "decisionRefVersionTag", "decisionRefTenantId", "failedJobRetryTimeCycle", "errorCodeVariable",
     "errorMessageVariable", "collection", "elementVariable",
+    "calledElementBinding", "calledElementVersion",  # call activities: checked in calls.py
 }
 
 
-def _check_process(name: str, root: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
+def _check_process(name: str, root: etree._Element, decisions: Decisions, found: _Findings) -> None:
     processes = [p for p in root.iterfind(f"{B}process") if p.get("isExecutable") != "false"]
     if len(processes) != 1:
-        found.error(name, f"a diagram needs exactly one executable process ({len(processes)} found): mark the "
-                    "others as not executable", line=root.sourceline)
+        found.error(name, _executable_advice(root, processes), line=root.sourceline)
         return
     process = processes[0]
     report = found.report
     report.process_id = process.get("id")
-    report.process_name = (process.get("name") or "").strip() or report.process_id
+    report.process_name = " ".join((process.get("name") or "").split()) or report.process_id
     if report.process_id and len(report.process_id) > 100:
         found.error(name, "the process id is longer than 100 characters", process)
     if len(report.process_name or "") > 200:
@@ -107,7 +109,7 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
     _check_elements(name, process, ids, found)
     _check_extensions(name, process, found)
     _check_start(name, process, lanes, found)
-    emails = _known_emails(process)
+    emails = _known_emails(process, name, found)
     for node in process.iter(f"{B}userTask"):
         _check_user_task(name, node, lanes, emails, found)
     for node in process.iter(f"{B}scriptTask"):
@@ -116,6 +118,8 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
         _check_service(name, node, user_tasks, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
+    for node in process.iter(f"{B}callActivity"):
+        check_call_activity(name, node, found)
     _check_flows(name, process, ids, found)
     for node in process.iter(f"{B}timerEventDefinition"):
         _check_timer(name, node, found)
@@ -123,11 +127,24 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
         attached = node.get("attachedToRef")
         if not attached or attached not in ids:
             found.error(name, f"the boundary event is attached to {attached!r}, which is not in the process", node)
-    used = {d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d}
+    used = decisions.needed({d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d})
     for decision, file in decisions.items():
         if decision not in used:
             found.warning(file, f"the decision {decision} is not used by any business rule task of the process")
     _check_layout(name, root, process, found)
+
+
+def _executable_advice(root: etree._Element, executable: list[etree._Element]) -> str:
+    """Why the file does not hold exactly one process to run, and what to do in Camunda Modeler."""
+    if not executable:
+        if root.find(f"{B}process") is None:
+            return "the file holds no process: draw the process to run (a pool or a plain diagram) and upload it"
+        return ("0 executable processes were found: mark the process to run as executable (isExecutable; "
+                "\"Executable\" in the process's properties in Camunda Modeler)")
+    names = ", ".join(" ".join((p.get("name") or p.get("id") or "").split()) for p in executable)
+    return (f"{len(executable)} executable processes were found ({names}): one process runs per diagram; keep "
+            "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
+            "file of its own")
 
 
 def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
@@ -153,10 +170,12 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if local not in FLOW_NODES:
             found.error(name, f"bpmn:{local} is not supported here", node)
             continue
-        for loop in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-            if node.find(f"{B}{loop}") is not None:
-                found.error(name, "loops and multi-instance steps are not supported: draw the steps with a "
-                            "gateway that loops back", node)
+        if node.find(f"{B}standardLoopCharacteristics") is not None:
+            found.error(name, "a loop marker is not supported (Camunda 7 does not run it either): use a "
+                        "multi-instance marker, or a gateway that loops back", node)
+        multi = node.find(f"{B}multiInstanceLoopCharacteristics")
+        if multi is not None:
+            _check_multi_instance(name, node, multi, found)
         definitions = [d for d in node if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
         _check_event(name, node, definitions, ids, found, nested, event_sub)
         if local == "manualTask":
@@ -264,11 +283,43 @@ def _check_event_gateway(name: str, node: etree._Element, container: etree._Elem
         found.error(name, "an event-based gateway may wait for one timer only: keep the earliest", node)
 
 
+CAMUNDA_LOOP_VARIABLES = {"loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"}
+
+
+def _check_multi_instance(name: str, node: etree._Element, multi: etree._Element, found: _Findings) -> None:
+    """A multi-instance marker runs as in Camunda 7: a collection (one variable's name) or a
+    loop cardinality, a plain element variable, a completion condition that compiles."""
+    collection = multi.get(f"{C}collection") or multi.findtext(f"{B}loopDataInputRef")
+    cardinality = multi.find(f"{B}loopCardinality")
+    if (collection is None) == (cardinality is None):
+        found.error(name, "a multi-instance step needs either camunda:collection (the list to go through) or a "
+                    "loop cardinality (how many times), not both", node)
+    if collection is not None and not _is_name(collection):
+        return  # prepare_tree reported why
+    element = multi.get(f"{C}elementVariable")
+    if element is not None and (not _is_name(element) or element in CAMUNDA_LOOP_VARIABLES):
+        found.error(name, f"camunda:elementVariable {element!r} must be a plain name, such as member, other than "
+                    "Camunda's own loopCounter and nrOf… variables", node)
+    for tag, what in (("loopCardinality", "loop cardinality"), ("completionCondition", "completion condition")):
+        part = multi.find(f"{B}{tag}")
+        if part is None or is_juel(part.text):  # not translated: prepare_tree reported why
+            continue
+        if not (part.text or "").strip():
+            found.error(name, f"the {what} is empty", part)
+            continue
+        for problem in _compiled(found, part.text or ""):
+            found.error(name, f"the {what} cannot run: {problem}", part)
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier() and not keyword.iskeyword(text) and not text.startswith("_")
+
+
 def _check_extensions(name: str, process: etree._Element, found: _Findings) -> None:
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
-        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS:
+        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node):
             found.error(name, f"camunda:{_local(node)}: {LOGIC_EXTENSIONS[_local(node)]}", node)
         if not node.tag.startswith(B) or _local(node) not in FLOW_NODES | {"process", "sequenceFlow"}:
             continue

@@ -6,6 +6,7 @@ from lxml import etree
 
 from app.engine.parser import MAX_FILE_BYTES, DiagramError, parse_files, parse_xml, prepare_tree
 from app.engine.validate import xsd_problems
+from app.outbox.uploaded import NOTICE_SUFFIX, text_problems
 
 from .bpmn import _check_process
 from .dmn import _check_dmn_files
@@ -39,10 +40,15 @@ def check_upload(files: dict[str, bytes]) -> Report:
         found.error("", f"upload exactly one .bpmn file with the .dmn files it uses ({len(bpmn_names)} .bpmn found)")
     for name, data in files.items():
         if not name.lower().endswith(EXTENSIONS):
-            found.error(name, "only .bpmn and .dmn files can be uploaded")
+            found.error(name, "only .bpmn and .dmn files and email texts (.txt) can be uploaded")
             continue
         text = _decode(name, data, found)
         if text is None:
+            continue
+        if name.lower().endswith(NOTICE_SUFFIX):
+            for line, reason in text_problems(text):
+                found.error(name, f"the email text cannot be used: {reason}", line=line)
+            report.files[name] = text
             continue
         try:
             root = parse_xml(name, text)
@@ -50,7 +56,8 @@ def check_upload(files: dict[str, bytes]) -> Report:
             found.error(name, exc.detail, line=exc.line)
             continue
         encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
-        if encoding not in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        # Plain ASCII reads the same in any encoding a tool may declare (the BPMN MIWG files say ISO-8859-1).
+        if encoding not in ("UTF-8", "UTF8", "US-ASCII", "ASCII") and not data.isascii():
             found.error(name, f"the file declares the encoding {encoding}: save it as UTF-8", line=1)
             continue
         elements = sum(1 for _ in root.iter())

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lxml import etree
+from sqlalchemy import inspect
 
 from app.engine.parser import BPMN_NS, CAMUNDA_NS
 from app.engine.validate import code_problems
+from app.extensions import db
+from app.models import User
 
 MAX_NAME_LENGTH = 100
-MAX_MESSAGE_LENGTH = 400
+MAX_MESSAGE_LENGTH = 1000  # room for the valid choices; a compiler may quote more
 MAX_FINDINGS = 300
 MAX_CODE_CHARS = 300_000  # scripts, conditions, cells and timers of one upload together
 
@@ -73,6 +76,7 @@ class _Findings:
         self.seen: set[tuple] = set()
         self.overflow: set[str] = set()
         self.code_chars = 0
+        self.tables: bool | None = None  # whether the database has its tables: asked once, when needed
 
     def code_budget(self, text: str | None) -> bool:
         """Whether ``text`` still fits the code an upload may ask us to compile."""
@@ -86,9 +90,10 @@ class _Findings:
             element_id = element_id or owner.get("id")
             element_name = element_name or owner.get("name")
             line = line or node.sourceline
+        message = _folded(message)  # one finding, one line: a library may answer over several
         if len(message) > MAX_MESSAGE_LENGTH:  # a compiler may quote a whole script back
             message = message[:MAX_MESSAGE_LENGTH].rstrip() + " …"
-        element_name = (element_name or "").strip()[:MAX_NAME_LENGTH] or None
+        element_name = _folded(element_name or "")[:MAX_NAME_LENGTH] or None  # "Prepare\nBank\nTransfer"
         element_id = (element_id or "")[:MAX_NAME_LENGTH] or None
         finding = Finding(level, file, element_id, element_name, line, message)
         key = (level, file, element_id, message)
@@ -108,9 +113,25 @@ class _Findings:
     def warning(self, file: str, message: str, node: etree._Element | None = None, **where) -> None:
         self.add("warning", file, message, node, **where)
 
+    def database_ready(self, file: str, skipped: str) -> bool:
+        """Whether the database has its tables, to look people and names up. `flask workflows check`
+        also runs on a fresh clone whose database was never migrated: then the lookups are skipped,
+        and one warning says what was not checked (``skipped``)."""
+        if self.tables is None:
+            self.tables = inspect(db.session.connection()).has_table(User.__tablename__)
+        if not self.tables:
+            self.warning(file, f"people were not looked up: the database has no tables yet (run `flask db "
+                         f"upgrade`), so {skipped}")
+        return self.tables
+
     def has_error(self, file: str, element_id: str | None) -> bool:
         return any(f.level == "error" and f.file == file and f.element_id == element_id
                    for f in self.report.findings)
+
+
+def _folded(text: str) -> str:
+    """Line breaks and runs of white space as one space: names drawn on several lines read on one."""
+    return " ".join(text.split())
 
 
 def _owner(node: etree._Element) -> etree._Element:

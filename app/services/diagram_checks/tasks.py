@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.engine.parser import assignment_from_xml, form_from_xml
 from app.extensions import db
 from app.models import User
+from app.outbox.uploaded import notice_file
 from app.steps import service_names
 from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
 from forms import build_form, check_form_spec
@@ -58,7 +59,9 @@ def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findin
         found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
         return
     start = starts[0]
-    _check_form(name, start, "start event", found)
+    called_only = (process.get(f"{C}isStartableInTasklist") or "").strip() == "false"
+    if not (called_only and start.find(f"{B}extensionElements") is None):  # a called process needs no form
+        _check_form(name, start, "start event", found)
     if not _documentation(start):
         found.warning(name, "the start event has no documentation: people see no description before they "
                       "start", start)
@@ -73,8 +76,9 @@ def _documentation(node: etree._Element) -> str:
     return (doc.text or "").strip() if doc is not None else ""
 
 
-def _known_emails(process: etree._Element) -> dict[str, bool]:
-    """Each e-mail address the user tasks name: whether its user is active."""
+def _known_emails(process: etree._Element, name: str, found: _Findings) -> dict[str, bool] | None:
+    """Each e-mail address the user tasks name: whether its user is active. None, with a warning,
+    when the database has never been migrated (`flask workflows check` on a fresh clone)."""
     emails = set()
     for node in process.iter(f"{B}userTask"):
         assignment = assignment_from_xml(node)
@@ -83,12 +87,14 @@ def _known_emails(process: etree._Element) -> dict[str, bool]:
                 emails.add(user.strip().lower())
     if not emails:
         return {}
+    if not found.database_ready(name, "the e-mail addresses the user tasks name were not checked"):
+        return None
     rows = db.session.execute(select(func.lower(User.email), User.active)
                               .where(func.lower(User.email).in_(emails)))
     return dict(rows.all())
 
 
-def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool],
+def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool] | None,
                      found: _Findings) -> None:
     # What a waiting task's row keeps (human_task): longer would be refused by PostgreSQL at run time.
     for what, value, limit in (("id", node.get("id") or "", 100), ("name", (node.get("name") or "").strip(), 200),
@@ -107,6 +113,8 @@ def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[
         if user.startswith(("${", "#{")):
             found.error(name, f"{user}: an assignment may be an e-mail address or ${{initiator}}, no other "
                         "expression", node)
+        elif emails is None:  # not looked up: _known_emails said so once
+            continue
         elif user.strip().lower() not in emails:
             found.error(name, f"{user} is not the e-mail address of anyone who can sign in", node)
         elif not emails[user.strip().lower()]:
@@ -171,7 +179,8 @@ def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Fin
         found.error(name, f"to = {props['to']!r} names nobody: {_lane_help()}", node)
     if topic == "escalate":
         if props.get("task") not in user_tasks:
-            found.error(name, f"task = {props.get('task')!r} is not a user task of this process", node)
+            found.error(name, f"task = {props.get('task')!r} is not a user task of this process; its user tasks "
+                        f"are: {', '.join(sorted(user_tasks)) or 'none'}", node)
         if not props.get("to"):
             found.error(name, "escalate needs a property to naming a lane or role", node)
     if topic == "notify":
@@ -185,11 +194,16 @@ def _check_template(name: str, node: etree._Element, template: str, found: _Find
     if not re.fullmatch(r"[A-Za-z0-9_-]+", template):
         found.error(name, f"template = {template!r}: a template name has letters, digits, - and _ only", node)
         return
+    if notice_file(template) in found.report.files:
+        return
     try:
         current_app.jinja_env.get_template(f"email/notices/{template}.txt")
     except TemplateNotFound:
-        found.warning(name, f"there is no notice template {template!r} (templates/email/notices/"
-                      f"{template}.txt): the general notice is sent instead", node)
+        known = sorted(t.removeprefix("email/notices/").removesuffix(".txt") for t in current_app.jinja_env
+                       .list_templates(filter_func=lambda t: t.startswith("email/notices/") and t.endswith(".txt")))
+        found.warning(name, f"there is no email text {template!r}: upload {notice_file(template)} with the "
+                      "diagram, or the general notice is sent instead; the app's texts are: "
+                      f"{', '.join(known) or 'none'}", node)
 
 
 def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str], found: _Findings) -> None:

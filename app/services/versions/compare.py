@@ -68,6 +68,7 @@ class Comparison:
     elements_removed: list[Element] = field(default_factory=list)
     elements_changed: list[Element] = field(default_factory=list)
     diagram_changed: bool = False  # the .bpmn text differs at all (layout included)
+    notices_changed: list[str] = field(default_factory=list)  # "<file>: added|changed|removed"
 
     @property
     def steps_changed(self) -> bool:
@@ -75,7 +76,7 @@ class Comparison:
         return bool(self.name or self.start or self.tasks_added or self.tasks_removed
                     or self.tasks_changed or self.tables_added or self.tables_removed
                     or self.tables_changed or self.elements_added or self.elements_removed
-                    or self.elements_changed)
+                    or self.elements_changed or self.notices_changed)
 
 
 def _constraints_text(constraints: dict[str, str]) -> str:
@@ -170,7 +171,7 @@ def _fingerprint(node) -> tuple:
 
 def _diagram_elements(model: ProcessModel) -> dict[str, tuple[Element, tuple]]:
     """The flow elements other than user tasks and form-bearing start events."""
-    bpmn = next(text for name, text in model.files.items() if not name.endswith(".dmn"))
+    bpmn = next(text for name, text in model.files.items() if name.endswith(".bpmn"))
     root = parse_xml("diagram.bpmn", bpmn)
     process = next((p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == model.process_id), None)
     if process is None:
@@ -260,9 +261,15 @@ def compare_models(old: ProcessModel, new: ProcessModel) -> Comparison:
     result.elements_removed = [e for key, (e, _) in old_elements.items() if key not in new_elements]
     result.elements_changed = [e for key, (e, print_) in new_elements.items()
                                if key in old_elements and old_elements[key][1] != print_]
-    old_bpmn = [t for n, t in old.files.items() if not n.endswith(".dmn")]
-    new_bpmn = [t for n, t in new.files.items() if not n.endswith(".dmn")]
+    old_bpmn = [t for n, t in old.files.items() if n.endswith(".bpmn")]
+    new_bpmn = [t for n, t in new.files.items() if n.endswith(".bpmn")]
     result.diagram_changed = old_bpmn != new_bpmn
+    old_texts = {n: t for n, t in old.files.items() if n.endswith(".txt")}
+    new_texts = {n: t for n, t in new.files.items() if n.endswith(".txt")}
+    for file in sorted(set(old_texts) | set(new_texts)):
+        if old_texts.get(file) != new_texts.get(file):
+            how = "added" if file not in old_texts else "removed" if file not in new_texts else "changed"
+            result.notices_changed.append(f"{file}: {how}")
     return result
 
 

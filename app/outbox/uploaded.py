@@ -1,0 +1,63 @@
+"""Notice texts that travel with a diagram: ``<template>.txt`` files uploaded beside the .bpmn.
+
+They are written like the app's own notices (templates/email/notices/): a ``subject`` block and
+a ``body`` block of plain text. An administrator wrote them, not a developer, so they are
+rendered in Jinja's immutable sandbox, see only plain values (names, titles, the request's data,
+its link — never an account or a database row) and may not include other files or reach names
+that start with an underscore. ``text_problems`` refuses such a text at upload; the sandbox
+stops it again at run time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+NOTICE_SUFFIX = ".txt"
+_FORBIDDEN = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+_ENV = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+def notice_file(template: str) -> str:
+    """The name of the uploaded file that holds the notice ``template``."""
+    return f"{template}{NOTICE_SUFFIX}"
+
+
+def text_problems(text: str) -> list[tuple[int | None, str]]:
+    """Why a notice text cannot be used, as (line, message) pairs; [] when it can."""
+    try:
+        tree = _ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        return [(exc.lineno, f"the text cannot be read: {exc.message}")]
+    problems: list[tuple[int | None, str]] = []
+    blocks = {block.name for block in tree.find_all(nodes.Block)}
+    for needed in ("subject", "body"):
+        if needed not in blocks:
+            problems.append((None, f"it has no {needed} block: write {{% block {needed} %}}…{{% endblock %}}"))
+    for node in tree.find_all(_FORBIDDEN):
+        problems.append((node.lineno, "a notice text cannot include or import other files"))
+    for attribute in tree.find_all(nodes.Getattr):
+        if attribute.attr.startswith("_"):
+            problems.append((attribute.lineno, f"{attribute.attr} cannot be used in a notice text"))
+    for item in tree.find_all(nodes.Getitem):
+        key = getattr(item.arg, "value", None)
+        if isinstance(key, str) and key.startswith("_"):
+            problems.append((item.lineno, f"{key} cannot be used in a notice text"))
+    return problems
+
+
+@lru_cache(maxsize=256)
+def _compiled(text: str):
+    return _ENV.from_string(text)
+
+
+def render_text(text: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of an uploaded notice text, rendered in the sandbox."""
+    template = _compiled(text)
+    ctx = template.new_context(context)
+    subject = " ".join("".join(template.blocks["subject"](ctx)).split())
+    body = "".join(template.blocks["body"](ctx)).strip("\n")
+    return subject, body
