@@ -30,6 +30,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .assignments import performers_from_xml, split_names
 from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .events import PARSER_CLASSES as EVENT_PARSER_CLASSES
@@ -305,6 +306,7 @@ class ProcessModel:
         process ``<process id>:<id>`` (ids are unique only within one file)."""
         owner = self.owners.get(spec_name, self.process_id)
         return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
+    initiator_variable: str | None = None  # camunda:initiator: holds the starter's email address
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -379,6 +381,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     start_doc = _documentation(start) if start is not None else ""
     start_spec = spec.task_specs.get(start.get("id")) if start is not None else None
     start_lane = getattr(start_spec, "lane", None)
+    starter = (start.get(f"{{{CAMUNDA_NS}}}initiator") or "").strip() or None if start is not None else None
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
@@ -397,7 +400,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
                 documentation=task_spec.documentation or "",
                 form=form_from_xml(node, f"{process_id}.{task_spec.bpmn_id}"),
                 properties=_properties(node, "bpmn:extensionElements/camunda:properties/camunda:property"),
-                **assignment_from_xml(node),
+                **assignment_from_xml(node, starter),
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
@@ -411,20 +414,22 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         start_lane=start_lane,
         tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
         startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
+        initiator_variable=starter,
     )
 
 
-def _names(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
-
-
-def assignment_from_xml(node: etree._Element) -> dict:
-    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups."""
-    return {
-        "assignee": (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
-        "candidate_users": _names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")),
-        "candidate_groups": _names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")),
-    }
+def assignment_from_xml(node: etree._Element, starter: str | None = None) -> dict:
+    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups, and
+    its BPMN humanPerformer (an assignee) and potentialOwner (users and groups), as Camunda 7 reads them.
+    ``${starter}`` (the start event's camunda:initiator variable) reads as ``${initiator}``."""
+    performer, users, groups = performers_from_xml(node)
+    names = {"assignee": [(node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or performer or ""],
+             "candidate_users": split_names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")) + users,
+             "candidate_groups": split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) + groups}
+    own = {f"${{{starter}}}", f"#{{{starter}}}"} if starter else set()
+    found = {key: tuple(dict.fromkeys("${initiator}" if n in own else n for n in values if n))
+             for key, values in names.items()}
+    return {**found, "assignee": found["assignee"][0] if found["assignee"] else None}
 
 
 def _plain(exc: Exception) -> str:

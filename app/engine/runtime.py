@@ -273,7 +273,8 @@ class Engine:
         """The user tasks waiting for a person, in the order the engine created them."""
         counts: dict = {}
         return [
-            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)], loop=loop_instance(t, counts))
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)], loop=loop_instance(t, counts),
+                      data=dict(t.data))
             for t in wf.get_tasks(state=TaskState.READY, manual=True)
         ]
 

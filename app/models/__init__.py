@@ -11,6 +11,7 @@ from .instances import (
     TaskState,
 )
 from .mail import ActionToken, OutboxMessage, OutboxStatus
+from .names import GROUP_ROLES, NameMapping, NameTarget
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -38,9 +39,12 @@ __all__ = [
     "OutboxStatus",
     "Attachment",
     "AuditEvent",
+    "GROUP_ROLES",
     "GroupMembership",
     "HumanTask",
     "InstanceStatus",
+    "NameMapping",
+    "NameTarget",
     "NotifyMode",
     "Organisation",
     "OrganisationType",

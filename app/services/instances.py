@@ -68,6 +68,8 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
         start_data["working_group_id"] = int(start_data["working_group_id"])
     start_data.update(store_uploads(uploads or {}, actor, instance))
     start_data.update({"initiator_id": actor.id, "filed_on": dt.date.today()})
+    if model.initiator_variable:  # camunda:initiator on the start event: who started it, as Camunda sets it
+        start_data[model.initiator_variable] = actor.email
     with step(instance, actor, channel):
         try:
             with step_limits():

@@ -33,6 +33,7 @@ from app.outbox.queue import queue_notice, queue_task_emails
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
 from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .names import uses_name
 from .registry import engine
 from .summary import summary_of
 
@@ -142,14 +143,19 @@ def drop_candidates(task: HumanTask, user_ids: list[int]) -> None:
 LOCK_ROW = select(INSTANCE.c.id).where(INSTANCE.c.id == bindparam("instance_id")).with_for_update()
 
 
-def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None) -> list[str]:
+def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None,
+                  name: str | None = None, why: str = "Roles or a group's lead changed") -> list[str]:
     """Waiting tasks wait for exactly the people their lanes name now; the changes, as lines.
 
     Called when roles or a group's lead change: ``user_ids`` re-checks those people on every
     waiting task; ``group_id`` re-checks the people of the waiting tasks of that group's
-    requests and the group's lead now. A person the task's lanes now name is added and e-mailed the task as for a new
-    one (an inactive person is left to deactivation, ``release_waiting_tasks``); a person they
-    no longer name is dropped, so the task leaves their inbox and their decision links stop
+    requests and the group's lead now. Called when an administrator maps a diagram's ``name``
+    (or changes or removes its mapping): the waiting tasks that use the name re-check their
+    people and whom their names stand for now (the administrators, for a name not mapped).
+
+    A person the task's lanes now name is added and e-mailed the task as for a new one (an
+    inactive person is left to deactivation, ``release_waiting_tasks``); a person they no
+    longer name is dropped, so the task leaves their inbox and their decision links stop
     working. A task an administrator gave to someone stays with that person (the lanes it was
     escalated to are still re-checked); separation of duties holds throughout (``may_do``).
     Each request's history says who was added or dropped, and why.
@@ -174,7 +180,13 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
             continue
         current = {c.user_id for c in task.candidates}
         extra = extras.get(task.id)
-        if user_ids is not None:
+        if name is not None:
+            if not uses_name(definition, extra.worked_out if extra else [], name):
+                continue
+            checked = current | set(task_candidates(definition, instance, model.start_lane, extras=extra))
+            known = db.session.scalars(select(User).where(User.id.in_(checked)))
+            named = {user.id for user in known if may_do(definition, instance, user, model.start_lane, extra)}
+        elif user_ids is not None:
             named = {uid for uid, user in people.items() if may_do(definition, instance, user, model.start_lane, extra)}
             checked = set(people)
         else:  # a group's lead changed: its people as they are, and its lead now
@@ -201,7 +213,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
             parts.append(f"no longer waits for {', '.join(names[uid] for uid in dropped)}")
         line = f"{what} {' and '.join(parts)}"
         record(instance, actor, "admin", "lanes_rechecked",
-               f"Roles or a group's lead changed: {task.name} {' and '.join(parts)}"[:500],
+               f"{why}: {task.name} {' and '.join(parts)}"[:500],
                {"added": added, "dropped": dropped}, task=task)
         queue_task_emails(instance.id, task.id, added)
         lines.append(line)
@@ -317,7 +329,7 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
         "state": TaskState.READY, "created_at": now, "channel": "",
         "loop_key": loop.key if loop else None, "loop_counter": loop.counter if loop else None,
         "loop_total": loop.total if loop else None, "loop_label": label or None}).scalar_one()
-    people = task_candidates(definition, instance, start_lane, task_id=row_id)
+    people = task_candidates(definition, instance, start_lane, task_id=row_id, data=task.data)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])

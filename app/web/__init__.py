@@ -17,6 +17,7 @@ from . import (
     login,
     migration_admin,
     monitor,
+    names_admin,
     processes_admin,
     profile,
     requests,
@@ -26,7 +27,7 @@ from . import (
 )
 
 BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin,
-              monitor, migration_admin)
+              monitor, migration_admin, names_admin)
 
 
 def register_web(app: Flask) -> None:

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services.history import Entry, may_download
 from app.steps import engine
-from app.steps.lanes import lane_label
+from app.steps.lanes import lane_label, waiting_why
 
 from .access import _require_monitor
 from .queries import _zone
@@ -166,9 +166,10 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             continue
         people = [c.user.name for c in row.candidates if c.ready]
         who = ", ".join(people) if people else f"nobody yet ({lane_label(row.lane, instance)})"
+        why = waiting_why(row)
         progress = f" ({loops_done[row.loop_key, row.bpmn_id]} of {row.loop_total} done)" if row.loop_key else ""
-        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}",
-                            row.id))
+        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}"
+                            + (f". {why.rstrip('.')}" if why else ""), row.id))
     failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}
