@@ -33,9 +33,11 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from .assignments import performers_from_xml, split_names
 from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
+from .events import PARSER_CLASSES as EVENT_PARSER_CLASSES
+from .events import drop_documentation
 from .io_mapping import attach_mappings, mapping_problems
 from .juel import JuelError, is_juel, to_python
-from .messages import message_parsers
+from .messages import message_parsers, reading_messages
 from .model import FieldSpec, FormSpec, TaskDef
 from .multi import prepare_collections, with_multi_instance
 
@@ -150,6 +152,7 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     problems: list[DiagramError] = []
     _rename_activiti(root)
     _name_flows(root)
+    drop_documentation(root, frozenset(AppParser.DATA_STORE_CLASSES))
     problems += [DiagramError(detail, **_where(node, file)) for node, detail in prepare_collections(root)]
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
                           f"{{{BPMN_NS}}}loopCardinality", *_TIMER_TAGS):
@@ -236,6 +239,9 @@ class AppParser(DecisionParserMixin, CamundaParser):
         **message_parsers(AppServiceTaskParser),
         full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
         full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
+        **EVENT_PARSER_CLASSES,  # events, manual tasks, tasks without a type (events.py)
+        **{tag: (reading_messages(parser), spec) for tag, (parser, spec) in EVENT_PARSER_CLASSES.items()
+           if tag in (full_tag("startEvent"), full_tag("endEvent"))},  # their messages (messages.py)
     })
 
 

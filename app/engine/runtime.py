@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter, TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -25,6 +26,15 @@ from SpiffWorkflow.util.task import TaskState
 
 from .callspec import AppCallActivity, AppCallActivityConverter
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskConverter
+from .events import (
+    SPEC_CONVERTERS,
+    UncaughtError,
+    drop_unheard,
+    end_idle_event_subprocesses,
+    ends_the_request,
+    happening,
+    stopped_by,
+)
 from .limits import ScriptLimitError
 from .messages import (
     AppMessageEventDefinition,
@@ -127,6 +137,7 @@ def _app_config() -> dict:
     """The camunda serializer configuration with the app's task specs."""
     config = dict(CAMUNDA_CONFIG)
     config[AppServiceTask] = AppServiceTaskConverter
+    config.update(SPEC_CONVERTERS)
     config[AppBusinessRuleTask] = AppBusinessRuleTaskConverter
     config[AppCallActivity] = AppCallActivityConverter
     config[AppMessageEventDefinition] = AppMessageEventDefinitionConverter
@@ -243,6 +254,9 @@ class Engine:
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         """Fire every timer that is due now and run what follows."""
+        stopped = self.stopped(wf)
+        if stopped is not None:  # nothing runs on after an error nobody catches
+            raise stopped
         try:
             wf.refresh_timers()
         except WorkflowException as exc:
@@ -298,9 +312,19 @@ class Engine:
         wf.saved_message_waits = bool(waits)
 
     def _steps(self, wf: BpmnWorkflow) -> None:
+        def note(task: Task) -> None:
+            line = happening(task)
+            if line:
+                wf.__dict__.setdefault("happened", []).append((line, task.task_spec.bpmn_id))
+
         try:
-            wf.do_engine_steps()
+            wf.do_engine_steps(did_complete_task=note)
+            while end_idle_event_subprocesses(wf):
+                wf.do_engine_steps(did_complete_task=note)
+            drop_unheard(wf)
             waiting_messages(wf)  # a correlation key that cannot be worked out fails the step
+        except UncaughtError:
+            pass  # the request stops here, its state saved: ``stopped`` says why
         except WorkflowException as exc:
             raise EngineError.from_workflow(exc) from exc
 
@@ -343,12 +367,22 @@ class Engine:
     def is_completed(self, wf: BpmnWorkflow) -> bool:
         return wf.is_completed()
 
+    def happenings(self, wf: BpmnWorkflow) -> list[tuple[str, str]]:
+        """The events people should read of in the history (a signal sent, an error caught…)
+        since the last call, as (line, bpmn id); each is given once."""
+        return wf.__dict__.pop("happened", [])
+
+    def stopped(self, wf: BpmnWorkflow) -> EngineError | None:
+        """Why the request cannot go on (an error nobody catches) and where, or None."""
+        found = stopped_by(wf)
+        return EngineError(*found) if found else None
+
     def ended_at(self, wf: BpmnWorkflow) -> str | None:
         """The bpmn id of the end event the instance reached, if it has ended."""
         if not wf.is_completed():
             return None
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if type(t.task_spec).__name__ == "EndEvent"]
+                if isinstance(t.task_spec, EndEvent) and ends_the_request(t, wf)]
         latest = max(ends, key=lambda t: t.last_state_change, default=None)
         return latest.task_spec.bpmn_id if latest else None
 

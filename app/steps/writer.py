@@ -235,9 +235,12 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     conn = db.session.connection()
     now = utcnow()
     data = eng.data(wf)
-    ready = eng.ready_tasks(wf)
+    stopped = eng.stopped(wf)  # an error nobody catches: no task waits any more
+    ready = [] if stopped else eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
-    events: list[dict] = []
+    # What the engine ran that people should read of (a signal sent, an error caught), first.
+    events = [event_row(instance.id, None, actor, channel, "event", line, {"bpmn_id": bpmn_id})
+              for line, bpmn_id in eng.happenings(wf)]
     opened = {spiff_id: (row_id, name, loop_key) for row_id, spiff_id, name, loop_key
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
     gone = [row for spiff_id, row in opened.items() if spiff_id not in ready_ids]
@@ -263,6 +266,11 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})
+    if stopped is not None and "status" not in (changes or {}):  # an administrator's cancel still cancels
+        if instance.status != InstanceStatus.ERROR:
+            events.append(event_row(instance.id, None, actor, channel, "error", str(stopped),
+                                    {"bpmn_id": stopped.bpmn_id}))
+        values.update(status=InstanceStatus.ERROR, error=str(stopped)[:2000], next_timer_at=None)
     finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})
     if finished:
         values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,

@@ -232,8 +232,8 @@ BREAKS = [
     ('attachedToRef="review"', 'attachedToRef="reviewed"', "reminder", "attached to 'reviewed'"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:receiveTask id="wait_letter" name="Wait for a letter" />'
      '<bpmn:endEvent id="end_no">', "wait_letter", "the message event needs a message"),
-    ('<bpmn:endEvent id="end_no">', '<bpmn:manualTask id="sign" name="Sign" /><bpmn:endEvent id="end_no">', "sign",
-     "a manual task would wait for nobody"),
+    ('<bpmn:endEvent id="end_no">', '<bpmn:complexGateway id="sign" name="Sign" /><bpmn:endEvent id="end_no">', "sign",
+     "complex gateways are not supported"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="${other}" /><bpmn:endEvent '
      'id="end_no">', "call", "calledElement is an expression, which is not supported: name the process"),
     ('<bpmn:endEvent id="end_no">', '<bpmn:callActivity id="call" calledElement="other" camunda:calledElementBinding='

@@ -142,7 +142,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         if row.state == TaskState.COMPLETED:
             completed_rows[row.bpmn_id].append(row)
             loops_done[row.loop_key, row.bpmn_id] += 1
-    done = []
+    done: list[Step] = []
     for bpmn_id in trail:
         name, kind = names.get(bpmn_id, ("", ""))
         if not name or kind.endswith("Gateway"):
@@ -153,7 +153,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
             who = row.completed_by.name if row.completed_by else "someone"
             detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
-        elif kind == "startEvent" and ":" not in bpmn_id:  # the request's start, not a called process's
+        elif kind == "startEvent" and not done and ":" not in bpmn_id:  # the request's, not a subprocess's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
         elif kind == "callActivity" and bpmn_id in calls:
             detail = f"called {calls[bpmn_id]}"
