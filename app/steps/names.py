@@ -26,20 +26,24 @@ NAMES_PAGE = "Administration → Names in diagrams"
 
 INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
 GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
+GROUP_MEMBER_LANES = frozenset({"group members", "group_members"})
 ROLE_LANES = {role.value: role for role in Role}
 INITIATOR_REFERENCES = frozenset({"${initiator}", "#{initiator}"})
-LANE_NAMES = ("Applicant", "Claimant", "Requester", "Initiator", "Group lead",
+LANE_NAMES = ("Applicant", "Claimant", "Requester", "Initiator", "Group lead", "Group members",
               *(role.value.capitalize() for role in Role))
 ADMINISTRATORS = Role.ADMINISTRATOR.value
 
 
 def lane_kind(lane: str | None) -> str | None:
-    """'initiator', 'group_lead', a role name, or None when the lane names nobody we know."""
+    """'initiator', 'group_lead', 'group_members' (the buyers of the request's working group's member
+    organisations), a role name, or None when the lane names nobody we know."""
     key = (lane or "").strip().lower()
     if key in INITIATOR_LANES:
         return "initiator"
     if key in GROUP_LEAD_LANES:
         return "group_lead"
+    if key in GROUP_MEMBER_LANES:
+        return "group_members"
     if key in ROLE_LANES:
         return ROLE_LANES[key].value
     return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from sqlalchemy import inspect
 
-from app.engine.parser import BPMN_NS, CAMUNDA_NS
+from app.engine.reading import BPMN_NS, CAMUNDA_NS
 from app.engine.validate import code_problems
 from app.extensions import db
 from app.models import User
