@@ -10,6 +10,7 @@ from lxml import etree
 
 from app.engine.assignments import AssignmentError, evaluate_assignment, split_names
 from app.engine.parser import assignment_from_xml
+from app.steps.names import lane_kind
 
 TASK = """<bpmn:userTask xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="t" {attributes}>{inner}</bpmn:userTask>"""
@@ -69,3 +70,11 @@ def test_the_start_events_initiator_variable_reads_as_the_person_who_started_the
     assert assignment_from_xml(node, "starter") == {
         "assignee": "${initiator}", "candidate_users": ("${initiator}", "${reviewer}"), "candidate_groups": ()}
     assert assignment_from_xml(node)["assignee"] == "${starter}"  # no camunda:initiator: an ordinary expression
+
+
+@pytest.mark.parametrize(("lane", "kind"), [
+    ("Group members", "group_members"), ("group_members", "group_members"), ("Group lead", "group_lead"),
+    ("Claimant", "initiator"), ("Finance", "finance"), ("Members", None),
+])
+def test_lane_names_the_app_knows(lane, kind):
+    assert lane_kind(lane) == kind
