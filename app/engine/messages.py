@@ -12,9 +12,10 @@ the element say the rest (docs/DIAGRAMS.md, "Messages"):
 - ``payload`` on the throwing side: the names of the data it sends, separated by commas.
   Without it the message carries no data; the receiver's data takes the values sent.
 
-The engine throws and catches messages inside one request itself; what no part of the request
-caught is handed to the application (``thrown``), which finds the requests that wait for it
-(``waiting``) and hands it to each (``deliver``).
+An event subprocess whose start event waits for a message is listed among the request's waits
+and started by message_subprocesses.py. The engine throws and catches messages inside one
+request itself; what no part of the request caught is handed to the application (``thrown``),
+which finds the requests that wait for it (``waiting``) and hands it to each (``deliver``).
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import WorkflowException
-from SpiffWorkflow.util.task import TaskState
 
 from .juel import JuelError, is_juel, to_python
+from .message_subprocesses import KEY, key_text, listens, message_triggers, share_payload, start_message_subprocesses
+from .message_subprocesses import current_task as _current_task
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-KEY = "key"  # the one correlation a message carries here
 KEY_PROPERTY, PAYLOAD_PROPERTY = "correlationKey", "payload"
 
 
@@ -69,15 +70,6 @@ class Wait:
 
     name: str
     key: str = ""
-
-
-def key_text(value: Any) -> str:
-    """A correlation key as stored and compared: text, empty for none."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()[:200]
 
 
 class AppMessageEventDefinition(MessageEventDefinition):
@@ -133,7 +125,7 @@ def _starts_request(my_task) -> bool:
 
 def _starts_event_subprocess(my_task) -> bool:
     return isinstance(my_task.task_spec, StartEvent) and my_task.workflow.parent_workflow is not None \
-        and my_task.workflow.spec.name in dict(message_triggers(my_task.workflow.top_workflow))
+        and my_task.workflow.spec.name in dict(message_triggers(my_task.workflow))
 
 
 class AppMessageEventDefinitionConverter(EventDefinitionConverter):
@@ -272,7 +264,7 @@ def pending_events(wf) -> list[PendingBpmnEvent]:
 
 def waits_for_messages(wf) -> bool:
     """Whether any event the workflow waits for is a message (keys not worked out)."""
-    if _listens(wf):
+    if listens(wf):
         return True
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
@@ -288,8 +280,8 @@ def waiting(wf) -> list[Wait]:
     for pending in pending_events(wf):
         if pending.event_type == "MessageEventDefinition":
             found[Wait(pending.name, key_text(pending.value))] = None
-    if _listens(wf):
-        current = current_task(wf)
+    if listens(wf):
+        current = _current_task(wf)
         for _name, start in message_triggers(wf):
             found[Wait(start.event_definition.name, start.event_definition.key_value(current))] = None
     return list(found)
@@ -326,83 +318,3 @@ def has_plain_start(spec) -> bool:
                 == "NoneEventDefinition":
             return True
     return False
-
-
-# --- event subprocesses started by a message ------------------------------------------------------
-# SpiffWorkflow starts such an event subprocess for any message of its name, before it looks at
-# the key, with the data the request started with, and never lists it among what the request
-# waits for. Here it starts only when the key matches over the request's current data (as any
-# other catch), with that data; the data the message carries goes into the request's data.
-
-def message_triggers(wf) -> list[tuple[str, Any]]:
-    """The event subprocesses of the request's process that start by a message: (their process
-    spec's name, their start event spec). Taken off the library's own triggers the first time."""
-    spec = wf.top_workflow.spec
-    found = getattr(spec, "app_message_triggers", None)
-    if found is None:
-        found = []
-        for name in list(spec.start.trigger_specs):
-            sub_spec = wf.top_workflow.subprocess_specs.get(name)
-            starts = [s for s in sub_spec.bpmn_start_events if isinstance(s.event_definition,
-                                                                           AppMessageEventDefinition)]
-            if starts:
-                found.append((name, starts[0]))
-                spec.start.trigger_specs.remove(name)
-        spec.app_message_triggers = found
-    return found
-
-
-def _listens(wf) -> bool:
-    """Whether the request's message event subprocesses can start now: it runs, and no
-    interrupting event subprocess of it has started."""
-    top = wf.top_workflow
-    if not message_triggers(top) or top.is_completed():
-        return False
-    return not any(getattr(t.task_spec, "interrupting", False) and t.workflow.parent_workflow is top
-                   for t in top.get_tasks(state=TaskState.COMPLETED))
-
-
-def in_process(wf, task) -> bool:
-    """Whether ``task`` belongs to the request's own process, not to a process it calls."""
-    model = getattr(wf.top_workflow, "model", None)
-    if model is None:
-        return True
-    return model.owners.get(task.workflow.spec.name, model.process_id) == model.process_id
-
-
-def current_task(wf):
-    """The task whose data is the request's current data: the latest to wait (as Engine.data)."""
-    top = wf.top_workflow
-    waiting_tasks = [t for t in top.get_tasks(state=TaskState.READY | TaskState.WAITING) if in_process(top, t)]
-    if waiting_tasks:
-        return max(waiting_tasks, key=lambda t: t.last_state_change)
-    return top.last_task or top.task_tree
-
-
-def start_message_subprocesses(wf, event: BpmnEvent) -> None:
-    """Start each message event subprocess of the request that ``event`` is for (its message's
-    name, and the key worked out over the request's current data), with that data: its start
-    event then catches the event with the request's other catches."""
-    definition = event.event_definition
-    if not isinstance(definition, MessageEventDefinition) or not _listens(wf):
-        return
-    top = wf.top_workflow
-    current = current_task(top)
-    for name, start in message_triggers(top):
-        wanted = start.event_definition
-        if wanted.name != definition.name or key_text(event.correlations.get(KEY)) != wanted.key_value(current):
-            continue
-        host_id = top.spec.start.trigger_wf(top.task_tree, name)
-        host = top.get_task_from_id(host_id)
-        host.data = deepcopy(current.data)
-        for task in top.subprocesses[host_id].get_tasks(state=TaskState.WAITING):
-            task.data = deepcopy(current.data)
-
-
-def share_payload(my_task, payload: dict[str, Any]) -> None:
-    """Put the data a message carried into the request's data: each step of the process still
-    open takes it (the message event subprocess catching it, ``my_task``, takes it as it runs)."""
-    top = my_task.workflow.top_workflow
-    for task in top.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-        if task.workflow is not my_task.workflow and in_process(top, task):
-            task.data.update(deepcopy(payload))

@@ -29,6 +29,7 @@ from .events import (
     stopped_by,
 )
 from .limits import ScriptLimitError
+from .message_subprocesses import in_process
 from .messages import (
     Message,
     Wait,
@@ -324,7 +325,7 @@ def _key(wf: BpmnWorkflow, task: Task) -> str:
 
 def _called(wf: BpmnWorkflow, task: Task) -> bool:
     """Whether a task belongs to a called process."""
-    return wf.model.owners.get(task.workflow.spec.name, wf.model.process_id) != wf.model.process_id
+    return not in_process(wf, task)
 
 
 def _is_uuid(value: str) -> bool:
