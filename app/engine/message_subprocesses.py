@@ -18,6 +18,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 KEY = "key"  # the one correlation a message carries here
@@ -81,10 +82,18 @@ def in_process(wf, task) -> bool:
     return model.owners.get(task.workflow.spec.name, model.process_id) == model.process_id
 
 
+def waiting_steps(wf) -> list:
+    """The request's own steps that wait (READY or WAITING), not a join waiting for its other
+    ways in: it holds no data until it goes on (SpiffWorkflow merges the data then)."""
+    top = wf.top_workflow
+    return [t for t in top.get_tasks(state=TaskState.READY | TaskState.WAITING)
+            if in_process(top, t) and not isinstance(t.task_spec, Join)]
+
+
 def current_task(wf):
     """The task whose data is the request's current data: the latest to wait (as Engine.data)."""
     top = wf.top_workflow
-    waiting_tasks = [t for t in top.get_tasks(state=TaskState.READY | TaskState.WAITING) if in_process(top, t)]
+    waiting_tasks = waiting_steps(top)
     if waiting_tasks:
         return max(waiting_tasks, key=lambda t: t.last_state_change)
     return top.last_task or top.task_tree

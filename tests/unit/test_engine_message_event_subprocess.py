@@ -72,3 +72,21 @@ def test_a_message_the_request_throws_itself_starts_its_own_event_subprocess():
     assert engine.thrown(wf) == []  # caught inside the request
     assert ("The message “group_ready” started “Group ready noted”", "start_group_ready") in engine.happenings(wf)
     assert [t.definition.bpmn_id for t in engine.ready_tasks(wf)] == ["review"]
+
+
+def test_a_step_inside_a_non_interrupting_one_waits_beside_the_review_and_the_request_waits_for_both():
+    def with_a_step(text: str) -> str:
+        step = ('<bpmn:userTask id="read_note" name="Read the note" camunda:candidateGroups="coordinator" />'
+                '<bpmn:sequenceFlow id="flow_note_read" sourceRef="read_note" targetRef="end_note_kept" />')
+        return text.replace('sourceRef="start_group_ready" targetRef="end_note_kept" />',
+                            f'sourceRef="start_group_ready" targetRef="read_note" />{step}')
+
+    engine, review = Engine(), model(with_a_step)
+    wf = engine.start(review, {"group_code": "ICT"})
+    assert engine.deliver(wf, Message("group_ready", "ICT", {"note": "Read me"})) is True
+    tasks = {t.definition.bpmn_id: t for t in engine.ready_tasks(wf)}
+    assert set(tasks) == {"review", "read_note"} and tasks["read_note"].data["note"] == "Read me"
+    engine.complete(wf, tasks["review"].id, {"seen": True})
+    assert not engine.is_completed(wf)  # the event subprocess still runs
+    engine.complete(wf, tasks["read_note"].id, {})
+    assert engine.is_completed(wf) and engine.waiting_for(wf) == []
