@@ -62,7 +62,10 @@ def test_a_message_runs_a_non_interrupting_event_subprocess_beside_the_waiting_t
     sign_in(client, "clara")
     assert "The room is booked" in loaded(client.get(f"/tasks/{review.id}"))  # the payload, in the task's data
     sign_in(client, "marta")
-    assert "Received the message “group_ready” (key ICT)" in text(client.get(f"/requests/{waiting.id}"))
+    page = text(client.get(f"/requests/{waiting.id}"))
+    assert "Received the message “group_ready” (key ICT)" in page
+    assert "The message “group_ready” started “Group ready noted”" in page
+    assert "The room is booked" in page  # what was sent, in the history
 
     # The request with another key is untouched.
     assert [t.bpmn_id for t in ready_tasks(other)] == ["review"]
