@@ -12,9 +12,11 @@ from . import (
     auth,
     decide,
     filters,
+    groups,
     health,
     ids,
     login,
+    meetings,
     migration_admin,
     monitor,
     processes_admin,
@@ -25,8 +27,8 @@ from . import (
     two_step,
 )
 
-BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin,
-              monitor, migration_admin)
+BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin, admin_mail,
+              processes_admin, monitor, migration_admin)
 
 
 def register_web(app: Flask) -> None:
