@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_wtf import FlaskForm
-from wtforms import DateField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    DateField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import Optional
 
 from app.errors import InvalidData
@@ -62,13 +71,30 @@ class MeetingForm(FlaskForm):
     time_zone = SelectField("Time zone", validate_choice=False,
                             description="Where the meeting takes place; invitations show the times in it.")
     mode = RadioField("How people take part", validate_choice=False,
-                      choices=[(MeetingMode.IN_PERSON.value, "In person"), (MeetingMode.ONLINE.value, "Online")])
+                      choices=[SelectChoice(MeetingMode.IN_PERSON.value, "In person"),
+                               SelectChoice(MeetingMode.ONLINE.value, "Online")])
     city = StringField("City", description="For a meeting in person.")
     venue = StringField("Venue", description="The building and its address.")
     online_link = StringField("Video-conference link", description="For an online meeting, starting with https://")
     agenda = TextAreaField("Agenda", description="What the meeting will discuss, one item a line.")
     files = MultipleFileField("Agenda files", description="Optional: PDF, Word, Excel, PowerPoint or "
                               f"OpenDocument files, or images, up to {AGENDA_MAX_MB} MB each.")
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks and the service's rules together, so every mistake is
+        listed at once (a day or time already refused is not asked for again)."""
+        valid = super().validate(extra_validators)
+        try:
+            meetings.check_details(self.details())
+        except InvalidData as exc:
+            said = {name for name, field in self._fields.items() if field.errors}
+            for name, message in exc.errors:
+                pair = {"start_date": "start_time", "end_date": "end_time"}.get(name or "")
+                field = self._fields.get(name or "")
+                if field is not None and name not in said and pair not in said:
+                    field.errors = [*field.errors, message]
+            valid = False
+        return valid
 
     def details(self) -> meetings.MeetingDetails:
         def moment(day, time) -> dt.datetime | None:
@@ -105,7 +131,7 @@ def _form(meeting: Meeting | None = None) -> MeetingForm:
                 "mode": meeting.mode.value, "city": meeting.city, "venue": meeting.venue,
                 "online_link": meeting.online_link, "agenda": meeting.agenda}
     form = MeetingForm(data=data)
-    form.time_zone.choices = time_zones()
+    form.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in time_zones()]
     if form.time_zone.data is None:
         form.time_zone.data = current_app.config["DISPLAY_TIMEZONE"]
     return form

@@ -12,7 +12,15 @@ from .attendance import (
 )
 from .claims import attendance_record, claimable_meetings, meeting_attended, meeting_choices
 from .groups import group_overview, queue_year_reminders, set_group_year
-from .planning import ANSWERS, ANSWERS_AFTER, MeetingDetails, cancel_meeting, change_meeting, plan_meeting
+from .planning import (
+    ANSWERS,
+    ANSWERS_AFTER,
+    MeetingDetails,
+    cancel_meeting,
+    change_meeting,
+    check_details,
+    plan_meeting,
+)
 
 __all__ = [
     "ANSWERS",
@@ -23,6 +31,7 @@ __all__ = [
     "attendance_record",
     "cancel_meeting",
     "change_meeting",
+    "check_details",
     "claimable_meetings",
     "group_overview",
     "invitee_of",
