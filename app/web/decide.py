@@ -60,7 +60,7 @@ def confirm(secret: str):
     refusal = check_token(token)
     if refusal is not None:
         return _refused(refusal, STATUS.get(refusal.title, 410))
-    if token is None:  # check_token refuses a missing token above, so never here
+    if token is None or token.task is None:  # check_token refuses these above, so never here
         abort(404)
     task = token.task
     instance = task.instance

@@ -55,8 +55,7 @@ def year(group_id: int):
     form = YearForm(data={"starts_on": group.starts_on, "ends_on": group.ends_on})
     errors: Errors = []
     if form.is_submitted():
-        done, errors = submit(form, lambda: meetings.set_group_year(group, form.starts_on.data, form.ends_on.data)
-                              or group)
+        done, errors = submit(form, lambda: meetings.set_group_year(group, form.starts_on.data, form.ends_on.data))
         if done is not None:
             flash(f"Saved the year of {group.name}.", "success")
             return redirect(url_for("groups.show", group_id=group.id))

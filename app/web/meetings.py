@@ -248,5 +248,5 @@ def _now() -> dt.datetime:
 @bp.before_request
 def _signed_in():
     if not actor().is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        return current_app.login_manager.unauthorized()
     return None

@@ -63,7 +63,7 @@ def start(process_id: str):
             db.session.rollback()
             for name, message in exc.errors:
                 target = form._fields.get(name or "")
-                (target.errors if target is not None else form.form_errors).append(message)  # type: ignore[union-attr]
+                (target.errors if target is not None else form.form_errors).append(message)
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)

@@ -85,7 +85,8 @@ def test_a_claim_from_a_meeting_takes_its_name_and_date_and_shows_the_attendance
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     instance = db.session.scalar(select(ProcessInstance).order_by(ProcessInstance.id.desc()))
     assert instance.summary["Meeting attended"] == "Second meeting: market analysis"
-    assert db.session.scalar(select(MeetingClaim.instance_id).where(MeetingClaim.meeting_id == second.id)) == instance.id
+    claimed = select(MeetingClaim.instance_id).where(MeetingClaim.meeting_id == second.id)
+    assert db.session.scalar(claimed) == instance.id
     check = ready_task(instance, "check_claim")
     sign_in(client, "clara")
     page = loaded(client.get(f"/tasks/{check.id}"))
@@ -112,7 +113,8 @@ def test_a_meeting_outside_the_travel_dates_is_refused_and_one_typed_in_is_flagg
     page = loaded(post_form(client, "/start/travel_reimbursement",
                             from_meeting(second, departure_date=late, return_date=late, accommodation_nights="0",
                                          accommodation_cost="0"), receipts()), 400)
-    assert 'href="#field-departure_date">The meeting (' in page and "must fall between your departure and return" in page
+    assert 'href="#field-departure_date">The meeting (' in page
+    assert "must fall between your departure and return" in page
     page = loaded(post_form(client, "/start/travel_reimbursement", claim(meeting_id="other", meeting=""),
                             receipts()), 400)
     assert 'href="#field-meeting"' in page  # a meeting not listed must be described

@@ -48,11 +48,13 @@ def group_overview(viewer: User, group: WorkingGroup, now: dt.datetime | None = 
     return overview
 
 
-def set_group_year(group: WorkingGroup, starts_on: dt.date | None, ends_on: dt.date | None) -> None:
+def set_group_year(group: WorkingGroup, starts_on: dt.date | None, ends_on: dt.date | None) -> WorkingGroup:
     """Set the group's year; a new end date means a new reminder."""
     if ends_on != group.ends_on:
         group.year_reminder_sent_at = None
     group.starts_on, group.ends_on = starts_on, ends_on
+    db.session.flush()
+    return group
 
 
 def queue_year_reminders(today: dt.date) -> int:
@@ -64,6 +66,7 @@ def queue_year_reminders(today: dt.date) -> int:
         WorkingGroup.year_reminder_sent_at.is_(None)).order_by(WorkingGroup.id)).all()
     people = coordinators()
     for group in due:
+        assert group.ends_on is not None  # the query's condition
         for person in people:
             rendered = render_email("email/group_year_ending.txt", {
                 "group": group, "recipient": person, "days": (group.ends_on - today).days,
