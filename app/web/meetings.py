@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -230,6 +230,16 @@ def attendance(meeting_id: int):
             flash("Attendance recorded.", "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_page("meetings/attendance.html", errors, meeting=meeting, answers=meetings.ANSWERS_AFTER)
+
+
+@bp.route("/meetings/<int:meeting_id>/calendar.ics")
+def calendar_file(meeting_id: int):
+    """The meeting as a calendar file for the person viewing it: "Add to my calendar"."""
+    meeting = _visible_meeting(meeting_id)
+    response = make_response(meetings.calendar_for(meeting, actor()))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="meeting.ics"'
+    return response
 
 
 @bp.route("/meetings/files/<int:attachment_id>")

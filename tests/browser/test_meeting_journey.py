@@ -18,8 +18,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Meeting
 from tests.browser.conftest import PDF, PNG
-from tests.conftest import person
 from tests.browser.test_travel_journey import fill_claim
+from tests.conftest import person
 
 
 def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, live_server):

@@ -198,3 +198,21 @@ def test_the_worker_reminds_the_coordinators_a_month_before_a_groups_year_ends(a
     run_round("test-worker")
     assert db.session.scalar(select(db.func.count()).select_from(OutboxMessage).where(
         OutboxMessage.template == "group_year_ending")) == 2, "once per group and end date"
+
+
+def test_a_member_adds_the_meeting_to_their_calendar_and_administrators_read_the_file_sent(client):
+    meeting = plan(client)
+    sign_in(client, "marta")
+    response = client.get(f"/meetings/{meeting.id}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    mine = event(icalendar.Calendar.from_ical(response.data))
+    assert str(mine["UID"]) == meeting.uid and str(mine["ATTENDEE"]) == "mailto:marta.nowak@gdansk.example.eu"
+    sign_in(client, "lukas")
+    assert client.get(f"/meetings/{meeting.id}/calendar.ics").status_code == 403
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "meeting_planned",
+                                                        OutboxMessage.to_address.startswith("marta")))
+    sign_in(client, "admin")
+    assert "invitation.ics" in loaded(client.get(f"/admin/mail/{row.id}"))
+    sent = client.get(f"/admin/mail/{row.id}/files/0")
+    assert event(icalendar.Calendar.from_ical(sent.data))["SEQUENCE"] == 0
+    assert client.get(f"/admin/mail/{row.id}/files/1").status_code == 404

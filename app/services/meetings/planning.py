@@ -152,12 +152,22 @@ def _host() -> str:
     return urlsplit(current_app.config["EXTERNAL_BASE_URL"]).hostname or "localhost"
 
 
+def _organiser() -> str:
+    organiser = current_app.config["MAIL_DEFAULT_SENDER"]
+    return organiser if isinstance(organiser, str) else f"{organiser[0]} <{organiser[1]}>"
+
+
+def calendar_for(meeting: Meeting, person: User) -> bytes:
+    """The meeting's calendar file as the person would get it now (cancelled: a cancellation)."""
+    return invitation(meeting, CANCEL if meeting.cancelled else REQUEST, person, _organiser(),
+                      external_url(meeting_path(meeting.id)), utcnow())
+
+
 def send_invitations(meeting: Meeting, people: list[User], what: str) -> None:
     """Queue one e-mail per person with their .ics (REQUEST, or CANCEL when cancelled) and,
     for a coming meeting, one answer link per answer (minted when the e-mail is sent)."""
     method = CANCEL if what == "cancelled" else REQUEST
-    organiser = current_app.config["MAIL_DEFAULT_SENDER"]
-    organiser = organiser if isinstance(organiser, str) else f"{organiser[0]} <{organiser[1]}>"
+    organiser = _organiser()
     url = external_url(meeting_path(meeting.id))
     now = utcnow()
     zone = ZoneInfo(meeting.time_zone)
