@@ -121,6 +121,13 @@ def test_forms_lanes_and_decisions(model):
     assert start.get("meeting").properties["required_if"] == "meeting_id=other"
 
 
+def test_a_typed_meeting_date_is_checked_and_a_listed_meetings_is_left_to_the_service_task():
+    outside = dt.date(2030, 3, 14)
+    assert "meeting_date" in check("travel_reimbursement.start", claim(meeting_date=outside))
+    # A meeting chosen from the list: its own date is checked when the claim is tied to it.
+    assert check("travel_reimbursement.start", claim(meeting_id="42", meeting_date=outside)) == {}
+
+
 def test_claim_rules_check_dates_and_total():
     good = claim()
     assert good["total_claimed"] == Decimal("255.00")
