@@ -18,7 +18,7 @@ bp = Blueprint("groups", __name__)
 
 
 class YearForm(FlaskForm):
-    starts_on = DateField("First day", [Optional(), plausible_day], description="For example, 2027-01-15")
+    starts_on = DateField("First day", [Optional(), plausible_day], description="For example, 15 January 2027")
     ends_on = DateField("Last day", [Optional(), plausible_day],
                         description="Up to 12 months later. The coordinators are reminded a month before.")
 

@@ -64,7 +64,7 @@ def meeting_when(meeting: Meeting) -> str:
 
 class MeetingForm(FlaskForm):
     title = StringField("Title", description="For example, ‘Third meeting: draft tender criteria’.")
-    start_date = DateField("Starts on", [Optional()], description="For example, 2027-03-14")
+    start_date = DateField("Starts on", [Optional()], description="For example, 14 March 2027")
     start_time = ClockField("Start time", [Optional()], description="For example, 09:30")
     end_date = DateField("Ends on", [Optional()], description="The same day, or a later one")
     end_time = ClockField("End time", [Optional()], description="For example, 17:00")

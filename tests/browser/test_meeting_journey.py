@@ -114,3 +114,32 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
     assert "Fourth meeting: tender criteria" in marta.text() and "Finished" in marta.text()
     [paid] = [m for m in live_server.mail.to("marta") if m["Subject"].startswith("Your travel claim has been paid")]
     assert "BB-2026-0077" in live_server.mail.text(paid)
+
+
+def test_a_coordinator_sets_a_groups_year_then_changes_and_cancels_a_meeting(people, live_server):
+    clara = people("clara")
+    clara.click("Working groups", "groups")
+    page = clara.click("Zero-emission construction sites", "group-page")
+    clara.click("Change the group's year", "year-form")
+    page.get_by_label("First day").fill("2027-01-15")
+    page.get_by_label("Last day").fill("2027-01-01")
+    clara.send("year-errors", button="Save the year")
+    assert "The last day must be after the first day" in clara.text()
+    page.get_by_label("Last day").fill("2028-01-14")
+    clara.send("year-saved", button="Save the year")
+    assert "15 January 2027 to 14 January 2028" in clara.text()
+
+    clara.click("Third meeting: draft tender criteria", "coming-meeting")
+    page = clara.click("Change the meeting", "change-form")
+    clara.choose("Online")
+    page.get_by_label("Video-conference link").fill("meet.example.eu/zero")
+    clara.send("change-errors", button="Save and send the update")
+    assert "Enter the video-conference link, starting with https://" in clara.text()
+    page.get_by_label("Video-conference link").fill("https://meet.example.eu/zero")
+    clara.send("meeting-changed", button="Save and send the update")
+    assert "Online: https://meet.example.eu/zero" in clara.text()
+    clara.click("Cancel the meeting", "cancel-confirm")
+    clara.send("meeting-cancelled", button="Cancel the meeting")
+    assert "Cancelled: Third meeting: draft tender criteria" in clara.text()
+    subjects = [m["Subject"] for m in live_server.mail.to("lukas")]
+    assert [s.split(":")[0] for s in subjects] == ["Changed", "Cancelled"]
