@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Answer, Meeting, MeetingClaim, ProcessInstance, WorkingGroup
 from app.services.meetings import MeetingDetails, plan_meeting
+from app.services.monitoring import cancel_instance
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.integration.test_travel_http import claim, ready_task, receipts
 
@@ -124,3 +125,17 @@ def test_a_meeting_outside_the_travel_dates_is_refused_and_one_typed_in_is_flagg
     sign_in(client, "clara")
     page = loaded(client.get(f"/tasks/{ready_task(instance, 'check_claim').id}"))
     assert "Not a meeting the app knows: check that it took place" in page
+
+
+def test_a_claim_cancelled_by_an_administrator_does_not_block_a_new_one(client):
+    second = demo_meeting("Second")
+    sign_in(client, "marta")
+    assert post_form(client, "/start/travel_reimbursement", from_meeting(second), receipts()).status_code == 302
+    first = db.session.scalar(select(ProcessInstance).order_by(ProcessInstance.id.desc()))
+    cancel_instance(person("admin"), first, "Filed with the wrong bank account.")
+    db.session.commit()
+    assert post_form(client, "/start/travel_reimbursement", from_meeting(second), receipts()).status_code == 302
+    again = db.session.scalar(select(ProcessInstance).order_by(ProcessInstance.id.desc()))
+    assert again.id != first.id
+    claimed = select(MeetingClaim.instance_id).where(MeetingClaim.meeting_id == second.id)
+    assert db.session.scalars(claimed).all() == [again.id]

@@ -100,6 +100,8 @@ def test_invitation_update_and_cancellation_reach_the_calendar(client, smtp):  #
     assert str(event(cancelled)["UID"]) == meeting.uid and event(cancelled)["SEQUENCE"] == 2
     assert str(event(cancelled)["STATUS"]) == "CANCELLED"
     assert "Cancelled" in loaded(client.get(f"/meetings/{meeting.id}"))
+    [link] = [path for label, path in ANSWER_LINK.findall(parts(smtp.to("marta")[0])[0]) if "not attend" in label]
+    assert "This meeting was cancelled" in loaded(client.get(link), 410)  # the first e-mail's links are dead
     assert post_form(client, f"/meetings/{meeting.id}/change", details()).status_code == 400  # over and done
 
 
