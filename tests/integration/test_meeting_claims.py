@@ -139,3 +139,13 @@ def test_a_claim_cancelled_by_an_administrator_does_not_block_a_new_one(client):
     assert again.id != first.id
     claimed = select(MeetingClaim.instance_id).where(MeetingClaim.meeting_id == second.id)
     assert db.session.scalars(claimed).all() == [again.id]
+
+
+def test_a_meeting_of_another_group_than_the_claims_is_refused(client):
+    second = demo_meeting("Second")
+    sign_in(client, "ana")  # a member of both groups: she may pick either
+    zero = db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.name.startswith("Zero")))
+    page = loaded(post_form(client, "/start/travel_reimbursement",
+                            from_meeting(second, working_group_id=str(zero), account_holder="Ana Costa"),
+                            receipts()), 400)
+    assert 'href="#field-working_group_id">Select Circular ICT: the group whose meeting' in page

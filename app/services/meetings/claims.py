@@ -89,8 +89,8 @@ def meeting_attended(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     """Tie the claim to the meeting chosen on its start form (``meeting_id``): set
     ``meeting`` and ``meeting_date`` from it, ``meeting_known`` and ``meeting_record`` (the
     attendance record, for the coordinator). "Not listed" keeps what was typed, flagged.
-    Refused: a meeting the claimant did not attend in person, one outside the travel dates,
-    one they already claimed."""
+    Refused: a meeting the claimant did not attend in person, one of another group than the
+    claim's, one outside the travel dates, one they already claimed."""
     step = current_step()
     instance = step.instance
     claimant: User = instance.initiator
@@ -101,6 +101,10 @@ def meeting_attended(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     if meeting is None or meeting not in claimable_meetings(claimant):
         raise InvalidData([("meeting_id", "Select a meeting you attended in person in the last "
                                           f"{CLAIM_DAYS} days, or ‘A meeting not listed here’")])
+    group_id = data.get("working_group_id")
+    if group_id not in (None, "") and int(group_id) != meeting.group_id:
+        raise InvalidData([("working_group_id", f"Select {meeting.group.name}: the group whose meeting "
+                                                f"“{meeting.title}” you chose")])
     day = local_day(meeting)
     departure, back = data.get("departure_date"), data.get("return_date")
     if isinstance(departure, dt.date) and isinstance(back, dt.date) and not departure <= day <= back:
