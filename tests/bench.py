@@ -63,7 +63,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from app.engine import parse_files
-from app.engine.runtime import full_registry
+from app.engine.serializer import full_registry
 from app.extensions import db
 from app.models import (
     AuditEvent,

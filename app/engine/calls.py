@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .parser import DiagramError, ProcessModel
+from .parser import ProcessModel
+from .reading import DiagramError
 
 MAX_NAME = 200  # human_task.name
 

@@ -19,7 +19,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from .multi import MULTI_INSTANCE
 from .parser import ProcessModel
-from .runtime import EngineError, reference_registry
+from .runtime import EngineError
+from .serializer import reference_registry
 
 DONE = {TaskState.COMPLETED: "was completed", TaskState.STARTED: "has started"}
 

@@ -72,8 +72,9 @@ class TaskDef:
     documentation: str
     form: FormSpec
     properties: dict[str, str] = field(default_factory=dict)  # camunda:properties of the task
-    # Camunda's alternative to lanes: an e-mail address or "${initiator}", e-mail addresses,
-    # and group names that map to roles as lane names do. Any of them replaces the lane.
+    # Camunda's alternative to lanes: an e-mail address, a user name or an expression
+    # ("${initiator}", "${reviewer}"), those or more, and group names that resolve as lane
+    # names do (through Administration → Names in diagrams too). Any of them replaces the lane.
     assignee: str | None = None
     candidate_users: tuple[str, ...] = ()
     candidate_groups: tuple[str, ...] = ()
@@ -108,6 +109,9 @@ class ReadyTask:
     id: str  # SpiffWorkflow task UUID, as text
     definition: TaskDef
     loop: LoopInstance | None = None  # set for an instance of a multi-instance step
+    # The task's own data (a multi-instance task's element variable is in each instance's):
+    # what ``${...}`` in its assignment is worked out on.
+    data: dict = field(default_factory=dict, compare=False)
 
     @property
     def bpmn_id(self) -> str:

@@ -12,6 +12,8 @@ from .instances import (
 )
 from .mail import ActionToken, OutboxMessage, OutboxStatus
 from .meetings import Answer, Meeting, MeetingClaim, MeetingInvitee, MeetingMode, MeetingStatus
+from .messages import MessageSubscription
+from .names import GROUP_ROLES, NameMapping, NameTarget
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -45,9 +47,13 @@ __all__ = [
     "OutboxStatus",
     "Attachment",
     "AuditEvent",
+    "GROUP_ROLES",
     "GroupMembership",
     "HumanTask",
     "InstanceStatus",
+    "NameMapping",
+    "NameTarget",
+    "MessageSubscription",
     "NotifyMode",
     "Organisation",
     "OrganisationType",

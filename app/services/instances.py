@@ -50,10 +50,16 @@ def service_refusal(exc: BaseException) -> ServiceError | None:
     return None
 
 
+def starts_by_message(model: ProcessModel) -> bool:
+    """Whether the process starts only when a request sends it a message (docs/DIAGRAMS.md)."""
+    return not engine().startable(model)
+
+
 def may_start(user: User, model: ProcessModel) -> bool:
     """Buyers start processes; one whose start event sits in the group lead lane needs a lead.
-    Nobody starts one marked camunda:isStartableInTasklist="false" (it runs when called)."""
-    if not user.has_role(Role.BUYER) or not model.startable:
+    Nobody starts one marked camunda:isStartableInTasklist="false" (it runs when called), nor
+    one that starts only by a message (``starts_by_message``)."""
+    if not user.has_role(Role.BUYER) or not model.startable or starts_by_message(model):
         return False
     if lane_kind(model.start_lane) == "group_lead":
         return db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.lead_id == user.id).limit(1)) is not None
@@ -79,6 +85,8 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
         start_data["working_group_id"] = int(start_data["working_group_id"])
     start_data.update(store_uploads(uploads or {}, actor, instance))
     start_data.update({"initiator_id": actor.id, "filed_on": dt.date.today()})
+    if model.initiator_variable:  # camunda:initiator on the start event: who started it, as Camunda sets it
+        start_data[model.initiator_variable] = actor.email
     with step(instance, actor, channel):
         try:
             with step_limits():

@@ -50,7 +50,7 @@ def group_members(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]
                 .where(User.organisation_id.in_([row.id for row in rows]), User.active.is_(True),
                        UserRole.role == Role.BUYER).order_by(User.id)):
             buyers.setdefault(organisation_id, []).append(email)
-        members = [{"organisation": row.name, "country": row.country, "buyers": buyers.get(row.id, [])}
+        members = [{"name": row.name, "country": row.country, "buyers": buyers.get(row.id, [])}
                    for row in rows]
     return {props.get("variable") or "group_members": members}
 

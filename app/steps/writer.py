@@ -33,6 +33,8 @@ from app.outbox.queue import queue_notice, queue_task_emails
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
 from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .messages import note_messages, waits_label
+from .names import uses_name
 from .registry import engine
 from .summary import summary_of
 
@@ -142,14 +144,19 @@ def drop_candidates(task: HumanTask, user_ids: list[int]) -> None:
 LOCK_ROW = select(INSTANCE.c.id).where(INSTANCE.c.id == bindparam("instance_id")).with_for_update()
 
 
-def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None) -> list[str]:
+def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None,
+                  name: str | None = None, why: str = "Roles or a group's lead changed") -> list[str]:
     """Waiting tasks wait for exactly the people their lanes name now; the changes, as lines.
 
     Called when roles or a group's lead change: ``user_ids`` re-checks those people on every
     waiting task; ``group_id`` re-checks the people of the waiting tasks of that group's
-    requests and the group's lead now. A person the task's lanes now name is added and e-mailed the task as for a new
-    one (an inactive person is left to deactivation, ``release_waiting_tasks``); a person they
-    no longer name is dropped, so the task leaves their inbox and their decision links stop
+    requests and the group's lead now. Called when an administrator maps a diagram's ``name``
+    (or changes or removes its mapping): the waiting tasks that use the name re-check their
+    people and whom their names stand for now (the administrators, for a name not mapped).
+
+    A person the task's lanes now name is added and e-mailed the task as for a new one (an
+    inactive person is left to deactivation, ``release_waiting_tasks``); a person they no
+    longer name is dropped, so the task leaves their inbox and their decision links stop
     working. A task an administrator gave to someone stays with that person (the lanes it was
     escalated to are still re-checked); separation of duties holds throughout (``may_do``).
     Each request's history says who was added or dropped, and why.
@@ -174,7 +181,13 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
             continue
         current = {c.user_id for c in task.candidates}
         extra = extras.get(task.id)
-        if user_ids is not None:
+        if name is not None:
+            if not uses_name(definition, extra.worked_out if extra else [], name):
+                continue
+            checked = current | set(task_candidates(definition, instance, model.start_lane, extras=extra))
+            known = db.session.scalars(select(User).where(User.id.in_(checked)))
+            named = {user.id for user in known if may_do(definition, instance, user, model.start_lane, extra)}
+        elif user_ids is not None:
             named = {uid for uid, user in people.items() if may_do(definition, instance, user, model.start_lane, extra)}
             checked = set(people)
         else:  # a group's lead changed: its people as they are, and its lead now
@@ -201,7 +214,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
             parts.append(f"no longer waits for {', '.join(names[uid] for uid in dropped)}")
         line = f"{what} {' and '.join(parts)}"
         record(instance, actor, "admin", "lanes_rechecked",
-               f"Roles or a group's lead changed: {task.name} {' and '.join(parts)}"[:500],
+               f"{why}: {task.name} {' and '.join(parts)}"[:500],
                {"added": added, "dropped": dropped}, task=task)
         queue_task_emails(instance.id, task.id, added)
         lines.append(line)
@@ -222,9 +235,12 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     conn = db.session.connection()
     now = utcnow()
     data = eng.data(wf)
-    ready = eng.ready_tasks(wf)
+    stopped = eng.stopped(wf)  # an error nobody catches: no task waits any more
+    ready = [] if stopped else eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
-    events: list[dict] = []
+    # What the engine ran that people should read of (a signal sent, an error caught), first.
+    events = [event_row(instance.id, None, actor, channel, "event", line, {"bpmn_id": bpmn_id})
+              for line, bpmn_id in eng.happenings(wf)]
     opened = {spiff_id: (row_id, name, loop_key) for row_id, spiff_id, name, loop_key
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
     gone = [row for spiff_id, row in opened.items() if spiff_id not in ready_ids]
@@ -238,15 +254,23 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
 
+    status = (changes or {}).get("status", instance.status)
+    waits = note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
     summary = summary_of(model, data)
     first = next(iter(summary.values()), "")
     values: dict[str, Any] = {
         "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
-        "current_step": ", ".join(dict.fromkeys(t.definition.name for t in ready))[:200],  # instances: once
+        # A multi-instance step's name once; a request waiting only for messages names them.
+        "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     values.update(changes or {})
+    if stopped is not None and "status" not in (changes or {}):  # an administrator's cancel still cancels
+        if instance.status != InstanceStatus.ERROR:
+            events.append(event_row(instance.id, None, actor, channel, "error", str(stopped),
+                                    {"bpmn_id": stopped.bpmn_id}))
+        values.update(status=InstanceStatus.ERROR, error=str(stopped)[:2000], next_timer_at=None)
     finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})
     if finished:
         values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,
@@ -309,7 +333,7 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
         "state": TaskState.READY, "created_at": now, "channel": "",
         "loop_key": loop.key if loop else None, "loop_counter": loop.counter if loop else None,
         "loop_total": loop.total if loop else None, "loop_label": label or None}).scalar_one()
-    people = task_candidates(definition, instance, start_lane, task_id=row_id)
+    people = task_candidates(definition, instance, start_lane, task_id=row_id, data=task.data)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])

@@ -17,8 +17,10 @@ from . import (
     ids,
     login,
     meetings,
+    messages,
     migration_admin,
     monitor,
+    names_admin,
     processes_admin,
     profile,
     requests,
@@ -28,7 +30,7 @@ from . import (
 )
 
 BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin, admin_mail,
-              processes_admin, monitor, migration_admin)
+              processes_admin, monitor, migration_admin, names_admin, messages)
 
 
 def register_web(app: Flask) -> None:

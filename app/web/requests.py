@@ -12,7 +12,7 @@ from app.models import Attachment, ProcessDefinition, ProcessInstance
 from app.services.attachments import UploadsNotSaved, attachment_path
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
-from app.services.instances import can_view, may_start, my_requests, start_instance
+from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
 from app.services.versions import active_versions, called_processes, load_model
 from app.steps.lanes import lane_label
 from forms import build_form
@@ -76,6 +76,8 @@ def start(process_id: str):
 def _why_not(model) -> str:
     if not model.startable:
         return "This process runs only as a step of other requests."
+    if starts_by_message(model):
+        return "This process starts when another request sends it a message."
     if model.start_lane and model.start_lane.lower() == "group lead":
         return "Only the lead of a working group can start this. Ask your group's lead or the secretariat."
     return "Only buyers of member organisations can start requests. Ask the secretariat if you need access."

@@ -16,6 +16,7 @@ from app.services.tasks import complete_task, is_candidate, load_task, task_form
 from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
 from app.steps import commit_or_conflict
+from app.steps.lanes import waiting_why
 from forms import build_form
 
 from .helpers import page_number, uploads_not_saved
@@ -92,4 +93,4 @@ def show(task_id: int):
         hide_personal(form, definition.form, personal_fields(model, instance))
     history = instance_history(instance, model, current_user)
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
-                           form=form, history=history, problem=problem), status
+                           form=form, history=history, problem=problem, why=waiting_why(task)), status

@@ -5,7 +5,7 @@ on outbox messages (a meeting's calendar invitation), and action tokens that ans
 meeting invitation instead of deciding a task (task_id may be empty, meeting_id names it).
 
 Revision ID: 6b2f4c8e1a57
-Revises: 5c1e7a3b9d24
+Revises: 5b1e7c2d9a40
 Create Date: 2026-12-03 13:40:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6b2f4c8e1a57'
-down_revision = '5c1e7a3b9d24'
+down_revision = '5b1e7c2d9a40'
 branch_labels = None
 depends_on = None
 

@@ -34,7 +34,7 @@ def test_check_names_people_without_a_database(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr and "no such table" not in done.stdout + done.stderr
     assert ("WARNING example.bpmn: people were not looked up: the database has no tables yet (run `flask db "
-            "upgrade`), so the e-mail addresses the user tasks name were not checked") in done.stdout
+            "upgrade`), so the people and names the user tasks name were not checked") in done.stdout
     assert re.search(r"\nexampleProcess: 0 errors, \d+ warnings: it can be uploaded\n$", done.stdout), done.stdout
 
 

@@ -13,9 +13,10 @@ from app.engine import EngineError, parse_files
 from app.engine.decide import DecisionError, evaluate
 from app.engine.dmn import read_file
 from app.engine.feel import FeelError, unary_tests_to_python
-from app.engine.parser import DiagramError, parse_xml
-from app.engine.runtime import Engine, full_registry
+from app.engine.reading import DiagramError, parse_xml
+from app.engine.runtime import Engine
 from app.engine.scripting import RestrictedEnvironment
+from app.engine.serializer import full_registry
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "diagrams"
 RUN = RestrictedEnvironment().evaluate

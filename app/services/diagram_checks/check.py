@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from app.engine.parser import MAX_FILE_BYTES, DiagramError, parse_files, parse_xml, prepare_tree
+from app.engine.parser import parse_files
+from app.engine.reading import MAX_FILE_BYTES, DiagramError, parse_xml, prepare_tree
 from app.engine.validate import xsd_problems
 from app.outbox.uploaded import NOTICE_SUFFIX, text_problems
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from sqlalchemy import inspect
 
-from app.engine.parser import BPMN_NS, CAMUNDA_NS
+from app.engine.reading import BPMN_NS, CAMUNDA_NS
 from app.engine.validate import code_problems
 from app.extensions import db
 from app.models import User
@@ -25,12 +25,13 @@ C = f"{{{CAMUNDA_NS}}}"
 class Finding:
     """One problem: an error refuses the upload, a warning is worth reading."""
 
-    level: str  # "error" or "warning"
+    level: str  # "error", "warning", or "note" (worth knowing: a name and what it stands for)
     file: str
     element_id: str | None
     element_name: str | None
     line: int | None
     message: str
+    map_name: str | None = None  # a name in the diagram an administrator can map to people
 
     def as_text(self) -> str:
         """``ERROR travel_reimbursement.bpmn:123 check_claim (Check claim): message``."""
@@ -63,9 +64,13 @@ class Report:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "warning"]
 
+    @property
+    def notes(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "note"]
+
     def as_text(self) -> str:
-        """The report as the CLI prints it: one line per finding, errors first."""
-        return "\n".join(f.as_text() for f in self.errors + self.warnings)
+        """The report as the CLI prints it: one line per finding, errors first, notes last."""
+        return "\n".join(f.as_text() for f in self.errors + self.warnings + self.notes)
 
 
 class _Findings:
@@ -84,7 +89,8 @@ class _Findings:
         return self.code_chars <= MAX_CODE_CHARS
 
     def add(self, level: str, file: str, message: str, node: etree._Element | None = None,
-            element_id: str | None = None, element_name: str | None = None, line: int | None = None) -> None:
+            element_id: str | None = None, element_name: str | None = None, line: int | None = None,
+            map_name: str | None = None) -> None:
         if node is not None:
             owner = _owner(node)
             element_id = element_id or owner.get("id")
@@ -95,7 +101,7 @@ class _Findings:
             message = message[:MAX_MESSAGE_LENGTH].rstrip() + " …"
         element_name = _folded(element_name or "")[:MAX_NAME_LENGTH] or None  # "Prepare\nBank\nTransfer"
         element_id = (element_id or "")[:MAX_NAME_LENGTH] or None
-        finding = Finding(level, file, element_id, element_name, line, message)
+        finding = Finding(level, file, element_id, element_name, line, message, map_name)
         key = (level, file, element_id, message)
         if key in self.seen:
             return
@@ -119,10 +125,12 @@ class _Findings:
         and one warning says what was not checked (``skipped``)."""
         if self.tables is None:
             self.tables = inspect(db.session.connection()).has_table(User.__tablename__)
-        if not self.tables:
-            self.warning(file, f"people were not looked up: the database has no tables yet (run `flask db "
-                         f"upgrade`), so {skipped}")
+            if not self.tables:  # said once
+                self.warning(file, f"people were not looked up: the database has no tables yet (run `flask db "
+                             f"upgrade`), so {skipped}")
         return self.tables
+    def note(self, file: str, message: str, node: etree._Element | None = None, **where) -> None:
+        self.add("note", file, message, node, **where)
 
     def has_error(self, file: str, element_id: str | None) -> bool:
         return any(f.level == "error" and f.file == file and f.element_id == element_id

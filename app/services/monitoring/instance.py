@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services.history import Entry, may_download
 from app.steps import engine
-from app.steps.lanes import lane_label
+from app.steps.lanes import lane_label, waiting_why
 
 from .access import _require_monitor
 from .queries import _zone
@@ -142,7 +142,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         if row.state == TaskState.COMPLETED:
             completed_rows[row.bpmn_id].append(row)
             loops_done[row.loop_key, row.bpmn_id] += 1
-    done = []
+    done: list[Step] = []
     for bpmn_id in trail:
         name, kind = names.get(bpmn_id, ("", ""))
         if not name or kind.endswith("Gateway"):
@@ -153,7 +153,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
             who = row.completed_by.name if row.completed_by else "someone"
             detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
-        elif kind == "startEvent" and ":" not in bpmn_id:  # the request's start, not a called process's
+        elif kind == "startEvent" and not done and ":" not in bpmn_id:  # the request's, not a subprocess's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
         elif kind == "callActivity" and bpmn_id in calls:
             detail = f"called {calls[bpmn_id]}"
@@ -166,9 +166,10 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             continue
         people = [c.user.name for c in row.candidates if c.ready]
         who = ", ".join(people) if people else f"nobody yet ({lane_label(row.lane, instance)})"
+        why = waiting_why(row)
         progress = f" ({loops_done[row.loop_key, row.bpmn_id]} of {row.loop_total} done)" if row.loop_key else ""
-        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}",
-                            row.id))
+        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}"
+                            + (f". {why.rstrip('.')}" if why else ""), row.id))
     failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}
