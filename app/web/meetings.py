@@ -22,6 +22,7 @@ from wtforms.validators import Optional
 from app.errors import InvalidData
 from app.extensions import db
 from app.models import Attachment, Meeting, MeetingMode, WorkingGroup
+from app.models.base import utcnow
 from app.services import meetings
 from app.services.attachments import attachment_path
 from forms.convert import Invalid
@@ -213,7 +214,7 @@ def show(meeting_id: int):
     return render_page("meetings/show.html", errors, meeting=meeting, invitee=invitee, files=_files(meeting),
                        may_plan=meetings.may_plan(person, meeting.group),
                        may_answer=meetings.why_not_answer(meeting, person) is None, answers=meetings.ANSWERS,
-                       over=meeting.ends_at <= _now(), started=meeting.starts_at <= _now())
+                       over=meeting.ends_at <= utcnow(), started=meeting.starts_at <= utcnow())
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
@@ -249,10 +250,6 @@ def agenda_file(attachment_id: int):
         abort(404)
     _visible_meeting(row.meeting_id)
     return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True, download_name=row.filename)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @bp.before_request
