@@ -14,6 +14,7 @@ from app.engine import load_model
 from app.extensions import db
 from app.models import GroupMembership, Organisation, OrganisationType, Role, TaskState, User, UserRole, WorkingGroup
 from app.outbox.queue import queue_notice, queue_task_emails
+from app.services.meetings import meeting_attended
 from app.services.people import join_group
 from app.steps import add_candidates, current_step, record
 from app.steps.lanes import initiators_own, lane_kind, resolve_lane
@@ -134,4 +135,5 @@ TOPICS = {
     "add_group_member": add_group_member,
     "notify": notify,
     "escalate": escalate,
+    "meeting_attended": meeting_attended,
 }

@@ -16,8 +16,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from app.extensions import db
 from app.outbox.deliver import deliver_outbox
 from app.outbox.digest import queue_digests
+from app.steps.lanes import local_today
 
 from .instances import fire_due_timers
+from .meetings import queue_year_reminders
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,14 @@ def _outbox(worker: str, outages: Outages) -> str:
     return ""
 
 
-PARTS = (("timers", _timers), ("digests", _digests), ("delivering the outbox", _outbox))
+def _group_years(worker: str, outages: Outages) -> str:
+    told = queue_year_reminders(local_today())
+    db.session.commit()
+    return f"group year reminders: {told}" if told else ""
+
+
+PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_years),
+         ("delivering the outbox", _outbox))
 
 
 def run_round(worker: str, outages: Outages | None = None) -> str:

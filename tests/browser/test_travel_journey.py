@@ -18,6 +18,7 @@ MEETING_DAY = dt.date.today() - dt.timedelta(days=12)
 
 def fill_claim(page) -> None:
     page.get_by_label("Circular ICT (ICT equipment)").check()
+    page.get_by_label("A meeting not listed here").check()  # a meeting the app does not know
     page.get_by_label("Meeting attended").fill(MEETING)
     page.get_by_label("Meeting date").fill(MEETING_DAY.isoformat())
     page.get_by_label("Travelling from").fill("Gdańsk")
