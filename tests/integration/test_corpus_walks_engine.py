@@ -1,0 +1,196 @@
+"""More real third-party diagrams of the corpus (docs/COMPATIBILITY.md), uploaded unchanged
+through Administration → Processes and walked to their end over HTTP: multi-instance, call
+activities, messages, decisions, errors, escalations, signals, event-based gateways, and names
+the app does not know, mapped under Administration → Names in diagrams.
+
+Steps that name nobody wait for the administrators (docs/DIAGRAMS.md, *People*), so the
+administrator does them here, on a browser of their own (their sign-in takes a one-time code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
+from app.services.instances import fire_due_timers
+from tests.conftest import loaded, person, post_form, sign_in
+from tests.corpus import CORPUS, upload_name
+from tests.diagrams import complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.integration.test_corpus_walks import data_of
+
+PLATFORM = "camunda-bpm-platform"
+
+
+@pytest.fixture
+def other(app):
+    """A second browser, for everyone but the administrator."""
+    return app.test_client()
+
+
+def upload_corpus(client, *paths: str):
+    """Upload corpus files together, exactly as published; the stored version."""
+    files = {upload_name(CORPUS / path): (CORPUS / path).read_bytes() for path in paths}
+    return upload_process(client, files)
+
+
+def as_admin(client) -> None:
+    if client.get("/admin/").status_code != 200:
+        sign_in(client, "admin")
+
+
+def admin_completes(client, task: HumanTask, data: dict | None = None) -> None:
+    as_admin(client)
+    loaded(client.get(f"/tasks/{task.id}"))
+    response = post_form(client, f"/tasks/{task.id}", data or {})
+    assert response.status_code == 302, text(response)[:3000]
+
+
+def waits_for(task: HumanTask) -> set[str]:
+    """The first names of the people a waiting task waits for ('clara', 'admin', ...)."""
+    db.session.expire_all()
+    task = db.session.get_one(HumanTask, task.id)
+    return {c.user.email.split("@")[0].split(".")[0] for c in task.candidates if c.ready}
+
+
+def history(instance: ProcessInstance) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.id)))
+
+
+def task_states(instance: ProcessInstance) -> list[tuple[str, str, TaskState]]:
+    db.session.expire_all()
+    return [(t.bpmn_id, t.name, t.state) for t in db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.id))]
+
+
+NOBODY_NAMED = ("Nobody is named for this step: the diagram gives it no lane or assignment. "
+                "It waits for the administrators; an administrator can reassign it.")
+
+
+def map_name(client, name: str, stands_for: str) -> None:
+    """Administration → Names in diagrams → Add: ``name`` stands for ``stands_for``."""
+    as_admin(client)
+    loaded(client.get("/admin/names/new"))
+    response = post_form(client, "/admin/names/new", {"name": name, "stands_for": stands_for})
+    assert response.status_code == 302, text(response)[:3000]
+
+
+# --- multi-instance ------------------------------------------------------------------------
+
+
+def test_parallel_user_tasks_end_when_half_are_done(client, other):
+    # Camunda's MultiInstanceTest: five parallel tasks (loopCardinality ${5}), done once
+    # nrOfCompletedInstances/nrOfInstances >= 0.5. Nobody is named: the administrators do them.
+    upload_corpus(client, f"{PLATFORM}/MultiInstanceTest.testParallelUserTasksCompletionCondition.bpmn20.xml")
+    instance = start_request(other, "marta", "miParallelUserTasksCompletionCondition")
+
+    tasks = ready_tasks(instance, "miTasks")
+    assert len(tasks) == 5 and all(waits_for(t) == {"admin"} for t in tasks)
+    assert history(instance).count(NOBODY_NAMED) == 5
+    assert ready_tasks(instance) == tasks  # nothing else waits
+    sign_in(other, "marta")
+    assert other.get(f"/tasks/{tasks[0].id}").status_code in (403, 404)  # not hers
+
+    for done, task in enumerate(tasks[:3], start=1):
+        assert refreshed(instance).status == InstanceStatus.RUNNING
+        admin_completes(client, task)
+        assert len(ready_tasks(instance, "miTasks")) == (5 - done if done < 3 else 0)
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+    assert [state for *_, state in task_states(instance)] == [TaskState.COMPLETED] * 3 + [TaskState.CANCELLED] * 2
+    assert history(instance).count("My Task ${loopCounter} withdrawn: enough of the others were done") == 2
+
+
+def test_a_sequential_subprocess_runs_four_times_with_two_parallel_tasks_each(client, other):
+    # Camunda's MultiInstanceTest.testSequentialSubProcess: loopCardinality 4, each round forks
+    # "task one" and "task two"; the next round starts only when both are done.
+    upload_corpus(client, f"{PLATFORM}/MultiInstanceTest.testSequentialSubProcess.bpmn20.xml")
+    instance = start_request(other, "marta", "miSequentialSubprocess")
+
+    for _round in range(4):
+        tasks = ready_tasks(instance)
+        assert sorted((t.bpmn_id, t.name) for t in tasks) == [("subProcessTask1", "task one"),
+                                                              ("subProcessTask2", "task two")]
+        assert all(waits_for(t) == {"admin"} for t in tasks)
+        admin_completes(client, tasks[0])
+        assert [t.id for t in ready_tasks(instance)] == [tasks[1].id]  # the round waits for both
+        admin_completes(client, tasks[1])
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+    assert ready_tasks(instance) == [] and len(task_states(instance)) == 8
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+def test_a_business_rule_task_sums_a_collect_decision(client, other):
+    # Camunda's HistoricDecisionInstanceTest: the business rule task calls testDecision, a
+    # COLLECT SUM table whose two rules always match (outputs 1 and 2). Its output goes into the
+    # data under the output's name; camunda:resultVariable="result" is ignored (a warning).
+    version = upload_corpus(client, f"{PLATFORM}/HistoricDecisionInstanceTest.processWithBusinessRuleTask.bpmn20.xml",
+                            f"{PLATFORM}/HistoricDecisionInstanceTest.decisionCollectSum.dmn11.xml")
+    assert version.definition.process_id == "testProcess"
+
+    instance = start_request(other, "marta", "testProcess")
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end"
+    data = data_of(instance)
+    assert data["result1"] == 3 and "result" not in data
+    assert task_states(instance) == []
+
+
+# --- errors, escalations -------------------------------------------------------------------
+
+
+def test_an_error_end_event_in_a_subprocess_is_caught_by_its_boundary_event(client, other):
+    # Camunda's BoundaryErrorEventTest: the subprocess's task, then an error end event (code
+    # 123); the boundary event without a code catches any error and leads to another task.
+    upload_corpus(client, f"{PLATFORM}/BoundaryErrorEventTest.testCatchErrorOnEmbeddedSubprocess.bpmn20.xml")
+    instance = start_request(other, "marta", "boundaryErrorOnEmbeddedSubprocess")
+
+    (task,) = ready_tasks(instance)
+    assert (task.bpmn_id, task.name, waits_for(task)) == ("subprocessTask", "subprocessTask", {"admin"})
+    admin_completes(client, task)
+
+    (after,) = ready_tasks(instance)
+    assert (after.bpmn_id, after.name, waits_for(after)) == (
+        "taskAfterErrorCatch", "task after catching the error", {"admin"})
+    lines = history(instance)
+    assert "The error “123” was thrown at “subprocessEnd”" in lines
+    assert "An error stopped “subprocess”; the request went on at “catchError”" in lines
+    admin_completes(client, after)
+
+    instance = refreshed(instance)
+    # flow2 leads to the task and no further: the request ends there, as in Camunda
+    assert instance.status == InstanceStatus.COMPLETED
+    assert [(bpmn_id, state) for bpmn_id, _, state in task_states(instance)] == [
+        ("subprocessTask", TaskState.COMPLETED), ("taskAfterErrorCatch", TaskState.COMPLETED)]
+
+
+def test_an_escalation_interrupts_its_subprocess(client, other):
+    # Camunda's EscalationEventTest: the subprocess raises an escalation before its task; the
+    # interrupting boundary event stops the subprocess, so its task never opens.
+    upload_corpus(client, f"{PLATFORM}/EscalationEventTest.testInterruptingEscalationBoundaryEvent.bpmn20.xml")
+    instance = start_request(other, "marta", "escalationProcess")
+
+    (task,) = ready_tasks(instance)
+    assert (task.bpmn_id, task.name, waits_for(task)) == (
+        "taskAfterCatchedEscalation", "task after catched escalation", {"admin"})
+    lines = history(instance)
+    assert "The escalation “escalation” was raised at “escalationThrowingEvent”" in lines
+    assert ("The escalation “escalation” stopped “subProcess”; the request went on at “escalationBoundaryEvent”"
+            in lines)
+    admin_completes(client, task)
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+    assert [bpmn_id for bpmn_id, *_ in task_states(instance)] == ["taskAfterCatchedEscalation"]
