@@ -16,7 +16,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
+from app.models import AuditEvent, HumanTask, InstanceStatus, OutboxMessage, ProcessInstance, Role, TaskState, User
 from app.services.instances import fire_due_timers
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.corpus import CORPUS, upload_name
@@ -71,6 +71,13 @@ def task_states(instance: ProcessInstance) -> list[tuple[str, str, TaskState]]:
 
 NOBODY_NAMED = ("Nobody is named for this step: the diagram gives it no lane or assignment. "
                 "It waits for the administrators; an administrator can reassign it.")
+
+
+def emailed(task: HumanTask) -> set[str]:
+    """The first names of the people e-mailed about ``task``."""
+    db.session.expire_all()
+    return {address.split("@")[0].split(".")[0] for address in db.session.scalars(
+        select(OutboxMessage.to_address).where(OutboxMessage.task_id == task.id))}
 
 
 def map_name(client, name: str, stands_for: str) -> None:
@@ -194,3 +201,93 @@ def test_an_escalation_interrupts_its_subprocess(client, other):
     instance = refreshed(instance)
     assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
     assert [bpmn_id for bpmn_id, *_ in task_states(instance)] == ["taskAfterCatchedEscalation"]
+
+
+# --- names the app does not know --------------------------------------------------------
+
+
+def test_a_financial_report_goes_to_the_people_its_group_names_stand_for(client, other):
+    # Flowable's FinancialReportProcess: potentialOwner "accountancy" writes the report,
+    # "management" verifies it. Until mapped, the first task waits for the administrators.
+    upload_corpus(client, "flowable-engine/FinancialReportProcess.bpmn20.xml")
+    instance = start_request(other, "marta", "financialReport")
+    (write,) = ready_tasks(instance)
+    assert (write.bpmn_id, write.name, waits_for(write)) == (
+        "writeReportTask", "Write monthly financial report", {"admin"})
+    assert ("Nobody is named for this step yet: an administrator can map ‘accountancy’ under "
+            "Administration → Names in diagrams. Until then it waits for the administrators.") in history(instance)
+
+    map_name(client, "accountancy", f"person:{person('felix').id}")
+    assert waits_for(write) == {"felix"}  # moved at once
+    assert "felix" in emailed(write)
+    map_name(client, "Management", "role:coordinator")  # capitals do not matter
+    sign_in(other, "clara")
+    assert other.get(f"/tasks/{write.id}").status_code in (403, 404)  # not hers
+
+    complete(other, "felix", write)
+    (verify,) = ready_tasks(instance)
+    coordinators = {u.email.split("@")[0].split(".")[0] for u in db.session.scalars(select(User))
+                    if u.active and u.has_role(Role.COORDINATOR)}
+    assert "clara" in coordinators and "marta" not in coordinators
+    assert (verify.bpmn_id, verify.name, waits_for(verify)) == (
+        "verifyReportTask", "Verify monthly financial report", coordinators)
+    assert emailed(verify) == coordinators
+    complete(other, "clara", verify)
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+    lines = history(instance)
+    assert f"{person('felix').name} completed Write monthly financial report" in lines
+    assert f"{person('clara').name} completed Verify monthly financial report" in lines
+
+
+# --- event-based gateway ---------------------------------------------------------------
+
+
+def test_an_event_based_gateway_follows_the_timer_that_comes_first(client, other):
+    # Camunda's EventBasedGatewayTest.testCatchAlertAndTimer: the gateway waits for the signal
+    # "alert" or a timer of PT0S; the timer comes first, so "afterTimer" opens for kermit.
+    upload_corpus(client, f"{PLATFORM}/EventBasedGatewayTest.testCatchAlertAndTimer.bpmn20.xml")
+    instance = start_request(other, "marta", "catchSignal")
+
+    (task,) = ready_tasks(instance)
+    assert (task.bpmn_id, task.name, waits_for(task)) == ("task1", "afterTimer", {"admin"})
+    lines = history(instance)
+    assert "“Alert” came first at “gw1”" in lines
+    assert any("can map ‘kermit’" in line for line in lines)
+    assert refreshed(instance).next_timer_at is None  # the other wait is dropped
+
+    map_name(client, "kermit", f"person:{person('felix').id}")
+    assert waits_for(task) == {"felix"}
+    complete(other, "felix", task)
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end"
+    assert [(bpmn_id, state) for bpmn_id, _, state in task_states(instance)] == [("task1", TaskState.COMPLETED)]
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+def test_a_request_waits_for_a_message_the_administrator_sends(client, other):
+    # Camunda's MessageIntermediateEventTest: the request waits for "newInvoiceMessage", then a
+    # task. The administrator sends the message from the request's monitoring page.
+    upload_corpus(client, f"{PLATFORM}/MessageIntermediateEventTest.testSingleIntermediateMessageEvent.bpmn20.xml")
+    instance = start_request(other, "marta", "process")
+    assert ready_tasks(instance) == [] and refreshed(instance).status == InstanceStatus.RUNNING
+
+    as_admin(client)
+    page = text(client.get(f"/monitor/instances/{instance.id}"))
+    assert "Waiting for messages “newInvoiceMessage”" in page
+    response = post_form(client, f"/monitor/instances/{instance.id}/message",
+                         {"message": "newInvoiceMessage", "payload": "invoice=INV-7"})
+    assert response.status_code == 302, text(response)[:2000]
+
+    (task,) = ready_tasks(instance)
+    assert (task.bpmn_id, task.name, waits_for(task)) == ("task", "Task", {"admin"})
+    assert data_of(instance)["invoice"] == "INV-7"
+    assert f"{person('admin').name} sent the message “newInvoiceMessage”" in history(instance)
+    admin_completes(client, task)
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
