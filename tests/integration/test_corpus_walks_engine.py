@@ -9,18 +9,26 @@ administrator does them here, on a browser of their own (their sign-in takes a o
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, InstanceStatus, OutboxMessage, ProcessInstance, Role, TaskState, User
-from app.services.instances import fire_due_timers
+from app.models import (
+    AuditEvent,
+    HumanTask,
+    InstanceStatus,
+    OutboxMessage,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessVersion,
+    Role,
+    TaskState,
+    User,
+)
+from app.services.diagram_checks import check_upload
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.corpus import CORPUS, upload_name
-from tests.diagrams import complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
 from tests.integration.test_corpus_walks import data_of
 
 PLATFORM = "camunda-bpm-platform"
@@ -78,6 +86,14 @@ def emailed(task: HumanTask) -> set[str]:
     db.session.expire_all()
     return {address.split("@")[0].split(".")[0] for address in db.session.scalars(
         select(OutboxMessage.to_address).where(OutboxMessage.task_id == task.id))}
+
+
+def requests_of(process_id: str) -> list[ProcessInstance]:
+    """The requests of a process, oldest first."""
+    db.session.expire_all()
+    return list(db.session.scalars(
+        select(ProcessInstance).join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+        .join(ProcessDefinition).where(ProcessDefinition.process_id == process_id).order_by(ProcessInstance.id)))
 
 
 def map_name(client, name: str, stands_for: str) -> None:
@@ -291,3 +307,62 @@ def test_a_request_waits_for_a_message_the_administrator_sends(client, other):
 
     instance = refreshed(instance)
     assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+
+
+def test_a_message_from_another_request_starts_a_request(client, other):
+    # Camunda's message-start example: Message_Start_Process starts only by the message
+    # "instantiationMessage" (Camunda's example sends it from Java). Here a small diagram of ours
+    # sends it; each such message starts a new request, by the sender's requester, with its data.
+    upload_corpus(client, "camunda-bpm-examples/message_start_process.bpmn")
+    sign_in(other, "marta")
+    assert other.get("/start/Message_Start_Process").status_code == 403  # it starts only by a message
+    sender = "corpus_start_by_message"
+    files = {f"{sender}.bpmn": (FIXTURES / "diagrams" / f"{sender}.bpmn").read_bytes()}
+    report = check_upload(files)
+    assert report.ok and not report.warnings, report.as_text()
+    upload_process(client, files)
+
+    start_request(other, "marta", sender, {"reference": "ORD-12", "amount": "40"})
+    (asking,) = requests_of(sender)
+    (started,) = requests_of("Message_Start_Process")
+    assert refreshed(asking).status == InstanceStatus.COMPLETED
+    assert started.initiator_id == person("marta").id
+    assert any(line.startswith("The message “instantiationMessage” was sent to") for line in history(asking))
+    data = data_of(started)
+    assert (data["reference"], data["amount"]) == ("ORD-12", 40)
+
+    (task,) = ready_tasks(started)
+    assert (task.bpmn_id, task.name, waits_for(task)) == ("UserTask_1", "Wait in Message Process", {"admin"})
+    assert "admin" in emailed(task)
+    admin_completes(client, task)
+
+    started = refreshed(started)
+    assert started.status == InstanceStatus.COMPLETED and started.outcome == "EndEvent_1"
+    # a second message starts a second request
+    start_request(other, "marta", sender, {"reference": "ORD-13", "amount": "5"})
+    first, second = requests_of("Message_Start_Process")
+    assert first.id == started.id and data_of(second)["reference"] == "ORD-13"
+    assert [t.bpmn_id for t in ready_tasks(second)] == ["UserTask_1"]
+
+
+# --- call activities -----------------------------------------------------------------------
+
+
+def test_a_call_activity_runs_the_called_process_inside_the_request(client, other):
+    # Flowable's orderProcess calls checkCreditProcess (uploaded first). Its gateway reads
+    # creditApproved, which Flowable's test passes in when it completes the task from Java: no
+    # form sets it here, so sending the task stops with the reason and nothing is saved, as
+    # Camunda and Flowable would refuse an unknown variable.
+    upload_corpus(client, "flowable-engine/checkCreditProcess.bpmn20.xml")
+    upload_corpus(client, "flowable-engine/orderProcess.bpmn20.xml")
+    instance = start_request(other, "marta", "orderProcess")
+
+    (verify,) = ready_tasks(instance)
+    assert verify.name == "Verify credit history (checkCreditProcess)" and waits_for(verify) == {"admin"}
+    assert "“Receive Order” was passed through: nobody had to do it" in history(instance)
+    as_admin(client)
+    loaded(client.get(f"/tasks/{verify.id}"))
+    response = post_form(client, f"/tasks/{verify.id}", {})
+    assert response.status_code == 400
+    assert "the variable 'creditApproved' is not set" in text(response)
+    assert ready_tasks(instance) == [verify] and refreshed(instance).status == InstanceStatus.RUNNING
