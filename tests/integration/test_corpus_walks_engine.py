@@ -219,6 +219,69 @@ def test_an_escalation_interrupts_its_subprocess(client, other):
     assert [bpmn_id for bpmn_id, *_ in task_states(instance)] == ["taskAfterCatchedEscalation"]
 
 
+
+def test_an_escalation_starts_a_non_interrupting_event_subprocess(client, other):
+    # Camunda's EscalationEventSubprocessTest: the same escalation, caught this time by a
+    # non-interrupting event subprocess of the process: its task opens beside the subprocess's.
+    upload_corpus(client, f"{PLATFORM}/EscalationEventSubprocessTest.testCatchEscalationEventFromEmbeddedSubprocess"
+                          ".bpmn20.xml")
+    instance = start_request(other, "marta", "escalationProcess")
+
+    tasks = ready_tasks(instance)
+    assert [(t.bpmn_id, t.name) for t in tasks] == [("taskInSubprocess", "task in subprocess"),
+                                                    ("taskAfterCatchedEscalation", "task after catched escalation")]
+    assert all(waits_for(t) == {"admin"} for t in tasks)
+    assert "The escalation “escalation” started “escalationEventSubprocess”" in history(instance)
+
+    admin_completes(client, tasks[1])  # the event subprocess ends; the request goes on
+    assert refreshed(instance).status == InstanceStatus.RUNNING
+    assert [t.id for t in ready_tasks(instance)] == [tasks[0].id]
+    admin_completes(client, tasks[0])
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+
+
+def test_a_signal_starts_an_event_subprocess(client, other):
+    # SpiffWorkflow's event-subprocess.bpmn: the process throws the signal "start_sub", which
+    # starts its event subprocess (interrupting); the request ends at the event subprocess's end.
+    upload_corpus(client, "spiffworkflow/event-subprocess.bpmn")
+    instance = start_request(other, "marta", "main")
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "Event_17xen75"
+    lines = history(instance)
+    assert lines.index("The signal “start_sub” was sent at “Event_1o52hta”") < lines.index(
+        "The signal “start_sub” started “sub”") < lines.index("“task” was passed through: nobody had to do it")
+    assert task_states(instance) == []
+
+
+def test_a_message_interrupts_a_subprocess(client, other):
+    # Camunda's MessageBoundaryEventTest: two message boundary events on a subprocess; the
+    # administrator sends "messageName_one", which withdraws the subprocess's task.
+    upload_corpus(client, f"{PLATFORM}/MessageBoundaryEventTest.testBoundaryMessageEventOnSubprocess.bpmn20.xml")
+    instance = start_request(other, "marta", "process")
+    (inside,) = ready_tasks(instance)
+    assert inside.bpmn_id == "taskSubProcess" and waits_for(inside) == {"admin"}
+
+    as_admin(client)
+    page = text(client.get(f"/monitor/instances/{instance.id}"))
+    assert "messageName_one" in page and "messageName_two" in page
+    response = post_form(client, f"/monitor/instances/{instance.id}/message",
+                         {"message": "messageName_one", "payload": ""})
+    assert response.status_code == 302, text(response)[:2000]
+
+    (after,) = ready_tasks(instance)
+    assert after.bpmn_id == "taskAfterMessage_one" and waits_for(after) == {"admin"}
+    assert "taskSubProcess withdrawn" in history(instance)
+    assert "messageName_two" not in text(client.get(f"/monitor/instances/{instance.id}"))  # no longer waited for
+    admin_completes(client, after)
+
+    instance = refreshed(instance)
+    assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "theEnd"
+    assert [(bpmn_id, state) for bpmn_id, _, state in task_states(instance)] == [
+        ("taskSubProcess", TaskState.CANCELLED), ("taskAfterMessage_one", TaskState.COMPLETED)]
+
 # --- names the app does not know --------------------------------------------------------
 
 
@@ -366,3 +429,4 @@ def test_a_call_activity_runs_the_called_process_inside_the_request(client, othe
     assert response.status_code == 400
     assert "the variable 'creditApproved' is not set" in text(response)
     assert ready_tasks(instance) == [verify] and refreshed(instance).status == InstanceStatus.RUNNING
+
