@@ -71,12 +71,21 @@ class EngineError(Exception):
             label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
             return cls(f"“{label}” was stopped: {limit}", bpmn_id)
         reason = _reason(exc)
-        return cls(f"{str(exc).rstrip('. ')}: {reason}" if reason else str(exc), bpmn_id)
+        if not reason:
+            return cls(str(exc), bpmn_id)
+        # The library's own message, without the notes it adds to a NameError ("Did you mean one
+        # of '['initiator_id', ...]'?": the request's other variables, in Python's spelling).
+        message = str(exc.args[0]) if exc.args and isinstance(_cause_of(exc), NameError) else str(exc)
+        return cls(f"{message.rstrip('. ')}: {reason}", bpmn_id)
+
+
+def _cause_of(exc: BaseException) -> BaseException | None:
+    return exc.__cause__ or exc.__context__
 
 
 def _reason(exc: WorkflowException) -> str:
     """What the library's message leaves out: why an expression or script failed."""
-    cause = exc.__cause__ or exc.__context__
+    cause = _cause_of(exc)
     if cause is None or isinstance(cause, WorkflowException):
         return ""
     if isinstance(cause, NameError) and getattr(cause, "name", None):
