@@ -18,7 +18,8 @@ from typing import Any
 
 from lxml import etree
 
-from .juel import JuelError, is_juel, juel_to_python
+from .juel import JuelError, is_juel, juel_to_python, text_to_python
+from .juel_runtime import juel_text
 from .scripting import RestrictedEnvironment
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -105,3 +106,15 @@ def evaluate_assignment(text: str, data: dict[str, Any]) -> list[str]:
     if len(names) > MAX_NAMES:
         raise AssignmentError(f"it gave {len(names)} names; at most {MAX_NAMES} are taken")
     return list(dict.fromkeys(names))
+
+
+def worked_out_name(text: str, data: dict[str, Any]) -> str:
+    """A task's name with its ``${...}`` worked out on the task's data, as Camunda names a task
+    ("My Task ${loopCounter}" -> "My Task 2"); the name as written when an expression fails."""
+    if "${" not in text and "#{" not in text:
+        return text
+    try:
+        value = RestrictedEnvironment().evaluate(text_to_python(text), dict(data))
+    except Exception:  # noqa: BLE001 - a name is shown, never a reason to stop the step
+        return text
+    return " ".join(juel_text(value).split()) or text

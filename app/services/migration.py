@@ -175,18 +175,19 @@ def _withdraw_reassigned(instance: ProcessInstance, old_model: ProcessModel, wf,
     sync_instance opens a new one for the right people; otherwise its name and form change
     in place.
     """
-    ready = {task.id: task.definition for task in engine().ready_tasks(wf)}
+    ready = {task.id: task for task in engine().ready_tasks(wf)}
     for row in instance.tasks:
-        definition = ready.get(row.spiff_task_id)
-        if row.state != TaskState.READY or definition is None:
+        task = ready.get(row.spiff_task_id)
+        if row.state != TaskState.READY or task is None:
             continue
+        definition = task.definition
         before = old_model.tasks.get(row.bpmn_id)
         same_people = (
             definition.bpmn_id == row.bpmn_id and (definition.lane or "") == row.lane
             and before is not None and before.properties.get("also") == definition.properties.get("also")
         )
         if same_people:
-            retitle_task(row, definition)
+            retitle_task(row, definition, task.data)
         else:
             withdraw_task(row, actor, channel, why=": the new version gives it to other people")
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.util import identity_key
 
 from app.engine import ProcessModel, ReadyTask, TaskDef, load_model
+from app.engine.assignments import worked_out_name
 from app.errors import TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User
@@ -297,10 +298,12 @@ def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = 
     db.session.connection().execute(ADD_EVENTS, events)
 
 
-def retitle_task(task: HumanTask, definition: TaskDef) -> None:
-    """A waiting task keeps its row but takes its name and form from a new definition."""
+def retitle_task(task: HumanTask, definition: TaskDef, data: dict | None = None) -> None:
+    """A waiting task keeps its row but takes its name and form from a new definition (its
+    ``${...}`` worked out on the task's ``data``)."""
     db.session.connection().execute(RETITLE_TASK, {
-        "task_id": task.id, "name": task_name(definition, task.loop_label or ""), "form_key": definition.form.key,
+        "task_id": task.id, "name": task_name(definition, task.loop_label or "", data),
+        "form_key": definition.form.key,
         "is_decision": bool(definition.form.decisions)})
     _expire_tasks([task.id], ["name", "form_key", "is_decision"])
 
@@ -325,7 +328,7 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
     definition = task.definition
     loop = task.loop
     label = loop.label if loop else ""
-    name = task_name(definition, label)
+    name = task_name(definition, label, task.data)
     row_id = conn.execute(ADD_TASK, {
         "instance_id": instance.id, "spiff_task_id": task.id, "bpmn_id": definition.bpmn_id,
         "name": name, "lane": assignment_label(definition),
@@ -340,10 +343,11 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
     return row_id, name, people
 
 
-def task_name(definition: TaskDef, loop_label: str = "") -> str:
-    """A task row's name: the step's, and the item of its instance of a multi-instance step
-    ("Endorse: Tallinn City")."""
-    return f"{definition.name}: {loop_label}"[:200] if loop_label else definition.name
+def task_name(definition: TaskDef, loop_label: str = "", data: dict | None = None) -> str:
+    """A task row's name: the step's, with its ``${...}`` worked out on the task's data when
+    given, and the item of its instance of a multi-instance step ("Endorse: Tallinn City")."""
+    name = worked_out_name(definition.name, data) if data is not None else definition.name
+    return f"{name}: {loop_label}"[:200] if loop_label else name[:200]
 
 
 def _expire_tasks(ids: list[int], attributes: list[str]) -> None:
