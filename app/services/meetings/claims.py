@@ -91,12 +91,12 @@ def meeting_attended(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     attendance record, for the coordinator). "Not listed" keeps what was typed, flagged.
     Refused: a meeting the claimant did not attend in person, one of another group than the
     claim's, one outside the travel dates, one they already claimed."""
-    step = current_step()
-    instance = step.instance
-    claimant: User = instance.initiator
     chosen = data.get("meeting_id")
     if chosen in (None, "", OTHER):
         return {"meeting_known": False, "meeting_record": UNKNOWN_MEETING}
+    step = current_step()
+    instance = step.instance
+    claimant: User = instance.initiator
     meeting = db.session.get(Meeting, int(chosen)) if str(chosen).isdigit() else None
     if meeting is None or meeting not in claimable_meetings(claimant):
         raise InvalidData([("meeting_id", "Select a meeting you attended in person in the last "
