@@ -10,6 +10,7 @@ from . import rules
 from .convert import date_limit, number_limit, parse_required_if
 from .files import KINDS, accepted_kinds
 from .form import DynamicForm
+from .messages import KINDS_BY_TYPE, PROPERTIES
 
 if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
     from app.engine.model import FieldSpec, FormSpec
@@ -84,6 +85,12 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
                 raise ValueError
         except ValueError:
             problems.append("max_size_mb must be a positive number")
+    for name in sorted(p for p in props if p.startswith("error_")):
+        allowed = [f"error_{kind}" for kind in KINDS_BY_TYPE.get(spec.type, ())]
+        if name not in PROPERTIES or name not in allowed:
+            article = "an" if spec.type[0] in "aeiou" else "a"
+            problems.append(f"{article} {spec.type} field has no {name} message; "
+                            f"it may have {', '.join(allowed) or 'none'}")
     computed = props.get("computed")
     if computed and computed not in rules.COMPUTATIONS:
         problems.append(f"computed names {computed!r}, which no module in forms/rules registers")
