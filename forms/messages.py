@@ -139,3 +139,26 @@ def _second_person(text: str) -> str:
     """'I declare that my claim is true' -> 'you declare that your claim is true'."""
     swaps = {"I": "you", "my": "your", "me": "you", "am": "are", "I'm": "you're", "I’m": "you’re"}
     return " ".join(swaps.get(word, word) for word in text.split(" "))
+
+
+def needed_kinds(spec: FieldSpec) -> tuple[str, ...]:
+    """Return the kinds of problem a person can meet in this field, so each can be worded.
+
+    Nothing for a field shown read-only or computed; "required" for a field that must or may
+    have to be answered (``required``, ``required_if``, a ``checked`` declaration).
+    """
+    props, cons = spec.properties, spec.constraints
+    if spec.readonly or props.get("computed"):
+        return ()
+    checked = (props.get("checked") or "").strip().lower() == "true"
+    asked = spec.required or bool(props.get("required_if")) or (spec.type == "boolean" and checked)
+    kinds = []
+    for kind in KINDS_BY_TYPE.get(spec.type, ()):
+        if kind == "required" and not asked:
+            continue
+        if kind in ("min", "max", "minlength") and cons.get(kind) in (None, ""):
+            continue
+        if kind == "future" and (props.get("future") or "").strip().lower() != "true":
+            continue
+        kinds.append(kind)
+    return tuple(kinds)
