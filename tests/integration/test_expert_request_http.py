@@ -338,7 +338,10 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
     text = task_page(browser, "marta", instance, revise)
     assert value_of(text, "Coordinator's comment") == "30 days is a lot: can the model cover two offers only?"
     assert DELIVERABLE in text and 'value="30"' in text  # the request as sent, to edit
-    assert f'value="{in_days(60).isoformat()}"' in text
+    deadline = in_days(60)  # in the day, month and year boxes
+    assert (f'name="deadline-day" type="text" inputmode="numeric" spellcheck="false" value="{deadline.day}"' in text
+            and f'name="deadline-year" type="text" inputmode="numeric" spellcheck="false" value="{deadline.year}"'
+            in text)
     text = page(browser, "marta", f"/requests/{instance.id}")
     assert value_of(text, "Status") == "In progress" and "Revise request" in waiting_section(text)
     assert "30 days is a lot" in text  # the comment, in the history
