@@ -137,6 +137,7 @@ def load(instance_path: Path) -> dict:
         "SIGN_IN_MAX_FAILURES": int(os.environ.get("SIGN_IN_MAX_FAILURES", "5")),
         "SIGN_IN_MAX_FAILURES_PER_CLIENT": int(os.environ.get("SIGN_IN_MAX_FAILURES_PER_CLIENT", "20")),
         "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
+        "KEPT_UPLOAD_HOURS": int(os.environ.get("KEPT_UPLOAD_HOURS", "24")),
         "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "60")),
         "PASSWORD_RESETS_PER_HOUR": int(os.environ.get("PASSWORD_RESETS_PER_HOUR", "5")),
         "TWO_STEP_MINUTES": float(os.environ.get("TWO_STEP_MINUTES", "10")),

@@ -257,8 +257,9 @@ class SpecField(Field):
         if not self.multiple and len(chosen) > 1:
             self.errors.append("Select only one file")
             return []
-        if len(chosen) > MAX_FILES:
-            self.errors.append(f"You can only select up to {MAX_FILES} files at the same time")
+        if len(chosen) + (len(self.kept) if self.multiple else 0) > MAX_FILES:
+            kept = f" (you have uploaded {len(self.kept)} already)" if self.kept else ""
+            self.errors.append(f"You can only select up to {MAX_FILES} files{kept}")
             return []
         uploads = []
         for storage in chosen:

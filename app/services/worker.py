@@ -17,6 +17,7 @@ from app.extensions import db
 from app.outbox.deliver import deliver_outbox
 from app.outbox.digest import queue_digests
 
+from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,13 @@ def _outbox(worker: str, outages: Outages) -> str:
     return ""
 
 
-PARTS = (("timers", _timers), ("digests", _digests), ("delivering the outbox", _outbox))
+def _kept_uploads(worker: str, outages: Outages) -> str:
+    forgotten = forget_old_kept_uploads()
+    return f"files of forms never sent deleted: {forgotten}" if forgotten else ""
+
+
+PARTS = (("timers", _timers), ("digests", _digests), ("delivering the outbox", _outbox),
+         ("files of forms never sent", _kept_uploads))
 
 
 def run_round(worker: str, outages: Outages | None = None) -> str:

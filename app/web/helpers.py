@@ -16,7 +16,7 @@ from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import User
 from app.services import monitoring
-from app.services.attachments import UploadsNotSaved, report_uploads_not_saved
+from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploads_not_saved
 from app.steps import Conflict
 from forms.convert import EMAIL_MESSAGE, is_email
 
@@ -121,6 +121,13 @@ def submit(form: Form, change: Callable[[], T], field: str | None = None) -> tup
 def render_page(template: str, errors: Errors, **context):
     """The page, with status 400 when it shows errors."""
     return render_template(template, errors=errors, **context), 400 if errors else 200
+
+
+def keep_files(form, task=None) -> None:
+    """A form shown again after a POST keeps the files it was sent (forms never drop them)."""
+    if form.posted is not None and form.file_fields():
+        keep_uploads(form, current_user, task)
+        db.session.commit()
 
 
 def uploads_not_saved(problem: UploadsNotSaved) -> tuple[str, int]:
