@@ -258,8 +258,9 @@ class SpecField(Field):
             self.errors.append("Select only one file")
             return []
         if len(chosen) + (len(self.kept) if self.multiple else 0) > MAX_FILES:
-            kept = f" (you have uploaded {len(self.kept)} already)" if self.kept else ""
-            self.errors.append(f"You can only select up to {MAX_FILES} files{kept}")
+            self.errors.append(f"You can only send up to {MAX_FILES} files: you have uploaded {len(self.kept)} already"
+                               if self.kept and self.multiple else
+                               f"You can only select up to {MAX_FILES} files at the same time")
             return []
         uploads = []
         for storage in chosen:

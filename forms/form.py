@@ -67,12 +67,9 @@ class DynamicForm(Form):
             value = values[field.name]
             if (value is None or value is False) and self._must_answer(field, values):
                 field.errors.append(field.missing_message)
+        self._compute(fields, values)
         if any(field.errors for field in fields):
             return False
-        for field in fields:
-            name = field.spec.properties.get("computed")
-            if name:
-                values[field.name] = field.data = rules.COMPUTATIONS[name](dict(values))
         for field_id, message in rules.check(self.spec.key, dict(values)).items():
             target = self._fields.get(field_id)
             if isinstance(target, SpecField):
@@ -83,6 +80,19 @@ class DynamicForm(Form):
             return False
         self._cleaned = values
         return True
+
+    def _compute(self, fields: list[SpecField], values: dict[str, Any]) -> None:
+        """Work out the computed fields whose inputs are right, so the page shows the figure
+        even when another field has an error; the others only once every field is right."""
+        wrong = {field.name for field in fields if field.errors}
+        for field in fields:
+            name = field.spec.properties.get("computed")
+            if not name:
+                continue
+            inputs = rules.COMPUTATION_INPUTS.get(name)
+            known = not wrong if inputs is None else all(i in values and i not in wrong for i in inputs)
+            if known:
+                values[field.name] = field.data = rules.COMPUTATIONS[name](dict(values))
 
     def _must_answer(self, field: SpecField, values: Mapping[str, Any]) -> bool:
         spec = field.spec

@@ -54,7 +54,7 @@ for _form_key in CLAIM_FORMS:
     rule(_form_key)(check_accommodation)
 
 
-@computation("travel_claim_total")
+@computation("travel_claim_total", inputs=COST_FIELDS)
 def travel_claim_total(data: dict[str, Any]) -> Decimal:
     """Tickets + accommodation + other costs, in EUR to the cent; empty counts as 0."""
     total = sum((Decimal(str(data.get(name) or 0)) for name in COST_FIELDS), Decimal(0))

@@ -32,6 +32,7 @@ def first_try(client) -> tuple[str, list[str]]:
 def test_receipts_stay_uploaded_after_another_fields_error_and_go_with_the_claim(client, app):
     page, kept = first_try(client)
     assert "Enter an IBAN in the correct format" in page
+    assert "493.00 EUR" in page  # the total claimed, known though the IBAN is wrong
     assert "train.pdf</span> — uploaded" in page and "hotel.png</span> — uploaded" in page
     assert len(kept) == 2
     held = db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))).all()

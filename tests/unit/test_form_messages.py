@@ -143,3 +143,23 @@ def test_a_date_sent_in_one_piece_is_still_read():
                       formdata=MultiDict({"meeting_date": "2027-03-05"}))
     assert form.validate() and form.cleaned == {"meeting_date": dt.date(2027, 3, 5)}
     assert form.meeting_date.date_parts == {"day": "5", "month": "3", "year": "2027"}
+
+
+# --- a computed figure is shown once it is known ------------------------------------------------
+
+def test_a_computed_total_shows_once_its_inputs_are_right_even_if_another_field_is_wrong():
+    fields = (
+        field("ticket_cost", "Tickets (EUR)", "decimal"), field("accommodation_cost", "Accommodation (EUR)", "decimal"),
+        field("other_costs", "Other costs (EUR)", "decimal"), field("iban", "IBAN", "iban"),
+        field("total_claimed", "Total claimed (EUR)", "decimal", constraints={"readonly": "true"},
+              properties={"computed": "travel_claim_total"}),
+    )
+    spec = FormSpec(key="messages.start", fields=fields)
+    assert build_form(spec)["total_claimed"].display == "Calculated when you submit this form"
+    form = build_form(spec, formdata=MultiDict({"ticket_cost": "180.40", "accommodation_cost": "300",
+                                                "other_costs": "12.60", "iban": "PL61 1090"}))
+    assert not form.validate()
+    assert form["total_claimed"].display == "493.00 EUR"
+    form = build_form(spec, formdata=MultiDict({"ticket_cost": "lots", "accommodation_cost": "300"}))
+    assert not form.validate()
+    assert form["total_claimed"].display == "Calculated when you submit this form"
