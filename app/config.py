@@ -33,7 +33,7 @@ def generated_secret_key(instance_path: Path) -> str:
 
 def _external_base_url() -> str:
     """EXTERNAL_BASE_URL, else the address ``make run`` serves on (HOST and PORT, as it passes
-    them to ``flask run``), so that e-mailed links reach this app."""
+    them to ``flask run``), so that emailed links reach this app."""
     if os.environ.get("EXTERNAL_BASE_URL"):
         return os.environ["EXTERNAL_BASE_URL"]
     host = os.environ.get("HOST") or "127.0.0.1"

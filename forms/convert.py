@@ -37,7 +37,7 @@ _DECIMAL_COMMA = re.compile(r"-?[0-9]{1,12},[0-9]{1,2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # Someone whose browser has no date picker types the European way: 5/3/2027 or 5.3.2027.
 _EU_DATE = re.compile(r"([0-9]{1,2})[./-]([0-9]{1,2})[./-]([0-9]{4})")
-# An e-mail address, internationalised too (RFC 6531): beside ASCII, any character that is not
+# An email address, internationalised too (RFC 6531): beside ASCII, any character that is not
 # ASCII may stand where a letter may, in the local part and in the domain's labels; is_email
 # then lets through only letters, marks and digits among them. The outbox sends such an address
 # with SMTPUTF8.
@@ -166,7 +166,7 @@ def parse_date_parts(spec: FieldSpec, day: str, month: str, year: str) -> dt.dat
 
 
 def is_email(text: str) -> bool:
-    """Whether ``text`` is an e-mail address the outbox can send to, internationalised or not.
+    """Whether ``text`` is an email address the outbox can send to, internationalised or not.
 
     At most 254 characters, and 64 bytes (UTF-8) before the @; characters other than ASCII
     must be letters, marks or digits, so no invisible or look-alike space gets in.

@@ -18,7 +18,7 @@ from app.outbox.queue import external_url, queue_email
 from app.outbox.render import render_email
 from forms.files import KINDS
 
-STORAGE_NOTICE = "upload_folder_full"  # the outbox rows' template: at most one e-mail an hour
+STORAGE_NOTICE = "upload_folder_full"  # the outbox rows' template: at most one email an hour
 STORAGE_NOTICE_EVERY = dt.timedelta(hours=1)
 FULL = {errno.ENOSPC, errno.EDQUOT}
 
@@ -167,9 +167,9 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def report_uploads_not_saved(problem: UploadsNotSaved) -> bool:
-    """Log the failure, and e-mail the administrators unless they were told in the last hour.
+    """Log the failure, and email the administrators unless they were told in the last hour.
 
-    Call it after rolling the failed step back; the caller commits. Returns whether an e-mail
+    Call it after rolling the failed step back; the caller commits. Returns whether an email
     was queued. The hour is counted from the outbox, so every web process shares it.
     """
     folder = current_app.config["UPLOAD_FOLDER"]

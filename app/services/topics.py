@@ -32,7 +32,7 @@ def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str,
 
 def group_members(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     """The member organisations of the instance's working group, oldest member first, each with
-    the e-mail addresses of its active buyers: a collection a multi-instance step can go over
+    the email addresses of its active buyers: a collection a multi-instance step can go over
     (``camunda:collection="${group_members}"``, one instance per organisation). The property
     ``variable`` names the data key (default ``group_members``)."""
     group_id = data.get("working_group_id")

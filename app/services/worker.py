@@ -76,7 +76,7 @@ def _outbox(worker: str, outages: Outages) -> str:
     elif delivery.connected:
         outages.worked(MAIL_SERVER)
     if delivery.sent or delivery.retrying or delivery.failed:
-        return f"e-mails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}"
+        return f"emails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}"
     return ""
 
 

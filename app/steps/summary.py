@@ -29,7 +29,7 @@ def summary_of(model: ProcessModel, data: dict[str, Any]) -> dict[str, str]:
     """The key fields (property summary=true) of the instance, by label, as text.
 
     Never a personal field (property ``personal``): the summary goes into lists, the CSV and
-    every task e-mail, whoever reads them."""
+    every task email, whoever reads them."""
     labels: dict | None = None  # queried only if a shown field takes its options from the app
     shown: dict[str, str] = {}
     for form in [model.start_form, *(t.form for t in model.tasks.values())]:

@@ -115,7 +115,7 @@ def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any
         raise Conflict(f"task {task.id} was completed or withdrawn meanwhile")
     conn.execute(UNREADY_CANDIDATES, {"ids": [task.id]})
     _expire_tasks([task.id], CLOSED)
-    how = " by e-mail" if channel == "email" else ""
+    how = " by email" if channel == "email" else ""
     record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
            values, task=task)
 
@@ -147,7 +147,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
 
     Called when roles or a group's lead change: ``user_ids`` re-checks those people on every
     waiting task; ``group_id`` re-checks the people of the waiting tasks of that group's
-    requests and the group's lead now. A person the task's lanes now name is added and e-mailed the task as for a new
+    requests and the group's lead now. A person the task's lanes now name is added and emailed the task as for a new
     one (an inactive person is left to deactivation, ``release_waiting_tasks``); a person they
     no longer name is dropped, so the task leaves their inbox and their decision links stop
     working. A task an administrator gave to someone stays with that person (the lanes it was
@@ -215,7 +215,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
 
     ``changes`` are further values of the instance row written with the step (a new status,
     a new version); a step that sets the status itself is not taken for the request's end.
-    Task e-mails for the new tasks are queued; a request that ends tells whoever started it.
+    Task emails for the new tasks are queued; a request that ends tells whoever started it.
     """
     eng = engine()
     db.session.flush()  # what the step's service tasks changed through the ORM (a new member, say)

@@ -1,4 +1,4 @@
-"""Decisions from e-mail links: GET and HEAD show a confirmation page, only a POST decides.
+"""Decisions from email links: GET and HEAD show a confirmation page, only a POST decides.
 
 Mail scanners open links before people do; nothing here changes state unless a person
 presses the button on the page (a POST carrying the page's CSRF token).

@@ -79,7 +79,7 @@ def plausible_day(form: Form, field) -> None:
 
 
 def email_address(form: Form, field) -> None:
-    """A WTForms validator: the e-mail address rule the diagrams' forms follow too."""
+    """A WTForms validator: the email address rule the diagrams' forms follow too."""
     if not is_email((field.data or "").strip()):
         raise ValidationError(EMAIL_MESSAGE)
 

@@ -216,6 +216,6 @@ def reassign(task_id: int):
             _, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data),
                                "person")
             if not errors:
-                flash(f"{task.name} now waits for {person.name}, who will get an e-mail.", "success")
+                flash(f"{task.name} now waits for {person.name}, who will get an email.", "success")
                 return redirect(url_for("monitor.instance", instance_id=task.instance_id))
     return render_page("monitor/reassign.html", errors, task=task, instance=task.instance, form=form)

@@ -41,7 +41,7 @@ def edit():
         if choice in {m.value for m in NotifyMode}:
             set_notify_mode(current_user, NotifyMode(choice))
             db.session.commit()
-            flash("Your e-mail setting is saved.", "success")
+            flash("Your email setting is saved.", "success")
             return redirect(url_for("profile.edit"))
         error = "Select how you want to hear about tasks"
     people = db.session.scalars(select(User).where(User.active.is_(True), User.id != current_user.id)

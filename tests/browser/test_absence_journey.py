@@ -1,5 +1,5 @@
 """Absence and deputy: Clara sets an absence in her profile (once with the days the wrong way
-round), naming Felix; a claim filed meanwhile waits for Felix too, whose e-mail says why."""
+round), naming Felix; a claim filed meanwhile waits for Felix too, whose email says why."""
 
 from __future__ import annotations
 

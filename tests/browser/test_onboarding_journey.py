@@ -49,7 +49,7 @@ def test_full_group_waiting_list_by_keyboard_alone(people, live_server):
     kati.page.keyboard.type("Estonia")  # a closed select jumps to the option typed
     assert page.get_by_label("Country").input_value() == "EE"
     kati.type_into("Contact person", "Kati Tamm")
-    kati.type_into("Contact e-mail", "kati.tamm@tallinn.example.eu")
+    kati.type_into("Contact email", "kati.tamm@tallinn.example.eu")
     kati.tab_to(page.get_by_label("Circular ICT (ICT equipment)"))
     kati.page.keyboard.press("ArrowDown")  # arrows move to, and choose, the next radio
     assert page.get_by_label(f"{FULL_GROUP} (Construction machinery)").is_checked()

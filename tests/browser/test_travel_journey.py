@@ -1,8 +1,8 @@
 """Journey a: a travel claim from the claimant's form to "paid", in a real browser.
 
 Marta files a claim with two receipts; Clara asks for changes; Marta fixes and resubmits;
-Clara approves from the link in the e-mail the SMTP server received; Felix approves the
-payment from his inbox; Marta sees the claim paid and gets the e-mail.
+Clara approves from the link in the email the SMTP server received; Felix approves the
+payment from his inbox; Marta sees the claim paid and gets the email.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     marta.send("claim-resubmitted")
     assert "Done: Revise claim." in marta.text()
 
-    # Clara was e-mailed twice (the first check and the one after the changes); she decides
+    # Clara was emailed twice (the first check and the one after the changes); she decides
     # from the latest, in her browser, on the confirmation page the link opens.
     clara_mail = live_server.mail.to("clara")
     assert len(clara_mail) == 2, [m["Subject"] for m in clara_mail]

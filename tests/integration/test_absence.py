@@ -1,5 +1,5 @@
 """Absence and deputies (issue 12): a person away names a deputy, who is asked too for the
-tasks that open meanwhile; the e-mail and the history say why; the absence ends by itself."""
+tasks that open meanwhile; the email and the history say why; the absence ends by itself."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ def decide(client, who: str, task: HumanTask, **data) -> None:
 
 
 def outbox(instance: ProcessInstance, template: str) -> dict[str, OutboxMessage]:
-    """The e-mails of one template about an instance, by recipient's e-mail name."""
+    """The emails of one template about an instance, by recipient's email name."""
     db.session.expire_all()
     rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id,
                                                           OutboxMessage.template == template))

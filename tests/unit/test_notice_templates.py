@@ -1,4 +1,4 @@
-"""Every notice a diagram sends has a template that renders plain, complete, safe e-mails.
+"""Every notice a diagram sends has a template that renders plain, complete, safe emails.
 
 The templates are found from the diagrams themselves: each ``notify`` service task in
 workflows/*.bpmn names one with its ``template`` property. Each is rendered the way the outbox
@@ -237,7 +237,7 @@ def test_html_part_escapes_what_people_typed(mail_app, name):
 
 
 def test_only_the_apps_own_addresses_become_links(mail_app):
-    """An address someone typed into a form is shown as text: a link in an approver's e-mail
+    """An address someone typed into a form is shown as text: a link in an approver's email
     would lend it the app's authority."""
     typed = "https://bigbuyers.example.eu.evil.example/login and http://evil.example/pay"
     rendered = render("notice", {"reason": typed}, summary={"Motivation": typed})

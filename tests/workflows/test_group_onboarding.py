@@ -35,7 +35,7 @@ def group():
 
 @pytest.fixture
 def sent():
-    """E-mails the process queued, as the notify service saw them."""
+    """Emails the process queued, as the notify service saw them."""
     return []
 
 

@@ -114,7 +114,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         if completed_rows.get(bpmn_id):
             row = completed_rows[bpmn_id].pop(0)
             who = row.completed_by.name if row.completed_by else "someone"
-            detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
+            detail = f"{who}, {_when(row.completed_at)}" + (" (by email)" if row.channel == "email" else "")
         elif kind == "startEvent":
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
         elif kind in AUTOMATIC:
