@@ -45,8 +45,9 @@ def build_form(
     for field_spec in spec.fields:
         source = field_spec.properties.get("choices")
         options = tuple((choices or {}).get(source, ())) if source else field_spec.options
+        refused = dict((choices or {}).get(f"{source}.refused", ())) if source else {}
         attrs[field_spec.id] = SpecField(
-            field_spec.label, spec=field_spec, options=options, id=f"field-{field_spec.id}"
+            field_spec.label, spec=field_spec, options=options, refused=refused, id=f"field-{field_spec.id}"
         )
         initial[field_spec.id] = resolve_default(field_spec, instance_data)
     form_class = type(f"DynamicForm[{spec.key}]", (DynamicForm,), attrs)
@@ -61,6 +62,9 @@ def _add_generated_hints(form: DynamicForm) -> None:
         if field.control == "date":  # GOV.UK: a date input's hint gives an example in numbers
             example = _date_example(field)
             field.hint = f"{field.hint} {example}".strip() if example not in field.hint else field.hint
+        if field.refused and not field.readonly:  # say up front why an option is not offered
+            reasons = " ".join(f"{reason}." for reason in field.refused.values())
+            field.hint = f"{field.hint} {reasons}".strip()
         if field.hint or field.readonly:
             continue
         hint = ""

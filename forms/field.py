@@ -45,11 +45,13 @@ class SpecField(Field):
     widget = TextInput()  # a fallback only: templates/macros/form.html renders GOV.UK markup
 
     def __init__(self, label: str | None = None, validators: Any = None, *, spec: FieldSpec,
-                 options: tuple[tuple[Any, str], ...] = (), **kwargs: Any) -> None:
+                 options: tuple[tuple[Any, str], ...] = (), refused: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(label, validators, **kwargs)
         self.spec = spec
         self.choice_values = {str(value): value for value, _ in options}
         self.options = tuple((str(value), str(text)) for value, text in options)
+        self.refused = dict(refused or {})  # options not offered to this person: {value: why}
         self.hint = spec.properties.get("hint", "").strip()
         self.errors: list[str] = []
         self.files: list[Any] = []
@@ -233,7 +235,7 @@ class SpecField(Field):
             return None
         if kind == "enum":
             if text not in self.choice_values:
-                raise Invalid(self.missing_message)
+                raise Invalid(self.refused.get(text) or self.missing_message)
             return self.choice_values[text]
         value = parse(self.spec, text)
         check_constraints(self.spec, value, today)

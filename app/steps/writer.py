@@ -21,12 +21,13 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from app.engine import ProcessModel, ReadyTask, TaskDef, load_model
 from app.errors import TaskUnavailable
 from app.extensions import db
-from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User
+from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 
@@ -229,6 +230,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
     gone = [(row_id, name) for spiff_id, (row_id, name) in opened.items() if spiff_id not in ready_ids]
     events += _withdraw(instance, gone, actor, channel, now)
+    moved_to = _follow_group(instance, data)  # before the new tasks' lanes are resolved
     created = [_open_task(instance, task, now, model.start_lane) for task in ready if task.id not in opened]
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
@@ -241,6 +243,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         "current_step": ", ".join(t.definition.name for t in ready)[:200],
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
+    if moved_to is not None:
+        values["working_group_id"] = moved_to
     values.update(changes or {})
     finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})
     if finished:
@@ -260,6 +264,21 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         # Whoever started a request hears when it ends, if the diagram's last step did not
         # tell them itself (the expert request's last notice goes to finance).
         queue_notice(instance, "request_finished", [instance.initiator_id], data)
+
+
+def _follow_group(instance: ProcessInstance, data: dict[str, Any]) -> int | None:
+    """A request's working group is the ``working_group_id`` of its data: a step that changes it
+    (an applicant who accepts another group) moves the request, so the group lead lane names
+    the new group's lead. Returns the new group's id, or None when it stays."""
+    wanted = data.get("working_group_id")
+    if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted == instance.working_group_id:
+        return None
+    group = db.session.get(WorkingGroup, wanted)
+    if group is None:
+        return None
+    set_committed_value(instance, "working_group_id", wanted)
+    set_committed_value(instance, "working_group", group)
+    return wanted
 
 
 def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = "") -> None:
