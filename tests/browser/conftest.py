@@ -194,6 +194,13 @@ FOCUS_STOP = """target => {
 }"""
 
 
+def fill_date(page: Page, legend: str, day: dt.date) -> None:
+    """Type ``day`` into the day, month and year boxes of the GOV.UK date input ``legend`` names."""
+    group = page.get_by_role("group", name=legend)
+    for part, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+        group.get_by_label(part, exact=True).fill(str(value))
+
+
 class User:
     """One person at their own browser: a context of their own, signed in once."""
 

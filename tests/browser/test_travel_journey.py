@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.browser.conftest import PDF, PNG
+from tests.browser.conftest import PDF, PNG, fill_date
 
 MEETING = "Circular ICT, 3rd meeting, Brussels"
 MEETING_DAY = dt.date.today() - dt.timedelta(days=12)
@@ -19,11 +19,11 @@ MEETING_DAY = dt.date.today() - dt.timedelta(days=12)
 def fill_claim(page) -> None:
     page.get_by_label("Circular ICT (ICT equipment)").check()
     page.get_by_label("Meeting attended").fill(MEETING)
-    page.get_by_label("Meeting date").fill(MEETING_DAY.isoformat())
+    fill_date(page, "Meeting date", MEETING_DAY)
     page.get_by_label("Travelling from").fill("Gdańsk")
     page.get_by_label("Travelling to").fill("Brussels")
-    page.get_by_label("Departure date").fill((MEETING_DAY - dt.timedelta(days=1)).isoformat())
-    page.get_by_label("Return date").fill((MEETING_DAY + dt.timedelta(days=1)).isoformat())
+    fill_date(page, "Departure date", MEETING_DAY - dt.timedelta(days=1))
+    fill_date(page, "Return date", MEETING_DAY + dt.timedelta(days=1))
     page.get_by_label("Rail", exact=True).check()
     page.get_by_label("One-way distance (km)").fill("1400")
     page.get_by_label("Tickets (EUR)").fill("180.40")
@@ -31,7 +31,7 @@ def fill_claim(page) -> None:
     page.get_by_label("Accommodation (EUR)").fill("300.00")
     page.get_by_label("Other costs (EUR)").fill("12.60")
     page.get_by_label("Bank account holder").fill("Marta Nowak")
-    page.get_by_label("IBAN").fill("PL61 1090 1014 0000 0712 1981 2874")
+    page.get_by_label("IBAN").fill("PL61 1090 1014 0000 0712 1981 2847")  # two digits swapped
     page.get_by_label("Receipts").set_input_files([
         {"name": "train.pdf", "mimeType": "application/pdf", "buffer": PDF},
         {"name": "hotel.png", "mimeType": "image/png", "buffer": PNG},
@@ -44,6 +44,14 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     marta.click("Start a request", "start-list")
     page = marta.click("Travel reimbursement", "claim-form")
     fill_claim(page)
+    page = marta.send("claim-refused")  # the IBAN: good format, bad checksum
+    text = marta.text()
+    assert "The IBAN is not right: check it against your bank details" in text
+    # Nothing she sent is lost: the receipts stay uploaded, the total is worked out, the dates kept.
+    assert "train.pdf — uploaded" in text and "hotel.png — uploaded" in text
+    assert "Total claimed (EUR) 493.00 EUR" in text
+    assert page.get_by_role("group", name="Meeting date").get_by_label("Day").input_value() == str(MEETING_DAY.day)
+    page.get_by_label("IBAN").fill("PL61 1090 1014 0000 0712 1981 2874")
     page = marta.send("request-filed")
     assert re.search(r"/requests/\d+$", page.url)
     request_url = page.url.removeprefix(live_server.url)
@@ -84,7 +92,7 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     page = felix.open_task("Approve payment", "approve-payment")
     assert "473.00 EUR" in felix.text()  # the eligible amount: 180.40 + 280.00 + 12.60
     felix.choose("Approve the payment")
-    page.get_by_label("Payment date").fill(dt.date.today().isoformat())
+    fill_date(page, "Payment date", dt.date.today())
     page.get_by_label("Payment reference").fill("BB-2026-0042")
     felix.send("payment-approved")
 
