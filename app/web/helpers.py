@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
-from wtforms import DateField, Form
+from wtforms import Field, Form
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
 from app.errors import InvalidData, ServiceError
@@ -18,7 +19,8 @@ from app.models import User
 from app.services import monitoring
 from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploads_not_saved
 from app.steps import Conflict
-from forms.convert import EMAIL_MESSAGE, is_email
+from app.engine.model import FieldSpec
+from forms.convert import DATE_PARTS, EMAIL_MESSAGE, DateInvalid, is_email, not_a_date, parse_date_parts
 
 from .ids import MAX_ID
 
@@ -70,6 +72,38 @@ def page_number() -> int:
     return min(max(page, 1), MAX_ID)
 
 
+class DayField(Field):
+    """A date typed into GOV.UK's day, month and year boxes (``NAME-day``, ``NAME-month``,
+    ``NAME-year``; templates/macros/admin.html ``date_input``); one ISO date sent as ``NAME``
+    is read too. ``parts`` is what the boxes show, ``marked`` the boxes a problem is about."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        self.process_errors = []
+        self.parts = dict.fromkeys(DATE_PARTS, "")
+        self.marked: tuple[str, ...] = ()
+        self.data = data if isinstance(data, dt.date) else None
+        self.raw_data = []
+        if formdata is None:
+            return
+        self.parts = {part: str(formdata.get(f"{self.name}-{part}", "")).strip() for part in DATE_PARTS}
+        spec = FieldSpec(id=self.name, label=self.label.text, type="date")
+        if not any(f"{self.name}-{part}" in formdata for part in DATE_PARTS) and (
+                whole := str(formdata.get(self.name, "")).strip()):
+            try:
+                day = dt.date.fromisoformat(whole)
+            except ValueError:
+                self.raw_data = [whole]
+                self.process_errors.append(not_a_date(spec))
+                return
+            self.parts = {"day": str(day.day), "month": str(day.month), "year": f"{day.year:04d}"}
+        self.raw_data = [" ".join(self.parts.values()).strip()]
+        try:
+            self.data = parse_date_parts(spec, **self.parts)
+        except DateInvalid as problem:
+            self.process_errors.append(problem.message)
+            self.marked = problem.parts
+
+
 def plausible_day(form: Form, field) -> None:
     """A WTForms validator: a date filter within years the app can compute with (a day
     after 31 December 9999, or before 1 January 1 in UTC, does not exist)."""
@@ -89,10 +123,7 @@ def form_errors(form: Form) -> Errors:
     errors: Errors = []
     for field in form:
         if field.errors:
-            message = field.errors[0]
-            if isinstance(field, DateField) and "valid date" in message:  # WTForms' words
-                message = f"Enter ‘{field.label.text.lower()}’ as a date like 2026-11-26"
-            errors.append((field.name, message))
+            errors.append((field.name, field.errors[0]))
     return errors
 
 
