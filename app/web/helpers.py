@@ -13,13 +13,13 @@ from wtforms import Field, Form
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
+from app.engine.model import FieldSpec
 from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import User
 from app.services import monitoring
 from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploads_not_saved
 from app.steps import Conflict
-from app.engine.model import FieldSpec
 from forms.convert import DATE_PARTS, EMAIL_MESSAGE, DateInvalid, is_email, not_a_date, parse_date_parts
 
 from .ids import MAX_ID

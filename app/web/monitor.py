@@ -25,7 +25,6 @@ from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Us
 from app.services import monitoring
 from app.services.history import instance_history
 from app.services.versions import load_model
-
 from forms.convert import DATE_PARTS
 
 from .helpers import (
