@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Attachment, ProcessInstance
 from app.services.worker import run_round
 from tests.conftest import loaded, post_form, sign_in
-from tests.integration.test_travel_http import PDF, PNG, claim, ready_task
+from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
 
 
 def kept_ids(page: str, field: str = "receipts") -> list[str]:
@@ -95,3 +95,25 @@ def test_files_of_a_form_never_sent_are_deleted_after_their_lifetime(client, app
     sign_in(client, "marta")
     page = loaded(post_form(client, "/start/travel_reimbursement", {**claim(), "receipts-kept": kept}), 400)
     assert "Select the receipts for your claim" in page
+
+
+def test_a_task_form_keeps_its_files_too_and_only_for_that_task(client):
+    instance = file_claim(client)
+    sign_in(client, "clara")
+    check = ready_task(instance, "check_claim")
+    assert post_form(client, f"/tasks/{check.id}", {
+        "decision": "request_changes", "coordinator_comment": "Add the hotel invoice."}).status_code == 302
+    revise = ready_task(instance, "revise_claim")
+    sign_in(client, "marta")
+    files = {"additional_receipts": [(io.BytesIO(PDF), "hotel-invoice.pdf")]}
+    page = loaded(post_form(client, f"/tasks/{revise.id}", claim(ticket_cost=""), files), 400)
+    assert "Enter the cost of tickets in euros" in page and "hotel-invoice.pdf</span> — uploaded" in page
+    kept = kept_ids(page, "additional_receipts")
+    # Sent to the start form instead, the file is not brought back: it belongs to this task's form.
+    page = loaded(post_form(client, "/start/travel_reimbursement", {**claim(), "receipts-kept": kept}), 400)
+    assert "Select the receipts for your claim" in page
+    response = post_form(client, f"/tasks/{revise.id}", {**claim(), "additional_receipts-kept": kept})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    row = db.session.get(Attachment, int(kept[0]))
+    assert (row.instance_id, row.task_id, row.filename) == (instance.id, revise.id, "hotel-invoice.pdf")
