@@ -15,7 +15,7 @@ from forms import display_value, personal_kind
 def option_labels() -> dict[str, list[tuple[str, str]]]:
     """Labels for every value an app-supplied enum may hold, whoever chose it (for display)."""
     groups = [(str(g.id), g.name) for g in db.session.scalars(select(WorkingGroup))]
-    return {"my_groups": groups, "led_groups": groups, "working_groups": groups,
+    return {"my_groups": groups, "led_groups": groups, "working_groups": groups, "joinable_groups": groups,
             "eu_countries": list(EU_COUNTRIES.items())}
 
 

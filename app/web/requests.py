@@ -61,6 +61,7 @@ def start(process_id: str):
             return render_template("errors/message.html", title="You cannot start this", message=str(exc)), 403
         except UploadsNotSaved as exc:
             problem, status = uploads_not_saved(exc)
+            form.uploads = {}  # the folder refused them: the page asks for them again
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)

@@ -84,6 +84,7 @@ def show(task_id: int):
             return render_template("tasks/not_yours.html", task=task), 403
         except UploadsNotSaved as exc:
             problem, status = uploads_not_saved(exc)
+            form.uploads = {}  # the folder refused them: the page asks for them again
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)

@@ -195,6 +195,7 @@ def test_full_group_puts_the_applicant_on_the_waiting_list(browser, decision):
         request_page = page(browser, "kati", f"/requests/{instance.id}")
         assert "Kati Tamm completed Answer the offer of another group" in request_page
         assert "Tallinn City joined Circular ICT" in request_page
+        assert re.search(r"Group to offer</dt>\s*<dd[^>]*>\s*Circular ICT", request_page)  # its name, not an id
         return
     response = post_form(browser("tom"), f"/tasks/{offer.id}", {"decision": "reject"})
     assert refused(response)  # say why
