@@ -40,7 +40,8 @@ def test_missing_required_field_is_named_and_nothing_starts(client):
     assert 'href="#field-meeting"' in page and 'id="field-meeting-error"' in page
     assert "Gdańsk" in page  # what was typed is kept, and the files sent stay uploaded for the next try
     assert count(ProcessInstance) == 0
-    assert db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.instance_id.is_not(None))) == 0
+    attached = select(func.count()).select_from(Attachment).where(Attachment.instance_id.is_not(None))
+    assert db.session.scalar(attached) == 0
 
 
 def test_wrong_type_and_text_over_the_limit_are_refused(client):
