@@ -58,11 +58,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401 - register the tables
     from .cli import register_cli
+    from .services.messages import route_thrown
     from .services.topics import TOPICS
     from .steps import registry
+    from .steps.context import set_router
     from .web import register_web
 
     registry.init_app(app, services=TOPICS)
+    set_router(app, route_thrown)
     register_web(app)
     register_cli(app)
     return app

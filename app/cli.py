@@ -50,6 +50,7 @@ def _read_uploads(paths: tuple[Path, ...]):
 def _checked_upload(paths: tuple[Path, ...]):
     """Unpack and check files as the upload page does; print the report; exit 1 on refusal."""
     from app.services.diagram_checks import UploadRefused, check_upload, unpack_upload
+    from app.services.versions.calls import check_calls
 
     try:
         files = unpack_upload(_read_uploads(paths))
@@ -57,7 +58,7 @@ def _checked_upload(paths: tuple[Path, ...]):
         click.echo(f"ERROR: {exc}")
         click.echo("refused: nothing was checked or stored")
         raise SystemExit(1) from None
-    report = check_upload(files)
+    report = check_calls(check_upload(files))
     if report.findings:
         click.echo(report.as_text())
     name = report.process_id or ", ".join(files)

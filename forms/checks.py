@@ -49,8 +49,9 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
     elif spec.id in _RESERVED:
         problems.append("this id is reserved by the form itself; choose another")
     if spec.type not in FIELD_TYPES:
-        problems.append(f"unknown type {spec.type!r}")
-    problems += [f"unknown constraint {name!r}" for name in spec.constraints if name not in CONSTRAINTS]
+        problems.append(f"unknown type {spec.type!r}; use one of {', '.join(sorted(FIELD_TYPES))}")
+    problems += [f"unknown constraint {name!r}; use one of {', '.join(sorted(CONSTRAINTS))}"
+                 for name in spec.constraints if name not in CONSTRAINTS]
     try:
         for name in ("min", "max"):
             if spec.type in ("long", "decimal"):
@@ -66,7 +67,8 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
     props = spec.properties
     source = props.get("choices")
     if spec.type == "enum" and source is None and not spec.options:
-        problems.append("an enum needs camunda:value options or a choices property")
+        problems.append("an enum needs camunda:value options or a choices property (one of "
+                        f"{', '.join(sorted(CHOICE_SOURCES))})")
     if source is not None and source not in CHOICE_SOURCES:
         problems.append(f"unknown choices {source!r}; use one of {', '.join(sorted(CHOICE_SOURCES))}")
     if props.get("required_if"):
@@ -93,5 +95,6 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
                             f"it may have {', '.join(allowed) or 'none'}")
     computed = props.get("computed")
     if computed and computed not in rules.COMPUTATIONS:
-        problems.append(f"computed names {computed!r}, which no module in forms/rules registers")
+        known = ", ".join(sorted(rules.COMPUTATIONS)) or "none"
+        problems.append(f"computed names {computed!r}, which no module in forms/rules registers (registered: {known})")
     return problems

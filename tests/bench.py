@@ -14,6 +14,10 @@ run measures, on file SQLite databases in WAL mode under a temporary directory:
              each in its own database, the two pages requested alternately.
 (e) outbox   the worker's delivery of task e-mails to aiosmtpd in a process of its own:
              e-mails per second, and this process's CPU time (time.process_time) per e-mail.
+(f) mi       complete_task + commit of one instance of a 50-instance parallel multi-instance
+             user task (tests/fixtures/diagrams/mi_parallel.bpmn, "Endorse" once per member), and
+             of the same diagram's "Endorse" without its multi-instance marker (a plain task's
+             step), interleaved: their ratio.
 
 Beside (a)-(c) runs the app's engine alone (app.engine.Engine: load, complete, dump; no
 database): (b) and (c) are given as ratios against it too, which say what the app costs
@@ -59,7 +63,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from app.engine import parse_files
-from app.engine.runtime import full_registry
+from app.engine.serializer import full_registry
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -114,7 +118,12 @@ while True:
     time.sleep(3600)
 """
 TARGET_OUTBOX_SHARE = 0.2
-PARTS = ("steps", "inbox", "outbox")  # Bench.run_<part>, in this order
+PARTS = ("steps", "inbox", "outbox", "mi")  # Bench.run_<part>, in this order
+MI_FIXTURE = ROOT / "tests" / "fixtures" / "diagrams" / "mi_parallel.bpmn"
+MI_MEMBERS = 50
+MI_USED = 25  # instances completed of each 50-instance request: never the last, which moves on
+MI_ROUNDS = 200
+TARGET_MI_RATIO = 2.0
 
 Sample = tuple[float, float]  # (wall seconds, CPU seconds of this thread)
 
@@ -718,6 +727,65 @@ class Bench:
         self.results["outbox_emails_per_s"] = rate
         self.results["outbox_cpu_ms_per_email"] = ms(cpu)
 
+    # (f) one instance of a 50-instance parallel multi-instance, against a plain task's step ------
+    def run_mi(self) -> None:
+        from app.services.instances import start_instance
+        from app.services.versions import store_version
+
+        print(f"\npreparing requests with a {MI_MEMBERS}-instance parallel multi-instance task, and plain ones ...",
+              flush=True)
+        site = Site(self.folder, "mi")
+        diagram = MI_FIXTURE.read_text(encoding="utf-8")
+        marker = re.search(r"\s*<bpmn:multiInstanceLoopCharacteristics[^>]*/>", diagram)
+        if marker is None:
+            raise SystemExit("bench: the multi-instance fixture has no marker to take out")
+        plain = diagram.replace("mi_parallel", "mi_plain").replace(marker.group(0), "")
+        need = WARMUP + MI_ROUNDS + (PROFILED_CALLS if self.with_profile else 0)
+        values = {"decision": "approve", "comment": ""}
+
+        def waiting(process: str, requests: int, members: int) -> list[int]:
+            ids = []
+            with site.service_context():
+                version, _ = store_version({f"{process}.bpmn": diagram if process == "mi_parallel" else plain},
+                                           None, note="bench")
+                actor = db.session.get(User, site.claimant_id)
+                names = ", ".join(f"Member {n}" for n in range(members))
+                for _ in range(requests):
+                    instance = start_instance(actor, version, {"paper": "Bench paper", "member_names": names})
+                    ids += list(db.session.scalars(select(HumanTask.id).where(
+                        HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
+                        .order_by(HumanTask.id).limit(MI_USED if process == "mi_parallel" else 1)))
+                    db.session.commit()
+            return ids
+
+        mi_ids = waiting("mi_parallel", -(-need // MI_USED), MI_MEMBERS)
+        plain_ids = waiting("mi_plain", need, 1)
+        with site.service_context():
+            first = db.session.get(HumanTask, mi_ids[0])
+            if (first.loop_total, first.name) != (MI_MEMBERS, "Endorse: Member 0"):
+                raise SystemExit("bench: the multi-instance request does not wait for 50 endorsements")
+            self.mi_state_bytes = len(first.instance.state.encode("utf-8"))
+        steps = {"mi": self.service_step(site, mi_ids, values), "plain": self.service_step(site, plain_ids, values)}
+        samples = interleave(steps, WARMUP, MI_ROUNDS)
+        with site.service_context():
+            done = db.session.scalar(select(func.count()).select_from(HumanTask).where(
+                HumanTask.id.in_(mi_ids[:WARMUP + MI_ROUNDS]), HumanTask.state == TaskState.COMPLETED))
+        if done != WARMUP + MI_ROUNDS:
+            raise SystemExit("bench: not every multi-instance task measured was completed")
+        print(f"complete one task: of a {MI_MEMBERS}-instance parallel multi-instance, and a plain one "
+              "(service + commit, SQLite WAL)")
+        print(describe(f"(f) one of {MI_MEMBERS} instances", samples["mi"]))
+        print(describe("    plain task", samples["plain"]))
+        found = self.note_samples(samples)
+        (mi, mi_cpu), (one, one_cpu) = found["mi"], found["plain"]
+        print(f"  ratio: wall {mi / one:.2f}, CPU time {mi_cpu / one_cpu:.2f}; saved state with "
+              f"{MI_MEMBERS} instances waiting {self.mi_state_bytes} bytes")
+        self.results.update({"mi_50_step_ms": ms(mi), "plain_step_ms": ms(one),
+                             "mi_50_step_vs_plain_step_ratio": mi / one})
+        if self.with_profile:
+            profile(f"(f) one of {MI_MEMBERS} instances", [steps["mi"]] * PROFILED_CALLS)
+            profile("(f) plain task", [steps["plain"]] * PROFILED_CALLS)
+
     def report(self) -> None:
         r = self.results
         print("\nmachine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
@@ -748,6 +816,9 @@ class Bench:
                 (f"inbox at 10 000 <= {TARGET_INBOX_GROWTH}x at 1 000 (is {growth:.2f}x)",
                  growth <= TARGET_INBOX_GROWTH),
             ]
+        if "mi_50_step_vs_plain_step_ratio" in r:
+            checks.append((f"one of {MI_MEMBERS} multi-instance tasks <= {TARGET_MI_RATIO:g}x a plain task's step",
+                           r["mi_50_step_vs_plain_step_ratio"] <= TARGET_MI_RATIO))
         if "outbox_emails_per_s" in r:
             checks.append((f"outbox >= {TARGET_OUTBOX_RATE} e-mails/s", r["outbox_emails_per_s"] >= TARGET_OUTBOX_RATE))
         print("targets:")
@@ -765,7 +836,7 @@ class Bench:
         if hasattr(self, "state_bytes"):
             print(f"state_bytes_per_claim: {self.state_bytes}")
         for name, form in (("outbox_emails_per_s", "{:.0f}"), ("outbox_cpu_ms_per_email", "{:.2f}"),
-                           ("outbox_share_of_completion", "{:.2f}")):
+                           ("outbox_share_of_completion", "{:.2f}"), ("mi_50_step_vs_plain_step_ratio", "{:.2f}")):
             if name in r:
                 print(f"{name}: {form.format(r[name])}")
 
@@ -798,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="after the timings, print cProfile listings of each step and the inbox's query plans")
     parser.add_argument("--only", choices=PARTS, action="append",
-                        help="run only this part (steps: (a)-(c), inbox: (d), outbox: (e)); may be repeated")
+                        help="run only this part (steps: (a)-(c), inbox: (d), outbox: (e), mi: (f)); may be repeated")
     args = parser.parse_args(argv)
     parts = args.only or list(PARTS)
     began = time.perf_counter()

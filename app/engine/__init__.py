@@ -2,9 +2,11 @@
 
 from .cache import load_model
 from .limits import DEFAULT_CPU_SECONDS, DEFAULT_MEMORY_MB, script_limits
+from .messages import Message, Wait
 from .migrate import MigrationError, MigrationPlan, migrate, plan_migration
 from .model import DECISIONS, FIELD_TYPES, FieldSpec, FormSpec, ReadyTask, TaskDef
-from .parser import DiagramError, ProcessModel, parse_files, parse_xml
+from .parser import ProcessModel, parse_files
+from .reading import DiagramError, parse_xml
 from .runtime import Engine, EngineError, TaskNotReady
 from .scripting import ScriptError, compile_expression, compile_script
 
@@ -13,4 +15,5 @@ __all__ = [
     "ProcessModel", "ReadyTask", "ScriptError", "TaskDef", "TaskNotReady", "compile_expression",
     "compile_script", "load_model", "parse_files", "parse_xml", "MigrationError", "MigrationPlan", "migrate",
     "plan_migration", "script_limits", "DEFAULT_CPU_SECONDS", "DEFAULT_MEMORY_MB",
+    "Message", "Wait",
 ]

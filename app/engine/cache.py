@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
+from .calls import combine
 from .parser import ProcessModel, parse_files
 
 
@@ -15,14 +17,22 @@ class StoredVersion(Protocol):
     files: dict[str, str]
 
 
-# Keyed by row id and content: ids repeat across databases (each test has its own), content does not.
-_MODELS: dict[tuple[int, str], ProcessModel] = {}
+# Keyed by row ids and contents: ids repeat across databases (each test has its own), content does not.
+_MODELS: dict[tuple[tuple[int, str], ...], ProcessModel] = {}
 
 
-def load_model(version: StoredVersion) -> ProcessModel:
-    """The parsed model of a stored version; parsed once per process and kept."""
-    key = (version.id, version.sha256)
+def load_model(version: StoredVersion, called: Iterable[StoredVersion] = ()) -> ProcessModel:
+    """The parsed model of a stored version; parsed once per process and kept.
+
+    ``called`` are the versions a request's call activities run (``ProcessInstance.called``):
+    the model is then the version combined with them (``app.engine.calls``), kept the same way.
+    """
+    others = sorted((((v.id, v.sha256), v) for v in called), key=lambda pair: pair[0])
+    key = ((version.id, version.sha256), *(k for k, _ in others))
     model = _MODELS.get(key)
     if model is None:
-        model = _MODELS[key] = parse_files(version.files)
+        model = parse_files(version.files)
+        if others:
+            model = combine(model, [load_model(v) for _, v in others])
+        _MODELS[key] = model
     return model

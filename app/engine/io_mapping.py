@@ -208,7 +208,15 @@ def attach(task_spec: Any, mapping: InputOutput) -> None:
     if mapping.inputs:
         task_spec.update_event.connect(_on_update, mapping)
     if mapping.inputs or mapping.outputs:
-        task_spec.completed_event.connect(_on_completed, mapping)
+        # Outputs are written before anything else hears of the completion: a multi-instance
+        # step merges its instance's data on this event too (multi.py), and must see them.
+        event = task_spec.completed_event
+        others = list(event.hard_subscribers or [])
+        for callback, _args, _kwargs in others:
+            event.disconnect(callback)
+        event.connect(_on_completed, mapping)
+        for callback, args, kwargs in others:
+            event.connect(callback, *args, **kwargs)
 
 
 def _evaluate(value: Value, task: Any) -> Any:

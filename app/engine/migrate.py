@@ -17,8 +17,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .multi import MULTI_INSTANCE
 from .parser import ProcessModel
-from .runtime import EngineError, reference_registry
+from .runtime import EngineError
+from .serializer import reference_registry
 
 DONE = {TaskState.COMPLETED: "was completed", TaskState.STARTED: "has started"}
 
@@ -133,6 +135,11 @@ def _check(wf, new_model, target):
                 what = _what_changed(task.task_spec, spec_diff.changed[task.task_spec])
                 reasons.append(f"{_capital(label(task.task_spec))} {done} and is changed in {target}"
                                f"{f' ({what})' if what else ''}.")
+    for workflow, _ in pairs:  # the library's reset would drop each waiting instance's item
+        for task in workflow.get_tasks(state=TaskState.STARTED):
+            if isinstance(task.task_spec, MULTI_INSTANCE):
+                reasons.append(f"{_capital(label(task.task_spec))} is under way once for each of several items: "
+                               "move the request when that step is done.")
     return reasons, _unique(changed), _unique(removed), _unique(added)
 
 

@@ -6,6 +6,7 @@ Everything outside ``app.engine`` sees processes through these classes only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 FIELD_TYPES = frozenset(
     {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file"}
@@ -71,8 +72,9 @@ class TaskDef:
     documentation: str
     form: FormSpec
     properties: dict[str, str] = field(default_factory=dict)  # camunda:properties of the task
-    # Camunda's alternative to lanes: an e-mail address or "${initiator}", e-mail addresses,
-    # and group names that map to roles as lane names do. Any of them replaces the lane.
+    # Camunda's alternative to lanes: an e-mail address, a user name or an expression
+    # ("${initiator}", "${reviewer}"), those or more, and group names that resolve as lane
+    # names do (through Administration → Names in diagrams too). Any of them replaces the lane.
     assignee: str | None = None
     candidate_users: tuple[str, ...] = ()
     candidate_groups: tuple[str, ...] = ()
@@ -83,11 +85,33 @@ class TaskDef:
 
 
 @dataclass(frozen=True)
+class LoopInstance:
+    """Which instance of a multi-instance step a waiting task is (or is inside of)."""
+
+    key: str  # the multi-instance task's id: the same for all its instances
+    counter: int  # Camunda's loopCounter, from 0
+    total: int  # nrOfInstances
+    item: Any = None  # the element variable's value, if the step has one
+
+    @property
+    def label(self) -> str:
+        """The item as people read it: a text, or the ``name`` or ``label`` of a mapping."""
+        item = self.item
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("label")
+        return " ".join(item.split())[:100] if isinstance(item, str) else ""
+
+
+@dataclass(frozen=True)
 class ReadyTask:
     """A user task waiting for a person in a running instance."""
 
     id: str  # SpiffWorkflow task UUID, as text
     definition: TaskDef
+    loop: LoopInstance | None = None  # set for an instance of a multi-instance step
+    # The task's own data (a multi-instance task's element variable is in each instance's):
+    # what ``${...}`` in its assignment is worked out on.
+    data: dict = field(default_factory=dict, compare=False)
 
     @property
     def bpmn_id(self) -> str:

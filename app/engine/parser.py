@@ -1,20 +1,15 @@
 """Parse a process version's files: hardened XML, CamundaParser, forms and lanes.
 
 Each distinct set of files is parsed once per process and kept in a small cache, keyed by
-the SHA-256 of its contents, so loading an instance never re-reads XML.
-
-Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
-mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, and JUEL (``${amount > 10000}``, ``juel.py``) in
-conditions, timers and completion conditions becomes Python. The stored files keep what was
-uploaded. After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
+the SHA-256 of its contents, so loading an instance never re-reads XML. Files are read and
+made runnable by ``reading`` first; every task parser reads multi-instance markers the Camunda
+way (``multi.py``). After parsing, each ``camunda:inputOutput`` is hooked onto its task spec
 (``io_mapping.attach_mappings``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,148 +23,15 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from .io_mapping import attach_mappings, mapping_problems
-from .juel import JuelError, is_juel, to_python
+from .assignments import performers_from_xml, split_names
+from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
+from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
+from .events import PARSER_CLASSES as EVENT_PARSER_CLASSES
+from .io_mapping import attach_mappings
+from .messages import message_parsers, reading_messages
 from .model import FieldSpec, FormSpec, TaskDef
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-ACTIVITI_NS = "http://activiti.org/bpmn"
-NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
-MAX_FILE_BYTES = 5 * 1024 * 1024
-# Declarations that would let a file define entities or point at other files: refused before
-# libxml2 reads a byte of them (the parser below would not expand them either).
-_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
-
-
-class DiagramError(Exception):
-    """A diagram that cannot be used; the message names the file and element.
-
-    ``detail`` is the message alone; ``file``, ``element_id``, ``element_name`` and ``line``
-    say where, when known.
-    """
-
-    def __init__(self, detail: str, file: str | None = None, element_id: str | None = None,
-                 element_name: str | None = None, line: int | None = None):
-        self.detail = detail
-        self.file = file
-        self.element_id = element_id or None
-        self.element_name = element_name or None
-        self.line = line
-        where = file or ""
-        if file and line:
-            where += f":{line}"
-        if element_id:
-            where += f" {element_id}" + (f" ({element_name})" if element_name else "")
-        super().__init__(f"{where.strip()}: {detail}" if where.strip() else detail)
-
-
-def xml_parser() -> etree.XMLParser:
-    """An lxml parser with entities, DTDs and network access off."""
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=False,
-    )
-
-
-def parse_xml(name: str, text: str | bytes) -> etree._Element:
-    """Parse one file safely; refuse any DOCTYPE or entity declaration."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    if len(data) > MAX_FILE_BYTES:
-        raise DiagramError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", file=name)
-    declaration = _DECLARATIONS.search(data)
-    if declaration is not None:
-        line = data.count(b"\n", 0, declaration.start()) + 1
-        raise DiagramError("a DOCTYPE or entity declaration is not allowed: diagrams may not define "
-                           "entities or refer to other files", file=name, line=line)
-    try:
-        root = etree.fromstring(data, xml_parser())
-    except etree.XMLSyntaxError as exc:
-        raise DiagramError(f"not well-formed XML: {exc.msg}", file=name, line=exc.lineno or None) from None
-    if root.getroottree().docinfo.doctype:
-        raise DiagramError("a DOCTYPE is not allowed", file=name)
-    return root
-
-
-# --- Camunda Modeler compatibility ------------------------------------------------------------
-
-_TIMER_TAGS = {f"{{{BPMN_NS}}}{kind}": kind for kind in ("timeDuration", "timeDate", "timeCycle")}
-_BARE_ISO = (
-    # A duration: P5D, PT72H, P1Y2M; upper case and a digit, so a misspelt P5X is checked as one too.
-    re.compile(r"[+-]?P(?=[0-9A-Z.,]*\d)[0-9A-Z.,]+"),
-    re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.,]+)?(Z|[+-]\d{2}(:?\d{2})?)?", re.IGNORECASE),  # a date
-    re.compile(r"\d{4}-?W\d{2}-?\d(T[0-9:.,]+)?(Z|[+-]\d{2}(:?\d{2})?)?", re.IGNORECASE),  # a week date
-    re.compile(r"R\d*/[^\s\"']+", re.IGNORECASE),  # a cycle: R3/PT10H, R/2030-01-01T09:00Z/P1D
-)
-
-
-def bare_iso(text: str) -> bool:
-    """Whether a timer value is an ISO 8601 duration, date or cycle written without quotes."""
-    return any(pattern.fullmatch(text.strip()) for pattern in _BARE_ISO)
-
-
-def _where(node: etree._Element, file: str) -> dict:
-    """The element a problem belongs to: the node itself or its nearest ancestor with an id."""
-    owner = node
-    while owner is not None and (not owner.get("id") or owner.tag.endswith("EventDefinition")):
-        owner = owner.getparent()
-    owner = owner if owner is not None else node
-    name = owner.get("name")
-    return {"file": file, "element_id": owner.get("id"), "element_name": " ".join(name.split()) if name else name,
-            "line": node.sourceline}
-
-
-def _rename_activiti(root: etree._Element) -> None:
-    prefix = f"{{{ACTIVITI_NS}}}"
-    for node in root.iter():
-        if not isinstance(node.tag, str):
-            continue
-        if node.tag.startswith(prefix):
-            node.tag = f"{{{CAMUNDA_NS}}}{node.tag[len(prefix):]}"
-        for key in [k for k in node.attrib if k.startswith(prefix)]:
-            node.set(f"{{{CAMUNDA_NS}}}{key[len(prefix):]}", node.attrib.pop(key))
-
-
-def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
-    """Make a Camunda Modeler diagram runnable here, in place; return what could not be translated.
-
-    A JUEL condition or timer outside the supported subset is left as it was and reported, as is
-    a camunda:inputOutput that cannot run (``io_mapping``). Python conditions and quoted timers
-    (everything in workflows/) pass unchanged.
-    """
-    problems: list[DiagramError] = []
-    _rename_activiti(root)
-    _name_flows(root)
-    for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
-                          *_TIMER_TAGS):
-        text = node.text or ""
-        if is_juel(text):
-            try:
-                node.text = to_python(text, condition=node.tag not in _TIMER_TAGS)
-            except JuelError as exc:
-                problems.append(DiagramError(f"the JUEL expression {text.strip()} cannot run here: {exc}",
-                                             **_where(node, file)))
-        elif node.tag in _TIMER_TAGS and bare_iso(text):
-            node.text = f'"{text.strip()}"'
-    problems += [DiagramError(exc.detail, **_where(exc.node, file)) for exc in mapping_problems(root)]
-    return problems
-
-
-def _name_flows(root: etree._Element) -> None:
-    """Give each sequence flow without an id one (the schema allows it; SpiffWorkflow would
-    drop the flow and everything behind it)."""
-    taken = {node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
-    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-        if flow.get("id"):
-            continue
-        base = f"flow_{flow.get('sourceRef', '')}_{flow.get('targetRef', '')}"
-        name, number = base, 1
-        while name in taken:
-            number += 1
-            name = f"{base}_{number}"
-        flow.set("id", name)
-        taken.add(name)
-
+from .multi import with_multi_instance
+from .reading import BPMN_NS, CAMUNDA_NS, NS, DiagramError, parse_xml, prepare_tree, where_of
 
 # The elements of a process that become steps: each must be in the parsed model.
 FLOW_NODES = frozenset({
@@ -188,7 +50,7 @@ def _check_nothing_dropped(process: etree._Element, parsed: set[str], file: str)
         if etree.QName(node).localname in FLOW_NODES and node.get("id") not in parsed:
             what = node.get("name") or node.get("id") or etree.QName(node).localname
             raise DiagramError(f"“{' '.join(what.split())}” would never run: the engine could not read it or "
-                               "the way to it; check its sequence flows", **_where(node, file))
+                               "the way to it; check its sequence flows", **where_of(node, file))
 
 
 class AppServiceTask(ServiceTask):
@@ -216,12 +78,19 @@ class AppServiceTaskParser(CamundaTaskParser):
         return AppServiceTask(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
 
 
-class AppParser(CamundaParser):
-    OVERRIDE_PARSER_CLASSES = {
+class AppParser(DecisionParserMixin, CamundaParser):
+    # Every task parser reads multi-instance markers the Camunda way (app/engine/multi.py).
+    OVERRIDE_PARSER_CLASSES = with_multi_instance({
+        **CamundaParser.PARSER_CLASSES,
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (AppServiceTaskParser, AppServiceTask),
-        full_tag("sendTask"): (AppServiceTaskParser, AppServiceTask),
-    }
+        **message_parsers(AppServiceTaskParser),
+        full_tag("businessRuleTask"): (AppBusinessRuleTaskParser, AppBusinessRuleTask),
+        full_tag("callActivity"): (AppCallActivityParser, AppCallActivity),
+        **EVENT_PARSER_CLASSES,  # events, manual tasks, tasks without a type (events.py)
+        **{tag: (reading_messages(parser), spec) for tag, (parser, spec) in EVENT_PARSER_CLASSES.items()
+           if tag in (full_tag("startEvent"), full_tag("endEvent"))},  # their messages (messages.py)
+    })
 
 
 def _properties(node: etree._Element, path: str) -> dict[str, str]:
@@ -277,6 +146,18 @@ class ProcessModel:
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     service_topics: dict[str, str] = field(default_factory=dict)  # bpmn id -> topic
     files: dict[str, str] = field(default_factory=dict)
+    calls: tuple[CallRef, ...] = ()  # the call activities drawn in this file
+    startable: bool = True  # camunda:isStartableInTasklist="false": only other processes call it
+    # With the processes it calls (app.engine.calls): each spec's process, and the called models.
+    owners: dict[str, str] = field(default_factory=dict)  # spec name -> process id
+    called: dict[str, ProcessModel] = field(default_factory=dict)  # process id -> its model
+
+    def task_key(self, spec_name: str, bpmn_id: str) -> str:
+        """How ``tasks`` (and task rows) name an element: its id, or for an element of a called
+        process ``<process id>:<id>`` (ids are unique only within one file)."""
+        owner = self.owners.get(spec_name, self.process_id)
+        return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
+    initiator_variable: str | None = None  # camunda:initiator: holds the starter's email address
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -333,7 +214,9 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         process = processes[0]
         process_id = process.get("id")
         spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        # A called process lives in another stored version: it is added when a request starts.
+        subprocess_specs = {key: sub for key, sub in parser.get_subprocess_specs(
+            process_id, require_call_activity_specs=False).items() if sub is not None}
     except ValidationException as exc:
         raise _located(exc, exc.file_name or name, roots) from None
     except (ValueError, KeyError, etree.XPathEvalError) as exc:
@@ -349,12 +232,15 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     start_doc = _documentation(start) if start is not None else ""
     start_spec = spec.task_specs.get(start.get("id")) if start is not None else None
     start_lane = getattr(start_spec, "lane", None)
+    starter = (start.get(f"{{{CAMUNDA_NS}}}initiator") or "").strip() or None if start is not None else None
 
     tasks: dict[str, TaskDef] = {}
     topics: dict[str, str] = {}
+    calls: list[CallRef] = []
     user_tasks: dict[str, etree._Element] = {}
     for node in root.iter(f"{{{BPMN_NS}}}userTask"):
         user_tasks.setdefault(node.get("id"), node)
+    call_nodes = {node.get("id"): node for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if isinstance(task_spec, UserTask):
             node = user_tasks[task_spec.bpmn_id]
@@ -365,29 +251,36 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
                 documentation=task_spec.documentation or "",
                 form=form_from_xml(node, f"{process_id}.{task_spec.bpmn_id}"),
                 properties=_properties(node, "bpmn:extensionElements/camunda:properties/camunda:property"),
-                **assignment_from_xml(node),
+                **assignment_from_xml(node, starter),
             )
         elif isinstance(task_spec, AppServiceTask):
             topics[task_spec.bpmn_id] = task_spec.topic
+        elif isinstance(task_spec, AppCallActivity):
+            binding, number = binding_of(call_nodes[task_spec.bpmn_id])
+            calls.append(CallRef(task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id, task_spec.spec,
+                                 binding, number))
     return ProcessModel(
         key=key, process_id=process_id, name=process.get("name") or process_id, spec=spec,
         subprocess_specs=subprocess_specs, start_form=start_form, start_documentation=start_doc,
         start_lane=start_lane,
-        tasks=tasks, service_topics=topics, files=dict(files),
+        tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
+        startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
+        initiator_variable=starter,
     )
 
 
-def _names(value: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
-
-
-def assignment_from_xml(node: etree._Element) -> dict:
-    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups."""
-    return {
-        "assignee": (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
-        "candidate_users": _names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")),
-        "candidate_groups": _names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")),
-    }
+def assignment_from_xml(node: etree._Element, starter: str | None = None) -> dict:
+    """A user task's camunda:assignee, camunda:candidateUsers and camunda:candidateGroups, and
+    its BPMN humanPerformer (an assignee) and potentialOwner (users and groups), as Camunda 7 reads them.
+    ``${starter}`` (the start event's camunda:initiator variable) reads as ``${initiator}``."""
+    performer, users, groups = performers_from_xml(node)
+    names = {"assignee": [(node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or performer or ""],
+             "candidate_users": split_names(node.get(f"{{{CAMUNDA_NS}}}candidateUsers")) + users,
+             "candidate_groups": split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) + groups}
+    own = {f"${{{starter}}}", f"#{{{starter}}}"} if starter else set()
+    found = {key: tuple(dict.fromkeys("${initiator}" if n in own else n for n in values if n))
+             for key, values in names.items()}
+    return {**found, "assignee": found["assignee"][0] if found["assignee"] else None}
 
 
 def _plain(exc: Exception) -> str:

@@ -8,24 +8,43 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .callspec import AppCallActivity
+from .events import (
+    UncaughtError,
+    drop_unheard,
+    end_idle_event_subprocesses,
+    ends_the_request,
+    happening,
+    stopped_by,
+)
 from .limits import ScriptLimitError
+from .messages import (
+    Message,
+    Wait,
+    has_plain_start,
+    message_starts,
+    pending_events,
+    waits_for_messages,
+)
+from .messages import deliver as deliver_message
+from .messages import thrown as thrown_messages
+from .messages import waiting as waiting_messages
 from .model import ReadyTask
-from .parser import AppServiceTask, ProcessModel
+from .multi import MULTI_INSTANCE, loop_instance
+from .parser import ProcessModel
 from .scripting import RestrictedEnvironment, RestrictedScriptEngine
+from .serializer import CompactJSON, reference_registry
 
 
 class EngineError(Exception):
@@ -43,6 +62,9 @@ class EngineError(Exception):
         task = getattr(exc, "task", None)
         spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
         bpmn_id = getattr(spec, "bpmn_id", None)
+        if task is not None and bpmn_id:  # in a called process: <process id>:<id>
+            model = getattr(task.workflow.top_workflow, "model", None)
+            bpmn_id = model.task_key(task.workflow.spec.name, bpmn_id) if model is not None else bpmn_id
         limit = _limit_error(exc)
         if limit is not None:  # say which step went over which limit, not how the library wraps it
             label = getattr(spec, "bpmn_name", None) or bpmn_id or "a step"
@@ -76,123 +98,20 @@ class TaskNotReady(Exception):
     """The task is not waiting for anyone (completed, cancelled or never reached)."""
 
 
-class AppServiceTaskConverter(TaskSpecConverter):
-    def to_dict(self, spec):
-        dct = self.get_default_attributes(spec)
-        dct["topic"] = spec.topic
-        return dct
-
-    def from_dict(self, dct):
-        return self.task_spec_from_dict(dct)
-
-
-class _TypenamesByMro(dict):
-    """Find a registered class for subclasses too (freezegun's FakeDate is a date)."""
-
-    def get(self, cls, default=None):
-        for klass in getattr(cls, "__mro__", (cls,)):
-            if dict.__contains__(self, klass):
-                return self[klass]
-        return default
-
-
-def _register_types(registry) -> None:
-    registry.typenames = _TypenamesByMro(registry.typenames)
-    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
-    registry.register(dt.date, lambda v: {"value": v.isoformat()},
-                      lambda v: dt.date.fromisoformat(v["value"]))
-
-
-def full_registry():
-    """The camunda registry, with our service task and task data types: saves specs too."""
-    config = dict(CAMUNDA_CONFIG)
-    config[AppServiceTask] = AppServiceTaskConverter
-    registry = BpmnWorkflowSerializer.configure(config)
-    _register_types(registry)
-    return registry
-
-
-class ReferenceWorkflowConverter(BpmnWorkflowConverter):
-    """Save a workflow without its process definition; restore it onto a given spec."""
-
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct, spec=None, subprocess_specs=None):
-        _expand_tasks(dct)  # what CompactTaskConverter left out; older full rows pass unchanged
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-_TASK_DEFAULTS = {"typename": "Task", "triggered": False, "internal_data": {}, "data": {}, "delta": {}}
-
-
-class CompactTaskConverter(TaskConverter):
-    """Save a task without what loading can put back: its id (the key it is saved under),
-    fields at their default, and the list of deleted keys that a task not yet reached (no
-    data) would otherwise carry for every key of its parent's data."""
-
-    def to_dict(self, task):
-        dct = super().to_dict(task)
-        if not task.data:
-            dct["delta"] = {}  # restores as {}: an empty delta means "take 'data'", which is {}
-        elif dct["delta"] and not dct["delta"].get("deletions"):
-            # A delta must stay non-empty (an empty one means "no parent data"): keep updates.
-            dct["delta"] = {"updates": dct["delta"].get("updates", {})}
-        del dct["id"]
-        for key, default in _TASK_DEFAULTS.items():
-            if key in dct and dct[key] == default:
-                del dct[key]
-        return dct
-
-
-def _expand_tasks(workflow_dct: dict) -> None:
-    """Put back what CompactTaskConverter left out, for this workflow and its subprocesses."""
-    for key, task in workflow_dct.get("tasks", {}).items():
-        task.setdefault("id", key)
-        for field, default in _TASK_DEFAULTS.items():
-            task.setdefault(field, type(default)() if isinstance(default, dict) else default)
-    for sub in workflow_dct.get("subprocesses", {}).values():
-        _expand_tasks(sub)
-
-
-class _CompactJSON(json.JSONEncoder):
-    def __init__(self, *args, **kwargs):
-        kwargs["separators"] = (",", ":")
-        super().__init__(*args, **kwargs)
-
-
-def reference_registry():
-    config = dict(CAMUNDA_CONFIG)
-    config[AppServiceTask] = AppServiceTaskConverter
-    config[BpmnWorkflow] = ReferenceWorkflowConverter
-    config[Task] = CompactTaskConverter
-    registry = BpmnWorkflowSerializer.configure(config)
-    _register_types(registry)
-    return registry
-
-
 class Engine:
     """The one object through which the application runs workflows."""
 
     def __init__(self, services: dict[str, Any] | None = None):
         self.services: dict[str, Any] = dict(services or {})
         self.script_engine = RestrictedScriptEngine(RestrictedEnvironment(self.services))
-        self._serializer = BpmnWorkflowSerializer(reference_registry(), json_encoder_cls=_CompactJSON)
+        self._serializer = BpmnWorkflowSerializer(reference_registry(), json_encoder_cls=CompactJSON)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, model: ProcessModel, data: dict[str, Any]) -> BpmnWorkflow:
         """Create an instance with ``data`` as its start data and run to the first wait."""
         wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         wf.model = model
+        wf.saved_message_waits = False  # a new request has no subscription rows yet
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
         self._steps(wf)
@@ -212,6 +131,9 @@ class Engine:
 
     def fire_timers(self, wf: BpmnWorkflow) -> None:
         """Fire every timer that is due now and run what follows."""
+        stopped = self.stopped(wf)
+        if stopped is not None:  # nothing runs on after an error nobody catches
+            raise stopped
         try:
             wf.refresh_timers()
         except WorkflowException as exc:
@@ -221,19 +143,86 @@ class Engine:
     def cancel(self, wf: BpmnWorkflow) -> None:
         wf.cancel()
 
-    def _steps(self, wf: BpmnWorkflow) -> None:
+    # -- messages (app/engine/messages.py) -------------------------------------------------
+    def start_by_message(self, model: ProcessModel, message: Message, data: dict[str, Any]) -> BpmnWorkflow:
+        """Create an instance of a process that starts by ``message`` and run to the first wait."""
+        wf = self.start(model, data)
+        if not self.deliver(wf, message):
+            raise EngineError(f"“{model.name}” does not start by the message “{message.name}”")
+        return wf
+
+    def deliver(self, wf: BpmnWorkflow, message: Message) -> bool:
+        """Hand ``message`` to the instance and run what follows; False if it does not wait for it."""
         try:
-            wf.do_engine_steps()
+            caught = deliver_message(wf, message)
+        except WorkflowException as exc:
+            raise EngineError.from_workflow(exc) from exc
+        if caught:
+            self._steps(wf)
+        return caught
+
+    def message_starts(self, model: ProcessModel) -> list[str]:
+        """The names of the messages that start a request of this process."""
+        return message_starts(model.spec)
+
+    def startable(self, model: ProcessModel) -> bool:
+        """Whether a person can start the process (it does not start only by a message)."""
+        return has_plain_start(model.spec)
+
+    def thrown(self, wf: BpmnWorkflow) -> list[Message]:
+        """The messages the instance threw for other requests since this was last asked; taken off it."""
+        return thrown_messages(wf)
+
+    def waiting_for(self, wf: BpmnWorkflow) -> list[Wait]:
+        """The messages the instance waits for: name and correlation key."""
+        try:
+            return waiting_messages(wf)
+        except WorkflowException as exc:
+            raise EngineError.from_workflow(exc) from exc
+
+    def may_have_saved_waits(self, wf: BpmnWorkflow) -> bool:
+        """Whether the request's subscription rows may list messages: it waited for one when
+        loaded or last saved (unknown: yes). Lets a step skip the rows when it never waits."""
+        return getattr(wf, "saved_message_waits", True)
+
+    def saved_waits(self, wf: BpmnWorkflow, waits: list[Wait]) -> None:
+        wf.saved_message_waits = bool(waits)
+
+    def _steps(self, wf: BpmnWorkflow) -> None:
+        def note(task: Task) -> None:
+            line = happening(task)
+            if line:
+                wf.__dict__.setdefault("happened", []).append((line, task.task_spec.bpmn_id))
+
+        try:
+            wf.do_engine_steps(did_complete_task=note)
+            while end_idle_event_subprocesses(wf):
+                wf.do_engine_steps(did_complete_task=note)
+            drop_unheard(wf)
+            waiting_messages(wf)  # a correlation key that cannot be worked out fails the step
+        except UncaughtError:
+            pass  # the request stops here, its state saved: ``stopped`` says why
         except WorkflowException as exc:
             raise EngineError.from_workflow(exc) from exc
 
     # -- reading ---------------------------------------------------------------------------
     def ready_tasks(self, wf: BpmnWorkflow) -> list[ReadyTask]:
         """The user tasks waiting for a person, in the order the engine created them."""
+        counts: dict = {}
         return [
-            ReadyTask(id=str(t.id), definition=wf.model.tasks[t.task_spec.bpmn_id])
+            ReadyTask(id=str(t.id), definition=wf.model.tasks[_key(wf, t)], loop=loop_instance(t, counts),
+                      data=dict(t.data))
             for t in wf.get_tasks(state=TaskState.READY, manual=True)
         ]
+
+    def loop_finished(self, wf: BpmnWorkflow, key: str) -> bool:
+        """Whether the multi-instance step ``key`` (a ``LoopInstance.key``) has finished, rather
+        than been stopped: its instances still waiting were cancelled because it was done."""
+        try:
+            task = wf.get_task_from_id(UUID(key))
+        except (TaskNotFoundException, ValueError):
+            return False
+        return task.has_state(TaskState.COMPLETED | TaskState.READY)
 
     def task_data(self, wf: BpmnWorkflow, task_id: str) -> dict[str, Any]:
         return dict(wf.get_task_from_id(UUID(task_id)).data)
@@ -244,7 +233,10 @@ class Engine:
             end_tasks = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if not t.children]
             latest = max(end_tasks, key=lambda t: t.last_state_change, default=None)
             return dict(latest.data) if latest else dict(wf.data)
-        ready = wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        # Not a called process's: it sees only what was mapped in. During a call, the call's own.
+        ready = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING) if not _called(wf, t)]
+        ready = ready or [t for t in wf.get_tasks(state=TaskState.STARTED)
+                          if isinstance(t.task_spec, AppCallActivity) and not _called(wf, t)]
         if ready:
             return dict(max(ready, key=lambda t: t.last_state_change).data)
         return dict(wf.last_task.data) if wf.last_task else {}
@@ -252,25 +244,48 @@ class Engine:
     def is_completed(self, wf: BpmnWorkflow) -> bool:
         return wf.is_completed()
 
+    def happenings(self, wf: BpmnWorkflow) -> list[tuple[str, str]]:
+        """The events people should read of in the history (a signal sent, an error caught…)
+        since the last call, as (line, bpmn id); each is given once."""
+        return wf.__dict__.pop("happened", [])
+
+    def stopped(self, wf: BpmnWorkflow) -> EngineError | None:
+        """Why the request cannot go on (an error nobody catches) and where, or None."""
+        found = stopped_by(wf)
+        return EngineError(*found) if found else None
+
     def ended_at(self, wf: BpmnWorkflow) -> str | None:
         """The bpmn id of the end event the instance reached, if it has ended."""
         if not wf.is_completed():
             return None
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if type(t.task_spec).__name__ == "EndEvent"]
+                if isinstance(t.task_spec, EndEvent) and ends_the_request(t, wf)]
         latest = max(ends, key=lambda t: t.last_state_change, default=None)
         return latest.task_spec.bpmn_id if latest else None
 
     def trail(self, wf: BpmnWorkflow) -> list[str]:
         """Bpmn ids of the completed flow elements, in the order they completed."""
         done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
-                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")]
-        return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+                if getattr(t.task_spec, "bpmn_id", None) and not t.task_spec.bpmn_id.startswith("Start")
+                and not isinstance(t.task_spec, MULTI_INSTANCE)]  # its instances are listed
+        return [_key(wf, t) for t in sorted(done, key=lambda t: t.last_state_change)]
+
+    def calls(self, wf: BpmnWorkflow) -> dict[str, str]:
+        """The state of each process called so far, by process id: "waiting" while a call of it
+        runs, else "finished" (or "cancelled")."""
+        found: dict[str, str] = {}
+        for task in wf.get_tasks(state=TaskState.STARTED | TaskState.COMPLETED | TaskState.CANCELLED):
+            if isinstance(task.task_spec, AppCallActivity) and task.id in wf.subprocesses:
+                state = ("waiting" if task.state == TaskState.STARTED
+                         else "finished" if task.state == TaskState.COMPLETED else "cancelled")
+                if found.get(task.task_spec.spec) != "waiting":
+                    found[task.task_spec.spec] = state
+        return found
 
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
         times = []
-        for event in wf.waiting_events():
+        for event in pending_events(wf):  # wf.waiting_events(), with an event-based gateway's timers
             value = event.value
             if isinstance(value, dict):
                 value = value.get("next")
@@ -298,7 +313,18 @@ class Engine:
         )
         wf.script_engine = self.script_engine
         wf.model = model
+        wf.saved_message_waits = waits_for_messages(wf)
         return wf
+
+
+def _key(wf: BpmnWorkflow, task: Task) -> str:
+    """The name the model gives a task's element (``ProcessModel.task_key``)."""
+    return wf.model.task_key(task.workflow.spec.name, task.task_spec.bpmn_id)
+
+
+def _called(wf: BpmnWorkflow, task: Task) -> bool:
+    """Whether a task belongs to a called process."""
+    return wf.model.owners.get(task.workflow.spec.name, wf.model.process_id) != wf.model.process_id
 
 
 def _is_uuid(value: str) -> bool:

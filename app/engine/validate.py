@@ -17,13 +17,14 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
+from .dmn import AGGREGATIONS, HIT_POLICIES, expression, input_cell
+from .feel import FeelError, literal_values
 from .juel_runtime import JUEL_HELPERS
 from .scripting import HELPERS, SAFE_BUILTINS, ScriptError, compile_expression, compile_script
 
 DMN_NAMESPACES = frozenset(DMN_SCHEMAS)
-# How SpiffWorkflow's DMN engine reads hit policies: the first matching rule wins for each of
-# these, and COLLECT gathers every match into lists. Others would silently behave like FIRST.
-DMN_HIT_POLICIES = frozenset({"UNIQUE", "FIRST", "ANY", "COLLECT"})
+DMN_HIT_POLICIES = frozenset(HIT_POLICIES)  # what app/engine/decide.py runs
+DMN_AGGREGATIONS = frozenset(AGGREGATIONS)
 MAX_XSD_PROBLEMS = 20
 
 _validator: BpmnValidator | None = None
@@ -120,55 +121,42 @@ def _restricted_message(message: str, strip_line: bool) -> str:
     return message.replace(".; ", "; ").rstrip(".")
 
 
-_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # as SpiffWorkflow finds it
-_LOOSE_INPUT = (ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda, ast.NamedExpr)
+def dmn_input_problems(cell: str | None, language: str = "auto") -> list[str]:
+    """What stops an input cell from running (app/engine/dmn.py says how a cell is read).
 
-
-def dmn_input_problems(input_expression: str, cell: str | None) -> list[str]:
-    """What stops an input cell from working the way SpiffWorkflow joins it with its input.
-
-    With ``?`` the cell is evaluated with ``?`` standing for the input. Otherwise a cell that is
-    an expression is compared with ``==``; a cell that starts with an operator (``<= 6``) is
-    appended to the input expression as text.
+    ``language`` is ``feel``, ``python`` or ``auto`` (FEEL if the cell is a FEEL unary test,
+    else Python). A cell tests the value of its column's input expression.
     """
     text = (cell or "").strip()
-    if text in ("", "-"):
-        return []
-    if text.startswith("[") or text.startswith("]") or ".." in text:
-        return [f"the range {text} is FEEL, not Python: write it with ? standing for the input, "
-                "e.g. 1000 <= ? <= 5000"]
-    replaced = _QUESTION_MARK.sub("dmninputexpr", text)
-    if "dmninputexpr" in replaced:
-        return code_problems(replaced)
     try:
-        compile_expression(text)
-        compares = True
-    except ScriptError:
-        try:
-            compile_expression(f"v {text}")
-        except ScriptError:
-            return [f"{text} is neither a value nor a comparison: write it with ? standing for the input, "
-                    "e.g. ? <= 400"]
-        compares = False
-    if compares:
-        try:
-            value = ast.parse(text, mode="eval").body
-        except SyntaxError:
-            value = None
-        if isinstance(value, ast.Tuple):
-            return [f"{text} is a list of values (FEEL): write ? in ({text}) to match any of them"]
-        if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
-            return [f"{text} is FEEL's not(): write ? != ... (or ? not in (...)) instead"]
-        return code_problems(f"({input_expression}) == ({text})")
+        translated = input_cell(text, language)
+    except FeelError as exc:
+        nor = "" if language == "feel" else ", nor a Python expression"
+        return [f"{text} is not a FEEL unary test ({exc}){nor}: write e.g. \"text\", 10, < 10, [1..10], "
+                "\"a\",\"b\" or not(\"a\")"]
+    except ScriptError as exc:
+        return [_restricted_message(f"{text} cannot run as Python: {exc}", strip_line=True)]
+    if translated.language == "python":  # the names and functions Python cells may not use
+        return code_problems(translated.code)
+    return []
+
+
+def dmn_expression_problems(text: str) -> list[str]:
+    """What stops an output cell or input expression (Python with FEEL's true, false and null, or JUEL)."""
     try:
-        joined_input = ast.parse(input_expression.strip(), mode="eval").body
-    except SyntaxError:
-        joined_input = None
-    if isinstance(joined_input, _LOOSE_INPUT) or (
-            isinstance(joined_input, ast.UnaryOp) and isinstance(joined_input.op, ast.Not)):
-        return [f"the input expression {input_expression.strip()} and {text} would be joined as "
-                f"'{input_expression.strip()}{text}': write ? {text} instead"]
-    return code_problems(f"{input_expression}{text}")
+        code = expression(text)
+    except ScriptError as exc:
+        return [_restricted_message(str(exc), strip_line=True)]
+    return code_problems(code)
+
+
+def dmn_values_problems(text: str | None) -> list[str]:
+    """What is wrong with an output's list of values (``"low","high"``), used by PRIORITY and OUTPUT ORDER."""
+    try:
+        literal_values(text)
+    except FeelError as exc:
+        return [f"the output values {(text or '').strip()} cannot be read: {exc}"]
+    return []
 
 
 # --- Timers ---------------------------------------------------------------------------------

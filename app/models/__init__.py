@@ -11,6 +11,8 @@ from .instances import (
     TaskState,
 )
 from .mail import ActionToken, OutboxMessage, OutboxStatus
+from .messages import MessageSubscription
+from .names import GROUP_ROLES, NameMapping, NameTarget
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -38,9 +40,13 @@ __all__ = [
     "OutboxStatus",
     "Attachment",
     "AuditEvent",
+    "GROUP_ROLES",
     "GroupMembership",
     "HumanTask",
     "InstanceStatus",
+    "NameMapping",
+    "NameTarget",
+    "MessageSubscription",
     "NotifyMode",
     "Organisation",
     "OrganisationType",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, object_session, relationship
 
 from app.extensions import Model
 
@@ -50,6 +51,9 @@ class ProcessInstance(Model):
     # The optimistic lock, moved on by every write of the row (app/steps/writer.py).
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The stored versions its call activities run, {process id: version id}, fixed when it started;
+    # NULL when its process calls none.
+    called_versions: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -58,18 +62,30 @@ class ProcessInstance(Model):
     working_group: Mapped[WorkingGroup | None] = relationship()
     tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
 
+    @property
+    def called(self) -> list[ProcessVersion]:
+        """The versions in ``called_versions``, for ``load_model(instance.version, instance.called)``.
+
+        Read through the session's identity map, so asking again in a step costs no query."""
+        session = object_session(self)
+        if not self.called_versions or session is None:
+            return []
+        return [session.get_one(ProcessVersion, version_id) for version_id in sorted(self.called_versions.values())]
+
 
 class HumanTask(Model):
     """A user task that is or was waiting for someone; the inbox reads only these rows."""
 
     # ix_human_task_state: what READY tasks wait for, for the monitoring filters.
+    # ix_human_task_loop: "2 of 5 done", the completed rows of one multi-instance step.
     __table_args__ = (Index("ix_human_task_instance_spiff", "instance_id", "spiff_task_id"),
-                      Index("ix_human_task_state", "state", "instance_id"))
+                      Index("ix_human_task_state", "state", "instance_id"),
+                      Index("ix_human_task_loop", "loop_key", "bpmn_id", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     spiff_task_id: Mapped[str] = mapped_column(String(36))
-    bpmn_id: Mapped[str] = mapped_column(String(100))
+    bpmn_id: Mapped[str] = mapped_column(String(201))  # <called process id>:<id> in a called process
     name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(100), default="")
     form_key: Mapped[str] = mapped_column(String(200))
@@ -81,6 +97,16 @@ class HumanTask(Model):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     channel: Mapped[str] = mapped_column(String(20), default="")
+    # An instance of a multi-instance step: the step's engine task id (shared by its
+    # instances), Camunda's loopCounter and nrOfInstances, and the instance's item as people
+    # read it (also in ``name``: "Endorse: Tallinn City").
+    loop_key: Mapped[str | None] = mapped_column(String(36))
+    loop_counter: Mapped[int | None] = mapped_column(Integer)
+    loop_total: Mapped[int | None] = mapped_column(Integer)
+    loop_label: Mapped[str | None] = mapped_column(String(100))
+
+    if TYPE_CHECKING:
+        loop_done: Mapped[int]  # a deferred column_property, defined below the class
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
     completed_by: Mapped[User | None] = relationship()
@@ -91,6 +117,13 @@ class HumanTask(Model):
     @property
     def is_ready(self) -> bool:
         return self.state == TaskState.READY
+
+    @property
+    def progress(self) -> str:
+        """"2 of 5 done" for an instance of a multi-instance step, else ""."""
+        if self.loop_key is None or self.loop_total is None:
+            return ""
+        return f"{self.loop_done} of {self.loop_total} done"
 
 
 class TaskCandidate(Model):
@@ -138,3 +171,12 @@ class AuditEvent(Model):
 
     actor: Mapped[User | None] = relationship()
     task: Mapped[HumanTask | None] = relationship()
+
+
+_SIBLING = aliased(HumanTask)
+# How many instances of the same multi-instance step completed this step: deferred, so only the
+# queries that show it (the inbox undefers it) pay for the subquery.
+HumanTask.loop_done = column_property(
+    select(func.count()).where(_SIBLING.loop_key == HumanTask.loop_key, _SIBLING.bpmn_id == HumanTask.bpmn_id,
+                               _SIBLING.state == TaskState.COMPLETED).correlate_except(_SIBLING).scalar_subquery(),
+    deferred=True)

@@ -28,7 +28,17 @@ def task_context(task: HumanTask, recipient: User | None) -> dict[str, Any]:
         "task_url": external_url(f"/tasks/{task.id}"),
         "request_url": external_url(f"/requests/{instance.id}"),
         "deputising": deputising(task, recipient),
+        "why_administrators": why_administrators(task, recipient),
     }
+
+
+def why_administrators(task: HumanTask, recipient: User | None) -> str:
+    """Why the task came to the administrators, for an administrator: its history says so
+    (``waits_for_administrators``, written when the task opened)."""
+    if recipient is None or not recipient.has_role("administrator"):
+        return ""
+    return db.session.scalar(select(AuditEvent.summary).where(
+        AuditEvent.task_id == task.id, AuditEvent.action == "waits_for_administrators").limit(1)) or ""
 
 
 def deputising(task: HumanTask, recipient: User | None) -> dict[str, Any] | None:
@@ -53,7 +63,7 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
     """(value, label) of a decision step's ``decision`` field; empty for other tasks."""
     if not task.is_decision:
         return []
-    definition = load_model(task.instance.version).tasks.get(task.bpmn_id)
+    definition = load_model(task.instance.version, task.instance.called).tasks.get(task.bpmn_id)
     return list(definition.form.decisions) if definition else []
 
 

@@ -16,7 +16,7 @@ from forms import display_value, masked_value, personal_kind
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
          "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
-         "retried", "task_released", "lanes_rechecked")
+         "retried", "task_released", "lanes_rechecked", "message_sent", "message_received", "event")
 # Who reads personal data (fields with a ``personal`` property, e.g. ``bank``) besides the
 # person who started the request: the secretariat staff who handle it, not the Commission,
 # which sees amounts, nor administrators, nor a lead or anyone a task was given to.
@@ -100,5 +100,8 @@ def instance_history(instance: ProcessInstance, model: ProcessModel, viewer: Use
                     files += [attachments[i] for i in value or [] if i in attachments]
                     continue
                 fields.append((spec.label, display_value(spec, value, options=display_options(spec, labels))))
+        elif event.action in ("message_sent", "message_received"):  # the message's data, by name
+            payload = event.data.get("payload") or {}
+            fields = [(name, str(value)) for name, value in payload.items() if name not in hidden]
         entries.append(Entry(event, fields, files))
     return entries

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.engine import EngineError, ProcessModel, load_model, script_limits
+from app.engine import DiagramError, EngineError, ProcessModel, load_model, script_limits
 from app.errors import NotAllowed, ServiceError
 from app.extensions import db
 from app.models import (
@@ -26,6 +26,7 @@ from app.steps import Conflict, create_instance, engine, record, save_instance, 
 from app.steps.lanes import lane_kind, still_named
 
 from .attachments import store_uploads
+from .versions.calls import CallProblem, resolve_calls
 
 SECRETARIAT = frozenset({Role.COORDINATOR, Role.FINANCE, Role.COMMISSION, Role.ADMINISTRATOR})
 
@@ -38,9 +39,16 @@ def step_limits():
     return script_limits(config["SCRIPT_CPU_SECONDS"], config["SCRIPT_MEMORY_MB"])
 
 
+def starts_by_message(model: ProcessModel) -> bool:
+    """Whether the process starts only when a request sends it a message (docs/DIAGRAMS.md)."""
+    return not engine().startable(model)
+
+
 def may_start(user: User, model: ProcessModel) -> bool:
-    """Buyers start processes; one whose start event sits in the group lead lane needs a lead."""
-    if not user.has_role(Role.BUYER):
+    """Buyers start processes; one whose start event sits in the group lead lane needs a lead.
+    Nobody starts one marked camunda:isStartableInTasklist="false" (it runs when called), nor
+    one that starts only by a message (``starts_by_message``)."""
+    if not user.has_role(Role.BUYER) or not model.startable or starts_by_message(model):
         return False
     if lane_kind(model.start_lane) == "group_lead":
         return db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.lead_id == user.id).limit(1)) is not None
@@ -53,17 +61,21 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
     model = load_model(version)
     if not may_start(actor, model):
         raise NotAllowed(f"You cannot start “{model.name}”.")
+    called = _called_versions(version, model)
+    model = load_model(version, called)
     group_id = data.get("working_group_id")
     instance = create_instance(
         version=version, process_id=model.process_id, initiator=actor, state="",
         working_group_id=int(group_id) if group_id not in (None, "") else None,
-        title=model.name,
+        title=model.name, called_versions={v.definition.process_id: v.id for v in called} or None,
     )
     start_data = dict(data)
     if start_data.get("working_group_id") not in (None, ""):
         start_data["working_group_id"] = int(start_data["working_group_id"])
     start_data.update(store_uploads(uploads or {}, actor, instance))
     start_data.update({"initiator_id": actor.id, "filed_on": dt.date.today()})
+    if model.initiator_variable:  # camunda:initiator on the start event: who started it, as Camunda sets it
+        start_data[model.initiator_variable] = actor.email
     with step(instance, actor, channel):
         try:
             with step_limits():
@@ -75,6 +87,18 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
         sync_instance(instance, model, wf, actor, channel)
     db.session.flush()
     return instance
+
+
+def _called_versions(version: ProcessVersion, model: ProcessModel) -> list[ProcessVersion]:
+    """The versions the request's call activities will run, fixed now (docs/DIAGRAMS.md)."""
+    if not model.calls:
+        return []
+    try:
+        called = list(resolve_calls(model).values())
+        load_model(version, called)  # they fit together
+    except (CallProblem, DiagramError) as exc:
+        raise ServiceError(f"“{model.name}” cannot start: {exc}") from exc
+    return called
 
 
 def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
@@ -99,7 +123,7 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
         )
         if instance is None:  # another worker holds it, or fired it already
             continue
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         try:
             with step(instance, None, "worker"):
                 wf = engine().load(model, instance.state)

@@ -66,6 +66,11 @@ def running_elsewhere(target: ProcessVersion) -> list[ProcessInstance]:
     ))
 
 
+# Moving would have to choose the called versions anew: not done (docs/DIAGRAMS.md, Call activities).
+CALLS_DO_NOT_MOVE = ("It calls other processes (call activities), and such requests stay on the version they "
+                     "started on.")
+
+
 def dry_run(target: ProcessVersion) -> list[InstancePlan]:
     """For each running request on another version: can it move to ``target``, and if not, why.
 
@@ -76,8 +81,10 @@ def dry_run(target: ProcessVersion) -> list[InstancePlan]:
 
 
 def _plan(instance: ProcessInstance, new_model: ProcessModel, target: ProcessVersion) -> InstancePlan:
+    if new_model.calls or instance.called_versions:
+        return InstancePlan(instance, False, [CALLS_DO_NOT_MOVE])
     try:
-        wf = engine().load(load_model(instance.version), instance.state)
+        wf = engine().load(load_model(instance.version, instance.called), instance.state)
     except (KeyError, ValueError, TypeError) as exc:
         return InstancePlan(instance, False, [f"Its saved state could not be read: {exc}"])
     plan = plan_migration(wf, new_model, f"version {target.number}")
@@ -131,6 +138,8 @@ def _refusal(instance: ProcessInstance | None, target: ProcessVersion) -> str:
         return "It is no longer running."
     if instance.version_id == target.id:
         return f"It is already on version {target.number}."
+    if instance.called_versions or load_model(target).calls:
+        return CALLS_DO_NOT_MOVE
     return ""
 
 
@@ -138,7 +147,7 @@ def _move(actor: User, instance: ProcessInstance, target: ProcessVersion, new_mo
           reason: str, channel: str) -> list[str]:
     """Move one request and record it; the reasons it cannot move, else nothing."""
     old_number = instance.version.number
-    old_model = load_model(instance.version)
+    old_model = load_model(instance.version, instance.called)
     wf = engine().load(old_model, instance.state)
     plan = plan_migration(wf, new_model, f"version {target.number}")
     if not plan.movable:

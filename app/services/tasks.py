@@ -77,7 +77,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     if not is_candidate(actor, task):
         raise NotAllowed(NOT_FOR_YOU)
     instance = task.instance
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     if wf is None:
         wf = engine().load(model, instance.state)
     values = dict(data)
@@ -106,7 +106,8 @@ def inbox(user: User, page: int, per_page: int):
         select(HumanTask)
         .join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .options(contains_eager(HumanTask.instance).selectinload(ProcessInstance.initiator),
+        .options(undefer(HumanTask.loop_done),
+                 contains_eager(HumanTask.instance).selectinload(ProcessInstance.initiator),
                  contains_eager(HumanTask.instance).selectinload(ProcessInstance.working_group))
         .where(TaskCandidate.user_id == user.id, TaskCandidate.ready.is_(True))
         .order_by(TaskCandidate.task_created_at.desc(), TaskCandidate.task_id.desc())

@@ -112,9 +112,11 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     """Add the people of lane ``to`` as candidates of the waiting task ``task``."""
     step = current_step()
     instance = step.instance
-    rows = [row for row in instance.tasks if row.bpmn_id == props.get("task") and row.state == TaskState.READY]
+    # A called process's task rows are <process id>:<task id>; its escalate names the task by its id.
+    rows = [row for row in instance.tasks
+            if row.bpmn_id.rsplit(":", 1)[-1] == props.get("task") and row.state == TaskState.READY]
     for row in rows:
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         people = resolve_lane(props.get("to"), instance)
         definition = model.tasks.get(row.bpmn_id)
         if definition is not None and not initiators_own(definition, model.start_lane):

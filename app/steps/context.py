@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
 
 from app.models import ProcessInstance, User
+
+ROUTER = "bbw_message_router"
 
 
 @dataclass
@@ -18,6 +23,7 @@ class Step:
     actor: User | None
     channel: str
     told: set[int] = field(default_factory=set)  # who a notice of this step went to
+    thrown: list[Any] = field(default_factory=list)  # messages for other requests (app.engine.Message)
 
 
 _current: ContextVar[Step | None] = ContextVar("current_step", default=None)
@@ -35,11 +41,21 @@ def running_step() -> Step | None:
     return _current.get()
 
 
+def set_router(app: Flask, router: Callable[[Step], None]) -> None:
+    """What delivers the messages a step threw, once the step is written (the composition root
+    sets it: the router lives in the services)."""
+    app.extensions[ROUTER] = router
+
+
 @contextmanager
 def step(instance: ProcessInstance, actor: User | None, channel: str) -> Iterator[Step]:
+    """Run a step; once it is written, in the same transaction, deliver what it threw."""
     current = Step(instance, actor, channel)
     token = _current.set(current)
     try:
         yield current
     finally:
         _current.reset(token)
+    router = current_app.extensions.get(ROUTER)
+    if current.thrown and router is not None:
+        router(current)

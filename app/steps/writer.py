@@ -34,6 +34,8 @@ from app.outbox.queue import queue_notice, queue_task_emails
 from .audit import ADD_EVENTS, event_row, record
 from .context import running_step
 from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .messages import note_messages, waits_label
+from .names import uses_name
 from .registry import engine
 from .summary import summary_of
 
@@ -45,7 +47,7 @@ INSTANCE = cast(Table, ProcessInstance.__table__)
 LOCK_INSTANCE = select(INSTANCE.c.id).where(
     INSTANCE.c.id == bindparam("instance_id"), INSTANCE.c.lock_version == bindparam("loaded_version")
 ).with_for_update()
-OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name).where(
+OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name, TASK.c.loop_key).where(
     TASK.c.instance_id == bindparam("instance_id"), TASK.c.state == TaskState.READY)
 ADD_TASK = TASK.insert().returning(TASK.c.id)
 CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.state == TaskState.READY).values(
@@ -143,14 +145,19 @@ def drop_candidates(task: HumanTask, user_ids: list[int]) -> None:
 LOCK_ROW = select(INSTANCE.c.id).where(INSTANCE.c.id == bindparam("instance_id")).with_for_update()
 
 
-def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None) -> list[str]:
+def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None,
+                  name: str | None = None, why: str = "Roles or a group's lead changed") -> list[str]:
     """Waiting tasks wait for exactly the people their lanes name now; the changes, as lines.
 
     Called when roles or a group's lead change: ``user_ids`` re-checks those people on every
     waiting task; ``group_id`` re-checks the people of the waiting tasks of that group's
-    requests and the group's lead now. A person the task's lanes now name is added and emailed the task as for a new
-    one (an inactive person is left to deactivation, ``release_waiting_tasks``); a person they
-    no longer name is dropped, so the task leaves their inbox and their decision links stop
+    requests and the group's lead now. Called when an administrator maps a diagram's ``name``
+    (or changes or removes its mapping): the waiting tasks that use the name re-check their
+    people and whom their names stand for now (the administrators, for a name not mapped).
+
+    A person the task's lanes now name is added and emailed the task as for a new one (an
+    inactive person is left to deactivation, ``release_waiting_tasks``); a person they no
+    longer name is dropped, so the task leaves their inbox and their decision links stop
     working. A task an administrator gave to someone stays with that person (the lanes it was
     escalated to are still re-checked); separation of duties holds throughout (``may_do``).
     Each request's history says who was added or dropped, and why.
@@ -169,13 +176,19 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
     lines: list[str] = []
     for task in tasks:
         instance = task.instance
-        model = load_model(instance.version)
+        model = load_model(instance.version, instance.called)
         definition = model.tasks.get(task.bpmn_id)
         if definition is None:
             continue
         current = {c.user_id for c in task.candidates}
         extra = extras.get(task.id)
-        if user_ids is not None:
+        if name is not None:
+            if not uses_name(definition, extra.worked_out if extra else [], name):
+                continue
+            checked = current | set(task_candidates(definition, instance, model.start_lane, extras=extra))
+            known = db.session.scalars(select(User).where(User.id.in_(checked)))
+            named = {user.id for user in known if may_do(definition, instance, user, model.start_lane, extra)}
+        elif user_ids is not None:
             named = {uid for uid, user in people.items() if may_do(definition, instance, user, model.start_lane, extra)}
             checked = set(people)
         else:  # a group's lead changed: its people as they are, and its lead now
@@ -202,7 +215,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
             parts.append(f"no longer waits for {', '.join(names[uid] for uid in dropped)}")
         line = f"{what} {' and '.join(parts)}"
         record(instance, actor, "admin", "lanes_rechecked",
-               f"Roles or a group's lead changed: {task.name} {' and '.join(parts)}"[:500],
+               f"{why}: {task.name} {' and '.join(parts)}"[:500],
                {"added": added, "dropped": dropped}, task=task)
         queue_task_emails(instance.id, task.id, added)
         lines.append(line)
@@ -223,29 +236,45 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     conn = db.session.connection()
     now = utcnow()
     data = eng.data(wf)
-    ready = eng.ready_tasks(wf)
+    stopped = eng.stopped(wf)  # an error nobody catches: no task waits any more
+    ready = [] if stopped else eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
-    events: list[dict] = []
-    opened = {spiff_id: (row_id, name) for row_id, spiff_id, name
+    # What the engine ran that people should read of (a signal sent, an error caught), first.
+    events = [event_row(instance.id, None, actor, channel, "event", line, {"bpmn_id": bpmn_id})
+              for line, bpmn_id in eng.happenings(wf)]
+    opened = {spiff_id: (row_id, name, loop_key) for row_id, spiff_id, name, loop_key
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
-    gone = [(row_id, name) for spiff_id, (row_id, name) in opened.items() if spiff_id not in ready_ids]
-    events += _withdraw(instance, gone, actor, channel, now)
+    gone = [row for spiff_id, row in opened.items() if spiff_id not in ready_ids]
+    # An instance of a multi-instance step whose completion condition held: the others were enough.
+    ended = {key for key in {key for _, _, key in gone if key} if eng.loop_finished(wf, key)}
+    events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key not in ended],
+                        actor, channel, now)
+    events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key in ended],
+                        actor, channel, now, ": enough of the others were done")
     moved_to = _follow_group(instance, data)  # before the new tasks' lanes are resolved
     created = [_open_task(instance, task, now, model.start_lane) for task in ready if task.id not in opened]
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
 
+    status = (changes or {}).get("status", instance.status)
+    waits = note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
     summary = summary_of(model, data)
     first = next(iter(summary.values()), "")
     values: dict[str, Any] = {
         "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
-        "current_step": ", ".join(t.definition.name for t in ready)[:200],
+        # A multi-instance step's name once; a request waiting only for messages names them.
+        "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
     if moved_to is not None:
         values["working_group_id"] = moved_to
     values.update(changes or {})
+    if stopped is not None and "status" not in (changes or {}):  # an administrator's cancel still cancels
+        if instance.status != InstanceStatus.ERROR:
+            events.append(event_row(instance.id, None, actor, channel, "error", str(stopped),
+                                    {"bpmn_id": stopped.bpmn_id}))
+        values.update(status=InstanceStatus.ERROR, error=str(stopped)[:2000], next_timer_at=None)
     finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})
     if finished:
         values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,
@@ -290,7 +319,7 @@ def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = 
 def retitle_task(task: HumanTask, definition: TaskDef) -> None:
     """A waiting task keeps its row but takes its name and form from a new definition."""
     db.session.connection().execute(RETITLE_TASK, {
-        "task_id": task.id, "name": definition.name, "form_key": definition.form.key,
+        "task_id": task.id, "name": task_name(definition, task.loop_label or ""), "form_key": definition.form.key,
         "is_decision": bool(definition.form.decisions)})
     _expire_tasks([task.id], ["name", "form_key", "is_decision"])
 
@@ -313,16 +342,27 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
     """A row for a task that now waits, and its candidates: (row id, name, people)."""
     conn = db.session.connection()
     definition = task.definition
+    loop = task.loop
+    label = loop.label if loop else ""
+    name = task_name(definition, label)
     row_id = conn.execute(ADD_TASK, {
         "instance_id": instance.id, "spiff_task_id": task.id, "bpmn_id": definition.bpmn_id,
-        "name": definition.name, "lane": assignment_label(definition),
+        "name": name, "lane": assignment_label(definition),
         "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
-        "state": TaskState.READY, "created_at": now, "channel": ""}).scalar_one()
-    people = task_candidates(definition, instance, start_lane, task_id=row_id)
+        "state": TaskState.READY, "created_at": now, "channel": "",
+        "loop_key": loop.key if loop else None, "loop_counter": loop.counter if loop else None,
+        "loop_total": loop.total if loop else None, "loop_label": label or None}).scalar_one()
+    people = task_candidates(definition, instance, start_lane, task_id=row_id, data=task.data)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])
-    return row_id, definition.name, people
+    return row_id, name, people
+
+
+def task_name(definition: TaskDef, loop_label: str = "") -> str:
+    """A task row's name: the step's, and the item of its instance of a multi-instance step
+    ("Endorse: Tallinn City")."""
+    return f"{definition.name}: {loop_label}"[:200] if loop_label else definition.name
 
 
 def _expire_tasks(ids: list[int], attributes: list[str]) -> None:

@@ -15,8 +15,10 @@ from . import (
     health,
     ids,
     login,
+    messages,
     migration_admin,
     monitor,
+    names_admin,
     processes_admin,
     profile,
     requests,
@@ -26,7 +28,7 @@ from . import (
 )
 
 BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin,
-              monitor, migration_admin)
+              monitor, migration_admin, names_admin, messages)
 
 
 def register_web(app: Flask) -> None:

@@ -59,7 +59,7 @@ def confirm(secret: str):
         abort(404)
     task = token.task
     instance = task.instance
-    definition = load_model(instance.version).tasks[task.bpmn_id]
+    definition = load_model(instance.version, instance.called).tasks[task.bpmn_id]
     label = dict(definition.form.decisions).get(token.decision, token.decision)
     spec = decision_form_spec(definition.form, token.decision)
     post = request.method == "POST"
@@ -81,7 +81,7 @@ def confirm(secret: str):
         else:
             return render_template("decide/done.html", task=task, instance=instance, label=label,
                                    user=token.user)
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     files = [row for row in db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
                                                .order_by(Attachment.id))
              if may_download(token.user, row, instance, model)]  # receipts: not their names either

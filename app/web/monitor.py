@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services import monitoring
 from app.services.history import instance_history
-from app.services.versions import load_model
+from app.services.versions import called_processes, load_model
 from forms.convert import DATE_PARTS
 
 from .helpers import (
@@ -131,12 +131,12 @@ def instances_csv():
 @monitor_required
 def instance(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    model = load_model(row.version)
+    model = load_model(row.version, row.called)
     history = instance_history(row, model, current_user)
     return render_template(
         "monitor/instance.html", instance=row, model=model, history=history,
         steps=monitoring.instance_steps(actor(), row), forms=monitoring.latest_form_data(history, model),
-        attachments=monitoring.instance_attachments(actor(), row),
+        attachments=monitoring.instance_attachments(actor(), row), called=called_processes(row),
         may_administer=monitoring.may_administer(current_user))
 
 

@@ -12,8 +12,8 @@ from app.models import Attachment, ProcessDefinition, ProcessInstance
 from app.services.attachments import UploadsNotSaved, attachment_path, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
-from app.services.instances import can_view, may_start, my_requests, start_instance
-from app.services.versions import active_versions, load_model
+from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
+from app.services.versions import active_versions, called_processes, load_model
 from app.steps.lanes import lane_label
 from forms import build_form
 
@@ -73,6 +73,10 @@ def start(process_id: str):
 
 
 def _why_not(model) -> str:
+    if not model.startable:
+        return "This process runs only as a step of other requests."
+    if starts_by_message(model):
+        return "This process starts when another request sends it a message."
     if model.start_lane and model.start_lane.lower() == "group lead":
         return "Only the lead of a working group can start this. Ask your group's lead or the secretariat."
     return "Only buyers of member organisations can start requests. Ask the secretariat if you need access."
@@ -92,11 +96,12 @@ def show(instance_id: int):
     instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(current_user, instance):
         abort(403)
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     waiting = [(task, lane_label(task.lane, instance), [c.user for c in task.candidates])
                for task in instance.tasks if task.is_ready]
     return render_template("requests/show.html", instance=instance, model=model, waiting=waiting,
-                           history=instance_history(instance, model, current_user))
+                           history=instance_history(instance, model, current_user),
+                           called=called_processes(instance))
 
 
 @bp.route("/attachments/<int:attachment_id>")
@@ -106,7 +111,7 @@ def attachment(attachment_id: int):
     instance = db.session.get(ProcessInstance, row.instance_id) if row.instance_id else None
     if instance is None or not can_view(current_user, instance):
         abort(403)
-    if not may_download(current_user, row, instance, load_model(instance.version)):
+    if not may_download(current_user, row, instance, load_model(instance.version, instance.called)):
         abort(403)  # receipts and other personal files: only for those who see bank details
     return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True,
                      download_name=row.filename)

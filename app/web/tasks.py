@@ -16,6 +16,7 @@ from app.services.tasks import complete_task, is_candidate, load_task, task_form
 from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
 from app.steps import commit_or_conflict
+from app.steps.lanes import waiting_why
 from forms import build_form
 
 from .helpers import keep_files, page_number, uploads_not_saved
@@ -60,7 +61,7 @@ def show(task_id: int):
         return _unavailable(task, 200 if request.method == "GET" else 409)
     if not candidate:
         return render_template("tasks/not_yours.html", task=task), 403
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     definition = model.tasks[task.bpmn_id]
     data, wf = task_form_data(task, model)
     post = request.method == "POST"
@@ -96,4 +97,4 @@ def show(task_id: int):
         hide_personal(form, definition.form, personal_fields(model, instance))
     history = instance_history(instance, model, current_user)
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
-                           form=form, history=history, problem=problem), status
+                           form=form, history=history, problem=problem, why=waiting_why(task)), status

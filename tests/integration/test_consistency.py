@@ -21,8 +21,8 @@ def both_past_the_ready_check(monkeypatch):
     barrier = threading.Barrier(2, timeout=10)
     real_load_model = task_service.load_model
 
-    def load_then_wait(version):
-        model = real_load_model(version)
+    def load_then_wait(version, called=()):
+        model = real_load_model(version, called)
         barrier.wait()
         return model
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.cli import load_demo_data
-from app.engine.parser import xml_parser
+from app.engine.reading import xml_parser
 from app.extensions import db
 from app.models import AuditEvent, ProcessDefinition, ProcessVersion
 from app.services.diagram_checks import UploadRefused, check_upload, unpack_upload

@@ -30,6 +30,7 @@ PATHS = [
     "/admin/organisations/{}",
     "/admin/groups/{}",
     "/admin/groups/{}/members",
+    "/admin/names/{}",
     "/admin/mail/{}",
     "/admin/mail/{}/html",
     "/admin/processes/travel_reimbursement/versions/{}/download",

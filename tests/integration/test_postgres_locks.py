@@ -72,8 +72,8 @@ def test_twenty_coordinators_approving_at_once_one_wins_nineteen_are_told(app, m
     barrier = threading.Barrier(len(people), timeout=WAIT)
     real_load_model = task_service.load_model
 
-    def load_then_wait(version):
-        model = real_load_model(version)
+    def load_then_wait(version, called=()):
+        model = real_load_model(version, called)
         barrier.wait()
         return model
 
@@ -240,8 +240,8 @@ def test_an_answer_and_the_withdrawal_timer_at_once_one_wins_and_nothing_deadloc
     for module in (task_service, instance_service):  # each waits once it has loaded the request
         real = module.load_model
 
-        def load_then_wait(version, real=real):
-            model = real(version)
+        def load_then_wait(version, called=(), real=real):
+            model = real(version, called)
             barrier.wait()
             return model
 
@@ -351,13 +351,13 @@ def test_a_move_to_a_new_version_and_a_decision_at_once_one_wins(app, monkeypatc
     barrier = threading.Barrier(2, timeout=WAIT)
     real_task_load, real_move_load = task_service.load_model, migration.load_model
 
-    def task_load_then_wait(version):  # Clara's step, once it has loaded the claim
-        model = real_task_load(version)
+    def task_load_then_wait(version, called=()):  # Clara's step, once it has loaded the claim
+        model = real_task_load(version, called)
         barrier.wait()
         return model
 
-    def move_load_then_wait(version):  # the move, once it has loaded the claim (its old version)
-        model = real_move_load(version)
+    def move_load_then_wait(version, called=()):  # the move, once it has loaded the claim (its old version)
+        model = real_move_load(version, called)
         if version.id != target_id:
             barrier.wait()
         return model

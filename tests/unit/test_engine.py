@@ -162,7 +162,7 @@ def test_doctype_is_refused():
 def test_compact_state_and_its_expanded_form_load_to_the_same_workflow(engine, model):
     import json
 
-    from app.engine.runtime import _expand_tasks
+    from app.engine.serializer import _expand_tasks
 
     wf = engine.start(model, {"amount": Decimal("12.50")})
     compact = engine.dump(wf)

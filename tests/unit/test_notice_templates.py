@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import create_app
-from app.engine.parser import parse_xml
+from app.engine.reading import parse_xml
 from app.outbox.render import render_email
 
 ROOT = Path(__file__).resolve().parents[2]

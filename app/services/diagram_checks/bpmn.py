@@ -3,6 +3,7 @@ timers and layout; the tasks themselves are checked by ``tasks``."""
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterator
 
 from lxml import etree
@@ -10,6 +11,9 @@ from lxml import etree
 from app.engine.juel import is_juel
 from app.engine.validate import timer_problems
 
+from .calls import check_call_activity, is_call_mapping
+from .dmn import Decisions
+from .messages import check_messages, is_message_send_task
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
 from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
 
@@ -20,13 +24,9 @@ FLOW_NODES = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "userTask", "scriptTask", "serviceTask", "sendTask", "businessRuleTask", "task",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess",
+    "callActivity", "receiveTask", "manualTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
-    "receiveTask": "a receive task waits for a message, and nothing here sends one: use a user task",
-    "manualTask": "a manual task would wait for nobody: use a user task with a form",
-    "callActivity": "calling another process is not supported: draw the steps in an embedded subprocess",
-    "eventBasedGateway": "an event-based gateway waits for messages or signals, which nothing here sends: "
-                         "use a boundary timer on a user task",
     "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
     "transaction": "transactions are not supported: use an embedded subprocess",
     "adHocSubProcess": "ad-hoc subprocesses are not supported",
@@ -36,24 +36,36 @@ IGNORED_CHILDREN = {
     "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
     "dataObjectReference", "dataStoreReference", "documentation", "extensionElements", "ioSpecification",
     "property", "incoming", "outgoing", "dataInputAssociation", "dataOutputAssociation", "category",
+    "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",  # checked on their element
 }
 EVENT_DEFINITIONS = {
-    "messageEventDefinition": "message events are not supported: nothing here sends a message to a request",
-    "signalEventDefinition": "signal events are not supported: nothing here sends signals",
-    "conditionalEventDefinition": "conditional events are not supported: use a gateway with conditions",
-    "escalationEventDefinition": "escalation events are not supported: use a boundary timer and the escalate "
-                                 "service task",
-    "compensateEventDefinition": "compensation is not supported",
-    "linkEventDefinition": "link events are not supported: draw the flow",
-    "cancelEventDefinition": "cancel events are not supported",
+    "conditionalEventDefinition": "conditional events do not run here (nothing would check the condition "
+                                  "again): use a gateway with conditions",
+    "compensateEventDefinition": "compensation does not run here: draw the steps that undo the work after an "
+                                 "error boundary event",
+    "linkEventDefinition": "link events do not run here: draw the sequence flow itself",
+    "cancelEventDefinition": "cancel events do not run here (transactions are not supported): use an error end "
+                             "event and an error boundary event on an embedded subprocess",
 }
+# Where each kind of event definition may stand (the element, and whether it throws or catches).
+EVENT_PLACES = {
+    "signalEventDefinition": {"intermediateThrowEvent", "endEvent", "intermediateCatchEvent", "boundaryEvent",
+                              "eventStart"},
+    "escalationEventDefinition": {"intermediateThrowEvent", "endEvent", "boundaryEvent", "eventStart"},
+    "errorEventDefinition": {"endEvent", "boundaryEvent", "eventStart"},
+    "timerEventDefinition": {"intermediateCatchEvent", "boundaryEvent", "eventStart"},
+    "terminateEventDefinition": {"endEvent"},
+}
+EVENT_NAMES = {"signalEventDefinition": "a signal", "escalationEventDefinition": "an escalation",
+               "errorEventDefinition": "an error", "timerEventDefinition": "a timer",
+               "terminateEventDefinition": "terminate"}
 LOGIC_EXTENSIONS = {
     "executionListener": "execution listeners do not run here: use a script or service task",
     "taskListener": "task listeners do not run here: use a script or service task",
     "connector": "connectors do not run here: use a service task with a registered topic",
     "formProperty": "form properties are not read: declare the form with camunda:formData",
-    "in": "call activity variables do not apply here",
-    "out": "call activity variables do not apply here",
+    "in": "belongs on a call activity: it passes data into the process called",
+    "out": "belongs on a call activity: it passes data back from the process called",
     "field": "delegate fields do not run here: use camunda:properties on a service task",
 }
 LOGIC_ATTRIBUTES = {
@@ -68,19 +80,19 @@ IGNORED_ATTRIBUTES = {
     "versionTag", "isStartableInTasklist", "initiator", "decisionRefBinding", "decisionRefVersion",
     "decisionRefVersionTag", "decisionRefTenantId", "failedJobRetryTimeCycle", "errorCodeVariable",
     "errorMessageVariable", "collection", "elementVariable",
+    "calledElementBinding", "calledElementVersion",  # call activities: checked in calls.py
 }
 
 
-def _check_process(name: str, root: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
+def _check_process(name: str, root: etree._Element, decisions: Decisions, found: _Findings) -> None:
     processes = [p for p in root.iterfind(f"{B}process") if p.get("isExecutable") != "false"]
     if len(processes) != 1:
-        found.error(name, f"a diagram needs exactly one executable process ({len(processes)} found): mark the "
-                    "others as not executable", line=root.sourceline)
+        found.error(name, _executable_advice(root, processes), line=root.sourceline)
         return
     process = processes[0]
     report = found.report
     report.process_id = process.get("id")
-    report.process_name = (process.get("name") or "").strip() or report.process_id
+    report.process_name = " ".join((process.get("name") or "").split()) or report.process_id
     if report.process_id and len(report.process_id) > 100:
         found.error(name, "the process id is longer than 100 characters", process)
     if len(report.process_name or "") > 200:
@@ -96,15 +108,19 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
     _check_elements(name, process, ids, found)
     _check_extensions(name, process, found)
     _check_start(name, process, lanes, found)
-    emails = _known_emails(process)
+    emails = _known_emails(process, name, found)
     for node in process.iter(f"{B}userTask"):
         _check_user_task(name, node, lanes, emails, found)
     for node in process.iter(f"{B}scriptTask"):
         _check_script(name, node, found)
     for node in process.iter(f"{B}serviceTask", f"{B}sendTask"):
-        _check_service(name, node, user_tasks, found)
+        if not is_message_send_task(node):
+            _check_service(name, node, user_tasks, found)
+    check_messages(name, root, process, found)
     for node in process.iter(f"{B}businessRuleTask"):
         _check_rule_task(name, node, decisions, found)
+    for node in process.iter(f"{B}callActivity"):
+        check_call_activity(name, node, found)
     _check_flows(name, process, ids, found)
     for node in process.iter(f"{B}timerEventDefinition"):
         _check_timer(name, node, found)
@@ -112,11 +128,24 @@ def _check_process(name: str, root: etree._Element, decisions: dict[str, str], f
         attached = node.get("attachedToRef")
         if not attached or attached not in ids:
             found.error(name, f"the boundary event is attached to {attached!r}, which is not in the process", node)
-    used = {d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d}
+    used = decisions.needed({d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d})
     for decision, file in decisions.items():
         if decision not in used:
             found.warning(file, f"the decision {decision} is not used by any business rule task of the process")
     _check_layout(name, root, process, found)
+
+
+def _executable_advice(root: etree._Element, executable: list[etree._Element]) -> str:
+    """Why the file does not hold exactly one process to run, and what to do in Camunda Modeler."""
+    if not executable:
+        if root.find(f"{B}process") is None:
+            return "the file holds no process: draw the process to run (a pool or a plain diagram) and upload it"
+        return ("0 executable processes were found: mark the process to run as executable (isExecutable; "
+                "\"Executable\" in the process's properties in Camunda Modeler)")
+    names = ", ".join(" ".join((p.get("name") or p.get("id") or "").split()) for p in executable)
+    return (f"{len(executable)} executable processes were found ({names}): one process runs per diagram; keep "
+            "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
+            "file of its own")
 
 
 def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
@@ -126,7 +155,7 @@ def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
 
 
 def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._Element], found: _Findings,
-                    nested: bool = False) -> None:
+                    nested: bool = False, event_sub: bool = False) -> None:
     """Name every element the app does not run; descend into embedded subprocesses."""
     for node in container:
         if not isinstance(node.tag, str):
@@ -142,44 +171,157 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if local not in FLOW_NODES:
             found.error(name, f"bpmn:{local} is not supported here", node)
             continue
-        for loop in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-            if node.find(f"{B}{loop}") is not None:
-                found.error(name, "loops and multi-instance steps are not supported: draw the steps with a "
-                            "gateway that loops back", node)
+        if node.find(f"{B}standardLoopCharacteristics") is not None:
+            found.error(name, "a loop marker is not supported (Camunda 7 does not run it either): use a "
+                        "multi-instance marker, or a gateway that loops back", node)
+        multi = node.find(f"{B}multiInstanceLoopCharacteristics")
+        if multi is not None:
+            _check_multi_instance(name, node, multi, found)
         definitions = [d for d in node if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
-        for definition in definitions:
-            kind = _local(definition)
-            if kind in EVENT_DEFINITIONS:
-                found.error(name, EVENT_DEFINITIONS[kind], node)
-            elif kind == "timerEventDefinition" and local == "startEvent":
-                found.error(name, "a timer start event would start requests on its own: requests start from "
-                            "their start form", node)
-            elif kind == "errorEventDefinition" and not (nested and local == "endEvent" or local == "boundaryEvent"):
-                found.error(name, "error events work only as an error end event inside a subprocess, caught by "
-                            "an error boundary event on it", node)
-            elif kind == "errorEventDefinition" and local == "boundaryEvent":
-                target = ids.get(node.get("attachedToRef"))
-                if target is not None and _local(target) != "subProcess":
-                    found.error(name, "an error boundary event catches only errors thrown inside a subprocess",
-                                node)
-            elif kind == "terminateEventDefinition" and local != "endEvent":
-                found.error(name, "terminate works only on an end event", node)
-        if len(definitions) > 1:
-            found.error(name, "an event with several definitions is not supported", node)
-        if local == "intermediateCatchEvent" and not definitions:
-            found.error(name, "an intermediate catch event needs a timer", node)
+        _check_event(name, node, definitions, ids, found, nested, event_sub)
+        if local == "manualTask":
+            found.warning(name, "a manual task is passed through: nobody is asked to do it (as in Camunda). Use a "
+                          "user task with a form if someone must confirm it", node)
+        if local == "eventBasedGateway":
+            _check_event_gateway(name, node, container, ids, found)
         if local == "subProcess":
-            if node.get("triggeredByEvent") == "true":
-                found.error(name, "event subprocesses are not supported: use boundary events", node)
-            else:
-                _check_elements(name, node, ids, found, nested=True)
+            triggered = node.get("triggeredByEvent") == "true"
+            if triggered:
+                _check_event_subprocess(name, node, found, nested)
+            _check_elements(name, node, ids, found, nested=True, event_sub=triggered)
+
+
+def _check_event(name: str, node: etree._Element, definitions: list[etree._Element],
+                 ids: dict[str, etree._Element], found: _Findings, nested: bool, event_sub: bool) -> None:
+    """Each event definition where it can run: signals, escalations, errors, timers, terminate."""
+    local = _local(node)
+    place = "eventStart" if local == "startEvent" and event_sub else local
+    for definition in definitions:
+        kind = _local(definition)
+        if kind in EVENT_DEFINITIONS:
+            found.error(name, EVENT_DEFINITIONS[kind], node)
+        elif local == "startEvent" and not event_sub and kind in EVENT_PLACES:
+            found.error(name, f"a start event with {EVENT_NAMES[kind]} would start requests on its own: requests "
+                        "start from their start form; draw a plain start event (or put this one in an event "
+                        "subprocess)", node)
+        elif kind in EVENT_PLACES and place not in EVENT_PLACES[kind]:
+            found.error(name, f"{EVENT_NAMES[kind]} cannot be on {_article(local)} here: "
+                        f"{_EVENT_ADVICE[kind]}", node)
+        elif kind == "errorEventDefinition" and local == "boundaryEvent":
+            target = ids.get(node.get("attachedToRef"))
+            if target is not None and _local(target) not in ("subProcess", "callActivity"):
+                found.error(name, "an error boundary event catches only errors thrown inside a subprocess: attach "
+                            "it to an embedded subprocess whose error end event throws the error", node)
+        if kind == "errorEventDefinition":
+            for attribute in ("errorCodeVariable", "errorMessageVariable"):
+                if definition.get(f"{C}{attribute}"):
+                    found.warning(name, f"camunda:{attribute} is ignored: the error's code and message are not "
+                                  "put into the request's data", node)
+            if local == "endEvent" and not nested and not _error_caught_by_event_subprocess(node.getparent()):
+                found.warning(name, "nothing catches this error: a request that reaches it stops in error here. "
+                              "Use a plain end event, or an event subprocess that starts on the error", node)
+    if len(definitions) > 1:
+        found.error(name, "an event with several definitions is not supported: draw one event for each", node)
+    if local == "intermediateCatchEvent" and not definitions:
+        found.error(name, "an intermediate catch event needs a timer, a signal or a message to wait for", node)
+    if local == "boundaryEvent" and not definitions:
+        found.error(name, "a boundary event needs a timer, a signal, an escalation, an error or a message to "
+                    "catch", node)
+
+
+_EVENT_ADVICE = {
+    "signalEventDefinition": "throw a signal with an intermediate throw or end event, catch it with an "
+                             "intermediate catch, boundary or event subprocess start event",
+    "escalationEventDefinition": "raise an escalation with an intermediate throw or end event in a subprocess, "
+                                 "catch it with a boundary event or an event subprocess start event",
+    "errorEventDefinition": "throw an error with an end event, catch it with a boundary event on a subprocess "
+                            "or an event subprocess start event",
+    "timerEventDefinition": "wait with an intermediate catch event, a boundary event or an event subprocess "
+                            "start event",
+    "terminateEventDefinition": "terminate works only on an end event",
+}
+
+
+def _error_caught_by_event_subprocess(container: etree._Element | None) -> bool:
+    if container is None:
+        return False
+    return any(sub.get("triggeredByEvent") == "true" and sub.find(f"{B}startEvent/{B}errorEventDefinition") is not None
+               for sub in container.iterfind(f"{B}subProcess"))
+
+
+def _article(local: str) -> str:
+    words = {"startEvent": "a start event", "endEvent": "an end event", "boundaryEvent": "a boundary event",
+             "intermediateThrowEvent": "an intermediate throw event",
+             "intermediateCatchEvent": "an intermediate catch event"}
+    return words.get(local, f"a {local}")
+
+
+def _check_event_subprocess(name: str, node: etree._Element, found: _Findings, nested: bool) -> None:
+    starts = node.findall(f"{B}startEvent")
+    kinds = [_local(d) for s in starts for d in s if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
+    if len(starts) != 1 or not kinds:
+        found.error(name, "an event subprocess needs exactly one start event with a signal, an error, an "
+                    "escalation or a timer: it starts when that happens", node)
+    elif nested and kinds != ["timerEventDefinition"]:  # SpiffWorkflow starts only the process's own
+        found.error(name, "inside a subprocess, an event subprocess starts only on a timer here: move it to the "
+                    "process itself, or catch the event with a boundary event on the subprocess", node)
+
+
+def _check_event_gateway(name: str, node: etree._Element, container: etree._Element,
+                         ids: dict[str, etree._Element], found: _Findings) -> None:
+    targets = [ids.get(f.get("targetRef")) for f in container.iterfind(f"{B}sequenceFlow")
+               if f.get("sourceRef") == node.get("id")]
+    timers = 0
+    for target in targets:
+        if target is None:
+            continue
+        if _local(target) not in ("intermediateCatchEvent", "receiveTask"):
+            found.error(name, "a flow out of an event-based gateway must lead to an intermediate catch event "
+                        "(a timer or a signal) that says what the gateway waits for", target)
+        timers += target.find(f"{B}timerEventDefinition") is not None
+    if len(targets) < 2:
+        found.error(name, "an event-based gateway needs two ways out or more, each to an event it waits for", node)
+    if timers > 1:
+        found.error(name, "an event-based gateway may wait for one timer only: keep the earliest", node)
+
+
+CAMUNDA_LOOP_VARIABLES = {"loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"}
+
+
+def _check_multi_instance(name: str, node: etree._Element, multi: etree._Element, found: _Findings) -> None:
+    """A multi-instance marker runs as in Camunda 7: a collection (one variable's name) or a
+    loop cardinality, a plain element variable, a completion condition that compiles."""
+    collection = multi.get(f"{C}collection") or multi.findtext(f"{B}loopDataInputRef")
+    cardinality = multi.find(f"{B}loopCardinality")
+    if (collection is None) == (cardinality is None):
+        found.error(name, "a multi-instance step needs either camunda:collection (the list to go through) or a "
+                    "loop cardinality (how many times), not both", node)
+    if collection is not None and not _is_name(collection):
+        return  # prepare_tree reported why
+    element = multi.get(f"{C}elementVariable")
+    if element is not None and (not _is_name(element) or element in CAMUNDA_LOOP_VARIABLES):
+        found.error(name, f"camunda:elementVariable {element!r} must be a plain name, such as member, other than "
+                    "Camunda's own loopCounter and nrOf… variables", node)
+    for tag, what in (("loopCardinality", "loop cardinality"), ("completionCondition", "completion condition")):
+        part = multi.find(f"{B}{tag}")
+        if part is None or is_juel(part.text):  # not translated: prepare_tree reported why
+            continue
+        if not (part.text or "").strip():
+            found.error(name, f"the {what} is empty", part)
+            continue
+        for problem in _compiled(found, part.text or ""):
+            found.error(name, f"the {what} cannot run: {problem}", part)
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier() and not keyword.iskeyword(text) and not text.startswith("_")
 
 
 def _check_extensions(name: str, process: etree._Element, found: _Findings) -> None:
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
-        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS:
+        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node):
             found.error(name, f"camunda:{_local(node)}: {LOGIC_EXTENSIONS[_local(node)]}", node)
         if not node.tag.startswith(B) or _local(node) not in FLOW_NODES | {"process", "sequenceFlow"}:
             continue

@@ -8,12 +8,14 @@ import re
 from lxml import etree
 from sqlalchemy import func, select
 
+from app.engine.assignments import AssignmentError, assignment_python, is_expression
 from app.engine.parser import assignment_from_xml, form_from_xml
 from app.extensions import db
 from app.models import User
 from app.outbox.uploaded import notice_file
 from app.steps import service_names
 from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
+from app.steps.names import NAMES_PAGE, mappings_of
 from forms import build_form, check_form_spec
 
 from .report import B, C, _compiled, _Findings
@@ -59,7 +61,11 @@ def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findin
         found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
         return
     start = starts[0]
-    _check_form(name, start, "start event", found)
+    if start.find(f"{B}messageEventDefinition") is not None:
+        return  # a request started by a message has no start form: the message's data is its start data
+    called_only = (process.get(f"{C}isStartableInTasklist") or "").strip() == "false"
+    if not (called_only and start.find(f"{B}extensionElements") is None):  # a called process needs no form
+        _check_form(name, start, "start event", found)
     if not _documentation(start):
         found.warning(name, "the start event has no documentation: people see no description before they "
                       "start", start)
@@ -74,14 +80,22 @@ def _documentation(node: etree._Element) -> str:
     return (doc.text or "").strip() if doc is not None else ""
 
 
-def _known_emails(process: etree._Element) -> dict[str, bool]:
-    """Each e-mail address the user tasks name: whether its user is active."""
+def _known_emails(process: etree._Element, name: str, found: _Findings) -> dict[str, bool] | None:
+    """Each e-mail address the user tasks name: whether its user is active. None, with a warning,
+    when the database has never been migrated (`flask workflows check` on a fresh clone): then
+    neither people nor mapped names are looked up."""
     emails = set()
+    named = False
     for node in process.iter(f"{B}userTask"):
         assignment = assignment_from_xml(node)
-        for user in (assignment["assignee"], *assignment["candidate_users"]):
-            if user and "@" in user and user not in INITIATOR_REFERENCES:
+        for user in (assignment["assignee"], *assignment["candidate_users"], *assignment["candidate_groups"]):
+            named = named or bool(user)
+            if user and "@" in user and not is_expression(user):
                 emails.add(user.strip().lower())
+    if not named:
+        return {}
+    if not found.database_ready(name, "the people and names the user tasks name were not checked"):
+        return None
     if not emails:
         return {}
     rows = db.session.execute(select(func.lower(User.email), User.active)
@@ -89,7 +103,40 @@ def _known_emails(process: etree._Element) -> dict[str, bool]:
     return dict(rows.all())
 
 
-def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool],
+def _check_name(name: str, node: etree._Element, who: str, what: str, emails: dict[str, bool] | None,
+                found: _Findings) -> None:
+    """A name the task gives its people (``what`` says where): known, mapped, or a warning with a link
+    to map it; an expression must compile."""
+    if who in INITIATOR_REFERENCES:
+        return
+    if is_expression(who):
+        try:
+            problems = _compiled(found, assignment_python(who))
+        except AssignmentError as exc:
+            problems = [str(exc)]
+        for problem in problems:
+            found.error(name, f"{what} {who} cannot be worked out when the task opens: {problem}", node)
+        return
+    key = who.strip().lower()
+    if emails is None:  # the database has no tables yet: people and names not looked up (said once)
+        return
+    if key in emails:
+        if not emails[key]:
+            found.warning(name, f"{who} is deactivated: the task will not reach them", node)
+        return
+    if lane_kind(who) is not None:
+        return
+    if not found.database_ready(name, "the people and names the user tasks name were not checked"):
+        return
+    mapping = mappings_of([who]).get(" ".join(key.split()))
+    if mapping is not None:
+        found.note(name, f"{what} ‘{who}’ stands for {mapping.meaning} ({NAMES_PAGE})", node)
+        return
+    found.warning(name, f"{what} ‘{who}’ is not a name the app knows: until an administrator maps it to people "
+                  f"under {NAMES_PAGE}, the task waits for the administrators", node, map_name=who)
+
+
+def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool] | None,
                      found: _Findings) -> None:
     # What a waiting task's row keeps (human_task): longer would be refused by PostgreSQL at run time.
     for what, value, limit in (("id", node.get("id") or "", 100), ("name", (node.get("name") or "").strip(), 200),
@@ -103,28 +150,17 @@ def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[
     assignment = assignment_from_xml(node)
     users = [u for u in (assignment["assignee"], *assignment["candidate_users"]) if u]
     for user in users:
-        if user in INITIATOR_REFERENCES:
-            continue
-        if user.startswith(("${", "#{")):
-            found.error(name, f"{user}: an assignment may be an e-mail address or ${{initiator}}, no other "
-                        "expression", node)
-        elif user.strip().lower() not in emails:
-            found.error(name, f"{user} is not the e-mail address of anyone who can sign in", node)
-        elif not emails[user.strip().lower()]:
-            found.warning(name, f"{user} is deactivated: the task will not reach them", node)
+        _check_name(name, node, user, "the assignee" if user == assignment["assignee"] else "the candidate user",
+                    emails, found)
     for group in assignment["candidate_groups"]:
-        if group.startswith(("${", "#{")):
-            found.error(name, f"{group}: candidate groups are names such as coordinator, not expressions", node)
-        elif lane_kind(group) is None:
-            found.error(name, f"the candidate group {group!r} names nobody: {_lane_help()}", node)
+        _check_name(name, node, group, "the candidate group", emails, found)
     if not (users or assignment["candidate_groups"]):
         lane = lanes.get(node.get("id"))
-        if lane is None:
-            found.error(name, "the user task is in no lane and names no camunda:candidateGroups or assignee: "
-                        "nobody could do it", node)
-        elif lane_kind(lane.get("name")) is None:
-            found.error(name, f"its lane {lane.get('name')!r} names nobody: {_lane_help()}, or give the task "
-                        "camunda:candidateGroups", node)
+        if lane is None or not (lane.get("name") or "").strip():
+            found.warning(name, "the user task is in no lane and names nobody (no camunda:candidateGroups, "
+                          "candidateUsers or assignee): it will wait for the administrators", node)
+        else:
+            _check_name(name, node, " ".join((lane.get("name") or "").split()), "its lane", emails, found)
     props = {p.get("id") or p.get("name"): p.get("value") or ""
              for p in node.iterfind(f"{B}extensionElements/{C}properties/{C}property")}
     for extra in filter(None, (s.strip() for s in props.get("also", "").split(","))):
@@ -172,7 +208,8 @@ def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Fin
         found.error(name, f"to = {props['to']!r} names nobody: {_lane_help()}", node)
     if topic == "escalate":
         if props.get("task") not in user_tasks:
-            found.error(name, f"task = {props.get('task')!r} is not a user task of this process", node)
+            found.error(name, f"task = {props.get('task')!r} is not a user task of this process; its user tasks "
+                        f"are: {', '.join(sorted(user_tasks)) or 'none'}", node)
         if not props.get("to"):
             found.error(name, "escalate needs a property to naming a lane or role", node)
     if topic == "notify":
@@ -191,8 +228,11 @@ def _check_template(name: str, node: etree._Element, template: str, found: _Find
     try:
         current_app.jinja_env.get_template(f"email/notices/{template}.txt")
     except TemplateNotFound:
+        known = sorted(t.removeprefix("email/notices/").removesuffix(".txt") for t in current_app.jinja_env
+                       .list_templates(filter_func=lambda t: t.startswith("email/notices/") and t.endswith(".txt")))
         found.warning(name, f"there is no email text {template!r}: upload {notice_file(template)} with the "
-                      "diagram, or the general notice is sent instead", node)
+                      "diagram, or the general notice is sent instead; the app's texts are: "
+                      f"{', '.join(known) or 'none'}", node)
 
 
 def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str], found: _Findings) -> None:

@@ -6,7 +6,7 @@ import io
 import stat
 import zipfile
 
-from app.engine.parser import MAX_FILE_BYTES
+from app.engine.reading import MAX_FILE_BYTES
 
 from .report import MAX_NAME_LENGTH
 

@@ -36,7 +36,7 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     reason = _check_reason(reason)
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         raise ServiceError("Only a request in progress or in error can be cancelled.")
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     wf = engine().load(model, instance.state)
     engine().cancel(wf)
     record(instance, actor, "admin", "cancelled", f"{actor.name} cancelled this request. Reason: {reason}",
@@ -67,7 +67,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
     if instance.status != InstanceStatus.ERROR:
         raise ServiceError("Only a request in error can be tried again.")
     instance_id = instance.id
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     try:
         with step(instance, actor, "admin"):
             wf = engine().load(model, instance.state)
@@ -104,7 +104,7 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     if not person.active:
         raise ServiceError(f"{person.name} cannot sign in any more: choose someone else.")
     instance = task.instance
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     definition = model.tasks.get(task.bpmn_id)
     if person.id == instance.initiator_id and definition is not None \
             and not initiators_own(definition, model.start_lane):

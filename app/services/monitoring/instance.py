@@ -4,7 +4,7 @@ attachments. Only this page loads a workflow, to say which steps are done."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services.history import Entry, may_download
 from app.steps import engine
-from app.steps.lanes import lane_label
+from app.steps.lanes import lane_label, waiting_why
 
 from .access import _require_monitor
 from .queries import _zone
@@ -51,16 +51,19 @@ def diagram_xml(actor: User, instance: ProcessInstance) -> str:
 
 
 def _element_names(instance: ProcessInstance) -> dict[str, tuple[str, str]]:
-    """bpmn id -> (name, element kind) of every named element of the instance's version."""
-    files = instance.version.files
+    """bpmn id -> (name, element kind) of every named element of the instance's version, and of
+    the versions it calls as ``<process id>:<id>`` -> ("<name> (<called process>)", kind)."""
     found: dict[str, tuple[str, str]] = {}
-    for file_name in sorted(n for n in files if n.endswith(".bpmn")):
-        for element in parse_xml(file_name, files[file_name]).iter():
-            if not isinstance(element.tag, str):
-                continue
-            bpmn_id, name = element.get("id"), element.get("name")
-            if bpmn_id and name:
-                found[bpmn_id] = (" ".join(name.split()), element.tag.rsplit("}", 1)[-1])
+    for version, prefix, suffix in [(instance.version, "", ""), *(
+            (v, f"{v.definition.process_id}:", f" ({v.definition.name})") for v in instance.called)]:
+        files = version.files
+        for file_name in sorted(n for n in files if n.endswith(".bpmn")):
+            for element in parse_xml(file_name, files[file_name]).iter():
+                if not isinstance(element.tag, str):
+                    continue
+                bpmn_id, name = element.get("id"), element.get("name")
+                if bpmn_id and name:
+                    found[prefix + bpmn_id] = (" ".join(name.split()) + suffix, element.tag.rsplit("}", 1)[-1])
     return found
 
 
@@ -76,16 +79,47 @@ def _failed_ids(instance: ProcessInstance) -> list[str]:
 
 def _trail(instance: ProcessInstance) -> list[str]:
     """The bpmn ids the instance completed, in order; loads its workflow."""
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     return engine().trail(engine().load(model, instance.state))
 
 
 def instance_markers(actor: User, instance: ProcessInstance) -> dict[str, list[str]]:
     """Which elements to mark on the diagram: completed, current (READY) and failed ids."""
     _require_monitor(actor)
+    model = load_model(instance.version, instance.called)
     current = [t.bpmn_id for t in instance.tasks if t.state == TaskState.READY]
-    return {"completed": list(dict.fromkeys(_trail(instance))), "current": list(dict.fromkeys(current)),
-            "failed": _failed_ids(instance)}
+    return {"completed": [i for i in dict.fromkeys(_trail(instance)) if ":" not in i],  # the diagram's own
+            "current": _on_diagram(model, current),
+            "failed": _on_diagram(model, _failed_ids(instance))}
+
+
+def _on_diagram(model, ids: list[str]) -> list[str]:
+    """The elements of the request's own diagram for ``ids``: a called process's step
+    (``<process id>:<id>``) shows as the call activity through which that process runs."""
+    shown: list[str] = []
+    for bpmn_id in ids:
+        shown.extend(_calls_to(model, bpmn_id.split(":", 1)[0]) if ":" in bpmn_id else [bpmn_id])
+    return list(dict.fromkeys(shown))
+
+
+def _calls_to(model, process_id: str) -> list[str]:
+    """The call activities of ``model``'s own diagram through which ``process_id`` runs, directly or not."""
+    def reaches(called_id: str, seen: frozenset[str]) -> bool:
+        called = model.called.get(called_id)
+        return called_id == process_id or (called is not None and called_id not in seen and any(
+            reaches(ref.process_id, seen | {called_id}) for ref in called.calls))
+    return [ref.element_id for ref in model.calls if reaches(ref.process_id, frozenset())]
+
+
+def _called_names(model) -> dict[str, str]:
+    """Each call activity (as ``trail`` names it) -> the name of the process it calls."""
+    found = {}
+    for owner in (model, *model.called.values()):
+        for ref in owner.calls:
+            key = ref.element_id if owner is model else f"{owner.process_id}:{ref.element_id}"
+            called = model.called.get(ref.process_id)
+            found[key] = called.name if called is not None else ref.process_id
+    return found
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -98,14 +132,17 @@ def _when(moment: dt.datetime | None) -> str:
 def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     """The steps as text, for people who do not see the diagram: done, current, failed, left."""
     _require_monitor(actor)
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     trail = _trail(instance)
     names = _element_names(instance)
+    calls = _called_names(model)
     completed_rows: dict[str, list[HumanTask]] = defaultdict(list)
+    loops_done: Counter[tuple[str | None, str]] = Counter()  # multi-instance steps: rows completed
     for row in instance.tasks:
         if row.state == TaskState.COMPLETED:
             completed_rows[row.bpmn_id].append(row)
-    done = []
+            loops_done[row.loop_key, row.bpmn_id] += 1
+    done: list[Step] = []
     for bpmn_id in trail:
         name, kind = names.get(bpmn_id, ("", ""))
         if not name or kind.endswith("Gateway"):
@@ -113,10 +150,13 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         detail = ""
         if completed_rows.get(bpmn_id):
             row = completed_rows[bpmn_id].pop(0)
+            name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
             who = row.completed_by.name if row.completed_by else "someone"
             detail = f"{who}, {_when(row.completed_at)}" + (" (by email)" if row.channel == "email" else "")
-        elif kind == "startEvent":
+        elif kind == "startEvent" and not done and ":" not in bpmn_id:  # the request's, not a subprocess's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
+        elif kind == "callActivity" and bpmn_id in calls:
+            detail = f"called {calls[bpmn_id]}"
         elif kind in AUTOMATIC:
             detail = "automatic"
         done.append(Step(bpmn_id, name, detail))
@@ -126,7 +166,10 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             continue
         people = [c.user.name for c in row.candidates if c.ready]
         who = ", ".join(people) if people else f"nobody yet ({lane_label(row.lane, instance)})"
-        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}", row.id))
+        why = waiting_why(row)
+        progress = f" ({loops_done[row.loop_key, row.bpmn_id]} of {row.loop_total} done)" if row.loop_key else ""
+        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}"
+                            + (f". {why.rstrip('.')}" if why else ""), row.id))
     failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}
@@ -163,7 +206,7 @@ def latest_form_data(history: list[Entry], model) -> list[FormData]:
 def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:
     """The request's files ``actor`` may download: the Commission, say, not the receipts."""
     _require_monitor(actor)
-    model = load_model(instance.version)
+    model = load_model(instance.version, instance.called)
     return [row for row in db.session.scalars(
         select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id))
         if may_download(actor, row, instance, model)]

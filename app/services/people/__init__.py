@@ -2,7 +2,8 @@
 
 ``accounts`` holds people, ``invitations`` the emailed links with which they choose a password,
 ``organisations`` the organisations they work for, ``groups`` the working groups and their
-members; ``admin`` what every administrator's function does alike.
+members, ``names`` what the user and group names of diagrams stand for; ``admin`` what every
+administrator's function does alike.
 """
 
 from .accounts import (
@@ -39,6 +40,16 @@ from .invitations import (
     send_invitation,
     set_password_by_link,
 )
+from .names import (
+    Meaning,
+    add_name_mapping,
+    all_name_mappings,
+    find_name_mapping,
+    name_meanings,
+    remove_name_mapping,
+    unmapped_names,
+    update_name_mapping,
+)
 from .organisations import (
     NON_BUYING_TYPES,
     add_organisation,
@@ -65,6 +76,9 @@ __all__ = [
     "find_user", "group_size_limit", "join_group", "possible_leads", "possible_members", "recent_admin_events",
     "release_waiting_tasks", "remove_group_member", "search_users", "set_notify_mode",
     "update_group", "update_organisation", "update_user",
+    # names in diagrams
+    "Meaning", "add_name_mapping", "all_name_mappings", "find_name_mapping", "name_meanings",
+    "remove_name_mapping", "unmapped_names", "update_name_mapping",
     # signing in and out
     "SignInRefused", "check_sign_in", "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",
     "signed_in_user", "start_session", "touch_session",

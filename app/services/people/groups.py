@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.engine import ProcessModel, load_model, parse_xml
 from app.engine.juel import is_juel, juel_to_python
-from app.engine.parser import BPMN_NS
+from app.engine.reading import BPMN_NS
 from app.engine.scripting import RestrictedEnvironment
 from app.errors import ServiceError
 from app.extensions import db

@@ -7,6 +7,7 @@ upload and keeps it until it is confirmed.
 
 from app.engine import load_model
 
+from .calls import CalledProcess, called_processes
 from .compare import (
     ActivationPreview,
     Change,
@@ -48,6 +49,7 @@ from .uploads import (
 
 __all__ = [
     "NOTE_MAX_LENGTH", "PENDING_UPLOAD_LIFETIME", "REASON_MAX_LENGTH", "RUNNING_STATES", "VERSION_ACTIONS",
+    "CalledProcess", "called_processes",
     "ActivationPreview", "Change", "Comparison", "Element", "FormChanges", "ProcessSummary", "TaskChanges",
     "UploadReview", "VersionRow", "activate_version", "activation_preview", "active_versions",
     "check_version_upload", "compare_models", "discard_pending_upload", "files_sha256", "folder_file_sets",

@@ -16,6 +16,7 @@ from app.models import PendingUpload, ProcessDefinition, ProcessVersion, User
 from app.models.base import utcnow
 from app.services.diagram_checks import Report, UploadRefused, check_upload, unpack_upload
 
+from .calls import check_calls
 from .compare import Comparison, compare_models
 from .store import activate_version, files_sha256, running_by_version, store_version
 
@@ -74,7 +75,7 @@ def check_version_upload(actor: User, uploads: list[tuple[str, bytes]], note: st
         files = unpack_upload(uploads)
     except UploadRefused as exc:
         raise InvalidData([("files", str(exc))]) from None
-    review = _review(check_upload(files), note)
+    review = _review(check_calls(check_upload(files)), note)
     if review.report.ok and review.existing is None:
         cutoff = utcnow() - PENDING_UPLOAD_LIFETIME
         db.session.execute(delete(PendingUpload).where(PendingUpload.created_at < cutoff))
@@ -87,7 +88,7 @@ def check_version_upload(actor: User, uploads: list[tuple[str, bytes]], note: st
 
 def review_pending_upload(pending: PendingUpload) -> UploadReview:
     """The report and comparison of a kept upload, as they stand now."""
-    review = _review(check_upload(_as_bytes(pending.files)), pending.note)
+    review = _review(check_calls(check_upload(_as_bytes(pending.files))), pending.note)
     review.pending = pending
     return review
 
@@ -100,7 +101,7 @@ def store_pending_upload(actor: User, pending: PendingUpload, activate: bool) ->
     """Store a kept upload as the next version of its process (the first, for a new process),
     and make it active if asked. Returns the version and whether it is new: identical files
     stored in the meantime change nothing."""
-    report = check_upload(_as_bytes(pending.files))
+    report = check_calls(check_upload(_as_bytes(pending.files)))
     if not report.ok:
         raise InvalidData([(None, "These files no longer pass the checks: upload them again to see why")])
     version, created = store_version(report.files, actor, note=pending.note, activate=False, channel="admin")

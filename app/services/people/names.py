@@ -1,0 +1,144 @@
+"""Names in diagrams: the administrator's mapping of a diagram's user and group names to people.
+
+A diagram from Camunda Modeler names people its own way (``management``, ``demo``). Each such
+name is mapped once, whatever its case, to a person, a role or a group role; a task that uses
+a name not mapped yet waits for the administrators. Adding, changing or removing a mapping
+moves the waiting tasks that use the name at once (``recheck_lanes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.engine.assignments import is_expression
+from app.extensions import db
+from app.models import GROUP_ROLES, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
+from app.steps import recheck_lanes
+from app.steps.lanes import FOR_ADMINISTRATORS, INITIATOR_REFERENCES, lane_kind
+from app.steps.names import mappings_of
+
+from .admin import _clean_name, _record, _refuse
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """One thing a name may stand for, as the form offers it: ``value`` is what the form sends."""
+
+    value: str  # person:<id>, role:<role>, group_role:<key>
+    label: str
+
+
+def name_meanings() -> list[Meaning]:
+    """What a name may stand for: each role, each group role, each active person."""
+    meanings = [Meaning(f"role:{role.value}", f"Everyone with the {role.value} role") for role in Role]
+    meanings += [Meaning(f"group_role:{key}", label[0].upper() + label[1:]) for key, label in GROUP_ROLES.items()]
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(func.lower(User.name)))
+    meanings += [Meaning(f"person:{user.id}", f"{user.name} ({user.email})") for user in people]
+    return meanings
+
+
+def all_name_mappings() -> list[NameMapping]:
+    """Every mapping, by name."""
+    return list(db.session.scalars(
+        select(NameMapping).options(selectinload(NameMapping.user)).order_by(NameMapping.name_key)))
+
+
+def unmapped_names() -> list[tuple[str, int]]:
+    """The names not mapped yet for which tasks wait for the administrators: (name, how many tasks)."""
+    rows = db.session.execute(
+        select(AuditEvent.task_id, AuditEvent.data).join(HumanTask, HumanTask.id == AuditEvent.task_id)
+        .where(AuditEvent.action == FOR_ADMINISTRATORS, HumanTask.state == TaskState.READY))
+    waiting: dict[str, tuple[str, set[int]]] = {}
+    for task_id, data in rows:
+        for name in (data or {}).get("unmapped") or []:
+            waiting.setdefault(NameMapping.key_of(name), (name, set()))[1].add(task_id)
+    mapped = mappings_of([name for name, _ in waiting.values()])
+    return [(name, len(tasks)) for key, (name, tasks) in sorted(waiting.items()) if key not in mapped]
+
+
+def find_name_mapping(name: str) -> NameMapping | None:
+    """The mapping of ``name``, in any case, if there is one."""
+    return db.session.scalar(select(NameMapping).where(NameMapping.name_key == NameMapping.key_of(name)))
+
+
+def _name(name: str, mapping: NameMapping | None = None) -> str:
+    name = " ".join(_clean_name(name, "name", "name the diagram uses").split())
+    if name in INITIATOR_REFERENCES or is_expression(name):
+        raise _refuse("name", f"{name} is an expression: it is worked out when the task opens, so there is "
+                      "nothing to map. Map the names it gives instead")
+    kind = lane_kind(name)
+    if kind is not None:
+        means = "the person who started the request" if kind == "initiator" else (
+            GROUP_ROLES["group_lead"] if kind == "group_lead" else f"everyone with the {kind} role")
+        raise _refuse("name", f"‘{name}’ already stands for {means}: diagrams can use it as it is")
+    other = find_name_mapping(name)
+    if other is not None and other is not mapping:
+        raise _refuse("name", f"‘{other.name}’ is already mapped: change that mapping instead")
+    return name
+
+
+def _meaning(stands_for: str) -> tuple[NameTarget, int | None, str | None]:
+    kind, _, value = (stands_for or "").partition(":")
+    if kind == "person":
+        user = db.session.get(User, int(value)) if value.isdigit() and len(value) < 10 else None
+        if user is None or not user.active:
+            raise _refuse("stands_for", "Select a person who can sign in from the list")
+        return NameTarget.PERSON, user.id, None
+    if kind == "role" and value in {role.value for role in Role}:
+        return NameTarget.ROLE, None, value
+    if kind == "group_role" and value in GROUP_ROLES:
+        return NameTarget.GROUP_ROLE, None, value
+    raise _refuse("stands_for", "Select who the name stands for")
+
+
+def _moved(actor: User, mapping_name: str, meaning: str) -> list[str]:
+    return recheck_lanes(actor, name=mapping_name, why=f"‘{mapping_name}’ now stands for {meaning}")
+
+
+def add_name_mapping(actor: User, *, name: str, stands_for: str) -> tuple[NameMapping, list[str]]:
+    """Map a diagram's name to a person, a role or a group role; the waiting tasks it moved, as lines."""
+    name = _name(name)
+    target, user_id, role = _meaning(stands_for)
+    mapping = NameMapping(name=name, name_key=NameMapping.key_of(name), target=target, user_id=user_id, role=role)
+    db.session.add(mapping)
+    db.session.flush()
+    _record(actor, "name_mapped", f"‘{name}’ in diagrams stands for {mapping.meaning}",
+            {"name": name, "stands_for": stands_for})
+    return mapping, _moved(actor, name, mapping.meaning)
+
+
+def update_name_mapping(actor: User, mapping: NameMapping, *, name: str,
+                        stands_for: str) -> tuple[NameMapping, list[str]]:
+    """Change a mapping's name or what it stands for; the waiting tasks it moved, as lines."""
+    name = _name(name, mapping)
+    target, user_id, role = _meaning(stands_for)
+    before, old_name = mapping.meaning, mapping.name
+    mapping.name, mapping.name_key, mapping.target, mapping.user_id, mapping.role = (
+        name, NameMapping.key_of(name), target, user_id, role)
+    db.session.flush()
+    db.session.expire(mapping, ["user"])
+    changes = []
+    if old_name != name:
+        changes.append(f"name ‘{old_name}’ → ‘{name}’")
+    if before != mapping.meaning:
+        changes.append(f"stands for {before} → {mapping.meaning}")
+    if not changes:
+        return mapping, []
+    _record(actor, "name_mapping_changed", f"‘{name}’ in diagrams: {'; '.join(changes)}",
+            {"name": name, "stands_for": stands_for, "changes": changes})
+    lines = _moved(actor, name, mapping.meaning)
+    if NameMapping.key_of(old_name) != mapping.name_key:
+        lines += recheck_lanes(actor, name=old_name, why=f"‘{old_name}’ is no longer mapped")
+    return mapping, lines
+
+
+def remove_name_mapping(actor: User, mapping: NameMapping) -> list[str]:
+    """Remove a mapping: tasks that use the name wait for the administrators again; the moves, as lines."""
+    name, meaning = mapping.name, mapping.meaning
+    db.session.delete(mapping)
+    db.session.flush()
+    _record(actor, "name_mapping_removed", f"‘{name}’ in diagrams no longer stands for {meaning}", {"name": name})
+    return recheck_lanes(actor, name=name, why=f"‘{name}’ is no longer mapped")
