@@ -354,6 +354,33 @@ def test_a_group_full_by_the_time_the_applicant_signs_stops_the_request(browser,
     assert not is_member("Tallinn City", OPEN_GROUP)
 
 
+def test_an_organisation_made_a_member_meanwhile_is_not_welcomed_twice(browser):
+    """An administrator adds Tallinn City to Circular ICT while its application is open: when
+    Kati signs, nothing is added again and nobody is told it joined a second time."""
+    from app.models import OutboxMessage
+    from app.services.people.groups import join_group
+
+    instance = apply(browser, OPEN_GROUP)
+    approved(browser, instance)
+    done = post_form(browser("ana"), f"/tasks/{ready_task(instance, 'confirm_member').id}", {"decision": "approve"})
+    assert done.status_code == 302, text_of(done)[:3000]
+    join_group(db.session.get_one(WorkingGroup, group_id(OPEN_GROUP)), person("kati").organisation)
+    db.session.commit()
+    response = post_form(browser("kati"), f"/tasks/{ready_task(instance, 'sign_participation').id}", {
+        "signatory_name": "Mihhail Kõlvart", "signatory_role": "Mayor of Tallinn",
+        "signed_on": dt.date.today().isoformat()}, {"signed_letter": [(io.BytesIO(PDF), "statement.pdf")]})
+    assert response.status_code == 302, text_of(response)[:3000]
+    assert finished(instance).outcome == "end_member"
+    assert db.session.scalar(select(func.count()).select_from(GroupMembership).join(Organisation).where(
+        Organisation.name == "Tallinn City")) == 1
+    request_page = page(browser, "kati", f"/requests/{instance.id}")
+    assert "Tallinn City was already a member of Circular ICT: nothing changed" in request_page
+    subjects = dict(db.session.execute(select(OutboxMessage.template, OutboxMessage.subject).where(
+        OutboxMessage.instance_id == instance.id, OutboxMessage.template.in_(("welcome", "new_member")))).all())
+    assert subjects == {"welcome": "You are already a member of Circular ICT",
+                        "new_member": "Tallinn City was already a member of Circular ICT"}
+
+
 def test_lead_declines_the_new_member(browser):
     instance = apply(browser, OPEN_GROUP)
     approved(browser, instance)
