@@ -157,6 +157,8 @@ def add_group(name: str, sector: str, lead: str | None, members: tuple[str, ...]
 
 DEMO_PASSWORD = "bigbuyers-demo"  # noqa: S105 - the published demo password, README lists it
 DEMO_ADMINISTRATOR = "admin@bigbuyers.example.eu"
+DEMO_COORDINATOR = "clara.schmidt@iclei.example.eu"  # plans the demo meetings
+DEMO_CLAIMANT = "marta.nowak@gdansk.example.eu"  # files the demo travel claim
 # The demo administrator's published authenticator key (README, Demo logins): administrators
 # sign in in two steps, and the demo's must be able to without a phone set up beforehand.
 DEMO_TOTP_SECRET = "BIGBUYERSDEMOSECRETFORADMINSTOTP"  # noqa: S105 - published, like the password
@@ -199,8 +201,14 @@ DEMO_GROUPS = [
 @demo_cli.command("load")
 def demo_load() -> None:
     """Add the demo organisations, people and groups (skipping those already there)."""
+    from app.services.meetings.demo import file_demo_claim
+
     load_demo_data()
     db.session.commit()
+    marta = db.session.scalar(select(User).where(User.email == DEMO_CLAIMANT))
+    if marta is not None and file_demo_claim(marta):  # not in load_demo_data: the tests start without it
+        db.session.commit()
+        click.echo("Marta Nowak filed a travel claim for the last meeting she attended")
     click.echo(f"demo data ready; every demo person signs in with the password {DEMO_PASSWORD!r}")
     click.echo(f"{DEMO_ADMINISTRATOR} also enters a code: add the key {DEMO_TOTP_SECRET} to an authenticator "
                "app, or run `flask --app wsgi demo code`")
@@ -213,8 +221,10 @@ def demo_code() -> None:
 
 
 def load_demo_data() -> None:
+    from app.services.meetings.demo import add_demo_meetings
     from app.services.people import create_group, create_organisation, create_user
     from app.services.people.two_step import enrol_with_secret, has_second_factor
+    from app.steps.lanes import local_today
 
     for name, kind, country in DEMO_ORGANISATIONS:
         if db.session.scalar(select(Organisation).where(Organisation.name == name)) is None:
@@ -229,6 +239,9 @@ def load_demo_data() -> None:
     for name, sector, lead, members in DEMO_GROUPS:
         if db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == name)) is None:
             create_group(name, sector, lead, members)
+    coordinator = db.session.scalar(select(User).where(User.email == DEMO_COORDINATOR))
+    if coordinator is not None:
+        add_demo_meetings(coordinator, local_today())
 
 
 @timers_cli.command("fire")

@@ -20,7 +20,8 @@ FIELD_TYPES = frozenset(
 )
 CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly"})
 # Where an enum's options may come from (the ``choices`` property); the view supplies them.
-CHOICE_SOURCES = frozenset({"working_groups", "my_groups", "led_groups", "joinable_groups", "eu_countries"})
+CHOICE_SOURCES = frozenset({"working_groups", "my_groups", "led_groups", "joinable_groups", "eu_countries",
+                            "attended_meetings"})
 _FIELD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 _RESERVED = frozenset(name for name in dir(DynamicForm) if not name.startswith("_")) | {

@@ -246,7 +246,7 @@ def code_revision() -> str:
 def claim_form(group_id: int) -> dict:
     """The start form as the browser posts it (the travel HTTP test's claim), with two receipts."""
     return {
-        "working_group_id": str(group_id),
+        "working_group_id": str(group_id), "meeting_id": "other",
         "meeting": "Circular ICT, 3rd meeting, Brussels", "meeting_date": "2026-11-10",
         "travel_from": "Gdańsk", "travel_to": "Brussels", "departure_date": "2026-11-09",
         "return_date": "2026-11-11", "travel_mode": "rail", "distance_km": "1400", "rail_hours": "",
@@ -263,6 +263,7 @@ def claim_data(group_id: int) -> dict:
 
     data = {
         "working_group_id": group_id,
+        "meeting_id": "other",
         "meeting": "Circular ICT, 3rd meeting, Brussels",
         "meeting_date": dt.date(2026, 11, 10),
         "travel_from": "Gdańsk",

@@ -314,7 +314,8 @@ def happening(task) -> str | None:
     if isinstance(spec, StartEvent) and task.workflow.parent_workflow is not None:
         host = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
         what = _the(kind[0], definition) if kind else (
-            "A timer" if isinstance(definition, TimerEventDefinition) else "")
+            "A timer" if isinstance(definition, TimerEventDefinition) else
+            _the("message", definition) if isinstance(definition, MessageEventDefinition) else "")
         if host is not None and what and host.task_spec.bpmn_id:
             return f"{what} started “{_label(host.task_spec)}”"
         return None

@@ -12,9 +12,10 @@ the element say the rest (docs/DIAGRAMS.md, "Messages"):
 - ``payload`` on the throwing side: the names of the data it sends, separated by commas.
   Without it the message carries no data; the receiver's data takes the values sent.
 
-The engine throws and catches messages inside one request itself; what no part of the request
-caught is handed to the application (``thrown``), which finds the requests that wait for it
-(``waiting``) and hands it to each (``deliver``).
+An event subprocess whose start event waits for a message is listed among the request's waits
+and started by message_subprocesses.py. The engine throws and catches messages inside one
+request itself; what no part of the request caught is handed to the application (``thrown``),
+which finds the requests that wait for it (``waiting``) and hands it to each (``deliver``).
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import WorkflowException
 
 from .juel import JuelError, is_juel, to_python
+from .message_subprocesses import KEY, key_text, listens, message_triggers, share_payload, start_message_subprocesses
+from .message_subprocesses import current_task as _current_task
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-KEY = "key"  # the one correlation a message carries here
 KEY_PROPERTY, PAYLOAD_PROPERTY = "correlationKey", "payload"
 
 
@@ -70,15 +72,6 @@ class Wait:
     key: str = ""
 
 
-def key_text(value: Any) -> str:
-    """A correlation key as stored and compared: text, empty for none."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()[:200]
-
-
 class AppMessageEventDefinition(MessageEventDefinition):
     """A message with one correlation key, worked out by each side over its own data."""
 
@@ -96,6 +89,7 @@ class AppMessageEventDefinition(MessageEventDefinition):
         data = my_task.data
         payload = {name: deepcopy(data[name]) for name in self.payload_names if name in data}
         event = BpmnEvent(self, payload=payload, correlations={KEY: self.key_value(my_task)})
+        start_message_subprocesses(my_task.workflow.top_workflow, event)
         my_task.workflow.top_workflow.catch(event)
 
     def catches(self, my_task, event):
@@ -108,6 +102,8 @@ class AppMessageEventDefinition(MessageEventDefinition):
     def catch(self, my_task, event=None):
         if event is not None:
             my_task.internal_data[self.name] = dict(event.payload or {})
+            if _starts_event_subprocess(my_task):
+                share_payload(my_task, dict(event.payload or {}))
         EventDefinition.catch(self, my_task, event)
 
     def update_task_data(self, my_task):
@@ -125,6 +121,11 @@ class AppMessageEventDefinition(MessageEventDefinition):
 
 def _starts_request(my_task) -> bool:
     return isinstance(my_task.task_spec, StartEvent) and my_task.workflow is my_task.workflow.top_workflow
+
+
+def _starts_event_subprocess(my_task) -> bool:
+    return isinstance(my_task.task_spec, StartEvent) and my_task.workflow.parent_workflow is not None \
+        and my_task.workflow.spec.name in dict(message_triggers(my_task.workflow))
 
 
 class AppMessageEventDefinitionConverter(EventDefinitionConverter):
@@ -263,6 +264,8 @@ def pending_events(wf) -> list[PendingBpmnEvent]:
 
 def waits_for_messages(wf) -> bool:
     """Whether any event the workflow waits for is a message (keys not worked out)."""
+    if listens(wf):
+        return True
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
         parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
@@ -277,6 +280,10 @@ def waiting(wf) -> list[Wait]:
     for pending in pending_events(wf):
         if pending.event_type == "MessageEventDefinition":
             found[Wait(pending.name, key_text(pending.value))] = None
+    if listens(wf):
+        current = _current_task(wf)
+        for _name, start in message_triggers(wf):
+            found[Wait(start.event_definition.name, start.event_definition.key_value(current))] = None
     return list(found)
 
 
@@ -285,6 +292,7 @@ def deliver(wf, message: Message) -> bool:
     definition = AppMessageEventDefinition(message.name)
     event = BpmnEvent(definition, payload=dict(message.payload), correlations={KEY: message.key})
     try:
+        start_message_subprocesses(wf, event)
         wf.send_event(event)
     except WorkflowException as exc:
         if "is not waiting for" in str(exc):

@@ -29,6 +29,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from .model import LoopInstance
@@ -89,6 +90,13 @@ class CamundaLoop:
             what = "is missing" if value is None else f"is a {type(value).__name__}, not a list"
             raise WorkflowDataException(f"the collection {data_input.bpmn_id} {what}", my_task)
 
+    def _on_cancel(self, my_task):
+        # Cancelling the step (an interrupting boundary event) drops its waiting instances from
+        # the tree without cancelling them: the subprocesses of a multi-instance subprocess would
+        # stay active with no task above them, and the next engine step would fail on them.
+        super()._on_cancel(my_task)
+        _drop_orphaned_subprocesses(my_task.workflow.top_workflow)
+
     def check_completion_condition(self, my_task):
         merged = my_task.internal_data.get("merged", [])
         if not merged or self.condition is None:
@@ -98,6 +106,20 @@ class CamundaLoop:
         context = {**last.internal_data.get("loop", {}), "nrOfInstances": counts.total,
                    "nrOfCompletedInstances": counts.completed, "nrOfActiveInstances": counts.active}
         return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=context)
+
+
+def _drop_orphaned_subprocesses(top) -> None:
+    """Cancel and forget every subprocess whose task is gone from the request."""
+    dropped = True
+    while dropped:
+        dropped = False
+        for task_id, sub in list(top.subprocesses.items()):
+            try:
+                top.get_task_from_id(task_id)
+            except TaskNotFoundException:
+                sub.cancel()
+                del top.subprocesses[task_id]
+                dropped = True
 
 
 class AppParallelMultiInstanceTask(CamundaLoop, ParallelMultiInstanceTask):

@@ -29,6 +29,7 @@ from .events import (
     stopped_by,
 )
 from .limits import ScriptLimitError
+from .message_subprocesses import in_process, waiting_steps
 from .messages import (
     Message,
     Wait,
@@ -234,7 +235,7 @@ class Engine:
             latest = max(end_tasks, key=lambda t: t.last_state_change, default=None)
             return dict(latest.data) if latest else dict(wf.data)
         # Not a called process's: it sees only what was mapped in. During a call, the call's own.
-        ready = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING) if not _called(wf, t)]
+        ready = waiting_steps(wf)
         ready = ready or [t for t in wf.get_tasks(state=TaskState.STARTED)
                           if isinstance(t.task_spec, AppCallActivity) and not _called(wf, t)]
         if ready:
@@ -324,7 +325,7 @@ def _key(wf: BpmnWorkflow, task: Task) -> str:
 
 def _called(wf: BpmnWorkflow, task: Task) -> bool:
     """Whether a task belongs to a called process."""
-    return wf.model.owners.get(task.workflow.spec.name, wf.model.process_id) != wf.model.process_id
+    return not in_process(wf, task)
 
 
 def _is_uuid(value: str) -> bool:

@@ -11,6 +11,7 @@ from .instances import (
     TaskState,
 )
 from .mail import ActionToken, OutboxMessage, OutboxStatus
+from .meetings import Answer, Meeting, MeetingClaim, MeetingInvitee, MeetingMode, MeetingStatus
 from .messages import MessageSubscription
 from .names import GROUP_ROLES, NameMapping, NameTarget
 from .people import (
@@ -30,6 +31,12 @@ from .two_step import RecoveryCode, SecondFactor
 from .uploads import PendingUpload
 
 __all__ = [
+    "Answer",
+    "Meeting",
+    "MeetingClaim",
+    "MeetingInvitee",
+    "MeetingMode",
+    "MeetingStatus",
     "EU_COUNTRIES",
     "AccountToken",
     "AccountTokenPurpose",

@@ -144,6 +144,8 @@ class Attachment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    # A file of a meeting's agenda instead of a request's (app/models/meetings.py).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     field_id: Mapped[str] = mapped_column(String(100))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -55,22 +55,30 @@ class OutboxMessage(Model):
     delivered_html: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Files sent with the message: [{"filename", "content_type", "content"}], text content
+    # only (a meeting's calendar invitation).
+    attachments: Mapped[list | None] = mapped_column(JSON)
 
     recipient: Mapped[User | None] = relationship()
     task: Mapped[HumanTask | None] = relationship()
 
 
 class ActionToken(Model):
-    """An emailed decision: only the SHA-256 of the link's secret is kept."""
+    """An emailed decision: only the SHA-256 of the link's secret is kept.
+
+    It decides a task (``task_id``) or answers a meeting invitation (``meeting_id``, the
+    decision being the answer): one of the two is set.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     decision: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    task: Mapped[HumanTask] = relationship()
+    task: Mapped[HumanTask | None] = relationship()
     user: Mapped[User] = relationship()

@@ -155,6 +155,11 @@ class WorkingGroup(Model):
     sector: Mapped[str] = mapped_column(String(200))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The group's year: its first and last day; the coordinators are reminded a month before
+    # the end (year_reminder_sent_at says it was done, so the worker does it once).
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    year_reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     lead: Mapped[User | None] = relationship()
     memberships: Mapped[list[GroupMembership]] = relationship(

@@ -91,13 +91,16 @@ UTF8_POLICY = ASCII_POLICY.clone(utf8=True)  # = SMTPUTF8 at that line length
 
 
 def compose_message(*, sender: tuple[str, str], to: tuple[str, str], subject: str, text: str, html: str,
-                    message_id: str, date: dt.datetime | None = None) -> EmailMessage:
+                    message_id: str, date: dt.datetime | None = None,
+                    attachments: list[dict[str, str]] | None = None) -> EmailMessage:
     """An outbox email as Python's ``email`` package writes it: text and HTML alternatives.
 
     Both parts are UTF-8 in quoted-printable. An address that is not ASCII needs a relay that
     takes SMTPUTF8, and the message's headers are then UTF-8 too (RFC 6532); otherwise the
     policy encodes names and the subject (RFC 2047) only where they need it. ``sender`` and
-    ``to`` are (name, address) pairs.
+    ``to`` are (name, address) pairs. ``attachments`` are text files ({"filename",
+    "content_type", "content"}), such as a calendar invitation: the message becomes
+    multipart/mixed, the alternatives first.
     """
     international = not (sender[1].isascii() and to[1].isascii())
     message = EmailMessage(policy=UTF8_POLICY if international else ASCII_POLICY)
@@ -115,6 +118,12 @@ def compose_message(*, sender: tuple[str, str], to: tuple[str, str], subject: st
     message["Message-ID"] = message_id
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    for attachment in attachments or []:
+        maintype, _, rest = attachment["content_type"].partition("/")
+        subtype, *params = [part.strip() for part in rest.split(";")]
+        extra = dict(param.split("=", 1) for param in params if "=" in param and not param.startswith("charset"))
+        message.add_attachment(attachment["content"], subtype=subtype, filename=attachment["filename"],
+                               cte="quoted-printable", params=extra)
     return message
 
 

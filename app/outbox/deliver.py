@@ -36,6 +36,7 @@ from app.models import ActionToken, HumanTask, OutboxMessage, OutboxStatus, Proc
 from app.models.base import utcnow
 
 from .account_links import mint_account_links
+from .answer_links import mint_answer_links
 from .compose import compose_message, written_message
 from .queue import DECIDE, external_url
 from .render import Rendered
@@ -145,6 +146,7 @@ def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tupl
             else:
                 secret = secrets.token_urlsafe(32)
                 tokens.append({"token_hash": hashlib.sha256(secret.encode()).hexdigest(), "task_id": task_id,
+                               "meeting_id": None,
                                "user_id": row.recipient_id, "decision": match.group(2), "created_at": now,
                                "expires_at": expires, "used_at": None})
                 minted[marker] = external_url(f"/decide/{secret}")
@@ -153,6 +155,7 @@ def _mint_links(row: OutboxMessage, written: Rendered, now: dt.datetime) -> tupl
     text, html = DECIDE.sub(link, written.text), DECIDE.sub(link, written.html)
     if tokens:  # in the message's transaction: a message that is not sent leaves no token
         db.session.connection().execute(ADD_TOKENS, tokens)
+    text, html = mint_answer_links(row, text, html, now)
     return mint_account_links(row, text, html, now)
 
 
@@ -275,7 +278,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
                 text, html = _mint_links(row, written, now)
                 to = (row.recipient.name if row.recipient else "", row.to_address)
                 message = compose_message(sender=sender, to=to, subject=written.subject, text=text, html=html,
-                                          message_id=row.message_id)
+                                          message_id=row.message_id, attachments=row.attachments)
                 try:  # with SMTPUTF8 when an address needs it; SMTPNotSupportedError if the relay lacks it
                     host.send_message(message, sender[1], [row.to_address])
                 except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:

@@ -43,12 +43,13 @@ def _message_id() -> str:
 
 
 def queue_email(recipient: User, kind: str, rendered: Rendered, *, instance: ProcessInstance | None = None,
-                task: HumanTask | None = None, template: str = "") -> OutboxMessage:
+                task: HumanTask | None = None, template: str = "",
+                attachments: list[dict[str, str]] | None = None) -> OutboxMessage:
     row = OutboxMessage(
         message_id=_message_id(), kind=kind, template=template, recipient_id=recipient.id,
         to_address=recipient.email, subject=rendered.subject[:300], text_body=rendered.text,
         html_body=rendered.html, instance_id=instance.id if instance else None,
-        task_id=task.id if task else None, next_attempt_at=utcnow(),
+        task_id=task.id if task else None, next_attempt_at=utcnow(), attachments=attachments or None,
     )
     db.session.add(row)
     return row

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import Attachment, HumanTask, OutboxMessage, ProcessInstance, Role, User, UserRole
+from app.models import Attachment, HumanTask, Meeting, OutboxMessage, ProcessInstance, Role, User, UserRole
 from app.models.base import utcnow
 from app.outbox.queue import external_url, queue_email
 from app.outbox.render import render_email
@@ -34,13 +34,14 @@ class UploadsNotSaved(ServiceError):
         self.full = error.errno in FULL
 
 
-def store_uploads(uploads: dict, actor: User, instance: ProcessInstance,
-                  task: HumanTask | None = None) -> dict[str, list[int]]:
+def store_uploads(uploads: dict, actor: User, instance: ProcessInstance | None,
+                  task: HumanTask | None = None, meeting: Meeting | None = None) -> dict[str, list[int]]:
     """Store each validated upload; return {field id: [attachment ids]} for the task data.
 
     Each file is written to a temporary name and renamed into place, so a file is there
     whole or not at all; if the folder refuses one (full disk, quota), the temporary file is
-    removed and UploadsNotSaved raised: the caller rolls the step back.
+    removed and UploadsNotSaved raised: the caller rolls the step back. A meeting's agenda
+    files belong to the meeting instead of a request.
     """
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     stored: dict[str, list[int]] = {}
@@ -53,7 +54,8 @@ def store_uploads(uploads: dict, actor: User, instance: ProcessInstance,
             path = folder / upload.sha256[:2] / upload.sha256
             if not path.exists():
                 _write(path, upload.data)
-            row = Attachment(instance_id=instance.id, task=task, field_id=field_id,
+            row = Attachment(instance_id=instance.id if instance else None, task=task,
+                             meeting_id=meeting.id if meeting else None, field_id=field_id,
                              filename=upload.filename, content_type=upload.content_type,
                              size=upload.size, sha256=upload.sha256,
                              stored_path=str(path.relative_to(folder)), uploaded_by_id=actor.id)

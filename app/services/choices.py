@@ -7,6 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import EU_COUNTRIES, GroupMembership, User, WorkingGroup
 
+from .meetings import meeting_choices
+
 
 def groups_of(user: User) -> list[WorkingGroup]:
     """The working groups the person's organisation belongs to, and those they lead."""
@@ -51,4 +53,6 @@ def choices_for(user: User) -> dict[str, list[tuple[str, str]]]:
         "led_groups": options(led_groups(user)),
         "working_groups": options(every),
         "eu_countries": sorted(EU_COUNTRIES.items(), key=lambda item: item[1]),
+        # The in-person meetings of the last 60 days the person attended, and "not listed".
+        "attended_meetings": meeting_choices(user),
     }

@@ -35,7 +35,7 @@ def find_token(secret: str) -> ActionToken | None:
 
 def check_token(token: ActionToken | None) -> Refusal | None:
     """None when the link may still decide; else why not. Reads only, changes nothing."""
-    if token is None:
+    if token is None or token.task is None:  # no task: an invitation's answer link (meetings)
         return Refusal("This link does not work",
                        "The link is not one this service sent, or it was changed or cut short. "
                        "Copy the whole link from the email, or sign in and open the task.")
@@ -62,11 +62,12 @@ def check_token(token: ActionToken | None) -> Refusal | None:
 def decide_by_token(token: ActionToken, data: dict[str, Any]) -> HumanTask:
     """Complete the token's task as its recipient, by email; the token is used up."""
     refusal = check_token(token)
-    if refusal is not None:
-        raise TaskUnavailable(token.task_id, refusal.message)
+    task_id = token.task_id
+    if refusal is not None or task_id is None:  # check_token refuses a token without a task
+        raise TaskUnavailable(task_id or 0, refusal.message if refusal else "This link does not work.")
     values = dict(data)
     values["decision"] = token.decision
-    task = complete_task(token.user, token.task_id, values, channel="email")
+    task = complete_task(token.user, task_id, values, channel="email")
     token.used_at = utcnow()
-    commit_or_conflict(token.task_id)
+    commit_or_conflict(task_id)
     return task

@@ -39,6 +39,17 @@ def step_limits():
     return script_limits(config["SCRIPT_CPU_SECONDS"], config["SCRIPT_MEMORY_MB"])
 
 
+def service_refusal(exc: BaseException) -> ServiceError | None:
+    """The ServiceError a service task raised, behind the engine's error, if that is what
+    stopped the step (``meeting_attended`` refusing a second claim, say)."""
+    cause: BaseException | None = exc
+    for _ in range(10):
+        if cause is None or isinstance(cause, ServiceError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def starts_by_message(model: ProcessModel) -> bool:
     """Whether the process starts only when a request sends it a message (docs/DIAGRAMS.md)."""
     return not engine().startable(model)
@@ -81,6 +92,9 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
             with step_limits():
                 wf = engine().start(model, start_data)
         except EngineError as exc:
+            refusal = service_refusal(exc)
+            if refusal is not None:  # a service task refused the data: say it as it said it
+                raise refusal from exc
             raise ServiceError(f"“{model.name}” could not start: {exc}") from exc
         record(instance, actor, channel, "started", f"{actor.name} started {model.name}",
                {k: v for k, v in start_data.items() if k not in ("initiator_id",)})

@@ -14,6 +14,7 @@ from app.engine import load_model
 from app.extensions import db
 from app.models import GroupMembership, Organisation, OrganisationType, Role, TaskState, User, UserRole, WorkingGroup
 from app.outbox.queue import queue_notice, queue_task_emails
+from app.services.meetings import meeting_attended
 from app.services.people import join_group
 from app.steps import add_candidates, current_step, record
 from app.steps.lanes import initiators_own, lane_kind, resolve_lane
@@ -49,7 +50,7 @@ def group_members(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]
                 .where(User.organisation_id.in_([row.id for row in rows]), User.active.is_(True),
                        UserRole.role == Role.BUYER).order_by(User.id)):
             buyers.setdefault(organisation_id, []).append(email)
-        members = [{"organisation": row.name, "country": row.country, "buyers": buyers.get(row.id, [])}
+        members = [{"name": row.name, "country": row.country, "buyers": buyers.get(row.id, [])}
                    for row in rows]
     return {props.get("variable") or "group_members": members}
 
@@ -137,4 +138,5 @@ TOPICS = {
     "add_group_member": add_group_member,
     "notify": notify,
     "escalate": escalate,
+    "meeting_attended": meeting_attended,
 }

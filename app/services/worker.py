@@ -16,9 +16,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from app.extensions import db
 from app.outbox.deliver import deliver_outbox
 from app.outbox.digest import queue_digests
+from app.steps.lanes import local_today
 
 from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
+from .meetings import queue_year_reminders
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,19 @@ def _outbox(worker: str, outages: Outages) -> str:
     return ""
 
 
+def _group_years(worker: str, outages: Outages) -> str:
+    told = queue_year_reminders(local_today())
+    db.session.commit()
+    return f"group year reminders: {told}" if told else ""
+
+
 def _kept_uploads(worker: str, outages: Outages) -> str:
     forgotten = forget_old_kept_uploads()
     return f"files of forms never sent deleted: {forgotten}" if forgotten else ""
 
 
-PARTS = (("timers", _timers), ("digests", _digests), ("delivering the outbox", _outbox),
-         ("files of forms never sent", _kept_uploads))
+PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_years),
+         ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads))
 
 
 def run_round(worker: str, outages: Outages | None = None) -> str:

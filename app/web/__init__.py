@@ -12,9 +12,11 @@ from . import (
     auth,
     decide,
     filters,
+    groups,
     health,
     ids,
     login,
+    meetings,
     messages,
     migration_admin,
     monitor,
@@ -27,8 +29,8 @@ from . import (
     two_step,
 )
 
-BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, admin, admin_mail, processes_admin,
-              monitor, migration_admin, names_admin, messages)
+BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin, admin_mail,
+              processes_admin, monitor, migration_admin, names_admin, messages)
 
 
 def register_web(app: Flask) -> None:

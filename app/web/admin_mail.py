@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from app.config import PRODUCTION
@@ -68,6 +68,21 @@ def html(message_id: int):
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.route("/<int:message_id>/files/<int:number>")
+@admin_required
+def attachment(message_id: int, number: int):
+    """A file sent with the message (a meeting's calendar invitation), as the recipient got it."""
+    row = db.get_or_404(OutboxMessage, message_id)
+    files = row.attachments or []
+    if not 0 <= number < len(files):
+        abort(404)
+    sent = files[number]
+    response = make_response(sent["content"])
+    response.headers["Content-Type"] = sent["content_type"] + "; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{sent["filename"]}"'
     return response
 
 

@@ -1,5 +1,7 @@
 """Decisions from email links: GET and HEAD show a confirmation page, only a POST decides.
 
+The same links answer meeting invitations (a token naming a meeting instead of a task).
+
 Mail scanners open links before people do; nothing here changes state unless a person
 presses the button on the page (a POST carrying the page's CSRF token).
 """
@@ -15,9 +17,10 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import ServiceError, TaskUnavailable
 from app.extensions import db
-from app.models import Attachment
-from app.services.decisions import check_token, decide_by_token, find_token
+from app.models import ActionToken, Attachment, Meeting
+from app.services.decisions import Refusal, check_token, decide_by_token, find_token
 from app.services.history import may_download
+from app.services.meetings import ANSWERS, answer_by_token, token_refusal
 from app.services.versions import load_model
 from forms import build_form
 
@@ -52,10 +55,12 @@ STATUS = {"This link does not work": 404, "This task is no longer yours": 403}
 @bp.route("/decide/<secret>", methods=["GET", "POST"])
 def confirm(secret: str):
     token = find_token(secret)
+    if token is not None and token.meeting_id is not None:
+        return _answer(token)
     refusal = check_token(token)
     if refusal is not None:
         return _refused(refusal, STATUS.get(refusal.title, 410))
-    if token is None:  # check_token refuses a missing token above, so never here
+    if token is None or token.task is None:  # check_token refuses these above, so never here
         abort(404)
     task = token.task
     instance = task.instance
@@ -89,3 +94,24 @@ def confirm(secret: str):
     return render_template("decide/confirm.html", task=task, instance=instance, label=label, form=form,
                            other_fields=other_fields, files=files, token=token, problem=problem,
                            definition=definition), 400 if post else 200
+
+
+def _answer(token: ActionToken):
+    """An invitation's answer link: the confirmation page, and the answer on its POST."""
+    refusal = token_refusal(token)
+    meeting = db.session.get_one(Meeting, token.meeting_id)
+    if refusal is not None:
+        return _refused(Refusal(*refusal), 403 if refusal[0] == "This invitation is no longer yours" else 410)
+    label = dict(ANSWERS).get(token.decision, token.decision)
+    problem = None
+    if request.method == "POST":
+        try:
+            answer_by_token(token)
+        except ServiceError as exc:
+            db.session.rollback()
+            problem = str(exc)
+        else:
+            db.session.commit()
+            return render_template("decide/answered.html", meeting=meeting, label=label, user=token.user)
+    return render_template("decide/answer.html", meeting=meeting, label=label, token=token,
+                           problem=problem), 409 if problem else 200

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.errors import NotAllowed, ServiceError
+from app.errors import InvalidData, NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
 from app.services.attachments import UploadsNotSaved, attachment_path, bring_back_kept, uploads_with_kept
@@ -62,6 +62,11 @@ def start(process_id: str):
         except UploadsNotSaved as exc:
             problem, status = uploads_not_saved(exc)
             form.uploads = {}  # the folder refused them: the page asks for them again
+        except InvalidData as exc:  # a service task refused an answer (a meeting claimed twice)
+            db.session.rollback()
+            for name, message in exc.errors:
+                target = form._fields.get(name or "")
+                (target.errors if target is not None else form.form_errors).append(message)
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)

@@ -27,7 +27,10 @@ def check_travel_dates(data: dict[str, Any]) -> dict[str, str]:
     """Return on or after departure; the meeting between departure and return."""
     errors: dict[str, str] = {}
     departure, back = _date(data, "departure_date"), _date(data, "return_date")
-    meeting = _date(data, "meeting_date")
+    # A meeting chosen from the list (meeting_id) brings its own date, checked when the claim
+    # is tied to it (service task meeting_attended); a date typed as well is not the one used.
+    listed = data.get("meeting_id") not in (None, "", "other")
+    meeting = None if listed else _date(data, "meeting_date")
     if departure and back and back < departure:
         errors["return_date"] = "Date you came back must be the same as or after the date you left"
     elif departure and back and meeting and not departure <= meeting <= back:

@@ -21,6 +21,7 @@ GOOD_IBAN = "PL61 1090 1014 0000 0712 1981 2874"
 
 def fill_claim(page, iban: str = GOOD_IBAN) -> None:
     page.get_by_label("Circular ICT (ICT equipment)").check()
+    page.get_by_label("A meeting not listed here").check()  # a meeting the app does not know
     page.get_by_label("Meeting attended").fill(MEETING)
     fill_date(page, "Meeting date", MEETING_DAY)
     page.get_by_label("Travelling from").fill("Gdańsk")

@@ -320,7 +320,7 @@ REFUSED = {  # element added to a good diagram: the report's line on it: name, i
     '<bpmn:subProcess id="on_nothing" name="On nothing" triggeredByEvent="true">'
     '<bpmn:startEvent id="nothing_start" /></bpmn:subProcess>':
         "“On nothing” on_nothing an event subprocess needs exactly one start event with a signal, an error, "
-        "an escalation or a timer: it starts when that happens",
+        "an escalation, a message or a timer: it starts when that happens",
 }
 
 

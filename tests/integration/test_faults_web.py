@@ -438,7 +438,8 @@ def test_a_full_upload_folder_keeps_the_claim_and_tells_the_administrators(site)
     group = re.search(r'value="(\d+)"[^>]*>\s*(?:<label[^>]*>)?\s*Circular ICT\b', form.text).group(1)
     receipt = PDF + b"% boarding pass " + secrets.token_hex(2000).encode()  # 4 KB: needs a block
     fields = {
-        "working_group_id": group, "meeting": "Circular ICT, 6th meeting, Riga", "meeting_date": "2026-12-03",
+        "working_group_id": group, "meeting_id": "other", "meeting": "Circular ICT, 6th meeting, Riga",
+        "meeting_date": "2026-12-03",
         "travel_from": "Gdańsk", "travel_to": "Riga", "departure_date": "2026-12-02", "return_date": "2026-12-04",
         "travel_mode": "rail", "distance_km": "700", "rail_hours": "", "ticket_cost": "90.00",
         "accommodation_nights": "2", "accommodation_cost": "200.00", "other_costs": "0",

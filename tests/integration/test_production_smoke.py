@@ -236,7 +236,7 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
                            "application/x-www-form-urlencoded")
     assert forged.status == 400 and "The form had expired" in forged.text
     filed = marta.post("/start/travel_reimbursement", {
-        "working_group_id": group.group(1), "meeting": "Circular ICT, 4th meeting, Lisbon",
+        "working_group_id": group.group(1), "meeting_id": "other", "meeting": "Circular ICT, 4th meeting, Lisbon",
         "meeting_date": "2026-12-03", "travel_from": "Gdańsk", "travel_to": "Lisbon",
         "departure_date": "2026-12-02", "return_date": "2026-12-04", "travel_mode": "air",
         "distance_km": "3300", "rail_hours": "", "ticket_cost": "240.00",
@@ -246,7 +246,7 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     assert filed.status == 302, filed.text[:3000]
 
     # A coordinator decides from the email, in a mail program's browser: not signed in.
-    ask = mail("clara.schmidt", "Check claim")
+    ask = mail("clara.schmidt", "Check claim – Travel reimbursement: Circular ICT, 4th meeting")  # not the demo's
     assert "Circular ICT, 4th meeting, Lisbon" in ask["Subject"]
     approve = decision_links(ask)["Approve"]
     reader = Browser(port)

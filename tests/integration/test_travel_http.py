@@ -17,7 +17,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def claim(**changes) -> dict:
     data = {
         "working_group_id": str(circular_ict_id()),
-        "meeting": "Circular ICT, 3rd meeting, Brussels",
+        "meeting_id": "other", "meeting": "Circular ICT, 3rd meeting, Brussels",
         "meeting_date": "2026-11-10", "travel_from": "Gdańsk", "travel_to": "Brussels",
         "departure_date": "2026-11-09", "return_date": "2026-11-11", "travel_mode": "rail",
         "distance_km": "1400", "rail_hours": "", "ticket_cost": "180.40",
@@ -71,6 +71,7 @@ def test_claim_is_paid_after_changes_requested_and_resubmitted(client):
     sign_in(client, "clara")
     page = loaded(client.get(f"/tasks/{check.id}"))
     assert "Circular ICT, 3rd meeting, Brussels" in page and "train.pdf" in page
+    assert "Not a meeting the app knows" in page  # a meeting typed in is flagged for the check
     response = post_form(client, f"/tasks/{check.id}", {
         "decision": "request_changes", "coordinator_comment": "Please add the hotel invoice."})
     assert response.status_code == 302

@@ -83,8 +83,8 @@ def test_the_sandbox_stops_what_the_check_lets_through():
 def test_group_members_lists_each_organisation_with_its_buyers(app):
     group = circular_ict()
     assert group_members({"working_group_id": group.id}, {}) == {"group_members": [
-        {"organisation": "City of Lisbon", "country": "PT", "buyers": ["ana.costa@lisboa.example.eu"]},
-        {"organisation": "City of Gdańsk", "country": "PL", "buyers": ["marta.nowak@gdansk.example.eu"]},
-        {"organisation": "Gemeente Utrecht", "country": "NL", "buyers": []},
+        {"name": "City of Lisbon", "country": "PT", "buyers": ["ana.costa@lisboa.example.eu"]},
+        {"name": "City of Gdańsk", "country": "PL", "buyers": ["marta.nowak@gdansk.example.eu"]},
+        {"name": "Gemeente Utrecht", "country": "NL", "buyers": []},
     ]}
     assert group_members({}, {"variable": "members"}) == {"members": []}

@@ -114,3 +114,38 @@ def test_a_request_waiting_in_a_multi_instance_step_moves_to_another_version_onl
     for task in engine.ready_tasks(wf):
         engine.complete(wf, task.id, {})
     assert plan_migration(wf, parse_files(newer)).movable
+
+
+def test_an_interrupting_timer_on_a_multi_instance_subprocess_ends_its_waiting_instances():
+    """SpiffWorkflow drops the waiting instances from the tree without cancelling their
+    subprocesses; the next engine step failed on them ("A task with id … was not found")."""
+    import datetime as dt
+
+    from freezegun import freeze_time
+
+    marker = ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}" camunda:elementVariable="item" />'
+              '<bpmn:startEvent id="in"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>'
+              '<bpmn:userTask id="answer" name="Answer"><bpmn:incoming>g1</bpmn:incoming>'
+              '<bpmn:outgoing>g2</bpmn:outgoing></bpmn:userTask>'
+              '<bpmn:endEvent id="out"><bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>'
+              '<bpmn:sequenceFlow id="g1" sourceRef="in" targetRef="answer" />'
+              '<bpmn:sequenceFlow id="g2" sourceRef="answer" targetRef="out" />')
+    files = diagram(marker, kind="subProcess")
+    files["mi.bpmn"] = files["mi.bpmn"].replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="after" />',
+        '<bpmn:boundaryEvent id="late" attachedToRef="step"><bpmn:outgoing>f4</bpmn:outgoing>'
+        '<bpmn:timerEventDefinition><bpmn:timeDuration>"P14D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+        '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f4" sourceRef="late" targetRef="after" />'
+        '<bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="after" />')
+    engine = Engine()
+    model = parse_files(files)
+    wf = engine.start(model, {"items": ["a", "b", "c"]})
+    first = engine.ready_tasks(wf)[0]
+    engine.complete(wf, first.id, {})
+    wf = engine.load(model, engine.dump(wf))
+    assert len(engine.ready_tasks(wf)) == 2
+    with freeze_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=15)):
+        engine.fire_timers(wf)
+    assert [t.bpmn_id for t in engine.ready_tasks(wf)] == ["after"]
+    wf = engine.load(model, engine.dump(wf))  # and it saves and loads without the dropped instances
+    assert [t.bpmn_id for t in engine.ready_tasks(wf)] == ["after"]

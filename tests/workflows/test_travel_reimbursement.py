@@ -36,13 +36,19 @@ def engine(calls):
         calls.append(("escalate", props))
         return {}
 
-    return Engine(services={"notify": notify, "escalate": escalate})
+    def meeting_attended(data, props):
+        # The application's service reads the meeting records (tests/integration/
+        # test_meeting_claims.py); headless, every claim names a meeting typed in.
+        return {"meeting_known": False, "meeting_record": "Not a meeting the app knows."}
+
+    return Engine(services={"notify": notify, "escalate": escalate, "meeting_attended": meeting_attended})
 
 
 def claim(**changes):
     """A rail trip Utrecht - Brussels with one hotel night, as the start form delivers it."""
     data = {
         "working_group_id": 3,
+        "meeting_id": "other",
         "meeting": "Circular ICT working group, 3rd meeting",
         "meeting_date": MEETING,
         "travel_from": "Utrecht",
@@ -110,7 +116,16 @@ def test_forms_lanes_and_decisions(model):
         "approve", "request_changes", "reject"]
     assert model.tasks["approve_payment"].form.decisions == (
         ("approve", "Approve the payment"), ("request_changes", "Return to coordinator"))
-    assert {"notify", "escalate"} == set(model.service_topics.values())
+    assert {"notify", "escalate", "meeting_attended"} == set(model.service_topics.values())
+    assert start.get("meeting_id").properties["choices"] == "attended_meetings"
+    assert start.get("meeting").properties["required_if"] == "meeting_id=other"
+
+
+def test_a_typed_meeting_date_is_checked_and_a_listed_meetings_is_left_to_the_service_task():
+    outside = dt.date(2030, 3, 14)
+    assert "meeting_date" in check("travel_reimbursement.start", claim(meeting_date=outside))
+    # A meeting chosen from the list: its own date is checked when the claim is tied to it.
+    assert check("travel_reimbursement.start", claim(meeting_id="42", meeting_date=outside)) == {}
 
 
 def test_claim_rules_check_dates_and_total():

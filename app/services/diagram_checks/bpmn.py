@@ -261,7 +261,7 @@ def _check_event_subprocess(name: str, node: etree._Element, found: _Findings, n
     kinds = [_local(d) for s in starts for d in s if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
     if len(starts) != 1 or not kinds:
         found.error(name, "an event subprocess needs exactly one start event with a signal, an error, an "
-                    "escalation or a timer: it starts when that happens", node)
+                    "escalation, a message or a timer: it starts when that happens", node)
     elif nested and kinds != ["timerEventDefinition"]:  # SpiffWorkflow starts only the process's own
         found.error(name, "inside a subprocess, an event subprocess starts only on a timer here: move it to the "
                     "process itself, or catch the event with a boundary event on the subprocess", node)

@@ -1,0 +1,259 @@
+"""A working group's meetings: plan, change, cancel, answer, record who came, agenda files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import Optional
+
+from app.errors import InvalidData
+from app.extensions import db
+from app.models import Attachment, Meeting, MeetingMode, WorkingGroup
+from app.models.base import utcnow
+from app.services import meetings
+from app.services.attachments import attachment_path
+from forms.convert import Invalid
+from forms.files import MAX_FILES, accepted_kinds, check_upload
+from forms.text import format_date
+
+from .helpers import Errors, actor, render_page, submit
+
+bp = Blueprint("meetings", __name__)
+
+AGENDA_KINDS = accepted_kinds("pdf,docx,xlsx,pptx,odt,ods,odp,png,jpeg")
+AGENDA_MAX_MB = 10
+
+
+def time_zones() -> list[str]:
+    """Europe's zones first (the groups' meetings are mostly there), then the rest."""
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    europe = [z for z in zones if z.startswith("Europe/")]
+    return ["UTC", *europe, *(z for z in zones if not z.startswith("Europe/"))]
+
+
+class ClockField(TimeField):
+    """A time of day, refused in the GOV.UK words."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(f"Enter ‘{self.label.text.lower()}’ as a time like 09:30") from None
+
+
+@bp.app_template_filter("meeting_when")
+def meeting_when(meeting: Meeting) -> str:
+    """'14 March 2027, 09:30 to 17:00 (Europe/Brussels)', in the meeting's own time zone."""
+    zone = ZoneInfo(meeting.time_zone)
+    start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
+    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{format_date(end.date())}, {end:%H:%M}"
+    return f"{format_date(start.date())}, {start:%H:%M} to {ends} ({meeting.time_zone} time)"
+
+
+class MeetingForm(FlaskForm):
+    title = StringField("Title", description="For example, ‘Third meeting: draft tender criteria’.")
+    start_date = DateField("Starts on", [Optional()], description="For example, 14 March 2027")
+    start_time = ClockField("Start time", [Optional()], description="For example, 09:30")
+    end_date = DateField("Ends on", [Optional()], description="The same day, or a later one")
+    end_time = ClockField("End time", [Optional()], description="For example, 17:00")
+    time_zone = SelectField("Time zone", validate_choice=False,
+                            description="Where the meeting takes place; invitations show the times in it.")
+    mode = RadioField("How people take part", validate_choice=False,
+                      choices=[SelectChoice(MeetingMode.IN_PERSON.value, "In person"),
+                               SelectChoice(MeetingMode.ONLINE.value, "Online")])
+    city = StringField("City", description="For a meeting in person.")
+    venue = StringField("Venue", description="The building and its address.")
+    online_link = StringField("Video-conference link", description="For an online meeting, starting with https://")
+    agenda = TextAreaField("Agenda", description="What the meeting will discuss, one item a line.")
+    files = MultipleFileField("Agenda files", description="Optional: PDF, Word, Excel, PowerPoint or "
+                              f"OpenDocument files, or images, up to {AGENDA_MAX_MB} MB each.")
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks and the service's rules together, so every mistake is
+        listed at once (a day or time already refused is not asked for again)."""
+        valid = super().validate(extra_validators)
+        try:
+            meetings.check_details(self.details())
+        except InvalidData as exc:
+            said = {name for name, field in self._fields.items() if field.errors}
+            for name, message in exc.errors:
+                pair = {"start_date": "start_time", "end_date": "end_time"}.get(name or "")
+                field = self._fields.get(name or "")
+                if field is not None and name not in said and pair not in said:
+                    field.errors = [*field.errors, message]
+            valid = False
+        return valid
+
+    def details(self) -> meetings.MeetingDetails:
+        def moment(day, time) -> dt.datetime | None:
+            return dt.datetime.combine(day, time) if day and time else None
+
+        return meetings.MeetingDetails(
+            title=self.title.data or "", start=moment(self.start_date.data, self.start_time.data),
+            end=moment(self.end_date.data, self.end_time.data), time_zone=self.time_zone.data or "",
+            mode=self.mode.data or "", city=self.city.data or "", venue=self.venue.data or "",
+            online_link=self.online_link.data or "", agenda=self.agenda.data or "")
+
+    def uploads(self) -> dict:
+        """The agenda files, checked by content; InvalidData when one is refused."""
+        chosen = [f for f in request.files.getlist("files") if getattr(f, "filename", None)]
+        if len(chosen) > MAX_FILES:
+            raise InvalidData([("files", f"Select {MAX_FILES} files or fewer")])
+        checked = []
+        for storage in chosen:
+            try:
+                checked.append(check_upload("agenda", storage, AGENDA_KINDS, AGENDA_MAX_MB,
+                                            f"‘{storage.filename}’"))
+            except Invalid as problem:
+                raise InvalidData([("files", problem.message)]) from None
+        return {"agenda": checked} if checked else {}
+
+
+def _form(meeting: Meeting | None = None) -> MeetingForm:
+    data = None
+    if meeting is not None:
+        zone = ZoneInfo(meeting.time_zone)
+        start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
+        data = {"title": meeting.title, "start_date": start.date(), "start_time": start.time(),
+                "end_date": end.date(), "end_time": end.time(), "time_zone": meeting.time_zone,
+                "mode": meeting.mode.value, "city": meeting.city, "venue": meeting.venue,
+                "online_link": meeting.online_link, "agenda": meeting.agenda}
+    form = MeetingForm(data=data)
+    form.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in time_zones()]
+    if form.time_zone.data is None:
+        form.time_zone.data = current_app.config["DISPLAY_TIMEZONE"]
+    return form
+
+
+def _files(meeting: Meeting) -> list[Attachment]:
+    return list(db.session.scalars(db.select(Attachment).where(Attachment.meeting_id == meeting.id)
+                                   .order_by(Attachment.id)))
+
+
+def _visible_meeting(meeting_id: int) -> Meeting:
+    meeting = db.get_or_404(Meeting, meeting_id)
+    if not meetings.may_see_group(actor(), meeting.group):
+        abort(403)
+    return meeting
+
+
+@bp.route("/groups/<int:group_id>/meetings/new", methods=["GET", "POST"])
+def plan(group_id: int):
+    group = db.get_or_404(WorkingGroup, group_id)
+    if not meetings.may_plan(actor(), group):
+        abort(403)
+    form = _form()
+    errors: Errors = []
+    if form.is_submitted():
+        meeting, errors = submit(form, lambda: meetings.plan_meeting(actor(), group, form.details(), form.uploads()),
+                                 "title")
+        if meeting is not None:
+            flash(f"Planned: {meeting.title}. The members have been sent an invitation.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_page("meetings/form.html", errors, form=form, group=group, meeting=None)
+
+
+@bp.route("/meetings/<int:meeting_id>/change", methods=["GET", "POST"])
+def change(meeting_id: int):
+    meeting = _visible_meeting(meeting_id)
+    if not meetings.may_plan(actor(), meeting.group):
+        abort(403)
+    form = _form(meeting)
+    errors: Errors = []
+    if form.is_submitted():
+        saved, errors = submit(form, lambda: meetings.change_meeting(actor(), meeting, form.details(),
+                                                                     form.uploads()), "title")
+        if saved is not None:
+            flash(f"Saved: {saved.title}. Everyone invited has been sent the updated invitation.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_page("meetings/form.html", errors, form=form, group=meeting.group, meeting=meeting,
+                       files=_files(meeting))
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+def cancel(meeting_id: int):
+    meeting = _visible_meeting(meeting_id)
+    if not meetings.may_plan(actor(), meeting.group):
+        abort(403)
+    form = FlaskForm()
+    errors: Errors = []
+    if form.is_submitted():
+        done, errors = submit(form, lambda: meetings.cancel_meeting(actor(), meeting))
+        if done is not None:
+            flash(f"Cancelled: {meeting.title}. Everyone invited has been told.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_page("meetings/cancel.html", errors, meeting=meeting)
+
+
+@bp.route("/meetings/<int:meeting_id>", methods=["GET", "POST"])
+def show(meeting_id: int):
+    meeting = _visible_meeting(meeting_id)
+    person = actor()
+    invitee = meetings.invitee_of(meeting, person)
+    form = FlaskForm()
+    errors: Errors = []
+    if request.method == "POST":
+        answer = request.form.get("answer", "")
+        done, errors = submit(form, lambda: meetings.answer_meeting(person, meeting, answer), "answer")
+        if done is not None:
+            flash(f"Your answer is saved: {dict(meetings.ANSWERS)[answer].removeprefix('I ')}.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_page("meetings/show.html", errors, meeting=meeting, invitee=invitee, files=_files(meeting),
+                       may_plan=meetings.may_plan(person, meeting.group),
+                       may_answer=meetings.why_not_answer(meeting, person) is None, answers=meetings.ANSWERS,
+                       over=meeting.ends_at <= utcnow(), started=meeting.starts_at <= utcnow())
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+def attendance(meeting_id: int):
+    meeting = _visible_meeting(meeting_id)
+    if not meetings.may_record_attendance(actor(), meeting):
+        abort(403)
+    form = FlaskForm()
+    errors: Errors = []
+    if form.is_submitted():
+        values = {i.user_id: request.form.get(f"attended_{i.user_id}", "") for i in meeting.invitees}
+        done, errors = submit(form, lambda: meetings.record_attendance(actor(), meeting, values))
+        if done is not None:
+            flash("Attendance recorded.", "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_page("meetings/attendance.html", errors, meeting=meeting, answers=meetings.ANSWERS_AFTER)
+
+
+@bp.route("/meetings/<int:meeting_id>/calendar.ics")
+def calendar_file(meeting_id: int):
+    """The meeting as a calendar file for the person viewing it: "Add to my calendar"."""
+    meeting = _visible_meeting(meeting_id)
+    response = make_response(meetings.calendar_for(meeting, actor()))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="meeting.ics"'
+    return response
+
+
+@bp.route("/meetings/files/<int:attachment_id>")
+def agenda_file(attachment_id: int):
+    row = db.get_or_404(Attachment, attachment_id)
+    if row.meeting_id is None:
+        abort(404)
+    _visible_meeting(row.meeting_id)
+    return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True, download_name=row.filename)
+
+
+@bp.before_request
+def _signed_in():
+    if not actor().is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
