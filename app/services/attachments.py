@@ -48,7 +48,8 @@ def store_uploads(uploads: dict, actor: User, instance: ProcessInstance | None,
     for field_id, files in uploads.items():
         for upload in files:
             if isinstance(upload, Attachment):  # kept from an earlier try of the form: attach it now
-                upload.instance_id, upload.task = instance.id, task
+                upload.instance_id, upload.task = (instance.id if instance else None), task
+                upload.meeting_id = meeting.id if meeting else None
                 stored.setdefault(field_id, []).append(upload.id)
                 continue
             path = folder / upload.sha256[:2] / upload.sha256
@@ -69,7 +70,8 @@ def _held(actor: User, task: HumanTask | None):
     """Files ``actor`` uploaded with a form that was not sent yet, within their lifetime."""
     cutoff = utcnow() - dt.timedelta(hours=current_app.config["KEPT_UPLOAD_HOURS"])
     return select(Attachment).where(
-        Attachment.instance_id.is_(None), Attachment.uploaded_by_id == actor.id, Attachment.created_at >= cutoff,
+        Attachment.instance_id.is_(None), Attachment.meeting_id.is_(None),  # a meeting's files are not kept ones
+        Attachment.uploaded_by_id == actor.id, Attachment.created_at >= cutoff,
         Attachment.task_id == task.id if task is not None else Attachment.task_id.is_(None))
 
 
@@ -140,8 +142,9 @@ def keep_uploads(form, actor: User, task: HumanTask | None = None) -> None:
 def forget_old_kept_uploads(now: dt.datetime | None = None) -> int:
     """Delete the files of forms never sent (abandoned) once ``KEPT_UPLOAD_HOURS`` have passed."""
     cutoff = (now or utcnow()) - dt.timedelta(hours=current_app.config["KEPT_UPLOAD_HOURS"])
-    rows = db.session.scalars(select(Attachment).where(
-        Attachment.instance_id.is_(None), Attachment.created_at < cutoff).limit(500)).all()
+    rows = db.session.scalars(select(Attachment).where(  # neither a request's nor a meeting's files
+        Attachment.instance_id.is_(None), Attachment.meeting_id.is_(None), Attachment.created_at < cutoff,
+    ).limit(500)).all()
     for row in rows:
         _forget(row)
     db.session.commit()

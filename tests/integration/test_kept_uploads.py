@@ -117,3 +117,26 @@ def test_a_task_form_keeps_its_files_too_and_only_for_that_task(client):
     db.session.expire_all()
     row = db.session.get(Attachment, int(kept[0]))
     assert (row.instance_id, row.task_id, row.filename) == (instance.id, revise.id, "hotel-invoice.pdf")
+
+
+def test_a_meetings_files_are_never_taken_for_the_files_of_a_form_never_sent(client, app):
+    """A meeting's agenda files belong to no request either; the clean-up leaves them alone."""
+    from app.models import Meeting, MeetingMode, WorkingGroup
+    from tests.conftest import person
+
+    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == "Circular ICT"))
+    long_ago = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    meeting = Meeting(group_id=group.id, title="Kick-off", starts_at=long_ago, ends_at=long_ago,
+                      time_zone="Europe/Brussels", mode=MeetingMode.ONLINE, uid="kick-off@test",
+                      planned_by_id=person("ana").id)
+    db.session.add(meeting)
+    db.session.flush()
+    agenda = Attachment(meeting_id=meeting.id, field_id="agenda_files", filename="agenda.pdf",
+                        content_type="application/pdf", size=len(PDF), sha256="0" * 64, stored_path="00/" + "0" * 64,
+                        uploaded_by_id=person("ana").id, created_at=long_ago)
+    db.session.add(agenda)
+    db.session.commit()
+    agenda_id = agenda.id
+    assert run_round("test") == ""
+    db.session.expire_all()
+    assert db.session.get(Attachment, agenda_id) is not None
