@@ -194,10 +194,12 @@ FOCUS_STOP = """target => {
 }"""
 
 
-def fill_date(page: Page, legend: str, day: dt.date) -> None:
-    """Type ``day`` into the day, month and year boxes of the GOV.UK date input ``legend`` names."""
+def fill_date(page: Page, legend: str, day: dt.date | None) -> None:
+    """Type ``day`` into the day, month and year boxes of the GOV.UK date input ``legend`` names
+    (None empties them)."""
     group = page.get_by_role("group", name=legend)
-    for part, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+    values = (day.day, day.month, day.year) if day else ("", "", "")
+    for part, value in zip(("Day", "Month", "Year"), values, strict=True):
         group.get_by_label(part, exact=True).fill(str(value))
 
 
