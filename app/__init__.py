@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "app" / "static"),
     )
-    # Block tags take their line with them: e-mail text templates read as they are written.
+    # Block tags take their line with them: email text templates read as they are written.
     app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
     instance = Path((config or {}).get("INSTANCE_PATH") or app.instance_path)
     app.instance_path = str(instance)

@@ -121,7 +121,7 @@ def add_organisation(name: str, kind: str, country: str) -> None:
 @click.option("--organisation", default=None, help="Organisation name")
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]))
 def add_user(email: str, name: str, organisation: str | None, roles: tuple[str, ...]) -> None:
-    """Add a person; they get an e-mail with a link to choose their password.
+    """Add a person; they get an email with a link to choose their password.
 
     Only the very first administrator (--role administrator while there is no active
     administrator) is asked for a password here: there is no one yet to invite them.
@@ -144,7 +144,7 @@ def add_user(email: str, name: str, organisation: str | None, roles: tuple[str, 
 @people_cli.command("add-group")
 @click.option("--name", required=True)
 @click.option("--sector", required=True)
-@click.option("--lead", default=None, help="The lead's e-mail address")
+@click.option("--lead", default=None, help="The lead's email address")
 @click.option("--member", "members", multiple=True, help="A member organisation's name (repeatable)")
 def add_group(name: str, sector: str, lead: str | None, members: tuple[str, ...]) -> None:
     """Add a working group with its lead and member organisations."""

@@ -33,7 +33,7 @@ def generated_secret_key(instance_path: Path) -> str:
 
 def _external_base_url() -> str:
     """EXTERNAL_BASE_URL, else the address ``make run`` serves on (HOST and PORT, as it passes
-    them to ``flask run``), so that e-mailed links reach this app."""
+    them to ``flask run``), so that emailed links reach this app."""
     if os.environ.get("EXTERNAL_BASE_URL"):
         return os.environ["EXTERNAL_BASE_URL"]
     host = os.environ.get("HOST") or "127.0.0.1"
@@ -137,6 +137,7 @@ def load(instance_path: Path) -> dict:
         "SIGN_IN_MAX_FAILURES": int(os.environ.get("SIGN_IN_MAX_FAILURES", "5")),
         "SIGN_IN_MAX_FAILURES_PER_CLIENT": int(os.environ.get("SIGN_IN_MAX_FAILURES_PER_CLIENT", "20")),
         "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
+        "KEPT_UPLOAD_HOURS": int(os.environ.get("KEPT_UPLOAD_HOURS", "24")),
         "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "60")),
         "PASSWORD_RESETS_PER_HOUR": int(os.environ.get("PASSWORD_RESETS_PER_HOUR", "5")),
         "TWO_STEP_MINUTES": float(os.environ.get("TWO_STEP_MINUTES", "10")),

@@ -8,10 +8,11 @@ Flask-WTF's CSRFProtect, so the forms here are plain ``wtforms.Form`` classes.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .checks import check_form_spec
-from .convert import parse_required_if, resolve_default
+from .convert import is_true, parse_required_if, resolve_default
 from .field import SpecField
 from .files import MAX_FILES, describe_kinds
 from .form import DynamicForm
@@ -44,8 +45,9 @@ def build_form(
     for field_spec in spec.fields:
         source = field_spec.properties.get("choices")
         options = tuple((choices or {}).get(source, ())) if source else field_spec.options
+        refused = dict((choices or {}).get(f"{source}.refused", ())) if source else {}
         attrs[field_spec.id] = SpecField(
-            field_spec.label, spec=field_spec, options=options, id=f"field-{field_spec.id}"
+            field_spec.label, spec=field_spec, options=options, refused=refused, id=f"field-{field_spec.id}"
         )
         initial[field_spec.id] = resolve_default(field_spec, instance_data)
     form_class = type(f"DynamicForm[{spec.key}]", (DynamicForm,), attrs)
@@ -57,6 +59,12 @@ def build_form(
 def _add_generated_hints(form: DynamicForm) -> None:
     """Tell people up front what the diagram will check, unless the diagram's hint says it."""
     for field in form._spec_fields():
+        if field.control == "date":  # GOV.UK: a date input's hint gives an example in numbers
+            example = _date_example(field)
+            field.hint = f"{field.hint} {example}".strip() if example not in field.hint else field.hint
+        if field.refused and not field.readonly:  # say up front why an option is not offered
+            reasons = " ".join(f"{reason}." for reason in field.refused.values())
+            field.hint = f"{field.hint} {reasons}".strip()
         if field.hint or field.readonly:
             continue
         hint = ""
@@ -75,6 +83,12 @@ def _add_generated_hints(form: DynamicForm) -> None:
             if field.multiple:
                 hint += f" You can select up to {MAX_FILES} files."
         field.hint = hint
+
+
+def _date_example(field: SpecField) -> str:
+    """Return 'For example, 27 3 2027', a year ahead for a date in the future, past otherwise."""
+    year = dt.date.today().year + (1 if is_true(field.spec.properties.get("future")) else -1)
+    return f"For example, 27 3 {year}"
 
 
 def _or_list(names: list[str]) -> str:

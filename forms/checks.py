@@ -10,6 +10,7 @@ from . import rules
 from .convert import date_limit, number_limit, parse_required_if
 from .files import KINDS, accepted_kinds
 from .form import DynamicForm
+from .messages import KINDS_BY_TYPE, PROPERTIES
 
 if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
     from app.engine.model import FieldSpec, FormSpec
@@ -19,7 +20,8 @@ FIELD_TYPES = frozenset(
 )
 CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly"})
 # Where an enum's options may come from (the ``choices`` property); the view supplies them.
-CHOICE_SOURCES = frozenset({"working_groups", "my_groups", "led_groups", "eu_countries", "attended_meetings"})
+CHOICE_SOURCES = frozenset({"working_groups", "my_groups", "led_groups", "joinable_groups", "eu_countries",
+                            "attended_meetings"})
 _FIELD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 _RESERVED = frozenset(name for name in dir(DynamicForm) if not name.startswith("_")) | {
@@ -86,6 +88,12 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
                 raise ValueError
         except ValueError:
             problems.append("max_size_mb must be a positive number")
+    for name in sorted(p for p in props if p.startswith("error_")):
+        allowed = [f"error_{kind}" for kind in KINDS_BY_TYPE.get(spec.type, ())]
+        if name not in PROPERTIES or name not in allowed:
+            article = "an" if spec.type[0] in "aeiou" else "a"
+            problems.append(f"{article} {spec.type} field has no {name} message; "
+                            f"it may have {', '.join(allowed) or 'none'}")
     computed = props.get("computed")
     if computed and computed not in rules.COMPUTATIONS:
         known = ", ".join(sorted(rules.COMPUTATIONS)) or "none"

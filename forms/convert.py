@@ -13,9 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
+from schwifty.exceptions import InvalidBBANChecksum, InvalidChecksumDigits, SchwiftyException
 
-from .text import format_date, format_number, label_name
+from .messages import message, subject
+from .text import MONTHS, format_date, format_number
 
 if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
     from app.engine.model import FieldSpec
@@ -36,7 +37,7 @@ _DECIMAL_COMMA = re.compile(r"-?[0-9]{1,12},[0-9]{1,2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # Someone whose browser has no date picker types the European way: 5/3/2027 or 5.3.2027.
 _EU_DATE = re.compile(r"([0-9]{1,2})[./-]([0-9]{1,2})[./-]([0-9]{4})")
-# An e-mail address, internationalised too (RFC 6531): beside ASCII, any character that is not
+# An email address, internationalised too (RFC 6531): beside ASCII, any character that is not
 # ASCII may stand where a letter may, in the local part and in the domain's labels; is_email
 # then lets through only letters, marks and digits among them. The outbox sends such an address
 # with SMTPUTF8.
@@ -48,7 +49,13 @@ _EMAIL = re.compile(
 _DEFAULT_REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.com"
-IBAN_MESSAGE = "Enter an IBAN in the correct format, like DE89 3704 0044 0532 0130 00"
+IBAN_EXAMPLE = "DE89 3704 0044 0532 0130 00"
+IBAN_MESSAGE = "Enter an IBAN in the correct format, like {example}"
+IBAN_CHECKSUM_MESSAGE = "The IBAN is not right: check it against your bank details, a character may be wrong or swapped"
+# An IBAN written in a hint as an example ("e.g. BE71 0961 2345 6769").
+_IBAN_IN_TEXT = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+DATE_PARTS = ("day", "month", "year")
+_MONTH_NAMES = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
 TRUE_WORDS = frozenset({"true", "on", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "off", "no", "0"})
 
@@ -81,12 +88,12 @@ def _parse_long(spec: FieldSpec, text: str) -> int:
     if _GROUPED_WHOLE.fullmatch(compact):
         compact = compact.replace(",", "")
     if not _WHOLE.fullmatch(compact):
-        raise Invalid(f"{label_name(spec.label)} must be a whole number")
+        raise Invalid(message(spec, "format", f"{subject(spec.label)} must be a whole number"))
     return int(compact)
 
 
 def _parse_decimal(spec: FieldSpec, text: str) -> Decimal:
-    name = label_name(spec.label)
+    name = subject(spec.label)
     compact = re.sub(r"\s", "", text).removeprefix("€").removesuffix("€")
     if compact.upper().endswith("EUR"):
         compact = compact[:-3]
@@ -95,10 +102,12 @@ def _parse_decimal(spec: FieldSpec, text: str) -> Decimal:
     elif _DECIMAL_COMMA.fullmatch(compact):
         compact = compact.replace(",", ".")
     if not _AMOUNT.fullmatch(compact):
-        raise Invalid(f"{name} must be an amount in euros, like 125.50")
+        euros = spec.properties.get("unit", "EUR").strip().upper() in ("EUR", "")
+        like = "an amount in euros, like 125.50" if euros else "a number, like 2.5"
+        raise Invalid(message(spec, "format", f"{name} must be {like}"))
     value = Decimal(compact)
     if value != value.quantize(CENT):
-        raise Invalid(f"{name} must not have more than 2 decimal places")
+        raise Invalid(message(spec, "format", f"{name} must not have more than 2 decimal places"))
     return value.quantize(CENT, rounding=ROUND_HALF_UP) + Decimal("0.00")  # + 0 turns -0.00 into 0.00
 
 
@@ -109,15 +118,55 @@ def _parse_date(spec: FieldSpec, text: str) -> dt.date:
     elif match := _EU_DATE.fullmatch(compact):
         day, month, year = (int(part) for part in match.groups())
     else:
-        raise Invalid(f"{label_name(spec.label)} must be a real date")
+        raise Invalid(not_a_date(spec))
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise Invalid(f"{label_name(spec.label)} must be a real date") from None
+        raise Invalid(not_a_date(spec)) from None
+
+
+def not_a_date(spec: FieldSpec) -> str:
+    return message(spec, "format", f"{subject(spec.label)} must be a real date")
+
+
+class DateInvalid(Invalid):
+    """A date whose parts cannot make a date; ``parts`` are the boxes to mark (all if empty)."""
+
+    def __init__(self, text: str, parts: tuple[str, ...] = ()):
+        super().__init__(text)
+        self.parts = parts
+
+
+def parse_date_parts(spec: FieldSpec, day: str, month: str, year: str) -> dt.date | None:
+    """Return the date typed into the day, month and year boxes (None when all are empty),
+    or raise DateInvalid with the GOV.UK message ("… must include a month") and the boxes
+    to mark. A month may be written as a number or a name ("3", "Mar", "March")."""
+    given = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
+    missing = tuple(part for part in DATE_PARTS if not given[part])
+    if len(missing) == len(DATE_PARTS):
+        return None
+    if missing:
+        words = missing[0] if len(missing) == 1 else f"{missing[0]} and {missing[1]}"
+        generated = f"{subject(spec.label)} must include a {words}"
+        raise DateInvalid(message(spec, "incomplete", generated, missing=words), missing)
+    month_text = given["month"].lower().rstrip(".")
+    month_number = _MONTH_NAMES.get(month_text) or next(
+        (n for name, n in _MONTH_NAMES.items() if len(month_text) >= 3 and name.startswith(month_text)), None)
+    if month_number is None:
+        month_number = int(month_text) if month_text.isdigit() and len(month_text) <= 2 else 0
+    if not (given["day"].isdigit() and len(given["day"]) <= 2):
+        raise DateInvalid(not_a_date(spec), ("day",))
+    if not (given["year"].isdigit() and len(given["year"]) == 4):
+        generated = f"{subject(spec.label)} must include a year with 4 numbers, like 2027"
+        raise DateInvalid(message(spec, "format", generated), ("year",))
+    try:
+        return dt.date(int(given["year"]), month_number, int(given["day"]))
+    except ValueError:
+        raise DateInvalid(not_a_date(spec)) from None
 
 
 def is_email(text: str) -> bool:
-    """Whether ``text`` is an e-mail address the outbox can send to, internationalised or not.
+    """Whether ``text`` is an email address the outbox can send to, internationalised or not.
 
     At most 254 characters, and 64 bytes (UTF-8) before the @; characters other than ASCII
     must be letters, marks or digits, so no invisible or look-alike space gets in.
@@ -129,18 +178,32 @@ def is_email(text: str) -> bool:
 
 def _parse_email(spec: FieldSpec, text: str) -> str:
     if not is_email(text):
-        raise Invalid(EMAIL_MESSAGE)
+        raise Invalid(message(spec, "format", EMAIL_MESSAGE))
     return text
+
+
+def iban_example(spec: FieldSpec) -> str:
+    """Return the example IBAN the field's hint gives (so the message repeats it), or ours."""
+    for found in _IBAN_IN_TEXT.findall(spec.properties.get("hint", "")):
+        try:
+            IBAN(found.replace(" ", ""))
+        except SchwiftyException:
+            continue
+        return str(found)
+    return IBAN_EXAMPLE
 
 
 def _parse_iban(spec: FieldSpec, text: str) -> str:
     compact = re.sub(r"[\s-]", "", text).upper()
+    wrong_format = message(spec, "format", IBAN_MESSAGE.format(example=iban_example(spec)))
     if len(compact) > 34:
-        raise Invalid(IBAN_MESSAGE)
+        raise Invalid(wrong_format)
     try:
         return IBAN(compact).compact
+    except (InvalidChecksumDigits, InvalidBBANChecksum):
+        raise Invalid(message(spec, "checksum", IBAN_CHECKSUM_MESSAGE)) from None
     except SchwiftyException:
-        raise Invalid(IBAN_MESSAGE) from None
+        raise Invalid(wrong_format) from None
 
 
 _PARSERS = {
@@ -156,28 +219,36 @@ _PARSERS = {
 
 def check_constraints(spec: FieldSpec, value: Any, today: dt.date) -> None:
     """Raise Invalid when a converted value breaks a constraint or property of the field."""
-    name = label_name(spec.label)
+    name = subject(spec.label)
     if spec.type in TEXT_TYPES:
         minlength = _int(spec.constraints.get("minlength"))
         maxlength = _int(spec.constraints.get("maxlength")) or DEFAULT_MAXLENGTH.get(spec.type)
         if minlength is not None and len(value) < minlength:
-            raise Invalid(f"{name} must be {format_number(minlength)} characters or more")
+            shown = format_number(minlength)
+            raise Invalid(message(spec, "minlength", f"{name} must be {shown} characters or more",
+                                  minlength=shown))
         if maxlength is not None and len(value) > maxlength:
-            raise Invalid(f"{name} must be {format_number(maxlength)} characters or less")
+            shown = format_number(maxlength)
+            raise Invalid(message(spec, "maxlength", f"{name} must be {shown} characters or less",
+                                  maxlength=shown))
     elif spec.type in NUMBER_TYPES:
         low, high = number_limit(spec, "min"), number_limit(spec, "max")
         if low is not None and value < low:
-            raise Invalid(f"{name} must be {format_number(low)} or more")
+            shown = format_number(low)
+            raise Invalid(message(spec, "min", f"{name} must be {shown} or more", min=shown))
         if high is not None and value > high:
-            raise Invalid(f"{name} must be {format_number(high)} or less")
+            shown = format_number(high)
+            raise Invalid(message(spec, "max", f"{name} must be {shown} or less", max=shown))
     elif spec.type == "date":
         earliest, latest = date_limit(spec, "min"), date_limit(spec, "max")
         if earliest is not None and value < earliest:
-            raise Invalid(f"{name} must be the same as or after {format_date(earliest)}")
+            shown = format_date(earliest)
+            raise Invalid(message(spec, "min", f"{name} must be the same as or after {shown}", min=shown))
         if latest is not None and value > latest:
-            raise Invalid(f"{name} must be the same as or before {format_date(latest)}")
+            shown = format_date(latest)
+            raise Invalid(message(spec, "max", f"{name} must be the same as or before {shown}", max=shown))
         if is_true(spec.properties.get("future")) and value <= today:
-            raise Invalid(f"{name} must be in the future")
+            raise Invalid(message(spec, "future", f"{name} must be in the future"))
 
 
 def number_limit(spec: FieldSpec, name: str) -> Decimal | None:

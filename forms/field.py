@@ -9,10 +9,20 @@ from wtforms import Field
 from wtforms.utils import unset_value
 from wtforms.widgets import TextInput
 
-from .convert import TRUE_WORDS, Invalid, check_constraints, is_true, parse, text_value
+from .convert import (
+    DATE_PARTS,
+    TRUE_WORDS,
+    DateInvalid,
+    Invalid,
+    check_constraints,
+    is_true,
+    parse,
+    parse_date_parts,
+    text_value,
+)
 from .display import display_value
 from .files import DEFAULT_MAX_SIZE_MB, MAX_FILES, Upload, accept_attribute, accepted_kinds, check_upload, client_name
-from .text import lower_label, the_label
+from .messages import required_message
 
 if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
     from app.engine.model import FieldSpec
@@ -35,14 +45,19 @@ class SpecField(Field):
     widget = TextInput()  # a fallback only: templates/macros/form.html renders GOV.UK markup
 
     def __init__(self, label: str | None = None, validators: Any = None, *, spec: FieldSpec,
-                 options: tuple[tuple[Any, str], ...] = (), **kwargs: Any) -> None:
+                 options: tuple[tuple[Any, str], ...] = (), refused: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(label, validators, **kwargs)
         self.spec = spec
         self.choice_values = {str(value): value for value, _ in options}
         self.options = tuple((str(value), str(text)) for value, text in options)
+        self.refused = dict(refused or {})  # options not offered to this person: {value: why}
         self.hint = spec.properties.get("hint", "").strip()
         self.errors: list[str] = []
         self.files: list[Any] = []
+        self.kept: list[Any] = []  # files uploaded with an earlier try of this form (forms.files)
+        self.date_input: dict[str, str] | None = None  # what the day, month, year boxes held
+        self.error_parts: tuple[str, ...] = ()  # the date boxes a problem is about (all if empty)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -53,7 +68,12 @@ class SpecField(Field):
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         # A readonly field never reads the POST: a crafted request cannot change it.
-        super().process(None if self.readonly else formdata, data, extra_filters)
+        formdata = None if self.readonly else formdata
+        super().process(formdata, data, extra_filters)
+        if formdata is not None and self.spec.type == "date":
+            names = {part: f"{self.name}-{part}" for part in DATE_PARTS}
+            if any(name in formdata for name in names.values()):
+                self.date_input = {part: str(formdata.get(name, "")) for part, name in names.items()}
 
     def process_data(self, value: Any) -> None:
         self.data = value
@@ -77,6 +97,8 @@ class SpecField(Field):
             return "textarea"
         if self.spec.type == "file":
             return "file"
+        if self.spec.type == "date":
+            return "date"
         if self.spec.type == "enum":
             return "radios" if len(self.options) <= RADIOS_AT_MOST else "select"
         if self.spec.type == "boolean":
@@ -96,7 +118,25 @@ class SpecField(Field):
 
     @property
     def input_type(self) -> str:
-        return {"email": "email", "date": "date"}.get(self.spec.type, "text")
+        return "email" if self.spec.type == "email" else "text"
+
+    @property
+    def date_parts(self) -> dict[str, str]:
+        """Return what the day, month and year boxes show: as typed, or from the value."""
+        if self.date_input is not None and not self.readonly:
+            return self.date_input
+        value = self.data
+        if self.raw_data and not self.readonly:  # one ISO or European date sent in one piece
+            try:
+                value = parse(self.spec, self.submitted)
+            except Invalid:
+                return {"day": "", "month": "", "year": ""}
+        if isinstance(value, dt.date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        return {"day": "", "month": "", "year": ""}
+
+    def part_has_error(self, part: str) -> bool:
+        return bool(self.errors) and (not self.error_parts or part in self.error_parts)
 
     @property
     def inputmode(self) -> str | None:
@@ -181,12 +221,21 @@ class SpecField(Field):
             if self.yes_no:
                 return None if word == "" else word in TRUE_WORDS
             return self.checked
+        if kind == "date" and self.date_input is not None:
+            try:
+                value = parse_date_parts(self.spec, **self.date_input)
+            except DateInvalid as problem:
+                self.error_parts = problem.parts
+                raise
+            if value is not None:
+                check_constraints(self.spec, value, today)
+            return value
         text = self.submitted
         if text == "":
             return None
         if kind == "enum":
             if text not in self.choice_values:
-                raise Invalid(self.missing_message)
+                raise Invalid(self.refused.get(text) or self.missing_message)
             return self.choice_values[text]
         value = parse(self.spec, text)
         check_constraints(self.spec, value, today)
@@ -195,12 +244,10 @@ class SpecField(Field):
     @property
     def missing_message(self) -> str:
         """Return the message for a field left empty that had to be answered."""
-        if self.spec.type == "boolean":
-            if is_true(self.spec.properties.get("checked")):
-                return f"Select the box to confirm {lower_label(self.spec.label)}"
-            return f"Select whether {lower_label(self.spec.label)}"
-        verb = "Select" if self.spec.type in ("enum", "file") else "Enter"
-        return f"{verb} {the_label(self.spec.label)}"
+        return required_message(
+            self.spec, choose=self.spec.type in ("enum", "file"), yes_no=self.yes_no,
+            declaration=self.spec.type == "boolean" and not self.yes_no,
+        )
 
     def check_files(self, required: bool) -> list[Upload]:
         """Check each chosen file; record the first problem and return the good files."""
@@ -212,8 +259,10 @@ class SpecField(Field):
         if not self.multiple and len(chosen) > 1:
             self.errors.append("Select only one file")
             return []
-        if len(chosen) > MAX_FILES:
-            self.errors.append(f"You can only select up to {MAX_FILES} files at the same time")
+        if len(chosen) + (len(self.kept) if self.multiple else 0) > MAX_FILES:
+            self.errors.append(f"You can only send up to {MAX_FILES} files: you have uploaded {len(self.kept)} already"
+                               if self.kept and self.multiple else
+                               f"You can only select up to {MAX_FILES} files at the same time")
             return []
         uploads = []
         for storage in chosen:

@@ -30,6 +30,7 @@ class DynamicForm(Form):
                  **kwargs: Any) -> None:
         super().__init__(formdata=formdata, **kwargs)
         self.uploads: dict[str, list[Upload]] = {}
+        self.posted = formdata  # the POST, for the files kept from an earlier try (kept_ids)
         self._cleaned: dict[str, Any] | None = None
         source = files if files is not None else formdata
         for field in self._spec_fields():
@@ -60,17 +61,15 @@ class DynamicForm(Form):
             if field.readonly or field.errors:
                 continue
             if field.spec.type == "file":
-                self.uploads[field.name] = field.check_files(required=self._must_answer(field, values))
+                required = self._must_answer(field, values) and not field.kept
+                self.uploads[field.name] = field.check_files(required=required)
                 continue
             value = values[field.name]
             if (value is None or value is False) and self._must_answer(field, values):
                 field.errors.append(field.missing_message)
+        self._compute(fields, values)
         if any(field.errors for field in fields):
             return False
-        for field in fields:
-            name = field.spec.properties.get("computed")
-            if name:
-                values[field.name] = field.data = rules.COMPUTATIONS[name](dict(values))
         for field_id, message in rules.check(self.spec.key, dict(values)).items():
             target = self._fields.get(field_id)
             if isinstance(target, SpecField):
@@ -81,6 +80,19 @@ class DynamicForm(Form):
             return False
         self._cleaned = values
         return True
+
+    def _compute(self, fields: list[SpecField], values: dict[str, Any]) -> None:
+        """Work out the computed fields whose inputs are right, so the page shows the figure
+        even when another field has an error; the others only once every field is right."""
+        wrong = {field.name for field in fields if field.errors}
+        for field in fields:
+            name = field.spec.properties.get("computed")
+            if not name:
+                continue
+            inputs = rules.COMPUTATION_INPUTS.get(name)
+            known = not wrong if inputs is None else all(i in values and i not in wrong for i in inputs)
+            if known:
+                values[field.name] = field.data = rules.COMPUTATIONS[name](dict(values))
 
     def _must_answer(self, field: SpecField, values: Mapping[str, Any]) -> bool:
         spec = field.spec
@@ -101,6 +113,17 @@ class DynamicForm(Form):
             other_field = self._fields.get(other)
             current = other_field.data if other_field is not None else None
         return current is not None and str(current) in wanted
+
+    def file_fields(self) -> list[SpecField]:
+        return [f for f in self._spec_fields() if f.spec.type == "file" and not f.readonly]
+
+    def kept_ids(self, field: SpecField) -> tuple[list[str], set[str]]:
+        """Return the ids of the files this field kept from an earlier try, as the POST lists
+        them (``<id>-kept``), and those the person ticked to remove (``<id>-remove``)."""
+        if self.posted is None:
+            return [], set()
+        return (list(self.posted.getlist(f"{field.name}-kept")),
+                set(self.posted.getlist(f"{field.name}-remove")))
 
     @property
     def cleaned(self) -> dict[str, Any]:

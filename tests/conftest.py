@@ -166,7 +166,7 @@ def client(app):
 
 
 def person(email_start: str) -> User:
-    """The demo user whose e-mail starts with ``email_start`` ('ana', 'clara', ...)."""
+    """The demo user whose email starts with ``email_start`` ('ana', 'clara', ...)."""
     return db.session.scalar(select(User).where(User.email.startswith(email_start)))
 
 
@@ -181,7 +181,7 @@ SET_UP_KEY = re.compile(r'<code id="set-up-key">([A-Z2-7 ]+)</code>')
 
 
 def sign_in(client, email_start: str) -> User:
-    """Sign in as the demo person whose e-mail starts with ``email_start``, through the second
+    """Sign in as the demo person whose email starts with ``email_start``, through the second
     step when they have one (the administrator): as they would, with a code from their app."""
     user = person(email_start)
     page = client.get("/sign-in")

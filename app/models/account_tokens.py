@@ -1,4 +1,4 @@
-"""Account links: the e-mailed, single-use links with which a person chooses a password."""
+"""Account links: the emailed, single-use links with which a person chooses a password."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ class AccountTokenPurpose(enum.StrEnum):
 
 
 class AccountToken(Model):
-    """One e-mailed link to choose a password, bound to one person.
+    """One emailed link to choose a password, bound to one person.
 
-    Only the SHA-256 of the link's secret is kept, and only once the worker sends the e-mail
+    Only the SHA-256 of the link's secret is kept, and only once the worker sends the email
     (until then ``token_hash`` is empty: the outbox row holds a marker, not a link). A link
     works once, until ``expires_at``, and dies when a newer one is made for the same person
     (``revoked_at``).

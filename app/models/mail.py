@@ -1,4 +1,4 @@
-"""E-mail: the outbox the worker drains, and the tokens behind e-mailed decision links."""
+"""Email: the outbox the worker drains, and the tokens behind emailed decision links."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxMessage(Model):
-    """One e-mail to one person, written in the same transaction as the step that caused it.
+    """One email to one person, written in the same transaction as the step that caused it.
 
     Bodies may hold ``%%DECIDE:<task id>:<decision>%%`` markers: the worker mints each
     decision token when it sends, so the database never holds a usable token.
@@ -64,7 +64,7 @@ class OutboxMessage(Model):
 
 
 class ActionToken(Model):
-    """An e-mailed decision: only the SHA-256 of the link's secret is kept.
+    """An emailed decision: only the SHA-256 of the link's secret is kept.
 
     It decides a task (``task_id``) or answers a meeting invitation (``meeting_id``, the
     decision being the answer): one of the two is set.

@@ -1,6 +1,6 @@
-"""Links to choose a password, minted when the e-mail is sent, as decision links are.
+"""Links to choose a password, minted when the email is sent, as decision links are.
 
-An invitation or forgotten-password e-mail is queued with a ``%%ACCOUNT:<token id>%%`` marker
+An invitation or forgotten-password email is queued with a ``%%ACCOUNT:<token id>%%`` marker
 where its link goes. The worker replaces it with a fresh secret and stores only the secret's
 SHA-256 on the token row, in the transaction that marks the message sent: the database, and
 the administrators' view of the outbox, never hold a usable link.

@@ -1,4 +1,4 @@
-"""What an outbox e-mail says, and the message as it goes over SMTP."""
+"""What an outbox email says, and the message as it goes over SMTP."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def deputising(task: HumanTask, recipient: User | None) -> dict[str, Any] | None
     """Whom the recipient was asked for, and until when, if the task came to them as a deputy.
 
     The request's history says so (``deputy_added``, written when the task opened), so the
-    e-mail says it even when sent after the absence ended.
+    email says it even when sent after the absence ended.
     """
     if recipient is None:
         return None
@@ -68,7 +68,7 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
 
 
 def write_task_email(row: OutboxMessage) -> Rendered:
-    """The task e-mail queued by queue_task_emails, with decision markers for its links."""
+    """The task email queued by queue_task_emails, with decision markers for its links."""
     task = db.session.get_one(HumanTask, row.task_id)
     context = task_context(task, row.recipient)
     context["decisions"] = [(label, decide_marker(task, value)) for value, label in decision_options(task)]
@@ -79,7 +79,7 @@ def write_task_email(row: OutboxMessage) -> Rendered:
 
 
 def written_message(row: OutboxMessage) -> Rendered:
-    """The row's message, decision markers in it: as queued, or a task e-mail written now."""
+    """The row's message, decision markers in it: as queued, or a task email written now."""
     return Rendered(row.subject, row.text_body, row.html_body) if row.text_body else write_task_email(row)
 
 
@@ -93,7 +93,7 @@ UTF8_POLICY = ASCII_POLICY.clone(utf8=True)  # = SMTPUTF8 at that line length
 def compose_message(*, sender: tuple[str, str], to: tuple[str, str], subject: str, text: str, html: str,
                     message_id: str, date: dt.datetime | None = None,
                     attachments: list[dict[str, str]] | None = None) -> EmailMessage:
-    """An outbox e-mail as Python's ``email`` package writes it: text and HTML alternatives.
+    """An outbox email as Python's ``email`` package writes it: text and HTML alternatives.
 
     Both parts are UTF-8 in quoted-printable. An address that is not ASCII needs a relay that
     takes SMTPUTF8, and the message's headers are then UTF-8 too (RFC 6532); otherwise the

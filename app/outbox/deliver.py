@@ -187,7 +187,7 @@ def _mark_sent(row: OutboxMessage, written: Rendered, transport: str, now: dt.da
 
 
 def _keep_for_batch(rows: list[OutboxMessage]) -> list:
-    """Load what the batch's task e-mails say — tasks, their requests, groups, versions and the
+    """Load what the batch's task emails say — tasks, their requests, groups, versions and the
     recipients — in two queries, and hold it: the session keeps only objects something refers
     to, and each message would otherwise read its task and request again."""
     task_ids = {row.task_id for row in rows if row.task_id}
@@ -227,7 +227,7 @@ def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, 
 
 
 def deliver_outbox(worker: str | None = None, size: int | None = None, now: dt.datetime | None = None) -> Delivery:
-    """Send one batch of due e-mails over one SMTP connection (or into the local mailbox).
+    """Send one batch of due emails over one SMTP connection (or into the local mailbox).
 
     Each message is committed on its own, so that a crash sends none twice; within the batch
     the loaded requests, tasks and people are kept across those commits instead of being
@@ -293,7 +293,7 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
                 except smtplib.SMTPNotSupportedError:
                     db.session.rollback()
                     _fail(row_id, "the mail server does not take addresses with characters other than ASCII "
-                                  "(it does not offer SMTPUTF8): change the person's e-mail address", delivery)
+                                  "(it does not offer SMTPUTF8): change the person's email address", delivery)
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
                     db.session.rollback()

@@ -1,4 +1,4 @@
-"""The daily digest: one e-mail with the new tasks of those who chose it."""
+"""The daily digest: one email with the new tasks of those who chose it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .render import render_email
 
 
 def queue_digests(now: dt.datetime | None = None) -> int:
-    """Once a day, after DIGEST_HOUR, gather each digest reader's new tasks into one e-mail."""
+    """Once a day, after DIGEST_HOUR, gather each digest reader's new tasks into one email."""
 
     now = now or utcnow()
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])

@@ -1,6 +1,6 @@
-"""Queueing e-mails: each is a row written with the step that causes it.
+"""Queueing emails: each is a row written with the step that causes it.
 
-The worker sends them (``deliver``). Task e-mails are only rows here; the worker writes each
+The worker sends them (``deliver``). Task emails are only rows here; the worker writes each
 message when it sends it (``compose``).
 """
 
@@ -26,7 +26,7 @@ DECIDE = re.compile(r"%%DECIDE:(\d+):([a-z_]+)%%")
 
 
 def external_url(path: str) -> str:
-    """An absolute link for e-mails, on the configured public address."""
+    """An absolute link for emails, on the configured public address."""
     return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
 
 

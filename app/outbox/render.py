@@ -1,4 +1,4 @@
-"""E-mail content: render notices and task e-mails from templates/email/ into both parts.
+"""Email content: render notices and task emails from templates/email/ into both parts.
 
 A notice template (``templates/email/notices/<name>.txt``) has two blocks, ``subject`` and
 ``body``; the body is plain text — paragraphs separated by blank lines, ``- `` for list
@@ -65,7 +65,7 @@ def text_to_html(text: str) -> Markup:
 
 def _link(line: str) -> str:
     """The line, escaped, with the app's own addresses as links. An address someone typed into
-    a form stays text: a link in the app's e-mail would lend it the app's authority."""
+    a form stays text: a link in the app's email would lend it the app's authority."""
     own = current_app.config["EXTERNAL_BASE_URL"].rstrip("/")
 
     def link(match: re.Match) -> str:
@@ -78,13 +78,13 @@ def _link(line: str) -> str:
 
 
 def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None) -> Rendered:
-    """Subject, text and HTML of an e-mail; ``actions`` are (label, url) buttons under the body."""
+    """Subject, text and HTML of an email; ``actions`` are (label, url) buttons under the body."""
     subject, body = render_blocks(template_name, context)
     return both_parts(subject, body, actions)
 
 
 def both_parts(subject: str, body: str, actions: list[tuple[str, str]] | None = None) -> Rendered:
-    """An e-mail from its subject and plain-text body: the text part and the HTML part."""
+    """An email from its subject and plain-text body: the text part and the HTML part."""
     body = _tidy(body)
     actions = actions or []
     text = body

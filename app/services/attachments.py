@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.errors import ServiceError
 from app.extensions import db
@@ -16,8 +16,9 @@ from app.models import Attachment, HumanTask, Meeting, OutboxMessage, ProcessIns
 from app.models.base import utcnow
 from app.outbox.queue import external_url, queue_email
 from app.outbox.render import render_email
+from forms.files import KINDS
 
-STORAGE_NOTICE = "upload_folder_full"  # the outbox rows' template: at most one e-mail an hour
+STORAGE_NOTICE = "upload_folder_full"  # the outbox rows' template: at most one email an hour
 STORAGE_NOTICE_EVERY = dt.timedelta(hours=1)
 FULL = {errno.ENOSPC, errno.EDQUOT}
 
@@ -46,6 +47,11 @@ def store_uploads(uploads: dict, actor: User, instance: ProcessInstance | None,
     stored: dict[str, list[int]] = {}
     for field_id, files in uploads.items():
         for upload in files:
+            if isinstance(upload, Attachment):  # kept from an earlier try of the form: attach it now
+                upload.instance_id, upload.task = (instance.id if instance else None), task
+                upload.meeting_id = meeting.id if meeting else None
+                stored.setdefault(field_id, []).append(upload.id)
+                continue
             path = folder / upload.sha256[:2] / upload.sha256
             if not path.exists():
                 _write(path, upload.data)
@@ -60,6 +66,100 @@ def store_uploads(uploads: dict, actor: User, instance: ProcessInstance | None,
     return stored
 
 
+def _held(actor: User, task: HumanTask | None):
+    """Files ``actor`` uploaded with a form that was not sent yet, within their lifetime."""
+    cutoff = utcnow() - dt.timedelta(hours=current_app.config["KEPT_UPLOAD_HOURS"])
+    return select(Attachment).where(
+        Attachment.instance_id.is_(None), Attachment.meeting_id.is_(None),  # a meeting's files are not kept ones
+        Attachment.uploaded_by_id == actor.id, Attachment.created_at >= cutoff,
+        Attachment.task_id == task.id if task is not None else Attachment.task_id.is_(None))
+
+
+def bring_back_kept(form, actor: User, task: HumanTask | None = None) -> None:
+    """Give each file field of a POSTed form the files uploaded with an earlier try of it.
+
+    Only the person who uploaded a file can bring it back, for the same field of the same
+    task (or a start form), within ``KEPT_UPLOAD_HOURS``, and only a file the field still
+    accepts; an id that is anything else is ignored. A file ticked "remove" is deleted.
+    """
+    for field in form.file_fields():
+        wanted, removed = form.kept_ids(field)
+        ids = [int(i) for i in wanted if i.isdigit() and len(i) < 18][:50]
+        if not ids:
+            continue
+        allowed = {KINDS[kind].content_type for kind in field.kinds if kind in KINDS}
+        rows = db.session.scalars(_held(actor, task).where(
+            Attachment.id.in_(ids), Attachment.field_id == field.name).order_by(Attachment.id)).all()
+        for row in rows:
+            if str(row.id) in removed:
+                _forget(row)
+            elif row.content_type in allowed and row.size <= field.max_size_mb * 1024 * 1024:
+                field.kept.append(row)
+
+
+def uploads_with_kept(form) -> dict[str, list]:
+    """Return {field id: kept attachments + new uploads} for store_uploads, once the form
+    validated. A field that takes one file takes the new one, if any, in place of the kept."""
+    uploads: dict[str, list] = {}
+    for field in form.file_fields():
+        new = form.uploads.get(field.name, [])
+        kept = list(field.kept) if field.multiple or not new else []
+        if kept or new:
+            uploads[field.name] = kept + new
+    return uploads
+
+
+def keep_uploads(form, actor: User, task: HumanTask | None = None) -> None:
+    """Store the good files of a form that was not sent (another field had an error), so the
+    page shows them as uploaded and the next try sends them: nothing is silently dropped.
+
+    The caller commits. If the folder refuses a file, the form shows the files it kept.
+    """
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    try:
+        for field in form.file_fields():
+            new = form.uploads.get(field.name, [])
+            if new and not field.multiple:
+                for old in field.kept:
+                    _forget(old)
+                field.kept = []
+            for upload in new:
+                path = folder / upload.sha256[:2] / upload.sha256
+                if not path.exists():
+                    _write(path, upload.data)
+                row = Attachment(instance_id=None, field_id=field.name, filename=upload.filename,
+                                 content_type=upload.content_type, size=upload.size, sha256=upload.sha256,
+                                 stored_path=str(path.relative_to(folder)), uploaded_by_id=actor.id,
+                                 task_id=task.id if task is not None else None)
+                db.session.add(row)
+                db.session.flush()
+                field.kept.append(row)
+    except UploadsNotSaved as problem:
+        current_app.logger.error("a kept upload was not saved: %s", problem.error)
+    form.uploads = {}
+
+
+def forget_old_kept_uploads(now: dt.datetime | None = None) -> int:
+    """Delete the files of forms never sent (abandoned) once ``KEPT_UPLOAD_HOURS`` have passed."""
+    cutoff = (now or utcnow()) - dt.timedelta(hours=current_app.config["KEPT_UPLOAD_HOURS"])
+    rows = db.session.scalars(select(Attachment).where(  # neither a request's nor a meeting's files
+        Attachment.instance_id.is_(None), Attachment.meeting_id.is_(None), Attachment.created_at < cutoff,
+    ).limit(500)).all()
+    for row in rows:
+        _forget(row)
+    db.session.commit()
+    return len(rows)
+
+
+def _forget(row: Attachment) -> None:
+    """Delete a kept file's row, and its stored content unless another row shares it."""
+    db.session.delete(row)
+    db.session.flush()
+    shared = db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == row.sha256))
+    if not shared:
+        attachment_path(row).unlink(missing_ok=True)
+
+
 def _write(path: Path, data: bytes) -> None:
     temp = path.with_suffix(f".{os.getpid()}.part")
     try:
@@ -72,9 +172,9 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def report_uploads_not_saved(problem: UploadsNotSaved) -> bool:
-    """Log the failure, and e-mail the administrators unless they were told in the last hour.
+    """Log the failure, and email the administrators unless they were told in the last hour.
 
-    Call it after rolling the failed step back; the caller commits. Returns whether an e-mail
+    Call it after rolling the failed step back; the caller commits. Returns whether an email
     was queued. The hour is counted from the outbox, so every web process shares it.
     """
     folder = current_app.config["UPLOAD_FOLDER"]

@@ -1,4 +1,4 @@
-"""E-mailed decisions: check a link's token, then decide through the same service as the form."""
+"""Emailed decisions: check a link's token, then decide through the same service as the form."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def check_token(token: ActionToken | None) -> Refusal | None:
     if token is None or token.task is None:  # no task: an invitation's answer link (meetings)
         return Refusal("This link does not work",
                        "The link is not one this service sent, or it was changed or cut short. "
-                       "Copy the whole link from the e-mail, or sign in and open the task.")
+                       "Copy the whole link from the email, or sign in and open the task.")
     task = token.task
     if task.state == TaskState.COMPLETED:
         who = task.completed_by.name if task.completed_by else "Someone else"
@@ -60,7 +60,7 @@ def check_token(token: ActionToken | None) -> Refusal | None:
 
 
 def decide_by_token(token: ActionToken, data: dict[str, Any]) -> HumanTask:
-    """Complete the token's task as its recipient, by e-mail; the token is used up."""
+    """Complete the token's task as its recipient, by email; the token is used up."""
     refusal = check_token(token)
     task_id = token.task_id
     if refusal is not None or task_id is None:  # check_token refuses a token without a task

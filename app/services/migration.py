@@ -98,7 +98,7 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
     Each request moves in its own transaction, committed here (as the timer worker does):
     a long batch then never holds the database's writer lock for long, and a request that
     someone changes at the same moment fails alone and is reported while the others move.
-    The e-mails for tasks a move creates are queued in the same commit as the move.
+    The emails for tasks a move creates are queued in the same commit as the move.
     """
     reason = " ".join((reason or "").split())
     if not reason:

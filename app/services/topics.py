@@ -33,7 +33,7 @@ def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str,
 
 def group_members(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     """The member organisations of the instance's working group, oldest member first, each with
-    the e-mail addresses of its active buyers: a collection a multi-instance step can go over
+    the email addresses of its active buyers: a collection a multi-instance step can go over
     (``camunda:collection="${group_members}"``, one instance per organisation). The property
     ``variable`` names the data key (default ``group_members``)."""
     group_id = data.get("working_group_id")
@@ -70,10 +70,13 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     group_id = int(data["working_group_id"])
     exists = db.session.scalar(select(GroupMembership).where(
         GroupMembership.group_id == group_id, GroupMembership.organisation == organisation))
-    if exists is None:  # a member already: nothing to add (join_group would refuse it)
-        join_group(db.session.get_one(WorkingGroup, group_id), organisation)
-    record(instance, step.actor, step.channel, "member_added",
-           f"{organisation.name} joined {instance.working_group.name if instance.working_group else 'the group'}")
+    group_name = instance.working_group.name if instance.working_group else "the group"
+    if exists is not None:  # made a member meanwhile (by an administrator): not added, nor welcomed, twice
+        record(instance, step.actor, step.channel, "member_added",
+               f"{organisation.name} was already a member of {group_name}: nothing changed")
+        return {"membership_added": False}
+    join_group(db.session.get_one(WorkingGroup, group_id), organisation)
+    record(instance, step.actor, step.channel, "member_added", f"{organisation.name} joined {group_name}")
     return {"membership_added": True}
 
 

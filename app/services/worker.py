@@ -18,6 +18,7 @@ from app.outbox.deliver import deliver_outbox
 from app.outbox.digest import queue_digests
 from app.steps.lanes import local_today
 
+from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
 from .meetings import queue_year_reminders
 
@@ -77,7 +78,7 @@ def _outbox(worker: str, outages: Outages) -> str:
     elif delivery.connected:
         outages.worked(MAIL_SERVER)
     if delivery.sent or delivery.retrying or delivery.failed:
-        return f"e-mails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}"
+        return f"emails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}"
     return ""
 
 
@@ -87,8 +88,13 @@ def _group_years(worker: str, outages: Outages) -> str:
     return f"group year reminders: {told}" if told else ""
 
 
+def _kept_uploads(worker: str, outages: Outages) -> str:
+    forgotten = forget_old_kept_uploads()
+    return f"files of forms never sent deleted: {forgotten}" if forgotten else ""
+
+
 PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_years),
-         ("delivering the outbox", _outbox))
+         ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads))
 
 
 def run_round(worker: str, outages: Outages | None = None) -> str:

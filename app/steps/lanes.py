@@ -1,7 +1,7 @@
 """Who a lane names: the initiator, a role within the instance's working group, or a role.
 
 A user task may name its people the Camunda way instead of by its lane: ``camunda:assignee``
-and ``camunda:candidateUsers`` hold e-mail addresses, user names or ``${initiator}``, and
+and ``camunda:candidateUsers`` hold email addresses, user names or ``${initiator}``, and
 ``camunda:candidateGroups`` holds names that resolve as lane names do (``coordinator``).
 
 A name the app does not know (``management``, ``demo``) resolves through the administrators'
@@ -110,7 +110,7 @@ def lane_label(lane: str | None, instance: ProcessInstance) -> str:
 
 
 def user_ids_by_email(emails: list[str]) -> dict[str, int]:
-    """Active users' ids by their e-mail address (lower case)."""
+    """Active users' ids by their email address (lower case)."""
     wanted = {e.strip().lower() for e in emails if e.strip()}
     if not wanted:
         return {}
@@ -216,7 +216,7 @@ def task_extras(task_ids: list[int]) -> dict[int, Extras]:
 def may_do(definition: TaskDef, instance: ProcessInstance, user: User, start_lane: str | None = None,
            extras: Extras | None = None) -> bool:
     """Whether the task's people include this person now: the one check behind every
-    completion, by form or by e-mailed link, and behind re-resolving a task's people.
+    completion, by form or by emailed link, and behind re-resolving a task's people.
 
     Its lanes (or assignment, or the person an administrator gave it to) and the lanes it was
     escalated to name them, and separation of duties does not bar them (``initiators_own``).

@@ -15,7 +15,7 @@ from forms import display_value, personal_kind
 def option_labels() -> dict[str, list[tuple[str, str]]]:
     """Labels for every value an app-supplied enum may hold, whoever chose it (for display)."""
     groups = [(str(g.id), g.name) for g in db.session.scalars(select(WorkingGroup))]
-    return {"my_groups": groups, "led_groups": groups, "working_groups": groups,
+    return {"my_groups": groups, "led_groups": groups, "working_groups": groups, "joinable_groups": groups,
             "eu_countries": list(EU_COUNTRIES.items())}
 
 
@@ -29,7 +29,7 @@ def summary_of(model: ProcessModel, data: dict[str, Any]) -> dict[str, str]:
     """The key fields (property summary=true) of the instance, by label, as text.
 
     Never a personal field (property ``personal``): the summary goes into lists, the CSV and
-    every task e-mail, whoever reads them."""
+    every task email, whoever reads them."""
     labels: dict | None = None  # queried only if a shown field takes its options from the app
     shown: dict[str, str] = {}
     for form in [model.start_form, *(t.form for t in model.tasks.values())]:

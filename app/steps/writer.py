@@ -21,13 +21,14 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from app.engine import ProcessModel, ReadyTask, TaskDef, load_model
 from app.engine.assignments import worked_out_name
 from app.errors import TaskUnavailable
 from app.extensions import db
-from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User
+from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 
@@ -118,7 +119,7 @@ def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any
         raise Conflict(f"task {task.id} was completed or withdrawn meanwhile")
     conn.execute(UNREADY_CANDIDATES, {"ids": [task.id]})
     _expire_tasks([task.id], CLOSED)
-    how = " by e-mail" if channel == "email" else ""
+    how = " by email" if channel == "email" else ""
     record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
            values, task=task)
 
@@ -155,7 +156,7 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
     (or changes or removes its mapping): the waiting tasks that use the name re-check their
     people and whom their names stand for now (the administrators, for a name not mapped).
 
-    A person the task's lanes now name is added and e-mailed the task as for a new one (an
+    A person the task's lanes now name is added and emailed the task as for a new one (an
     inactive person is left to deactivation, ``release_waiting_tasks``); a person they no
     longer name is dropped, so the task leaves their inbox and their decision links stop
     working. A task an administrator gave to someone stays with that person (the lanes it was
@@ -229,7 +230,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
 
     ``changes`` are further values of the instance row written with the step (a new status,
     a new version); a step that sets the status itself is not taken for the request's end.
-    Task e-mails for the new tasks are queued; a request that ends tells whoever started it.
+    Task emails for the new tasks are queued; a request that ends tells whoever started it.
     """
     eng = engine()
     db.session.flush()  # what the step's service tasks changed through the ORM (a new member, say)
@@ -251,6 +252,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
                         actor, channel, now)
     events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key in ended],
                         actor, channel, now, ": enough of the others were done")
+    moved_to = _follow_group(instance, data)  # before the new tasks' lanes are resolved
     created = [_open_task(instance, task, now, model.start_lane) for task in ready if task.id not in opened]
     events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
                for row_id, name, _ in created]
@@ -266,6 +268,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
     }
+    if moved_to is not None:
+        values["working_group_id"] = moved_to
     values.update(changes or {})
     if stopped is not None and "status" not in (changes or {}):  # an administrator's cancel still cancels
         if instance.status != InstanceStatus.ERROR:
@@ -290,6 +294,21 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         # Whoever started a request hears when it ends, if the diagram's last step did not
         # tell them itself (the expert request's last notice goes to finance).
         queue_notice(instance, "request_finished", [instance.initiator_id], data)
+
+
+def _follow_group(instance: ProcessInstance, data: dict[str, Any]) -> int | None:
+    """A request's working group is the ``working_group_id`` of its data: a step that changes it
+    (an applicant who accepts another group) moves the request, so the group lead lane names
+    the new group's lead. Returns the new group's id, or None when it stays."""
+    wanted = data.get("working_group_id")
+    if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted == instance.working_group_id:
+        return None
+    group = db.session.get(WorkingGroup, wanted)
+    if group is None:
+        return None
+    set_committed_value(instance, "working_group_id", wanted)
+    set_committed_value(instance, "working_group", group)
+    return wanted
 
 
 def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = "") -> None:

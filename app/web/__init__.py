@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 
 from . import (
     access_log,
@@ -39,3 +39,9 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for part in (login, filters, responses, access_log):
         part.init_app(app)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+
+
+def favicon():
+    """The icon browsers ask for at the site's root, for every page and without signing in."""
+    return current_app.send_static_file("favicon.ico")

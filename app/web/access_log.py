@@ -1,4 +1,4 @@
-"""Keep the secrets of e-mailed links out of the access logs (the dev server's and gunicorn's).
+"""Keep the secrets of emailed links out of the access logs (the dev server's and gunicorn's).
 
 A decision link's path is its secret: whoever reads it in a log could decide as the person it
 was sent to, until the link is used or expires. A link to choose a password is one too: whoever

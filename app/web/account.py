@@ -1,5 +1,5 @@
 """A person's own account without signing in: forgotten password, and choosing a password
-from an e-mailed link (an invitation or a forgotten-password link).
+from an emailed link (an invitation or a forgotten-password link).
 
 Opening a link shows a page and changes nothing, as mail scanners open links before people do;
 only posting the new password, with the page's CSRF token, sets it.

@@ -62,7 +62,7 @@ class PersonForm(FlaskForm):
 
 
 class NewPersonForm(PersonForm):
-    """No password: the person chooses theirs from the invitation e-mailed to them."""
+    """No password: the person chooses theirs from the invitation emailed to them."""
 
 
 class EditPersonForm(PersonForm):
@@ -74,7 +74,7 @@ class EditPersonForm(PersonForm):
 
 
 class InvitationForm(FlaskForm):
-    """The button that e-mails a person a new link to choose their password (CSRF only)."""
+    """The button that emails a person a new link to choose their password (CSRF only)."""
 
 
 class OrganisationForm(FlaskForm):
@@ -144,7 +144,7 @@ def add_user():
     if form.is_submitted():
         user, errors = submit(form, lambda: people.invite_user(actor(), **form.values()), "email")
         if user is not None:
-            flash(f"Added {user.name}. We are e-mailing {user.email} an invitation to choose a password; "
+            flash(f"Added {user.name}. We are emailing {user.email} an invitation to choose a password; "
                   f"its link works for {people.invitation_days()} days.", "success")
             return redirect(url_for("admin.users", q=user.email))
     return render_page("admin/user_form.html", errors, form=form, user=None, role_hints=ROLE_HINTS)
@@ -187,7 +187,7 @@ def send_invitation(user_id: int):
             "roles": sorted(role.value for role in user.roles), "active": user.active})
         form.fill_choices()
         return _person_page(user, form, errors)
-    flash(f"We are e-mailing {user.email} a new link to choose a password; it works for "
+    flash(f"We are emailing {user.email} a new link to choose a password; it works for "
           f"{people.invitation_days()} days, and any earlier link no longer works.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 

@@ -1,4 +1,4 @@
-"""Administrators read every e-mail: the local mailbox, what waits, what failed and why."""
+"""Administrators read every email: the local mailbox, what waits, what failed and why."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from app.outbox.render import Rendered
 from .helpers import actor, admin_required, page_number
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
-HIDDEN_LINK = "[a one-use decision link, made when the e-mail is sent]"
-HIDDEN_ACCOUNT_LINK = "[a one-use link to choose a password, made when the e-mail is sent]"
+HIDDEN_LINK = "[a one-use decision link, made when the email is sent]"
+HIDDEN_ACCOUNT_LINK = "[a one-use link to choose a password, made when the email is sent]"
 
 
 @bp.route("/")
@@ -38,7 +38,7 @@ def outbox():
 
 
 def _message(row: OutboxMessage) -> Rendered:
-    """What the e-mail says (said, if sent): a task e-mail still queued is written for the page
+    """What the email says (said, if sent): a task email still queued is written for the page
     as the worker would write it now, and not kept.
 
     The local mailbox's copy, with its working decision links, only in development: production
@@ -93,7 +93,7 @@ def retry(message_id: int):
     if row.status == OutboxStatus.FAILED:
         row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
         db.session.add(AuditEvent(actor_id=actor().id, channel="admin", action="email_retried",
-                                  summary=f"E-mail to {row.to_address} queued again: {row.subject}"[:500]))
+                                  summary=f"Email to {row.to_address} queued again: {row.subject}"[:500]))
         db.session.commit()
-        flash(f"The e-mail to {row.to_address} will be sent again.", "success")
+        flash(f"The email to {row.to_address} will be sent again.", "success")
     return redirect(url_for("admin_mail.show", message_id=row.id))

@@ -1,4 +1,4 @@
-"""Decisions from e-mail links: GET and HEAD show a confirmation page, only a POST decides.
+"""Decisions from email links: GET and HEAD show a confirmation page, only a POST decides.
 
 The same links answer meeting invitations (a token naming a meeting instead of a task).
 

@@ -9,16 +9,18 @@ from typing import TypeVar
 
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
-from wtforms import DateField, Form
+from wtforms import Field, Form
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 
+from app.engine.model import FieldSpec
 from app.errors import InvalidData, ServiceError
 from app.extensions import db
 from app.models import User
 from app.services import monitoring
-from app.services.attachments import UploadsNotSaved, report_uploads_not_saved
+from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploads_not_saved
 from app.steps import Conflict
-from forms.convert import EMAIL_MESSAGE, is_email
+from forms.convert import DATE_PARTS, EMAIL_MESSAGE, DateInvalid, is_email, not_a_date, parse_date_parts
 
 from .ids import MAX_ID
 
@@ -70,6 +72,38 @@ def page_number() -> int:
     return min(max(page, 1), MAX_ID)
 
 
+class DayField(Field):
+    """A date typed into GOV.UK's day, month and year boxes (``NAME-day``, ``NAME-month``,
+    ``NAME-year``; templates/macros/admin.html ``date_input``); one ISO date sent as ``NAME``
+    is read too. ``parts`` is what the boxes show, ``marked`` the boxes a problem is about."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        self.process_errors = []
+        self.parts = dict.fromkeys(DATE_PARTS, "")
+        self.marked: tuple[str, ...] = ()
+        self.data = data if isinstance(data, dt.date) else None
+        self.raw_data = []
+        if formdata is None:
+            return
+        self.parts = {part: str(formdata.get(f"{self.name}-{part}", "")).strip() for part in DATE_PARTS}
+        spec = FieldSpec(id=self.name, label=self.label.text, type="date")
+        if not any(f"{self.name}-{part}" in formdata for part in DATE_PARTS) and (
+                whole := str(formdata.get(self.name, "")).strip()):
+            try:
+                day = dt.date.fromisoformat(whole)
+            except ValueError:
+                self.raw_data = [whole]
+                self.process_errors.append(not_a_date(spec))
+                return
+            self.parts = {"day": str(day.day), "month": str(day.month), "year": f"{day.year:04d}"}
+        self.raw_data = [" ".join(self.parts.values()).strip()]
+        try:
+            self.data = parse_date_parts(spec, **self.parts)
+        except DateInvalid as problem:
+            self.process_errors.append(problem.message)
+            self.marked = problem.parts
+
+
 def plausible_day(form: Form, field) -> None:
     """A WTForms validator: a date filter within years the app can compute with (a day
     after 31 December 9999, or before 1 January 1 in UTC, does not exist)."""
@@ -79,7 +113,7 @@ def plausible_day(form: Form, field) -> None:
 
 
 def email_address(form: Form, field) -> None:
-    """A WTForms validator: the e-mail address rule the diagrams' forms follow too."""
+    """A WTForms validator: the email address rule the diagrams' forms follow too."""
     if not is_email((field.data or "").strip()):
         raise ValidationError(EMAIL_MESSAGE)
 
@@ -89,10 +123,7 @@ def form_errors(form: Form) -> Errors:
     errors: Errors = []
     for field in form:
         if field.errors:
-            message = field.errors[0]
-            if isinstance(field, DateField) and "valid date" in message:  # WTForms' words
-                message = f"Enter ‘{field.label.text.lower()}’ as a date like 2026-11-26"
-            errors.append((field.name, message))
+            errors.append((field.name, field.errors[0]))
     return errors
 
 
@@ -121,6 +152,13 @@ def submit(form: Form, change: Callable[[], T], field: str | None = None) -> tup
 def render_page(template: str, errors: Errors, **context):
     """The page, with status 400 when it shows errors."""
     return render_template(template, errors=errors, **context), 400 if errors else 200
+
+
+def keep_files(form, task=None) -> None:
+    """A form shown again after a POST keeps the files it was sent (forms never drop them)."""
+    if form.posted is not None and form.file_fields():
+        keep_uploads(form, current_user, task)
+        db.session.commit()
 
 
 def uploads_not_saved(problem: UploadsNotSaved) -> tuple[str, int]:

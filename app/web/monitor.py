@@ -17,16 +17,18 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import Form, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services import monitoring
 from app.services.history import instance_history
 from app.services.versions import called_processes, load_model
+from forms.convert import DATE_PARTS
 
 from .helpers import (
+    DayField,
     Errors,
     actor,
     admin_required,
@@ -59,9 +61,9 @@ class FilterForm(Form):
     group = SelectField("Working group", validate_choice=False)
     waiting_role = SelectField("Waiting for a role", validate_choice=False)
     waiting_person = SelectField("Waiting for a person", validate_choice=False)
-    # Browsers send a date input as 2026-11-26 whatever they show; so does a typed one.
-    started_from = DateField("Started on or after", [Optional(), plausible_day], format="%Y-%m-%d")
-    started_to = DateField("Started on or before", [Optional(), plausible_day], format="%Y-%m-%d")
+    # GOV.UK date inputs (day, month and year boxes); ?started_from=2026-11-26 is read too.
+    started_from = DayField("Started on or after", [plausible_day])
+    started_to = DayField("Started on or before", [plausible_day])
 
     def fill_choices(self) -> None:
         options = monitoring.filter_choices()
@@ -92,7 +94,8 @@ def _filter_form() -> FilterForm:
 
 
 def _active_args() -> dict[str, str]:
-    return {name: request.args[name] for name in FILTERS if request.args.get(name)}
+    names = [*FILTERS, *(f"{day}-{part}" for day in ("started_from", "started_to") for part in DATE_PARTS)]
+    return {name: request.args[name] for name in names if request.args.get(name)}
 
 
 @bp.route("/")
@@ -216,6 +219,6 @@ def reassign(task_id: int):
             _, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data),
                                "person")
             if not errors:
-                flash(f"{task.name} now waits for {person.name}, who will get an e-mail.", "success")
+                flash(f"{task.name} now waits for {person.name}, who will get an email.", "success")
                 return redirect(url_for("monitor.instance", instance_id=task.instance_id))
     return render_page("monitor/reassign.html", errors, task=task, instance=task.instance, form=form)

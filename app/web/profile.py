@@ -8,10 +8,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.engine.model import FieldSpec
 from app.extensions import db
 from app.models import NotifyMode, User
 from app.services.people import set_notify_mode
 from app.steps.lanes import local_today
+from forms.convert import DATE_PARTS, DateInvalid, parse_date_parts
+
+# The absence's days, as GOV.UK date inputs: (name, label, what the messages call it).
+DAYS = (("away_from", "First day away", "the first day of your absence"),
+        ("away_to", "Last day away", "the last day of your absence"))
 
 bp = Blueprint("profile", __name__)
 
@@ -21,16 +27,18 @@ bp = Blueprint("profile", __name__)
 def edit():
     error = None
     errors: list[tuple[str, str]] = []
-    values = {"away_from": _iso(current_user.away_from), "away_to": _iso(current_user.away_to),
+    values = {"away_from": _parts(current_user.away_from), "away_to": _parts(current_user.away_to),
               "deputy": str(current_user.deputy_id or "")}
+    marked: dict[str, tuple[str, ...]] = {}
     if request.method == "POST" and request.form.get("form") == "absence":
         if "clear" in request.form:
             current_user.set_absence(None, None, None)
             db.session.commit()
             flash("Your absence is cleared.", "success")
             return redirect(url_for("profile.edit"))
-        values = {name: request.form.get(name, "").strip() for name in values}
-        errors, start, end, deputy = _check_absence(values)
+        values = {name: _posted_parts(name) for name, _, _ in DAYS} | {
+            "deputy": request.form.get("deputy", "").strip()}
+        errors, marked, start, end, deputy = _check_absence(values)
         if not errors:
             current_user.set_absence(start, end, deputy)
             db.session.commit()
@@ -41,31 +49,50 @@ def edit():
         if choice in {m.value for m in NotifyMode}:
             set_notify_mode(current_user, NotifyMode(choice))
             db.session.commit()
-            flash("Your e-mail setting is saved.", "success")
+            flash("Your email setting is saved.", "success")
             return redirect(url_for("profile.edit"))
         error = "Select how you want to hear about tasks"
     people = db.session.scalars(select(User).where(User.active.is_(True), User.id != current_user.id)
                                 .order_by(User.name)).all()
     away_now = current_user.away_to is not None and current_user.away_to >= local_today()
     return render_template("profile.html", error=error, errors=errors, values=values, people=people,
-                           away_now=away_now), 400 if error or errors else 200
+                           away_now=away_now, days=DAYS, marked=marked), 400 if error or errors else 200
 
 
-def _iso(day: dt.date | None) -> str:
-    return day.isoformat() if day else ""
+def _parts(day: dt.date | None) -> dict[str, str]:
+    if day is None:
+        return dict.fromkeys(DATE_PARTS, "")
+    return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
 
 
-def _check_absence(values: dict[str, str]) -> tuple[list[tuple[str, str]], dt.date | None, dt.date | None,
-                                                    User | None]:
-    """The form's errors as (field, message), and the first day, last day and deputy."""
+def _posted_parts(name: str) -> dict[str, str]:
+    """The day, month and year boxes as sent; a client sending one ISO date is read too."""
+    if any(f"{name}-{part}" in request.form for part in DATE_PARTS):
+        return {part: request.form.get(f"{name}-{part}", "").strip() for part in DATE_PARTS}
+    whole = request.form.get(name, "").strip()
+    try:
+        return _parts(dt.date.fromisoformat(whole)) if whole else _parts(None)
+    except ValueError:
+        return {"day": whole, "month": "", "year": ""}
+
+
+def _check_absence(values: dict) -> tuple[list[tuple[str, str]], dict[str, tuple[str, ...]], dt.date | None,
+                                          dt.date | None, User | None]:
+    """The form's errors as (field, message), the date boxes each is about, and the first
+    day, last day and deputy."""
     errors: list[tuple[str, str]] = []
+    marked: dict[str, tuple[str, ...]] = {}
     days: dict[str, dt.date | None] = {}
-    for name, what in (("away_from", "the first day of your absence"), ("away_to", "the last day of your absence")):
+    for name, label, what in DAYS:
+        spec = FieldSpec(id=name, label=label, type="date", properties={
+            "error_format": f"{what[0].upper()}{what[1:]} must be a real date",
+            "error_incomplete": f"{what[0].upper()}{what[1:]} must include a {{missing}}"})
         try:
-            days[name] = dt.date.fromisoformat(values[name]) if values[name] else None
-        except ValueError:
+            days[name] = parse_date_parts(spec, **values[name])
+        except DateInvalid as problem:
             days[name] = None
-            errors.append((name, f"Enter {what} as a real date"))
+            errors.append((name, problem.message))
+            marked[name] = problem.parts
             continue
         if days[name] is None:
             errors.append((name, f"Enter {what}"))
@@ -81,4 +108,4 @@ def _check_absence(values: dict[str, str]) -> tuple[list[tuple[str, str]], dt.da
         errors.append(("deputy", "Select someone other than yourself"))
     elif not deputy.active:
         errors.append(("deputy", "Select someone whose account is active"))
-    return errors, start, end, deputy
+    return errors, marked, start, end, deputy

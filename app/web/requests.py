@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.errors import InvalidData, NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
-from app.services.attachments import UploadsNotSaved, attachment_path
+from app.services.attachments import UploadsNotSaved, attachment_path, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
 from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
@@ -17,7 +17,7 @@ from app.services.versions import active_versions, called_processes, load_model
 from app.steps.lanes import lane_label
 from forms import build_form
 
-from .helpers import page_number, uploads_not_saved
+from .helpers import keep_files, page_number, uploads_not_saved
 
 bp = Blueprint("requests", __name__)
 
@@ -48,17 +48,20 @@ def start(process_id: str):
     form = build_form(model.start_form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data={},
                       choices=choices_for(current_user))
+    if post:
+        bring_back_kept(form, current_user)
     problem = None
     status = 400 if post else 200
     if post and form.validate():
         try:
-            instance = start_instance(current_user, version, form.cleaned, form.uploads)
+            instance = start_instance(current_user, version, form.cleaned, uploads_with_kept(form))
             db.session.commit()
         except NotAllowed as exc:
             db.session.rollback()
             return render_template("errors/message.html", title="You cannot start this", message=str(exc)), 403
         except UploadsNotSaved as exc:
             problem, status = uploads_not_saved(exc)
+            form.uploads = {}  # the folder refused them: the page asks for them again
         except InvalidData as exc:  # a service task refused an answer (a meeting claimed twice)
             db.session.rollback()
             for name, message in exc.errors:
@@ -70,6 +73,7 @@ def start(process_id: str):
         else:
             flash(f"Sent: {instance.title}. You can follow it under My requests.", "success")
             return redirect(url_for("requests.show", instance_id=instance.id))
+    keep_files(form)
     return render_template("requests/start_form.html", model=model, form=form, problem=problem), status
 
 

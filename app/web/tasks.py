@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask
-from app.services.attachments import UploadsNotSaved
+from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import hide_personal, instance_history, personal_fields, sees_personal
 from app.services.instances import can_view
@@ -19,7 +19,7 @@ from app.steps import commit_or_conflict
 from app.steps.lanes import waiting_why
 from forms import build_form
 
-from .helpers import page_number, uploads_not_saved
+from .helpers import keep_files, page_number, uploads_not_saved
 
 bp = Blueprint("tasks", __name__)
 
@@ -69,11 +69,13 @@ def show(task_id: int):
     form = build_form(definition.form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data=data,
                       choices=choices_for(instance.initiator) if needs_choices else None)
+    if post:
+        bring_back_kept(form, current_user, task)
     problem = None
     status = 400 if post else 200
     if post and form.validate():
         try:
-            complete_task(current_user, task.id, form.cleaned, form.uploads, wf=wf)
+            complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             done = f"Done: {task.name}. {instance.title}."  # read before the commit expires them
             commit_or_conflict(task.id)
         except TaskUnavailable:
@@ -83,12 +85,14 @@ def show(task_id: int):
             return render_template("tasks/not_yours.html", task=task), 403
         except UploadsNotSaved as exc:
             problem, status = uploads_not_saved(exc)
+            form.uploads = {}  # the folder refused them: the page asks for them again
         except ServiceError as exc:
             db.session.rollback()
             problem = str(exc)
         else:
             flash(done, "success")
             return redirect(url_for("tasks.inbox"))
+    keep_files(form, task)
     if not sees_personal(current_user, instance):  # a task given to someone outside the claim's lanes
         hide_personal(form, definition.form, personal_fields(model, instance))
     history = instance_history(instance, model, current_user)

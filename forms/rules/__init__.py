@@ -18,6 +18,9 @@ Computation = Callable[[dict[str, Any]], Any]
 
 RULES: dict[str, list[Rule]] = {}
 COMPUTATIONS: dict[str, Computation] = {}
+# The fields a computation reads, when it says: it is then worked out (and shown) as soon as
+# those are right, even while another field of the form still has an error.
+COMPUTATION_INPUTS: dict[str, tuple[str, ...]] = {}
 
 
 def rule(form_key: str) -> Callable[[Rule], Rule]:
@@ -30,11 +33,14 @@ def rule(form_key: str) -> Callable[[Rule], Rule]:
     return register
 
 
-def computation(name: str) -> Callable[[Computation], Computation]:
-    """Register a calculation that a readonly field names in its ``computed`` property."""
+def computation(name: str, inputs: tuple[str, ...] | None = None) -> Callable[[Computation], Computation]:
+    """Register a calculation that a readonly field names in its ``computed`` property;
+    ``inputs`` names the fields it reads."""
 
     def register(func: Computation) -> Computation:
         COMPUTATIONS[name] = func
+        if inputs is not None:
+            COMPUTATION_INPUTS[name] = inputs
         return func
 
     return register

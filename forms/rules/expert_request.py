@@ -12,5 +12,5 @@ from . import rule
 def name_other_topic(data: dict[str, Any]) -> dict[str, str]:
     """Require a name for the topic when the requester chose "Other"."""
     if data.get("topic") == "other" and not (data.get("topic_other") or "").strip():
-        return {"topic_other": "Name the topic when you choose Other."}
+        return {"topic_other": "Enter the topic, as you selected Other"}
     return {}

@@ -16,7 +16,7 @@ BUDGET_FIELDS = ("budget_venue", "budget_catering", "budget_interpretation")
 CENT = Decimal("0.01")
 
 
-@computation("market_engagement_budget_total")
+@computation("market_engagement_budget_total", inputs=BUDGET_FIELDS)
 def market_engagement_budget_total(data: dict[str, Any]) -> Decimal:
     """Venue + catering + interpretation, in EUR to the cent; empty counts as 0."""
     total = sum((Decimal(str(data.get(name) or 0)) for name in BUDGET_FIELDS), Decimal(0))

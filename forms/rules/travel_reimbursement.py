@@ -32,14 +32,15 @@ def check_travel_dates(data: dict[str, Any]) -> dict[str, str]:
     listed = data.get("meeting_id") not in (None, "", "other")
     meeting = None if listed else _date(data, "meeting_date")
     if departure and back and back < departure:
-        errors["return_date"] = "The return date cannot be before the departure date."
+        errors["return_date"] = "Date you came back must be the same as or after the date you left"
     elif departure and back and meeting and not departure <= meeting <= back:
-        errors["meeting_date"] = "The meeting date must fall between your departure and return."
+        errors["meeting_date"] = "Date of the meeting must be between the date you left and the date you came back"
     nights = data.get("accommodation_nights")
     if departure and back and back >= departure and isinstance(nights, int):
         away = (back - departure).days
         if nights > away:
-            errors["accommodation_nights"] = f"You were away {away} night(s): claim at most that many."
+            errors["accommodation_nights"] = (f"Number of nights must be {away} or less: you were away {away} "
+                                              f"{'night' if away == 1 else 'nights'}")
     return errors
 
 
@@ -47,7 +48,7 @@ def check_accommodation(data: dict[str, Any]) -> dict[str, str]:
     """Accommodation costs need the number of nights they paid for."""
     cost, nights = data.get("accommodation_cost"), data.get("accommodation_nights")
     if isinstance(cost, Decimal) and cost > 0 and nights == 0:
-        return {"accommodation_nights": "Give the number of nights of the accommodation you claim."}
+        return {"accommodation_nights": "Enter the number of nights you paid accommodation for"}
     return {}
 
 
@@ -56,7 +57,7 @@ for _form_key in CLAIM_FORMS:
     rule(_form_key)(check_accommodation)
 
 
-@computation("travel_claim_total")
+@computation("travel_claim_total", inputs=COST_FIELDS)
 def travel_claim_total(data: dict[str, Any]) -> Decimal:
     """Tickets + accommodation + other costs, in EUR to the cent; empty counts as 0."""
     total = sum((Decimal(str(data.get(name) or 0)) for name in COST_FIELDS), Decimal(0))

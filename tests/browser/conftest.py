@@ -2,7 +2,7 @@
 
 Each test gets the `app` of tests/conftest.py (a fresh SQLite database with the shipped
 processes and the demo people), served on a free loopback port by werkzeug's threaded
-server, with e-mail going to a real aiosmtpd server on loopback. One Chromium runs for the
+server, with email going to a real aiosmtpd server on loopback. One Chromium runs for the
 whole session; each person in a test has a browser context of their own.
 
 Every page a journey visits is screenshot to ARTIFACTS_DIR (default ./artifacts)
@@ -78,7 +78,7 @@ class LiveServer:
     mail: Mailbox
 
     def fire_timers(self, now: dt.datetime) -> int:
-        """Run the worker's round as if it were ``now``: fire the due timers, send their e-mails.
+        """Run the worker's round as if it were ``now``: fire the due timers, send their emails.
 
         The engine reads the clock too, hence freezegun; no page is loading meanwhile.
         """
@@ -192,6 +192,15 @@ FOCUS_STOP = """target => {
         contrast: unknown || focused === document.body ? 21 : (light + 0.05) / (dark + 0.05),
     };
 }"""
+
+
+def fill_date(page: Page, legend: str, day: dt.date | None) -> None:
+    """Type ``day`` into the day, month and year boxes of the GOV.UK date input ``legend`` names
+    (None empties them)."""
+    group = page.get_by_role("group", name=legend)
+    values = (day.day, day.month, day.year) if day else ("", "", "")
+    for part, value in zip(("Day", "Month", "Year"), values, strict=True):
+        group.get_by_label(part, exact=True).fill(str(value))
 
 
 class User:

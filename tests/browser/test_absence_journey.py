@@ -1,11 +1,12 @@
 """Absence and deputy: Clara sets an absence in her profile (once with the days the wrong way
-round), naming Felix; a claim filed meanwhile waits for Felix too, whose e-mail says why."""
+round), naming Felix; a claim filed meanwhile waits for Felix too, whose email says why."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from app.steps.lanes import local_today
+from tests.browser.conftest import fill_date
 from tests.browser.test_travel_journey import fill_claim
 
 
@@ -15,13 +16,13 @@ def test_a_coordinator_sets_an_absence_and_her_deputy_gets_the_claim(people, liv
     clara = people("clara")
     page = clara.open("/profile", "profile")
     assert "Tasks already waiting for you when your absence starts are not moved" in clara.text()
-    page.get_by_label("First day away").fill(last.isoformat())
-    page.get_by_label("Last day away").fill(today.isoformat())
+    fill_date(page, "First day away", last)
+    fill_date(page, "Last day away", today)
     page.get_by_label("Deputy").select_option(label="Felix Wagner (finance)")
     clara.send("profile-wrong-way-round", button="Save absence")
     assert "The last day must be the same as or after the first day" in clara.text()
-    page.get_by_label("First day away").fill(today.isoformat())
-    page.get_by_label("Last day away").fill(last.isoformat())
+    fill_date(page, "First day away", today)
+    fill_date(page, "Last day away", last)
     clara.send("profile-absence-saved", button="Save absence")
     assert "Your absence is saved" in clara.page.inner_text("body")
     assert "Felix Wagner deputises for you" in clara.text()

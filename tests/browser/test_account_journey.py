@@ -1,6 +1,6 @@
-"""Accounts by e-mail, in the browser: an administrator invites a person, who chooses a password
-from the e-mailed link and signs in; a person who forgot their password asks for a link, chooses
-a new one and signs in with it. The e-mails go through the outbox to a real SMTP server."""
+"""Accounts by email, in the browser: an administrator invites a person, who chooses a password
+from the emailed link and signs in; a person who forgot their password asks for a link, chooses
+a new one and signs in with it. The emails go through the outbox to a real SMTP server."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_an_invited_person_chooses_a_password_and_signs_in(people, live_server):
     page.get_by_label("Email address").fill("nina.horvat@zagreb.example.eu")
     page.get_by_label("Organisation").select_option(label="EUROCITIES")
     admin.send("person-added", button="Add person")
-    assert "We are e-mailing nina.horvat@zagreb.example.eu an invitation" in admin.text()
+    assert "We are emailing nina.horvat@zagreb.example.eu an invitation" in admin.text()
 
     [invitation] = live_server.mail.to("nina.horvat")
     assert invitation["Subject"] == "You are invited to Big Buyers Workflow"
@@ -63,7 +63,7 @@ def test_an_invited_person_chooses_a_password_and_signs_in(people, live_server):
     admin.open(f"/admin/people/{person('nina').id}", "ninas-page")
     assert admin.page.locator('input[type="password"]').count() == 0
     admin.send("new-link-sent", button="Send a new invitation / password link")
-    assert "We are e-mailing nina.horvat@zagreb.example.eu a new link" in admin.text()
+    assert "We are emailing nina.horvat@zagreb.example.eu a new link" in admin.text()
     assert [m["Subject"] for m in live_server.mail.to("nina.horvat")] == [
         "You are invited to Big Buyers Workflow", "Choose a password for Big Buyers Workflow"]
 

@@ -26,7 +26,7 @@ def test_error_summary_takes_focus_and_its_links_lead_to_their_fields(people):
     assert kati.has_focus(summary), f"the focus is on {kati.focused()}"
     links = summary.get_by_role("link")
     count = links.count()
-    # name, type (radios), country (a select), contact, e-mail, spend (radios), motivation
+    # name, type (radios), country (a select), contact, email, spend (radios), motivation
     # (a textarea), commitment (a checkbox)
     assert count == 8, f"{count} problems listed for an empty application"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.browser.conftest import fill_date
+
 DELIVERABLE = ("A life-cycle cost model comparing the three offers for refurbished laptops, "
                "with a two-page guidance note for the buyers.")
 JUSTIFICATION = ("None of the buyers in the group has done a life-cycle cost analysis of "
@@ -23,7 +25,7 @@ def test_expert_request_above_15000_eur_needs_finance_and_the_commission(people,
     marta.choose("Life-cycle costing")
     page.get_by_label("Deliverable").fill(DELIVERABLE)
     page.get_by_label("Expert days").fill("25")
-    page.get_by_label("Deadline").fill((dt.date.today() + dt.timedelta(days=60)).isoformat())
+    fill_date(page, "Deadline", dt.date.today() + dt.timedelta(days=60))
     page.get_by_label("Justification").fill(JUSTIFICATION)
     page = marta.send("request-sent")
     request_path = page.url.removeprefix(live_server.url)

@@ -9,13 +9,15 @@ came with the upload, and Ana's running market engagement event of the same grou
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from app.cli import DEMO_PASSWORD
 from app.extensions import db
 from app.models import InstanceStatus, OutboxMessage, ProcessInstance, Role
 from app.services.people import create_user
-from tests.browser.conftest import PDF
+from tests.browser.conftest import PDF, fill_date
 from tests.diagrams import FIXTURES
 
 SUMMARY = ("The group will buy refurbished laptops for 40 000 staff from 2028, with a five-year warranty, "
@@ -73,7 +75,7 @@ def test_a_joint_statement_uploaded_without_code_is_endorsed_and_published(peopl
     page = clara.open_task("Publish the joint statement", "publish")
     assert "Refurbished laptops" in clara.text()
     page.get_by_label("Link to the published statement").fill("https://bigbuyers.eu/statements/laptops")
-    page.get_by_label("Publication date").fill("2027-02-01")
+    fill_date(page, "Publication date", dt.date(2027, 2, 1))
     clara.send("published")
 
     db.session.expire_all()

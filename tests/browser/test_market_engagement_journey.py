@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.browser.conftest import PDF
+from tests.browser.conftest import PDF, fill_date
 
 EVENT_DAY = dt.date.today() + dt.timedelta(days=45)
 TITLE = "Meet the refurbishers: circular laptops and servers"
@@ -22,7 +22,7 @@ def test_market_engagement_event_held_reported_and_closed(people, live_server):
     page.get_by_label("Circular ICT (ICT equipment)").check()
     page.get_by_label("Title").fill(TITLE)
     ana.choose("Hybrid")
-    page.get_by_label("Proposed date").fill(EVENT_DAY.isoformat())
+    fill_date(page, "Proposed date", EVENT_DAY)
     page.get_by_label("City or online link").fill("Lisbon")
     page.get_by_label("Market segment").fill("Refurbished ICT equipment")
     page.get_by_label("Target suppliers").fill("Refurbishers and manufacturers' take-back programmes, SMEs welcome.")
@@ -44,7 +44,7 @@ def test_market_engagement_event_held_reported_and_closed(people, live_server):
     page = clara.open_task("Organise the logistics", "organise-logistics")
     page.get_by_label("Venue confirmed").check()
     page.get_by_label("Registration link").fill("https://events.example.eu/circular-ict")
-    page.get_by_label("Invitations go out on").fill((dt.date.today() + dt.timedelta(days=10)).isoformat())
+    fill_date(page, "Invitations go out on", dt.date.today() + dt.timedelta(days=10))
     clara.send("logistics-organised")
 
     ana.open("/inbox", "inbox-before-the-event")

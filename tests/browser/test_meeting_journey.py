@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Meeting
-from tests.browser.conftest import PDF, PNG
+from tests.browser.conftest import PDF, PNG, fill_date
 from tests.browser.test_travel_journey import fill_claim
 from tests.conftest import person
 
@@ -80,9 +80,9 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
     fill_claim(page)
     marta.choose(label)
     page.get_by_label("Meeting attended").fill("")
-    page.get_by_label("Meeting date").fill("")
-    page.get_by_label("Departure date").fill((day - dt.timedelta(days=1)).isoformat())
-    page.get_by_label("Return date").fill((day + dt.timedelta(days=1)).isoformat())
+    fill_date(page, "Meeting date", None)
+    fill_date(page, "Departure date", day - dt.timedelta(days=1))
+    fill_date(page, "Return date", day + dt.timedelta(days=1))
     marta.send("claim-filed")
     assert "Sent: Travel reimbursement: Fourth meeting: tender criteria" in marta.text()
 
@@ -91,9 +91,9 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
     fill_claim(page)
     marta.choose(label)
     page.get_by_label("Meeting attended").fill("")
-    page.get_by_label("Meeting date").fill("")
-    page.get_by_label("Departure date").fill((day - dt.timedelta(days=1)).isoformat())
-    page.get_by_label("Return date").fill((day + dt.timedelta(days=1)).isoformat())
+    fill_date(page, "Meeting date", None)
+    fill_date(page, "Departure date", day - dt.timedelta(days=1))
+    fill_date(page, "Return date", day + dt.timedelta(days=1))
     page.get_by_label("Receipts").set_input_files({"name": "hotel.png", "mimeType": "image/png", "buffer": PNG})
     marta.send("second-claim-refused")
     assert "You have already claimed travel for “Fourth meeting: tender criteria”" in marta.text()
@@ -106,7 +106,7 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
     felix = people("felix")
     page = felix.open_task("Approve payment", "approve-payment")
     felix.choose("Approve the payment")
-    page.get_by_label("Payment date").fill(dt.date.today().isoformat())
+    fill_date(page, "Payment date", dt.date.today())
     page.get_by_label("Payment reference").fill("BB-2026-0077")
     felix.send("payment-approved")
 

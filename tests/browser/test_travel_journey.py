@@ -1,8 +1,8 @@
 """Journey a: a travel claim from the claimant's form to "paid", in a real browser.
 
 Marta files a claim with two receipts; Clara asks for changes; Marta fixes and resubmits;
-Clara approves from the link in the e-mail the SMTP server received; Felix approves the
-payment from his inbox; Marta sees the claim paid and gets the e-mail.
+Clara approves from the link in the email the SMTP server received; Felix approves the
+payment from his inbox; Marta sees the claim paid and gets the email.
 """
 
 from __future__ import annotations
@@ -10,21 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.browser.conftest import PDF, PNG
+from tests.browser.conftest import PDF, PNG, fill_date
 
 MEETING = "Circular ICT, 3rd meeting, Brussels"
 MEETING_DAY = dt.date.today() - dt.timedelta(days=12)
 
 
-def fill_claim(page) -> None:
+GOOD_IBAN = "PL61 1090 1014 0000 0712 1981 2874"
+
+
+def fill_claim(page, iban: str = GOOD_IBAN) -> None:
     page.get_by_label("Circular ICT (ICT equipment)").check()
     page.get_by_label("A meeting not listed here").check()  # a meeting the app does not know
     page.get_by_label("Meeting attended").fill(MEETING)
-    page.get_by_label("Meeting date").fill(MEETING_DAY.isoformat())
+    fill_date(page, "Meeting date", MEETING_DAY)
     page.get_by_label("Travelling from").fill("Gdańsk")
     page.get_by_label("Travelling to").fill("Brussels")
-    page.get_by_label("Departure date").fill((MEETING_DAY - dt.timedelta(days=1)).isoformat())
-    page.get_by_label("Return date").fill((MEETING_DAY + dt.timedelta(days=1)).isoformat())
+    fill_date(page, "Departure date", MEETING_DAY - dt.timedelta(days=1))
+    fill_date(page, "Return date", MEETING_DAY + dt.timedelta(days=1))
     page.get_by_label("Rail", exact=True).check()
     page.get_by_label("One-way distance (km)").fill("1400")
     page.get_by_label("Tickets (EUR)").fill("180.40")
@@ -32,7 +35,7 @@ def fill_claim(page) -> None:
     page.get_by_label("Accommodation (EUR)").fill("300.00")
     page.get_by_label("Other costs (EUR)").fill("12.60")
     page.get_by_label("Bank account holder").fill("Marta Nowak")
-    page.get_by_label("IBAN").fill("PL61 1090 1014 0000 0712 1981 2874")
+    page.get_by_label("IBAN").fill(iban)
     page.get_by_label("Receipts").set_input_files([
         {"name": "train.pdf", "mimeType": "application/pdf", "buffer": PDF},
         {"name": "hotel.png", "mimeType": "image/png", "buffer": PNG},
@@ -44,7 +47,15 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     marta = people("marta")
     marta.click("Start a request", "start-list")
     page = marta.click("Travel reimbursement", "claim-form")
-    fill_claim(page)
+    fill_claim(page, iban="PL61 1090 1014 0000 0712 1981 2847")  # two digits swapped
+    page = marta.send("claim-refused")  # the IBAN: good format, bad checksum
+    text = marta.text()
+    assert "The IBAN is not right: check it against your bank details" in text
+    # Nothing she sent is lost: the receipts stay uploaded, the total is worked out, the dates kept.
+    assert "train.pdf — uploaded" in text and "hotel.png — uploaded" in text
+    assert "Total claimed (EUR) 493.00 EUR" in text
+    assert page.get_by_role("group", name="Meeting date").get_by_label("Day").input_value() == str(MEETING_DAY.day)
+    page.get_by_label("IBAN").fill(GOOD_IBAN)
     page = marta.send("request-filed")
     assert re.search(r"/requests/\d+$", page.url)
     request_url = page.url.removeprefix(live_server.url)
@@ -69,7 +80,7 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     marta.send("claim-resubmitted")
     assert "Done: Revise claim." in marta.text()
 
-    # Clara was e-mailed twice (the first check and the one after the changes); she decides
+    # Clara was emailed twice (the first check and the one after the changes); she decides
     # from the latest, in her browser, on the confirmation page the link opens.
     clara_mail = live_server.mail.to("clara")
     assert len(clara_mail) == 2, [m["Subject"] for m in clara_mail]
@@ -85,7 +96,7 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     page = felix.open_task("Approve payment", "approve-payment")
     assert "473.00 EUR" in felix.text()  # the eligible amount: 180.40 + 280.00 + 12.60
     felix.choose("Approve the payment")
-    page.get_by_label("Payment date").fill(dt.date.today().isoformat())
+    fill_date(page, "Payment date", dt.date.today())
     page.get_by_label("Payment reference").fill("BB-2026-0042")
     felix.send("payment-approved")
 

@@ -1,5 +1,5 @@
 """Absence and deputies (issue 12): a person away names a deputy, who is asked too for the
-tasks that open meanwhile; the e-mail and the history say why; the absence ends by itself."""
+tasks that open meanwhile; the email and the history say why; the absence ends by itself."""
 
 from __future__ import annotations
 
@@ -136,7 +136,23 @@ def test_the_profile_shows_the_absence(client):
     sign_in(client, "clara")
     page = loaded(client.get("/profile"))
     assert "Felix Wagner deputises for you" in page
-    assert f'value="{end.isoformat()}"' in page
+    for part, value in (("day", end.day), ("month", end.month), ("year", end.year)):  # GOV.UK date boxes
+        assert f'name="away_to-{part}" type="text" inputmode="numeric" spellcheck="false" value="{value}"' in page
+
+
+def test_the_absence_days_are_typed_into_day_month_and_year_boxes(client):
+    sign_in(client, "clara")
+    felix = str(person("felix").id)
+    post = {"form": "absence", "save": "1", "deputy": felix, "away_from-day": "5", "away_from-month": "",
+            "away_from-year": "2031", "away_to-day": "31", "away_to-month": "2", "away_to-year": "2031"}
+    page = loaded(post_form(client, "/profile", post), 400)
+    assert "The first day of your absence must include a month" in page
+    assert "The last day of your absence must be a real date" in page
+    assert '<a href="#field-away_from">' in page  # the summary leads to the day box
+    post.update({"away_from-month": "March", "away_to-day": "9", "away_to-month": "3"})
+    assert post_form(client, "/profile", post).status_code == 302
+    clara = person("clara")
+    assert (clara.away_from, clara.away_to) == (dt.date(2031, 3, 5), dt.date(2031, 3, 9))
 
 
 def test_the_deputy_stays_on_the_task_through_a_role_change_and_decides_it(client):

@@ -1,4 +1,4 @@
-"""The secret in an e-mailed decision link, or a link to choose a password, never reaches an access log."""
+"""The secret in an emailed decision link, or a link to choose a password, never reaches an access log."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Accounts by e-mail: invitations, a new password link from an administrator, forgotten
-passwords, and the CLI's first administrator. Every e-mail goes through the outbox to a real
+"""Accounts by email: invitations, a new password link from an administrator, forgotten
+passwords, and the CLI's first administrator. Every email goes through the outbox to a real
 SMTP server; links are opened as a mail program would, without signing in."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def outbox_count() -> int:
 
 
 def password_link(message) -> str:
-    """The one link to choose a password in the e-mail, the same in both parts."""
+    """The one link to choose a password in the email, the same in both parts."""
     text, html = parts(message)
     [path] = set(PASSWORD_LINK.findall(text))
     assert f'href="http://mail.test{path}"' in html
@@ -275,7 +275,7 @@ def test_a_new_request_kills_the_earlier_link(app, client, smtp):
 
 
 def test_a_link_asked_for_before_the_email_went_out_is_not_minted(app, client, smtp):
-    """Two requests before the worker's round: the first e-mail's link points to the
+    """Two requests before the worker's round: the first email's link points to the
     forgotten-password page, not to a secret that would work."""
     forgot(client, "ana.costa@lisboa.example.eu")
     forgot(client, "ana.costa@lisboa.example.eu")
@@ -341,12 +341,12 @@ def test_the_cli_invites_everyone_else(app, smtp):
 
 
 def test_the_email_page_shows_a_queued_invitation_without_its_marker(client):
-    """Administration → E-mail shows what a queued invitation will say: the link is made only
+    """Administration → Email shows what a queued invitation will say: the link is made only
     when it is sent, and the page says so instead of showing the app's placeholder."""
     invite(client)
     row = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
     sign_in(client, "admin")
     page = loaded(client.get(f"/admin/mail/{row.id}"))
     assert "%%ACCOUNT" not in page
-    assert "[a one-use link to choose a password, made when the e-mail is sent]" in page
+    assert "[a one-use link to choose a password, made when the email is sent]" in page
     assert "%%ACCOUNT" not in loaded(client.get(f"/admin/mail/{row.id}/html"))

@@ -1,4 +1,4 @@
-"""E-mail with a real SMTP server: people are told, approvers decide from the e-mail."""
+"""Email with a real SMTP server: people are told, approvers decide from the email."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp
     assert task.completed_by.email.startswith("clara")
     assert ready_task(instance, "approve_payment") is not None
     sign_in(client, "marta")
-    assert "Clara Schmidt completed Check claim by e-mail" in loaded(client.get(
+    assert "Clara Schmidt completed Check claim by email" in loaded(client.get(
         f"/requests/{instance.id}"))
 
     again = client.post(decisions["Approve"], data={"csrf_token": csrf_token(client, "/inbox")})
@@ -312,7 +312,7 @@ def test_a_timer_fired_by_moving_the_clock_sends_its_reminder(app, client, smtp)
     instance_id = instance.id
     due = db.session.get(ProcessInstance, instance_id).next_timer_at
     with freeze_time(due + dt.timedelta(minutes=1)):
-        assert run_round("test-worker").startswith("timers: 1; e-mails sent 2")
+        assert run_round("test-worker").startswith("timers: 1; emails sent 2")
     reminder_ids = set(db.session.scalars(select(OutboxMessage.message_id).where(
         OutboxMessage.template == "claim_reminder")))
     reminders = [m for m in smtp.messages if m["Message-ID"] in reminder_ids]
@@ -329,7 +329,7 @@ def test_the_digest_gathers_a_days_tasks_into_one_message(app, client, smtp):
         sign_in(client, "clara")
         post_form(client, f"/tasks/{ready_task(claim, 'check_claim').id}", {"decision": "approve"})
     deliver_outbox()
-    assert smtp.to("felix") == []  # no e-mail per task for a digest reader
+    assert smtp.to("felix") == []  # no email per task for a digest reader
     assert queue_digests(dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) == 1
     deliver_outbox()
     [digest] = smtp.to("felix")
@@ -395,7 +395,7 @@ def test_an_administrator_reads_a_queued_task_email_before_it_is_written(app, cl
     assert "Your decision, please: Check claim – Travel reimbursement: Circular ICT" in page
     assert "Not written yet" in page
     assert "Marta Nowak asks you to check claim" in page
-    assert "[a one-use decision link, made when the e-mail is sent]" in page
+    assert "[a one-use decision link, made when the email is sent]" in page
     html_part = loaded(client.get(f"/admin/mail/{row.id}/html"))
     assert ">Approve the claim…<" in html_part and "/decide/" not in html_part
     db.session.expire_all()

@@ -227,7 +227,7 @@ def test_up_to_5000_eur_the_coordinator_approves_and_the_requester_accepts(brows
     assert value_of(text, "Deadline") == shown_date(in_days(60))  # read-only
     assert "This task is for someone else" in page(browser, "marta", f"/tasks/{assess.id}", status=403)
     body = submit(browser, "clara", assess, {"decision": "approve", "estimated_daily_rate": ""}, status=400)
-    assert "There is a problem" in body and "Enter the estimated daily rate (EUR)" in body
+    assert "There is a problem" in body and "Enter the estimated daily rate in euros" in body
     submit(browser, "clara", assess, {"decision": "approve", "estimated_daily_rate": "500"})
 
     # 10 days x 500 EUR = 5 000 EUR: the coordinator's approval suffices, nobody else approves.
@@ -329,7 +329,7 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
     instance = start(browser, 30)
     assess = waiting_for(browser, instance, "assess_request", *COORDINATORS)
     body = submit(browser, "clara", assess, {"decision": "request_changes"}, status=400)
-    assert "Enter the comment for the requester" in body
+    assert "Enter a comment saying what to change or why you reject the request" in body
     submit(browser, "clara", assess, {
         "decision": "request_changes",
         "coordinator_comment": "30 days is a lot: can the model cover two offers only?"})
@@ -338,7 +338,10 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
     text = task_page(browser, "marta", instance, revise)
     assert value_of(text, "Coordinator's comment") == "30 days is a lot: can the model cover two offers only?"
     assert DELIVERABLE in text and 'value="30"' in text  # the request as sent, to edit
-    assert f'value="{in_days(60).isoformat()}"' in text
+    deadline = in_days(60)  # in the day, month and year boxes
+    assert (f'name="deadline-day" type="text" inputmode="numeric" spellcheck="false" value="{deadline.day}"' in text
+            and f'name="deadline-year" type="text" inputmode="numeric" spellcheck="false" value="{deadline.year}"'
+            in text)
     text = page(browser, "marta", f"/requests/{instance.id}")
     assert value_of(text, "Status") == "In progress" and "Revise request" in waiting_section(text)
     assert "30 days is a lot" in text  # the comment, in the history
@@ -346,7 +349,7 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
     unnamed = expert_request(8, topic="other")
     unnamed.pop("working_group_id")
     body = submit(browser, "marta", revise, unnamed, status=400)
-    assert "Name the topic when you choose Other." in body
+    assert "Enter the topic, as you selected Other" in body
     assert ready_task(instance, "revise_request") is not None
 
     revised = expert_request(8, deadline=in_days(90).isoformat(),
@@ -377,7 +380,7 @@ def test_the_coordinator_rejects(browser):
                                                                   "estimated_daily_rate": "1"})
     assert refused.status_code == 403  # the requester cannot approve her own request
     body = submit(browser, "tom", assess, {"decision": "reject"}, status=400)
-    assert "Enter the comment for the requester" in body
+    assert "Enter a comment saying what to change or why you reject the request" in body
     assert ready_task(instance, "assess_request") is not None
     submit(browser, "tom", assess, {"decision": "reject",
                                     "coordinator_comment": "The group's tender was cancelled."})

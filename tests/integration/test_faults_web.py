@@ -150,7 +150,7 @@ def test_a_full_disk_keeps_the_claim_form_and_tells_the_administrators_once(app,
     refuse_writes_of(app, PDF)
     again = post_form(client, "/start/travel_reimbursement", filed, {"receipts": [(io.BytesIO(PDF), "train.pdf")]})
     assert KEPT in loaded(again, 507)
-    assert len(notices()) == 1  # at most one e-mail an hour
+    assert len(notices()) == 1  # at most one email an hour
 
     sent = post_form(client, "/start/travel_reimbursement", filed, {"receipts": [(io.BytesIO(PDF), "train.pdf")]})
     assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
@@ -224,7 +224,7 @@ class Site:
             **{k: v for k, v in os.environ.items()
                if not k.startswith(("FLASK_", "MAIL_", "TEST_DATABASE", "APP_ENV"))},
             "DATABASE_URL": self.url.replace("postgresql+psycopg://", "postgresql://"),
-            # As production runs: its relay is never reached here (the web only queues e-mails).
+            # As production runs: its relay is never reached here (the web only queues emails).
             "APP_ENV": "production", "MAIL_SERVER": "smtp-relay.invalid",
             "SECRET_KEY": secrets.token_urlsafe(32), "UPLOAD_FOLDER": str(self.uploads),
             "EXTERNAL_BASE_URL": PUBLIC, "SESSION_COOKIE_SECURE": "true", "TRUSTED_PROXIES": "1",

@@ -1,5 +1,5 @@
 """Faults the worker outlives, with real processes: ``flask worker`` subprocesses on a
-database of the test cluster, and an SMTP relay (README, "E-mail" and "Production").
+database of the test cluster, and an SMTP relay (README, "Email" and "Production").
 
 - A worker killed (``kill -9``) in the middle of sending: another takes its messages within
   its short lease (seconds, not minutes); every message arrives, and the only copies are of
@@ -174,7 +174,7 @@ def test_a_timer_due_while_the_database_is_down_fires_once_when_it_is_back(app, 
     if cluster is None:
         pytest.skip("stops and starts the database: needs the test suite's own cluster, not TEST_DATABASE_URL")
     log = tmp_path / "worker.log"
-    worker = workers(worker_env(tmp_path), log)  # e-mail into the local mailbox
+    worker = workers(worker_env(tmp_path), log)  # email into the local mailbox
     wait_for("the worker to start", lambda: "started" in read(log), log)
 
     # A claim filed ten days ago, all but a few seconds: its five-day reminder is overdue, its
@@ -245,12 +245,12 @@ def test_the_worker_says_once_that_the_mail_server_is_away_and_once_that_it_is_b
     caplog.set_level(logging.WARNING, logger="app.services.worker")
     for hour in range(4):  # every round finds messages due again, and the server away
         with freeze_time(start + dt.timedelta(hours=hour)):
-            assert run_round("w", outages) == "e-mails sent 0, to retry 3, failed 0"
+            assert run_round("w", outages) == "emails sent 0, to retry 3, failed 0"
     smtp = start_smtp(relay)
     app.config.update(MAIL_PORT=smtp.port)
     try:
         with freeze_time(start + dt.timedelta(hours=5)):
-            assert run_round("w", outages) == "e-mails sent 3, to retry 0, failed 0"
+            assert run_round("w", outages) == "emails sent 3, to retry 0, failed 0"
             assert run_round("w", outages) == ""
     finally:
         smtp.stop()

@@ -123,7 +123,7 @@ def test_waiting_claims_move_when_only_later_tasks_change_and_finish_on_the_new_
     waiting = reload(waiting)
     assert waiting.version.number == 2 and waiting.status == InstanceStatus.RUNNING
     assert waiting.summary["Meeting attended"] == "Circular ICT, 3rd meeting, Brussels"
-    assert ready_task(waiting, "check_claim").id == check.id  # the same task: links in e-mails still work
+    assert ready_task(waiting, "check_claim").id == check.id  # the same task: links in emails still work
     history = loaded(client.get(f"/requests/{waiting.id}"))
     assert ("Moved from version 1 to version 2 by Platform Administrator: Finance now needs the cost centre."
             in history)
@@ -236,7 +236,7 @@ def test_a_waiting_task_given_to_another_lane_is_reopened_for_its_new_people(cli
     assert new.id != old.id and new.spiff_task_id == old.spiff_task_id
     assert [c.user_id for c in new.candidates] == [person("felix").id]
     assert db.session.scalar(select(OutboxMessage.recipient_id).where(OutboxMessage.task_id == new.id)) \
-        == person("felix").id  # told by e-mail, as for any new task
+        == person("felix").id  # told by email, as for any new task
     sign_in(client, "clara")
     assert "was withdrawn on" in loaded(client.get(f"/tasks/{old.id}"))
     assert "Check claim" not in loaded(client.get("/inbox"))

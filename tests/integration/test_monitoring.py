@@ -62,7 +62,7 @@ def decide(client, who: str, task: HumanTask, **data) -> None:
 
 
 def outbox(instance: ProcessInstance, template: str) -> dict[str, OutboxMessage]:
-    """The e-mails of one template about an instance, by recipient's e-mail name."""
+    """The emails of one template about an instance, by recipient's email name."""
     db.session.expire_all()
     rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id,
                                                           OutboxMessage.template == template))
@@ -176,7 +176,7 @@ def test_a_wrong_date_is_explained_and_nothing_listed(client, requests):
     response = client.get("/monitor/instances?started_from=10%2F03%2F2026")
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "There is a problem" in text and "as a date like 2026-11-26" in text
+    assert "There is a problem" in text and "Started on or after must be a real date" in text
     assert 'href="#field-started_from"' in text and not LISTED.findall(text)
     response = client.get("/monitor/instances?started_from=2026-03-20&started_to=2026-03-10")
     assert response.status_code == 400 and "must be the same as or after" in response.get_data(as_text=True)
@@ -547,3 +547,17 @@ def test_monitoring_files_stay_free_of_inline_code():
         text = path.read_text()
         assert "<script>" not in text and "style=" not in text and " on" + "click=" not in text, path.name
     assert Path(ROOT / "app/static/diagram.js").is_file()
+
+
+def test_the_start_dates_are_typed_into_day_month_and_year_boxes(client, requests):
+    sign_in(client, "clara")
+    iso = "?started_from=2026-03-10&started_to=2026-03-20"
+    boxes = ("?started_from-day=10&started_from-month=3&started_from-year=2026"
+             "&started_to-day=20&started_to-month=Mar&started_to-year=2026")
+    assert listed(client, boxes) == listed(client, iso) == [r for r in listed(client) if r in listed(client, iso)]
+    page = loaded(client.get(f"/monitor/instances{boxes}"))
+    assert 'name="started_to-month" type="text" inputmode="numeric" spellcheck="false" value="Mar"' in page
+    page = loaded(client.get("/monitor/instances?started_from-day=1&started_from-month=1&started_from-year=2000"))
+    assert "started_from-day=1&amp;" in page  # the CSV link keeps the filter
+    response = client.get("/monitor/instances?started_from-day=10&started_from-year=2026")
+    assert response.status_code == 400 and "Started on or after must include a month" in response.get_data(as_text=True)

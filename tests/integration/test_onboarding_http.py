@@ -172,18 +172,37 @@ def test_full_group_puts_the_applicant_on_the_waiting_list(browser, decision):
     assert "Clara Schmidt completed Review eligibility" in task_page
 
     if decision == "offered":
+        assert f'value="{group_id(OPEN_GROUP)}"' in task_page  # the groups are choices, not a text box
         response = post_form(browser("tom"), f"/tasks/{offer.id}", {"decision": "approve"})
-        assert refused(response)  # name the group
-        response = post_form(browser("tom"), f"/tasks/{offer.id}",
-                             {"decision": "approve", "offered_group": OPEN_GROUP})
-        notice, detail = "Notice 'other group offered' to initiator", OPEN_GROUP
-    else:
-        response = post_form(browser("tom"), f"/tasks/{offer.id}", {"decision": "reject"})
-        assert refused(response)  # say why
-        detail = "No other group works on construction machinery at the moment."
-        response = post_form(browser("tom"), f"/tasks/{offer.id}",
-                             {"decision": "reject", "coordinator_comment": detail})
-        notice = "Notice 'waiting list closed' to initiator"
+        assert refused(response) and "Select the group you offer" in text_of(response)
+        response = post_form(browser("tom"), f"/tasks/{offer.id}", {
+            "decision": "approve", "offered_group_id": str(group_id(OPEN_GROUP)),
+            "coordinator_comment": "Circular ICT buys refurbished laptops, as you plan to."})
+        assert response.status_code == 302, text_of(response)[:3000]
+        answer = ready_task(instance, "accept_offer")
+        assert_waiting_for(browser, answer, "kati")
+        answer_page = page(browser, "kati", f"/tasks/{answer.id}")
+        assert "Answer the offer of another group" in answer_page and "nothing to fill in again" in answer_page
+        assert "Circular ICT (ICT equipment)" in answer_page and "buys refurbished laptops" in answer_page
+        response = post_form(browser("kati"), f"/tasks/{answer.id}", {"decision": "approve"})
+        assert response.status_code == 302, text_of(response)[:3000]
+        # One step: the application goes on with the group offered, whose lead confirms.
+        db.session.expire_all()
+        assert db.session.get(ProcessInstance, instance.id).working_group.name == OPEN_GROUP
+        assert_waiting_for(browser, ready_task(instance, "confirm_member"), "ana")
+        accept_and_sign(browser, instance, reviewed=True)
+        assert is_member("Tallinn City", OPEN_GROUP) and not is_member("Tallinn City", FULL_GROUP)
+        request_page = page(browser, "kati", f"/requests/{instance.id}")
+        assert "Kati Tamm completed Answer the offer of another group" in request_page
+        assert "Tallinn City joined Circular ICT" in request_page
+        assert re.search(r"Group to offer</dt>\s*<dd[^>]*>\s*Circular ICT", request_page)  # its name, not an id
+        return
+    response = post_form(browser("tom"), f"/tasks/{offer.id}", {"decision": "reject"})
+    assert refused(response)  # say why
+    detail = "No other group works on construction machinery at the moment."
+    response = post_form(browser("tom"), f"/tasks/{offer.id}",
+                         {"decision": "reject", "coordinator_comment": detail})
+    notice = "Notice 'waiting list closed' to initiator"
     assert response.status_code == 302, text_of(response)[:3000]
 
     instance = finished(instance)
@@ -195,6 +214,21 @@ def test_full_group_puts_the_applicant_on_the_waiting_list(browser, decision):
     assert "Tom Peeters completed Offer another group" in request_page
     assert not is_member("Tallinn City", FULL_GROUP)
     assert f"/tasks/{offer.id}" not in inbox_html(browser, "clara") + inbox_html(browser, "tom")
+
+
+def test_an_organisation_cannot_apply_again_to_a_group_it_is_a_member_of(browser):
+    """Marta's City of Gdańsk is a member of Circular ICT: the start form does not offer it,
+    says why, and refuses it when it is sent anyway; no request starts."""
+    form_page = page(browser, "marta", "/start/group_onboarding")
+    reason = "City of Gdańsk is already a member of Circular ICT, so it cannot apply to it again"
+    assert f'value="{group_id(OPEN_GROUP)}"' not in form_page and f'value="{group_id(FULL_GROUP)}"' in form_page
+    assert reason + "." in form_page  # under the question, before anything is sent
+    before = db.session.scalar(select(func.count()).select_from(ProcessInstance))
+    response = post_form(browser("marta"), "/start/group_onboarding", interest(
+        OPEN_GROUP, organisation_name="City of Gdańsk", contact_name="Marta Nowak"))
+    assert refused(response)
+    assert f'<a href="#field-working_group_id">{reason}</a>' in text_of(response)
+    assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == before
 
 
 # -- a group with room: the lead confirms, the applicant signs -----------------------------------
@@ -253,8 +287,9 @@ def test_accepted_applicant_signs_and_joins_circular_ict(browser):
         assert browser(outsider).get(f"/requests/{instance.id}").status_code == 403
 
 
-def accept_and_sign(browser, instance) -> None:
-    approved(browser, instance)
+def accept_and_sign(browser, instance, reviewed: bool = False) -> None:
+    if not reviewed:
+        approved(browser, instance)
     confirm = ready_task(instance, "confirm_member")
     done = post_form(browser("ana"), f"/tasks/{confirm.id}", {"decision": "approve"})
     assert done.status_code == 302, text_of(done)[:3000]
@@ -317,6 +352,33 @@ def test_a_group_full_by_the_time_the_applicant_signs_stops_the_request(browser,
     assert "Circular ICT already has 3 members, the most a working group can have" in text_of(response)
     assert ready_task(instance, "sign_participation") is not None
     assert not is_member("Tallinn City", OPEN_GROUP)
+
+
+def test_an_organisation_made_a_member_meanwhile_is_not_welcomed_twice(browser):
+    """An administrator adds Tallinn City to Circular ICT while its application is open: when
+    Kati signs, nothing is added again and nobody is told it joined a second time."""
+    from app.models import OutboxMessage
+    from app.services.people.groups import join_group
+
+    instance = apply(browser, OPEN_GROUP)
+    approved(browser, instance)
+    done = post_form(browser("ana"), f"/tasks/{ready_task(instance, 'confirm_member').id}", {"decision": "approve"})
+    assert done.status_code == 302, text_of(done)[:3000]
+    join_group(db.session.get_one(WorkingGroup, group_id(OPEN_GROUP)), person("kati").organisation)
+    db.session.commit()
+    response = post_form(browser("kati"), f"/tasks/{ready_task(instance, 'sign_participation').id}", {
+        "signatory_name": "Mihhail Kõlvart", "signatory_role": "Mayor of Tallinn",
+        "signed_on": dt.date.today().isoformat()}, {"signed_letter": [(io.BytesIO(PDF), "statement.pdf")]})
+    assert response.status_code == 302, text_of(response)[:3000]
+    assert finished(instance).outcome == "end_member"
+    assert db.session.scalar(select(func.count()).select_from(GroupMembership).join(Organisation).where(
+        Organisation.name == "Tallinn City")) == 1
+    request_page = page(browser, "kati", f"/requests/{instance.id}")
+    assert "Tallinn City was already a member of Circular ICT: nothing changed" in request_page
+    subjects = dict(db.session.execute(select(OutboxMessage.template, OutboxMessage.subject).where(
+        OutboxMessage.instance_id == instance.id, OutboxMessage.template.in_(("welcome", "new_member")))).all())
+    assert subjects == {"welcome": "You are already a member of Circular ICT",
+                        "new_member": "Tallinn City was already a member of Circular ICT"}
 
 
 def test_lead_declines_the_new_member(browser):

@@ -1,4 +1,4 @@
-"""In production, Administration → E-mail never shows a working decision link.
+"""In production, Administration → Email never shows a working decision link.
 
 Production has no local mailbox (APP_ENV=production needs MAIL_SERVER to start); a message
 a development run left there still holds links that work until they expire, so the page
@@ -23,7 +23,7 @@ DECIDE = re.compile(r"/decide/[A-Za-z0-9_-]{20,}")
 
 
 def clara_in_the_local_mailbox(client) -> OutboxMessage:
-    """A claim's e-mail to Clara, delivered into the local mailbox as a development run would."""
+    """A claim's email to Clara, delivered into the local mailbox as a development run would."""
     file_claim(client)
     server = current_app.config["MAIL_SERVER"]
     current_app.config["MAIL_SERVER"] = ""
@@ -44,7 +44,7 @@ def test_production_hides_the_local_mailboxs_decision_links(app, client):
     page = loaded(client.get(f"/admin/mail/{row.id}"))
     assert "Marta Nowak asks you to check claim" in page
     assert not DECIDE.search(page)
-    assert "[a one-use decision link, made when the e-mail is sent]" in page
+    assert "[a one-use decision link, made when the email is sent]" in page
     html_part = loaded(client.get(f"/admin/mail/{row.id}/html"))
     assert ">Approve the claim…<" in html_part and "/decide/" not in html_part
 

@@ -1,7 +1,7 @@
 """Production, end to end: gunicorn with two workers and a separate ``flask worker`` on a
 migrated PostgreSQL database, a real SMTP relay, and requests as a TLS-terminating reverse
 proxy forwards them (README, "Production"). A travel claim goes from filing to the
-claimant's "paid" e-mail over real HTTP and real SMTP.
+claimant's "paid" email over real HTTP and real SMTP.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     port, relay, logs = production
 
     def mail(to: str, subject_part: str):
-        return wait_for(f"an e-mail to {to} about “{subject_part}”", lambda: next(
+        return wait_for(f"an email to {to} about “{subject_part}”", lambda: next(
             (m for m in relay.to(to) if subject_part in m["Subject"]), None), *logs)
 
     marta = Browser(port)
@@ -245,7 +245,7 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     }, files=[("receipts", "boarding-pass.pdf", PDF)])
     assert filed.status == 302, filed.text[:3000]
 
-    # A coordinator decides from the e-mail, in a mail program's browser: not signed in.
+    # A coordinator decides from the email, in a mail program's browser: not signed in.
     ask = mail("clara.schmidt", "Check claim – Travel reimbursement: Circular ICT, 4th meeting")  # not the demo's
     assert "Circular ICT, 4th meeting, Lisbon" in ask["Subject"]
     approve = decision_links(ask)["Approve"]
@@ -257,7 +257,7 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     access_log = logs[0].read_text(errors="replace")
     assert "/decide/[hidden]" in access_log and urlsplit(approve).path not in access_log
 
-    # Finance approves the payment on the web form the e-mail links to.
+    # Finance approves the payment on the web form the email links to.
     pay = mail("felix.wagner", "Approve payment")
     task_link = re.search(r"https://bbw\.example(/tasks/\d+)", parts(pay)[0]).group(1)
     felix = Browser(port)

@@ -28,7 +28,7 @@ SCRIPT = "doubled = amount * 2\ndue = add_days(date(2030, 1, 1), 3)"
 
 def mini(script: str = SCRIPT, condition: str = 'decision == "approve"', after_reminder: str = "") -> str:
     xml = BPMN.replace(SCRIPT, script).replace('decision == "approve"', condition)
-    if after_reminder:  # the reminder runs a script instead of sending an e-mail
+    if after_reminder:  # the reminder runs a script instead of sending an email
         start = xml.index('<bpmn:sendTask id="remind"')
         end = xml.index("</bpmn:sendTask>") + len("</bpmn:sendTask>")
         xml = (xml[:start] + '<bpmn:scriptTask id="remind" name="Remind" scriptFormat="python">'

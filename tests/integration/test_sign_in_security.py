@@ -72,7 +72,7 @@ def test_copied_cookies_die_when_their_owner_signs_out(app, client):
 
 
 def reset_password(user):
-    people.change_password(user, "a-brand-new-password")  # as the e-mailed link's page does
+    people.change_password(user, "a-brand-new-password")  # as the emailed link's page does
 
 
 def change_roles(user):

@@ -20,7 +20,7 @@ MASKED_IBAN = "•••• 2874"
 
 
 def decision_links(who: str, task: HumanTask) -> dict[str, str]:
-    """{first word of the decision's label: link path} from the task e-mail sent to ``who``."""
+    """{first word of the decision's label: link path} from the task email sent to ``who``."""
     deliver_outbox()
     db.session.expire_all()
     text = db.session.scalar(select(OutboxMessage.delivered_text).where(

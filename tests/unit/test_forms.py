@@ -169,8 +169,20 @@ def test_iban_is_checked_and_stored_compact():
     iban = field("iban", "IBAN", "iban")
     assert one(iban, "de89 3704 0044 0532 0130 00") == ("DE89370400440532013000", None)
     message = "Enter an IBAN in the correct format, like DE89 3704 0044 0532 0130 00"
-    assert one(iban, "DE89 3704 0044 0532 0130 01") == (None, message)  # checksum
+    checksum = "The IBAN is not right: check it against your bank details, a character may be wrong or swapped"
+    assert one(iban, "DE89 3704 0044 0532 0130 01") == (None, checksum)  # good format, bad checksum
     assert one(iban, "not an iban") == (None, message)
+    assert one(iban, "DE89 3704 0044 0532 0130 0") == (None, message)  # one character short
+
+
+def test_iban_message_repeats_the_example_of_the_hint_and_the_diagram_may_word_both():
+    hinted = field("iban", "IBAN", "iban", properties={"hint": "For example, BE71 0961 2345 6769."})
+    assert one(hinted, "BE71 0961") == (None, "Enter an IBAN in the correct format, like BE71 0961 2345 6769")
+    worded = field("iban", "IBAN", "iban", properties={
+        "error_format": "Enter your IBAN in the correct format, like BE71 0961 2345 6769",
+        "error_checksum": "Check your IBAN: it has a mistake in it"})
+    assert one(worded, "BE71 0961") == (None, "Enter your IBAN in the correct format, like BE71 0961 2345 6769")
+    assert one(worded, "BE71 0961 2345 6760") == (None, "Check your IBAN: it has a mistake in it")
 
 
 # --- required, booleans, enums --------------------------------------------------------------
@@ -215,12 +227,12 @@ def test_declaration_must_be_ticked():
     spec = spec_of(field("declaration", "I declare that this claim is true.", "boolean",
                          properties={"checked": "true"}))
     assert submit(spec).error_list == [
-        ("declaration", "Select the box to confirm I declare that this claim is true")]
+        ("declaration", "Select the box to confirm you declare that this claim is true")]
 
 
 def test_required_boolean_is_a_yes_no_question():
     spec = spec_of(field("venue_confirmed", "Venue confirmed", "boolean", constraints=REQUIRED))
-    assert submit(spec).error_list == [("venue_confirmed", "Select whether venue confirmed")]
+    assert submit(spec).error_list == [("venue_confirmed", "Select yes or no for “Venue confirmed”")]
     assert submit(spec, venue_confirmed="false").cleaned == {"venue_confirmed": False}
     assert submit(spec, venue_confirmed="true").cleaned == {"venue_confirmed": True}
 
@@ -544,17 +556,22 @@ CLAIM = spec_of(
 def test_empty_form_renders_labels_hints_and_optional_marks():
     html = render(build_form(CLAIM, instance_data={"total": Decimal("42")}))
     page = Elements(html)
-    for name in ("meeting_date", "cost", "nights", "contact_email", "country", "motivation", "receipts"):
+    for name in ("cost", "nights", "contact_email", "country", "motivation", "receipts"):
         assert page.has("label", **{"for": f"field-{name}"}), name
-    assert page.by_id("field-meeting_date")[0] == "input"
-    assert page.by_id("field-meeting_date")[1]["type"] == "date"
-    assert page.by_id("field-meeting_date")[1]["aria-describedby"] == "field-meeting_date-hint"
+    # A date is GOV.UK's date input: day, month and year boxes in one fieldset, no date picker.
+    assert page.has("fieldset", role="group", **{"aria-describedby": "field-meeting_date-hint"})
+    for box_id, name, label in (("field-meeting_date", "meeting_date-day", "Day"),
+                                ("field-meeting_date-month", "meeting_date-month", "Month"),
+                                ("field-meeting_date-year", "meeting_date-year", "Year")):
+        tag, attrs = page.by_id(box_id)
+        assert (tag, attrs["type"], attrs["name"], attrs["inputmode"]) == ("input", "text", name, "numeric")
+        assert page.text[box_id] == label
+    assert not page.has("input", type="date")
     assert page.by_id("field-meeting_date-hint")[1]["class"] == "govuk-hint"
     assert page.by_id("field-cost")[1]["inputmode"] == "decimal"
     assert page.by_id("field-nights")[1]["inputmode"] == "numeric"
     assert page.by_id("field-contact_email")[1]["autocomplete"] == "email"
     assert page.text["field-nights"] == "Nights (optional)"
-    assert page.text["field-meeting_date"] == "Meeting date"
     # Two options: radios in a fieldset; six: a select. The first radio carries the field's id.
     assert page.by_id("field-mode")[1]["type"] == "radio"
     assert page.has("input", id="field-mode-2", value="air")
@@ -576,7 +593,8 @@ def test_empty_form_renders_labels_hints_and_optional_marks():
 
 
 def test_errors_render_as_a_gov_uk_summary_linked_to_each_field():
-    form = submit(CLAIM, meeting_date="2027-02-30", cost="-1", contact_email="ana", motivation="<b>hi</b>")
+    form = submit(CLAIM, cost="-1", contact_email="ana", motivation="<b>hi</b>",
+                  **{"meeting_date-day": "30", "meeting_date-month": "2", "meeting_date-year": "2027"})
     html = render(form)
     page = Elements(html)
     assert page.has("div", **{"class": "govuk-error-summary", "data-module": "govuk-error-summary",
@@ -587,10 +605,12 @@ def test_errors_render_as_a_gov_uk_summary_linked_to_each_field():
     assert links == ["#field-meeting_date", "#field-cost", "#field-contact_email", "#field-mode",
                      "#field-country", "#field-declaration", "#field-receipts"]
     assert page.text["#field-meeting_date"] == "Meeting date must be a real date"
-    date_input = page.by_id("field-meeting_date")[1]
-    assert date_input["aria-describedby"] == "field-meeting_date-hint field-meeting_date-error"
-    assert date_input["aria-invalid"] == "true"
-    assert date_input["value"] == "2027-02-30"  # what the person typed, to correct it
+    assert page.has("fieldset", role="group",
+                    **{"aria-describedby": "field-meeting_date-hint field-meeting_date-error"})
+    typed = [(a["id"], a["value"], a.get("aria-invalid")) for t, a in page.tags
+             if t == "input" and a.get("name", "").startswith("meeting_date-")]
+    assert typed == [("field-meeting_date", "30", "true"), ("field-meeting_date-month", "2", "true"),
+                     ("field-meeting_date-year", "2027", "true")]  # what the person typed, to correct it
     assert page.has("p", id="field-meeting_date-error", **{"class": "govuk-error-message"})
     assert '<span class="govuk-visually-hidden">Error:</span> Meeting date must be a real date' in html
     assert page.has("div", **{"class": "govuk-form-group govuk-form-group--error"})

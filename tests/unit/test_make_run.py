@@ -1,4 +1,4 @@
-"""``make run PORT=5101`` serves on port 5101; the links its e-mails carry must point there too,
+"""``make run PORT=5101`` serves on port 5101; the links its emails carry must point there too,
 unless EXTERNAL_BASE_URL names the public address."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ with app.app_context():
 
 
 def emailed_link(tmp_path, make_args: list[str], environment: dict[str, str]) -> str:
-    """The decision link an app started by ``make ARGS`` would e-mail."""
+    """The decision link an app started by ``make ARGS`` would email."""
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE)
     env = {name: value for name, value in os.environ.items()

@@ -1,4 +1,4 @@
-"""Every notice a diagram sends has a template that renders plain, complete, safe e-mails.
+"""Every notice a diagram sends has a template that renders plain, complete, safe emails.
 
 The templates are found from the diagrams themselves: each ``notify`` service task in
 workflows/*.bpmn names one with its ``template`` property. Each is rendered the way the outbox
@@ -73,7 +73,7 @@ DATA = {
         "decision": "reject", "coordinator_question": "Which departments would take part?",
         "information": None,
         "rejection_reason": "Your organisation is a private company, not a public buyer.",
-        "group_member_count": 7, "offered_group": "Clean heavy-duty vehicles",
+        "group_member_count": 7, "offered_group_id": "5",
         "coordinator_comment": "No other group works on construction materials yet.",
         "decline_reason": "The group already has two members from France.",
         "sector_group_name": "Low-carbon construction materials",
@@ -119,7 +119,6 @@ MUST_SAY = {
     "information_reminder": ["Which departments would take part?"],
     "member_declined": ["The group already has two members from France."],
     "new_member": ["Métropole de Lyon", "c.martin@grandlyon.fr", "2 April 2027"],
-    "other_group_offered": ["Clean heavy-duty vehicles", "No other group works on construction"],
     "sector_group_planned": ["Low-carbon construction materials"],
     "sector_proposal_declined": ["Too close to the zero-emission construction sites group."],
     "sector_proposal_recorded": ["Low-carbon cement for public works", "eligible"],
@@ -141,7 +140,7 @@ MUST_SAY = {
 }
 SUBJECT_SAYS = {"claim_paid": "492.40 EUR", "event_confirmed": "Meet the market",
                 "claim_rejected": "Circular ICT, 3rd meeting", "expert_payable": "BBI-EXP-2027-014",
-                "new_member": "Métropole de Lyon", "other_group_offered": "Clean heavy-duty vehicles"}
+                "new_member": "Métropole de Lyon"}
 
 
 @pytest.fixture
@@ -237,7 +236,7 @@ def test_html_part_escapes_what_people_typed(mail_app, name):
 
 
 def test_only_the_apps_own_addresses_become_links(mail_app):
-    """An address someone typed into a form is shown as text: a link in an approver's e-mail
+    """An address someone typed into a form is shown as text: a link in an approver's email
     would lend it the app's authority."""
     typed = "https://bigbuyers.example.eu.evil.example/login and http://evil.example/pay"
     rendered = render("notice", {"reason": typed}, summary={"Motivation": typed})

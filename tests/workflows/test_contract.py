@@ -9,6 +9,7 @@ from app.services.topics import TOPICS
 from app.services.versions import folder_file_sets
 from app.steps.lanes import lane_kind
 from forms import build_form, check_form_spec
+from forms.messages import needed_kinds
 from tests.workflows.steps import WORKFLOWS
 
 MODELS = [parse_files(files) for files in folder_file_sets(WORKFLOWS)]
@@ -48,3 +49,14 @@ def test_every_user_task_has_a_form_instructions_and_a_lane(model):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.process_id)
 def test_every_service_task_names_a_registered_service(model):
     assert set(model.service_topics.values()) <= set(TOPICS)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.process_id)
+def test_every_field_words_each_error_it_can_show(model):
+    """The shipped diagrams give every message in their own words (docs/DIAGRAMS.md)."""
+    missing = []
+    for form in [model.start_form, *(task.form for task in model.tasks.values())]:
+        for spec in form.fields:
+            missing += [f"{form.key}.{spec.id}: error_{kind}" for kind in needed_kinds(spec)
+                        if not spec.properties.get(f"error_{kind}", "").strip()]
+    assert missing == []

@@ -26,7 +26,7 @@ def model():
 
 @pytest.fixture
 def sent():
-    """E-mails the process queued, as the notify service saw them."""
+    """Emails the process queued, as the notify service saw them."""
     return []
 
 
@@ -343,7 +343,7 @@ def test_start_form_ties_the_request_to_one_of_my_groups(model):
 
 def test_other_topic_must_be_named(model):
     assert check("expert_request.start", {"topic": "other", "topic_other": ""}) == {
-        "topic_other": "Name the topic when you choose Other."
+        "topic_other": "Enter the topic, as you selected Other"
     }
     assert (
         check("expert_request.revise_request", {"topic": "other", "topic_other": "Circular textiles"}) == {}

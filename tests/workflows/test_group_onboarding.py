@@ -35,7 +35,7 @@ def group():
 
 @pytest.fixture
 def sent():
-    """E-mails the process queued, as the notify service saw them."""
+    """Emails the process queued, as the notify service saw them."""
     return []
 
 
@@ -149,26 +149,38 @@ def test_group_with_room_lead_accepts_applicant_signs_and_joins(model, engine, g
 
 
 @pytest.mark.parametrize("members", [7, 8])
-def test_full_group_puts_applicant_on_waiting_list_and_offers_another(model, engine, group, sent, members):
+def test_full_group_offers_another_which_the_applicant_joins_in_one_step(model, engine, group, sent, members):
     group["members"] = members
     wf = engine.start(model, interest())
     approve_eligibility(engine, wf)
 
     assert sent == [("waiting_list", "initiator")]
     assert ready(engine, wf) == [("offer_other_group", "Coordinator")]
-    complete(
-        engine,
-        wf,
-        "offer_other_group",
-        decision="approve",
-        offered_group="Clean heavy-duty vehicles (group 5)",
-        coordinator_comment=None,
-    )
-
-    assert engine.ended_at(wf) == "end_waiting_list"
-    assert sent[-1] == ("other_group_offered", "initiator")
-    assert engine.data(wf)["offered_group"] == "Clean heavy-duty vehicles (group 5)"
+    complete(engine, wf, "offer_other_group", decision="approve", offered_group_id="5",
+             coordinator_comment="Group 5 buys clean buses too.")
+    assert ready(engine, wf) == [("accept_offer", "Applicant")]
     assert "confirm_member" not in engine.trail(wf)
+
+    group["members"] = 4  # the offered group has room
+    complete(engine, wf, "accept_offer", decision="approve")
+    assert group["counted"] == 5  # the application goes on with the group offered
+    assert engine.data(wf)["working_group_id"] == 5
+    assert ready(engine, wf) == [("confirm_member", "Group lead")]
+    accept_member(engine, wf)
+    sign(engine, wf)
+    assert engine.ended_at(wf) == "end_member"
+    assert group["added"] == [("Ville de Lyon", 5)]
+    assert sent == [("waiting_list", "initiator"), ("welcome", "initiator"), ("new_member", "Group lead")]
+
+
+def test_the_applicant_may_decline_the_group_offered(model, engine, group, sent):
+    group["members"] = 7
+    wf = engine.start(model, interest())
+    approve_eligibility(engine, wf)
+    complete(engine, wf, "offer_other_group", decision="approve", offered_group_id="5", coordinator_comment=None)
+    complete(engine, wf, "accept_offer", decision="reject")
+    assert engine.ended_at(wf) == "end_offer_declined"
+    assert engine.data(wf)["working_group_id"] == 3
     assert group["added"] == []
 
 
@@ -181,7 +193,7 @@ def test_waiting_list_closed_when_no_other_group_fits(model, engine, group, sent
         wf,
         "offer_other_group",
         decision="reject",
-        offered_group=None,
+        offered_group_id=None,
         coordinator_comment="No other group works on buses; we will contact you when a place frees up.",
     )
 
@@ -395,7 +407,7 @@ def test_start_form_declares_what_the_spec_asks(model):
     form = model.start_form
     assert form.key == "group_onboarding.start"
     assert model.start_lane == "Applicant"
-    assert form.get("working_group_id").properties["choices"] == "working_groups"
+    assert form.get("working_group_id").properties["choices"] == "joinable_groups"  # not the groups it is a member of
     assert not form.get("working_group_id").required
     assert form.get("country").properties["choices"] == "eu_countries"
     assert form.get("contact_email").type == "email"
@@ -416,6 +428,7 @@ def test_every_user_task_has_a_keyed_form_instructions_and_a_known_lane(model):
         "provide_information",
         "set_up_group",
         "offer_other_group",
+        "accept_offer",
         "confirm_member",
         "sign_participation",
     }

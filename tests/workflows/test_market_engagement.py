@@ -32,7 +32,7 @@ def model():
 
 @pytest.fixture
 def sent():
-    """E-mails the process queued, as the notify service saw them."""
+    """Emails the process queued, as the notify service saw them."""
     return []
 
 

@@ -92,7 +92,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
 def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> None:
     """Give a waiting task to one person instead of its candidates.
 
-    The person gets the task e-mail; the previous candidates lose it from their inbox and
+    The person gets the task email; the previous candidates lose it from their inbox and
     get the task_reassigned notice. The person who started the request cannot be given a step
     that is not their own (separation of duties, ``initiators_own``). The task then stays with
     the person given it when roles or leads change (``recheck_lanes``).

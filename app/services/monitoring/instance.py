@@ -152,7 +152,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             row = completed_rows[bpmn_id].pop(0)
             name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
             who = row.completed_by.name if row.completed_by else "someone"
-            detail = f"{who}, {_when(row.completed_at)}" + (" (by e-mail)" if row.channel == "email" else "")
+            detail = f"{who}, {_when(row.completed_at)}" + (" (by email)" if row.channel == "email" else "")
         elif kind == "startEvent" and not done and ":" not in bpmn_id:  # the request's, not a subprocess's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
         elif kind == "callActivity" and bpmn_id in calls:

@@ -1,6 +1,6 @@
 """People, organisations and working groups.
 
-``accounts`` holds people, ``invitations`` the e-mailed links with which they choose a password,
+``accounts`` holds people, ``invitations`` the emailed links with which they choose a password,
 ``organisations`` the organisations they work for, ``groups`` the working groups and their
 members, ``names`` what the user and group names of diagrams stand for; ``admin`` what every
 administrator's function does alike.
@@ -82,7 +82,7 @@ __all__ = [
     # signing in and out
     "SignInRefused", "check_sign_in", "end_session", "end_sessions", "remember_duration", "sign_out_everywhere",
     "signed_in_user", "start_session", "touch_session",
-    # choosing a password from an e-mailed link
+    # choosing a password from an emailed link
     "change_password", "check_link", "find_link", "has_administrator", "invitation_days", "invite_user",
     "invite_user_from_cli", "request_password_reset", "send_invitation", "set_password_by_link",
 ]

@@ -1,5 +1,5 @@
 """People's accounts: create and find them, the administrator's add, update and password
-reset, releasing a deactivated person's tasks, and a person's own e-mail choice.
+reset, releasing a deactivated person's tasks, and a person's own email choice.
 
 A change of password or roles, and deactivation, end the person's sign-ins (end_sessions).
 """
@@ -30,7 +30,7 @@ def find_user(email: str | None) -> User | None:
         return None
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
-        raise ServiceError(f"No user has the e-mail address {email}")
+        raise ServiceError(f"No user has the email address {email}")
     return user
 
 
@@ -38,7 +38,7 @@ def create_user(email: str, name: str, password: str, roles: Iterable[Role | str
                 organisation: str | None = None) -> User:
     email = email.strip().lower()
     if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
-        raise ServiceError(f"A user with the e-mail address {email} already exists")
+        raise ServiceError(f"A user with the email address {email} already exists")
     if len(password) < 10:
         raise ServiceError("A password needs at least 10 characters")
     user = User(email=email, name=name.strip(), organisation=find_organisation(organisation))
@@ -172,11 +172,11 @@ def release_waiting_tasks(actor: User, user: User) -> list[str]:
 
 
 def set_notify_mode(actor: User, mode: NotifyMode) -> None:
-    """A person chooses an e-mail per task, or one daily digest (decision links work in both)."""
+    """A person chooses an email per task, or one daily digest (decision links work in both)."""
     if actor.notify_mode != mode:
         actor.notify_mode = mode
         if mode == NotifyMode.DIGEST and actor.last_digest_at is None:
             actor.last_digest_at = utcnow()  # the first digest gathers from now on
-        choice = "a daily digest" if mode == NotifyMode.DIGEST else "an e-mail per task"
+        choice = "a daily digest" if mode == NotifyMode.DIGEST else "an email per task"
         db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
                                   summary=f"{actor.name} chose {choice}"))

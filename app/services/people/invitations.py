@@ -1,4 +1,4 @@
-"""Choosing a password from an e-mailed link: invitations and forgotten passwords.
+"""Choosing a password from an emailed link: invitations and forgotten passwords.
 
 Administrators never type or see another person's password. They add a person, who receives
 an invitation with a link to choose one; they can send a new link later. Anyone can ask for
@@ -6,7 +6,7 @@ a link for the address they sign in with ("Forgotten your password?"), and is to
 whether or not an account uses that address (OWASP's Forgot Password Cheat Sheet).
 
 Each link is an AccountToken: bound to one person, single use, expiring, and dead once a newer
-link is made for that person. Its secret is minted when the worker sends the e-mail
+link is made for that person. Its secret is minted when the worker sends the email
 (app/outbox/account_links.py); only its SHA-256 is stored. Opening a link changes nothing
 (mail scanners open links before people do); posting the new password through its page does.
 """
@@ -46,7 +46,7 @@ def reset_minutes() -> int:
 
 
 def resets_per_hour() -> int:
-    """How many forgotten-password e-mails one account gets in an hour (PASSWORD_RESETS_PER_HOUR, 5)."""
+    """How many forgotten-password emails one account gets in an hour (PASSWORD_RESETS_PER_HOUR, 5)."""
     return current_app.config["PASSWORD_RESETS_PER_HOUR"]
 
 
@@ -85,9 +85,9 @@ def _invitation_email(user: User, marker: str, first: bool):
 
 
 def send_invitation(actor: User | None, user: User, *, first: bool = False, channel: str = "admin") -> AccountToken:
-    """E-mail ``user`` a link to choose a password; any earlier link of theirs stops working.
+    """Email ``user`` a link to choose a password; any earlier link of theirs stops working.
 
-    ``first``: the person was just added (the e-mail welcomes them); otherwise an administrator
+    ``first``: the person was just added (the email welcomes them); otherwise an administrator
     sends a new link, e.g. when the first one expired or the person lost their password. The
     current password keeps working until a new one is chosen.
     """
@@ -98,7 +98,7 @@ def send_invitation(actor: User | None, user: User, *, first: bool = False, chan
                 template="account_invitation")
     what = "Invitation" if first else "New password link"
     db.session.add(AuditEvent(actor_id=actor.id if actor else None, channel=channel, action="invitation_sent",
-                              summary=f"{what} e-mailed to {user.name} ({user.email})"[:500],
+                              summary=f"{what} emailed to {user.name} ({user.email})"[:500],
                               data={"user_id": user.id, "expires_at": token.expires_at.isoformat()}))
     db.session.flush()
     return token
@@ -106,7 +106,7 @@ def send_invitation(actor: User | None, user: User, *, first: bool = False, chan
 
 def invite_user(actor: User, *, name: str, email: str, organisation_id: int | None,
                 roles: Iterable[Role | str]) -> User:
-    """Add a person and e-mail them an invitation to choose their password.
+    """Add a person and email them an invitation to choose their password.
 
     Until they do, the account has a random password nobody knows: no one can sign in as them.
     """
@@ -136,12 +136,12 @@ NEW_LINK = "%%ACCOUNT:new%%"  # where the link goes, until the token's own marke
 
 
 def request_password_reset(email: str) -> None:
-    """"Forgotten your password?": e-mail a link if an active account uses ``email``.
+    """"Forgotten your password?": email a link if an active account uses ``email``.
 
     The caller says the same whatever happens here, and the same work is done either way (the
-    e-mail is written even when it is thrown away), so neither the answer nor its time tells
+    email is written even when it is thrown away), so neither the answer nor its time tells
     whether the address has an account. A new request kills the earlier link. At most
-    PASSWORD_RESETS_PER_HOUR e-mails an hour go to one account, so no one can flood a mailbox.
+    PASSWORD_RESETS_PER_HOUR emails an hour go to one account, so no one can flood a mailbox.
     """
     address = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.email) == address)) if address else None
@@ -193,7 +193,7 @@ def check_link(token: AccountToken | None) -> LinkRefusal | None:
     if token is None:
         return LinkRefusal("This link does not work",
                            "The link is not one this service sent, or it was changed or cut short.",
-                           "Copy the whole link from the e-mail. " + ASK_AGAIN)
+                           "Copy the whole link from the email. " + ASK_AGAIN)
     if not token.user.active:
         return LinkRefusal("This account is closed",
                            "The account this link was for can no longer sign in. Nothing was changed.",
@@ -208,7 +208,7 @@ def check_link(token: AccountToken | None) -> LinkRefusal | None:
         return LinkRefusal("This link has been replaced",
                            "A newer link was sent to you after this one, and only the newest works. "
                            "Nothing was changed.",
-                           "Use the link in the most recent e-mail. " + ASK_AGAIN)
+                           "Use the link in the most recent email. " + ASK_AGAIN)
     if token.expires_at <= utcnow():
         if token.purpose == AccountTokenPurpose.INVITATION:
             return LinkRefusal("This link has expired",
@@ -231,7 +231,7 @@ def change_password(user: User, password: str) -> None:
 def set_password_by_link(token: AccountToken, password: str) -> User:
     """Set the password of the link's person, as they chose it; the link is used up.
 
-    Every other link of theirs dies too. After a forgotten-password link, an e-mail tells the
+    Every other link of theirs dies too. After a forgotten-password link, an email tells the
     person their password was changed, so that they notice if it was not them.
     """
     refusal = check_link(token)

@@ -66,7 +66,7 @@ def _in_minutes(wait: dt.timedelta) -> str:
 
 
 def check_sign_in(email: str, password: str, client: str) -> User:
-    """The active person with this e-mail address and password.
+    """The active person with this email address and password.
 
     Refused (SignInRefused) while the address typed has failed SIGN_IN_MAX_FAILURES times, or
     the client address SIGN_IN_MAX_FAILURES_PER_CLIENT times, within SIGN_IN_WINDOW_MINUTES —
@@ -121,7 +121,7 @@ def _locked_for(email: str, client: str, now: dt.datetime) -> dt.timedelta | Non
 
 def _record_failure(email: str, client: str, user: User | None, now: dt.datetime) -> None:
     """Count the failure and tell the administrators; the address typed is named only when it
-    is someone's (people type passwords into the e-mail field)."""
+    is someone's (people type passwords into the email field)."""
     window = _window()
     db.session.execute(delete(FailedSignIn).where(FailedSignIn.attempted_at <= now - window))
     db.session.add(FailedSignIn(email=email, client=client, attempted_at=now))
