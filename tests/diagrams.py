@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import HumanTask, ProcessDefinition, ProcessInstance, ProcessVersion, TaskState
+from app.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, ProcessVersion, TaskState
 from tests.conftest import loaded, post_form, sign_in
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -81,3 +81,19 @@ def refreshed(instance: ProcessInstance) -> ProcessInstance:
 def definition(process_id: str) -> ProcessDefinition | None:
     db.session.expire_all()
     return db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id))
+
+
+def history(instance: ProcessInstance, action: str | None = None) -> list[str]:
+    """The request's history lines, oldest first (of one kind, when ``action`` is given)."""
+    db.session.expire_all()
+    query = select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query.order_by(AuditEvent.id)))
+
+
+def waiting_for(task: HumanTask) -> set[str]:
+    """The first names of the people a waiting task waits for ('clara', 'admin', ...)."""
+    db.session.expire_all()
+    task = db.session.get_one(HumanTask, task.id)
+    return {c.user.email.split("@")[0].split(".")[0] for c in task.candidates if c.ready}

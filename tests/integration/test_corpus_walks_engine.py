@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    AuditEvent,
     HumanTask,
     InstanceStatus,
     OutboxMessage,
@@ -28,7 +27,17 @@ from app.models import (
 from app.services.diagram_checks import check_upload
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.corpus import CORPUS, upload_name
-from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.diagrams import (
+    FIXTURES,
+    complete,
+    history,
+    ready_tasks,
+    refreshed,
+    start_request,
+    text,
+    upload_process,
+    waiting_for,
+)
 from tests.integration.test_corpus_walks import data_of
 
 PLATFORM = "camunda-bpm-platform"
@@ -58,17 +67,8 @@ def admin_completes(client, task: HumanTask, data: dict | None = None) -> None:
     assert response.status_code == 302, text(response)[:3000]
 
 
-def waits_for(task: HumanTask) -> set[str]:
-    """The first names of the people a waiting task waits for ('clara', 'admin', ...)."""
-    db.session.expire_all()
-    task = db.session.get_one(HumanTask, task.id)
-    return {c.user.email.split("@")[0].split(".")[0] for c in task.candidates if c.ready}
 
 
-def history(instance: ProcessInstance) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
-                                   .order_by(AuditEvent.id)))
 
 
 def task_states(instance: ProcessInstance) -> list[tuple[str, str, TaskState]]:
@@ -116,7 +116,7 @@ def test_parallel_user_tasks_end_when_half_are_done(client, other):
     tasks = ready_tasks(instance, "miTasks")
     # name="My Task ${loopCounter}": worked out for each instance, as Camunda names them
     assert [t.name for t in tasks] == [f"My Task {n}" for n in range(5)]
-    assert all(waits_for(t) == {"admin"} for t in tasks)
+    assert all(waiting_for(t) == {"admin"} for t in tasks)
     as_admin(client)
     assert "My Task 4" in text(client.get("/inbox"))
     assert history(instance).count(NOBODY_NAMED) == 5
@@ -148,7 +148,7 @@ def test_a_sequential_subprocess_runs_four_times_with_two_parallel_tasks_each(cl
         tasks = ready_tasks(instance)
         assert sorted((t.bpmn_id, t.name) for t in tasks) == [("subProcessTask1", "task one"),
                                                               ("subProcessTask2", "task two")]
-        assert all(waits_for(t) == {"admin"} for t in tasks)
+        assert all(waiting_for(t) == {"admin"} for t in tasks)
         admin_completes(client, tasks[0])
         assert [t.id for t in ready_tasks(instance)] == [tasks[1].id]  # the round waits for both
         admin_completes(client, tasks[1])
@@ -188,11 +188,11 @@ def test_an_error_end_event_in_a_subprocess_is_caught_by_its_boundary_event(clie
     instance = start_request(other, "marta", "boundaryErrorOnEmbeddedSubprocess")
 
     (task,) = ready_tasks(instance)
-    assert (task.bpmn_id, task.name, waits_for(task)) == ("subprocessTask", "subprocessTask", {"admin"})
+    assert (task.bpmn_id, task.name, waiting_for(task)) == ("subprocessTask", "subprocessTask", {"admin"})
     admin_completes(client, task)
 
     (after,) = ready_tasks(instance)
-    assert (after.bpmn_id, after.name, waits_for(after)) == (
+    assert (after.bpmn_id, after.name, waiting_for(after)) == (
         "taskAfterErrorCatch", "task after catching the error", {"admin"})
     lines = history(instance)
     assert "The error “123” was thrown at “subprocessEnd”" in lines
@@ -213,7 +213,7 @@ def test_an_escalation_interrupts_its_subprocess(client, other):
     instance = start_request(other, "marta", "escalationProcess")
 
     (task,) = ready_tasks(instance)
-    assert (task.bpmn_id, task.name, waits_for(task)) == (
+    assert (task.bpmn_id, task.name, waiting_for(task)) == (
         "taskAfterCatchedEscalation", "task after catched escalation", {"admin"})
     lines = history(instance)
     assert "The escalation “escalation” was raised at “escalationThrowingEvent”" in lines
@@ -237,7 +237,7 @@ def test_an_escalation_starts_a_non_interrupting_event_subprocess(client, other)
     tasks = ready_tasks(instance)
     assert [(t.bpmn_id, t.name) for t in tasks] == [("taskInSubprocess", "task in subprocess"),
                                                     ("taskAfterCatchedEscalation", "task after catched escalation")]
-    assert all(waits_for(t) == {"admin"} for t in tasks)
+    assert all(waiting_for(t) == {"admin"} for t in tasks)
     assert "The escalation “escalation” started “escalationEventSubprocess”" in history(instance)
 
     admin_completes(client, tasks[1])  # the event subprocess ends; the request goes on
@@ -269,7 +269,7 @@ def test_a_message_interrupts_a_subprocess(client, other):
     upload_corpus(client, f"{PLATFORM}/MessageBoundaryEventTest.testBoundaryMessageEventOnSubprocess.bpmn20.xml")
     instance = start_request(other, "marta", "process")
     (inside,) = ready_tasks(instance)
-    assert inside.bpmn_id == "taskSubProcess" and waits_for(inside) == {"admin"}
+    assert inside.bpmn_id == "taskSubProcess" and waiting_for(inside) == {"admin"}
 
     as_admin(client)
     page = text(client.get(f"/monitor/instances/{instance.id}"))
@@ -279,7 +279,7 @@ def test_a_message_interrupts_a_subprocess(client, other):
     assert response.status_code == 302, text(response)[:2000]
 
     (after,) = ready_tasks(instance)
-    assert after.bpmn_id == "taskAfterMessage_one" and waits_for(after) == {"admin"}
+    assert after.bpmn_id == "taskAfterMessage_one" and waiting_for(after) == {"admin"}
     assert "taskSubProcess withdrawn" in history(instance)
     assert "messageName_two" not in text(client.get(f"/monitor/instances/{instance.id}"))  # no longer waited for
     admin_completes(client, after)
@@ -298,13 +298,13 @@ def test_a_financial_report_goes_to_the_people_its_group_names_stand_for(client,
     upload_corpus(client, "flowable-engine/FinancialReportProcess.bpmn20.xml")
     instance = start_request(other, "marta", "financialReport")
     (write,) = ready_tasks(instance)
-    assert (write.bpmn_id, write.name, waits_for(write)) == (
+    assert (write.bpmn_id, write.name, waiting_for(write)) == (
         "writeReportTask", "Write monthly financial report", {"admin"})
     assert ("Nobody is named for this step yet: an administrator can map ‘accountancy’ under "
             "Administration → Names in diagrams. Until then it waits for the administrators.") in history(instance)
 
     map_name(client, "accountancy", f"person:{person('felix').id}")
-    assert waits_for(write) == {"felix"}  # moved at once
+    assert waiting_for(write) == {"felix"}  # moved at once
     assert "felix" in emailed(write)
     map_name(client, "Management", "role:coordinator")  # capitals do not matter
     sign_in(other, "clara")
@@ -315,7 +315,7 @@ def test_a_financial_report_goes_to_the_people_its_group_names_stand_for(client,
     coordinators = {u.email.split("@")[0].split(".")[0] for u in db.session.scalars(select(User))
                     if u.active and u.has_role(Role.COORDINATOR)}
     assert "clara" in coordinators and "marta" not in coordinators
-    assert (verify.bpmn_id, verify.name, waits_for(verify)) == (
+    assert (verify.bpmn_id, verify.name, waiting_for(verify)) == (
         "verifyReportTask", "Verify monthly financial report", coordinators)
     assert emailed(verify) == coordinators
     complete(other, "clara", verify)
@@ -337,14 +337,14 @@ def test_an_event_based_gateway_follows_the_timer_that_comes_first(client, other
     instance = start_request(other, "marta", "catchSignal")
 
     (task,) = ready_tasks(instance)
-    assert (task.bpmn_id, task.name, waits_for(task)) == ("task1", "afterTimer", {"admin"})
+    assert (task.bpmn_id, task.name, waiting_for(task)) == ("task1", "afterTimer", {"admin"})
     lines = history(instance)
     assert "“Alert” came first at “gw1”" in lines
     assert any("can map ‘kermit’" in line for line in lines)
     assert refreshed(instance).next_timer_at is None  # the other wait is dropped
 
     map_name(client, "kermit", f"person:{person('felix').id}")
-    assert waits_for(task) == {"felix"}
+    assert waiting_for(task) == {"felix"}
     complete(other, "felix", task)
 
     instance = refreshed(instance)
@@ -370,7 +370,7 @@ def test_a_request_waits_for_a_message_the_administrator_sends(client, other):
     assert response.status_code == 302, text(response)[:2000]
 
     (task,) = ready_tasks(instance)
-    assert (task.bpmn_id, task.name, waits_for(task)) == ("task", "Task", {"admin"})
+    assert (task.bpmn_id, task.name, waiting_for(task)) == ("task", "Task", {"admin"})
     assert data_of(instance)["invoice"] == "INV-7"
     assert f"{person('admin').name} sent the message “newInvoiceMessage”" in history(instance)
     admin_completes(client, task)
@@ -402,7 +402,7 @@ def test_a_message_from_another_request_starts_a_request(client, other):
     assert (data["reference"], data["amount"]) == ("ORD-12", 40)
 
     (task,) = ready_tasks(started)
-    assert (task.bpmn_id, task.name, waits_for(task)) == ("UserTask_1", "Wait in Message Process", {"admin"})
+    assert (task.bpmn_id, task.name, waiting_for(task)) == ("UserTask_1", "Wait in Message Process", {"admin"})
     assert "admin" in emailed(task)
     admin_completes(client, task)
 
@@ -428,7 +428,7 @@ def test_a_call_activity_runs_the_called_process_inside_the_request(client, othe
     instance = start_request(other, "marta", "orderProcess")
 
     (verify,) = ready_tasks(instance)
-    assert verify.name == "Verify credit history (checkCreditProcess)" and waits_for(verify) == {"admin"}
+    assert verify.name == "Verify credit history (checkCreditProcess)" and waiting_for(verify) == {"admin"}
     assert "“Receive Order” was passed through: nobody had to do it" in history(instance)
     as_admin(client)
     loaded(client.get(f"/tasks/{verify.id}"))

@@ -11,13 +11,14 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, InstanceStatus, OutboxMessage, ProcessInstance, TaskState
+from app.models import InstanceStatus, OutboxMessage, ProcessInstance, TaskState
 from app.services.instances import fire_due_timers
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.diagrams import (
     FIXTURES,
     complete,
     definition,
+    history,
     ready_tasks,
     refreshed,
     start_request,
@@ -42,12 +43,6 @@ def only(instance: ProcessInstance, bpmn_id: str):
     return tasks[0]
 
 
-def history(instance: ProcessInstance, action: str | None = None) -> list[str]:
-    db.session.expire_all()
-    query = select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return list(db.session.scalars(query.order_by(AuditEvent.id)))
 
 
 def task_emails(instance: ProcessInstance, bpmn_id: str) -> set[int]:

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from app.engine import load_model
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, InstanceStatus, MessageSubscription, ProcessInstance, TaskState
+from app.models import HumanTask, InstanceStatus, MessageSubscription, ProcessInstance, TaskState
 from app.services.diagram_checks import check_upload
 from app.steps import engine
 from tests.conftest import loaded, post_form, sign_in
-from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.diagrams import FIXTURES, complete, history, ready_tasks, refreshed, start_request, text, upload_process
 
 DIAGRAMS = FIXTURES / "diagrams"
 REVIEW = "evsub_message_review"
@@ -29,10 +29,6 @@ def subscriptions(instance: ProcessInstance) -> set[tuple[str, str]]:
         select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))}
 
 
-def history(instance: ProcessInstance) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
-                                   .order_by(AuditEvent.id)))
 
 
 def request_data(instance: ProcessInstance) -> dict:

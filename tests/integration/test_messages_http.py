@@ -16,7 +16,7 @@ from app.models import AuditEvent, InstanceStatus, MessageSubscription, OutboxMe
 from app.services import messages as message_service
 from app.services.instances import fire_due_timers
 from tests.conftest import csrf_token, loaded, person, post_form, postgres_url, sign_in
-from tests.diagrams import FIXTURES, complete, ready_tasks, refreshed, start_request, text, upload_process
+from tests.diagrams import FIXTURES, complete, history, ready_tasks, refreshed, start_request, text, upload_process
 from tests.integration.test_postgres_locks import WAIT, run_together
 from tests.unit.test_engine_messages import spiff_style as spiff_correlation
 
@@ -34,10 +34,6 @@ def subscriptions(instance: ProcessInstance) -> list[tuple[str, str]]:
         select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))]
 
 
-def history(instance: ProcessInstance) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
-                                   .order_by(AuditEvent.id)))
 
 
 def newest_of(process_id: str) -> ProcessInstance | None:

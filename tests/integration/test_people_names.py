@@ -10,12 +10,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    AuditEvent,
     HumanTask,
     InstanceStatus,
     NameMapping,
     OutboxMessage,
-    ProcessInstance,
     WorkingGroup,
 )
 from app.outbox.deliver import deliver_outbox
@@ -24,12 +22,14 @@ from tests.conftest import csrf_token, loaded, person, post_form, sign_in
 from tests.diagrams import (
     FIXTURES,
     complete,
+    history,
     ready_tasks,
     refreshed,
     start_request,
     text,
     upload_process,
     upload_report,
+    waiting_for,
 )
 
 
@@ -37,17 +37,8 @@ def diagram(name: str) -> dict[str, bytes]:
     return {f"{name}.bpmn": (FIXTURES / "diagrams" / f"{name}.bpmn").read_bytes()}
 
 
-def people_of(task: HumanTask) -> set[str]:
-    """The first names of the people a waiting task waits for ('clara', 'admin', ...)."""
-    db.session.expire_all()
-    task = db.session.get_one(HumanTask, task.id)
-    return {c.user.email.split("@")[0].split(".")[0] for c in task.candidates if c.ready}
 
 
-def history(instance: ProcessInstance) -> list[str]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.instance_id == instance.id)
-                                   .order_by(AuditEvent.id)))
 
 
 @pytest.fixture
@@ -85,7 +76,7 @@ def test_unknown_names_warn_with_a_link_and_their_tasks_wait_for_administrators_
 
     instance = start_request(other, "marta", "people_mapping", {"subject": "Invoice 12"})
     [approve] = ready_tasks(instance, "approve_invoice")
-    assert people_of(approve) == {"admin"}
+    assert waiting_for(approve) == {"admin"}
     why = "Nobody is named for this step yet: an administrator can map ‘management’ under Administration → " \
           "Names in diagrams. Until then it waits for the administrators."
     assert why in history(instance)
@@ -100,7 +91,7 @@ def test_unknown_names_warn_with_a_link_and_their_tasks_wait_for_administrators_
 
     response = map_name(client, "Management", "role:coordinator")
     assert response.status_code == 302, text(response)[:2000]
-    assert people_of(approve) == {"clara", "tom"}  # the waiting task moved from the administrators
+    assert waiting_for(approve) == {"clara", "tom"}  # the waiting task moved from the administrators
     assert any("‘Management’ now stands for everyone with the coordinator role: Approve the invoice now also waits "
                "for Clara Schmidt, Tom Peeters and no longer waits for Platform Administrator" in line
                for line in history(instance)), history(instance)
@@ -111,14 +102,14 @@ def test_unknown_names_warn_with_a_link_and_their_tasks_wait_for_administrators_
 
     complete(other, "clara", approve, {"note": "Fine"})
     [book] = ready_tasks(instance, "book_invoice")  # lane Accounting: not mapped yet
-    assert people_of(book) == {"admin"}
+    assert waiting_for(book) == {"admin"}
     felix = person("felix")
     assert map_name(client, "accounting", f"person:{felix.id}").status_code == 302  # any case
-    assert people_of(book) == {"felix"}
+    assert waiting_for(book) == {"felix"}
 
     complete(other, "felix", book, {"note": "Booked"})
     [archive] = ready_tasks(instance, "archive_invoice")  # no lane, no assignment
-    assert people_of(archive) == {"admin"}
+    assert waiting_for(archive) == {"admin"}
     assert any("the diagram gives it no lane or assignment" in line for line in history(instance))
     admin_completes(client, archive, {"note": "Archived"})
     assert refreshed(instance).status == InstanceStatus.COMPLETED
@@ -131,16 +122,16 @@ def test_expressions_are_worked_out_on_the_task_data(client, other):
         "second_reviewer": "clara.schmidt@iclei.example.eu", "backup": ""})
 
     [first] = ready_tasks(instance, "first_review")  # camunda:assignee="${reviewer}", from the start form
-    assert people_of(first) == {"felix"}
+    assert waiting_for(first) == {"felix"}
     assert "First review: ${reviewer} names felix.wagner@iclei.example.eu" in history(instance)
     complete(other, "felix", first, {"note": "Read"})
 
     [panel] = ready_tasks(instance, "panel_review")  # ${panel}: a list a script made, an address and a role
-    assert people_of(panel) == {"clara", "felix"}
+    assert waiting_for(panel) == {"clara", "felix"}
     complete(other, "clara", panel, {"note": "Agreed"})
 
     [backup] = ready_tasks(instance, "backup_review")  # #{backup}: the start form left it empty
-    assert people_of(backup) == {"admin"}
+    assert waiting_for(backup) == {"admin"}
     lines = history(instance)
     assert any(line.startswith("Backup review: #{backup}") for line in lines), lines
     assert any(line.startswith("Nobody is named for this step: #{backup}") and
@@ -148,7 +139,7 @@ def test_expressions_are_worked_out_on_the_task_data(client, other):
     admin_completes(client, backup, {"note": "Done"})
 
     [read] = ready_tasks(instance, "read_reviews")  # ${starter}: the start event's camunda:initiator
-    assert people_of(read) == {"marta"}  # her own step: separation of duties does not bar her
+    assert waiting_for(read) == {"marta"}  # her own step: separation of duties does not bar her
     complete(other, "marta", read, {"note": "Thanks"})
     assert refreshed(instance).status == InstanceStatus.COMPLETED
 
@@ -162,21 +153,21 @@ def test_potential_owner_and_human_performer_name_people_as_in_camunda_7(client,
                                                                    "working_group_id": str(circular.id)})
 
     [check] = ready_tasks(instance, "check_contract")  # user(helena…), group(coordinator)
-    assert people_of(check) == {"helena", "clara", "tom"}
+    assert waiting_for(check) == {"helena", "clara", "tom"}
     complete(other, "tom", check, {"note": "Checked"})
     [sign] = ready_tasks(instance, "sign_contract")  # humanPerformer: the assignee
-    assert people_of(sign) == {"felix"}
+    assert waiting_for(sign) == {"felix"}
     complete(other, "felix", sign, {"note": "Signed"})
 
     [file] = ready_tasks(instance, "file_contract")
-    assert people_of(file) == {"admin"}
+    assert waiting_for(file) == {"admin"}
     assert map_name(client, "Board", "group_role:initiator").status_code == 302
-    assert people_of(file) == {"marta"}  # the person who started the request: their own step
+    assert waiting_for(file) == {"marta"}  # the person who started the request: their own step
     mapping = db.session.scalar(select(NameMapping).where(NameMapping.name_key == "board"))
     response = post_form(client, f"/admin/names/{mapping.id}",
                          {"name": "Board", "stands_for": "group_role:group_members"})
     assert response.status_code == 302, text(response)[:2000]
-    assert people_of(file) == {"ana"}  # the buyers of Circular ICT's members, but not Marta, who started it
+    assert waiting_for(file) == {"ana"}  # the buyers of Circular ICT's members, but not Marta, who started it
     complete(other, "ana", file, {"note": "Filed"})
     assert refreshed(instance).status == InstanceStatus.COMPLETED
 
@@ -210,7 +201,7 @@ def test_administrators_add_change_and_remove_names_and_bad_input_is_explained(c
                          {"name": "management", "stands_for": "role:finance"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/processes/")
     assert "Map ‘management’ to people" not in text(client.get("/admin/names/"))  # no longer waiting
-    assert people_of(approve) == {"felix"}
+    assert waiting_for(approve) == {"felix"}
     response = post_form(client, "/admin/names/new", {"name": "MANAGEMENT", "stands_for": "role:coordinator"})
     assert response.status_code == 400 and "‘management’ is already mapped" in text(response)
     response = post_form(client, "/admin/names/new?next=//elsewhere.example/", {"name": "Board",
@@ -222,14 +213,14 @@ def test_administrators_add_change_and_remove_names_and_bad_input_is_explained(c
     mapping = db.session.scalar(select(NameMapping))
     response = post_form(client, f"/admin/names/{mapping.id}", {"name": "management", "stands_for": "role:coordinator"})
     assert response.status_code == 302
-    assert people_of(approve) == {"clara", "tom"}
+    assert waiting_for(approve) == {"clara", "tom"}
     response = post_form(client, f"/admin/names/{mapping.id}", {"name": "", "stands_for": "role:coordinator"})
     assert response.status_code == 400 and "Enter the name the diagram uses" in text(response)
 
     response = client.post(f"/admin/names/{mapping.id}/remove",
                            data={"csrf_token": csrf_token(client, f"/admin/names/{mapping.id}")})
     assert response.status_code == 302
-    assert people_of(approve) == {"admin"}  # back with the administrators
+    assert waiting_for(approve) == {"admin"}  # back with the administrators
     assert db.session.scalar(select(NameMapping.id).where(NameMapping.name_key == "management")) is None
     changes = text(client.get("/admin/"))
     assert "‘management’ in diagrams no longer stands for everyone with the coordinator role" in changes
