@@ -2,8 +2,8 @@
 
 ``parse_xml`` reads a file with entities, DTDs and network access off, refusing any DOCTYPE.
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
-mode) writes runnable here: the older ``activiti`` namespace becomes ``camunda``, bare ISO 8601
-timer values (``PT72H``) become Python strings, JUEL (``${amount > 10000}``, ``juel.py``) in
+mode) writes runnable here: the ``activiti`` and ``operaton`` namespaces become ``camunda``,
+bare ISO 8601 timer values (``PT72H``) become Python strings, JUEL (``${amount > 10000}``, ``juel.py``) in
 conditions, timers, completion conditions and multi-instance markers becomes Python, and
 ``camunda:collection="${members}"`` names the variable ``members`` (``multi.py``). The stored
 files keep what was uploaded.
@@ -24,6 +24,7 @@ from .multi import prepare_collections
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
+OPERATON_NS = "http://operaton.org/schema/1.0/bpmn"  # Operaton, the Camunda 7 fork: the same extensions
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Declarations that would let a file define entities or point at other files: refused before
@@ -108,15 +109,17 @@ def where_of(node: etree._Element, file: str) -> dict:
             "line": node.sourceline}
 
 
-def _rename_activiti(root: etree._Element) -> None:
-    prefix = f"{{{ACTIVITI_NS}}}"
+def _rename_camunda_forks(root: etree._Element) -> None:
+    """Read the Activiti and Operaton namespaces as Camunda's: they name the same extensions."""
+    prefixes = (f"{{{ACTIVITI_NS}}}", f"{{{OPERATON_NS}}}")
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
-        if node.tag.startswith(prefix):
-            node.tag = f"{{{CAMUNDA_NS}}}{node.tag[len(prefix):]}"
-        for key in [k for k in node.attrib if k.startswith(prefix)]:
-            node.set(f"{{{CAMUNDA_NS}}}{key[len(prefix):]}", node.attrib.pop(key))
+        for prefix in prefixes:
+            if node.tag.startswith(prefix):
+                node.tag = f"{{{CAMUNDA_NS}}}{node.tag[len(prefix):]}"
+            for key in [k for k in node.attrib if k.startswith(prefix)]:
+                node.set(f"{{{CAMUNDA_NS}}}{key[len(prefix):]}", node.attrib.pop(key))
 
 
 _CONDITION_TAGS = {f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition"}
@@ -130,7 +133,7 @@ def prepare_tree(root: etree._Element, file: str) -> list[DiagramError]:
     (everything in workflows/) pass unchanged.
     """
     problems: list[DiagramError] = []
-    _rename_activiti(root)
+    _rename_camunda_forks(root)
     _name_flows(root)
     drop_documentation(root, frozenset(CamundaParser.DATA_STORE_CLASSES))  # none registered here
     problems += [DiagramError(detail, **where_of(node, file)) for node, detail in prepare_collections(root)]

@@ -251,3 +251,22 @@ def test_a_value_with_text_around_its_expressions_is_a_text(text, data, expected
 def test_a_value_with_text_refuses_what_an_expression_refuses(text, says):
     with pytest.raises(JuelError, match=re.escape(says)):
         text_to_python(text)
+
+
+def test_data_named_input_may_be_read_but_input_cannot_be_called():
+    """SpiffWorkflow's own diagrams name a variable ``input``; the builtin is not there to call."""
+    from app.engine.validate import code_problems
+
+    assert code_problems("input == 'a' and u > 0") == []
+    assert any("it calls input()" in problem for problem in code_problems("input('name?')"))
+
+
+def test_operaton_extensions_are_read_as_camundas():
+    from app.engine.reading import CAMUNDA_NS, parse_xml, prepare_tree
+
+    root = parse_xml("d.bpmn", '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+                     'xmlns:operaton="http://operaton.org/schema/1.0/bpmn"><process id="p">'
+                     '<businessRuleTask id="t" operaton:decisionRef="d"/></process></definitions>')
+    assert prepare_tree(root, "d.bpmn") == []
+    task = root.find(".//{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask")
+    assert task.get(f"{{{CAMUNDA_NS}}}decisionRef") == "d" and len(task.attrib) == 2
