@@ -7,7 +7,7 @@ each with a ``resourceAssignmentExpression/formalExpression``. ``parser.assignme
 reads them all through ``performers_from_xml``.
 
 A name may be an expression, ``${reviewer}`` or ``#{reviewers}``, worked out when the task
-opens, on its data: JUEL is turned into Python (``juel.juel_to_python``) and evaluated by the
+opens, on its data: JUEL is turned into Python (``juel.to_python``) and evaluated by the
 restricted evaluator. Its result is an e-mail address or a name, or a list of them.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from .juel import JuelError, is_juel, juel_to_python, text_to_python
+from .juel import JuelError, is_juel, text_to_python, to_python
 from .juel_runtime import juel_text
 from .scripting import RestrictedEnvironment
 
@@ -76,7 +76,7 @@ def performers_from_xml(node: etree._Element) -> tuple[str | None, list[str], li
 def assignment_python(text: str) -> str:
     """The Python of an assignment expression, or raise AssignmentError."""
     try:
-        return juel_to_python(text)
+        return to_python(text)
     except JuelError as exc:
         raise AssignmentError(str(exc)) from None
 

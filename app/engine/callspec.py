@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import SubWorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 
-from .juel import JuelError, is_juel, juel_to_python
+from .juel import JuelError, is_juel, to_python
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -120,7 +120,7 @@ class AppCallActivityParser(CamundaTaskParser):
                     f'camunda:{kind} needs a target and a source or sourceExpression, or variables="all"')
             if expression:
                 try:
-                    expression = juel_to_python(expression) if is_juel(expression) else expression
+                    expression = to_python(expression) if is_juel(expression) else expression
                 except JuelError as exc:
                     self.raise_validation_exception(f"camunda:{kind} sourceExpression cannot run here: {exc}")
             found.append(Mapping(target=target, source=source, expression=expression))

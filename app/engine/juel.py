@@ -143,11 +143,6 @@ def _closing(text: str, index: int) -> int:
     raise JuelError("a ${ is not closed")
 
 
-def juel_to_python(text: str) -> str:
-    """``to_python(text)``: the name callers used before ``to_python`` existed."""
-    return to_python(text)
-
-
 def _unwrap(python: str) -> str:
     """Drop one pair of parentheses around the whole expression, for readability."""
     if python.startswith("(") and python.endswith(")"):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.engine.juel import JuelError, is_juel, juel_to_python, text_to_python, to_python
+from app.engine.juel import JuelError, is_juel, text_to_python, to_python
 from app.engine.juel_runtime import JuelEvalError
 from app.engine.scripting import RestrictedEnvironment, compile_expression
 from app.engine.validate import code_problems
@@ -218,8 +218,8 @@ def test_every_translation_passes_the_upload_checks_of_python_code():
         assert code_problems(python) == [], juel
 
 
-def test_the_old_name_still_translates():
-    assert juel_to_python("${a > 1}") == to_python("${a > 1}")
+def test_a_value_is_translated_without_reading_it_as_a_condition():
+    assert to_python("${a > 1}") == "juel_cmp('>', a, 1)"
 
 
 def test_data_cannot_reach_attributes_even_by_a_key_computed_at_run_time():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from app.engine.juel import JuelError, is_juel, juel_to_python
+from app.engine.juel import JuelError, is_juel, to_python
 
 from .report import B, C, _compiled, _Findings, _local
 
@@ -75,7 +75,7 @@ def _check_mapping(name: str, node: etree._Element, found: _Findings) -> None:
     if not expression:
         return
     try:
-        python = juel_to_python(expression) if is_juel(expression) else expression
+        python = to_python(expression) if is_juel(expression) else expression
     except JuelError as exc:
         found.error(name, f"{kind} sourceExpression {expression} cannot run here: {exc}", node)
         return

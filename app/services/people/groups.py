@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.engine import ProcessModel, load_model, parse_xml
-from app.engine.juel import is_juel, juel_to_python
+from app.engine.juel import is_juel, to_python
 from app.engine.reading import BPMN_NS
 from app.engine.scripting import RestrictedEnvironment
 from app.errors import ServiceError
@@ -146,7 +146,7 @@ def _full_condition(model: ProcessModel) -> str:
         for flow in parse_xml(name, text).iter(f"{{{BPMN_NS}}}sequenceFlow"):
             condition = flow.find(f"{{{BPMN_NS}}}conditionExpression") if flow.get("id") == GROUP_FULL_FLOW else None
             if condition is not None and (condition.text or "").strip():
-                return juel_to_python(condition.text) if is_juel(condition.text) else condition.text
+                return to_python(condition.text) if is_juel(condition.text) else condition.text
     raise ServiceError(f"The group onboarding diagram has no condition on {GROUP_FULL_FLOW}, so the size limit "
                        "of a working group is unknown")
 
