@@ -9,6 +9,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from app.engine.assignments import AssignmentError, assignment_python, is_expression
+from app.engine.form_properties import complex_expressions, unknown_types_and_constraints
 from app.engine.parser import assignment_from_xml, form_from_xml
 from app.extensions import db
 from app.models import User
@@ -34,6 +35,7 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
         found.warning(name, f"the {what} has no camunda:formKey, so its form key is taken to be {key} "
                       "(form rules in forms/rules/ are registered under it)", node)
     form = form_from_xml(node, key)
+    _check_declared_fields(name, node, found)
     for problem in check_form_spec(form):
         found.error(name, f"its form cannot be shown: {problem}", node)
     if not check_form_spec(form):
@@ -53,6 +55,20 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
         if unknown:
             found.error(name, f"the decision field's values must be taken from {', '.join(DECISIONS)} "
                         f"(not {', '.join(unknown)}): the e-mail links and history rely on them", node)
+
+
+def _check_declared_fields(name: str, node: etree._Element, found: _Findings) -> None:
+    """Warn of what a form declares that the app reads otherwise than Camunda (a type or constraint
+    of a plug-in, a form property bound to an expression), saying what it becomes."""
+    for where, message in (*unknown_types_and_constraints(node), *complex_expressions(node)):
+        found.warning(name, message, node, line=where.sourceline)
+
+
+def is_form_property(node: etree._Element) -> bool:
+    """Whether ``node`` is a formProperty the form of a user task or start event is read from."""
+    owner = node.getparent().getparent() if node.getparent() is not None else None
+    return (node.tag == f"{C}formProperty" and owner is not None
+            and owner.tag in (f"{B}userTask", f"{B}startEvent"))
 
 
 def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findings) -> None:
