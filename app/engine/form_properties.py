@@ -123,7 +123,7 @@ def unknown_types_and_constraints(node: etree._Element) -> list[tuple[etree._Ele
             name = constraint.get("name") or ""
             if name not in CONSTRAINTS:
                 found.append((constraint, f"the field ‘{label}’ has the constraint {name!r}, which the app does "
-                                          f"not check. Constraints the app checks: {', '.join(CONSTRAINTS)}"))
+                                          f"not check. Constraints the app checks: {', '.join(sorted(CONSTRAINTS))}"))
     return found
 
 

@@ -182,7 +182,6 @@ def test_the_report_names_level_file_line_element_and_name():
 
 BREAKS = [
     # (old text, new text, element, words the error must contain)
-    ('label="Decision" type="enum"', 'label="Decision" type="colour"', "review", "unknown type 'colour'"),
     ('<camunda:value id="approve"', '<camunda:value id="accept"', "review", "decision field's values"),
     ('name="Review" camunda:formKey', 'name="Review" camunda:assignee="${manager +}" camunda:formKey', "review",
      "the assignee ${manager +} cannot be worked out when the task opens"),
@@ -267,6 +266,23 @@ BREAKS = [
     ('camunda:formKey="mini_upload.review"', 'camunda:formKey="mini_upload.' + "r" * 190 + '"', "review",
      "the user task's form key is 202 characters long; at most 200"),
 ]
+
+
+def test_a_type_or_constraint_camunda_accepts_and_the_app_does_not_know_is_warned_with_what_is_known(checker):
+    bpmn = changed('label="Decision" type="enum"', 'label="Decision" type="colour"')
+    bpmn = changed('<camunda:formField id="decision"', '<camunda:formField id="note" label="Note" type="textarea">'
+                   '<camunda:validation><camunda:constraint name="validator" config="org.example.Check" />'
+                   '</camunda:validation></camunda:formField><camunda:formField id="decision"', bpmn)
+    report = check(bpmn)
+    warned = [f.message for f in report.warnings if f.element_id == "review"]
+    assert ("the field ‘Decision’ has the type 'colour', which the app does not know: it is shown as a one-line "
+            "text (string). Types the app knows: boolean, date, decimal, email, enum, file, iban, long, string, "
+            "text") in warned
+    assert any(m.startswith("the field ‘Note’ has the type 'textarea', which the app does not know: it is shown as "
+                            "a text of several lines (text).") for m in warned)
+    assert ("the field ‘Note’ has the constraint 'validator', which the app does not check. Constraints the app "
+            "checks: max, maxlength, min, minlength, readonly, required") in warned
+    assert not any("Note" in f.message or "colour" in f.message for f in report.errors)
 
 
 def test_a_user_task_id_longer_than_its_column_is_an_error(checker):
