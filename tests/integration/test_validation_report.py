@@ -184,7 +184,7 @@ def test_an_unknown_decision_value_lists_the_values(app):
 
     assert errors(bpmn, claim_approval_level=DMN) == [
         "ERROR small_travel_claim.bpmn:38 check_claim (Check claim): the decision field's values must be taken from "
-        "approve, request_changes, reject (not maybe): the e-mail links and history rely on them"]
+        "approve, request_changes, reject (not maybe): the email links and history rely on them"]
 
 
 def test_an_unknown_hit_policy_lists_the_policies(app):

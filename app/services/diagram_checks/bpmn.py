@@ -318,7 +318,7 @@ def _check_multi_instance(name: str, node: etree._Element, multi: etree._Element
         if not (part.text or "").strip():
             found.error(name, f"the {what} is empty", part)
             continue
-        for problem in _compiled(found, part.text or ""):
+        for problem in _compiled(found, part.text or "", "condition" if tag == "completionCondition" else "expression"):
             found.error(name, f"the {what} cannot run: {problem}", part)
 
 
@@ -381,7 +381,7 @@ def _check_flows(name: str, process: etree._Element, ids: dict[str, etree._Eleme
             continue
         if is_juel(condition.text):  # not translated: prepare_tree reported why
             continue
-        for problem in _compiled(found, condition.text or ""):
+        for problem in _compiled(found, condition.text or "", "condition"):
             found.error(name, f"the condition cannot run: {problem}", condition)
     for gateway in process.iter(f"{B}exclusiveGateway", f"{B}inclusiveGateway"):
         flows = outgoing.get(gateway.get("id"), [])

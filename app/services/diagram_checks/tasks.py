@@ -32,8 +32,9 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
     process_id = found.report.process_id
     key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
     if not node.get(f"{C}formKey"):
-        found.warning(name, f"the {what} has no camunda:formKey, so its form key is taken to be {key} "
-                      "(form rules in forms/rules/ are registered under it)", node)
+        found.warning(name, f"the {what} has no camunda:formKey, so its form is known as {key}. That is enough "
+                      "unless the app's developers gave you a key for this form's own checks or calculations: then "
+                      "enter it as the Form key in Camunda Modeler", node)
     form = form_from_xml(node, key)
     _check_declared_fields(name, node, found)
     for problem in check_form_spec(form):
@@ -54,7 +55,7 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
         unknown = [value for value, _ in decision.options if value not in DECISIONS]
         if unknown:
             found.error(name, f"the decision field's values must be taken from {', '.join(DECISIONS)} "
-                        f"(not {', '.join(unknown)}): the e-mail links and history rely on them", node)
+                        f"(not {', '.join(unknown)}): the email links and history rely on them", node)
 
 
 def _check_declared_fields(name: str, node: etree._Element, found: _Findings) -> None:
@@ -97,7 +98,7 @@ def _documentation(node: etree._Element) -> str:
 
 
 def _known_emails(process: etree._Element, name: str, found: _Findings) -> dict[str, bool] | None:
-    """Each e-mail address the user tasks name: whether its user is active. None, with a warning,
+    """Each email address the user tasks name: whether its user is active. None, with a warning,
     when the database has never been migrated (`flask workflows check` on a fresh clone): then
     neither people nor mapped names are looked up."""
     emails = set()
