@@ -57,11 +57,12 @@ def _written_variable(node: etree._Element) -> str:
     return match.group(1) if match else node.get("id", "")
 
 
-def _default(node: etree._Element, kind: str) -> str | None:
-    """The default as the app reads defaults: a literal (a date in ISO form) or ``${name}``."""
+def _default(node: etree._Element, kind: str, variable: str) -> str | None:
+    """What the field shows first, as the app reads defaults: a literal (a date in ISO form) or
+    ``${name}``. Without one, the value of the variable it reads, as Activiti shows it."""
     value = node.get("default", node.get("value"))  # Activiti 5's examples write value
     if value is None:
-        return None
+        return f"${{{variable}}}" if variable.isidentifier() else None
     if match := _VARIABLE.fullmatch(value.strip()):
         return f"${{{match.group(1)}}}"
     pattern = node.get("datePattern")
@@ -78,7 +79,7 @@ def fields_from_properties(node: etree._Element) -> list[FieldSpec]:
     """The form fields of a user task's or start event's ``camunda:formProperty`` elements.
 
     A property that is not readable is not shown (the engine would not show it either); one
-    that is readable and not writable is shown read-only.
+    that is readable shows its variable's value, read-only when it is not writable.
     """
     fields = []
     for prop in node.iterfind(f"{BPMN}extensionElements/{CAMUNDA}formProperty"):
@@ -95,7 +96,7 @@ def fields_from_properties(node: etree._Element) -> list[FieldSpec]:
             id=field_id,
             label=" ".join((prop.get("name") or field_id).split()),
             type=kind,
-            default=_default(prop, kind),
+            default=_default(prop, kind, field_id),
             options=tuple((v.get("id", ""), v.get("name") or v.get("id", ""))
                           for v in prop.iterfind(f"{CAMUNDA}value")),
             constraints=constraints,

@@ -90,6 +90,9 @@ def test_review_sales_lead_goes_round_its_error_and_ends(client):
     complete(client, "admin", profit, {"notEnoughInformation": "true"})
 
     (task,) = ready_tasks(instance, "provideAdditionalDetails")
+    sign_in(client, "marta")
+    html = shown(client, f"/tasks/{task.id}")[0]
+    assert 'name="details"' in html and 'value="Big"' in html  # filled from the variable, as Activiti does
     assert ready_tasks(instance, "reviewCustomerRating") == []  # the subprocess was left
     complete(client, "marta", task, {"details": "Bigger than we thought"})
 
@@ -164,7 +167,8 @@ def test_every_form_property_type_is_shown_checked_and_kept(client):
         "wanted-month": "3", "wanted-year": "2031", "chosen_colour": "blue", "notes": "Line one\nLine two"})
     (task,) = ready_tasks(instance, "check")
     html, page = shown(client, f"/tasks/{task.id}")
-    assert 'name="item"' not in html and "Laptops" in page  # readable, not writable: shown read-only
+    assert 'name="item"' not in html and "Item Laptops" in page  # readable, not writable: its value, read-only
+    assert "Colour blue" in page  # expression="${chosen_colour}": the variable it reads
     complete(client, "marta", task, {"item": "Changed", "ok": "true"})
 
     assert refreshed(instance).status == InstanceStatus.COMPLETED
