@@ -6,22 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from app.engine import load_model
-from app.models import InstanceStatus, ProcessInstance
-from app.steps import engine
+from app.models import InstanceStatus
 from tests.conftest import loaded, post_form, sign_in
-from tests.corpus import CORPUS, upload_name
 from tests.diagrams import complete, ready_tasks, refreshed, start_request, text, upload_process, upload_report
-
-
-def upload_corpus(client, path: str):
-    file = CORPUS / path
-    return upload_process(client, {upload_name(file): file.read_bytes()})
-
-
-def data_of(instance: ProcessInstance) -> dict:
-    instance = refreshed(instance)
-    return engine().data(engine().load(load_model(instance.version), instance.state))
+from tests.integration.test_corpus_walks import data_of, upload_corpus
 
 
 def shown(client, url: str) -> tuple[str, str]:
