@@ -114,7 +114,8 @@ def unknown_types_and_constraints(node: etree._Element) -> list[tuple[etree._Ele
     for xml_field in fields:
         label = xml_field.get("label") or xml_field.get("name") or xml_field.get("id") or "a field"
         declared = (xml_field.get("type") or "string").strip()
-        if declared not in FIELD_TYPES:
+        native = xml_field.tag == f"{CAMUNDA}formProperty" and declared == "double"  # Flowable's own
+        if declared not in FIELD_TYPES and not native:
             kind = read_type(declared)
             meaning = {"text": "a text of several lines (text)", "decimal": "a number with decimals (decimal)",
                        }.get(kind, "a one-line text (string)")
