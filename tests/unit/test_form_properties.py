@@ -3,9 +3,11 @@ parser read them (after reading.prepare_tree)."""
 
 from __future__ import annotations
 
-from app.engine.parser import form_from_xml
+from app.engine.parser import form_from_xml, parse_files
 from app.engine.reading import parse_xml, prepare_tree
 from app.services.diagram_checks import check_upload
+from app.services.versions.compare import compare_models
+from tests.corpus import CORPUS
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
@@ -57,3 +59,12 @@ def test_the_upload_check_warns_of_what_is_read_otherwise(app):
             "its value is kept as 'deep'; give it camunda:variable (or a plain ${name}) to name another") in warned
     assert any(m.startswith("the field ‘Note’ has the type 'textarea'") for m in warned)
     assert not any("formProperty" in f.message for f in report.errors), report.as_text()
+
+
+def test_a_changed_start_form_property_is_compared_as_a_form_field():
+    vacation = (CORPUS / "flowable-engine" / "VacationRequest.bpmn20.xml").read_text()
+    renamed = vacation.replace('name="Motivation" type="string" />', 'name="Why" type="string" />', 1)
+    comparison = compare_models(parse_files({"v.bpmn": vacation}), parse_files({"v.bpmn": renamed}))
+    [changed] = comparison.start.fields.changed
+    assert changed[0].id == "vacationMotivation" and changed[0].label == "Why"
+    assert comparison.elements_changed == []  # the start event itself is not listed as changed
