@@ -161,5 +161,7 @@ def needed_kinds(spec: FieldSpec) -> tuple[str, ...]:
             continue
         if kind == "future" and (props.get("future") or "").strip().lower() != "true":
             continue
+        if kind == "format" and spec.type == "string" and not cons.get("pattern"):
+            continue
         kinds.append(kind)
     return tuple(kinds)

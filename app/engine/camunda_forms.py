@@ -90,18 +90,23 @@ def load_schema(text: str) -> dict[str, Any]:
 def find_form(name: str, files: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """The file and JSON of the form ``camunda_form_name`` gave, among a version's files.
 
-    Raises DiagramError when no uploaded file is that form.
+    Raises DiagramError when no uploaded file is that form, FormJsError when a .form file
+    that may be it cannot be read.
     """
     forms = {file: text for file, text in files.items() if file.lower().endswith(FORM_SUFFIX)}
     if name.startswith("ref:"):
         form_id = name[4:]
+        unreadable = []
         for file, text in forms.items():
             try:
                 schema = load_schema(text)
-            except FormJsError:
+            except FormJsError as error:
+                unreadable += error.problems
                 continue
             if schema.get("id") == form_id:
                 return file, schema
+        if unreadable:  # it may be the one that cannot be read
+            raise FormJsError(unreadable)
         raise DiagramError(f"its form {form_id!r} is not in the upload: add the .form file whose id is "
                            f"{form_id} (Camunda Modeler shows the id in the form's properties)")
     if name not in forms:

@@ -164,6 +164,8 @@ class _Parser:
             return self.name(value)
         if kind == "end":
             raise FeelError("a value is missing")
+        if value in ("=", "!="):  # a comparison belongs to a condition, not a unary test
+            raise FeelError(f"{value} is not allowed here")
         raise FeelError(f"{value} is not a value")
 
     def name(self, first: str) -> str:

@@ -51,8 +51,9 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
             found.error(name, f"its form cannot be shown: {exc}", node)
     external = camunda_form_name(node) is None and (node.get(f"{C}formKey") or "").partition(":")[1]
     if not form.fields and external:
-        found.error(name, f"the {what}'s form is in a Camunda Form or HTML file, which the app does not read: "
-                    "declare its fields with camunda:formData (Generated Task Forms in Camunda Modeler)", node)
+        found.error(name, f"the {what}'s form is in an HTML file, which the app does not read: declare its "
+                    "fields with camunda:formData (Generated Task Forms in Camunda Modeler) or in a Camunda Form "
+                    "(.form) uploaded with the diagram", node)
     elif not form.fields:
         found.warning(name, f"the {what} has no form fields: people see only a button", node)
     decision = form.get("decision")
