@@ -110,3 +110,18 @@ def test_a_running_request_keeps_the_form_of_its_version(client):
     assert response.status_code == 302
     done = data_of(second)
     assert done["buyer_note"] == "Welcome" and "comment" not in done
+
+
+def test_camundas_own_example_starts_and_checks_its_pattern(client):
+    corpus = FIXTURES / "corpus" / "camunda-bpm-examples"
+    upload_process(client, {name: (corpus / name).read_bytes()
+                            for name in ("invoiceApproval.bpmn", "start-form.form", "task-form.form")})
+    sign_in(client, "marta")
+    page = text(client.get("/start/camundaFormsQuickstart"))
+    assert "Creditor" in page and "An invoice number in the format: C-123." in page
+    response = post_form(client, "/start/camundaFormsQuickstart", {"creditor": "Fairtronics", "amount": "30",
+                                                    "invoiceNumber": "123"})
+    assert "Invoice Number must be in the right format" in text(response)
+    instance = start_request(client, "marta", "camundaFormsQuickstart", {"creditor": "Fairtronics", "amount": "30",
+                                                          "invoiceNumber": "C-123"})
+    assert data_of(instance)["invoiceNumber"] == "C-123" and ready_tasks(instance, "UserTask_1")
