@@ -75,6 +75,10 @@ def test_a_hidden_field_is_neither_checked_nor_saved(client):
     assert data["languages"] == ["en"] and data["start_date"] == dt.date(2031, 3, 1)
     assert "justification" not in data and "other_topic" not in data
     assert data["confirmed"] is True and data["call_time"] == "14:30"
+    sign_in(client, "marta")
+    sent = text(client.get(f"/requests/{instance.id}"))
+    assert "Lots they bid for Lot 1: laptops, Lot 2: screens" in sent, sent
+    assert "Contract start date 1 March 2031" in sent and "Before you start" not in sent
 
 
 def _review_page(client, instance: ProcessInstance) -> tuple[str, str]:
