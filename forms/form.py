@@ -98,13 +98,27 @@ class DynamicForm(Form):
         for field in self._spec_fields():
             field.hidden = hidden(field.spec, scope)
 
+    def hidden_names(self) -> list[str]:
+        """Return the fields a hide condition hides on what was sent, its problems aside: what
+        the page's script asks (``_conditions`` in the POST) to show and hide fields as people fill
+        them in."""
+        today = dt.date.today()
+        values: dict[str, Any] = {}
+        for field in self._spec_fields():
+            if not field.readonly and field.spec.type != "file":
+                try:
+                    values[field.name] = field.convert(today)
+                except Invalid:
+                    values[field.name] = None
+        self.apply_conditions(values)
+        return [field.name for field in self._spec_fields() if field.hidden]
+
     def sections(self) -> list[tuple[str, list[SpecField]]]:
-        """The shown fields in order, in runs that share a group label ('' for none): a Camunda
-        Form's group becomes a fieldset with its label as the legend."""
+        """The fields in order, in runs that share a group label ('' for none): a Camunda Form's
+        group becomes a fieldset with its label as the legend. A hidden field is in its run, for
+        the page's script to show; the page hides it."""
         runs: list[tuple[str, list[SpecField]]] = []
         for field in self._spec_fields():
-            if field.hidden:
-                continue
             group = field.spec.properties.get("group", "")
             if runs and runs[-1][0] == group:
                 runs[-1][1].append(field)

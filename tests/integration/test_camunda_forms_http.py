@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sqlalchemy import func, select
+
+from app.extensions import db
 from app.models import ProcessInstance
 from tests.conftest import loaded, post_form, sign_in
 from tests.diagrams import FIXTURES, data_of, ready_tasks, start_request, text, upload_process
@@ -41,7 +44,8 @@ def test_every_component_is_shown_in_gov_uk_patterns(client):
     assert "For example, 14:30" in page  # the time
     assert "SR-NEW" in page and 'name="reference"' not in page  # readonly: shown, not asked
     # Hidden until their condition no longer holds: the amount is empty, no topic is chosen.
-    assert 'name="justification"' not in page and 'name="other_topic"' not in page
+    assert '<div data-condition="justification" hidden>' in page
+    assert '<div data-condition="other_topic" hidden>' in page
     assert "Submit" not in text(client.get("/start/supplier_request")).split("Reference")[1].split("Start")[0]
 
 
@@ -63,7 +67,7 @@ def test_the_form_checks_what_form_js_declares(client):
                     "Select the box to confirm you confirm the supplier agreed to be contacted"):
         assert message.lower() in page.lower(), (message, page.split("There is a problem")[1][:1500])
     # Shown now: the submitted amount and topic make their conditions false.
-    assert 'name="justification"' in response.get_data(as_text=True)
+    assert '<div data-condition="justification">' in response.get_data(as_text=True)
 
 
 def test_a_hidden_field_is_neither_checked_nor_saved(client):
@@ -79,6 +83,16 @@ def test_a_hidden_field_is_neither_checked_nor_saved(client):
     sent = text(client.get(f"/requests/{instance.id}"))
     assert "Lots they bid for Lot 1: laptops, Lot 2: screens" in sent, sent
     assert "Contract start date 1 March 2031" in sent and "Before you start" not in sent
+
+
+def test_the_page_script_asks_which_fields_to_hide(client):
+    upload_process(client, FILES)
+    sign_in(client, "marta")
+    response = post_form(client, "/start/supplier_request", {"_conditions": "1", "amount": "2000", "topic": "it"})
+    assert response.get_json() == {"hidden": ["other_topic"]}
+    response = post_form(client, "/start/supplier_request", {"_conditions": "1", "amount": "ten", "topic": "other"})
+    assert response.get_json() == {"hidden": ["justification"]}  # an amount that is not one is null
+    assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 0  # asking starts nothing
 
 
 def _review_page(client, instance: ProcessInstance) -> tuple[str, str]:
@@ -99,6 +113,8 @@ def test_a_running_request_keeps_the_form_of_its_version(client):
 
     task_id, page = _review_page(client, first)
     assert "Your decision" in page and "Note for the buyer" not in page
+    assert post_form(client, f"/tasks/{task_id}", {"_conditions": "1", "decision": "reject"}).get_json() == {
+        "hidden": []}
     assert "Fairtronics" in page and 'name="supplier_name"' not in page  # the request's variable, readonly
     response = post_form(client, f"/tasks/{task_id}", {"decision": "reject"})
     assert "Enter an answer for “Why do you reject it”" in text(response)  # shown once "reject" is chosen

@@ -7,10 +7,13 @@ import json
 import re
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app.engine.camunda_forms import FormJsError, form_spec, hidden
 from app.engine.feel import FeelError, expression_to_python
 from app.services.diagram_checks import check_upload, unpack_upload
+from app.services.versions import folder_file_sets
+from forms import build_form
 from tests.diagrams import FIXTURES
 
 DIAGRAMS = FIXTURES / "diagrams"
@@ -112,3 +115,23 @@ def test_a_group_keeps_its_label_and_a_text_with_an_expression_is_refused():
     assert spec.fields[0].properties["group"] == "Contact" and spec.fields[0].constraints["pattern"]
     with pytest.raises(FormJsError, match="a text with an expression or template is not supported"):
         form_spec({"components": [{"type": "text", "text": "=greeting"}]}, "k")
+
+
+def test_a_folder_sync_takes_the_forms_a_diagram_names():
+    [files] = [f for f in folder_file_sets(DIAGRAMS) if "supplier_request.bpmn" in f]
+    assert sorted(files) == ["supplier_request.bpmn", "supplier_request_start.form", "supplier_review.form"]
+
+
+def test_options_held_by_a_variable_are_offered():
+    spec = form_spec({"components": [
+        {"type": "select", "key": "lot", "label": "Lot", "valuesKey": "lots"},
+        {"type": "checklist", "key": "langs", "label": "Languages", "valuesExpression": "=languages"}]}, "k")
+    form = build_form(spec, instance_data={"lots": [{"label": "Laptops", "value": "l1"}], "languages": ["en", "fr"]})
+    assert form["lot"].choices == (("l1", "Laptops"),)
+    assert form["langs"].choices == (("en", "en"), ("fr", "fr"))
+    posted = build_form(spec, formdata=MultiDict([("lot", "l1"), ("langs", "fr"), ("langs", "de")]),
+                        instance_data={"lots": [{"label": "Laptops", "value": "l1"}], "languages": ["en", "fr"]})
+    assert not posted.validate()
+    assert posted.error_list == [("langs", "Select the languages")]  # "de" is not one of them
+    with pytest.raises(FormJsError, match="options from an expression must name one variable"):
+        form_spec({"components": [{"type": "radio", "key": "x", "label": "X", "valuesExpression": "=a + b"}]}, "k")
