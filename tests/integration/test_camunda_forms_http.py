@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ProcessInstance
 from tests.conftest import loaded, post_form, sign_in
-from tests.diagrams import FIXTURES, data_of, ready_tasks, start_request, text, upload_process
+from tests.diagrams import FIXTURES, data_of, ready_tasks, start_request, text, upload_process, upload_report
 
 DIAGRAMS = FIXTURES / "diagrams"
 FILES = {name: (DIAGRAMS / name).read_bytes()
@@ -108,7 +108,10 @@ def test_a_running_request_keeps_the_form_of_its_version(client):
     review["components"][1]["label"] = "Do you approve the supplier?"
     review["components"].append({"type": "textfield", "key": "buyer_note", "label": "Note for the buyer",
                                  "validate": {"required": True}})
-    upload_process(client, {**FILES, "supplier_review.form": json.dumps(review).encode()})
+    v2 = {**FILES, "supplier_review.form": json.dumps(review).encode()}
+    report = upload_report(client, v2)  # the review page says what the new form changes
+    assert "Note for the buyer" in report and "Do you approve the supplier?" in report
+    upload_process(client, v2)
     second = start_request(client, "marta", "supplier_request", GOOD)
 
     task_id, page = _review_page(client, first)
