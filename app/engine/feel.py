@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -230,18 +231,18 @@ class _ExpressionParser(_Parser):
         return python
 
     def disjunction(self) -> str:
-        parts = [self.conjunction()]
-        while self.peek() == ("name", "or"):
-            self.index += 1
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else f"feel_or({', '.join(parts)})"
+        return self.chain("or", self.conjunction)
 
     def conjunction(self) -> str:
-        parts = [self.comparison()]
-        while self.peek() == ("name", "and"):
+        return self.chain("and", self.comparison)
+
+    def chain(self, word: str, operand: Callable[[], str]) -> str:
+        """``a and b and c`` (or ``or``): FEEL's three-valued ``feel_and``/``feel_or`` of them."""
+        parts = [operand()]
+        while self.peek() == ("name", word):
             self.index += 1
-            parts.append(self.comparison())
-        return parts[0] if len(parts) == 1 else f"feel_and({', '.join(parts)})"
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else f"feel_{word}({', '.join(parts)})"
 
     def comparison(self) -> str:
         left = self.operand()
