@@ -102,7 +102,7 @@ def _parse_decimal(spec: FieldSpec, text: str) -> Decimal:
     elif _DECIMAL_COMMA.fullmatch(compact):
         compact = compact.replace(",", ".")
     if not _AMOUNT.fullmatch(compact):
-        euros = spec.properties.get("unit", "EUR").strip().upper() in ("EUR", "")
+        euros = spec.properties.get("unit", "EUR").strip().upper() == "EUR"  # no unit ("") is a plain number
         like = "an amount in euros, like 125.50" if euros else "a number, like 2.5"
         raise Invalid(message(spec, "format", f"{name} must be {like}"))
     value = Decimal(compact)

@@ -53,7 +53,7 @@ def test_the_form_checks_what_form_js_declares(client):
     upload_process(client, FILES)
     sign_in(client, "marta")
     bad = {**GOOD, "supplier_name": "", "vat_number": "12", "contact_email": "sales", "contact_phone": "call me",
-           "amount": "2000", "justification": "", "topic": "other", "other_topic": "", "lots": [],
+           "amount": "2000", "staff": "twelve", "justification": "", "topic": "other", "other_topic": "", "lots": [],
            "call_time": "25:00", "confirmed": ""}
     response = post_form(client, "/start/supplier_request", bad)
     page = text(response)
@@ -64,7 +64,8 @@ def test_the_form_checks_what_form_js_declares(client):
                     "Enter an answer for “Why is the spend this high”",
                     "Enter an answer for “What else do they supply”",
                     "Select an option for “Lots they bid for”", "Best time to call must be in the right format",
-                    "Select the box to confirm you confirm the supplier agreed to be contacted"):
+                    "Select the box to confirm you confirm the supplier agreed to be contacted",
+                    "Number of staff must be a whole number"):
         assert message.lower() in page.lower(), (message, page.split("There is a problem")[1][:1500])
     # Shown now: the submitted amount and topic make their conditions false.
     assert '<div data-condition="justification">' in response.get_data(as_text=True)
