@@ -343,7 +343,11 @@ def test_the_digest_gathers_a_days_tasks_into_one_message(app, client, smtp):
     [digest] = smtp.to("felix")
     text = parts(digest)[0]
     assert digest["Subject"] == "2 tasks are waiting for you"
-    assert text.count("Approve payment") == 2
+    ask = ("Marta Nowak's travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR "
+           "— please approve the payment.")
+    assert " ".join(text.split()).count(ask) == 2
+    for item in text.split("— please approve the payment.")[1:]:  # each task's decisions, then its form
+        assert item.index("/decide/") < item.index("Or sign in to answer on the form: http://mail.test/tasks/")
     decisions = re.findall(r"http://mail\.test(/decide/\S+)", text)
     assert len(decisions) == 4  # approve and return, for each claim
     assert client.get(decisions[0]).status_code == 200
