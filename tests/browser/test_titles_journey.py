@@ -17,7 +17,7 @@ from tests.integration.test_onboarding_http import FULL_GROUP, interest
 from tests.integration.test_travel_http import file_claim
 
 CLAIM = "Travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR"
-ASK = "Marta Nowak's travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR — please check it."
+ASK = f"Marta Nowak's {CLAIM[0].lower()}{CLAIM[1:]} — please check it."
 
 
 def test_the_inbox_tells_requests_apart_and_the_task_email_reads_whole(people, live_server):
