@@ -73,29 +73,32 @@ def fill(literals: list[str], values: list[str]) -> str:
         words = literals[0].rstrip(TRAILING).split()
         while len(words) > 1 and words[-1].lower() in JOINING:
             words.pop()
-        return _balanced(" ".join(words).rstrip(TRAILING))
-    line = literals[0] + values[shown[0]]
+        return _balanced([" ".join(words).rstrip(TRAILING)])
+    pieces = [literals[0], values[shown[0]]]
     for index in shown[1:]:
-        line += literals[index] + values[index]
+        pieces += [literals[index], values[index]]
     if shown[-1] == len(values) - 1:
-        line += literals[-1]
-    return _balanced(" ".join(line.split()))
+        pieces.append(literals[-1])
+    return _balanced(pieces)
 
 
-def _balanced(line: str) -> str:
-    """The line without a bracket whose partner went with a missing value."""
-    opened: list[int] = []
-    unmatched: set[int] = set()
-    for index, char in enumerate(line):
-        if char == "(":
-            opened.append(index)
-        elif char == ")":
-            if opened:
+def _balanced(pieces: list[str]) -> str:
+    """The pieces (template text, value, text, value, …) as one line, without a bracket of the
+    template's text whose partner went with a missing value; a value's own brackets stay."""
+    opened: list[tuple[int, int]] = []
+    unmatched: set[tuple[int, int]] = set()
+    for number, piece in enumerate(pieces[::2]):
+        for index, char in enumerate(piece):
+            if char == "(":
+                opened.append((number * 2, index))
+            elif char == ")" and opened:
                 opened.pop()
-            else:
-                unmatched.add(index)
+            elif char == ")":
+                unmatched.add((number * 2, index))
     unmatched.update(opened)
-    return " ".join("".join(c for i, c in enumerate(line) if i not in unmatched).split()).strip(" ,;:")
+    kept = ["".join(c for i, c in enumerate(piece) if (number, i) not in unmatched)
+            for number, piece in enumerate(pieces)]
+    return " ".join("".join(kept).split()).strip(" ,;:")
 
 
 def _shown(spec: FieldSpec | None, value: Any, labels: dict[str, list[tuple[str, str]]]) -> str:

@@ -142,6 +142,24 @@ def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp
     assert late.status_code == 410 and "Clara Schmidt completed" in late.get_data(as_text=True)
 
 
+def test_the_person_who_started_a_request_reads_your_and_a_task_without_decisions_has_one_button(
+        app, client, smtp):
+    instance = file_claim(client)
+    sign_in(client, "clara")
+    post_form(client, f"/tasks/{ready_task(instance, 'check_claim').id}", {
+        "decision": "request_changes", "coordinator_comment": "Please add the hotel invoice."})
+    revise = ready_task(instance, "revise_claim")
+    deliver_outbox()
+    [message] = [m for m in smtp.to("marta") if "Revise claim" in m["Subject"]]
+    text, html = parts(message)
+    assert message["Subject"] == ("Waiting for you: Revise claim – "
+                                  "Travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR")
+    assert ("Your travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR "
+            "— please revise it.") in " ".join(text.split())
+    assert f"Open the form: http://mail.test/tasks/{revise.id}" in text and "Or sign in" not in text
+    assert html.count(f'href="http://mail.test/tasks/{revise.id}"') == 1 and ">Open the form<" in html
+
+
 def test_get_and_head_on_every_link_change_nothing(app, client, smtp):
     instance = file_claim(client)
     deliver_outbox()

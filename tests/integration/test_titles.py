@@ -95,6 +95,10 @@ def test_a_title_leaves_out_what_is_not_known_and_never_shows_bank_details(app):
     worked_out = replace(model, "Claim: ${claim_number}, checked ${checked_on} (${checked_by})")
     assert request_title(worked_out, {"claim_number": 1250, "checked_on": dt.date(2027, 3, 14)}, {}) == (
         "Claim: 1,250, checked 14 March 2027")
+    bracketed = replace(model, "Claim: ${meeting} (${meeting_date})")  # the value's own brackets stay
+    assert request_title(bracketed, {"meeting": "Brussels (3rd"}, {}) == "Claim: Brussels (3rd"
+    assert request_title(bracketed, {"meeting": "Brussels (3rd)", "meeting_date": day}, {}) == (
+        "Claim: Brussels (3rd) (12 March 2027)")
     untitled = replace(model, "")
     assert request_title(untitled, full, {"Meeting attended": "Brussels"}) == "Travel reimbursement: Brussels"
     assert request_title(untitled, {}, {}) == "Travel reimbursement"
