@@ -166,6 +166,7 @@ class ProcessModel:
         owner = self.owners.get(spec_name, self.process_id)
         return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
     initiator_variable: str | None = None  # camunda:initiator: holds the starter's email address
+    properties: dict[str, str] = field(default_factory=dict)  # the process's camunda:properties (title)
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -283,6 +284,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
         startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
         initiator_variable=starter,
+        properties=_properties(process, "bpmn:extensionElements/camunda:properties/camunda:property"),
     )
 
 

@@ -13,6 +13,17 @@ document.addEventListener("DOMContentLoaded", function () {
       (group || target).scrollIntoView();
     });
   });
+  // An email's HTML part is shown whole: its frame grows to the message's height.
+  document.querySelectorAll("iframe.app-mail-frame").forEach(function (frame) {
+    function fit() {
+      var doc = frame.contentDocument;
+      if (doc && doc.documentElement && doc.readyState === "complete") {
+        frame.style.height = (doc.documentElement.scrollHeight + 2) + "px";
+      }
+    }
+    frame.addEventListener("load", fit);
+    fit();
+  });
 });
 
 // Fields with a hide condition (Camunda Forms): as people fill the form in, ask the server, which

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from app.engine import ProcessModel
 from app.engine.camunda_forms import FORM_SUFFIX
 from app.engine.parser import parse_files
 from app.engine.reading import MAX_FILE_BYTES, DiagramError, parse_xml, prepare_tree
@@ -14,6 +15,7 @@ from .bpmn import _check_process
 from .camunda_forms import check_form_file
 from .dmn import _check_dmn_files
 from .report import B, Report, _Findings
+from .titles import check_title
 from .unpack import EXTENSIONS, _mb
 
 MAX_ELEMENTS = 10_000  # the largest shipped diagram has under 800
@@ -90,7 +92,9 @@ def check_upload(files: dict[str, bytes]) -> Report:
         _check_process(name, root, decisions, found)
     readable = set(report.files) == set(files) and len(bpmn_names) == 1 and bpmn is not None
     if readable and not any(f.level == "error" and not f.element_id for f in report.findings):
-        _check_spiff_parse(report, found)
+        model = _check_spiff_parse(report, found)
+        if model is not None and bpmn is not None:
+            check_title(bpmn[0], bpmn[1], model, found)
     report.findings.sort(key=lambda f: (f.level != "error", list(files).index(f.file) if f.file in files else -1,
                                         f.line or 0))
     return report
@@ -110,16 +114,18 @@ def _node_at(root: etree._Element, line: int | None) -> etree._Element | None:
     return next((n for n in root.iter() if isinstance(n.tag, str) and n.sourceline == line), None)
 
 
-def _check_spiff_parse(report: Report, found: _Findings) -> None:
-    """SpiffWorkflow's own parse; a problem already reported for the same element is not repeated."""
+def _check_spiff_parse(report: Report, found: _Findings) -> ProcessModel | None:
+    """SpiffWorkflow's own parse, the process it read if it could; a problem already reported
+    for the same element is not repeated."""
     try:
-        parse_files(report.files)
+        return parse_files(report.files)
     except DiagramError as exc:
         file = exc.file or ""
         if exc.element_id and found.has_error(file, exc.element_id):
-            return
+            return None
         found.error(file, f"SpiffWorkflow cannot load it: {exc.detail}", element_id=exc.element_id,
                     element_name=exc.element_name, line=exc.line)
     except Exception as exc:  # noqa: BLE001 - whatever else the library raises on an odd diagram
         found.error(next(n for n in report.files if n.lower().endswith(".bpmn")),
                     f"SpiffWorkflow cannot load it: {type(exc).__name__}: {exc}")
+    return None
