@@ -28,7 +28,7 @@ KINDS = ("required", "format", "min", "max", "minlength", "maxlength", "future",
 PROPERTIES = frozenset(f"error_{kind}" for kind in KINDS)
 # Which kinds of problem each field type can have (the upload check warns about the others).
 KINDS_BY_TYPE = {
-    "string": ("required", "minlength", "maxlength"),
+    "string": ("required", "format", "minlength", "maxlength"),
     "text": ("required", "minlength", "maxlength"),
     "email": ("required", "format", "minlength", "maxlength"),
     "iban": ("required", "format", "checksum", "minlength", "maxlength"),
@@ -36,6 +36,7 @@ KINDS_BY_TYPE = {
     "decimal": ("required", "format", "min", "max"),
     "date": ("required", "format", "incomplete", "min", "max", "future"),
     "enum": ("required",),
+    "checklist": ("required",),
     "boolean": ("required",),
     "file": ("required",),
 }
@@ -159,6 +160,8 @@ def needed_kinds(spec: FieldSpec) -> tuple[str, ...]:
         if kind in ("min", "max", "minlength") and cons.get(kind) in (None, ""):
             continue
         if kind == "future" and (props.get("future") or "").strip().lower() != "true":
+            continue
+        if kind == "format" and spec.type == "string" and not cons.get("pattern"):
             continue
         kinds.append(kind)
     return tuple(kinds)

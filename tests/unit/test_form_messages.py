@@ -82,7 +82,7 @@ def test_the_upload_check_names_a_message_a_field_cannot_have():
     ))
     assert check_form_spec(spec) == [
         "field 'a': a string field has no error_checksum message; "
-        "it may have error_required, error_minlength, error_maxlength",
+        "it may have error_required, error_format, error_minlength, error_maxlength",
         "field 'b': an iban field has no error_chksum message; "
         "it may have error_required, error_format, error_checksum, error_minlength, error_maxlength",
     ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from lxml import etree
 
 from app.engine import ProcessModel
+from app.engine.camunda_forms import FORM_SUFFIX
 from app.engine.parser import parse_files
 from app.engine.reading import MAX_FILE_BYTES, DiagramError, parse_xml, prepare_tree
 from app.engine.validate import xsd_problems
 from app.outbox.uploaded import NOTICE_SUFFIX, text_problems
 
 from .bpmn import _check_process
+from .camunda_forms import check_form_file
 from .dmn import _check_dmn_files
 from .report import B, Report, _Findings
 from .titles import check_title
@@ -43,7 +45,8 @@ def check_upload(files: dict[str, bytes]) -> Report:
         found.error("", f"upload exactly one .bpmn file with the .dmn files it uses ({len(bpmn_names)} .bpmn found)")
     for name, data in files.items():
         if not name.lower().endswith(EXTENSIONS):
-            found.error(name, "only .bpmn and .dmn files and email texts (.txt) can be uploaded")
+            found.error(name, "only .bpmn and .dmn files, Camunda Forms (.form) and email texts (.txt) can be "
+                        "uploaded")
             continue
         text = _decode(name, data, found)
         if text is None:
@@ -51,6 +54,10 @@ def check_upload(files: dict[str, bytes]) -> Report:
         if name.lower().endswith(NOTICE_SUFFIX):
             for line, reason in text_problems(text):
                 found.error(name, f"the email text cannot be used: {reason}", line=line)
+            report.files[name] = text
+            continue
+        if name.lower().endswith(FORM_SUFFIX):
+            check_form_file(name, text, found)
             report.files[name] = text
             continue
         try:
