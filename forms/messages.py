@@ -125,7 +125,8 @@ def required_message(spec: FieldSpec, *, choose: bool, yes_no: bool, declaration
         return own
     name = label_name(spec.label)
     if declaration:
-        return f"Select the box to confirm {_second_person(lower_first(name))}"
+        said = _second_person(lower_first(name))  # "I confirm that X" asks to confirm X
+        return f"Select the box to confirm {re.sub(r'^you confirm (that )?', '', said)}"
     if yes_no:
         return f"Select yes or no for “{name}”"
     if is_instruction(spec.label):

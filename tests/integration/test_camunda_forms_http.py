@@ -64,7 +64,7 @@ def test_the_form_checks_what_form_js_declares(client):
                     "Enter an answer for “Why is the spend this high”",
                     "Enter an answer for “What else do they supply”",
                     "Select an option for “Lots they bid for”", "Best time to call must be in the right format",
-                    "Select the box to confirm you confirm the supplier agreed to be contacted",
+                    "Select the box to confirm the supplier agreed to be contacted",
                     "Number of staff must be a whole number"):
         assert message.lower() in page.lower(), (message, page.split("There is a problem")[1][:1500])
     # Shown now: the submitted amount and topic make their conditions false.

@@ -42,7 +42,7 @@ def test_generated_choice_and_declaration_messages():
     assert errors(field("x", "Going by", "enum", options=options, constraints=REQUIRED)) == {
         "x": "Select an option for “Going by”"}
     assert errors(field("x", "I confirm my details are right.", "boolean", properties={"checked": "true"})) == {
-        "x": "Select the box to confirm you confirm your details are right"}
+        "x": "Select the box to confirm your details are right"}
 
 
 def test_a_non_noun_label_is_quoted_in_other_messages_too():
