@@ -25,8 +25,9 @@ from .model import FIELD_TYPES, FieldSpec
 
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-# The constraints the app checks (camunda:validation/camunda:constraint names).
-CONSTRAINTS = ("required", "minlength", "maxlength", "min", "max", "readonly")
+# The constraints the app checks (camunda:validation/camunda:constraint names): forms/checks.py's
+# CONSTRAINTS (forms/ may not load the engine, nor the engine forms/; a test keeps them equal).
+CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly", "pattern"})
 # Types Camunda or Flowable plug-ins name that mean one of the app's own.
 TYPE_ALIASES = {"double": "decimal", "textarea": "text"}
 _VARIABLE = re.compile(r"[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")

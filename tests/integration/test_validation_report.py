@@ -159,12 +159,12 @@ def test_a_field_type_camunda_accepts_and_the_app_does_not_know_is_warned_with_t
 
 def test_a_constraint_camunda_accepts_and_the_app_does_not_check_is_warned_with_the_constraints(app):
     bpmn = changed('<camunda:constraint name="maxlength" config="200" />',
-                   '<camunda:constraint name="pattern" config="[a-z]+" />')
+                   '<camunda:constraint name="validator" config="com.example.MeetingValidator" />')
 
     assert errors(bpmn, claim_approval_level=DMN) == []
-    [warning] = [w for w in warnings(bpmn, claim_approval_level=DMN) if "pattern" in w]
+    [warning] = [w for w in warnings(bpmn, claim_approval_level=DMN) if "validator" in w]
     assert warning == ("WARNING small_travel_claim.bpmn:11 StartEvent_1 (Claim filed): the field ‘Meeting attended’ "
-                       "has the constraint 'pattern', which the app does not check. Constraints the app checks: "
+                       "has the constraint 'validator', which the app does not check. Constraints the app checks: "
                        f"{', '.join(sorted(CONSTRAINTS))}")
 
 

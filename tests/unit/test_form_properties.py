@@ -3,10 +3,12 @@ parser read them (after reading.prepare_tree)."""
 
 from __future__ import annotations
 
+from app.engine import FIELD_TYPES, form_properties
 from app.engine.parser import form_from_xml, parse_files
 from app.engine.reading import parse_xml, prepare_tree
 from app.services.diagram_checks import check_upload
 from app.services.versions.compare import compare_models
+from forms import checks
 from tests.corpus import CORPUS
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -68,3 +70,7 @@ def test_a_changed_start_form_property_is_compared_as_a_form_field():
     [changed] = comparison.start.fields.changed
     assert changed[0].id == "vacationMotivation" and changed[0].label == "Why"
     assert comparison.elements_changed == []  # the start event itself is not listed as changed
+
+
+def test_the_engine_reads_the_types_and_constraints_the_forms_check():
+    assert form_properties.CONSTRAINTS == checks.CONSTRAINTS and FIELD_TYPES == checks.FIELD_TYPES
