@@ -24,6 +24,7 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import make_url, select
 
 from app import create_app
@@ -140,8 +141,16 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def compiled_templates(tmp_path_factory) -> FileSystemBytecodeCache:
+    """Jinja's compiled templates, kept for the session: each test's app is new, and would
+    otherwise compile every template it renders again (Jinja checks each template's source
+    against what was compiled, so a changed template is compiled anew)."""
+    return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja")))
+
+
 @pytest.fixture
-def app(request, tmp_path):
+def app(request, tmp_path, compiled_templates):
     url = postgres_url()
     if url:  # a fresh copy of the seeded template
         pg.recreate(url, template=request.getfixturevalue("postgres_template"))
@@ -155,6 +164,7 @@ def app(request, tmp_path):
         settings.update(marker.kwargs)
     app = create_app(settings)
     app.test_client_class = RequestClient
+    app.jinja_env.bytecode_cache = compiled_templates
     with app.app_context():
         yield app
         db.session.remove()
