@@ -1,7 +1,7 @@
 """Fixtures shared by every suite: an app on a fresh database with the shipped processes
 and the demo people, a test client, and sign-in helpers.
 
-The suite runs twice (``make test``): on SQLite, then with ``--postgres`` on a throwaway
+The suite runs twice (``make test``, both at once): on SQLite, and with ``--postgres`` on a throwaway
 PostgreSQL cluster (tests/pg.py). Either way the migrations build the schema once, into a
 seeded template each test's database is copied from. Set TEST_DATABASE_URL to run it on a PostgreSQL server of
 your own instead.
