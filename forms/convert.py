@@ -281,12 +281,25 @@ def parse_required_if(config: str) -> tuple[str, frozenset[str]]:
     return field_id.strip(), wanted
 
 
-def resolve_default(spec: FieldSpec, instance_data: dict[str, Any] | None) -> Any:
-    """Return the typed value a field shows before anything is submitted, or None."""
+def default_reference(spec: FieldSpec) -> str | None:
+    """The variable a field's ``defaultValue`` shows (``${name}``); None for a literal or none."""
+    match = _DEFAULT_REF.fullmatch((spec.default or "").strip())
+    return match.group(1) if match else None
+
+
+def resolve_default(spec: FieldSpec, instance_data: dict[str, Any] | None, by_id: bool = False) -> Any:
+    """Return the typed value a field shows before anything is submitted, or None.
+
+    An explicit ``defaultValue`` wins; without one and with ``by_id``, the request's variable
+    of the field's own id fills it, as Camunda fills a generated form's field. A file input
+    cannot hold files, so an editable file field is never filled that way.
+    """
     if spec.default is None:
-        return None
-    if match := _DEFAULT_REF.fullmatch(spec.default.strip()):
-        return coerce(spec, (instance_data or {}).get(match.group(1)))
+        if not by_id or (spec.type == "file" and not spec.readonly):
+            return None
+        return coerce(spec, (instance_data or {}).get(spec.id))
+    if (name := default_reference(spec)) is not None:
+        return coerce(spec, (instance_data or {}).get(name))
     return coerce(spec, spec.default)
 
 
