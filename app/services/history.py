@@ -89,11 +89,11 @@ class Entry:
 def form_answers(form: FormSpec, data: dict[str, Any], hidden: set[str], attachments: dict[int, Attachment],
                  labels: dict) -> list[Answer]:
     """What ``data`` sent through ``form`` says, labelled by the form: every field it holds
-    but the readonly ones (they repeat data sent elsewhere), the ``hidden`` ones masked (a
-    file's name and link too), files as the attachments they are."""
+    but the plain readonly ones (they repeat data sent elsewhere; a computed total is new),
+    the ``hidden`` ones masked (a file's name and link too), files as the attachments they are."""
     answers = []
     for spec in form.fields:
-        if spec.id not in data or spec.constraints.get("readonly") == "true":
+        if spec.id not in data or (spec.readonly and not spec.properties.get("computed")):
             continue
         value = data[spec.id]
         if spec.id in hidden:
