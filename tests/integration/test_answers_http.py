@@ -54,14 +54,14 @@ def test_the_reviewer_sees_the_answers_first_fields_first_personal_ones_masked(c
         "Motivation", "Proposal", "Organisation"]
     assert MOTIVATION in first and "City of Gdańsk" in first
     assert re.search(r'<a class="govuk-link" href="/attachments/\d+">proposal.pdf</a>', first)
-    rest = section(page, "Everything else sent so far", "Your answer")
+    rest = section(page, "Everything else sent so far", "Your response")
     assert "Start: Grant review" in rest and "Marta Nowak" in rest
     assert row(rest, "Colour") == "Red"
     # Helena may not read personal data: the IBAN masked, the receipts neither named nor linked.
     assert row(rest, "IBAN") == "•••• 2874" and IBAN not in page and "train-ticket.pdf" not in page
     assert row(rest, "Receipts") == "hidden"
 
-    form = section(page, "Your answer", "</form>")
+    form = section(page, "Your response", "</form>")
     # Readonly fields that repeat an answer are not shown again: the organisation, the IBAN.
     assert 'id="field-organisation"' not in form and 'id="field-bank_iban"' not in form
     # Camunda's rule: a readonly field without defaultValue shows the variable of its id (the script's)...
@@ -83,19 +83,19 @@ def test_each_round_of_a_repeated_step_is_kept_and_shown(client):
     [revise] = [t for t in refreshed(instance).tasks if t.bpmn_id == "revise" and t.is_ready]
     page = task_page(client, "marta", revise)
     # Not a decision step: its editable fields are filled from the variables of their ids.
-    assert 'value="City of Gdańsk"' in page and MOTIVATION in section(page, "Your answer", "</form>")
+    assert 'value="City of Gdańsk"' in page and MOTIVATION in section(page, "Your response", "</form>")
     assert 'id="field-review_comment"' not in page  # the question is in the answers above, once
-    assert row(section(page, "What has been sent so far", "Your answer"), "Comment") == "Which models?"
+    assert row(section(page, "What has been sent so far", "Your response"), "Comment") == "Which models?"
     complete(client, "marta", revise, {"organisation": "City of Gdańsk", "motivation": "Laptops of brand X."})
 
     [again] = [t for t in refreshed(instance).tasks if t.bpmn_id == "review" and t.is_ready]
     page = task_page(client, "helena", again)
     # A step that decides asks afresh: neither the last decision nor its comment is filled in.
-    form = section(page, "Your answer", "</form>")
+    form = section(page, "Your response", "</form>")
     assert "Which models?" not in form and "checked" not in form
     # The latest motivation comes first; the first one stays under the start.
     assert "Laptops of brand X." in section(page, "What you are reviewing", "Everything else")
-    assert MOTIVATION in section(page, "Everything else sent so far", "Your answer")
+    assert MOTIVATION in section(page, "Everything else sent so far", "Your response")
     complete(client, "helena", again, {"decision": "request_changes", "review_comment": "And the price?"})
     [revise] = [t for t in refreshed(instance).tasks if t.bpmn_id == "revise" and t.is_ready]
     complete(client, "marta", revise, {"organisation": "City of Gdańsk", "motivation": "Brand X, 300 EUR each."})
