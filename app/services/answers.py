@@ -69,17 +69,17 @@ def reviewing(steps: list[StepAnswers], first: list[str]) -> tuple[list[Answer],
     return chosen, rest
 
 
-def repeated_fields(form: FormSpec, steps: list[StepAnswers]) -> list[str]:
-    """The readonly fields of a task's form that only repeat an answer shown above it: their
-    id, or the one variable their default shows (``${name}``), is a field answered before.
-    Computed fields, and readonly ones showing data no form sent (a script's count, a
-    decision table's result), stay in the form."""
-    answered = {a.field_id for step in steps for a in step.entry.answers}
+def repeated_fields(form: FormSpec, first: list[Answer]) -> list[str]:
+    """The readonly fields of a task's form that repeat an answer the page shows first
+    (``show_first``): their id, or the one variable their default shows (``${name}``), is the
+    field of one of ``first``. Other readonly fields stay where the diagram put them (the
+    question a step answers, beside its answer box), and so do computed ones."""
+    shown = {a.field_id for a in first}
     repeated = []
     for spec in form.fields:
         if not spec.readonly or spec.properties.get("computed"):
             continue
         shows = default_reference(spec) if spec.default is not None else spec.id  # None: a literal
-        if shows in answered:
+        if shows in shown:
             repeated.append(spec.id)
     return repeated

@@ -97,10 +97,9 @@ def show(task_id: int):
     if not sees_personal(current_user, instance):  # a task given to someone outside the claim's lanes
         hide_personal(form, definition.form, personal_fields(model, instance))
     history = instance_history(instance, model, current_user)
-    steps = answered_steps(history, model)
-    for field_id in repeated_fields(definition.form, steps):  # shown once: in the answers above the form
+    first, rest = reviewing(answered_steps(history, model), show_first(definition))
+    for field_id in repeated_fields(definition.form, first):  # shown once: first, above the form
         del form[field_id]
-    first, rest = reviewing(steps, show_first(definition))
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
                            form=form, history=history, first=first, answers=rest, problem=problem,
                            why=waiting_why(task)), status
