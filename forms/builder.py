@@ -42,10 +42,6 @@ def build_form(
         raise ValueError(f"form {spec.key!r} cannot be built: " + "; ".join(problems))
     attrs: dict[str, Any] = {"spec": spec, "field_specs": {f.id: f for f in spec.fields}}
     initial: dict[str, Any] = {}
-    # Camunda's rule: a field is filled from the variable of its id (see resolve_default). A
-    # step that decides asks afresh: only its readonly fields are, never an earlier decision
-    # or reason (another step's, or its own last round's).
-    deciding = spec.get("decision") is not None
     for field_spec in spec.fields:
         source = field_spec.properties.get("choices")
         options = tuple((choices or {}).get(source, ())) if source else field_spec.options
@@ -53,8 +49,7 @@ def build_form(
         attrs[field_spec.id] = SpecField(
             field_spec.label, spec=field_spec, options=options, refused=refused, id=f"field-{field_spec.id}"
         )
-        initial[field_spec.id] = resolve_default(field_spec, instance_data,
-                                                 by_id=field_spec.readonly or not deciding)
+        initial[field_spec.id] = resolve_default(field_spec, instance_data)
     form_class = type(f"DynamicForm[{spec.key}]", (DynamicForm,), attrs)
     form = form_class(formdata=formdata, files=files, data=initial)
     _add_generated_hints(form)

@@ -287,17 +287,17 @@ def default_reference(spec: FieldSpec) -> str | None:
     return match.group(1) if match else None
 
 
-def resolve_default(spec: FieldSpec, instance_data: dict[str, Any] | None, by_id: bool = False) -> Any:
+def resolve_default(spec: FieldSpec, instance_data: dict[str, Any] | None) -> Any:
     """Return the typed value a field shows before anything is submitted, or None.
 
-    An explicit ``defaultValue`` wins; without one and with ``by_id``, the request's variable
-    of the field's own id fills it, as Camunda fills a generated form's field. A file input
-    cannot hold files, so an editable file field is never filled that way.
+    An explicit ``defaultValue`` wins. Without one, a readonly field shows the request's
+    variable of its own id, as Camunda fills a generated form's field; a field the person
+    answers is not filled that way (an earlier step's decision or reason, or this step's last
+    round's answer, is never offered as theirs), nor is a computed one (worked out afresh).
     """
     if spec.default is None:
-        if not by_id or (spec.type == "file" and not spec.readonly):
-            return None
-        return coerce(spec, (instance_data or {}).get(spec.id))
+        shows_data = spec.readonly and not spec.properties.get("computed")
+        return coerce(spec, (instance_data or {}).get(spec.id)) if shows_data else None
     if (name := default_reference(spec)) is not None:
         return coerce(spec, (instance_data or {}).get(name))
     return coerce(spec, spec.default)

@@ -83,15 +83,17 @@ def test_each_round_of_a_repeated_step_is_kept_and_shown(client):
     complete(client, "helena", review, {"decision": "request_changes", "review_comment": "Which models?"})
     [revise] = [t for t in refreshed(instance).tasks if t.bpmn_id == "revise" and t.is_ready]
     page = task_page(client, "marta", revise)
-    # Not a decision step: its editable fields are filled from the variables of their ids.
-    assert 'value="City of Gdańsk"' in page and MOTIVATION in section(page, "Your response", "</form>")
+    # Fields she answers are not filled from the variables of their ids (only readonly ones are):
+    # no earlier answer is sent again unseen.
+    form = section(page, "Your response", "</form>")
+    assert 'value="City of Gdańsk"' not in form and MOTIVATION not in form
     assert row(section(page, "Your response", "</form>"), "The reviewer asks") == "Which models?"  # beside the answer
     assert row(section(page, "What has been sent so far", "Your response"), "Comment") == "Which models?"
     complete(client, "marta", revise, {"organisation": "City of Gdańsk", "motivation": "Laptops of brand X."})
 
     [again] = [t for t in refreshed(instance).tasks if t.bpmn_id == "review" and t.is_ready]
     page = task_page(client, "helena", again)
-    # A step that decides asks afresh: neither the last decision nor its comment is filled in.
+    # Helena decides afresh: neither her last decision nor her comment is filled in.
     form = section(page, "Your response", "</form>")
     assert "Which models?" not in form and "checked" not in form
     # The latest motivation comes first; the first one stays under the start.
