@@ -54,12 +54,12 @@ def show_first(definition: TaskDef) -> list[str]:
 
 
 def reviewing(steps: list[StepAnswers], first: list[str]) -> tuple[list[Answer], list[StepAnswers]]:
-    """The latest answer of each field ``first`` names, in its order, and the steps with
-    the rest (a step left with nothing is left out)."""
+    """The latest answer of each field ``first`` names, in its order, unless it is empty, and
+    the steps with the rest (a step left with nothing is left out)."""
     chosen: list[Answer] = []
     for field_id in first:
         latest = next((a for step in reversed(steps) for a in step.entry.answers if a.field_id == field_id), None)
-        if latest is not None and latest not in chosen:
+        if latest is not None and not latest.empty and not any(latest is c for c in chosen):
             chosen.append(latest)
     rest = []
     for step in steps:

@@ -69,6 +69,7 @@ class Answer:
     label: str
     value: str = ""
     files: list[Attachment] = dc_field(default_factory=list)
+    empty: bool = False  # nothing was given ("—")
 
 
 @dataclass
@@ -103,8 +104,8 @@ def form_answers(form: FormSpec, data: dict[str, Any], hidden: set[str], attachm
             if files:
                 answers.append(Answer(spec.id, spec.label, files=files))
         else:
-            answers.append(Answer(spec.id, spec.label,
-                                  display_value(spec, value, options=display_options(spec, labels))))
+            answers.append(Answer(spec.id, spec.label, display_value(spec, value, options=display_options(
+                spec, labels)), empty=value is None or value == ""))
     return answers
 
 
