@@ -374,6 +374,20 @@ def test_a_user_task_in_no_lane_naming_nobody_is_a_warning(checker):
                for w in report.warnings), report.as_text()
 
 
+def test_show_first_naming_fields_no_form_has_is_a_warning_naming_them(checker):
+    old = '<bpmn:extensionElements><camunda:formData>\n        <camunda:formField id="decision"'
+    bpmn = changed(old, old.replace("<camunda:formData>", '<camunda:properties><camunda:property name="show_first" '
+                                    'value="amount, colour,size" /></camunda:properties><camunda:formData>'))
+    report = check(bpmn)
+    assert report.ok, report.as_text()
+    [warning] = [w for w in report.warnings if "show_first" in w.message]
+    assert warning.element_id == "review"
+    assert warning.message == ("show_first names colour, size, which no form of the process has: "
+                               "the page cannot show them first")
+    good = check(bpmn.replace('value="amount, colour,size"', 'value="amount,decision"'))
+    assert good.ok and not any("show_first" in w.message for w in good.warnings), good.as_text()
+
+
 def test_a_form_without_form_key_is_a_warning_and_keyed_by_its_ids(checker):
     """Camunda Modeler 5 drops camunda:formKey for generated task forms: accept such diagrams."""
     bpmn = changed(' camunda:formKey="mini_upload.review"', "")

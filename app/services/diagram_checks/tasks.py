@@ -16,6 +16,7 @@ from app.engine.reading import DiagramError
 from app.extensions import db
 from app.models import User
 from app.outbox.uploaded import notice_file
+from app.services.answers import SHOW_FIRST
 from app.steps import service_names
 from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
 from app.steps.names import NAMES_PAGE, mappings_of
@@ -192,6 +193,25 @@ def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[
     for extra in filter(None, (s.strip() for s in props.get("also", "").split(","))):
         if lane_kind(extra) is None:
             found.error(name, f"also = {extra!r} names nobody: {_lane_help()}", node)
+    _check_show_first(name, node, props.get(SHOW_FIRST, ""), found)
+
+
+def _check_show_first(name: str, node: etree._Element, value: str, found: _Findings) -> None:
+    """The fields a task's page shows first must be fields some form of its process sends."""
+    wanted = [s.strip() for s in value.split(",") if s.strip()]
+    process = next(node.iterancestors(f"{B}process"), None)
+    if not wanted or process is None:
+        return
+    known: set[str] = set()
+    for element in (*process.iter(f"{B}startEvent"), *process.iter(f"{B}userTask")):
+        try:  # camunda:formData, form properties or a Camunda Form (.form) uploaded with it
+            known.update(f.id for f in form_from_xml(element, "", found.report.files).fields)
+        except (FormJsError, DiagramError):
+            continue  # reported on the form itself
+    unknown = [field_id for field_id in wanted if field_id not in known]
+    if unknown:
+        found.warning(name, f"{SHOW_FIRST} names {', '.join(unknown)}, which no form of the process has: "
+                      "the page cannot show them first", node)
 
 
 def _check_script(name: str, node: etree._Element, found: _Findings) -> None:
