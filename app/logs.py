@@ -28,7 +28,7 @@ APP = logging.getLogger("app")
 ACCESS = logging.getLogger("app.access")  # one line per HTTP request (app/web/access_log.py)
 JOBS = logging.getLogger("app.jobs")  # one line per worker job: an email, a timer
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-JSON_FIELDS = ["asctime", "levelname", "name", "message"]
+JSON_FIELDS = ["levelname", "name", "message"]
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # what a proxy's X-Request-ID may be (nginx: 32 hex)
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -106,8 +106,8 @@ class TextFormatter(logging.Formatter):
 
 def formatter(kind: str) -> logging.Formatter:
     if kind == "json":
-        return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                             json_ensure_ascii=False)
+        return JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"},
+                             timestamp="time", json_ensure_ascii=False)  # ISO 8601, UTC
     return TextFormatter(TEXT_FORMAT)
 
 

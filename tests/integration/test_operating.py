@@ -15,7 +15,7 @@ import sys
 import pytest
 from freezegun import freeze_time
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import logs
 from app.extensions import db
@@ -133,15 +133,20 @@ def test_a_log_format_that_is_neither_text_nor_json_stops_the_start(tmp_path):
 # -- /metrics -------------------------------------------------------------------------------
 
 
+def samples(exposition: str) -> dict[str, dict[tuple, float]]:
+    """Each sample's value by its name and its labels (sorted), as Prometheus would read them."""
+    found: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
 def scrape(client, **kwargs) -> dict[str, dict[tuple, float]]:
     response = client.get("/metrics", **kwargs)
     assert response.status_code == 200, response.status_code
     assert response.mimetype == "text/plain"
-    samples: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(response.get_data(as_text=True)):
-        for sample in family.samples:
-            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return samples
+    return samples(response.get_data(as_text=True))
 
 
 def test_metrics_are_off_unless_switched_on(client):
@@ -209,3 +214,16 @@ def test_metrics_count_requests_steps_and_what_waits_in_the_database(client):
     assert now["bbw_outbox_failed"][()] == 1
     assert now["bbw_timers_due"][()] == 1 and 86400 <= now["bbw_timers_oldest_due_age_seconds"][()] < 86500
     assert now["bbw_requests_in_error"][()] == 1
+
+
+# -- /readyz: the database answers and its schema is the one this code expects ------------------
+
+
+def test_not_ready_on_a_database_migrated_past_this_code(client):
+    head = client.get("/readyz")
+    assert (head.status_code, head.get_data(as_text=True)) == (200, "ready\n")
+    db.session.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed1234'"))  # a newer release's
+    db.session.commit()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.headers["Cache-Control"] == "no-store"
+    assert ready.get_data(as_text=True).startswith("not ready: database at migration f00dfeed1234, this code expects ")

@@ -22,7 +22,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, make_url, select
 
 from app.extensions import db
@@ -31,6 +30,7 @@ from app.outbox.deliver import deliver_outbox
 from tests.conftest import ROOT
 from tests.integration.test_email import free_port
 from tests.integration.test_faults_worker import SlowRelay
+from tests.integration.test_operating import samples
 from tests.integration.test_postgres_locks import queue_messages
 from tests.integration.test_production_smoke import Browser, start_smtp, stop, wait_for
 
@@ -108,14 +108,6 @@ def test_a_worker_stopped_mid_batch_finishes_the_message_in_hand_and_exits_clean
     assert all(m["Message-ID"] == message_ids[m["Subject"]] for m in relay.messages)
     assert fresh(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)) == 0
     print(f"\nstopped {took:.2f} s after SIGTERM with {len(sent)} of {count} sent (relay: 0.3 s a message)")
-
-
-def samples(text: str) -> dict[str, dict[tuple, float]]:
-    found: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return found
 
 
 def test_gunicorn_workers_add_up_their_metrics_and_log_json_lines(app, tmp_path):
