@@ -16,7 +16,7 @@ from app.models import GroupMembership, Organisation, OrganisationType, Role, Ta
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.meetings import meeting_attended
 from app.services.people import join_group
-from app.steps import add_candidates, current_step, record
+from app.steps import Told, add_candidates, current_step, record, told_line
 from app.steps.lanes import initiators_own, lane_kind, resolve_lane
 
 
@@ -104,11 +104,11 @@ def notify(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     template = props.get("template", "notice")
     to = props.get("to", "initiator")
     recipients = resolve_lane(to, step.instance) if lane_kind(to) else []
-    record(step.instance, step.actor, step.channel, "notice",
-           f"Notice '{template.replace('_', ' ')}' to {to}", {"template": template, "to": to,
-                                                              "recipients": recipients})
-    queue_notice(step.instance, template, recipients, data)
+    sent = queue_notice(step.instance, template, recipients, data)
+    record(step.instance, step.actor, step.channel, "notice", told_line(sent, template),
+           {"template": template, "to": to, "recipients": recipients})
     step.told.update(recipients)
+    step.notices.append(Told(tuple(person.id for person, _ in sent), sent[0][1] if sent else ""))
     return {}
 
 

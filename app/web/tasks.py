@@ -12,6 +12,7 @@ from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_w
 from app.services.choices import choices_for
 from app.services.history import hide_personal, instance_history, personal_fields, sees_personal
 from app.services.instances import can_view
+from app.services.progress import after_step, handed_on
 from app.services.tasks import complete_task, is_candidate, load_task, task_form_data
 from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
@@ -75,9 +76,10 @@ def show(task_id: int):
     status = 400 if post else 200
     if post and form.validate():
         try:
-            complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
+            finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             done = f"Done: {task.name}. {instance.title}."  # read before the commit expires them
             commit_or_conflict(task.id)
+            done = " ".join([done, *after_step(finished, current_user)])
         except TaskUnavailable:
             return _unavailable(task)
         except NotAllowed:
@@ -97,4 +99,5 @@ def show(task_id: int):
         hide_personal(form, definition.form, personal_fields(model, instance))
     history = instance_history(instance, model, current_user)
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
-                           form=form, history=history, problem=problem, why=waiting_why(task)), status
+                           form=form, history=history, problem=problem, why=waiting_why(task),
+                           handed_on=handed_on(task, current_user)), status
