@@ -73,7 +73,7 @@ def test_market_engagement_event_held_reported_and_closed(people, live_server):
 
     ana.open(request_path, "request-finished")
     text = ana.text()
-    assert "Finished event closed" in text and "Clara Schmidt completed Close the event" in text
-    assert "Notice 'event closed' to initiator" in text
+    assert "The request finished: Event closed" in text and "Clara Schmidt completed Close the event" in text
+    assert "Ana Costa was emailed “Event report accepted" in text
     subjects = [m["Subject"] for m in live_server.mail.to("ana")]
     assert any("Report on the event" in s for s in subjects), subjects  # told when the report was due

@@ -102,7 +102,7 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
 
     marta.open(request_url, "request-paid")
     text = marta.text()
-    assert "Finished claim paid" in text and "BB-2026-0042" in text
+    assert "The request finished: Claim paid" in text and "BB-2026-0042" in text
     [paid] = [m for m in live_server.mail.to("marta") if m["Subject"].startswith("Your travel claim has been paid")]
     assert paid["Subject"] == "Your travel claim has been paid: 473.00 EUR"
     body = live_server.mail.text(paid)
