@@ -56,7 +56,7 @@ def _waiting(task: HumanTask, instance: ProcessInstance, viewer: User) -> NextSt
     if not people:
         return NextStep(f"{task.name} waits for someone who can do it, since {since}: "
                         "an administrator can give it to a person.")
-    return NextStep(f"Waiting for {_who(people, task.lane, instance, 'or')} to {_verb(task.name)}, "
+    return NextStep(f"Waiting for {who_line(people, task.lane, 'or')} to {_verb(task.name)}, "
                     f"since {since}.")
 
 
@@ -77,7 +77,7 @@ def _later(instance: ProcessInstance, viewer: User) -> list[NextStep]:
                 found.append(NextStep(f"From {when}, you will be asked to {_verb(definition.name)}."))
             elif ids:
                 people = list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
-                found.append(NextStep(f"From {when}, {_who(people, definition.lane, instance, 'or')} "
+                found.append(NextStep(f"From {when}, {who_line(people, definition.lane, 'or')} "
                                       f"will be asked to {_verb(definition.name)}."))
             else:
                 found.append(NextStep(f"From {when}: {definition.name}."))
@@ -97,7 +97,7 @@ def after_step(done: Step, viewer: User) -> list[str]:
         if [person.id for person in people] == [viewer.id]:
             lines.append(f"You will {_verb(opened.name)} next.")
         elif people:
-            lines.append(f"{_who(people, opened.lane, instance, 'or')} will {_verb(opened.name)}.")
+            lines.append(f"{who_line(people, opened.lane, 'or')} will {_verb(opened.name)}.")
         else:
             lines.append(f"{opened.name} waits for someone who can do it: an administrator can give it to a person.")
     for notice in done.notices:
@@ -134,10 +134,10 @@ def handed_on(task: HumanTask, viewer: User) -> str:
         .where(AuditEvent.instance_id == instance.id, AuditEvent.action == "task_completed",
                AuditEvent.actor_id == actor.id, AuditEvent.id < opened.id)
         .order_by(AuditEvent.id.desc()).limit(1))
-    return f"{line} {_who([actor], lane, instance)} asked you on {asked}."
+    return f"{line} {who_line([actor], lane)} asked you on {asked}."
 
 
-def _who(people: list[User], lane: str | None, instance: ProcessInstance, last: str = "and") -> str:
+def who_line(people: list[User], lane: str | None, last: str = "and") -> str:
     """'Clara Schmidt or Tom Peeters (coordinator)': the people, and the part their lane names."""
     kind = lane_kind(lane)
     word = ROLE_WORDS.get(kind or "")

@@ -19,6 +19,8 @@ from app.services.people import join_group
 from app.steps import Told, add_candidates, current_step, record, told_line
 from app.steps.lanes import initiators_own, lane_kind, resolve_lane
 
+from .progress import who_line
+
 
 def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     """How many organisations the instance's working group has."""
@@ -126,8 +128,11 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
         if definition is not None and not initiators_own(definition, model.start_lane):
             people = [uid for uid in people if uid != instance.initiator_id]  # separation of duties
         added = add_candidates(row, people)
-        record(instance, step.actor, step.channel, "escalated",
-               f"{row.name} escalated to {props.get('to')}", {"added": added, "to": props.get("to")}, task=row)
+        asked = list(db.session.scalars(select(User).where(User.id.in_(added)).order_by(User.name)))
+        summary = (f"{row.name} now also waits for {who_line(asked, props.get('to'))}" if asked
+                   else f"{row.name}: nobody more could be asked")
+        record(instance, step.actor, step.channel, "escalated", summary, {"added": added, "to": props.get("to")},
+               task=row)
         queue_task_emails(instance.id, row.id, added)
     return {}
 
