@@ -79,7 +79,7 @@ def show(task_id: int):
             finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             done = f"Done: {task.name}. {instance.title}."  # read before the commit expires them
             commit_or_conflict(task.id)
-            done = " ".join([done, *after_step(finished, current_user)])
+            done = "\n".join([done, *after_step(finished, current_user)])  # what comes next, under it
         except TaskUnavailable:
             return _unavailable(task)
         except NotAllowed:
