@@ -43,8 +43,8 @@ def what_next(instance: ProcessInstance, viewer: User) -> list[NextStep]:
         return [NextStep("Stopped: an administrator needs to look at it.")]
     found = [_waiting(task, instance, viewer) for task in instance.tasks if task.is_ready]
     found += _later(instance, viewer)
-    if not found and instance.current_step:  # messages from other requests, say
-        found.append(NextStep(f"Waiting for {instance.current_step}."))
+    if not found and instance.current_step:  # messages from other requests: "Waiting for “x”"
+        found.append(NextStep(f"{instance.current_step}."))
     return found
 
 
