@@ -49,7 +49,7 @@ def what_next(instance: ProcessInstance, viewer: User) -> list[NextStep]:
 
 
 def _waiting(task: HumanTask, instance: ProcessInstance, viewer: User) -> NextStep:
-    people = [c.user for c in task.candidates if c.ready]
+    people = sorted((c.user for c in task.candidates if c.ready), key=lambda person: person.name)
     since = day_label(_local_day(task.created_at))
     if any(person.id == viewer.id for person in people):
         return NextStep(f"Waiting for you: {task.name}, since {since}.", task.id)
