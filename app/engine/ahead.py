@@ -36,12 +36,20 @@ def end_name(model: ProcessModel, bpmn_id: str) -> str:
 
 def has_tasks_after_timers(model: ProcessModel) -> bool:
     """Whether any timer of the model leads to a user task (else no workflow need be loaded
-    to say what follows a timer)."""
-    for name, spec in {model.spec.name: model.spec, **model.subprocess_specs}.items():
-        for task_spec in spec.task_specs.values():
-            if _is_timer(task_spec) and _tasks_after(model, name, task_spec):
-                return True
-    return False
+    to say what follows a timer). Worked out once per model: lists ask it for every row."""
+    key = f"{model.key}:{','.join(sorted(model.subprocess_specs))}"  # a combined model keeps its key
+    found = _AFTER_TIMERS.get(key)
+    if found is None:
+        found = any(_is_timer(task_spec) and _tasks_after(model, name, task_spec)
+                    for name, spec in {model.spec.name: model.spec, **model.subprocess_specs}.items()
+                    for task_spec in spec.task_specs.values())
+        if len(_AFTER_TIMERS) > 1000:
+            _AFTER_TIMERS.clear()
+        _AFTER_TIMERS[key] = found
+    return found
+
+
+_AFTER_TIMERS: dict[str, bool] = {}
 
 
 def timers_ahead(wf) -> list[tuple[dt.datetime, tuple[str, ...]]]:
