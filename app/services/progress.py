@@ -101,7 +101,7 @@ def after_step(done: Step, viewer: User) -> list[str]:
         else:
             lines.append(f"{opened.name} waits for someone who can do it: an administrator can give it to a person.")
     for notice in done.notices:
-        told = [names[uid].name for uid in notice.people if uid in names]
+        told = sorted(names[uid].name for uid in notice.people if uid in names)
         if told and notice.subject:
             lines.append(f"{names_line(told)} {'was' if len(told) == 1 else 'were'} emailed “{notice.subject}”.")
     if instance.status == InstanceStatus.COMPLETED:

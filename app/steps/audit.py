@@ -41,5 +41,5 @@ def told_line(sent: list[tuple[User, str]], template: str) -> str:
     travel claim has been paid”'), or that nobody was."""
     if not sent:
         return f"Nobody was emailed about {template.replace('_', ' ')}: nobody active holds that part in the request"
-    people = [person.name for person, _ in sent]
+    people = sorted(person.name for person, _ in sent)
     return f"{names_line(people)} {'was' if len(people) == 1 else 'were'} emailed “{sent[0][1]}”"
