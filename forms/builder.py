@@ -45,6 +45,8 @@ def build_form(
     for field_spec in spec.fields:
         source = field_spec.properties.get("choices")
         options = tuple((choices or {}).get(source, ())) if source else field_spec.options
+        if field_spec.properties.get("options_from"):  # a Camunda Form's options held by a variable
+            options = variable_options((instance_data or {}).get(field_spec.properties["options_from"]))
         refused = dict((choices or {}).get(f"{source}.refused", ())) if source else {}
         attrs[field_spec.id] = SpecField(
             field_spec.label, spec=field_spec, options=options, refused=refused, id=f"field-{field_spec.id}"
@@ -52,6 +54,8 @@ def build_form(
         initial[field_spec.id] = resolve_default(field_spec, instance_data)
     form_class = type(f"DynamicForm[{spec.key}]", (DynamicForm,), attrs)
     form = form_class(formdata=formdata, files=files, data=initial)
+    form.context = dict(instance_data or {})
+    form.apply_conditions()
     _add_generated_hints(form)
     return form
 
@@ -83,6 +87,14 @@ def _add_generated_hints(form: DynamicForm) -> None:
             if field.multiple:
                 hint += f" You can select up to {MAX_FILES} files."
         field.hint = hint
+
+
+def variable_options(value: Any) -> tuple[tuple[str, str], ...]:
+    """The options a variable holds, as form-js reads them: ``[{"label", "value"}]`` or plain values."""
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple((str(item.get("value")), str(item.get("label") or item.get("value"))) if isinstance(item, dict)
+                 else (str(item), str(item)) for item in value)
 
 
 def _date_example(field: SpecField) -> str:

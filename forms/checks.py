@@ -16,9 +16,10 @@ if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow eng
     from app.engine.model import FieldSpec, FormSpec
 
 FIELD_TYPES = frozenset(
-    {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file"}
+    {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file",
+     "checklist", "content"}
 )
-CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly"})
+CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly", "pattern"})
 # Where an enum's options may come from (the ``choices`` property); the view supplies them.
 CHOICE_SOURCES = frozenset({"working_groups", "my_groups", "led_groups", "joinable_groups", "eu_countries",
                             "attended_meetings"})
@@ -67,7 +68,12 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
         problems.append("min, max, minlength and maxlength must be numbers (ISO dates for a date)")
     props = spec.properties
     source = props.get("choices")
-    if spec.type == "enum" and source is None and not spec.options:
+    if spec.constraints.get("pattern"):
+        try:
+            re.compile(spec.constraints["pattern"])
+        except re.error as error:
+            problems.append(f"its pattern is not a regular expression: {error}")
+    if spec.type == "enum" and source is None and not spec.options and not props.get("options_from"):
         problems.append("an enum needs camunda:value options or a choices property (one of "
                         f"{', '.join(sorted(CHOICE_SOURCES))})")
     if source is not None and source not in CHOICE_SOURCES:

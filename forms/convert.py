@@ -102,7 +102,7 @@ def _parse_decimal(spec: FieldSpec, text: str) -> Decimal:
     elif _DECIMAL_COMMA.fullmatch(compact):
         compact = compact.replace(",", ".")
     if not _AMOUNT.fullmatch(compact):
-        euros = spec.properties.get("unit", "EUR").strip().upper() in ("EUR", "")
+        euros = spec.properties.get("unit", "EUR").strip().upper() == "EUR"  # no unit ("") is a plain number
         like = "an amount in euros, like 125.50" if euros else "a number, like 2.5"
         raise Invalid(message(spec, "format", f"{name} must be {like}"))
     value = Decimal(compact)
@@ -221,6 +221,9 @@ def check_constraints(spec: FieldSpec, value: Any, today: dt.date) -> None:
     """Raise Invalid when a converted value breaks a constraint or property of the field."""
     name = subject(spec.label)
     if spec.type in TEXT_TYPES:
+        pattern = spec.constraints.get("pattern")
+        if pattern and re.fullmatch(pattern, value) is None:  # form-js: the whole value must match
+            raise Invalid(message(spec, "format", f"{name} must be in the right format"))
         minlength = _int(spec.constraints.get("minlength"))
         maxlength = _int(spec.constraints.get("maxlength")) or DEFAULT_MAXLENGTH.get(spec.type)
         if minlength is not None and len(value) < minlength:
@@ -329,6 +332,9 @@ def _coerce(kind: str, value: Any, spec: FieldSpec) -> Any:
         return value
     if kind == "enum":
         return value
+    if kind == "checklist":
+        items = value if isinstance(value, list | tuple) else str(value).split(",")
+        return [str(item).strip() for item in items if str(item).strip()]
     return str(value)
 
 
@@ -342,4 +348,6 @@ def text_value(spec: FieldSpec, value: Any) -> str:
         return f"{value:.2f}"
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
     return str(value)

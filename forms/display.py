@@ -38,6 +38,10 @@ def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, s
     """
     if value is None or value == "" or value == [] or value == ():
         return EMPTY
+    if spec.type == "checklist":
+        labels = {str(v): label for v, label in (options if options is not None else spec.options)}
+        items = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(labels.get(str(item), str(item)) for item in items)
     if spec.type == "enum":
         labels = {str(v): label for v, label in (options if options is not None else spec.options)}
         return labels.get(str(value), str(value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from wtforms import Field
 from wtforms.utils import unset_value
 from wtforms.widgets import TextInput
@@ -22,6 +23,7 @@ from .convert import (
 )
 from .display import display_value
 from .files import DEFAULT_MAX_SIZE_MB, MAX_FILES, Upload, accept_attribute, accepted_kinds, check_upload, client_name
+from .markdown import markdown_html
 from .messages import required_message
 
 if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
@@ -58,13 +60,14 @@ class SpecField(Field):
         self.kept: list[Any] = []  # files uploaded with an earlier try of this form (forms.files)
         self.date_input: dict[str, str] | None = None  # what the day, month, year boxes held
         self.error_parts: tuple[str, ...] = ()  # the date boxes a problem is about (all if empty)
+        self.hidden = False  # a Camunda Form's hide condition holds: not shown, checked or saved
 
     # --- reading -------------------------------------------------------------------------
 
     @property
     def readonly(self) -> bool:
-        # A computed field is filled by the application, never by the person.
-        return self.spec.readonly or bool(self.spec.properties.get("computed"))
+        # A computed field is filled by the application, never by the person; content only shows.
+        return self.spec.readonly or bool(self.spec.properties.get("computed")) or self.spec.type == "content"
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         # A readonly field never reads the POST: a crafted request cannot change it.
@@ -91,8 +94,12 @@ class SpecField(Field):
     @property
     def control(self) -> str:
         """Return how the field is shown: input, textarea, radios, select, checkbox, file, readonly."""
+        if self.spec.type == "content":
+            return "content"
         if self.readonly:
             return "readonly"
+        if self.spec.type == "checklist":
+            return "checkboxes"
         if self.spec.type == "text":
             return "textarea"
         if self.spec.type == "file":
@@ -100,6 +107,9 @@ class SpecField(Field):
         if self.spec.type == "date":
             return "date"
         if self.spec.type == "enum":
+            declared = self.spec.properties.get("control")  # a Camunda Form's radio or select
+            if declared in ("radios", "select"):
+                return declared
             return "radios" if len(self.options) <= RADIOS_AT_MOST else "select"
         if self.spec.type == "boolean":
             return "radios" if self.yes_no else "checkbox"
@@ -178,6 +188,18 @@ class SpecField(Field):
         return text_value(self.spec, self.data)
 
     @property
+    def content_html(self) -> Markup:
+        """Return what a content field shows: its Markdown as HTML ('' for a separator)."""
+        return markdown_html(self.spec.properties.get("markdown", ""))
+
+    @property
+    def selected(self) -> set[str]:
+        """Return the ticked options of a checklist: as submitted, or the default."""
+        if self.raw_data is not None and not self.readonly:
+            return {value.strip() for value in self.raw_data}
+        return {str(value) for value in self.data or ()}
+
+    @property
     def checked(self) -> bool:
         if self.raw_data is not None and not self.readonly:
             return any(v.strip().lower() in TRUE_WORDS for v in self.raw_data)
@@ -221,6 +243,12 @@ class SpecField(Field):
             if self.yes_no:
                 return None if word == "" else word in TRUE_WORDS
             return self.checked
+        if kind == "checklist":
+            ticked = [value.strip() for value in self.raw_data or () if value.strip()]
+            unknown = [value for value in ticked if value not in self.choice_values]
+            if unknown:
+                raise Invalid(self.missing_message)
+            return [self.choice_values[value] for value in ticked] or None
         if kind == "date" and self.date_input is not None:
             try:
                 value = parse_date_parts(self.spec, **self.date_input)
@@ -245,7 +273,7 @@ class SpecField(Field):
     def missing_message(self) -> str:
         """Return the message for a field left empty that had to be answered."""
         return required_message(
-            self.spec, choose=self.spec.type in ("enum", "file"), yes_no=self.yes_no,
+            self.spec, choose=self.spec.type in ("enum", "file", "checklist"), yes_no=self.yes_no,
             declaration=self.spec.type == "boolean" and not self.yes_no,
         )
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from wtforms import Form
 
+from app.engine.camunda_forms import hidden
+
 from . import rules
 from .convert import Invalid, is_true, parse_required_if
 from .field import SpecField
@@ -31,6 +33,7 @@ class DynamicForm(Form):
         super().__init__(formdata=formdata, **kwargs)
         self.uploads: dict[str, list[Upload]] = {}
         self.posted = formdata  # the POST, for the files kept from an earlier try (kept_ids)
+        self.context: dict[str, Any] = {}  # the request's data, which hide conditions may read
         self._cleaned: dict[str, Any] | None = None
         source = files if files is not None else formdata
         for field in self._spec_fields():
@@ -57,8 +60,13 @@ class DynamicForm(Form):
                 values[field.name] = field.data = field.convert(today)
             except Invalid as problem:
                 field.errors.append(problem.message)
+        self.apply_conditions({name: None if self._fields[name].errors else value for name, value in values.items()})
         for field in fields:
-            if field.readonly or field.errors:
+            if field.hidden:  # not checked and not saved
+                field.errors = []
+                values.pop(field.name, None)
+        for field in fields:
+            if field.readonly or field.errors or field.hidden:
                 continue
             if field.spec.type == "file":
                 required = self._must_answer(field, values) and not field.kept
@@ -80,6 +88,43 @@ class DynamicForm(Form):
             return False
         self._cleaned = values
         return True
+
+    def apply_conditions(self, values: Mapping[str, Any] | None = None) -> None:
+        """Work out which fields a hide condition hides, on ``values`` (the submitted ones, or
+        what the fields show) over the request's data."""
+        if values is None:
+            values = {f.name: f.data for f in self._spec_fields() if f.data is not None}
+        scope = {**self.context, **values}
+        for field in self._spec_fields():
+            field.hidden = hidden(field.spec, scope)
+
+    def hidden_names(self) -> list[str]:
+        """Return the fields a hide condition hides on what was sent, its problems aside: what
+        the page's script asks (``_conditions`` in the POST) to show and hide fields as people fill
+        them in."""
+        today = dt.date.today()
+        values: dict[str, Any] = {}
+        for field in self._spec_fields():
+            if not field.readonly and field.spec.type != "file":
+                try:
+                    values[field.name] = field.convert(today)
+                except Invalid:
+                    values[field.name] = None
+        self.apply_conditions(values)
+        return [field.name for field in self._spec_fields() if field.hidden]
+
+    def sections(self) -> list[tuple[str, list[SpecField]]]:
+        """The fields in order, in runs that share a group label ('' for none): a Camunda Form's
+        group becomes a fieldset with its label as the legend. A hidden field is in its run, for
+        the page's script to show; the page hides it."""
+        runs: list[tuple[str, list[SpecField]]] = []
+        for field in self._spec_fields():
+            group = field.spec.properties.get("group", "")
+            if runs and runs[-1][0] == group:
+                runs[-1][1].append(field)
+            else:
+                runs.append((group, [field]))
+        return runs
 
     def _compute(self, fields: list[SpecField], values: dict[str, Any]) -> None:
         """Work out the computed fields whose inputs are right, so the page shows the figure

@@ -28,7 +28,7 @@ KINDS = ("required", "format", "min", "max", "minlength", "maxlength", "future",
 PROPERTIES = frozenset(f"error_{kind}" for kind in KINDS)
 # Which kinds of problem each field type can have (the upload check warns about the others).
 KINDS_BY_TYPE = {
-    "string": ("required", "minlength", "maxlength"),
+    "string": ("required", "format", "minlength", "maxlength"),
     "text": ("required", "minlength", "maxlength"),
     "email": ("required", "format", "minlength", "maxlength"),
     "iban": ("required", "format", "checksum", "minlength", "maxlength"),
@@ -36,6 +36,7 @@ KINDS_BY_TYPE = {
     "decimal": ("required", "format", "min", "max"),
     "date": ("required", "format", "incomplete", "min", "max", "future"),
     "enum": ("required",),
+    "checklist": ("required",),
     "boolean": ("required",),
     "file": ("required",),
 }
@@ -124,7 +125,8 @@ def required_message(spec: FieldSpec, *, choose: bool, yes_no: bool, declaration
         return own
     name = label_name(spec.label)
     if declaration:
-        return f"Select the box to confirm {_second_person(lower_first(name))}"
+        said = _second_person(lower_first(name))  # "I confirm that X" asks to confirm X
+        return f"Select the box to confirm {re.sub(r'^you confirm (that )?', '', said)}"
     if yes_no:
         return f"Select yes or no for “{name}”"
     if is_instruction(spec.label):
@@ -159,6 +161,8 @@ def needed_kinds(spec: FieldSpec) -> tuple[str, ...]:
         if kind in ("min", "max", "minlength") and cons.get(kind) in (None, ""):
             continue
         if kind == "future" and (props.get("future") or "").strip().lower() != "true":
+            continue
+        if kind == "format" and spec.type == "string" and not cons.get("pattern"):
             continue
         kinds.append(kind)
     return tuple(kinds)

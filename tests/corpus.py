@@ -14,6 +14,7 @@ keeps the page true.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
@@ -51,11 +52,11 @@ class Source:
 
 @dataclass(frozen=True)
 class Diagram:
-    """One .bpmn file of the corpus with the .dmn files it uses, as an upload would send them."""
+    """One .bpmn file of the corpus with the .dmn and .form files it uses, as an upload would send them."""
 
     name: str  # e.g. camunda-bpm-platform/invoice.v2.bpmn
-    files: dict[str, bytes]  # upload name (ending .bpmn / .dmn) -> bytes
-    dmn_names: tuple[str, ...]
+    files: dict[str, bytes]  # upload name (ending .bpmn / .dmn / .form) -> bytes
+    other_names: tuple[str, ...]  # the corpus names of its .dmn and .form files
 
 
 def sources() -> dict[str, Source]:
@@ -96,15 +97,41 @@ def _decision_refs(data: bytes) -> set[str]:
             for key, value in node.attrib.items() if etree.QName(key).localname == "decisionRef"}
 
 
+def _form_refs(data: bytes) -> set[str]:
+    """The Camunda Forms a diagram names: ``.form`` file names (formKey) and form ids (formRef)."""
+    root = etree.fromstring(data)
+    refs = set()
+    for node in root.iter():
+        for key, value in node.attrib.items() if isinstance(node.tag, str) else ():
+            if etree.QName(key).localname == "formRef":
+                refs.add(value)
+            elif etree.QName(key).localname == "formKey" and value.startswith("camunda-forms:"):
+                refs.add(value.rsplit(":", 1)[-1].rsplit("/", 1)[-1])
+    return refs
+
+
+def _form_names(path: Path) -> set[str]:
+    """What a diagram may call a .form file: its name, and its id."""
+    try:
+        form_id = json.loads(path.read_text()).get("id")
+    except (ValueError, AttributeError):
+        form_id = None
+    return {path.name} | ({form_id} if isinstance(form_id, str) else set())
+
+
 def diagrams() -> list[Diagram]:
-    """Every .bpmn of the corpus, with the .dmn files of its folder whose decisions it names."""
+    """Every .bpmn of the corpus, with the .dmn files of its folder whose decisions it names and
+    the Camunda Forms (.form) it names."""
     found = []
     for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
         dmns = {p: _decision_ids(p.read_bytes()) for p in sorted(folder.iterdir()) if _is_dmn(p)}
+        forms = {p: _form_names(p) for p in sorted(folder.glob("*.form"))}
         for path in sorted(p for p in folder.iterdir() if _is_bpmn(p)):
             data = path.read_bytes()
             refs = _decision_refs(data)
             used = [p for p, ids in dmns.items() if ids & refs]
+            form_refs = _form_refs(data)
+            used += [p for p, names in forms.items() if names & form_refs]
             files = {upload_name(path): data} | {upload_name(p): p.read_bytes() for p in used}
             found.append(Diagram(f"{folder.name}/{path.name}", files, tuple(f"{folder.name}/{p.name}" for p in used)))
     return found
@@ -254,6 +281,8 @@ def stock(diagram: Diagram) -> str:
     parser = CamundaParser()
     try:
         for name, data in diagram.files.items():
+            if name.endswith(".form"):
+                continue  # a Camunda Form: the library does not read forms
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(etree.fromstring(data), filename=name)
             else:
@@ -280,7 +309,7 @@ class Row:
             return f"[{text}]({known[name].url})" if name in known else text
 
         files = [link(self.diagram.name, self.diagram.name)]
-        files += [link(name, name.split("/", 1)[1]) for name in self.diagram.dmn_names]
+        files += [link(name, name.split("/", 1)[1]) for name in self.diagram.other_names]
         return f"| {' + '.join(files)} | {self.uses} | {self.here} | {self.stock} |"
 
 

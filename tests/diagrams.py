@@ -10,8 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, ProcessVersion, TaskState
+from app.steps import engine
 from tests.conftest import loaded, post_form, sign_in
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -76,6 +78,12 @@ def complete(client, who: str, task: HumanTask, data: dict | None = None, files:
 def refreshed(instance: ProcessInstance) -> ProcessInstance:
     db.session.expire_all()
     return db.session.get(ProcessInstance, instance.id)
+
+
+def data_of(instance: ProcessInstance) -> dict:
+    """The request's data as its saved workflow holds it."""
+    instance = refreshed(instance)
+    return engine().data(engine().load(load_model(instance.version), instance.state))
 
 
 def definition(process_id: str) -> ProcessDefinition | None:

@@ -15,7 +15,11 @@ Forms read (FEEL 1.3 simple unary tests, as Camunda 7 documents them):
 lists of any of them separated by commas (any one matches), and ``not(...)`` around a list.
 
 No library: the one on PyPI (bkflow-feel) was last released in 2023; Camunda's FEEL engine is
-Scala. Output cells and input expressions stay Python; ``true``, ``false`` and ``null`` in
+Scala. Conditions (``expression_to_python``): the boolean expressions Camunda Modeler writes in a
+form's ``conditional.hide``: comparisons ``= != < <= > >=`` between values, ``and``, ``or``,
+``not(...)``, parentheses, a bare variable (true when it is ``true``) and ``x is null``.
+
+Output cells and input expressions stay Python; ``true``, ``false`` and ``null`` in
 them are read as Python's ``True``, ``False`` and ``None`` (``feel_literals_to_python``).
 """
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +47,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<number>\d+(?:\.\d+)?|\.\d+)
   | (?P<name>[A-Za-z][A-Za-z0-9_]*)
-  | (?P<op>\.\.|<=|>=|[<>\[\]().,-])
+  | (?P<op>\.\.|<=|>=|!=|[<>=\[\]().,-])
 """, re.VERBOSE)
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "'": "'"}
 _OPEN = {"[": True, "(": False, "]": False}
@@ -160,6 +165,8 @@ class _Parser:
             return self.name(value)
         if kind == "end":
             raise FeelError("a value is missing")
+        if value in ("=", "!="):  # a comparison belongs to a condition, not a unary test
+            raise FeelError(f"{value} is not allowed here")
         raise FeelError(f"{value} is not a value")
 
     def name(self, first: str) -> str:
@@ -208,6 +215,87 @@ def unary_tests_to_python(text: str | None) -> str:
     if len(source) > MAX_CELL_CHARS:
         raise FeelError(f"the cell is {len(source)} characters long; at most {MAX_CELL_CHARS} are allowed")
     return _Parser(source).tests()
+
+
+class _ExpressionParser(_Parser):
+    """A boolean FEEL expression, over variables that may be missing (each read as null)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.names: set[str] = set()
+
+    def expression(self) -> str:
+        python = self.disjunction()
+        if self.peek()[0] != "end":
+            raise FeelError(f"{self.peek()[1]} is not expected here")
+        return python
+
+    def disjunction(self) -> str:
+        return self.chain("or", self.conjunction)
+
+    def conjunction(self) -> str:
+        return self.chain("and", self.comparison)
+
+    def chain(self, word: str, operand: Callable[[], str]) -> str:
+        """``a and b and c`` (or ``or``): FEEL's three-valued ``feel_and``/``feel_or`` of them."""
+        parts = [operand()]
+        while self.peek() == ("name", word):
+            self.index += 1
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else f"feel_{word}({', '.join(parts)})"
+
+    def comparison(self) -> str:
+        left = self.operand()
+        kind, value = self.peek()
+        if (kind, value) == ("name", "is"):
+            self.index += 1
+            negate = self.peek() == ("name", "not")
+            self.index += negate
+            kind, word = self.take()
+            if word != "null":
+                raise FeelError("is must be followed by null (x is null)")
+            return f"({left} is not None)" if negate else f"({left} is None)"
+        if kind == "op" and value in ("=", "!="):
+            self.index += 1
+            test = f"feel_equal({left}, {self.operand()})"
+            return f"(not {test})" if value == "!=" else test
+        if kind == "op" and value in _COMPARISONS:
+            self.index += 1
+            return f"feel_compare({left}, {value!r}, {self.operand()})"
+        return left
+
+    def operand(self) -> str:
+        if self.peek() == ("name", "not") and self.peek(1) == ("op", "("):
+            self.index += 2
+            inner = self.disjunction()
+            self.expect(")", "the closing ) of not(...)")
+            return f"feel_not({inner})"
+        if self.peek() == ("op", "("):
+            self.index += 1
+            inner = self.disjunction()
+            self.expect(")", "the closing )")
+            return f"({inner})"
+        return self.endpoint()
+
+    def name(self, first: str) -> str:
+        python = super().name(first)
+        if first not in _WORDS and first != "date":
+            self.names.add(first)
+        return python
+
+
+def expression_to_python(text: str) -> tuple[str, frozenset[str]]:
+    """The Python (and the variable names it reads) for a boolean FEEL expression, or FeelError.
+
+    A leading ``=`` (how Camunda Modeler marks an expression) is dropped.
+    """
+    source = text.strip().removeprefix("=").strip()
+    if not source:
+        raise FeelError("the condition is empty")
+    if len(source) > MAX_CELL_CHARS:
+        raise FeelError(f"the condition is {len(source)} characters long; at most {MAX_CELL_CHARS} are allowed")
+    parser = _ExpressionParser(source)
+    return parser.expression(), frozenset(parser.names)
 
 
 def literal_values(text: str | None) -> list[Any]:
@@ -309,5 +397,24 @@ def feel_path(value: Any, *keys: str) -> Any:
     return value
 
 
+def feel_not(value: Any) -> bool | None:
+    """FEEL's ``not()``: null for anything but a boolean."""
+    return (not value) if isinstance(value, bool) else None
+
+
+def feel_and(*values: Any) -> bool | None:
+    """FEEL's three-valued ``and``: false wins, then null."""
+    if any(value is False for value in values):
+        return False
+    return True if all(value is True for value in values) else None
+
+
+def feel_or(*values: Any) -> bool | None:
+    """FEEL's three-valued ``or``: true wins, then null."""
+    if any(value is True for value in values):
+        return True
+    return False if all(value is False for value in values) else None
+
+
 FEEL_FUNCTIONS = {"feel_equal": feel_equal, "feel_compare": feel_compare, "feel_between": feel_between,
-                  "feel_path": feel_path}
+                  "feel_path": feel_path, "feel_not": feel_not, "feel_and": feel_and, "feel_or": feel_or}

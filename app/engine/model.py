@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FIELD_TYPES = frozenset(
-    {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file"}
+    {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file",
+     "checklist", "content"}  # checklist: several options ticked; content: text shown, not asked
 )
 DECISIONS = ("approve", "request_changes", "reject")
 

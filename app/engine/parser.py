@@ -25,6 +25,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from .assignments import performers_from_xml, split_names
 from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_of
+from .camunda_forms import FormJsError, camunda_form_name, find_form, form_spec
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .events import PARSER_CLASSES as EVENT_PARSER_CLASSES
 from .io_mapping import attach_mappings
@@ -102,13 +103,20 @@ def _properties(node: etree._Element, path: str) -> dict[str, str]:
     return props
 
 
-def form_from_xml(node: etree._Element, default_key: str | None = None) -> FormSpec:
-    """Build the FormSpec of a user task or start event from its camunda:formData.
+def form_from_xml(node: etree._Element, default_key: str | None = None,
+                  files: dict[str, str] | None = None) -> FormSpec:
+    """Build the FormSpec of a user task or start event from its camunda:formData, or from the
+    Camunda Form (a ``.form`` file among ``files``) it names (``camunda_forms.py``).
 
     Without camunda:formKey (Camunda Modeler 5 drops it for generated task forms) the key is
-    ``default_key``: ``<process id>.<task id>``, or ``<process id>.start``.
+    ``default_key``: ``<process id>.<task id>``, or ``<process id>.start``. Raises DiagramError
+    for a Camunda Form that is missing, FormJsError for one the app cannot show.
     """
     key = node.get(f"{{{CAMUNDA_NS}}}formKey") or default_key or node.get("id", "")
+    camunda_form = camunda_form_name(node)
+    if camunda_form is not None:
+        _, schema = find_form(camunda_form, files or {})
+        return form_spec(schema, default_key or key)
     fields = []
     for xml_field in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
         constraints = {
@@ -158,6 +166,7 @@ class ProcessModel:
         owner = self.owners.get(spec_name, self.process_id)
         return bpmn_id if owner == self.process_id else f"{owner}:{bpmn_id}"
     initiator_variable: str | None = None  # camunda:initiator: holds the starter's email address
+    properties: dict[str, str] = field(default_factory=dict)  # the process's camunda:properties (title)
 
 
 def files_key(files: dict[str, str]) -> str:
@@ -195,7 +204,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     try:
         for name, text in files.items():
             if not name.endswith((".bpmn", ".dmn")):
-                continue  # texts that travel with the diagram (notices), not read by the engine
+                continue  # notice texts and Camunda Forms: forms are read with their task below
             root = roots[name] = parse_xml(name, text)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)
@@ -227,8 +236,12 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     starts = process.findall("bpmn:startEvent", NS)
     start = next((s for s in starts if s.find("bpmn:extensionElements", NS) is not None), None)
     start = start if start is not None else (starts[0] if starts else None)
-    start_form = (form_from_xml(start, f"{process_id}.start") if start is not None
-                  else FormSpec(key=f"{process_id}.start"))
+    start_form = FormSpec(key=f"{process_id}.start")
+    if start is not None:
+        try:
+            start_form = form_from_xml(start, f"{process_id}.start", files)
+        except (DiagramError, FormJsError) as exc:
+            raise DiagramError(str(exc), file=name, element_id=start.get("id"), line=start.sourceline) from None
     start_doc = _documentation(start) if start is not None else ""
     start_spec = spec.task_specs.get(start.get("id")) if start is not None else None
     start_lane = getattr(start_spec, "lane", None)
@@ -244,12 +257,17 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
     for task_spec in _all_task_specs(spec, subprocess_specs):
         if isinstance(task_spec, UserTask):
             node = user_tasks[task_spec.bpmn_id]
+            try:
+                form = form_from_xml(node, f"{process_id}.{task_spec.bpmn_id}", files)
+            except (DiagramError, FormJsError) as exc:
+                raise DiagramError(str(exc), file=name, element_id=task_spec.bpmn_id,
+                                   element_name=task_spec.bpmn_name, line=node.sourceline) from None
             tasks[task_spec.bpmn_id] = TaskDef(
                 bpmn_id=task_spec.bpmn_id,
                 name=task_spec.bpmn_name or task_spec.bpmn_id,
                 lane=task_spec.lane,
                 documentation=task_spec.documentation or "",
-                form=form_from_xml(node, f"{process_id}.{task_spec.bpmn_id}"),
+                form=form,
                 properties=_properties(node, "bpmn:extensionElements/camunda:properties/camunda:property"),
                 **assignment_from_xml(node, starter),
             )
@@ -266,6 +284,7 @@ def _parse(files: dict[str, str], key: str, validator) -> ProcessModel:
         tasks=tasks, service_topics=topics, files=dict(files), calls=tuple(calls),
         startable=process.get(f"{{{CAMUNDA_NS}}}isStartableInTasklist", "true").strip() != "false",
         initiator_variable=starter,
+        properties=_properties(process, "bpmn:extensionElements/camunda:properties/camunda:property"),
     )
 
 

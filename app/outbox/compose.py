@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.engine import load_model
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, OutboxMessage, User
+from forms.text import lower_label
 
 from .queue import decide_marker, external_url
 from .render import Rendered, render_email
@@ -29,7 +30,34 @@ def task_context(task: HumanTask, recipient: User | None) -> dict[str, Any]:
         "request_url": external_url(f"/requests/{instance.id}"),
         "deputising": deputising(task, recipient),
         "why_administrators": why_administrators(task, recipient),
+        "sentence": request_sentence(task, recipient),
     }
+
+
+def request_sentence(task: HumanTask, recipient: User | None) -> str:
+    """What the task email asks, as a person would: "Marta Nowak's travel claim for Circular
+    ICT, 3rd meeting, Brussels, 12 March 2027: 412.50 EUR — please check it."
+
+    The request's title (its process's title template) says what it is; the task's ``ask``
+    property what to do with it, or else "please" and the task's name ("please approve
+    payment"). The person who started the request reads "Your …"."""
+    instance = task.instance
+    if recipient is not None and recipient.id == instance.initiator_id:
+        whose = "Your"
+    else:
+        whose = f"{instance.initiator.name}'s" if instance.initiator else "The"
+    return f"{whose} {lower_label(instance.title)} — {task_ask(task)}."
+
+
+def task_ask(task: HumanTask) -> str:
+    """What the task asks of its people: its ``ask`` property, or "please" and its name (for an
+    instance of a multi-instance step, "please endorse the joint statement for Tallinn City")."""
+    definition = load_model(task.instance.version, task.instance.called).tasks.get(task.bpmn_id)
+    ask = " ".join((definition.properties.get("ask", "") if definition else "").split()).rstrip(".")
+    if ask:
+        return ask
+    name = task.name.removesuffix(f": {task.loop_label}") if task.loop_label else task.name
+    return f"please {lower_label(name)}" + (f" for {task.loop_label}" if task.loop_label else "")
 
 
 def why_administrators(task: HumanTask, recipient: User | None) -> str:
@@ -72,8 +100,10 @@ def write_task_email(row: OutboxMessage) -> Rendered:
     task = db.session.get_one(HumanTask, row.task_id)
     context = task_context(task, row.recipient)
     context["decisions"] = [(label, decide_marker(task, value)) for value, label in decision_options(task)]
-    actions = [("Open the form", context["task_url"])] + [
-        (f"{label}…", marker) for label, marker in context["decisions"]]
+    # The decisions first, as buttons; the form, where one signs in, after them (the template's
+    # "after" block) – or, for a task without decisions, the form as its one button.
+    actions = [(f"{label}…", marker) for label, marker in context["decisions"]] or [
+        ("Open the form", context["task_url"])]
     rendered = render_email("email/task.txt", context, actions)
     return Rendered(rendered.subject[:300], rendered.text, rendered.html)
 

@@ -24,15 +24,16 @@ class Rendered:
     html: str
 
 
-def render_blocks(template_name: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Render the ``subject`` and ``body`` blocks of a template."""
+def render_blocks(template_name: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Render the ``subject``, ``body`` and (if it has one) ``after`` blocks of a template."""
     env = current_app.jinja_env
     template = env.get_template(template_name)
     # No request here (the worker renders too): only what the caller gives, plus the settings.
     ctx = template.new_context({"config": current_app.config, **context})
     subject = " ".join("".join(template.blocks["subject"](ctx)).split())
     body = "".join(template.blocks["body"](ctx)).strip("\n")
-    return subject, _tidy(body)
+    after = "".join(template.blocks["after"](ctx)) if "after" in template.blocks else ""
+    return subject, _tidy(body), _tidy(after)
 
 
 def _tidy(text: str) -> str:
@@ -78,18 +79,23 @@ def _link(line: str) -> str:
 
 
 def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None) -> Rendered:
-    """Subject, text and HTML of an email; ``actions`` are (label, url) buttons under the body."""
-    subject, body = render_blocks(template_name, context)
-    return both_parts(subject, body, actions)
+    """Subject, text and HTML of an email; ``actions`` are (label, url) buttons under the body,
+    and the template's optional ``after`` block is text under the buttons."""
+    subject, body, after = render_blocks(template_name, context)
+    return both_parts(subject, body, actions, after)
 
 
-def both_parts(subject: str, body: str, actions: list[tuple[str, str]] | None = None) -> Rendered:
-    """An email from its subject and plain-text body: the text part and the HTML part."""
-    body = _tidy(body)
+def both_parts(subject: str, body: str, actions: list[tuple[str, str]] | None = None, after: str = "") -> Rendered:
+    """An email from its subject and plain-text body: the text part and the HTML part, each with
+    the ``actions`` (as links, as buttons) under the body, and then the plain text ``after``."""
+    body, after = _tidy(body), _tidy(after)
     actions = actions or []
     text = body
     if actions:
         text += "\n\n" + "\n".join(f"{label}: {url}" for label, url in actions)
+    if after:
+        text += "\n\n" + after
     layout = current_app.jinja_env.get_template("email/layout.html")
-    html = layout.render(subject=subject, body=text_to_html(body), actions=actions)
+    html = layout.render(subject=subject, body=text_to_html(body), actions=actions,
+                         after=text_to_html(after) if after else "")
     return Rendered(subject=subject, text=text + "\n", html=html)

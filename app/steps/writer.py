@@ -40,6 +40,7 @@ from .names import uses_name
 from .outcome import outcome_label
 from .registry import engine
 from .summary import summary_of
+from .titles import request_title
 
 TASK = cast(Table, HumanTask.__table__)
 CANDIDATE = cast(Table, TaskCandidate.__table__)
@@ -261,9 +262,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     status = (changes or {}).get("status", instance.status)
     waits = note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
     summary = summary_of(model, data)
-    first = next(iter(summary.values()), "")
     values: dict[str, Any] = {
-        "summary": summary, "title": f"{model.name}: {first}"[:300] if first else model.name,
+        "summary": summary, "title": request_title(model, data, summary),
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],

@@ -48,6 +48,8 @@ def start(process_id: str):
     form = build_form(model.start_form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data={},
                       choices=choices_for(current_user))
+    if post and request.form.get("_conditions"):  # app.js: which fields to hide as it stands
+        return {"hidden": form.hidden_names()}
     if post:
         bring_back_kept(form, current_user)
     problem = None

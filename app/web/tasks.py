@@ -70,6 +70,8 @@ def show(task_id: int):
     form = build_form(definition.form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data=data,
                       choices=choices_for(instance.initiator) if needs_choices else None)
+    if post and request.form.get("_conditions"):  # app.js: which fields to hide as it stands
+        return {"hidden": form.hidden_names()}
     if post:
         bring_back_kept(form, current_user, task)
     problem = None

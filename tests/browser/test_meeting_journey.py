@@ -84,7 +84,7 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
     fill_date(page, "Departure date", day - dt.timedelta(days=1))
     fill_date(page, "Return date", day + dt.timedelta(days=1))
     marta.send("claim-filed")
-    assert "Sent: Travel reimbursement: Fourth meeting: tender criteria" in marta.text()
+    assert "Sent: Travel claim for Fourth meeting: tender criteria, " in marta.text()
 
     marta.click("Start a request", "start-list-again")
     page = marta.click("Travel reimbursement", "second-claim-form")

@@ -68,4 +68,4 @@ def test_administrator_activates_a_revised_diagram_and_follows_a_claim_on_it(app
         OutboxMessage.instance_id == claim.id, OutboxMessage.to_address.startswith("clara")))
     admin.open(f"/admin/mail/{message.id}", "claim-email")
     text = admin.text()
-    assert f"Your decision, please: {RENAMED}" in text and "Marta Nowak asks you to" in text
+    assert f"Your decision, please: {RENAMED}" in text and "Marta Nowak's travel claim" in text

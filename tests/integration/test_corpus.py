@@ -35,4 +35,6 @@ def test_each_diagram_goes_with_the_dmn_files_it_names():
     assert sorted(summed.files) == ["HistoricDecisionInstanceTest.decisionCollectSum.dmn",
                                     "HistoricDecisionInstanceTest.processWithBusinessRuleTask.bpmn"]
     assert "COLLECT SUM" in corpus.uses(summed)
-    assert by_name["camunda-bpm-examples/sample.bpmn"].dmn_names == ()
+    forms = by_name["camunda-bpm-examples/invoiceApproval.bpmn"]
+    assert sorted(forms.files) == ["invoiceApproval.bpmn", "start-form.form", "task-form.form"]
+    assert by_name["camunda-bpm-examples/sample.bpmn"].other_names == ()

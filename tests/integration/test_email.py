@@ -93,10 +93,12 @@ def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp
     assert len(smtp.to("tom.peeters")) == 1 and smtp.to("felix") == []
     text, html = parts(message)
     assert message["Subject"] == ("Your decision, please: Check claim – "
-                                  "Travel reimbursement: Circular ICT, 3rd meeting, Brussels")
+                                  "Travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR")
     assert message["Message-ID"] == db.session.scalar(select(OutboxMessage.message_id).where(
         OutboxMessage.to_address == "clara.schmidt@iclei.example.eu"))
-    assert "Marta Nowak asks you to check claim for the working group Circular ICT" in text
+    assert ("Marta Nowak's travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR "
+            "— please check it.") in " ".join(text.split())
+    assert "e-mail" not in text and "e-mail" not in html
     for line in ("Total claimed (EUR): 493.00 EUR", "Eligible amount (EUR): 473.00 EUR",
                  "Accommodation above the nightly cap: Yes"):  # the request's key fields and flags
         assert f"- {line}" in text and f"<li>{line}</li>" in html
@@ -105,6 +107,12 @@ def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp
     assert f"http://mail.test/tasks/{check.id}" in text and f'href="http://mail.test/tasks/{check.id}"' in html
     decisions = decision_links(message)
     assert set(decisions) == {"Approve", "Ask", "Reject"}
+    # The decisions come first, the form (where one signs in) after them, in both parts.
+    for part, form_link in ((text, f"http://mail.test/tasks/{check.id}"),
+                            (html, f'href="http://mail.test/tasks/{check.id}"')):
+        assert max(part.index(path) for path in decisions.values()) < part.index(form_link)
+        assert part.index("please check it") < min(part.index(path) for path in decisions.values())
+    assert "Or sign in to read the whole request and answer on its form" in text
     assert db.session.scalar(select(func.count()).select_from(ActionToken)) == 6  # 3 links x 2 people
     secret = decisions["Approve"].rsplit("/", 1)[1]
     assert db.session.scalar(select(func.count()).select_from(ActionToken).where(
@@ -132,6 +140,24 @@ def test_coordinators_are_told_and_one_approves_from_the_email(app, client, smtp
     toms = decision_links(smtp.to("tom.peeters")[0])
     late = client.get(toms["Reject"])
     assert late.status_code == 410 and "Clara Schmidt completed" in late.get_data(as_text=True)
+
+
+def test_the_person_who_started_a_request_reads_your_and_a_task_without_decisions_has_one_button(
+        app, client, smtp):
+    instance = file_claim(client)
+    sign_in(client, "clara")
+    post_form(client, f"/tasks/{ready_task(instance, 'check_claim').id}", {
+        "decision": "request_changes", "coordinator_comment": "Please add the hotel invoice."})
+    revise = ready_task(instance, "revise_claim")
+    deliver_outbox()
+    [message] = [m for m in smtp.to("marta") if "Revise claim" in m["Subject"]]
+    text, html = parts(message)
+    assert message["Subject"] == ("Waiting for you: Revise claim – "
+                                  "Travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR")
+    assert ("Your travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR "
+            "— please revise it.") in " ".join(text.split())
+    assert f"Open the form: http://mail.test/tasks/{revise.id}" in text and "Or sign in" not in text
+    assert html.count(f'href="http://mail.test/tasks/{revise.id}"') == 1 and ">Open the form<" in html
 
 
 def test_get_and_head_on_every_link_change_nothing(app, client, smtp):
@@ -335,7 +361,11 @@ def test_the_digest_gathers_a_days_tasks_into_one_message(app, client, smtp):
     [digest] = smtp.to("felix")
     text = parts(digest)[0]
     assert digest["Subject"] == "2 tasks are waiting for you"
-    assert text.count("Approve payment") == 2
+    ask = ("Marta Nowak's travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR "
+           "— please approve the payment.")
+    assert " ".join(text.split()).count(ask) == 2
+    for item in text.split("— please approve the payment.")[1:]:  # each task's decisions, then its form
+        assert item.index("/decide/") < item.index("Or sign in to answer on the form: http://mail.test/tasks/")
     decisions = re.findall(r"http://mail\.test(/decide/\S+)", text)
     assert len(decisions) == 4  # approve and return, for each claim
     assert client.get(decisions[0]).status_code == 200
@@ -392,9 +422,9 @@ def test_an_administrator_reads_a_queued_task_email_before_it_is_written(app, cl
     assert row.status == OutboxStatus.PENDING and row.text_body == ""  # written by the worker, at send
     sign_in(client, "admin")
     page = loaded(client.get(f"/admin/mail/{row.id}"))
-    assert "Your decision, please: Check claim – Travel reimbursement: Circular ICT" in page
+    assert "Your decision, please: Check claim – Travel claim for Circular ICT" in page
     assert "Not written yet" in page
-    assert "Marta Nowak asks you to check claim" in page
+    assert "Marta Nowak&#39;s travel claim for Circular ICT" in page and "please check it" in page
     assert "[a one-use decision link, made when the email is sent]" in page
     html_part = loaded(client.get(f"/admin/mail/{row.id}/html"))
     assert ">Approve the claim…<" in html_part and "/decide/" not in html_part

@@ -216,7 +216,7 @@ def test_up_to_5000_eur_the_coordinator_approves_and_the_requester_accepts(brows
     instance = start(browser, 10)
     text = page(browser, "marta", f"/requests/{instance.id}")
     assert value_of(text, "Status") == "In progress"
-    assert ">Expert request: Life-cycle costing</h1>" in text
+    assert ">Expert request: Life-cycle costing for Circular ICT</h1>" in text
     assert value_of(text, "Topic") == "Life-cycle costing" and value_of(text, "Expert days") == "10"
     assert value_of(text, "Deadline") == shown_date(in_days(60))
     assert "Waiting for Clara Schmidt or Tom Peeters (coordinator) to assess request, since" in waiting_section(text)

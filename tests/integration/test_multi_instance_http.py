@@ -59,7 +59,7 @@ def test_a_parallel_multi_instance_task_is_one_task_per_member_until_all_are_don
         assert clara.id in {c.user_id for c in task.candidates}
         mails = [written_message(m) for m in emails_for(task) if m.recipient_id == clara.id]
         assert len(mails) == 1 and f"Endorse: {task.loop_label}" in mails[0].subject
-        assert f"asks you to endorse: {task.loop_label}" in " ".join(mails[0].text.split())
+        assert f"— please endorse for {task.loop_label}." in " ".join(mails[0].text.split())
     assert "0 of 3 done" in inbox(client, "clara")
 
     complete(client, "clara", tasks[0], {"decision": "approve", "comment": "Fine for Tallinn"})

@@ -246,7 +246,7 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     assert filed.status == 302, filed.text[:3000]
 
     # A coordinator decides from the email, in a mail program's browser: not signed in.
-    ask = mail("clara.schmidt", "Check claim – Travel reimbursement: Circular ICT, 4th meeting")  # not the demo's
+    ask = mail("clara.schmidt", "Check claim – Travel claim for Circular ICT, 4th meeting")  # not the demo's
     assert "Circular ICT, 4th meeting, Lisbon" in ask["Subject"]
     approve = decision_links(ask)["Approve"]
     reader = Browser(port)

@@ -154,11 +154,11 @@ def test_an_unknown_field_type_lists_the_types(app):
 
 def test_an_unknown_constraint_lists_the_constraints(app):
     bpmn = changed('<camunda:constraint name="maxlength" config="200" />',
-                   '<camunda:constraint name="pattern" config="[a-z]+" />')
+                   '<camunda:constraint name="validator" config="com.example.MeetingValidator" />')
 
     assert errors(bpmn, claim_approval_level=DMN) == [
         "ERROR small_travel_claim.bpmn:4 StartEvent_1 (Claim filed): its form cannot be shown: field 'meeting': "
-        f"unknown constraint 'pattern'; use one of {', '.join(sorted(CONSTRAINTS))}"]
+        f"unknown constraint 'validator'; use one of {', '.join(sorted(CONSTRAINTS))}"]
 
 
 def test_an_enum_without_options_lists_the_choice_sources(app):

@@ -349,14 +349,17 @@ def test_a_deactivated_assignee_is_a_warning(app):
     assert report.ok and any("is deactivated" in w.message for w in report.warnings)
 
 
-def test_a_form_kept_in_a_camunda_form_file_is_refused(checker):
+def test_a_camunda_form_missing_from_the_upload_is_refused(checker):
     start = BPMN.index('<bpmn:extensionElements><camunda:formData>\n        <camunda:formField id="decision"')
     end = BPMN.index("</bpmn:extensionElements>", start) + len("</bpmn:extensionElements>")
     bpmn = BPMN[:start] + BPMN[end:]
     bpmn = changed('camunda:formKey="mini_upload.review"', 'camunda:formKey="camunda-forms:deployment:review.form"',
                    bpmn)
-    assert ("review (Review): the user task's form is in a Camunda Form or HTML file, which the app does not "
-            "read") in check(bpmn).as_text()
+    assert "review (Review): its form review.form is not in the upload: upload it with the diagram" in \
+        check(bpmn).as_text()
+    html = changed("camunda-forms:deployment:review.form", "embedded:app:forms/review.html", bpmn)
+    assert "review (Review): the user task's form is in an HTML file, which the app does not read" in \
+        check(html).as_text()
     assert "review (Review): the user task has no form fields" in check(
         changed("camunda-forms:deployment:review.form", "mini_upload.review", bpmn)).as_text()
 
@@ -597,14 +600,14 @@ def test_a_zip_of_a_bpmn_and_its_dmn_unpacks_to_the_same_files(checker):
 
 @pytest.mark.parametrize(("uploads", "says"), [
     ([], "Select a .bpmn file"),
-    ([("notes.pdf", b"%PDF")], "is not a .bpmn, .dmn or .txt file"),
+    ([("notes.pdf", b"%PDF")], "is not a .bpmn, .dmn, .form or .txt file"),
     ([("a.bpmn", b"")], "a.bpmn is empty"),
     ([("a.bpmn", b"<x/>" + b" " * (5 * 1024 * 1024))], "a.bpmn is larger than 5 MB"),
     ([("../a.bpmn", b"<x/>")], "has a name the app cannot use"),
     ([("a.zip", b"PK\x03\x04 not really")], "is not a .zip file that can be opened"),
     ([("a.zip", zipped({"a.bpmn": b"<x/>"})), ("b.dmn", b"<x/>")], "either one .zip or"),
     ([("a.zip", zipped({"sub/a.bpmn": b"<x/>"}))], "has a folder or path"),
-    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn, .dmn or .txt file"),
+    ([("a.zip", zipped({"a.exe": b"MZ"}))], "is not a .bpmn, .dmn, .form or .txt file"),
     ([("a.zip", zipped({f"f{i}.dmn": b"<x/>" for i in range(51)}))], "51 entries; at most 50"),
     ([("a.zip", zipped({}))], "a.zip is empty"),
 ])

@@ -42,7 +42,7 @@ def test_generated_choice_and_declaration_messages():
     assert errors(field("x", "Going by", "enum", options=options, constraints=REQUIRED)) == {
         "x": "Select an option for “Going by”"}
     assert errors(field("x", "I confirm my details are right.", "boolean", properties={"checked": "true"})) == {
-        "x": "Select the box to confirm you confirm your details are right"}
+        "x": "Select the box to confirm your details are right"}
 
 
 def test_a_non_noun_label_is_quoted_in_other_messages_too():
@@ -82,7 +82,7 @@ def test_the_upload_check_names_a_message_a_field_cannot_have():
     ))
     assert check_form_spec(spec) == [
         "field 'a': a string field has no error_checksum message; "
-        "it may have error_required, error_minlength, error_maxlength",
+        "it may have error_required, error_format, error_minlength, error_maxlength",
         "field 'b': an iban field has no error_chksum message; "
         "it may have error_required, error_format, error_checksum, error_minlength, error_maxlength",
     ]

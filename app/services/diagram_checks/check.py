@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from lxml import etree
 
+from app.engine import ProcessModel
+from app.engine.camunda_forms import FORM_SUFFIX
 from app.engine.parser import parse_files
 from app.engine.reading import MAX_FILE_BYTES, DiagramError, parse_xml, prepare_tree
 from app.engine.validate import xsd_problems
 from app.outbox.uploaded import NOTICE_SUFFIX, text_problems
 
 from .bpmn import _check_process
+from .camunda_forms import check_form_file
 from .dmn import _check_dmn_files
 from .report import B, Report, _Findings
+from .titles import check_title
 from .unpack import EXTENSIONS, _mb
 
 MAX_ELEMENTS = 10_000  # the largest shipped diagram has under 800
@@ -41,7 +45,8 @@ def check_upload(files: dict[str, bytes]) -> Report:
         found.error("", f"upload exactly one .bpmn file with the .dmn files it uses ({len(bpmn_names)} .bpmn found)")
     for name, data in files.items():
         if not name.lower().endswith(EXTENSIONS):
-            found.error(name, "only .bpmn and .dmn files and email texts (.txt) can be uploaded")
+            found.error(name, "only .bpmn and .dmn files, Camunda Forms (.form) and email texts (.txt) can be "
+                        "uploaded")
             continue
         text = _decode(name, data, found)
         if text is None:
@@ -49,6 +54,10 @@ def check_upload(files: dict[str, bytes]) -> Report:
         if name.lower().endswith(NOTICE_SUFFIX):
             for line, reason in text_problems(text):
                 found.error(name, f"the email text cannot be used: {reason}", line=line)
+            report.files[name] = text
+            continue
+        if name.lower().endswith(FORM_SUFFIX):
+            check_form_file(name, text, found)
             report.files[name] = text
             continue
         try:
@@ -83,7 +92,9 @@ def check_upload(files: dict[str, bytes]) -> Report:
         _check_process(name, root, decisions, found)
     readable = set(report.files) == set(files) and len(bpmn_names) == 1 and bpmn is not None
     if readable and not any(f.level == "error" and not f.element_id for f in report.findings):
-        _check_spiff_parse(report, found)
+        model = _check_spiff_parse(report, found)
+        if model is not None and bpmn is not None:
+            check_title(bpmn[0], bpmn[1], model, found)
     report.findings.sort(key=lambda f: (f.level != "error", list(files).index(f.file) if f.file in files else -1,
                                         f.line or 0))
     return report
@@ -103,16 +114,18 @@ def _node_at(root: etree._Element, line: int | None) -> etree._Element | None:
     return next((n for n in root.iter() if isinstance(n.tag, str) and n.sourceline == line), None)
 
 
-def _check_spiff_parse(report: Report, found: _Findings) -> None:
-    """SpiffWorkflow's own parse; a problem already reported for the same element is not repeated."""
+def _check_spiff_parse(report: Report, found: _Findings) -> ProcessModel | None:
+    """SpiffWorkflow's own parse, the process it read if it could; a problem already reported
+    for the same element is not repeated."""
     try:
-        parse_files(report.files)
+        return parse_files(report.files)
     except DiagramError as exc:
         file = exc.file or ""
         if exc.element_id and found.has_error(file, exc.element_id):
-            return
+            return None
         found.error(file, f"SpiffWorkflow cannot load it: {exc.detail}", element_id=exc.element_id,
                     element_name=exc.element_name, line=exc.line)
     except Exception as exc:  # noqa: BLE001 - whatever else the library raises on an odd diagram
         found.error(next(n for n in report.files if n.lower().endswith(".bpmn")),
                     f"SpiffWorkflow cannot load it: {type(exc).__name__}: {exc}")
+    return None

@@ -9,7 +9,9 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from app.engine.assignments import AssignmentError, assignment_python, is_expression
+from app.engine.camunda_forms import FormJsError, camunda_form_name
 from app.engine.parser import assignment_from_xml, form_from_xml
+from app.engine.reading import DiagramError
 from app.extensions import db
 from app.models import User
 from app.outbox.uploaded import notice_file
@@ -30,10 +32,16 @@ def _lane_help() -> str:
 def _check_form(name: str, node: etree._Element, what: str, found: _Findings) -> None:
     process_id = found.report.process_id
     key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
-    if not node.get(f"{C}formKey"):
+    if not node.get(f"{C}formKey") and camunda_form_name(node) is None:
         found.warning(name, f"the {what} has no camunda:formKey, so its form key is taken to be {key} "
                       "(form rules in forms/rules/ are registered under it)", node)
-    form = form_from_xml(node, key)
+    try:
+        form = form_from_xml(node, key, found.report.files)
+    except FormJsError:
+        return  # reported on the .form file (camunda_forms.py)
+    except DiagramError as exc:
+        found.error(name, exc.detail, node)
+        return
     for problem in check_form_spec(form):
         found.error(name, f"its form cannot be shown: {problem}", node)
     if not check_form_spec(form):
@@ -41,10 +49,11 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
             build_form(form, instance_data={})
         except Exception as exc:  # noqa: BLE001 - any failure means people could not see the form
             found.error(name, f"its form cannot be shown: {exc}", node)
-    external = node.get(f"{C}formRef") or (node.get(f"{C}formKey") or "").partition(":")[1]
+    external = camunda_form_name(node) is None and (node.get(f"{C}formKey") or "").partition(":")[1]
     if not form.fields and external:
-        found.error(name, f"the {what}'s form is in a Camunda Form or HTML file, which the app does not read: "
-                    "declare its fields with camunda:formData (Generated Task Forms in Camunda Modeler)", node)
+        found.error(name, f"the {what}'s form is in an HTML file, which the app does not read: declare its "
+                    "fields with camunda:formData (Generated Task Forms in Camunda Modeler) or in a Camunda Form "
+                    "(.form) uploaded with the diagram", node)
     elif not form.fields:
         found.warning(name, f"the {what} has no form fields: people see only a button", node)
     decision = form.get("decision")

@@ -14,7 +14,8 @@ MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_ZIP_ENTRIES = 50
 MAX_ZIP_RATIO = 100
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
-EXTENSIONS = (".bpmn", ".dmn", ".txt")  # .txt: notice texts that travel with the diagram
+# .txt: notice texts, .form: Camunda Forms (form-js JSON), that travel with the diagram
+EXTENSIONS = (".bpmn", ".dmn", ".txt", ".form")
 
 
 class UploadRefused(Exception):
@@ -31,8 +32,8 @@ def _check_name(name: str, where: str) -> str:
         raise UploadRefused(f"{where} has a name the app cannot use ({name[:60]!r}): use letters, digits, "
                             "- and _ only, with no folders")
     if not name.lower().endswith(EXTENSIONS):
-        raise UploadRefused(f"{where} is not a .bpmn, .dmn or .txt file: upload a .bpmn file, its .dmn files "
-                            "and notice texts, or one .zip of them")
+        raise UploadRefused(f"{where} is not a .bpmn, .dmn, .form or .txt file: upload a .bpmn file, its .dmn "
+                            "files, Camunda Forms and notice texts, or one .zip of them")
     return name
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import zipfile
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,11 +99,24 @@ def activate_version(actor: User | None, version: ProcessVersion, channel: str =
 
 
 _DECISION_REF = re.compile(r'decisionRef="([^"]+)"')
+_FORM_REF = re.compile(r'formRef="([^"]+)"|formKey="camunda-forms:[^"]*?([^:/"]+\.form)"')
+
+
+def _form_ids(folder: Path) -> dict[str, Path]:
+    """The folder's Camunda Forms by the names a diagram may give them: file name and form id."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.form")):
+        found[path.name] = path
+        with suppress(ValueError, AttributeError):
+            found.setdefault(str(json.loads(path.read_text(encoding="utf-8")).get("id")), path)
+    return found
 
 
 def folder_file_sets(folder: Path) -> list[dict[str, str]]:
-    """Group a folder's files into versions: each .bpmn with the .dmn files it refers to."""
+    """Group a folder's files into versions: each .bpmn with the .dmn files and Camunda Forms
+    (.form) it refers to."""
     sets = []
+    forms = _form_ids(folder)
     for bpmn in sorted(folder.glob("*.bpmn")):
         text = bpmn.read_text(encoding="utf-8")
         files = {bpmn.name: text}
@@ -109,6 +124,9 @@ def folder_file_sets(folder: Path) -> list[dict[str, str]]:
             dmn = folder / f"{ref}.dmn"
             if dmn.exists():
                 files[dmn.name] = dmn.read_text(encoding="utf-8")
+        for ref in sorted({by_id or by_name for by_id, by_name in _FORM_REF.findall(text)}):
+            if ref in forms:
+                files[forms[ref].name] = forms[ref].read_text(encoding="utf-8")
         sets.append(files)
     return sets
 
