@@ -41,19 +41,21 @@ run: $(INSTALLED)
 system-packages:
 	@tests/setup-system
 
-## test: the whole suite twice, on SQLite then on PostgreSQL; fails if either pass fails
+## test: the whole suite twice, on SQLite and on PostgreSQL at once (a pass a core); fails if either pass fails
+# Each pass's output is printed whole when that pass ends (--output-sync): never interleaved.
 test: system-packages $(INSTALLED)
-	@failed=""; \
-	echo "== pass 1 of 2: SQLite"; $(PYTEST) || failed="$$failed SQLite"; \
-	echo "== pass 2 of 2: PostgreSQL"; $(PYTEST) --postgres || failed="$$failed PostgreSQL"; \
-	if [ -n "$$failed" ]; then echo "make test: failed on$$failed"; exit 1; fi
+	@echo "== make test: the SQLite and the PostgreSQL pass run at once; each one's output shows when it ends"
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target --keep-going test-sqlite test-postgres \
+		|| { echo "make test: failed; make's line '*** [...: test-sqlite]' or '[...: test-postgres]' says which"; exit 1; }
 
 ## test-sqlite: the suite on SQLite only
 test-sqlite: system-packages $(INSTALLED)
+	@echo "== the SQLite pass"
 	$(PYTEST)
 
 ## test-postgres: the suite on a throwaway PostgreSQL cluster only (tests/pg.py)
 test-postgres: system-packages $(INSTALLED)
+	@echo "== the PostgreSQL pass"
 	$(PYTEST) --postgres
 
 ## bench: engine, service, HTTP and inbox timings, as ratios against stock SpiffWorkflow

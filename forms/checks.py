@@ -103,5 +103,6 @@ def _field_problems(spec: FieldSpec, ids: list[str]) -> list[str]:
     computed = props.get("computed")
     if computed and computed not in rules.COMPUTATIONS:
         known = ", ".join(sorted(rules.COMPUTATIONS)) or "none"
-        problems.append(f"computed names {computed!r}, which no module in forms/rules registers (registered: {known})")
+        problems.append(f"computed names {computed!r}, a calculation the app does not have; name one of its "
+                        f"calculations: {known}")
     return problems

@@ -284,12 +284,25 @@ def parse_required_if(config: str) -> tuple[str, frozenset[str]]:
     return field_id.strip(), wanted
 
 
+def default_reference(spec: FieldSpec) -> str | None:
+    """The variable a field's ``defaultValue`` shows (``${name}``); None for a literal or none."""
+    match = _DEFAULT_REF.fullmatch((spec.default or "").strip())
+    return match.group(1) if match else None
+
+
 def resolve_default(spec: FieldSpec, instance_data: dict[str, Any] | None) -> Any:
-    """Return the typed value a field shows before anything is submitted, or None."""
+    """Return the typed value a field shows before anything is submitted, or None.
+
+    An explicit ``defaultValue`` wins. Without one, a readonly field shows the request's
+    variable of its own id, as Camunda fills a generated form's field; a field the person
+    answers is not filled that way (an earlier step's decision or reason, or this step's last
+    round's answer, is never offered as theirs), nor is a computed one (worked out afresh).
+    """
     if spec.default is None:
-        return None
-    if match := _DEFAULT_REF.fullmatch(spec.default.strip()):
-        return coerce(spec, (instance_data or {}).get(match.group(1)))
+        shows_data = spec.readonly and not spec.properties.get("computed")
+        return coerce(spec, (instance_data or {}).get(spec.id)) if shows_data else None
+    if (name := default_reference(spec)) is not None:
+        return coerce(spec, (instance_data or {}).get(name))
     return coerce(spec, spec.default)
 
 

@@ -1,7 +1,7 @@
 """Fixtures shared by every suite: an app on a fresh database with the shipped processes
 and the demo people, a test client, and sign-in helpers.
 
-The suite runs twice (``make test``): on SQLite, then with ``--postgres`` on a throwaway
+The suite runs twice (``make test``, both at once): on SQLite, and with ``--postgres`` on a throwaway
 PostgreSQL cluster (tests/pg.py). Either way the migrations build the schema once, into a
 seeded template each test's database is copied from. Set TEST_DATABASE_URL to run it on a PostgreSQL server of
 your own instead.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import hashlib
 import os
 import re
 import shutil
@@ -23,11 +24,12 @@ import pyotp
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import make_url, select
 
 from app import create_app
 from app.extensions import db
-from app.models import SecondFactor, User
+from app.models import SecondFactor, SignIn, User
 from tests import pg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,8 +141,16 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def compiled_templates(tmp_path_factory) -> FileSystemBytecodeCache:
+    """Jinja's compiled templates, kept for the session: each test's app is new, and would
+    otherwise compile every template it renders again (Jinja checks each template's source
+    against what was compiled, so a changed template is compiled anew)."""
+    return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja")))
+
+
 @pytest.fixture
-def app(request, tmp_path):
+def app(request, tmp_path, compiled_templates):
     url = postgres_url()
     if url:  # a fresh copy of the seeded template
         pg.recreate(url, template=request.getfixturevalue("postgres_template"))
@@ -154,6 +164,7 @@ def app(request, tmp_path):
         settings.update(marker.kwargs)
     app = create_app(settings)
     app.test_client_class = RequestClient
+    app.jinja_env.bytecode_cache = compiled_templates
     with app.app_context():
         yield app
         db.session.remove()
@@ -182,11 +193,17 @@ SET_UP_KEY = re.compile(r'<code id="set-up-key">([A-Z2-7 ]+)</code>')
 
 def sign_in(client, email_start: str) -> User:
     """Sign in as the demo person whose email starts with ``email_start``, through the second
-    step when they have one (the administrator): as they would, with a code from their app."""
+    step when they have one (the administrator): as they would, with a code from their app.
+
+    Someone else signed in on ``client`` is signed out first. A person with a second step who
+    is signed in on ``client`` already stays so, as they would: each sign-in spends a code, and
+    a third within a minute would wait up to 30 seconds for the app's next one."""
     user = person(email_start)
     page = client.get("/sign-in")
-    if page.status_code == 302:  # someone is signed in: sign them out as they would
-        client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})
+    if page.status_code == 302:  # someone is signed in
+        if uses_codes(user.id) and signed_in_as(client) == user.id:
+            return user  # already them: signing in again would spend another code, or wait 30 s for one
+        client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})  # as they would
     token = csrf_token(client, "/sign-in")
     response = client.post("/sign-in", data={"email": user.email, "password": "bigbuyers-demo",
                                              "csrf_token": token})
@@ -203,6 +220,24 @@ def sign_in(client, email_start: str) -> User:
                                               "csrf_token": csrf_token(client, second_step)})
         assert "Save your recovery codes" in loaded(page)
     return user
+
+
+def signed_in_as(client) -> int | None:
+    """The id of the person whose sign-in the client's session carries (or None): the session
+    holds the sign-in's key, the database its SHA-256 (app.models.SignIn)."""
+    with client.session_transaction() as session:
+        key = session.get("_user_id")
+    if key is None:
+        return None
+    with db.engine.connect() as connection:  # not the test's session: it may read an old snapshot
+        return connection.scalar(select(SignIn.user_id).where(
+            SignIn.key_hash == hashlib.sha256(key.encode()).hexdigest()))
+
+
+def uses_codes(user_id: int) -> bool:
+    """Whether the person signs in with a code from an authenticator app too."""
+    with db.engine.connect() as connection:
+        return connection.scalar(select(SecondFactor.confirmed_at).where(SecondFactor.user_id == user_id)) is not None
 
 
 def next_code(user_id: int) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .code_errors import plain_syntax
 from .feel import INPUT, FeelError, feel_literals_to_python, literal_values, unary_tests_to_python
 from .juel import JuelError, is_juel, to_python
 from .scripting import ScriptError, compile_expression
@@ -194,7 +195,8 @@ def read_decision(node: etree._Element) -> Decision:
         try:
             code = expression(text) if text else ""
         except ScriptError as exc:
-            raise DmnError(f"the input expression {text} of “{column_label}” cannot run: {exc}", column) from None
+            raise DmnError(f"the input expression {text} of “{column_label}” cannot run: "
+                           f"{plain_syntax(str(exc), 'expression') or exc}", column) from None
         inputs.append(Column(column.get("id") or "", column_label, "", code))
     for column in table.findall(f"{d}output"):
         output_name = (column.get("name") or "").strip()
@@ -255,14 +257,14 @@ def _read_rule(label: str, rule: etree._Element, number: int, inputs: list[Colum
             codes.append(expression(text))
         except ScriptError as exc:
             raise DmnError(f"the decision “{label}”, rule {number}, output “{column.label}”: {text} cannot "
-                           f"run: {exc}", entry) from None
+                           f"run: {plain_syntax(str(exc), 'expression') or exc}", entry) from None
     return Rule(rule.get("id") or f"rule_{number}", number, tuple(cells), tuple(codes))
 
 
 def _cell_reason(exc: Exception) -> str:
     if isinstance(exc, FeelError):
         return f"is not a FEEL unary test ({exc}) nor a Python cell"
-    return f"cannot run as Python: {str(exc).removeprefix('Line 1: ')}"
+    return f"cannot run as Python: {plain_syntax(str(exc), 'dmn cell') or str(exc).removeprefix('Line 1: ')}"
 
 
 def read_file(root: etree._Element) -> list[Decision]:

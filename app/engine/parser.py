@@ -28,6 +28,7 @@ from .callspec import AppCallActivity, AppCallActivityParser, CallRef, binding_o
 from .camunda_forms import FormJsError, camunda_form_name, find_form, form_spec
 from .decide import AppBusinessRuleTask, AppBusinessRuleTaskParser, DecisionParserMixin
 from .events import PARSER_CLASSES as EVENT_PARSER_CLASSES
+from .form_properties import fields_from_properties, read_constraints, read_type
 from .io_mapping import attach_mappings
 from .messages import message_parsers, reading_messages
 from .model import FieldSpec, FormSpec, TaskDef
@@ -105,8 +106,9 @@ def _properties(node: etree._Element, path: str) -> dict[str, str]:
 
 def form_from_xml(node: etree._Element, default_key: str | None = None,
                   files: dict[str, str] | None = None) -> FormSpec:
-    """Build the FormSpec of a user task or start event from its camunda:formData, or from the
-    Camunda Form (a ``.form`` file among ``files``) it names (``camunda_forms.py``).
+    """Build the FormSpec of a user task or start event from its camunda:formData, from the
+    Camunda Form (a ``.form`` file among ``files``) it names (``camunda_forms.py``), or from its
+    formProperty elements (``form_properties``).
 
     Without camunda:formKey (Camunda Modeler 5 drops it for generated task forms) the key is
     ``default_key``: ``<process id>.<task id>``, or ``<process id>.start``. Raises DiagramError
@@ -130,13 +132,13 @@ def form_from_xml(node: etree._Element, default_key: str | None = None,
         fields.append(FieldSpec(
             id=xml_field.get("id", ""),
             label=xml_field.get("label") or xml_field.get("id", ""),
-            type=xml_field.get("type") or "string",
+            type=read_type(xml_field.get("type")),
             default=xml_field.get("defaultValue"),
             options=options,
-            constraints=constraints,
+            constraints=read_constraints(constraints),
             properties=_properties(xml_field, "camunda:properties/camunda:property"),
         ))
-    return FormSpec(key=key, fields=tuple(fields))
+    return FormSpec(key=key, fields=tuple(fields or fields_from_properties(node)))
 
 
 @dataclass

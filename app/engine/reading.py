@@ -2,7 +2,7 @@
 
 ``parse_xml`` reads a file with entities, DTDs and network access off, refusing any DOCTYPE.
 Before SpiffWorkflow sees a diagram, ``prepare_tree`` makes what Camunda Modeler (Camunda 7
-mode) writes runnable here: the ``activiti`` and ``operaton`` namespaces become ``camunda``,
+mode) writes runnable here: the ``activiti``, ``flowable`` and ``operaton`` namespaces become ``camunda``,
 bare ISO 8601 timer values (``PT72H``) become Python strings, JUEL (``${amount > 10000}``, ``juel.py``) in
 conditions, timers, completion conditions and multi-instance markers becomes Python, and
 ``camunda:collection="${members}"`` names the variable ``members`` (``multi.py``). The stored
@@ -25,6 +25,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ACTIVITI_NS = "http://activiti.org/bpmn"
 OPERATON_NS = "http://operaton.org/schema/1.0/bpmn"  # Operaton, the Camunda 7 fork: the same extensions
+FLOWABLE_NS = "http://flowable.org/bpmn"  # Flowable, Activiti's fork: the same (formProperty, assignee, ...)
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Declarations that would let a file define entities or point at other files: refused before
@@ -110,8 +111,8 @@ def where_of(node: etree._Element, file: str) -> dict:
 
 
 def _rename_camunda_forks(root: etree._Element) -> None:
-    """Read the Activiti and Operaton namespaces as Camunda's: they name the same extensions."""
-    prefixes = (f"{{{ACTIVITI_NS}}}", f"{{{OPERATON_NS}}}")
+    """Read the Activiti, Flowable and Operaton namespaces as Camunda's: they name the same extensions."""
+    prefixes = (f"{{{ACTIVITI_NS}}}", f"{{{FLOWABLE_NS}}}", f"{{{OPERATON_NS}}}")
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
+from .code_errors import plain_syntax
 from .dmn import AGGREGATIONS, HIT_POLICIES, expression, input_cell
 from .feel import FeelError, literal_values
 from .juel_runtime import JUEL_HELPERS
@@ -75,8 +76,10 @@ OFFERED = frozenset(n for n in CALLABLE if n[0].islower() and not n.startswith("
 def code_problems(source: str, mode: str = "expression") -> list[str]:
     """What stops ``source`` from running under the restricted evaluator ([] when nothing).
 
-    ``mode`` is ``expression`` (conditions, DMN cells, timers) or ``script``. Beyond compiling,
-    refuses names that must never be reached and calls to functions that do not exist here.
+    ``mode`` is ``script`` or an expression's use: ``condition``, ``timer`` or ``expression``
+    (DMN cells, mappings, …); a mistake in the Python is said in plain words with what to write
+    instead for that use (``code_errors``). Beyond compiling, refuses names that must never be
+    reached and calls to functions that do not exist here.
     """
     text = source if mode == "script" else source.strip()
     if not text.strip():
@@ -91,9 +94,9 @@ def code_problems(source: str, mode: str = "expression") -> list[str]:
             compile_expression(text)
         tree = ast.parse(text, mode="exec" if mode == "script" else "eval")
     except ScriptError as exc:
-        return [_restricted_message(str(exc), strip_line=mode != "script")]
+        return [plain_syntax(str(exc), mode) or _restricted_message(str(exc), strip_line=mode != "script")]
     except (RecursionError, MemoryError, ValueError, SyntaxError):
-        return ["it is nested too deeply or too long to compile"]
+        return ["it is nested too deeply or too long to compile: split it into simpler steps"]
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     defined |= {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign | ast.AnnAssign)
                 for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
@@ -135,7 +138,9 @@ def dmn_input_problems(cell: str | None, language: str = "auto") -> list[str]:
         return [f"{text} is not a FEEL unary test ({exc}){nor}: write e.g. \"text\", 10, < 10, [1..10], "
                 "\"a\",\"b\" or not(\"a\")"]
     except ScriptError as exc:
-        return [_restricted_message(f"{text} cannot run as Python: {exc}", strip_line=True)]
+        plain = plain_syntax(str(exc), "dmn cell")
+        return [f"{text} cannot run as Python: {plain}" if plain
+                else _restricted_message(f"{text} cannot run as Python: {exc}", strip_line=True)]
     if translated.language == "python":  # the names and functions Python cells may not use
         return code_problems(translated.code)
     return []
@@ -146,7 +151,7 @@ def dmn_expression_problems(text: str) -> list[str]:
     try:
         code = expression(text)
     except ScriptError as exc:
-        return [_restricted_message(str(exc), strip_line=True)]
+        return [plain_syntax(str(exc), "expression") or _restricted_message(str(exc), strip_line=True)]
     return code_problems(code)
 
 
@@ -181,7 +186,7 @@ def timer_problems(kind: str, expression: str | None) -> tuple[list[str], list[s
     if _CRON.fullmatch(text):
         return [f"{text} looks like a cron expression, which is not supported: write an ISO 8601 "
                 "cycle such as R/PT24H"], []
-    problems = code_problems(text)
+    problems = code_problems(text, "timer")
     if problems:
         return problems, []
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,6 +72,11 @@ class Meeting(Model):
     @property
     def cancelled(self) -> bool:
         return self.status == MeetingStatus.CANCELLED
+
+    @property
+    def local_day(self) -> dt.date:
+        """The meeting's (first) day where it takes place."""
+        return self.starts_at.astimezone(ZoneInfo(self.time_zone)).date()
 
     @property
     def place(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from sqlalchemy import select
@@ -61,10 +62,51 @@ def hide_personal(form: Any, spec: FormSpec, personal: set[str]) -> None:
 
 
 @dataclass
+class Answer:
+    """One field of a sent form as ``viewer`` may read it: its value as text, or its files."""
+
+    field_id: str
+    label: str
+    value: str = ""
+    files: list[Attachment] = dc_field(default_factory=list)
+    empty: bool = False  # nothing was given ("—")
+
+
+@dataclass
 class Entry:
     event: AuditEvent
-    fields: list[tuple[str, str]]  # (label, value as text)
-    files: list[Attachment]
+    answers: list[Answer]
+
+    @property
+    def fields(self) -> list[tuple[str, str]]:
+        """(label, value as text) of the answers that are not files."""
+        return [(a.label, a.value) for a in self.answers if not a.files]
+
+    @property
+    def files(self) -> list[Attachment]:
+        return [f for a in self.answers for f in a.files]
+
+
+def form_answers(form: FormSpec, data: dict[str, Any], hidden: set[str], attachments: dict[int, Attachment],
+                 labels: dict) -> list[Answer]:
+    """What ``data`` sent through ``form`` says, labelled by the form: every field it holds
+    but the plain readonly ones (they repeat data sent elsewhere; a computed total is new),
+    the ``hidden`` ones masked (a file's name and link too), files as the attachments they are."""
+    answers = []
+    for spec in form.fields:
+        if spec.id not in data or (spec.readonly and not spec.properties.get("computed")):
+            continue
+        value = data[spec.id]
+        if spec.id in hidden:
+            answers.append(Answer(spec.id, spec.label, masked_value(spec, value)))
+        elif spec.type == "file":
+            files = [attachments[i] for i in value or [] if i in attachments]
+            if files:
+                answers.append(Answer(spec.id, spec.label, files=files))
+        else:
+            answers.append(Answer(spec.id, spec.label, display_value(spec, value, options=display_options(
+                spec, labels)), empty=value is None or value == ""))
+    return answers
 
 
 def instance_history(instance: ProcessInstance, model: ProcessModel, viewer: User | None) -> list[Entry]:
@@ -82,26 +124,21 @@ def instance_history(instance: ProcessInstance, model: ProcessModel, viewer: Use
         select(Attachment).where(Attachment.instance_id == instance.id))}
     entries = []
     for event in events:
-        form: FormSpec | None = None
-        if event.action == "started":
-            form = model.start_form
-        elif event.action == "task_completed" and event.task and event.task.bpmn_id in model.tasks:
-            form = model.tasks[event.task.bpmn_id].form
-        fields, files = [], []
+        form = _form_of(event, model)
+        answers: list[Answer] = []
         if form is not None:
-            for spec in form.fields:
-                if spec.id not in event.data or spec.constraints.get("readonly") == "true":
-                    continue
-                value = event.data[spec.id]
-                if spec.id in hidden:  # a file's name and link too
-                    fields.append((spec.label, masked_value(spec, value)))
-                    continue
-                if spec.type == "file":
-                    files += [attachments[i] for i in value or [] if i in attachments]
-                    continue
-                fields.append((spec.label, display_value(spec, value, options=display_options(spec, labels))))
+            answers = form_answers(form, event.data, hidden, attachments, labels)
         elif event.action in ("message_sent", "message_received"):  # the message's data, by name
             payload = event.data.get("payload") or {}
-            fields = [(name, str(value)) for name, value in payload.items() if name not in hidden]
-        entries.append(Entry(event, fields, files))
+            answers = [Answer(name, name, str(value)) for name, value in payload.items() if name not in hidden]
+        entries.append(Entry(event, answers))
     return entries
+
+
+def _form_of(event: AuditEvent, model: ProcessModel) -> FormSpec | None:
+    """The form whose data the event recorded: the start form's, or a completed task's."""
+    if event.action == "started":
+        return model.start_form
+    if event.action == "task_completed" and event.task and event.task.bpmn_id in model.tasks:
+        return model.tasks[event.task.bpmn_id].form
+    return None

@@ -8,15 +8,25 @@ from sqlalchemy import select
 
 from app.engine import FieldSpec, ProcessModel
 from app.extensions import db
-from app.models import EU_COUNTRIES, WorkingGroup
+from app.models import EU_COUNTRIES, Meeting, WorkingGroup
 from forms import display_value, personal_kind
+from forms.text import format_date
+
+OTHER_MEETING = ("other", "A meeting not listed here")  # a claim's meeting that the app does not know
+
+
+def meeting_label(meeting: Meeting) -> str:
+    """How a meeting is named in a claim's options and wherever its choice is shown."""
+    return f"{meeting.title}, {format_date(meeting.local_day)}, {meeting.city} ({meeting.group.name})"
 
 
 def option_labels() -> dict[str, list[tuple[str, str]]]:
     """Labels for every value an app-supplied enum may hold, whoever chose it (for display)."""
-    groups = [(str(g.id), g.name) for g in db.session.scalars(select(WorkingGroup))]
-    return {"my_groups": groups, "led_groups": groups, "working_groups": groups, "joinable_groups": groups,
-            "eu_countries": list(EU_COUNTRIES.items())}
+    groups = {g.id: g for g in db.session.scalars(select(WorkingGroup))}
+    named = [(str(g.id), g.name) for g in groups.values()]
+    meetings = [(str(m.id), meeting_label(m)) for m in db.session.scalars(select(Meeting))]  # groups loaded above
+    return {"my_groups": named, "led_groups": named, "working_groups": named, "joinable_groups": named,
+            "eu_countries": list(EU_COUNTRIES.items()), "attended_meetings": [*meetings, OTHER_MEETING]}
 
 
 def display_options(spec: FieldSpec, labels: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]] | None:

@@ -5,22 +5,23 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import ValidationError
 
 from app.extensions import db
 from app.models import WorkingGroup
 from app.services import meetings
 
-from .helpers import Errors, actor, plausible_day, render_page, submit
+from .helpers import DayField, Errors, actor, plausible_day, render_page, submit
 
 bp = Blueprint("groups", __name__)
 
 
 class YearForm(FlaskForm):
-    starts_on = DateField("First day", [Optional(), plausible_day], description="For example, 15 January 2027")
-    ends_on = DateField("Last day", [Optional(), plausible_day],
-                        description="Up to 12 months later. The coordinators are reminded a month before.")
+    starts_on = DayField("First day", [plausible_day], what="the first day of the group's year",
+                         description="For example, 15 1 2027")
+    ends_on = DayField("Last day", [plausible_day], what="the last day of the group's year",
+                       description="Up to 12 months later, for example, 14 1 2028. The coordinators are reminded "
+                       "a month before.")
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data <= self.starts_on.data:

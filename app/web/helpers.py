@@ -72,21 +72,38 @@ def page_number() -> int:
     return min(max(page, 1), MAX_ID)
 
 
+def day_spec(name: str, label: str, what: str | None = None) -> FieldSpec:
+    """A date field for the date rules of forms/convert.py; ``what`` ("the date the meeting
+    starts") words its messages as GOV.UK's date input does: "… must be a real date",
+    "… must include a month"."""
+    properties = {}
+    if what:
+        what = what[0].upper() + what[1:]
+        properties = {"error_format": f"{what} must be a real date",
+                      "error_incomplete": f"{what} must include a {{missing}}"}
+    return FieldSpec(id=name, label=label, type="date", properties=properties)
+
+
 class DayField(Field):
     """A date typed into GOV.UK's day, month and year boxes (``NAME-day``, ``NAME-month``,
     ``NAME-year``; templates/macros/admin.html ``date_input``); one ISO date sent as ``NAME``
-    is read too. ``parts`` is what the boxes show, ``marked`` the boxes a problem is about."""
+    is read too. ``parts`` is what the boxes show, ``marked`` the boxes a problem is about;
+    ``what`` words the messages (``day_spec``)."""
+
+    def __init__(self, label=None, validators=None, *, what: str | None = None, **kwargs) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.what = what
 
     def process(self, formdata, data=unset_value, extra_filters=None) -> None:
         self.process_errors = []
-        self.parts = dict.fromkeys(DATE_PARTS, "")
         self.marked: tuple[str, ...] = ()
         self.data = data if isinstance(data, dt.date) else None
+        self.parts = date_parts(self.data)
         self.raw_data = []
         if formdata is None:
             return
         self.parts = {part: str(formdata.get(f"{self.name}-{part}", "")).strip() for part in DATE_PARTS}
-        spec = FieldSpec(id=self.name, label=self.label.text, type="date")
+        spec = day_spec(self.name, self.label.text, self.what)
         if not any(f"{self.name}-{part}" in formdata for part in DATE_PARTS) and (
                 whole := str(formdata.get(self.name, "")).strip()):
             try:
@@ -95,13 +112,21 @@ class DayField(Field):
                 self.raw_data = [whole]
                 self.process_errors.append(not_a_date(spec))
                 return
-            self.parts = {"day": str(day.day), "month": str(day.month), "year": f"{day.year:04d}"}
+            self.parts = date_parts(day)
         self.raw_data = [" ".join(self.parts.values()).strip()]
         try:
             self.data = parse_date_parts(spec, **self.parts)
         except DateInvalid as problem:
+            self.data = None
             self.process_errors.append(problem.message)
             self.marked = problem.parts
+
+
+def date_parts(day: dt.date | None) -> dict[str, str]:
+    """What the day, month and year boxes show for ``day`` (empty for None)."""
+    if day is None:
+        return dict.fromkeys(DATE_PARTS, "")
+    return {"day": str(day.day), "month": str(day.month), "year": f"{day.year:04d}"}
 
 
 def plausible_day(form: Form, field) -> None:

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -29,7 +28,7 @@ from forms.convert import Invalid
 from forms.files import MAX_FILES, accepted_kinds, check_upload
 from forms.text import format_date
 
-from .helpers import Errors, actor, render_page, submit
+from .helpers import DayField, Errors, actor, render_page, submit
 
 bp = Blueprint("meetings", __name__)
 
@@ -65,9 +64,10 @@ def meeting_when(meeting: Meeting) -> str:
 
 class MeetingForm(FlaskForm):
     title = StringField("Title", description="For example, ‘Third meeting: draft tender criteria’.")
-    start_date = DateField("Starts on", [Optional()], description="For example, 14 March 2027")
+    start_date = DayField("Starts on", what="the date the meeting starts", description="For example, 14 3 2027")
     start_time = ClockField("Start time", [Optional()], description="For example, 09:30")
-    end_date = DateField("Ends on", [Optional()], description="The same day, or a later one")
+    end_date = DayField("Ends on", what="the date the meeting ends",
+                        description="The same day or a later one, for example, 14 3 2027")
     end_time = ClockField("End time", [Optional()], description="For example, 17:00")
     time_zone = SelectField("Time zone", validate_choice=False,
                             description="Where the meeting takes place; invitations show the times in it.")

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from app.services import monitoring
+from app.services.answers import answered_steps
 from app.services.history import instance_history
 from app.services.versions import called_processes, load_model
 from forms.convert import DATE_PARTS
@@ -135,7 +136,7 @@ def instance(instance_id: int):
     history = instance_history(row, model, current_user)
     return render_template(
         "monitor/instance.html", instance=row, model=model, history=history,
-        steps=monitoring.instance_steps(actor(), row), forms=monitoring.latest_form_data(history, model),
+        steps=monitoring.instance_steps(actor(), row), forms=answered_steps(history, model),
         attachments=monitoring.instance_attachments(actor(), row), called=called_processes(row),
         may_administer=monitoring.may_administer(current_user))
 

@@ -8,12 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.engine.model import FieldSpec
 from app.extensions import db
 from app.models import NotifyMode, User
 from app.services.people import set_notify_mode
 from app.steps.lanes import local_today
 from forms.convert import DATE_PARTS, DateInvalid, parse_date_parts
+
+from .helpers import date_parts, day_spec
 
 # The absence's days, as GOV.UK date inputs: (name, label, what the messages call it).
 DAYS = (("away_from", "First day away", "the first day of your absence"),
@@ -27,7 +28,7 @@ bp = Blueprint("profile", __name__)
 def edit():
     error = None
     errors: list[tuple[str, str]] = []
-    values = {"away_from": _parts(current_user.away_from), "away_to": _parts(current_user.away_to),
+    values = {"away_from": date_parts(current_user.away_from), "away_to": date_parts(current_user.away_to),
               "deputy": str(current_user.deputy_id or "")}
     marked: dict[str, tuple[str, ...]] = {}
     if request.method == "POST" and request.form.get("form") == "absence":
@@ -59,19 +60,13 @@ def edit():
                            away_now=away_now, days=DAYS, marked=marked), 400 if error or errors else 200
 
 
-def _parts(day: dt.date | None) -> dict[str, str]:
-    if day is None:
-        return dict.fromkeys(DATE_PARTS, "")
-    return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
-
-
 def _posted_parts(name: str) -> dict[str, str]:
     """The day, month and year boxes as sent; a client sending one ISO date is read too."""
     if any(f"{name}-{part}" in request.form for part in DATE_PARTS):
         return {part: request.form.get(f"{name}-{part}", "").strip() for part in DATE_PARTS}
     whole = request.form.get(name, "").strip()
     try:
-        return _parts(dt.date.fromisoformat(whole)) if whole else _parts(None)
+        return date_parts(dt.date.fromisoformat(whole)) if whole else date_parts(None)
     except ValueError:
         return {"day": whole, "month": "", "year": ""}
 
@@ -84,9 +79,7 @@ def _check_absence(values: dict) -> tuple[list[tuple[str, str]], dict[str, tuple
     marked: dict[str, tuple[str, ...]] = {}
     days: dict[str, dt.date | None] = {}
     for name, label, what in DAYS:
-        spec = FieldSpec(id=name, label=label, type="date", properties={
-            "error_format": f"{what[0].upper()}{what[1:]} must be a real date",
-            "error_incomplete": f"{what[0].upper()}{what[1:]} must include a {{missing}}"})
+        spec = day_spec(name, label, what)
         try:
             days[name] = parse_date_parts(spec, **values[name])
         except DateInvalid as problem:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask
+from app.services.answers import answered_steps, repeated_fields, reviewing, show_first
 from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import hide_personal, instance_history, personal_fields, sees_personal
@@ -100,6 +101,9 @@ def show(task_id: int):
     if not sees_personal(current_user, instance):  # a task given to someone outside the claim's lanes
         hide_personal(form, definition.form, personal_fields(model, instance))
     history = instance_history(instance, model, current_user)
+    first, rest = reviewing(answered_steps(history, model), show_first(definition))
+    for field_id in repeated_fields(definition.form, first):  # shown once: first, above the form
+        del form[field_id]
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
-                           form=form, history=history, problem=problem, why=waiting_why(task),
-                           handed_on=handed_on(task, current_user)), status
+                           form=form, history=history, first=first, answers=rest, problem=problem,
+                           why=waiting_why(task), handed_on=handed_on(task, current_user)), status

@@ -6,9 +6,10 @@ server, with email going to a real aiosmtpd server on loopback. One Chromium run
 whole session; each person in a test has a browser context of their own.
 
 Every page a journey visits is screenshot to ARTIFACTS_DIR (default ./artifacts)
-/browser/<test>/NN-name.png and checked with axe-core against WCAG 2.1 A and AA; the test
-fails at its end, with a readable list, if any page had a serious or critical violation,
-or if a page loaded without being checked.
+/browser/<test>/NN-name.png (on the PostgreSQL pass to ARTIFACTS_DIR/postgres/browser/<test>/:
+``make test`` runs the two passes at once) and checked with axe-core against WCAG 2.1 A and
+AA; the test fails at its end, with a readable list, if any page had a serious or critical
+violation, or if a page loaded without being checked.
 
 Deselect these tests with ``-m "not browser"``.
 """
@@ -35,7 +36,7 @@ from app.cli import DEMO_PASSWORD
 from app.extensions import db
 from app.outbox.deliver import deliver_outbox
 from app.services.instances import fire_due_timers
-from tests.conftest import ROOT, next_code, person
+from tests.conftest import ROOT, next_code, person, postgres_url
 from tests.integration.test_email import Inbox, free_port
 from tests.integration.test_travel_http import PDF, PNG  # noqa: F401 - tiny real files, for the journeys
 
@@ -332,6 +333,8 @@ class User:
 @pytest.fixture
 def journey(request) -> Journey:
     base = Path(os.environ.get("ARTIFACTS_DIR") or ROOT / "artifacts")
+    if postgres_url():  # the other pass may be writing its own screenshots meanwhile
+        base = base / "postgres"
     folder = base / "browser" / re.sub(r"[^\w.-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

@@ -71,10 +71,12 @@ def test_full_group_waiting_list_by_keyboard_alone(people, live_server):
     clara = people("clara", signed_in=False)
     sign_in_by_keyboard(clara, "clara.schmidt@iclei.example.eu")
     page = follow(clara, "Review eligibility", "review-eligibility")
-    clara.tab_to(page.locator("summary", has_text="What was sent"))  # the application, folded in the history
-    clara.page.keyboard.press("Enter")
-    assert "Tallinn City" in clara.text() and "electric excavators" in clara.text()
-    clara.tab_to(page.get_by_label("Approve", exact=True), back=True)
+    # What Clara reviews is on the page, first, not folded away: the organisation, its country,
+    # the group and the motivation.
+    reviewing = " ".join(page.locator(".app-reviewing").inner_text().split())
+    for shown in ("Tallinn City", "Estonia", FULL_GROUP, MOTIVATION):
+        assert shown in reviewing, shown
+    clara.tab_to(page.get_by_label("Approve", exact=True))
     clara.page.keyboard.press("Space")
     page = send_by_keyboard(clara, "eligibility-approved")
     # the group has 7 members: no lead is asked; the coordinators must offer another group
@@ -95,6 +97,7 @@ def test_full_group_waiting_list_by_keyboard_alone(people, live_server):
     kati.open("/inbox", "inbox-offer")
     page = follow(kati, "Answer the offer of another group", "answer-offer")
     assert "Circular ICT (ICT equipment)" in kati.text() and "nothing to fill in again" in kati.text()
+    assert "Group to offer Circular ICT" in kati.text()  # the offer as sent, in the answers above the form
     kati.tab_to(page.get_by_label("Yes, join this group"))
     kati.page.keyboard.press("Space")
     send_by_keyboard(kati, "offer-accepted")

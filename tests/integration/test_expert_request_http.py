@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import html
+import io
 import re
 from datetime import date, timedelta
 
@@ -21,7 +22,7 @@ from app.engine import load_model
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, WorkingGroup
 from tests.conftest import csrf_token, person, post_form, sign_in
-from tests.integration.test_travel_http import circular_ict_id, ready_task
+from tests.integration.test_travel_http import PDF, circular_ict_id, ready_task
 
 EVERYONE = ("marta", "ana", "lukas", "clara", "tom", "felix", "helena")
 COORDINATORS = ("clara", "tom")
@@ -30,6 +31,7 @@ DELIVERABLE = ("A life-cycle cost model comparing the three offers for refurbish
                "with a two-page guidance note for the buyers.")
 JUSTIFICATION = ("None of the buyers in the group has done a life-cycle cost analysis of "
                  "refurbished ICT; the model feeds the award criteria of our joint tender.")
+SUMMARY = "A cost model of the three laptop offers over eight years, and a two-page guidance note."
 EXPERT = {"expert_name": "Dr Anna Keller", "expert_email": "anna.keller@lcc-experts.example",
           "daily_rate": "500.00", "contract_reference": "BBI-EXP-2026-017"}
 
@@ -180,10 +182,22 @@ def approve(browser, instance: ProcessInstance, rate: str, who: str = "clara") -
 
 
 def assign(browser, instance: ProcessInstance, who: str = "tom") -> str:
+    """The coordinator assigns the expert, then records the deliverable the expert hands over."""
     task = waiting_for(browser, instance, "assign_expert", *COORDINATORS)
     text = task_page(browser, who, instance, task)
     submit(browser, who, task, EXPERT)
+    record = waiting_for(browser, instance, "record_deliverable", *COORDINATORS)
+    recording = task_page(browser, who, instance, record)
+    assert DELIVERABLE in recording and "What you are reviewing" not in recording  # what was asked, by step
+    submit(browser, who, record, {"deliverable_summary": ""}, status=400)  # the file and summary are needed
+    submit(browser, who, record, {"deliverable_summary": SUMMARY,
+                                  "deliverable_file": [(io.BytesIO(PDF), "lcc-model.pdf")]})
     return text
+
+
+def reviewed(text: str) -> str:
+    """The "What you are reviewing" block of a task page."""
+    return text.split("What you are reviewing", 1)[1].split("</section>", 1)[0]
 
 
 def deliverable_waits(browser, instance: ProcessInstance) -> HumanTask:
@@ -238,8 +252,17 @@ def test_up_to_5000_eur_the_coordinator_approves_and_the_requester_accepts(brows
 
     accept = deliverable_waits(browser, instance)
     text = task_page(browser, "marta", instance, accept)
-    assert value_of(text, "Expert") == "Dr Anna Keller"
-    assert value_of(text, "Contract reference") == "BBI-EXP-2026-017"
+    # What Marta reviews comes first: the expert's file (a link), its summary, what was asked for.
+    first = reviewed(text)
+    link = re.search(r'<a class="govuk-link" href="(/attachments/\d+)">lcc-model.pdf</a>', first)
+    assert link and SUMMARY in first and DELIVERABLE in first
+    for who, status in (("marta", 200), ("ana", 200), ("lukas", 403)):  # Ana, the lead, may accept it too
+        download = browser(who).get(link.group(1))
+        download.close()
+        assert download.status_code == status, who
+    assert SUMMARY in reviewed(page(browser, "ana", f"/tasks/{accept.id}"))
+    assert value_of(first, "Expert name") == "Dr Anna Keller"
+    assert value_of(first, "Contract reference") == "BBI-EXP-2026-017"
     assert value_of(text, "Revisions requested so far") == "0"
     assert value_of(text, "Revisions allowed") == "2"
     submit(browser, "marta", accept, {"decision": "approve"})
@@ -339,7 +362,7 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
 
     revise = waiting_for(browser, instance, "revise_request", "marta")
     text = task_page(browser, "marta", instance, revise)
-    assert value_of(text, "Coordinator's comment") == "30 days is a lot: can the model cover two offers only?"
+    assert value_of(text, "Comment for the requester") == "30 days is a lot: can the model cover two offers only?"
     assert DELIVERABLE in text and 'value="30"' in text  # the request as sent, to edit
     deadline = in_days(60)  # in the day, month and year boxes
     assert (f'name="deadline-day" type="text" inputmode="numeric" spellcheck="false" value="{deadline.day}"' in text
@@ -443,15 +466,24 @@ def test_one_revision_of_the_deliverable_then_accepted(browser):
 
     again = waiting_for(browser, instance, "assign_expert", *COORDINATORS)
     text = task_page(browser, "tom", instance, again)
-    assert value_of(text, "Revision requested") == "Add the maintenance costs of years 5 to 8."
+    assert value_of(text, "What must be revised") == "Add the maintenance costs of years 5 to 8."
     assert 'value="Dr Anna Keller"' in text and 'value="BBI-EXP-2026-017"' in text  # as assigned
     text = page(browser, "marta", f"/requests/{instance.id}")
     assert "Marta Nowak completed Accept deliverable" in text and "to assign expert" in waiting_section(text)
     submit(browser, "tom", again, EXPERT)
+    record = waiting_for(browser, instance, "record_deliverable", *COORDINATORS)
+    text = task_page(browser, "tom", instance, record)
+    assert value_of(text, "What must be revised") == "Add the maintenance costs of years 5 to 8."
+    submit(browser, "tom", record, {"deliverable_summary": "The model now covers the maintenance of years 5 to 8.",
+                                    "deliverable_file": [(io.BytesIO(PDF), "lcc-model-v2.pdf")]})
 
     accept = deliverable_waits(browser, instance)
     text = task_page(browser, "marta", instance, accept)
     assert value_of(text, "Revisions requested so far") == "1"
+    # The revised deliverable comes first; the first one stays visible, as round 1.
+    assert "lcc-model-v2.pdf" in reviewed(text) and "maintenance of years 5 to 8" in reviewed(text)
+    assert "Record the deliverable — round 1" in text and "lcc-model.pdf" in text
+    assert "Accept deliverable</h3>" in text  # Marta's first answer, with what she asked to revise
     submit(browser, "marta", accept, {"decision": "approve"})
     nothing_waits(browser, instance)
     text = outcome_page(browser, "marta", instance, "expert payable")
@@ -481,9 +513,9 @@ def test_revisions_past_the_limit_go_to_the_coordinator_who_accepts(browser):
     instance = start(browser, 8)
     dispute = revise_to_the_limit(browser, instance)
     text = task_page(browser, "clara", instance, dispute)
-    assert value_of(text, "Requester's latest revision request") == "Still no sensitivity analysis."
+    assert value_of(reviewed(text), "What must be revised") == "Still no sensitivity analysis."  # the latest round's
     assert value_of(text, "Revisions already made") == "2"
-    assert value_of(text, "Expert") == "Dr Anna Keller"
+    assert value_of(text, "Expert name") == "Dr Anna Keller"
     assert value_of(text, "Contract reference") == "BBI-EXP-2026-017"
     text = page(browser, "marta", f"/requests/{instance.id}")
     assert "to resolve deliverable dispute" in waiting_section(text)

@@ -93,6 +93,9 @@ def test_a_claim_from_a_meeting_takes_its_name_and_date_and_shows_the_attendance
     page = loaded(client.get(f"/tasks/{check.id}"))
     assert "Meeting and attendance" in page
     assert "Marta Nowak answered: in person. Attendance recorded by Clara Schmidt: in person." in page
+    # The meeting chosen is named where the claim's answers are shown, never by its number.
+    chosen = re.search(r'Which meeting did you travel to\?</dt>\s*<dd[^>]*>([^<]*)<', page)
+    assert chosen is not None and chosen.group(1).strip().startswith("Second meeting: market analysis, "), page
 
 
 def test_a_second_claim_for_the_same_meeting_is_refused_on_the_form(client):

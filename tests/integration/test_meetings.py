@@ -28,17 +28,25 @@ def group(name: str = "Circular ICT") -> WorkingGroup:
     return db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == name))
 
 
-def in_days(days: int) -> str:
-    return (local_today() + dt.timedelta(days=days)).isoformat()
+def in_days(days: int) -> dt.date:
+    return local_today() + dt.timedelta(days=days)
+
+
+def boxes(**days: dt.date) -> dict:
+    """Each date as typed into its GOV.UK date input: NAME-day, NAME-month, NAME-year."""
+    return {f"{name}-{part}": str(value) for name, day in days.items()
+            for part, value in (("day", day.day), ("month", day.month), ("year", day.year))}
 
 
 def details(**changes) -> dict:
+    """The planning form's fields; a date given as a date is typed into its boxes."""
     data = {"title": "Fourth meeting: tender criteria", "start_date": in_days(30), "start_time": "09:30",
             "end_date": in_days(30), "end_time": "17:00", "time_zone": "Europe/Lisbon", "mode": "in_person",
             "city": "Lisbon", "venue": "Paços do Concelho, Praça do Município", "online_link": "",
             "agenda": "Welcome\nDraft tender criteria"}
     data.update(changes)
-    return data
+    days = {name: data.pop(name) for name in ("start_date", "end_date") if isinstance(data.get(name), dt.date)}
+    return boxes(**days) | data  # a box given by name overrides its date's
 
 
 def plan(client, who: str = "ana", **changes) -> Meeting:
@@ -77,7 +85,7 @@ def test_invitation_update_and_cancellation_reach_the_calendar(client, smtp):  #
     assert str(first["UID"]) == meeting.uid and first["SEQUENCE"] == 0
     start = first.decoded("DTSTART")
     assert (start.hour, start.minute, str(start.tzinfo)) == (9, 30, "Europe/Lisbon")
-    assert start.date().isoformat() == in_days(30)
+    assert start.date() == in_days(30)
     assert "Paços do Concelho" in str(first["LOCATION"]) and str(first["STATUS"]) == "CONFIRMED"
     assert str(first["ATTENDEE"]) == "mailto:marta.nowak@gdansk.example.eu"
     assert calendar.walk("VTIMEZONE"), "the time zone travels with the event"
@@ -166,6 +174,11 @@ def test_planning_mistakes_are_listed_and_linked_to_their_fields(client):
     assert 'href="#field-online_link">Enter the video-conference link' in page
     page = loaded(post_form(client, url, details(start_date=in_days(-3), end_date=in_days(-3))), 400)
     assert "The meeting must start in the future" in page
+    page = loaded(post_form(client, url, details(**{"start_date-month": "", "end_date-day": "31",
+                                                    "end_date-month": "2"})), 400)
+    assert 'href="#field-start_date">The date the meeting starts must include a month' in page
+    assert 'href="#field-end_date">The date the meeting ends must be a real date' in page
+    assert 'id="field-start_date-month" name="start_date-month"' in page and "govuk-input--error" in page
     assert db.session.scalar(select(Meeting).where(Meeting.title == "Fourth meeting: tender criteria")) is None
 
 
@@ -191,8 +204,15 @@ def test_the_coordinator_records_who_came(client):
 def test_the_worker_reminds_the_coordinators_a_month_before_a_groups_year_ends(app, client):
     circular = group()
     sign_in(client, "clara")
-    response = post_form(client, f"/groups/{circular.id}/year", {"starts_on": in_days(-340), "ends_on": in_days(25)})
+    url = f"/groups/{circular.id}/year"
+    page = loaded(post_form(client, url, boxes(starts_on=in_days(-340)) | {
+        "ends_on-day": "30", "ends_on-month": "", "ends_on-year": "2027"}), 400)
+    assert 'href="#field-ends_on">The last day of the group&#39;s year must include a month' in page
+    assert 'name="starts_on-day" type="text" inputmode="numeric"' in page  # what was typed stays
+    response = post_form(client, url, boxes(starts_on=in_days(-340), ends_on=in_days(25)))
     assert response.status_code == 302
+    page = loaded(client.get(url))
+    assert f'name="ends_on-day" type="text" inputmode="numeric" spellcheck="false" value="{in_days(25).day}"' in page
     run_round("test-worker")
     reminders = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "group_year_ending")).all()
     assert sorted(r.to_address.split(".")[0] for r in reminders) == ["clara", "tom"]

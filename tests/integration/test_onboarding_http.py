@@ -184,6 +184,7 @@ def test_full_group_puts_the_applicant_on_the_waiting_list(browser, decision):
         answer_page = page(browser, "kati", f"/tasks/{answer.id}")
         assert "Answer the offer of another group" in answer_page and "nothing to fill in again" in answer_page
         assert "Circular ICT (ICT equipment)" in answer_page and "buys refurbished laptops" in answer_page
+        assert re.search(r">Group to offer</dt>\s*<dd[^>]*>Circular ICT</dd>", answer_page)  # the answers above
         response = post_form(browser("kati"), f"/tasks/{answer.id}", {"decision": "approve"})
         assert response.status_code == 302, text_of(response)[:3000]
         # One step: the application goes on with the group offered, whose lead confirms.
@@ -430,6 +431,29 @@ def test_more_information_requested_answered_and_reviewed_again(browser):
     assert_waiting_for(browser, again, "clara", "tom")
     task_page = page(browser, "tom", f"/tasks/{again.id}")
     assert answer in task_page and question in task_page  # the exchange is in the history
+    # A second round: the first question and answer must not be lost to it.
+    second = "Would Tallinn also share its take-back clause with the group?"
+    response = review(browser, instance, "tom", decision="request_changes", coordinator_question=second)
+    assert response.status_code == 302, text_of(response)[:3000]
+    response = post_form(browser("kati"), f"/tasks/{ready_task(instance, 'provide_information').id}",
+                         {"information": "Yes, in Estonian and English."})
+    assert response.status_code == 302, text_of(response)[:3000]
+    third = ready_task(instance, "review_eligibility")
+    task_page = page(browser, "clara", f"/tasks/{third.id}")
+    answers = task_page[:task_page.index("Your response")]
+    # What the coordinator reviews comes first: the organisation, its country and group, its motivation.
+    reviewing = answers[answers.index("What you are reviewing"):answers.index("Everything else sent so far")]
+    for shown in ("Tallinn City", "Estonia", OPEN_GROUP, "4 000 laptops", "Yes, in Estonian and English."):
+        assert shown in reviewing, shown
+    for shown in ("Review eligibility — round 1", "Review eligibility — round 2", question, second,
+                  "Provide more information — round 1", answer):
+        assert shown in answers, shown
+    monitor = page(browser, "clara", f"/monitor/instances/{instance.id}")
+    data = monitor[monitor.index(">Data</h2>"):monitor.index(">Files</h2>")]
+    for shown in (question, answer, second, "Yes, in Estonian and English.", "Provide more information — round 2"):
+        assert shown in data, shown
+    history = page(browser, "kati", f"/requests/{instance.id}")
+    assert all(shown in history for shown in (question, answer, second, "Yes, in Estonian and English."))
     approved(browser, instance, "tom")
     assert_waiting_for(browser, ready_task(instance, "confirm_member"), "ana")
     db.session.expire_all()

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.cli import load_demo_data
+from app.engine import FIELD_TYPES
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessDefinition, TaskState
 from app.services.diagram_checks import Finding, Report, UploadRefused, check_upload, unpack_upload
@@ -182,7 +183,6 @@ def test_the_report_names_level_file_line_element_and_name():
 
 BREAKS = [
     # (old text, new text, element, words the error must contain)
-    ('label="Decision" type="enum"', 'label="Decision" type="colour"', "review", "unknown type 'colour'"),
     ('<camunda:value id="approve"', '<camunda:value id="accept"', "review", "decision field's values"),
     ('name="Review" camunda:formKey', 'name="Review" camunda:assignee="${manager +}" camunda:formKey', "review",
      "the assignee ${manager +} cannot be worked out when the task opens"),
@@ -269,6 +269,62 @@ BREAKS = [
 ]
 
 
+def test_a_type_or_constraint_camunda_accepts_and_the_app_does_not_know_is_warned_with_what_is_known(checker):
+    bpmn = changed('label="Decision" type="enum"', 'label="Decision" type="colour"')
+    bpmn = changed('<camunda:formField id="decision"', '<camunda:formField id="note" label="Note" type="textarea">'
+                   '<camunda:validation><camunda:constraint name="validator" config="org.example.Check" />'
+                   '</camunda:validation></camunda:formField><camunda:formField id="decision"', bpmn)
+    report = check(bpmn)
+    warned = [f.message for f in report.warnings if f.element_id == "review"]
+    assert ("the field ‘Decision’ has the type 'colour', which the app does not know: it is shown as a one-line "
+            f"text (string). Types the app knows: {', '.join(sorted(FIELD_TYPES))}") in warned
+    assert any(m.startswith("the field ‘Note’ has the type 'textarea', which the app does not know: it is shown as "
+                            "a text of several lines (text).") for m in warned)
+    assert ("the field ‘Note’ has the constraint 'validator', which the app does not check. Constraints the app "
+            "checks: max, maxlength, min, minlength, pattern, readonly, required") in warned
+    assert not any("Note" in f.message or "colour" in f.message for f in report.errors)
+
+
+PLAIN_MESSAGES = [
+    # (old text, new text, the element's name, the whole message): what is wrong, what to write instead
+    ('decision == "approve"', 'decision == "approve" and', "Yes",
+     "the condition cannot run: ‘decision == \"approve\" and’ is not a valid expression: something is missing or "
+     "out of place: an operator, a value or a bracket; write a condition that is true or false, such as "
+     "amount > 1000 or decision == \"approve\" (or ${amount > 1000})"),
+    ('decision == "approve"', 'decision = "approve"', "Yes",
+     "the condition cannot run: ‘decision = \"approve\"’ is not a valid expression: to compare two values write == "
+     "(a single = stores a value); write a condition that is true or false, such as amount > 1000 or "
+     "decision == \"approve\" (or ${amount > 1000})"),
+    ("doubled = amount * 2", "doubled = amount * 2\n  total = 1", "Total",
+     "the script cannot run: line 2, ‘total = 1’, is not valid Python: the line is indented more than the one "
+     "before it; correct that line of the script"),
+    ("doubled = amount * 2", "if doubled\n    x = 1", "Total",
+     "the script cannot run: line 1, ‘if doubled’, is not valid Python: the line must end with a colon (:); "
+     "correct that line of the script"),
+    ('"P5D"', "add_days(,1)", "Reminder",
+     "the timer cannot run: ‘add_days(,1)’ is not a valid expression: something is missing or out of place: an "
+     "operator, a value or a bracket; write an ISO 8601 value such as P5D or 2030-01-31T09:00:00Z, or an "
+     "expression that gives one, such as iso(add_days(event_date, 1))"),
+    ('"P5D"', '"P5X"', "Reminder",
+     "the timer cannot run: P5X is not an ISO 8601 duration such as P5D, PT72H or P1M"),
+    ('<camunda:formField id="decision" label="Decision" type="enum">',
+     '<camunda:formField id="total_shown" label="Total" type="long"><camunda:properties><camunda:property '
+     'id="computed" value="grand_total" /></camunda:properties></camunda:formField>'
+     '<camunda:formField id="decision" label="Decision" type="enum">', "Review",
+     "its form cannot be shown: field 'total_shown': computed names 'grand_total', a calculation the app does not "
+     "have; name one of its calculations: market_engagement_budget_total, travel_claim_total"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "element_name", "message"), PLAIN_MESSAGES,
+                         ids=[m[1][:30] for m in PLAIN_MESSAGES])
+def test_a_mistake_is_said_for_administrators_with_what_to_write(checker, old, new, element_name, message):
+    report = check(changed(old, new))
+    assert message in [f.message for f in report.errors if f.element_name == element_name], report.as_text()
+    for words in ("SyntaxError", "IndentationError", "Error:", "forms/", "app/", ".py", "SpiffWorkflow"):
+        assert words not in report.as_text()
+
+
 def test_a_user_task_id_longer_than_its_column_is_an_error(checker):
     long_id = "review_" + "x" * 94
     report = check(re.sub(r"(?<![\w.])review(?!\w)", long_id, BPMN))
@@ -318,13 +374,30 @@ def test_a_user_task_in_no_lane_naming_nobody_is_a_warning(checker):
                for w in report.warnings), report.as_text()
 
 
+def test_show_first_naming_fields_no_form_has_is_a_warning_naming_them(checker):
+    old = '<bpmn:extensionElements><camunda:formData>\n        <camunda:formField id="decision"'
+    bpmn = changed(old, old.replace("<camunda:formData>", '<camunda:properties><camunda:property name="show_first" '
+                                    'value="amount, colour,size" /></camunda:properties><camunda:formData>'))
+    report = check(bpmn)
+    assert report.ok, report.as_text()
+    [warning] = [w for w in report.warnings if "show_first" in w.message]
+    assert warning.element_id == "review"
+    assert warning.message == ("show_first names colour, size, which no form of the process has: "
+                               "the page cannot show them first")
+    good = check(bpmn.replace('value="amount, colour,size"', 'value="amount,decision"'))
+    assert good.ok and not any("show_first" in w.message for w in good.warnings), good.as_text()
+
+
 def test_a_form_without_form_key_is_a_warning_and_keyed_by_its_ids(checker):
     """Camunda Modeler 5 drops camunda:formKey for generated task forms: accept such diagrams."""
     bpmn = changed(' camunda:formKey="mini_upload.review"', "")
     report = check(bpmn)
     assert report.ok, report.as_text()
     [warning] = [w for w in report.warnings if "formKey" in w.message]
-    assert warning.element_id == "review" and "mini_upload.review" in warning.message
+    assert warning.element_id == "review" and warning.message == (
+        "the user task has no camunda:formKey, so its form is known as mini_upload.review. That is enough unless "
+        "the app's developers gave you a key for this form's own checks or calculations: then enter it as the Form "
+        "key in Camunda Modeler")
     from app.engine import parse_files
 
     model = parse_files({"mini_upload.bpmn": bpmn, "mini_level.dmn": DMN})

@@ -468,6 +468,28 @@ def test_defaults_show_instance_values_in_their_types():
     assert form["note"].value_text == ""
 
 
+def test_a_readonly_field_without_default_shows_the_variable_of_its_id():
+    readonly = {"readonly": "true"}
+    spec = spec_of(
+        field("cost", "Cost", "decimal", constraints=readonly),  # Camunda's rule
+        field("mode", "Mode", "enum", default="bus", constraints=readonly,
+              options=(("rail", "Rail"), ("bus", "Bus"))),  # an explicit default wins
+        field("receipts", "Receipts", "file", constraints=readonly),
+        field("total", "Total", "decimal", constraints=readonly, properties={"computed": "travel_claim_total"}),
+        field("comment", "Comment", "text"),  # answered by the person: never filled this way
+        field("decision", "Decision", "enum", options=(("approve", "Approve"),)),
+        field("upload", "Upload", "file"),
+    )
+    data = {"cost": Decimal("80"), "mode": "rail", "receipts": [3, 4], "total": Decimal("9"),
+            "comment": "An earlier step's reason", "decision": "approve", "upload": [5]}
+    form = build_form(spec, instance_data=data)
+    assert form["cost"].display == "80.00 EUR"
+    assert form["mode"].display == "Bus"
+    assert form["receipts"].display == "2 files"
+    assert form["total"].display == "Calculated when you submit this form"  # worked out afresh
+    assert form["comment"].value_text == "" and form["decision"].data is None and not form["upload"].data
+
+
 def test_display_value_reads_like_the_form():
     assert display_value(field("cost", "Cost", "decimal"), Decimal("1234.5")) == "1,234.50 EUR"
     assert display_value(field("d", "Date", "date"), dt.date(2027, 3, 5)) == "5 March 2027"

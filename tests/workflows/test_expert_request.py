@@ -72,6 +72,10 @@ def assign(engine, wf, daily_rate=Decimal("500.00")):
         daily_rate=daily_rate,
         contract_reference="BBI-EXP-2025-017",
     )
+    # The expert works; when the deliverable is in, the coordinator records it for the requester.
+    assert ready(engine, wf) == [("record_deliverable", "Coordinator")]
+    complete(engine, wf, "record_deliverable", deliverable_file=[1],
+             deliverable_summary="A life-cycle cost model of the three offers, with a guidance note.")
 
 
 def accept(engine, wf):

@@ -15,7 +15,15 @@ from .calls import check_call_activity, is_call_mapping
 from .dmn import Decisions
 from .messages import check_messages, is_message_send_task
 from .report import _TOO_MUCH_CODE, B, C, _compiled, _Findings, _local
-from .tasks import _check_rule_task, _check_script, _check_service, _check_start, _check_user_task, _known_emails
+from .tasks import (
+    _check_rule_task,
+    _check_script,
+    _check_service,
+    _check_start,
+    _check_user_task,
+    _known_emails,
+    is_form_property,
+)
 
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 
@@ -63,7 +71,8 @@ LOGIC_EXTENSIONS = {
     "executionListener": "execution listeners do not run here: use a script or service task",
     "taskListener": "task listeners do not run here: use a script or service task",
     "connector": "connectors do not run here: use a service task with a registered topic",
-    "formProperty": "form properties are not read: declare the form with camunda:formData",
+    "formProperty": "form properties are read on user tasks and start events only: move it to the step whose "
+                    "form it belongs to",
     "in": "belongs on a call activity: it passes data into the process called",
     "out": "belongs on a call activity: it passes data back from the process called",
     "field": "delegate fields do not run here: use camunda:properties on a service task",
@@ -309,7 +318,7 @@ def _check_multi_instance(name: str, node: etree._Element, multi: etree._Element
         if not (part.text or "").strip():
             found.error(name, f"the {what} is empty", part)
             continue
-        for problem in _compiled(found, part.text or ""):
+        for problem in _compiled(found, part.text or "", "condition" if tag == "completionCondition" else "expression"):
             found.error(name, f"the {what} cannot run: {problem}", part)
 
 
@@ -321,7 +330,8 @@ def _check_extensions(name: str, process: etree._Element, found: _Findings) -> N
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
-        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node):
+        if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node) \
+                and not is_form_property(node):
             found.error(name, f"camunda:{_local(node)}: {LOGIC_EXTENSIONS[_local(node)]}", node)
         if not node.tag.startswith(B) or _local(node) not in FLOW_NODES | {"process", "sequenceFlow"}:
             continue
@@ -371,7 +381,7 @@ def _check_flows(name: str, process: etree._Element, ids: dict[str, etree._Eleme
             continue
         if is_juel(condition.text):  # not translated: prepare_tree reported why
             continue
-        for problem in _compiled(found, condition.text or ""):
+        for problem in _compiled(found, condition.text or "", "condition"):
             found.error(name, f"the condition cannot run: {problem}", condition)
     for gateway in process.iter(f"{B}exclusiveGateway", f"{B}inclusiveGateway"):
         flows = outgoing.get(gateway.get("id"), [])

@@ -123,9 +123,10 @@ def _check_spiff_parse(report: Report, found: _Findings) -> ProcessModel | None:
         file = exc.file or ""
         if exc.element_id and found.has_error(file, exc.element_id):
             return None
-        found.error(file, f"SpiffWorkflow cannot load it: {exc.detail}", element_id=exc.element_id,
+        found.error(file, f"the workflow engine cannot load it: {exc.detail}", element_id=exc.element_id,
                     element_name=exc.element_name, line=exc.line)
     except Exception as exc:  # noqa: BLE001 - whatever else the library raises on an odd diagram
         found.error(next(n for n in report.files if n.lower().endswith(".bpmn")),
-                    f"SpiffWorkflow cannot load it: {type(exc).__name__}: {exc}")
+                    f"the workflow engine cannot load the diagram ({exc or 'no reason given'}); the other "
+                    "checks found nothing wrong: open it in Camunda Modeler, save it again and upload that file")
     return None

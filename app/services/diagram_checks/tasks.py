@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 
 from app.engine.assignments import AssignmentError, assignment_python, is_expression
 from app.engine.camunda_forms import FormJsError, camunda_form_name
+from app.engine.form_properties import complex_expressions, unknown_types_and_constraints
 from app.engine.parser import assignment_from_xml, form_from_xml
 from app.engine.reading import DiagramError
 from app.extensions import db
 from app.models import User
 from app.outbox.uploaded import notice_file
+from app.services.answers import SHOW_FIRST
 from app.steps import service_names
 from app.steps.lanes import INITIATOR_REFERENCES, LANE_NAMES, lane_kind
 from app.steps.names import NAMES_PAGE, mappings_of
@@ -33,8 +35,9 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
     process_id = found.report.process_id
     key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
     if not node.get(f"{C}formKey") and camunda_form_name(node) is None:
-        found.warning(name, f"the {what} has no camunda:formKey, so its form key is taken to be {key} "
-                      "(form rules in forms/rules/ are registered under it)", node)
+        found.warning(name, f"the {what} has no camunda:formKey, so its form is known as {key}. That is enough "
+                      "unless the app's developers gave you a key for this form's own checks or calculations: then "
+                      "enter it as the Form key in Camunda Modeler", node)
     try:
         form = form_from_xml(node, key, found.report.files)
     except FormJsError:
@@ -42,6 +45,7 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
     except DiagramError as exc:
         found.error(name, exc.detail, node)
         return
+    _check_declared_fields(name, node, found)
     for problem in check_form_spec(form):
         found.error(name, f"its form cannot be shown: {problem}", node)
     if not check_form_spec(form):
@@ -61,7 +65,21 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
         unknown = [value for value, _ in decision.options if value not in DECISIONS]
         if unknown:
             found.error(name, f"the decision field's values must be taken from {', '.join(DECISIONS)} "
-                        f"(not {', '.join(unknown)}): the e-mail links and history rely on them", node)
+                        f"(not {', '.join(unknown)}): the email links and history rely on them", node)
+
+
+def _check_declared_fields(name: str, node: etree._Element, found: _Findings) -> None:
+    """Warn of what a form declares that the app reads otherwise than Camunda (a type or constraint
+    of a plug-in, a form property bound to an expression), saying what it becomes."""
+    for where, message in (*unknown_types_and_constraints(node), *complex_expressions(node)):
+        found.warning(name, message, node, line=where.sourceline)
+
+
+def is_form_property(node: etree._Element) -> bool:
+    """Whether ``node`` is a formProperty the form of a user task or start event is read from."""
+    owner = node.getparent().getparent() if node.getparent() is not None else None
+    return (node.tag == f"{C}formProperty" and owner is not None
+            and owner.tag in (f"{B}userTask", f"{B}startEvent"))
 
 
 def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findings) -> None:
@@ -90,7 +108,7 @@ def _documentation(node: etree._Element) -> str:
 
 
 def _known_emails(process: etree._Element, name: str, found: _Findings) -> dict[str, bool] | None:
-    """Each e-mail address the user tasks name: whether its user is active. None, with a warning,
+    """Each email address the user tasks name: whether its user is active. None, with a warning,
     when the database has never been migrated (`flask workflows check` on a fresh clone): then
     neither people nor mapped names are looked up."""
     emails = set()
@@ -175,6 +193,25 @@ def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[
     for extra in filter(None, (s.strip() for s in props.get("also", "").split(","))):
         if lane_kind(extra) is None:
             found.error(name, f"also = {extra!r} names nobody: {_lane_help()}", node)
+    _check_show_first(name, node, props.get(SHOW_FIRST, ""), found)
+
+
+def _check_show_first(name: str, node: etree._Element, value: str, found: _Findings) -> None:
+    """The fields a task's page shows first must be fields some form of its process sends."""
+    wanted = [s.strip() for s in value.split(",") if s.strip()]
+    process = next(node.iterancestors(f"{B}process"), None)
+    if not wanted or process is None:
+        return
+    known: set[str] = set()
+    for element in (*process.iter(f"{B}startEvent"), *process.iter(f"{B}userTask")):
+        try:  # camunda:formData, form properties or a Camunda Form (.form) uploaded with it
+            known.update(f.id for f in form_from_xml(element, "", found.report.files).fields)
+        except (FormJsError, DiagramError):
+            continue  # reported on the form itself
+    unknown = [field_id for field_id in wanted if field_id not in known]
+    if unknown:
+        found.warning(name, f"{SHOW_FIRST} names {', '.join(unknown)}, which no form of the process has: "
+                      "the page cannot show them first", node)
 
 
 def _check_script(name: str, node: etree._Element, found: _Findings) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,17 +25,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.steps import current_step
+from app.steps.summary import OTHER_MEETING, meeting_label
 from forms.text import format_date
 
 CLAIM_DAYS = 60  # a claim names a meeting of the last 60 days (PROCESSES.md, section 4)
-OTHER = "other"
+OTHER = OTHER_MEETING[0]
 UNKNOWN_MEETING = ("Not a meeting the app knows: check that it took place and that the claimant attended "
                    "it in person.")
-
-
-def local_day(meeting: Meeting) -> dt.date:
-    """The meeting's (first) day where it takes place."""
-    return meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone)).date()
 
 
 def attended_in_person(invitee: MeetingInvitee) -> bool:
@@ -58,14 +53,9 @@ def claimable_meetings(user: User, now: dt.datetime | None = None) -> list[Meeti
     return [row.meeting for row in rows if attended_in_person(row)]
 
 
-def meeting_label(meeting: Meeting) -> str:
-    return f"{meeting.title}, {format_date(local_day(meeting))}, {meeting.city} ({meeting.group.name})"
-
-
 def meeting_choices(user: User) -> list[tuple[str, str]]:
     """The options of a claim's meeting field: the person's meetings, then "not listed"."""
-    return [(str(m.id), meeting_label(m)) for m in claimable_meetings(user)] + [
-        (OTHER, "A meeting not listed here")]
+    return [(str(m.id), meeting_label(m)) for m in claimable_meetings(user)] + [OTHER_MEETING]
 
 
 def attendance_record(meeting: Meeting, user: User) -> str:
@@ -105,7 +95,7 @@ def meeting_attended(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     if group_id not in (None, "") and int(group_id) != meeting.group_id:
         raise InvalidData([("working_group_id", f"Select {meeting.group.name}: the group whose meeting "
                                                 f"“{meeting.title}” you chose")])
-    day = local_day(meeting)
+    day = meeting.local_day
     departure, back = data.get("departure_date"), data.get("return_date")
     if isinstance(departure, dt.date) and isinstance(back, dt.date) and not departure <= day <= back:
         raise InvalidData([("departure_date", f"The meeting ({format_date(day)}) must fall between your "
@@ -136,5 +126,5 @@ def _refuse_second_claim(meeting: Meeting, claimant: User, instance: ProcessInst
 
 def _already(meeting: Meeting, request: ProcessInstance | None) -> str:
     when = f", sent on {format_date(request.started_at.date())}" if request is not None else ""
-    return (f"You have already claimed travel for “{meeting.title}” ({format_date(local_day(meeting))}){when}. "
+    return (f"You have already claimed travel for “{meeting.title}” ({format_date(meeting.local_day)}){when}. "
             "Each meeting can be claimed once: to change that claim, ask the coordinator for changes")

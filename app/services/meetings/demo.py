@@ -14,7 +14,7 @@ from app.models import Answer, Meeting, MeetingClaim, ProcessDefinition, User, W
 from app.services.instances import start_instance
 from forms.files import Upload
 
-from .claims import claimable_meetings, local_day
+from .claims import claimable_meetings
 from .planning import MeetingDetails, plan_meeting
 
 # (days from today, title, city, venue) of each group's meetings
@@ -69,7 +69,7 @@ def file_demo_claim(claimant: User) -> bool:
     if db.session.scalar(select(MeetingClaim.id).where(MeetingClaim.meeting_id == meeting.id,
                                                       MeetingClaim.user_id == claimant.id)) is not None:
         return False
-    day = local_day(meeting)
+    day = meeting.local_day
     receipt = Upload(field_id="receipts", filename="train-ticket.pdf", content_type="application/pdf", data=PDF,
                      size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest())
     start_instance(claimant, definition.active_version, {

@@ -13,14 +13,12 @@ from .access import may_administer, may_monitor
 from .actions import MAX_REASON, cancel_instance, reassign_task, retry_instance
 from .instance import (
     AUTOMATIC,
-    FormData,
     Step,
     Steps,
     diagram_xml,
     instance_attachments,
     instance_markers,
     instance_steps,
-    latest_form_data,
     reassign_choices,
 )
 from .queries import (
@@ -37,9 +35,9 @@ from .queries import (
 )
 
 __all__ = [
-    "AUTOMATIC", "CSV_COLUMNS", "MAX_REASON", "PER_PAGE", "STATUS_LABELS", "WAITING_ROLES", "FormData",
+    "AUTOMATIC", "CSV_COLUMNS", "MAX_REASON", "PER_PAGE", "STATUS_LABELS", "WAITING_ROLES",
     "InstanceFilter", "MonitorRow", "RowPagination", "Step", "Steps", "cancel_instance", "diagram_xml",
     "export_instances_csv", "filter_choices", "instance_attachments", "instance_markers", "instance_steps",
-    "latest_form_data", "list_instances", "may_administer", "may_monitor", "reassign_choices", "reassign_task",
+    "list_instances", "may_administer", "may_monitor", "reassign_choices", "reassign_task",
     "retry_instance",
 ]

@@ -1,5 +1,5 @@
-"""One request's page: its diagram and markers, its steps as text, its latest form data and
-attachments. Only this page loads a workflow, to say which steps are done."""
+"""One request's page: its diagram and markers, its steps as text, the data of every form sent
+and its attachments. Only this page loads a workflow, to say which steps are done."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from app.engine import load_model, parse_xml
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
-from app.services.history import Entry, may_download
+from app.services.history import may_download
 from app.steps import engine
 from app.steps.lanes import lane_label, waiting_why
 
@@ -176,31 +176,6 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     left = [Step(t.bpmn_id, t.name, lane_label(t.lane, instance) if t.lane else "") for t in model.tasks.values()
             if t.bpmn_id not in reached] if instance.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR) else []
     return Steps(done, current, failed, left)
-
-
-@dataclass
-class FormData:
-    title: str
-    entry: Entry  # its latest submission
-
-
-def latest_form_data(history: list[Entry], model) -> list[FormData]:
-    """The last data sent through each form (start form and each task's), in order of first use."""
-    latest: dict[str, FormData] = {}
-    for entry in history:
-        event = entry.event
-        if event.action == "started":
-            key, title = "", f"Start: {model.name}"
-        elif event.action == "task_completed" and event.task is not None:
-            key, title = event.task.bpmn_id, event.task.name
-        else:
-            continue
-        if entry.fields or entry.files:
-            if key in latest:
-                latest[key].entry = entry
-            else:
-                latest[key] = FormData(title, entry)
-    return list(latest.values())
 
 
 def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:

@@ -141,7 +141,6 @@ def _task_changes(old: TaskDef, new: TaskDef) -> TaskChanges:
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _ELEMENT_KINDS = {
     "startEvent": "Start event", "endEvent": "End event", "boundaryEvent": "Boundary event",
     "intermediateCatchEvent": "Waiting event", "intermediateThrowEvent": "Event",
@@ -181,13 +180,19 @@ def _diagram_elements(model: ProcessModel) -> dict[str, tuple[Element, tuple]]:
         if not isinstance(node.tag, str):
             continue
         kind = _ELEMENT_KINDS.get(_localname(node))
-        if kind is None or node.find(f".//{{{CAMUNDA_NS}}}formData") is not None:
+        if kind is None or _declares_form(node):
             continue
         name = node.get("name") or ""
         if kind == "Flow" and not name:
             name = f"{node.get('sourceRef')} → {node.get('targetRef')}"
         elements[node.get("id", "")] = (Element(node.get("id", ""), kind, name), _fingerprint(node))
     return elements
+
+
+def _declares_form(node) -> bool:
+    """Whether a start event declares a form (formData, or formProperty in any of the namespaces
+    read as Camunda's): its form is compared field by field instead."""
+    return any(isinstance(n.tag, str) and _localname(n) in ("formData", "formProperty") for n in node.iter())
 
 
 def _children(node, *names: str) -> list:
