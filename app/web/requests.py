@@ -13,8 +13,8 @@ from app.services.attachments import UploadsNotSaved, attachment_path, bring_bac
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
 from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
+from app.services.progress import what_next
 from app.services.versions import active_versions, called_processes, load_model
-from app.steps.lanes import lane_label
 from forms import build_form
 
 from .helpers import keep_files, page_number, uploads_not_saved
@@ -94,7 +94,8 @@ def _why_not(model) -> str:
 def mine():
     page = page_number()
     pagination = my_requests(current_user, page, current_app.config["INBOX_PAGE_SIZE"])
-    return render_template("requests/mine.html", pagination=pagination)
+    next_steps = {instance.id: what_next(instance, current_user) for instance in pagination.items}
+    return render_template("requests/mine.html", pagination=pagination, next_steps=next_steps)
 
 
 @bp.route("/requests/<int:instance_id>")
@@ -104,9 +105,8 @@ def show(instance_id: int):
     if not can_view(current_user, instance):
         abort(403)
     model = load_model(instance.version, instance.called)
-    waiting = [(task, lane_label(task.lane, instance), [c.user for c in task.candidates])
-               for task in instance.tasks if task.is_ready]
-    return render_template("requests/show.html", instance=instance, model=model, waiting=waiting,
+    return render_template("requests/show.html", instance=instance, model=model,
+                           next_steps=what_next(instance, current_user),
                            history=instance_history(instance, model, current_user),
                            called=called_processes(instance))
 
