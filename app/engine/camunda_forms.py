@@ -231,8 +231,7 @@ def _type_of(component: dict[str, Any], kind: str, validate: dict[str, Any], con
         return "boolean", ()
     if kind == "datetime":  # always 24-hour (use24h or not): 14:30, and 2:30pm is read too
         subtype = component.get("subtype", "date")
-        if subtype == "time":
-            properties.setdefault("hint", "For example, 14:30")
+        if subtype == "time":  # its hint ends "For example, 14:30" (forms/ adds it)
             return "time", ()
         if component.get("disallowPassedDates") is True:
             properties["future"] = "true"
