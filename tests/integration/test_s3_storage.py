@@ -1,0 +1,172 @@
+"""Attachments in S3-compatible object storage (ATTACHMENT_STORAGE=s3), against a real server
+on loopback (tests/s3.py): claims with receipts, downloads, kept uploads and their purge, and
+an outage that loses nothing. Both database passes run them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import itertools
+
+import boto3
+import pytest
+from botocore.config import Config
+from sqlalchemy import select
+
+from app.config import ConfigurationError, check
+from app.extensions import db
+from app.models import Attachment, OutboxMessage, ProcessInstance
+from app.services.attachments import STORAGE_NOTICE
+from app.services.storage import EXTENSION
+from app.services.worker import run_round
+from tests import s3
+from tests.conftest import loaded, post_form, sign_in
+from tests.integration.test_kept_uploads import first_try
+from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
+
+KEPT = "Your answers are kept below, but the files were not saved: attach them again"
+PREFIX = "bbw/attachments"
+buckets = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server():
+    why = s3.missing()
+    if why:
+        pytest.skip(f"no S3 server to test against: {why}")
+    running = s3.Server().start()
+    yield running
+    running.remove()
+
+
+@pytest.fixture
+def bucket(app, server):
+    """A new bucket on the running server, and the app storing its attachments there."""
+    if server.process is None:  # a test that stopped it failed before starting it again
+        server.start()
+    name = f"bbw-test-{next(buckets)}"
+    client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                          aws_access_key_id=s3.ACCESS_KEY, aws_secret_access_key=s3.SECRET_KEY,
+                          config=Config(s3={"addressing_style": "path"}))
+    client.create_bucket(Bucket=name)
+    app.config.update(server.settings(name, PREFIX))
+    app.extensions.pop(EXTENSION, None)
+    yield client, name
+    app.extensions.pop(EXTENSION, None)
+
+
+def stored(bucket) -> dict[str, bytes]:
+    client, name = bucket
+    listed = client.list_objects_v2(Bucket=name).get("Contents", [])
+    return {item["Key"]: client.get_object(Bucket=name, Key=item["Key"])["Body"].read() for item in listed}
+
+
+def key(data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{PREFIX}/{digest[:2]}/{digest}"
+
+
+def test_a_claims_receipts_go_to_the_bucket_and_the_coordinator_downloads_them(client, app, bucket, tmp_path):
+    instance = file_claim(client)  # Marta, with a PDF and a PNG receipt
+    assert stored(bucket) == {key(PDF): PDF, key(PNG): PNG}
+    assert not (tmp_path / "uploads").exists()  # nothing on this node's disk
+    rows = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
+                              .order_by(Attachment.filename)).all()
+    assert [row.filename for row in rows] == ["hotel.png", "train.pdf"]
+
+    sign_in(client, "clara")
+    page = loaded(client.get(f"/tasks/{ready_task(instance, 'check_claim').id}"))
+    assert "train.pdf" in page and "hotel.png" in page
+    for row, data in zip(rows, (PNG, PDF), strict=True):
+        response = client.get(f"/attachments/{row.id}")
+        assert response.status_code == 200
+        assert response.data == data
+        assert response.headers["Content-Disposition"] == f"attachment; filename={row.filename}"
+        assert response.headers["Content-Type"] == row.content_type
+        assert response.headers["Content-Length"] == str(len(data))
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+
+    sign_in(client, "helena")  # the Commission sees amounts, never receipts: checked before the bucket
+    assert client.get(f"/attachments/{rows[0].id}").status_code == 403
+
+
+def test_a_kept_upload_waits_in_the_bucket_and_goes_with_the_claim(client, bucket):
+    page, kept = first_try(client)  # the receipts were good, the IBAN was not
+    assert "Enter an IBAN in the correct format" in page and len(kept) == 2
+    assert set(stored(bucket)) == {key(PDF), key(PNG)}
+    response = post_form(client, "/start/travel_reimbursement", {**claim(), "receipts-kept": kept})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    instance = db.session.scalar(select(ProcessInstance).order_by(ProcessInstance.id.desc()))
+    db.session.expire_all()
+    rows = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)).all()
+    assert sorted(str(row.id) for row in rows) == sorted(kept)
+    sign_in(client, "felix")
+    assert {client.get(f"/attachments/{row.id}").data for row in rows} == {PDF, PNG}
+
+
+def test_abandoned_kept_uploads_are_purged_from_the_bucket(client, app, bucket):
+    _, kept = first_try(client)
+    assert run_round("test") == ""  # within their lifetime: kept
+    assert len(stored(bucket)) == 2
+    for row in db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))):
+        row.created_at -= dt.timedelta(hours=app.config["KEPT_UPLOAD_HOURS"], minutes=1)
+    db.session.commit()
+    assert run_round("test") == "files of forms never sent deleted: 2"
+    assert stored(bucket) == {}
+
+
+def test_content_shared_by_a_sent_claim_stays_when_a_kept_copy_is_purged(client, app, bucket):
+    file_claim(client)
+    _, kept = first_try(client)  # the same two files, kept again: stored once
+    for row in db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))):
+        row.created_at -= dt.timedelta(hours=app.config["KEPT_UPLOAD_HOURS"], minutes=1)
+    db.session.commit()
+    assert run_round("test").endswith("files of forms never sent deleted: 2")  # and the claim's emails
+    assert stored(bucket) == {key(PDF): PDF, key(PNG): PNG}
+
+
+def test_object_storage_down_keeps_the_answers_and_loses_nothing(client, app, bucket, server, caplog):
+    sign_in(client, "marta")
+    before = db.session.scalar(select(db.func.count()).select_from(ProcessInstance))
+    filed = claim(meeting="Circular ICT, 5th meeting, Tallinn")
+    server.stop()
+    try:
+        response = post_form(client, "/start/travel_reimbursement", filed, {"receipts": [(io.BytesIO(PDF), "train.pdf")]})
+        page = loaded(response, 503)
+        assert KEPT in page
+        assert 'value="Circular ICT, 5th meeting, Tallinn"' in page
+        assert 'value="PL61 1090 1014 0000 0712 1981 2874"' in page
+        assert db.session.scalar(select(db.func.count()).select_from(ProcessInstance)) == before
+        db.session.expire_all()
+        [notice] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == STORAGE_NOTICE)).all()
+        assert notice.to_address == "admin@bigbuyers.example.eu"
+        assert f"Object storage: bucket {bucket[1]}/{PREFIX} at {server.endpoint}" in notice.text_body
+        assert "Check that the object storage is reachable" in notice.text_body
+        assert any("object storage" in r.getMessage() and "refused a file" in r.getMessage()
+                   for r in caplog.records)
+    finally:
+        server.start()
+    sent = post_form(client, "/start/travel_reimbursement", filed, {"receipts": [(io.BytesIO(PDF), "train.pdf")]})
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    assert stored(bucket) == {key(PDF): PDF}
+
+
+def test_a_download_while_object_storage_is_down_says_to_try_again(client, bucket, server):
+    instance = file_claim(client)
+    row = db.session.scalar(select(Attachment).where(Attachment.instance_id == instance.id))
+    server.stop()
+    try:
+        page = loaded(client.get(f"/attachments/{row.id}"), 503)
+        assert "The file cannot be downloaded at the moment" in page and "Try again in a few minutes." in page
+    finally:
+        server.start()
+    assert client.get(f"/attachments/{row.id}").data in (PDF, PNG)
+
+
+def test_object_storage_needs_a_bucket():
+    with pytest.raises(ConfigurationError, match="ATTACHMENT_STORAGE=s3 needs S3_BUCKET"):
+        check({"APP_ENV": "development", "ATTACHMENT_STORAGE": "s3", "S3_BUCKET": ""})
+    with pytest.raises(ConfigurationError, match="ATTACHMENT_STORAGE must be folder or s3"):
+        check({"APP_ENV": "development", "ATTACHMENT_STORAGE": "ftp"})
