@@ -44,7 +44,8 @@ class Server:
     def start(self, deadline: float = 20) -> Server:
         log = (self.folder / "server.log").open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own pinned package
-            ["node", str(SCRIPT), "-d", str(self.folder / "data"), "-a", "127.0.0.1", "-p", str(self.port), "-s"],
+            [shutil.which("node") or "node", str(SCRIPT), "-d", str(self.folder / "data"),
+             "-a", "127.0.0.1", "-p", str(self.port), "-s"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         until = time.monotonic() + deadline

@@ -133,8 +133,8 @@ def test_object_storage_down_keeps_the_answers_and_loses_nothing(client, app, bu
     filed = claim(meeting="Circular ICT, 5th meeting, Tallinn")
     server.stop()
     try:
-        response = post_form(client, "/start/travel_reimbursement", filed, {"receipts": [(io.BytesIO(PDF), "train.pdf")]})
-        page = loaded(response, 503)
+        page = loaded(post_form(client, "/start/travel_reimbursement", filed,
+                                {"receipts": [(io.BytesIO(PDF), "train.pdf")]}), 503)
         assert KEPT in page
         assert 'value="Circular ICT, 5th meeting, Tallinn"' in page
         assert 'value="PL61 1090 1014 0000 0712 1981 2874"' in page
