@@ -148,8 +148,9 @@ class ObjectStorage:
     def send(self, key: str, *, mimetype: str, download_name: str, etag: str, size: int) -> Any:
         # streamed in chunks, never held whole; the content never changes under a key (its hash)
         response = send_file(self.open(key), mimetype=mimetype, as_attachment=True, download_name=download_name,
-                             etag=etag, conditional=False)
+                             conditional=False)
         response.content_length = size
+        response.set_etag(etag)
         return response
 
 

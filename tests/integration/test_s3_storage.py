@@ -23,6 +23,7 @@ from app.services.worker import run_round
 from tests import s3
 from tests.conftest import loaded, post_form, sign_in
 from tests.integration.test_kept_uploads import first_try
+from tests.integration.test_meetings import plan
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
 
 KEPT = "Your answers are kept below, but the files were not saved: attach them again"
@@ -87,6 +88,7 @@ def test_a_claims_receipts_go_to_the_bucket_and_the_coordinator_downloads_them(c
         assert response.headers["Content-Length"] == str(len(data))
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["ETag"] == f'"{row.sha256}"'
 
     sign_in(client, "helena")  # the Commission sees amounts, never receipts: checked before the bucket
     assert client.get(f"/attachments/{rows[0].id}").status_code == 403
@@ -170,3 +172,13 @@ def test_object_storage_needs_a_bucket():
         check({"APP_ENV": "development", "ATTACHMENT_STORAGE": "s3", "S3_BUCKET": ""})
     with pytest.raises(ConfigurationError, match="ATTACHMENT_STORAGE must be folder or s3"):
         check({"APP_ENV": "development", "ATTACHMENT_STORAGE": "ftp"})
+
+
+def test_a_meetings_agenda_file_goes_to_the_bucket_and_members_download_it(client, bucket):
+    meeting = plan(client)  # Ana, the group's lead, with agenda.pdf
+    row = db.session.scalar(select(Attachment).where(Attachment.meeting_id == meeting.id))
+    assert stored(bucket) == {key(PDF): PDF}
+    sign_in(client, "marta")  # a member of the group, invited
+    response = client.get(f"/meetings/files/{row.id}")
+    assert response.status_code == 200 and response.data == PDF
+    assert response.headers["Content-Disposition"] == "attachment; filename=agenda.pdf"
