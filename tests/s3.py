@@ -8,7 +8,9 @@ tests that need it are skipped, saying why, when node or the package is missing.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -62,6 +64,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)  # were it frozen
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -69,6 +72,15 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def freeze(self) -> None:
+        """Stop the server answering while its port still takes connections (a hung store)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def remove(self) -> None:
         self.stop()

@@ -122,7 +122,8 @@ class ObjectStorage:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except self.failures as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            answer = getattr(exc, "response", None) or {}  # a ClientError's; a timeout's is None
+            if answer.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise StorageRefused(exc) from exc
         return True

@@ -8,12 +8,14 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import time
 
 import boto3
 import pytest
 from botocore.config import Config
 from sqlalchemy import select
 
+from app import create_app
 from app.config import ConfigurationError, check
 from app.extensions import db
 from app.models import Attachment, OutboxMessage, ProcessInstance
@@ -21,7 +23,7 @@ from app.services.attachments import STORAGE_NOTICE
 from app.services.storage import EXTENSION
 from app.services.worker import run_round
 from tests import s3
-from tests.conftest import loaded, post_form, sign_in
+from tests.conftest import app_config, loaded, post_form, sign_in
 from tests.integration.test_kept_uploads import first_try
 from tests.integration.test_meetings import plan
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
@@ -182,3 +184,37 @@ def test_a_meetings_agenda_file_goes_to_the_bucket_and_members_download_it(clien
     response = client.get(f"/meetings/files/{row.id}")
     assert response.status_code == 200 and response.data == PDF
     assert response.headers["Content-Disposition"] == "attachment; filename=agenda.pdf"
+
+
+def test_a_file_one_node_stored_is_downloaded_from_another(client, app, bucket, server, tmp_path):
+    """Two app processes on different machines: their own instance folders, one database, one bucket."""
+    instance = file_claim(client)  # on the first node
+    row = db.session.scalar(select(Attachment).where(Attachment.instance_id == instance.id,
+                                                     Attachment.filename == "train.pdf"))
+    other = create_app({**app_config(tmp_path / "node2", app.config["SQLALCHEMY_DATABASE_URI"]),
+                        **server.settings(bucket[1], PREFIX)})
+    with other.app_context():
+        try:
+            browser = other.test_client()
+            sign_in(browser, "clara")
+            response = browser.get(f"/attachments/{row.id}")
+            assert response.status_code == 200 and response.data == PDF
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    assert not (tmp_path / "node2" / "uploads").exists()
+
+
+def test_a_hung_object_store_gives_the_message_within_its_timeouts(client, app, bucket, server):
+    """The store takes connections but never answers: S3_TIMEOUT (2 s here) bounds the wait."""
+    sign_in(client, "marta")
+    server.freeze()
+    try:
+        started = time.monotonic()
+        page = loaded(post_form(client, "/start/travel_reimbursement", claim(),
+                                {"receipts": [(io.BytesIO(PNG), "hotel.png")]}), 503)
+        waited = time.monotonic() - started
+    finally:
+        server.thaw()
+    assert KEPT in page
+    assert waited < 15, waited  # two tries of 2 s each and a back-off, not a worker's timeout
