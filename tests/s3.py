@@ -8,6 +8,7 @@ tests that need it are skipped, saying why, when node or the package is missing.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -17,11 +18,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import boto3
+import pytest
+from botocore.config import Config
+
+from app.services.storage import EXTENSION
 from tests.pg import free_port
 
 PACKAGE = Path(__file__).resolve().parent / "s3server"
 SCRIPT = PACKAGE / "node_modules" / "s3rver" / "bin" / "s3rver.js"
 ACCESS_KEY = SECRET_KEY = "S3RVER"  # the server's fixed credentials
+PREFIX = "bbw/attachments"  # the tests' S3_PREFIX
+buckets = itertools.count(1)
 
 
 def missing() -> str:
@@ -91,3 +99,31 @@ class Server:
         return {"ATTACHMENT_STORAGE": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": self.endpoint,
                 "S3_REGION": "us-east-1", "S3_PREFIX": prefix, "S3_ACCESS_KEY_ID": ACCESS_KEY,
                 "S3_SECRET_ACCESS_KEY": SECRET_KEY, "S3_ADDRESSING_STYLE": "path", "S3_TIMEOUT": 2.0}
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The running server, for a test module (import it with ``bucket``)."""
+    why = missing()
+    if why:
+        pytest.skip(f"no S3 server to test against: {why}")
+    running = Server().start()
+    yield running
+    running.remove()
+
+
+@pytest.fixture
+def bucket(app, server):
+    """A new bucket on the running server, and the app storing its attachments there under
+    PREFIX; yields a boto3 client and the bucket's name."""
+    if server.process is None:  # a test that stopped it failed before starting it again
+        server.start()
+    name = f"bbw-test-{next(buckets)}"
+    client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                          aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                          config=Config(s3={"addressing_style": "path"}))
+    client.create_bucket(Bucket=name)
+    app.config.update(server.settings(name, PREFIX))
+    app.extensions.pop(EXTENSION, None)
+    yield client, name
+    app.extensions.pop(EXTENSION, None)

@@ -7,12 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import itertools
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from sqlalchemy import select
 
 from app import create_app
@@ -20,47 +17,19 @@ from app.config import ConfigurationError, check
 from app.extensions import db
 from app.models import Attachment, OutboxMessage, ProcessInstance
 from app.services.attachments import STORAGE_NOTICE
-from app.services.storage import EXTENSION
 from app.services.worker import run_round
-from tests import s3
 from tests.conftest import app_config, loaded, post_form, sign_in
 from tests.integration.test_kept_uploads import first_try
 from tests.integration.test_meetings import plan
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
+from tests.s3 import PREFIX, bucket, server  # noqa: F401 - the fixtures
 
 KEPT = "Your answers are kept below, but the files were not saved: attach them again"
-PREFIX = "bbw/attachments"
-buckets = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def server():
-    why = s3.missing()
-    if why:
-        pytest.skip(f"no S3 server to test against: {why}")
-    running = s3.Server().start()
-    yield running
-    running.remove()
-
-
-@pytest.fixture
-def bucket(app, server):
-    """A new bucket on the running server, and the app storing its attachments there."""
-    if server.process is None:  # a test that stopped it failed before starting it again
-        server.start()
-    name = f"bbw-test-{next(buckets)}"
-    client = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
-                          aws_access_key_id=s3.ACCESS_KEY, aws_secret_access_key=s3.SECRET_KEY,
-                          config=Config(s3={"addressing_style": "path"}))
-    client.create_bucket(Bucket=name)
-    app.config.update(server.settings(name, PREFIX))
-    app.extensions.pop(EXTENSION, None)
-    yield client, name
-    app.extensions.pop(EXTENSION, None)
-
-
-def stored(bucket) -> dict[str, bytes]:
-    client, name = bucket
+def stored(store) -> dict[str, bytes]:
+    """Every object in the test's bucket: {key: content}."""
+    client, name = store
     listed = client.list_objects_v2(Bucket=name).get("Contents", [])
     return {item["Key"]: client.get_object(Bucket=name, Key=item["Key"])["Body"].read() for item in listed}
 
@@ -70,7 +39,7 @@ def key(data: bytes) -> str:
     return f"{PREFIX}/{digest[:2]}/{digest}"
 
 
-def test_a_claims_receipts_go_to_the_bucket_and_the_coordinator_downloads_them(client, app, bucket, tmp_path):
+def test_a_claims_receipts_go_to_the_bucket_and_clara_downloads_them(client, app, bucket, tmp_path):  # noqa: F811
     instance = file_claim(client)  # Marta, with a PDF and a PNG receipt
     assert stored(bucket) == {key(PDF): PDF, key(PNG): PNG}
     assert not (tmp_path / "uploads").exists()  # nothing on this node's disk
@@ -96,7 +65,7 @@ def test_a_claims_receipts_go_to_the_bucket_and_the_coordinator_downloads_them(c
     assert client.get(f"/attachments/{rows[0].id}").status_code == 403
 
 
-def test_a_kept_upload_waits_in_the_bucket_and_goes_with_the_claim(client, bucket):
+def test_a_kept_upload_waits_in_the_bucket_and_goes_with_the_claim(client, bucket):  # noqa: F811
     page, kept = first_try(client)  # the receipts were good, the IBAN was not
     assert "Enter an IBAN in the correct format" in page and len(kept) == 2
     assert set(stored(bucket)) == {key(PDF), key(PNG)}
@@ -110,7 +79,7 @@ def test_a_kept_upload_waits_in_the_bucket_and_goes_with_the_claim(client, bucke
     assert {client.get(f"/attachments/{row.id}").data for row in rows} == {PDF, PNG}
 
 
-def test_abandoned_kept_uploads_are_purged_from_the_bucket(client, app, bucket):
+def test_abandoned_kept_uploads_are_purged_from_the_bucket(client, app, bucket):  # noqa: F811
     _, kept = first_try(client)
     assert run_round("test") == ""  # within their lifetime: kept
     assert len(stored(bucket)) == 2
@@ -121,7 +90,7 @@ def test_abandoned_kept_uploads_are_purged_from_the_bucket(client, app, bucket):
     assert stored(bucket) == {}
 
 
-def test_content_shared_by_a_sent_claim_stays_when_a_kept_copy_is_purged(client, app, bucket):
+def test_content_shared_by_a_sent_claim_stays_when_a_kept_copy_is_purged(client, app, bucket):  # noqa: F811
     file_claim(client)
     _, kept = first_try(client)  # the same two files, kept again: stored once
     for row in db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))):
@@ -131,7 +100,7 @@ def test_content_shared_by_a_sent_claim_stays_when_a_kept_copy_is_purged(client,
     assert stored(bucket) == {key(PDF): PDF, key(PNG): PNG}
 
 
-def test_object_storage_down_keeps_the_answers_and_loses_nothing(client, app, bucket, server, caplog):
+def test_object_storage_down_keeps_the_answers_and_loses_nothing(client, app, bucket, server, caplog):  # noqa: F811
     sign_in(client, "marta")
     before = db.session.scalar(select(db.func.count()).select_from(ProcessInstance))
     filed = claim(meeting="Circular ICT, 5th meeting, Tallinn")
@@ -157,7 +126,7 @@ def test_object_storage_down_keeps_the_answers_and_loses_nothing(client, app, bu
     assert stored(bucket) == {key(PDF): PDF}
 
 
-def test_a_download_while_object_storage_is_down_says_to_try_again(client, bucket, server):
+def test_a_download_while_object_storage_is_down_says_to_try_again(client, bucket, server):  # noqa: F811
     instance = file_claim(client)
     row = db.session.scalar(select(Attachment).where(Attachment.instance_id == instance.id))
     server.stop()
@@ -176,7 +145,7 @@ def test_object_storage_needs_a_bucket():
         check({"APP_ENV": "development", "ATTACHMENT_STORAGE": "ftp"})
 
 
-def test_a_meetings_agenda_file_goes_to_the_bucket_and_members_download_it(client, bucket):
+def test_a_meetings_agenda_file_goes_to_the_bucket_and_members_download_it(client, bucket):  # noqa: F811
     meeting = plan(client)  # Ana, the group's lead, with agenda.pdf
     row = db.session.scalar(select(Attachment).where(Attachment.meeting_id == meeting.id))
     assert stored(bucket) == {key(PDF): PDF}
@@ -186,7 +155,7 @@ def test_a_meetings_agenda_file_goes_to_the_bucket_and_members_download_it(clien
     assert response.headers["Content-Disposition"] == "attachment; filename=agenda.pdf"
 
 
-def test_a_file_one_node_stored_is_downloaded_from_another(client, app, bucket, server, tmp_path):
+def test_a_file_one_node_stored_is_downloaded_from_another(client, app, bucket, server, tmp_path):  # noqa: F811
     """Two app processes on different machines: their own instance folders, one database, one bucket."""
     instance = file_claim(client)  # on the first node
     row = db.session.scalar(select(Attachment).where(Attachment.instance_id == instance.id,
@@ -205,7 +174,7 @@ def test_a_file_one_node_stored_is_downloaded_from_another(client, app, bucket, 
     assert not (tmp_path / "node2" / "uploads").exists()
 
 
-def test_a_hung_object_store_gives_the_message_within_its_timeouts(client, app, bucket, server):
+def test_a_hung_object_store_gives_the_message_within_its_timeouts(client, app, bucket, server):  # noqa: F811
     """The store takes connections but never answers: S3_TIMEOUT (2 s here) bounds the wait."""
     sign_in(client, "marta")
     server.freeze()
