@@ -135,12 +135,17 @@ def keep_uploads(form, actor: User, task: HumanTask | None = None) -> None:
 def forget_old_kept_uploads(now: dt.datetime | None = None) -> int:
     """Delete the files of forms never sent (abandoned) once ``KEPT_UPLOAD_HOURS`` have passed.
 
-    A file the store would not delete stays, row and content, for the next round."""
+    The first file the store would not delete ends the round: it and the rest stay, rows and
+    content, for the next one (a store out of reach would otherwise cost a timeout per file)."""
     cutoff = (now or utcnow()) - dt.timedelta(hours=current_app.config["KEPT_UPLOAD_HOURS"])
     rows = db.session.scalars(select(Attachment).where(  # neither a request's nor a meeting's files
         Attachment.instance_id.is_(None), Attachment.meeting_id.is_(None), Attachment.created_at < cutoff,
     ).limit(500)).all()
-    forgotten = sum(_forget_now_or_later(row) for row in rows)
+    forgotten = 0
+    for row in rows:
+        if not _forget_now_or_later(row):
+            break
+        forgotten += 1
     db.session.commit()
     return forgotten
 

@@ -187,3 +187,20 @@ def test_a_hung_object_store_gives_the_message_within_its_timeouts(client, app, 
         server.thaw()
     assert KEPT in page
     assert waited < 15, waited  # two tries of 2 s each and a back-off, not a worker's timeout
+
+
+def test_the_purge_waits_for_object_storage_to_come_back(client, app, bucket, server, caplog):  # noqa: F811
+    _, kept = first_try(client)
+    for row in db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))):
+        row.created_at -= dt.timedelta(hours=app.config["KEPT_UPLOAD_HOURS"], minutes=1)
+    db.session.commit()
+    server.stop()
+    try:
+        assert run_round("test") == ""  # nothing deleted: neither the rows nor, of course, the objects
+    finally:
+        server.start()
+    assert sum("did not delete a file" in r.getMessage() for r in caplog.records) == 1  # one try, then stop
+    db.session.expire_all()
+    assert len(db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))).all()) == 2
+    assert run_round("test") == "files of forms never sent deleted: 2"
+    assert stored(bucket) == {}
