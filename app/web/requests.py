@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.errors import InvalidData, NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
-from app.services.attachments import UploadsNotSaved, attachment_path, bring_back_kept, uploads_with_kept
+from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
 from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
@@ -17,7 +17,7 @@ from app.services.progress import what_next
 from app.services.versions import active_versions, called_processes, load_model
 from forms import build_form
 
-from .helpers import keep_files, page_number, uploads_not_saved
+from .helpers import download, keep_files, page_number, uploads_not_saved
 
 bp = Blueprint("requests", __name__)
 
@@ -120,5 +120,4 @@ def attachment(attachment_id: int):
         abort(403)
     if not may_download(current_user, row, instance, load_model(instance.version, instance.called)):
         abort(403)  # receipts and other personal files: only for those who see bank details
-    return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True,
-                     download_name=row.filename)
+    return download(row)
