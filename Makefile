@@ -37,7 +37,7 @@ run: $(INSTALLED)
 		"password bigbuyers-demo; Ctrl-C stops it"; \
 	wait $$web
 
-## system-packages: install chromium, postgresql and libatomic1 when missing (as root; else says how)
+## system-packages: install chromium, postgresql, libatomic1, nodejs and npm when missing (as root; else says how), and the test S3 server (npm)
 system-packages:
 	@tests/setup-system
 

@@ -71,6 +71,11 @@ def check(config: dict) -> None:
     app_env = config.get("APP_ENV")
     if app_env not in (DEVELOPMENT, PRODUCTION):
         raise ConfigurationError(f"APP_ENV must be {DEVELOPMENT} or {PRODUCTION}, not {app_env!r}")
+    storage = config.get("ATTACHMENT_STORAGE", "folder")
+    if storage not in ("folder", "s3"):
+        raise ConfigurationError(f"ATTACHMENT_STORAGE must be folder or s3, not {storage!r}")
+    if storage == "s3" and not config.get("S3_BUCKET"):
+        raise ConfigurationError("ATTACHMENT_STORAGE=s3 needs S3_BUCKET, the bucket the files are stored in")
     if app_env != PRODUCTION:
         return
     if not config.get("MAIL_SERVER"):
@@ -97,6 +102,16 @@ def load(instance_path: Path) -> dict:
         "DATABASE_STATEMENT_TIMEOUT": float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "15")),
         "DATABASE_POOL_TIMEOUT": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
+        # Where attachments live: "folder" (UPLOAD_FOLDER) or "s3", a bucket every node shares.
+        "ATTACHMENT_STORAGE": (os.environ.get("ATTACHMENT_STORAGE") or "folder").strip().lower(),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),  # empty: AWS itself
+        "S3_REGION": os.environ.get("S3_REGION", ""),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID", ""),  # empty: boto3's own chain (AWS_*, a role)
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY", ""),
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE", "auto"),  # "path" for most self-hosted servers
+        "S3_TIMEOUT": float(os.environ.get("S3_TIMEOUT", "5")),  # seconds, to connect and per read
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "60")) * 1024 * 1024,
         "EXTERNAL_BASE_URL": _external_base_url(),
         "WORKFLOWS_FOLDER": os.environ.get("WORKFLOWS_FOLDER")

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .checks import check_form_spec
-from .convert import is_true, parse_required_if, resolve_default
+from .convert import TIME_HINT, is_true, parse_required_if, resolve_default
 from .field import SpecField
 from .files import MAX_FILES, describe_kinds
 from .form import DynamicForm
@@ -66,6 +66,8 @@ def _add_generated_hints(form: DynamicForm) -> None:
         if field.control == "date":  # GOV.UK: a date input's hint gives an example in numbers
             example = _date_example(field)
             field.hint = f"{field.hint} {example}".strip() if example not in field.hint else field.hint
+        if field.spec.type == "time" and not field.readonly and TIME_HINT not in field.hint:
+            field.hint = f"{field.hint} {TIME_HINT}".strip()  # "For example, 14:30", as a date's
         if field.refused and not field.readonly:  # say up front why an option is not offered
             reasons = " ".join(f"{reason}." for reason in field.refused.values())
             field.hint = f"{field.hint} {reasons}".strip()

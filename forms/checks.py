@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow eng
 
 FIELD_TYPES = frozenset(
     {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file",
-     "checklist", "content"}
+     "checklist", "content", "time", "datetime"}
 )
 CONSTRAINTS = frozenset({"required", "minlength", "maxlength", "min", "max", "readonly", "pattern"})
 # Where an enum's options may come from (the ``choices`` property); the view supplies them.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,10 @@ _EMAIL = re.compile(
     r"@(?:[A-Za-z0-9\x80-\U0010ffff](?:[A-Za-z0-9\x80-\U0010ffff-]{0,61}[A-Za-z0-9\x80-\U0010ffff])?\.)+"
     r"(?:[A-Za-z\x80-\U0010ffff]{2,63}|xn--[A-Za-z0-9-]{1,59})"
 )
+# A time as people type it: 14:30, 9.30, 2:30pm, 2pm (GOV.UK: accept what people write).
+_TIME = re.compile(r"([0-9]{1,2})(?:[:.h]([0-9]{2}))?(am|pm)?", re.IGNORECASE)
+# A date and time in one value, as form-js stores it: 2027-03-12T14:30 (seconds are dropped).
+_ISO_DATETIME = re.compile(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})[T ]([0-9]{1,2}:[0-9]{2})(?::[0-9]{2}(?:\.[0-9]+)?)?")
 _DEFAULT_REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.com"
@@ -56,6 +61,7 @@ IBAN_CHECKSUM_MESSAGE = "The IBAN is not right: check it against your bank detai
 _IBAN_IN_TEXT = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 DATE_PARTS = ("day", "month", "year")
 _MONTH_NAMES = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
+TIME_HINT = "For example, 14:30"
 TRUE_WORDS = frozenset({"true", "on", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "off", "no", "0"})
 
@@ -165,6 +171,54 @@ def parse_date_parts(spec: FieldSpec, day: str, month: str, year: str) -> dt.dat
         raise DateInvalid(not_a_date(spec)) from None
 
 
+def time_spec(spec: FieldSpec) -> FieldSpec:
+    """The time part of a ``datetime`` field, as a ``time`` field of its own: labelled by its
+    ``time_label`` property ("Time the visit starts"), so its messages name the time."""
+    label = spec.properties.get("time_label") or "Time"
+    return replace(spec, label=label, type="time", properties={"hint": TIME_HINT})
+
+
+def _parse_time(spec: FieldSpec, text: str) -> str:
+    """Return a time as 24-hour ``HH:MM`` ("09:30" for "9.30" or "9:30am"), or raise Invalid."""
+    match = _TIME.fullmatch(re.sub(r"\s", "", text))
+    hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (-1, -1)
+    if match and match.group(3):  # 12-hour: 12am is midnight, 12pm midday
+        hour = -1 if not 1 <= hour <= 12 else hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
+    elif match and match.group(2) is None:
+        hour = -1  # "14" alone is not a time
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise Invalid(message(spec, "format", f"{subject(spec.label)} must be a real time, like 14:30"))
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _parse_datetime(spec: FieldSpec, text: str) -> str:
+    """Return one ISO date and time ("2027-03-12T14:30") as form-js stores it, or raise Invalid."""
+    match = _ISO_DATETIME.fullmatch(text.strip())
+    if match is None:
+        raise Invalid(not_a_date(spec))
+    return join_datetime(_parse_date(spec, match.group(1)), _parse_time(time_spec(spec), match.group(2)))
+
+
+def join_datetime(day: dt.date, time: str) -> str:
+    """The stored value of a date and time: ``2027-03-12T14:30``, local time, as form-js writes it."""
+    return f"{day.isoformat()}T{time}"
+
+
+def split_datetime(value: Any) -> tuple[dt.date, str] | None:
+    """The date and ``HH:MM`` time of a stored date and time, or None when it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.date(), f"{value.hour:02d}:{value.minute:02d}"
+    match = _ISO_DATETIME.fullmatch(str(value).strip())
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.group(1).split("-"))
+    hour, minute = match.group(2).split(":")
+    try:
+        return dt.date(year, month, day), f"{int(hour):02d}:{minute}"
+    except ValueError:
+        return None
+
+
 def is_email(text: str) -> bool:
     """Whether ``text`` is an email address the outbox can send to, internationalised or not.
 
@@ -214,6 +268,8 @@ _PARSERS = {
     "date": _parse_date,
     "email": _parse_email,
     "iban": _parse_iban,
+    "time": _parse_time,
+    "datetime": _parse_datetime,
 }
 
 
@@ -252,6 +308,10 @@ def check_constraints(spec: FieldSpec, value: Any, today: dt.date) -> None:
             raise Invalid(message(spec, "max", f"{name} must be the same as or before {shown}", max=shown))
         if is_true(spec.properties.get("future")) and value <= today:
             raise Invalid(message(spec, "future", f"{name} must be in the future"))
+    elif spec.type == "datetime":  # form-js's disallowPassedDates: today or a later day
+        parts = split_datetime(value)
+        if parts is not None and is_true(spec.properties.get("future")) and parts[0] < today:
+            raise Invalid(message(spec, "future", f"{name} must be today or in the future"))
 
 
 def number_limit(spec: FieldSpec, name: str) -> Decimal | None:
@@ -341,6 +401,14 @@ def _coerce(kind: str, value: Any, spec: FieldSpec) -> Any:
         if isinstance(value, dt.date):
             return value
         return _parse_date(spec, str(value).strip()[:10])
+    if kind == "datetime":
+        if (parts := split_datetime(value)) is None:
+            return None
+        day, time = parts
+        _parse_time(time_spec(spec), time)  # 25:00 is no time
+        return join_datetime(day, time)
+    if kind == "time":
+        return _parse_time(spec, str(value).strip())
     if kind == "file":
         return value
     if kind == "enum":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .convert import coerce
+from .convert import coerce, split_datetime
 from .text import format_date, format_money
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, s
         return format_money(typed) if unit == "EUR" else f"{typed} {unit}"
     if spec.type == "date":
         return format_date(typed)
+    if spec.type == "datetime":  # "12 March 2027, 14:30"
+        day, time = split_datetime(typed) or (None, "")
+        return f"{format_date(day)}, {time}" if day else str(value)
     if spec.type == "iban":
         return " ".join(typed[i : i + 4] for i in range(0, len(typed), 4))
     return str(typed)

@@ -17,9 +17,12 @@ from .convert import (
     Invalid,
     check_constraints,
     is_true,
+    join_datetime,
     parse,
     parse_date_parts,
+    split_datetime,
     text_value,
+    time_spec,
 )
 from .display import display_value
 from .files import DEFAULT_MAX_SIZE_MB, MAX_FILES, Upload, accept_attribute, accepted_kinds, check_upload, client_name
@@ -59,7 +62,8 @@ class SpecField(Field):
         self.files: list[Any] = []
         self.kept: list[Any] = []  # files uploaded with an earlier try of this form (forms.files)
         self.date_input: dict[str, str] | None = None  # what the day, month, year boxes held
-        self.error_parts: tuple[str, ...] = ()  # the date boxes a problem is about (all if empty)
+        self.time_input: str | None = None  # what the time box of a date and time held
+        self.error_parts: tuple[str, ...] = ()  # the boxes a problem is about (all date boxes if empty)
         self.hidden = False  # a Camunda Form's hide condition holds: not shown, checked or saved
 
     # --- reading -------------------------------------------------------------------------
@@ -73,10 +77,12 @@ class SpecField(Field):
         # A readonly field never reads the POST: a crafted request cannot change it.
         formdata = None if self.readonly else formdata
         super().process(formdata, data, extra_filters)
-        if formdata is not None and self.spec.type == "date":
+        if formdata is not None and self.spec.type in ("date", "datetime"):
             names = {part: f"{self.name}-{part}" for part in DATE_PARTS}
-            if any(name in formdata for name in names.values()):
+            time_name = f"{self.name}-time" if self.spec.type == "datetime" else None
+            if any(name in formdata for name in names.values()) or (time_name and time_name in formdata):
                 self.date_input = {part: str(formdata.get(name, "")) for part, name in names.items()}
+                self.time_input = str(formdata.get(time_name, "")) if time_name else None
 
     def process_data(self, value: Any) -> None:
         self.data = value
@@ -104,7 +110,7 @@ class SpecField(Field):
             return "textarea"
         if self.spec.type == "file":
             return "file"
-        if self.spec.type == "date":
+        if self.spec.type in ("date", "datetime"):  # a date and time: the date input and a time box
             return "date"
         if self.spec.type == "enum":
             declared = self.spec.properties.get("control")  # a Camunda Form's radio or select
@@ -135,18 +141,53 @@ class SpecField(Field):
         """Return what the day, month and year boxes show: as typed, or from the value."""
         if self.date_input is not None and not self.readonly:
             return self.date_input
-        value = self.data
-        if self.raw_data and not self.readonly:  # one ISO or European date sent in one piece
-            try:
-                value = parse(self.spec, self.submitted)
-            except Invalid:
-                return {"day": "", "month": "", "year": ""}
+        value = self._shown_value()
+        if self.spec.type == "datetime":
+            value = (split_datetime(value) or (None, ""))[0] if value is not None else None
         if isinstance(value, dt.date):
             return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
         return {"day": "", "month": "", "year": ""}
 
+    @property
+    def time_text(self) -> str:
+        """Return what the time box of a date and time shows: as typed, or from the value."""
+        if self.time_input is not None and not self.readonly:
+            return self.time_input
+        value = self._shown_value()
+        return (split_datetime(value) or (None, ""))[1] if value is not None else ""
+
+    def _shown_value(self) -> Any:
+        """The value the boxes show: one ISO value sent in one piece, else the field's data."""
+        if self.raw_data and not self.readonly:  # one ISO or European date sent in one piece
+            try:
+                return parse(self.spec, self.submitted)
+            except Invalid:
+                return None
+        return self.data
+
+    @property
+    def time_spec(self) -> FieldSpec:
+        """The time part of a date and time: its label and hint."""
+        return time_spec(self.spec)
+
     def part_has_error(self, part: str) -> bool:
-        return bool(self.errors) and (not self.error_parts or part in self.error_parts)
+        """Whether the problem is about this box: those it names, else every date box."""
+        return bool(self.errors) and (part in self.error_parts if self.error_parts else part != "time")
+
+    @property
+    def time_error(self) -> str | None:
+        """Return the message when it is about the time box of a date and time."""
+        return self.error if self.error_parts == ("time",) else None
+
+    @property
+    def date_error(self) -> str | None:
+        """Return the message when it is about the date boxes."""
+        return None if self.time_error else self.error
+
+    @property
+    def anchor(self) -> str:
+        """Return the id the error summary links to: the box the problem is about."""
+        return f"{self.id}-time" if self.time_error else self.id
 
     @property
     def inputmode(self) -> str | None:
@@ -158,14 +199,14 @@ class SpecField(Field):
 
     @property
     def spellcheck(self) -> bool:
-        return self.spec.type not in ("email", "iban", "long", "decimal", "date")
+        return self.spec.type not in ("email", "iban", "long", "decimal", "date", "time", "datetime")
 
     @property
     def width(self) -> str:
         """Return a GOV.UK width class that fits the expected answer."""
         return {
             "long": "govuk-input--width-5", "decimal": "govuk-input--width-10",
-            "date": "govuk-input--width-10", "iban": "govuk-input--width-30",
+            "date": "govuk-input--width-10", "iban": "govuk-input--width-30", "time": "govuk-input--width-5",
         }.get(self.spec.type, "")
 
     @property
@@ -249,6 +290,8 @@ class SpecField(Field):
             if unknown:
                 raise Invalid(self.missing_message)
             return [self.choice_values[value] for value in ticked] or None
+        if kind == "datetime" and self.date_input is not None:
+            return self._convert_datetime(today)
         if kind == "date" and self.date_input is not None:
             try:
                 value = parse_date_parts(self.spec, **self.date_input)
@@ -267,6 +310,29 @@ class SpecField(Field):
             return self.choice_values[text]
         value = parse(self.spec, text)
         check_constraints(self.spec, value, today)
+        return value
+
+    def _convert_datetime(self, today: dt.date) -> str | None:
+        """Return the date and time typed into the date boxes and the time box, as form-js
+        stores it ("2027-03-12T14:30"), or raise Invalid marking the boxes to correct."""
+        self.error_parts = DATE_PARTS
+        try:
+            day = parse_date_parts(self.spec, **(self.date_input or {}))
+        except DateInvalid as problem:
+            self.error_parts = problem.parts or DATE_PARTS
+            raise
+        typed = (self.time_input or "").strip()
+        if day is None:
+            if typed:
+                raise Invalid(self.missing_message)  # "Enter the date the visit starts"
+            return None
+        self.error_parts = ("time",)
+        if not typed:
+            raise Invalid(required_message(self.time_spec, choose=False, yes_no=False, declaration=False))
+        value = join_datetime(day, parse(self.time_spec, typed))
+        self.error_parts = DATE_PARTS
+        check_constraints(self.spec, value, today)
+        self.error_parts = ()
         return value
 
     @property

@@ -35,6 +35,8 @@ KINDS_BY_TYPE = {
     "long": ("required", "format", "min", "max"),
     "decimal": ("required", "format", "min", "max"),
     "date": ("required", "format", "incomplete", "min", "max", "future"),
+    "time": ("required", "format"),
+    "datetime": ("required", "format", "incomplete", "future"),
     "enum": ("required",),
     "checklist": ("required",),
     "boolean": ("required",),

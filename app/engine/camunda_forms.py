@@ -20,7 +20,8 @@ number                      ``long`` when decimalDigits is 0, else ``decimal`` (
 checkbox                    ``boolean`` (a required one must be ticked)
 radio, select               ``enum`` shown as radios or a select
 checklist, taglist          ``checklist``: checkboxes, the value a list
-datetime                    ``date`` (subtype date), ``string`` in HH:MM (subtype time)
+datetime                    ``date`` (subtype date), ``time`` (subtype time: ``14:30``), ``datetime``
+                            (subtype datetime: ``2027-03-12T14:30``, local time)
 text                        ``content``: Markdown shown as sanitised HTML
 separator                   ``content`` shown as a section break
 group                       its fields, in a fieldset with the group's label
@@ -53,7 +54,6 @@ SUPPORTED = ("textfield", "textarea", "number", "checkbox", "checklist", "radio"
 _IGNORED = frozenset({"spacer", "button"})
 _CHOICES = {"radio": "radios", "select": "select"}
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{6,20}$"
-TIME_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class FormJsError(ValueError):
@@ -205,6 +205,8 @@ def _field(component: dict[str, Any], kind: str, group: str, position: int) -> F
     else:  # form-js shows the variable of the field's key when the request has it
         default_text = f"${{{key}}}" if default is None else str(default)
     label = str(component.get("label") or component.get("dateLabel") or component.get("timeLabel") or key)
+    if kind == "datetime" and component.get("subtype") == "datetime":
+        label = str(component.get("dateLabel") or "Date")  # as form-js labels the date of a date and time
     return FieldSpec(id=key, label=label, type=field_type, default=default_text, options=options,
                      constraints=constraints, properties=properties)
 
@@ -227,16 +229,15 @@ def _type_of(component: dict[str, Any], kind: str, validate: dict[str, Any], con
         if constraints.pop("required", None):
             properties["checked"] = "true"  # form-js: a required checkbox must be ticked
         return "boolean", ()
-    if kind == "datetime":
+    if kind == "datetime":  # always 24-hour (use24h or not): 14:30, and 2:30pm is read too
         subtype = component.get("subtype", "date")
-        if subtype == "time":
-            constraints["pattern"] = TIME_PATTERN
-            properties.setdefault("hint", "For example, 14:30")
-            return "string", ()
-        if subtype != "date":
-            problems.append("a date and time in one field is not supported: use a date and a time")
+        if subtype == "time":  # its hint ends "For example, 14:30" (forms/ adds it)
+            return "time", ()
         if component.get("disallowPassedDates") is True:
             properties["future"] = "true"
+        if subtype == "datetime":  # the date input and a time box; dateLabel is the field's label
+            properties["time_label"] = str(component.get("timeLabel") or "Time")
+            return "datetime", ()
         return "date", ()
     options = _options(component, properties, problems)
     if kind in _CHOICES:

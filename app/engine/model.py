@@ -10,7 +10,7 @@ from typing import Any
 
 FIELD_TYPES = frozenset(
     {"string", "long", "boolean", "date", "enum", "decimal", "text", "email", "iban", "file",
-     "checklist", "content"}  # checklist: several options ticked; content: text shown, not asked
+     "checklist", "content", "time", "datetime"}  # checklist: several options ticked; content: text shown, not asked
 )
 DECISIONS = ("approve", "request_changes", "reject")
 

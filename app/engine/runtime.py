@@ -19,6 +19,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .ahead import due_time, timers_ahead
 from .callspec import AppCallActivity
 from .events import (
     UncaughtError,
@@ -294,20 +295,13 @@ class Engine:
 
     def next_timer(self, wf: BpmnWorkflow) -> dt.datetime | None:
         """When the earliest pending timer is due (UTC), or None."""
-        times = []
-        for event in pending_events(wf):  # wf.waiting_events(), with an event-based gateway's timers
-            value = event.value
-            if isinstance(value, dict):
-                value = value.get("next")
-            if isinstance(value, str):
-                try:
-                    moment = dt.datetime.fromisoformat(value)
-                except ValueError:
-                    continue
-                if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=dt.UTC)
-                times.append(moment.astimezone(dt.UTC))
-        return min(times, default=None)
+        # wf.waiting_events(), with an event-based gateway's timers
+        times = [due_time(event.value) for event in pending_events(wf)]
+        return min((moment for moment in times if moment is not None), default=None)
+
+    def timers_ahead(self, wf: BpmnWorkflow) -> list[tuple[dt.datetime, tuple[str, ...]]]:
+        """The pending timers, earliest first: when each is due and the user tasks after it."""
+        return timers_ahead(wf)
 
     # -- state -----------------------------------------------------------------------------
     def dump(self, wf: BpmnWorkflow) -> str:

@@ -105,9 +105,12 @@ def queue_task_emails(instance_id: int, task_id: int, user_ids: list[int]) -> No
         "request_id": current_request_id()})
 
 
-def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], data: dict[str, Any]) -> None:
+def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int],
+                 data: dict[str, Any]) -> list[tuple[User, str]]:
     """A notice to each person named: the text uploaded with the request's diagram
-    (``<template>.txt``), else templates/email/notices/<template>.txt, else the generic notice."""
+    (``<template>.txt``), else templates/email/notices/<template>.txt, else the generic notice.
+
+    Returns each person emailed (the active ones) with the subject they were sent."""
     uploaded = load_model(instance.version).files.get(notice_file(template)) if instance.version else None
     env = current_app.jinja_env
     name = f"email/notices/{template}.txt"
@@ -119,6 +122,7 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], 
     process_name = instance.version.definition.name if instance.version else ""
     group_name = instance.working_group.name if instance.working_group else ""
     request_url = external_url(f"/requests/{instance.id}")
+    sent: list[tuple[User, str]] = []
     for person in people:
         if uploaded is not None:
             rendered = both_parts(*render_text(uploaded, {
@@ -132,3 +136,5 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int], 
                 "recipient": person, "instance": instance, "data": data, "template": template,
                 "process_name": process_name, "group_name": group_name, "request_url": request_url})
         queue_email(person, "notice", rendered, instance=instance, template=template)
+        sent.append((person, rendered.subject))
+    return sent

@@ -12,7 +12,7 @@ from app.errors import TaskUnavailable
 from app.extensions import db
 from app.models import ActionToken, HumanTask, TaskState
 from app.models.base import utcnow
-from app.steps import commit_or_conflict
+from app.steps import Step, commit_or_conflict
 
 from .tasks import complete_task, is_candidate
 
@@ -59,15 +59,15 @@ def check_token(token: ActionToken | None) -> Refusal | None:
     return None
 
 
-def decide_by_token(token: ActionToken, data: dict[str, Any]) -> HumanTask:
-    """Complete the token's task as its recipient, by email; the token is used up."""
+def decide_by_token(token: ActionToken, data: dict[str, Any]) -> Step:
+    """Complete the token's task as its recipient, by email; the token is used up. Returns the step."""
     refusal = check_token(token)
     task_id = token.task_id
     if refusal is not None or task_id is None:  # check_token refuses a token without a task
         raise TaskUnavailable(task_id or 0, refusal.message if refusal else "This link does not work.")
     values = dict(data)
     values["decision"] = token.decision
-    task = complete_task(token.user, task_id, values, channel="email")
+    done = complete_task(token.user, task_id, values, channel="email")
     token.used_at = utcnow()
     commit_or_conflict(task_id)
-    return task
+    return done

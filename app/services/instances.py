@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.engine import DiagramError, EngineError, ProcessModel, load_model, script_limits
 from app.errors import NotAllowed, ServiceError
@@ -195,8 +196,11 @@ def can_view(user: User, instance: ProcessInstance) -> bool:
 
 
 def my_requests(user: User, page: int, per_page: int):
+    """The requests ``user`` started, newest first, with their tasks' people (for what happens next)."""
     return db.paginate(
         select(ProcessInstance).where(ProcessInstance.initiator_id == user.id)
+        .options(selectinload(ProcessInstance.tasks).selectinload(HumanTask.candidates)
+                 .selectinload(TaskCandidate.user))
         .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()),
         page=page, per_page=per_page, error_out=False,
     )

@@ -12,7 +12,7 @@ from app.engine import EngineError, ProcessModel, TaskNotReady, load_model
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, TaskCandidate, TaskState, User
-from app.steps import close_task, conflict_means_unavailable, engine, step, sync_instance
+from app.steps import Step, close_task, conflict_means_unavailable, engine, step, sync_instance
 from app.steps.lanes import still_named
 
 from .attachments import store_uploads
@@ -63,13 +63,14 @@ def task_form_data(task: HumanTask, model: ProcessModel) -> tuple[dict[str, Any]
 
 
 def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict | None = None,
-                  channel: str = "web", wf=None) -> HumanTask:
+                  channel: str = "web", wf=None) -> Step:
     """Complete a READY task as ``actor`` with validated form data; run to the next wait.
 
     ``wf`` is the instance's workflow if the caller loaded it in this transaction already (the
     task page does, for the form's defaults). Of two people completing the same task at once,
     the second one finds the task no longer READY, or the instance's version counter moved,
-    and gets TaskUnavailable.
+    and gets TaskUnavailable. Returns the step: what it opened and who it emailed, for
+    saying what comes next (``progress.after_step``).
     """
     task = load_task(task_id)
     if task is None or task.state != TaskState.READY:
@@ -82,7 +83,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
         wf = engine().load(model, instance.state)
     values = dict(data)
     values.update(store_uploads(uploads or {}, actor, instance, task))
-    with step(instance, actor, channel):
+    with step(instance, actor, channel) as current:
         try:
             with step_limits():
                 engine().complete(wf, task.spiff_task_id, values)
@@ -93,7 +94,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
         with conflict_means_unavailable(task_id):
             close_task(task, actor, channel, values)
             sync_instance(instance, model, wf, actor, channel)
-    return task
+    return current
 
 
 def inbox(user: User, page: int, per_page: int):

@@ -16,8 +16,10 @@ from app.models import GroupMembership, Organisation, OrganisationType, Role, Ta
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.meetings import meeting_attended
 from app.services.people import join_group
-from app.steps import add_candidates, current_step, record
+from app.steps import Told, add_candidates, current_step, record, told_line
 from app.steps.lanes import initiators_own, lane_kind, resolve_lane
+
+from .progress import who_line
 
 
 def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
@@ -104,11 +106,11 @@ def notify(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     template = props.get("template", "notice")
     to = props.get("to", "initiator")
     recipients = resolve_lane(to, step.instance) if lane_kind(to) else []
-    record(step.instance, step.actor, step.channel, "notice",
-           f"Notice '{template.replace('_', ' ')}' to {to}", {"template": template, "to": to,
-                                                              "recipients": recipients})
-    queue_notice(step.instance, template, recipients, data)
+    sent = queue_notice(step.instance, template, recipients, data)
+    record(step.instance, step.actor, step.channel, "notice", told_line(sent, template),
+           {"template": template, "to": to, "recipients": recipients})
     step.told.update(recipients)
+    step.notices.append(Told(tuple(person.id for person, _ in sent), sent[0][1] if sent else ""))
     return {}
 
 
@@ -126,8 +128,11 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
         if definition is not None and not initiators_own(definition, model.start_lane):
             people = [uid for uid in people if uid != instance.initiator_id]  # separation of duties
         added = add_candidates(row, people)
-        record(instance, step.actor, step.channel, "escalated",
-               f"{row.name} escalated to {props.get('to')}", {"added": added, "to": props.get("to")}, task=row)
+        asked = list(db.session.scalars(select(User).where(User.id.in_(added)).order_by(User.name)))
+        summary = (f"{row.name} now also waits for {who_line(asked, props.get('to'))}" if asked
+                   else f"{row.name}: nobody more could be asked")
+        record(instance, step.actor, step.channel, "escalated", summary, {"added": added, "to": props.get("to")},
+               task=row)
         queue_task_emails(instance.id, row.id, added)
     return {}
 

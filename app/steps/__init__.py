@@ -5,8 +5,9 @@ the engine (``registry``), inside a ``context`` that service tasks can see, and 
 request's rows through ``writer`` and its history through ``audit``, in one transaction.
 """
 
-from .audit import record
-from .context import Step, current_step, step
+from .audit import names_line, record, told_line
+from .context import Opened, Step, Told, current_step, step
+from .outcome import outcome_label, status_word
 from .registry import engine, service_names
 from .writer import (
     Conflict,
@@ -18,14 +19,14 @@ from .writer import (
     drop_candidates,
     is_conflict,
     lock_instance,
-    outcome_label,
     recheck_lanes,
     save_instance,
     sync_instance,
 )
 
 __all__ = [
-    "Conflict", "Step", "add_candidates", "close_task", "commit_or_conflict", "conflict_means_unavailable",
-    "create_instance", "current_step", "drop_candidates", "engine", "is_conflict", "lock_instance", "outcome_label",
-    "recheck_lanes", "record", "save_instance", "service_names", "step", "sync_instance",
+    "Conflict", "Opened", "Step", "Told", "add_candidates", "close_task", "commit_or_conflict",
+    "conflict_means_unavailable", "create_instance", "current_step", "drop_candidates", "engine", "is_conflict",
+    "lock_instance", "names_line", "outcome_label", "recheck_lanes", "record", "save_instance", "service_names",
+    "status_word", "step", "sync_instance", "told_line",
 ]

@@ -29,3 +29,17 @@ def event_row(instance_id: int | None, task_id: int | None, actor: User | None, 
     return {"instance_id": instance_id, "task_id": task_id, "actor_id": actor.id if actor else None,
             "channel": channel, "action": action, "summary": summary[:500],
             "data": to_jsonable(data or {}), "created_at": utcnow()}
+
+
+def names_line(names: list[str], last: str = "and") -> str:
+    """'Clara Schmidt', 'Clara Schmidt and Tom Peeters', 'A, B and C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}" if names else ""
+
+
+def told_line(sent: list[tuple[User, str]], template: str) -> str:
+    """The history's line for a notice: who was emailed what ('Marta Nowak was emailed “Your
+    travel claim has been paid”'), or that nobody was."""
+    if not sent:
+        return f"Nobody was emailed about {template.replace('_', ' ')}: nobody active holds that part in the request"
+    people = sorted(person.name for person, _ in sent)
+    return f"{names_line(people)} {'was' if len(people) == 1 else 'were'} emailed “{sent[0][1]}”"

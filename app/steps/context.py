@@ -19,15 +19,35 @@ ROUTER = "bbw_message_router"
 KINDS = {"worker": "timer", "message": "message", "admin": "admin"}
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A task the step opened: its name, lane and the people it waits for."""
+
+    name: str
+    lane: str
+    people: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Told:
+    """A notice the step queued: the people emailed and its subject."""
+
+    people: tuple[int, ...]
+    subject: str
+
+
 @dataclass
 class Step:
-    """What a service task needs to know about the step that runs it."""
+    """What a service task needs to know about the step that runs it, and what the step did,
+    for the person who made it (what comes next, who was told)."""
 
     instance: ProcessInstance
     actor: User | None
     channel: str
     told: set[int] = field(default_factory=set)  # who a notice of this step went to
     thrown: list[Any] = field(default_factory=list)  # messages for other requests (app.engine.Message)
+    opened: list[Opened] = field(default_factory=list)
+    notices: list[Told] = field(default_factory=list)
     kind: str = ""  # what the step did, for its metric: "completion" once it closed a task (writer)
 
 

@@ -34,10 +34,11 @@ from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 
 from .audit import ADD_EVENTS, event_row, record
-from .context import running_step
+from .context import Opened, Told, running_step
 from .lanes import assignment_label, may_do, task_candidates, task_extras
 from .messages import note_messages, waits_label
 from .names import uses_name
+from .outcome import outcome_label
 from .registry import engine
 from .summary import summary_of
 from .titles import request_title
@@ -286,7 +287,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,
                       next_timer_at=None)
         events.append(event_row(instance.id, None, actor, channel, "completed",
-                                f"Finished: {outcome_label(values['outcome'])}"))
+                                f"The request finished: {outcome_label(values['outcome'], model)}"))
     save_instance(instance, values)
     if "tasks" in instance.__dict__:
         db.session.expire(instance, ["tasks"])
@@ -298,7 +299,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     if finished and current is not None and instance.initiator_id not in current.told:
         # Whoever started a request hears when it ends, if the diagram's last step did not
         # tell them itself (the expert request's last notice goes to finance).
-        queue_notice(instance, "request_finished", [instance.initiator_id], data)
+        sent = queue_notice(instance, "request_finished", [instance.initiator_id], data)
+        current.notices.append(Told(tuple(person.id for person, _ in sent), sent[0][1] if sent else ""))
 
 
 def _follow_group(instance: ProcessInstance, data: dict[str, Any]) -> int | None:
@@ -364,6 +366,9 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,
                                        "task_created_at": now} for uid in people])
+    current = running_step()
+    if current is not None and current.instance is instance:
+        current.opened.append(Opened(name, assignment_label(definition), tuple(people)))
     return row_id, name, people
 
 
@@ -385,11 +390,6 @@ def _expire_tasks(ids: list[int], attributes: list[str]) -> None:
             for candidate in task.__dict__.get("candidates", ()):
                 db.session.expire(candidate, ["ready"])
         db.session.expire(task, attributes)
-
-
-def outcome_label(outcome: str) -> str:
-    """'end_claim_paid' -> 'claim paid'."""
-    return outcome.removeprefix("end_").replace("_", " ") or "done"
 
 
 def is_lock_error(exc: OperationalError) -> bool:

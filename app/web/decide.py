@@ -21,6 +21,7 @@ from app.models import ActionToken, Attachment, Meeting
 from app.services.decisions import Refusal, check_token, decide_by_token, find_token
 from app.services.history import may_download
 from app.services.meetings import ANSWERS, answer_by_token, token_refusal
+from app.services.progress import after_step
 from app.services.versions import load_model
 from forms import build_form
 
@@ -76,7 +77,7 @@ def confirm(secret: str):
     problem = None
     if post and form.validate():
         try:
-            decide_by_token(token, form.cleaned)
+            done = decide_by_token(token, form.cleaned)
         except TaskUnavailable:
             db.session.rollback()
             return _refused(check_token(find_token(secret)) or check_token(None), 409)
@@ -85,7 +86,7 @@ def confirm(secret: str):
             problem = str(exc)
         else:
             return render_template("decide/done.html", task=task, instance=instance, label=label,
-                                   user=token.user)
+                                   user=token.user, next_lines=after_step(done, token.user))
     model = load_model(instance.version, instance.called)
     files = [row for row in db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
                                                .order_by(Attachment.id))

@@ -11,8 +11,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import TaskCandidate
-from app.steps import outcome_label
+from app.models import InstanceStatus, ProcessInstance, TaskCandidate
+from app.services.versions import load_model
+from app.steps import outcome_label, status_word
 from forms.text import format_date, format_money
 
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(day)
     app.add_template_filter(outcome)
+    app.add_template_filter(finished_as)
     app.add_template_global(page_window)
     app.context_processor(navigation)
 
@@ -44,8 +46,16 @@ def day(value) -> str:
     return format_date(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
 
 
-def outcome(value: str) -> str:
-    return outcome_label(value) if value else ""
+def outcome(instance: ProcessInstance) -> str:
+    """How the end a finished request reached reads: its end event's name ('Claim paid')."""
+    return outcome_label(instance.outcome, load_model(instance.version, instance.called)) if instance.outcome else ""
+
+
+def finished_as(instance: ProcessInstance) -> str:
+    """A finished request's status word ('Paid'), '' for one not finished."""
+    if instance.status != InstanceStatus.COMPLETED:
+        return ""
+    return status_word(instance.outcome, load_model(instance.version, instance.called))
 
 
 def page_window(page: int, pages: int) -> list[int | None]:

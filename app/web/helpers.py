@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from wtforms import Field, Form
 from wtforms.utils import unset_value
@@ -16,9 +16,10 @@ from wtforms.validators import ValidationError
 from app.engine.model import FieldSpec
 from app.errors import InvalidData, ServiceError
 from app.extensions import db
-from app.models import User
+from app.models import Attachment, User
 from app.services import monitoring
-from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploads_not_saved
+from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploads_not_saved, send_attachment
+from app.services.storage import StorageRefused
 from app.steps import Conflict
 from forms.convert import DATE_PARTS, EMAIL_MESSAGE, DateInvalid, is_email, not_a_date, parse_date_parts
 
@@ -196,3 +197,14 @@ def uploads_not_saved(problem: UploadsNotSaved) -> tuple[str, int]:
     report_uploads_not_saved(problem)
     db.session.commit()
     return str(problem), 507 if problem.full else 503
+
+
+def download(row: Attachment):
+    """A stored file as a download (the caller checked who may see it); 503 with a plain
+    message when the store cannot be read (object storage out of reach)."""
+    try:
+        return send_attachment(row)
+    except StorageRefused as problem:
+        current_app.logger.error("a stored file could not be read: %s", problem)
+        return render_template("errors/message.html", title="The file cannot be downloaded at the moment",
+                               message="Try again in a few minutes."), 503

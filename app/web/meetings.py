@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import (
     MultipleFileField,
@@ -23,12 +23,11 @@ from app.extensions import db
 from app.models import Attachment, Meeting, MeetingMode, WorkingGroup
 from app.models.base import utcnow
 from app.services import meetings
-from app.services.attachments import attachment_path
 from forms.convert import Invalid
 from forms.files import MAX_FILES, accepted_kinds, check_upload
 from forms.text import format_date
 
-from .helpers import DayField, Errors, actor, render_page, submit
+from .helpers import DayField, Errors, actor, download, render_page, submit
 
 bp = Blueprint("meetings", __name__)
 
@@ -249,7 +248,7 @@ def agenda_file(attachment_id: int):
     if row.meeting_id is None:
         abort(404)
     _visible_meeting(row.meeting_id)
-    return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True, download_name=row.filename)
+    return download(row)
 
 
 @bp.before_request

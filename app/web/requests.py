@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.errors import InvalidData, NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
-from app.services.attachments import UploadsNotSaved, attachment_path, bring_back_kept, uploads_with_kept
+from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
 from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
+from app.services.progress import what_next
 from app.services.versions import active_versions, called_processes, load_model
-from app.steps.lanes import lane_label
 from forms import build_form
 
-from .helpers import keep_files, page_number, uploads_not_saved
+from .helpers import download, keep_files, page_number, uploads_not_saved
 
 bp = Blueprint("requests", __name__)
 
@@ -94,7 +94,8 @@ def _why_not(model) -> str:
 def mine():
     page = page_number()
     pagination = my_requests(current_user, page, current_app.config["INBOX_PAGE_SIZE"])
-    return render_template("requests/mine.html", pagination=pagination)
+    next_steps = {instance.id: what_next(instance, current_user) for instance in pagination.items}
+    return render_template("requests/mine.html", pagination=pagination, next_steps=next_steps)
 
 
 @bp.route("/requests/<int:instance_id>")
@@ -104,9 +105,8 @@ def show(instance_id: int):
     if not can_view(current_user, instance):
         abort(403)
     model = load_model(instance.version, instance.called)
-    waiting = [(task, lane_label(task.lane, instance), [c.user for c in task.candidates])
-               for task in instance.tasks if task.is_ready]
-    return render_template("requests/show.html", instance=instance, model=model, waiting=waiting,
+    return render_template("requests/show.html", instance=instance, model=model,
+                           next_steps=what_next(instance, current_user),
                            history=instance_history(instance, model, current_user),
                            called=called_processes(instance))
 
@@ -120,5 +120,4 @@ def attachment(attachment_id: int):
         abort(403)
     if not may_download(current_user, row, instance, load_model(instance.version, instance.called)):
         abort(403)  # receipts and other personal files: only for those who see bank details
-    return send_file(attachment_path(row), mimetype=row.content_type, as_attachment=True,
-                     download_name=row.filename)
+    return download(row)

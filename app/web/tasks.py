@@ -13,6 +13,7 @@ from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_w
 from app.services.choices import choices_for
 from app.services.history import hide_personal, instance_history, personal_fields, sees_personal
 from app.services.instances import can_view
+from app.services.progress import after_step, handed_on
 from app.services.tasks import complete_task, is_candidate, load_task, task_form_data
 from app.services.tasks import inbox as inbox_rows
 from app.services.versions import load_model
@@ -78,9 +79,10 @@ def show(task_id: int):
     status = 400 if post else 200
     if post and form.validate():
         try:
-            complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
+            finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             done = f"Done: {task.name}. {instance.title}."  # read before the commit expires them
             commit_or_conflict(task.id)
+            done = "\n".join([done, *after_step(finished, current_user)])  # what comes next, under it
         except TaskUnavailable:
             return _unavailable(task)
         except NotAllowed:
@@ -104,4 +106,4 @@ def show(task_id: int):
         del form[field_id]
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,
                            form=form, history=history, first=first, answers=rest, problem=problem,
-                           why=waiting_why(task)), status
+                           why=waiting_why(task), handed_on=handed_on(task, current_user)), status

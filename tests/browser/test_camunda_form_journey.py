@@ -1,6 +1,7 @@
 """A Camunda Form in the browser: Marta fills a supplier request drawn with Camunda Modeler's
 form editor (every component), meets its checks and a field that its hide condition showed,
-then reviews it on the task's own Camunda Form. Every page passes axe."""
+then reviews it on the task's own Camunda Form; she books a site visit's date and time by
+keyboard alone. Every page passes axe."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from tests.diagrams import FIXTURES, upload_process
 
 FILES = {name: (FIXTURES / "diagrams" / name).read_bytes()
          for name in ("supplier_request.bpmn", "supplier_request_start.form", "supplier_review.form")}
+VISIT = {name: (FIXTURES / "diagrams" / name).read_bytes()
+         for name in ("site_visit.bpmn", "site_visit_start.form", "site_visit_confirm.form")}
 
 
 def test_a_buyer_fills_and_reviews_a_camunda_form(app, people):
@@ -55,3 +58,31 @@ def test_a_buyer_fills_and_reviews_a_camunda_form(app, people):
     page.get_by_label("Why do you reject it?").fill("No proof of the VAT number.")
     marta.send("reviewed")
     assert "Done: Review the supplier request" in marta.text() and "Nothing is waiting for you" in marta.text()
+
+
+def test_a_buyer_types_a_date_and_time_by_keyboard(app, people):
+    upload_process(app.test_client(), VISIT)
+    marta = people("marta")
+    page = marta.open("/start/site_visit", "visit-start")
+    time_box = page.get_by_label("Time the visit starts")
+    assert time_box.evaluate("box => box.getBoundingClientRect().width") < 120  # 5 characters, not full width
+    year = dt.date.today().year + 1
+    marta.type_into("Site to visit", "Fairtronics plant, Ghent")
+    marta.type_into("Day", "12")
+    marta.type_into("Month", "3")
+    marta.type_into("Year", str(year))
+    marta.press("Enter", "visit-errors")  # Enter in a box sends the form: no time yet
+    assert "There is a problem Enter the time the visit starts" in marta.text()
+    marta.tab_to(page.get_by_role("link", name="Enter the time the visit starts"))  # the summary has the focus
+    page.keyboard.press("Enter")  # the error summary's link goes to the time box
+    assert marta.has_focus(page.get_by_label("Time the visit starts"))
+    page.keyboard.type("14:30")
+    marta.press("Enter", "visit-started")
+
+    page = marta.open_task("Confirm the site visit", "visit-confirm")
+    assert f"Date the visit starts 12 March {year}, 14:30" in marta.text()
+    marta.unfold()  # the history's "What was sent" too
+    assert f"12 March {year}, 14:30" in page.locator("main details").first.inner_text()
+    marta.choose("I confirm the supplier expects us")
+    marta.send("visit-confirmed")
+    assert "Done: Confirm the site visit" in marta.text()

@@ -46,9 +46,14 @@ def test_market_engagement_event_held_reported_and_closed(people, live_server):
     page.get_by_label("Registration link").fill("https://events.example.eu/circular-ict")
     fill_date(page, "Invitations go out on", dt.date.today() + dt.timedelta(days=10))
     clara.send("logistics-organised")
+    due = EVENT_DAY + dt.timedelta(days=1)
+    due_label = f"{due.day} {due:%B}" + (f" {due.year}" if due.year != dt.date.today().year else "")
+    assert f"From {due_label}, Ana Costa (group lead) will be asked to report on the event." in clara.text()
 
     ana.open("/inbox", "inbox-before-the-event")
     assert "Nothing is waiting for you" in ana.text()
+    ana.click("My requests", "my-requests-before-the-event")  # what she must do later
+    assert f"From {due_label}, you will be asked to report on the event." in ana.text()
     morning_after = dt.datetime.combine(EVENT_DAY + dt.timedelta(days=1), dt.time(8), dt.UTC)
     assert live_server.fire_timers(morning_after - dt.timedelta(days=1)) == 0  # the event day itself
     assert live_server.fire_timers(morning_after) == 1
@@ -73,7 +78,7 @@ def test_market_engagement_event_held_reported_and_closed(people, live_server):
 
     ana.open(request_path, "request-finished")
     text = ana.text()
-    assert "Finished event closed" in text and "Clara Schmidt completed Close the event" in text
-    assert "Notice 'event closed' to initiator" in text
+    assert "The request finished: Event closed" in text and "Clara Schmidt completed Close the event" in text
+    assert "Ana Costa was emailed “Event report accepted" in text
     subjects = [m["Subject"] for m in live_server.mail.to("ana")]
     assert any("Report on the event" in s for s in subjects), subjects  # told when the report was due

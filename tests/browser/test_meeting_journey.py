@@ -111,7 +111,7 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
     felix.send("payment-approved")
 
     marta.open(f"/groups/{meeting.group_id}", "group-page-after")
-    assert "Fourth meeting: tender criteria" in marta.text() and "Finished" in marta.text()
+    assert "Fourth meeting: tender criteria" in marta.text() and "Paid" in marta.text()  # the claim's status
     [paid] = [m for m in live_server.mail.to("marta") if m["Subject"].startswith("Your travel claim has been paid")]
     assert "BB-2026-0077" in live_server.mail.text(paid)
 

@@ -59,7 +59,9 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     page = marta.send("request-filed")
     assert re.search(r"/requests/\d+$", page.url)
     request_url = page.url.removeprefix(live_server.url)
-    assert "In progress" in marta.text() and "Check claim" in marta.text()
+    assert "In progress" in marta.text()
+    marta.click("My requests", "my-requests-filed")
+    assert "Waiting for Clara Schmidt or Tom Peeters (coordinator) to check claim, since" in marta.text()
 
     clara = people("clara")
     page = clara.open_task("Check claim", "check-claim")
@@ -91,6 +93,8 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     assert "Confirm your decision: Approve" in clara.text() and "hotel-invoice.pdf" in clara.text()
     clara.go(page.get_by_role("button", name=re.compile("^Confirm: Approve")).click, "decision-recorded")
     assert "Decision recorded" in clara.text()
+    assert "What happens next Felix Wagner (finance) will approve payment." in clara.text()
+    assert "The people who act next have been told" not in clara.text()
 
     felix = people("felix")
     page = felix.open_task("Approve payment", "approve-payment")
@@ -99,10 +103,14 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     fill_date(page, "Payment date", dt.date.today())
     page.get_by_label("Payment reference").fill("BB-2026-0042")
     felix.send("payment-approved")
+    assert "Marta Nowak was emailed “Your travel claim has been paid: 473.00 EUR”." in felix.text()
+    assert "The request is finished: Claim paid." in felix.text()
 
     marta.open(request_url, "request-paid")
     text = marta.text()
-    assert "Finished claim paid" in text and "BB-2026-0042" in text
+    assert "The request finished: Claim paid" in text and "BB-2026-0042" in text
+    marta.click("My requests", "my-requests-paid")
+    assert "Paid Finished: Claim paid." in marta.text()
     [paid] = [m for m in live_server.mail.to("marta") if m["Subject"].startswith("Your travel claim has been paid")]
     assert paid["Subject"] == "Your travel claim has been paid: 473.00 EUR"
     body = live_server.mail.text(paid)

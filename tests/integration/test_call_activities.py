@@ -226,7 +226,7 @@ def test_request_pages_show_the_called_process(client):
     page = text(client.get(f"/requests/{instance.id}"))
     assert "Calls Expert check, version 1: waiting" in page
     assert "Review expert (Expert check)" in page  # what it waits for
-    assert "Review expert (Expert check)" in text(client.get("/requests"))  # "Now" in My requests
+    assert "Waiting for Felix Wagner (finance) to review expert (Expert check), since" in text(client.get("/requests"))
 
     sign_in(client, "clara")  # the diagram shown is the caller's: its call activity is where it waits
     assert client.get(f"/monitor/instances/{instance.id}/markers.json").get_json() == {

@@ -12,7 +12,16 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ProcessInstance
 from tests.conftest import loaded, post_form, sign_in
-from tests.diagrams import FIXTURES, data_of, ready_tasks, start_request, text, upload_process, upload_report
+from tests.diagrams import (
+    FIXTURES,
+    complete,
+    data_of,
+    ready_tasks,
+    start_request,
+    text,
+    upload_process,
+    upload_report,
+)
 
 DIAGRAMS = FIXTURES / "diagrams"
 FILES = {name: (DIAGRAMS / name).read_bytes()
@@ -63,7 +72,7 @@ def test_the_form_checks_what_form_js_declares(client):
                     "Enter an email address in the correct format", "Contact phone number must be in the right format",
                     "Enter an answer for “Why is the spend this high”",
                     "Enter an answer for “What else do they supply”",
-                    "Select an option for “Lots they bid for”", "Best time to call must be in the right format",
+                    "Select an option for “Lots they bid for”", "Best time to call must be a real time, like 14:30",
                     "Select the box to confirm the supplier agreed to be contacted",
                     "Number of staff must be a whole number"):
         assert message.lower() in page.lower(), (message, page.split("There is a problem")[1][:1500])
@@ -149,3 +158,69 @@ def test_camundas_own_example_starts_and_checks_its_pattern(client):
     instance = start_request(client, "marta", "camundaFormsQuickstart", {"creditor": "Fairtronics", "amount": "30",
                                                           "invoiceNumber": "C-123"})
     assert data_of(instance)["invoiceNumber"] == "C-123" and ready_tasks(instance, "UserTask_1")
+
+
+VISIT = {name: (DIAGRAMS / name).read_bytes()
+         for name in ("site_visit.bpmn", "site_visit_start.form", "site_visit_confirm.form")}
+NEXT_YEAR = str(dt.date.today().year + 1)
+
+
+def _visit(day: str = "12", month: str = "3", year: str = NEXT_YEAR, time: str = "14:30") -> dict[str, str]:
+    return {"site": "Fairtronics plant, Ghent", "visit_start-day": day, "visit_start-month": month,
+            "visit_start-year": year, "visit_start-time": time, "visitors": "3"}
+
+
+def test_a_date_and_time_is_the_date_input_and_a_time_box(client):
+    upload_process(client, VISIT)
+    sign_in(client, "marta")
+    page = " ".join(loaded(client.get("/start/site_visit")).split())
+    assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Date the visit starts</legend>' in page
+    assert f"For example, 27 3 {NEXT_YEAR}" in page  # a future date's example (disallowPassedDates)
+    for part in ("day", "month", "year"):
+        assert f'name="visit_start-{part}"' in page
+    assert '<label class="govuk-label" for="field-visit_start-time">Time the visit starts</label>' in page
+    assert ('<input class="govuk-input govuk-input--width-5" id="field-visit_start-time" name="visit_start-time" '
+            'type="text" spellcheck="false" value="" aria-describedby="field-visit_start-time-hint">') in page
+    assert 'id="field-visit_start-time-hint" class="govuk-hint">For example, 14:30' in page
+
+
+def test_each_part_of_a_date_and_time_has_its_own_message(client):
+    upload_process(client, VISIT)
+    sign_in(client, "marta")
+    last_year = str(dt.date.today().year - 1)
+    for sent, message, anchor in (
+        (_visit(day="", month="", year="", time=""), "Enter the date the visit starts", "field-visit_start"),
+        (_visit(time=""), "Enter the time the visit starts", "field-visit_start-time"),
+        (_visit(day="", month="", year=""), "Enter the date the visit starts", "field-visit_start"),
+        (_visit(month=""), "Date the visit starts must include a month", "field-visit_start"),
+        (_visit(day="31", month="2"), "Date the visit starts must be a real date", "field-visit_start"),
+        (_visit(time="25:00"), "Time the visit starts must be a real time, like 14:30", "field-visit_start-time"),
+        (_visit(time="half two"), "Time the visit starts must be a real time, like 14:30", "field-visit_start-time"),
+        (_visit(year=last_year), "Date the visit starts must be today or in the future", "field-visit_start"),
+    ):
+        response = post_form(client, "/start/site_visit", sent)
+        html = " ".join(response.get_data(as_text=True).split())
+        assert response.status_code == 400, message
+        assert f'<a href="#{anchor}">{message}</a>' in html, (message, text(response)[:800])
+        # What was typed stays in the boxes; only the boxes the problem is about are marked.
+        assert f'name="visit_start-time" type="text" spellcheck="false" value="{sent["visit_start-time"]}"' in html
+        time_marked = 'govuk-input--width-5 govuk-input--error" id="field-visit_start-time"' in html
+        assert time_marked == anchor.endswith("-time"), message
+        month_marked = 'govuk-input--error" id="field-visit_start-month"' in html
+        assert month_marked == (not anchor.endswith("-time")), message
+    assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_a_date_and_time_is_saved_as_form_js_does_and_shown_back(client):
+    upload_process(client, VISIT)
+    instance = start_request(client, "marta", "site_visit", _visit(time="2:30pm"))  # read as 14:30
+    assert data_of(instance)["visit_start"] == f"{NEXT_YEAR}-03-12T14:30"
+    assert data_of(instance)["visitors"] == 3
+    sign_in(client, "marta")
+    assert f"Date the visit starts 12 March {NEXT_YEAR}, 14:30" in text(client.get(f"/requests/{instance.id}"))
+    task = ready_tasks(instance, "confirm_visit")[0]
+    response = client.get(f"/tasks/{task.id}")  # the task's form shows it, read-only
+    assert f"Date the visit starts 12 March {NEXT_YEAR}, 14:30" in text(response)
+    assert 'name="visit_start' not in response.get_data(as_text=True)
+    complete(client, "marta", task, {"confirmed": "true", "visit_start-time": "09:00"})  # readonly: ignored
+    assert data_of(instance)["visit_start"] == f"{NEXT_YEAR}-03-12T14:30"

@@ -402,7 +402,7 @@ def test_the_initiator_hears_when_a_request_ends_once(app, client, smtp):
     db.session.commit()
     deliver_outbox()
     [finished] = [m for m in smtp.to("marta") if m["Subject"].startswith("Your request has finished")]
-    assert "has finished: ok" in parts(finished)[0]
+    assert "has finished: Ok" in parts(finished)[0]
 
     claim = file_claim(client)
     sign_in(client, "clara")

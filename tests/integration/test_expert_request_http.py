@@ -82,8 +82,8 @@ def value_of(text: str, label: str) -> str | None:
 
 
 def waiting_section(text: str) -> str:
-    """The "Waiting for" list of a request page ('' when nothing waits)."""
-    match = re.search(r"<h2[^>]*>Waiting for</h2>(.*?)<h2[^>]*>History</h2>", text, re.S)
+    """The "What happens next" list of a request page ('' when nothing waits)."""
+    match = re.search(r"<h2[^>]*>What happens next</h2>(.*?)<h2[^>]*>History</h2>", text, re.S)
     return match.group(1) if match else ""
 
 
@@ -118,7 +118,8 @@ def task_page(browser, who: str, instance: ProcessInstance, task: HumanTask) -> 
     """The task page as ``who``: its name, the diagram's instructions and the history so far."""
     text = page(browser, who, f"/tasks/{task.id}")
     assert f">{task.name}</h1>" in text
-    assert "Asked by Marta Nowak for Circular ICT" in text
+    started = "You started this request" if who == "marta" else "Started by Marta Nowak"
+    assert f"{started} for Circular ICT" in text
     documentation = load_model(instance.version).tasks[task.bpmn_id].documentation
     for paragraph in documentation.split("\n\n"):
         assert paragraph in text
@@ -145,8 +146,8 @@ def outcome_page(browser, who: str, instance: ProcessInstance, outcome: str) -> 
     done = instance_of(instance.id)
     assert done.status == InstanceStatus.COMPLETED and done.outcome == f"end_{outcome.replace(' ', '_')}"
     text = page(browser, who, f"/requests/{instance.id}")
-    assert value_of(text, "Status") == f"Finished {outcome}"
-    assert f"Finished: {outcome}" in text  # the last entry of the history
+    assert value_of(text, "Status") == outcome.split(" ", 1)[1].capitalize()  # "Expert payable": "Payable"
+    assert f"The request finished: {outcome.capitalize()}" in text  # the last entry of the history
     assert waiting_section(text) == ""
     return text
 
@@ -232,7 +233,7 @@ def test_up_to_5000_eur_the_coordinator_approves_and_the_requester_accepts(brows
     assert ">Expert request: Life-cycle costing for Circular ICT</h1>" in text
     assert value_of(text, "Topic") == "Life-cycle costing" and value_of(text, "Expert days") == "10"
     assert value_of(text, "Deadline") == shown_date(in_days(60))
-    assert "Assess request" in waiting_section(text) and "Clara Schmidt, Tom Peeters" in waiting_section(text)
+    assert "Waiting for Clara Schmidt or Tom Peeters (coordinator) to assess request, since" in waiting_section(text)
     page(browser, "lukas", f"/requests/{instance.id}", status=403)  # a buyer of another group
 
     assess = waiting_for(browser, instance, "assess_request", *COORDINATORS)
@@ -273,7 +274,7 @@ def test_up_to_5000_eur_the_coordinator_approves_and_the_requester_accepts(brows
     assert "Clara Schmidt completed Assess request" in text
     assert "Tom Peeters completed Assign expert" in text
     assert "Marta Nowak completed Accept deliverable" in text
-    assert "Notice 'expert payable' to Finance" in text
+    assert "Felix Wagner was emailed “Expert can be paid" in text
     assert "Approve budget" not in text and "Sign off budget" not in text
     assert value_of(text, "Expert name") == "Dr Anna Keller"  # the summary
     assert value_of(text, "Contract reference") == "BBI-EXP-2026-017"
@@ -289,7 +290,7 @@ def test_up_to_15000_eur_finance_approves_and_the_group_lead_accepts(browser):
     assert value_of(text, "Estimated daily rate (EUR)") == "500.00 EUR"
     assert value_of(text, "Expert days") == "30" and DELIVERABLE in text
     text = page(browser, "marta", f"/requests/{instance.id}")
-    assert "Approve budget" in waiting_section(text) and "Felix Wagner" in waiting_section(text)
+    assert "Waiting for Felix Wagner (finance) to approve budget, since" in waiting_section(text)
     assert value_of(text, "Estimated cost (EUR)") == "15,000.00 EUR"  # in the summary
     submit(browser, "felix", budget, {"decision": "approve"})
 
@@ -299,8 +300,10 @@ def test_up_to_15000_eur_finance_approves_and_the_group_lead_accepts(browser):
     text = task_page(browser, "ana", instance, accept)
     assert "the group lead may do this instead of the requester" in text
     text = page(browser, "ana", f"/requests/{instance.id}")
-    assert "Accept deliverable" in waiting_section(text)
-    assert "Marta Nowak" in waiting_section(text) and "Ana Costa" in waiting_section(text)
+    assert "Waiting for you: Accept deliverable, since" in waiting_section(text)  # Ana may do it too
+    assert f'href="/tasks/{accept.id}"' in waiting_section(text)
+    text = page(browser, "felix", f"/requests/{instance.id}")
+    assert "Waiting for Ana Costa or Marta Nowak to accept deliverable, since" in waiting_section(text)
     token = csrf_token(browser("marta"), f"/tasks/{accept.id}")  # Marta has the form open too
     submit(browser, "ana", accept, {"decision": "approve"})
 
@@ -334,7 +337,7 @@ def test_above_15000_eur_finance_then_the_commission_approve(browser):
     assert value_of(text, "Estimated daily rate (EUR)") == "800.00 EUR"
     assert value_of(text, "Finance comment") == "Covered by the 2026 expertise budget."
     text = page(browser, "marta", f"/requests/{instance.id}")
-    assert "Sign off budget" in waiting_section(text) and "Helena Rossi" in waiting_section(text)
+    assert "Waiting for Helena Rossi (Commission) to sign off budget, since" in waiting_section(text)
     submit(browser, "helena", signoff, {"decision": "approve"})
 
     assign(browser, instance)
@@ -366,7 +369,7 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
             and f'name="deadline-year" type="text" inputmode="numeric" spellcheck="false" value="{deadline.year}"'
             in text)
     text = page(browser, "marta", f"/requests/{instance.id}")
-    assert value_of(text, "Status") == "In progress" and "Revise request" in waiting_section(text)
+    assert value_of(text, "Status") == "In progress" and "Waiting for you: Revise request" in waiting_section(text)
     assert "30 days is a lot" in text  # the comment, in the history
 
     unnamed = expert_request(8, topic="other")
@@ -390,7 +393,7 @@ def test_changes_requested_the_requester_revises_then_the_coordinator_approves(b
     assert ready_task(instance, "finance_approval") is None  # 8 x 500 = 4 000 EUR
     waiting_for(browser, instance, "assign_expert", *COORDINATORS)
     text = page(browser, "marta", f"/requests/{instance.id}")
-    assert "Assign expert" in waiting_section(text)
+    assert "Waiting for Clara Schmidt or Tom Peeters (coordinator) to assign expert" in waiting_section(text)
     assert "Marta Nowak completed Revise request" in text and "Tom Peeters completed Assess request" in text
     assert value_of(text, "Expert days") == "8" and value_of(text, "Deadline") == shown_date(in_days(90))
     assert value_of(text, "Estimated cost (EUR)") == "4,000.00 EUR"
@@ -412,7 +415,7 @@ def test_the_coordinator_rejects(browser):
     text = outcome_page(browser, "marta", instance, "request rejected")
     assert "Tom Peeters completed Assess request" in text
     assert "The group's tender was cancelled." in text
-    assert "Notice 'expert request rejected' to Requester" in text
+    assert "Marta Nowak was emailed “Your expert request has been rejected: life-cycle costing”" in text
     assert "Assign expert" not in text
 
 
@@ -429,7 +432,7 @@ def test_finance_rejects(browser):
     text = outcome_page(browser, "marta", instance, "request rejected")
     assert "Felix Wagner completed Approve budget" in text
     assert "The expertise budget for this year is spent." in text
-    assert "Notice 'expert request rejected' to Requester" in text
+    assert "Marta Nowak was emailed “Your expert request has been rejected: life-cycle costing”" in text
     assert "Assign expert" not in text and "Sign off budget" not in text
 
 
@@ -448,7 +451,7 @@ def test_the_commission_rejects_after_finance_approved(browser):
     text = outcome_page(browser, "marta", instance, "request rejected")
     assert "Helena Rossi completed Sign off budget" in text
     assert "Covered by the JRC study under way." in text
-    assert "Notice 'expert request rejected' to Requester" in text
+    assert "Marta Nowak was emailed “Your expert request has been rejected: life-cycle costing”" in text
     assert "Assign expert" not in text
 
 
@@ -466,7 +469,7 @@ def test_one_revision_of_the_deliverable_then_accepted(browser):
     assert value_of(text, "What must be revised") == "Add the maintenance costs of years 5 to 8."
     assert 'value="Dr Anna Keller"' in text and 'value="BBI-EXP-2026-017"' in text  # as assigned
     text = page(browser, "marta", f"/requests/{instance.id}")
-    assert "Marta Nowak completed Accept deliverable" in text and "Assign expert" in waiting_section(text)
+    assert "Marta Nowak completed Accept deliverable" in text and "to assign expert" in waiting_section(text)
     submit(browser, "tom", again, EXPERT)
     record = waiting_for(browser, instance, "record_deliverable", *COORDINATORS)
     text = task_page(browser, "tom", instance, record)
@@ -515,7 +518,7 @@ def test_revisions_past_the_limit_go_to_the_coordinator_who_accepts(browser):
     assert value_of(text, "Expert name") == "Dr Anna Keller"
     assert value_of(text, "Contract reference") == "BBI-EXP-2026-017"
     text = page(browser, "marta", f"/requests/{instance.id}")
-    assert "Resolve deliverable dispute" in waiting_section(text)
+    assert "to resolve deliverable dispute" in waiting_section(text)
     submit(browser, "clara", dispute, {"decision": "approve"})
 
     nothing_waits(browser, instance)
@@ -534,8 +537,8 @@ def test_revisions_past_the_limit_the_coordinator_rejects_the_deliverable(browse
     nothing_waits(browser, instance)
     text = outcome_page(browser, "marta", instance, "deliverable rejected")
     assert "The expert did not deliver what the contract asks." in text
-    assert "Notice 'expert deliverable rejected' to Requester" in text
-    assert "Notice 'expert payable' to Finance" not in text
+    assert "Marta Nowak was emailed “The expert's deliverable has been rejected" in text
+    assert "Felix Wagner was emailed" not in text
 
 
 # -- fixed bugs: the history and the title show what a person chose ---------------------------

@@ -162,7 +162,7 @@ def test_event_up_to_10000_eur_is_organised_held_reported_and_closed(browser):
     assert due == dt.datetime.combine(EVENT_DAY + dt.timedelta(days=1), dt.time(), dt.UTC)
     request_page = page(browser, "ana", f"/requests/{instance.id}")
     assert status(request_page) == "In progress"
-    assert "Notice 'event confirmed' to initiator" in request_page
+    assert f"Ana Costa was emailed “Your event is confirmed: {TITLE}" in request_page
     assert "https://events.example.eu/circular-ict" in request_page
     assert "Nothing is waiting for you" in inbox_html(browser, "ana")
     assert fire_due_timers() == 0
@@ -206,8 +206,8 @@ def test_event_up_to_10000_eur_is_organised_held_reported_and_closed(browser):
     assert instance.outcome == "end_event_closed"
     assert nothing_waiting(instance)
     request_page = page(browser, "ana", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished event closed"
-    assert "Notice 'event closed' to initiator" in request_page
+    assert status(request_page) == "Closed"
+    assert f"Ana Costa was emailed “Event report accepted: {TITLE}”" in request_page
     assert "attendance.pdf" in request_page and "attendance-with-countries.pdf" in request_page
     assert missing in request_page and "Tom Peeters completed Close the event" in request_page
 
@@ -247,8 +247,9 @@ def test_event_above_10000_eur_needs_the_commissions_sign_off(browser, decision)
     assert instance.outcome == "end_event_declined"
     assert nothing_waiting(instance)
     request_page = page(browser, "ana", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished event declined"
-    assert reason in request_page and "Notice 'event declined by commission' to initiator" in request_page
+    assert status(request_page) == "Not signed off"  # the end event: "Budget not signed off"
+    assert reason in request_page
+    assert f"Ana Costa was emailed “Event budget not signed off by the Commission: {TITLE}”" in request_page
 
 
 # -- the coordinator's other decisions -------------------------------------------------------------
@@ -299,7 +300,8 @@ def test_coordinator_rejects_the_event_with_a_reason(browser):
     assert instance.outcome == "end_event_rejected"
     assert nothing_waiting(instance)
     request_page = page(browser, "ana", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished event rejected"
-    assert reason in request_page and "Notice 'event rejected' to initiator" in request_page
+    assert status(request_page) == "Rejected"
+    assert reason in request_page
+    assert f"Ana Costa was emailed “Your event proposal has not been approved: {TITLE}”" in request_page
     for who in ("ana", "clara", "tom", "helena"):
         assert "Nothing is waiting for you" in inbox_html(browser, who)

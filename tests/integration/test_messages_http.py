@@ -55,7 +55,7 @@ def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(cli
     assert ready_tasks(waiting_ict) == [] and refreshed(waiting_ict).status == InstanceStatus.RUNNING
     assert refreshed(waiting_ict).current_step == "Waiting for “group_ready”"
     sign_in(client, "marta")
-    assert "Waiting for “group_ready”" in text(client.get("/requests"))
+    assert "Waiting for “group_ready”." in text(client.get("/requests"))
 
     start_request(client, "ana", "msg_group_notice", {"group_code": "ICT", "note": "The room is booked"})
     sender = newest_of("msg_group_notice")

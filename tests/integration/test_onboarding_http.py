@@ -86,7 +86,7 @@ def text_of(response) -> str:
 
 
 def status(request_page: str) -> str:
-    """The request page's Status row as read aloud: 'In progress', 'Finished member', ..."""
+    """The request page's Status row as read aloud: 'In progress', 'Member', 'Withdrawn', ..."""
     row = re.search(r"Status</dt><dd[^>]*>(.*?)</dd>", request_page, re.S)
     assert row, "no Status row on the request page"
     return " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
@@ -166,7 +166,7 @@ def test_full_group_puts_the_applicant_on_the_waiting_list(browser, decision):
     assert_waiting_for(browser, offer, "clara", "tom")
     request_page = page(browser, "kati", f"/requests/{instance.id}")
     assert status(request_page) == "In progress" and "Offer another group" in request_page
-    assert "Notice 'waiting list' to initiator" in request_page
+    assert f"Kati Tamm was emailed “{FULL_GROUP} is full: your application is on the waiting list”" in request_page
     task_page = page(browser, "tom", f"/tasks/{offer.id}")
     assert "the applicant is on its waiting list" in task_page
     assert "Clara Schmidt completed Review eligibility" in task_page
@@ -203,14 +203,15 @@ def test_full_group_puts_the_applicant_on_the_waiting_list(browser, decision):
     detail = "No other group works on construction machinery at the moment."
     response = post_form(browser("tom"), f"/tasks/{offer.id}",
                          {"decision": "reject", "coordinator_comment": detail})
-    notice = "Notice 'waiting list closed' to initiator"
+    notice = f"Kati Tamm was emailed “Your application to join {FULL_GROUP} has been closed”"
     assert response.status_code == 302, text_of(response)[:3000]
 
     instance = finished(instance)
     assert instance.outcome == "end_waiting_list"
     assert nothing_waiting(instance)
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished waiting list"
+    assert status(request_page) == "Closed"  # the end event: "Application closed"
+    assert "The request finished: Application closed" in request_page
     assert notice in request_page and detail in request_page
     assert "Tom Peeters completed Offer another group" in request_page
     assert not is_member("Tallinn City", FULL_GROUP)
@@ -274,10 +275,10 @@ def test_accepted_applicant_signs_and_joins_circular_ict(browser):
     assert db.session.scalar(select(func.count()).select_from(GroupMembership)
                              .where(GroupMembership.group_id == group_id(OPEN_GROUP))) == 4
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished member"
+    assert status(request_page) == "Member"  # the end event: "Organisation is a member"
     assert "Tallinn City joined Circular ICT" in request_page
-    assert "Notice 'welcome' to initiator" in request_page
-    assert "Notice 'new member' to Group lead" in request_page
+    assert f"Kati Tamm was emailed “Welcome to {OPEN_GROUP}" in request_page
+    assert f"Ana Costa was emailed “Tallinn City has joined {OPEN_GROUP}”" in request_page
     assert "participation-statement.pdf" in request_page and "Mayor of Tallinn" in request_page
     assert f"/tasks/{sign.id}" not in inbox_html(browser, "kati")
 
@@ -400,8 +401,9 @@ def test_lead_declines_the_new_member(browser):
     assert nothing_waiting(instance)
     assert ready_task(instance, "sign_participation") is None
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished declined"
-    assert reason in request_page and "Notice 'member declined' to initiator" in request_page
+    assert status(request_page) == "Declined"
+    assert reason in request_page
+    assert f"Kati Tamm was emailed “Your application to join {OPEN_GROUP} has been declined”" in request_page
     assert not is_member("Tallinn City", OPEN_GROUP)
 
 
@@ -471,8 +473,9 @@ def test_rejected_application_ends_with_the_reason(browser):
     assert instance.outcome == "end_rejected"
     assert nothing_waiting(instance)
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished rejected"
-    assert reason in request_page and "Notice 'application rejected' to initiator" in request_page
+    assert status(request_page) == "Rejected"
+    assert reason in request_page and "Kati Tamm was emailed “Your application to join" in request_page
+    assert "has not been accepted”" in request_page
     for who in ("ana", "clara", "tom"):
         assert "Nothing is waiting for you" in inbox_html(browser, who)
 
@@ -503,16 +506,17 @@ def test_new_sector_proposal_goes_to_the_coordinator_not_a_lead(browser, decisio
     task_page = page(browser, "tom", f"/tasks/{setup.id}")
     assert "Set up a group for the proposed sector" in task_page and SECTOR in task_page
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert "Notice 'sector proposal recorded' to initiator" in request_page
+    assert ("Kati Tamm was emailed “Your application is eligible: we have recorded your proposal for a new sector”"
+            in request_page)
 
     if decision == "approve":
         detail = "Circular furniture"
         data = {"decision": "approve", "sector_group_name": detail}
-        notice = "Notice 'sector group planned' to initiator"
+        notice = f"Kati Tamm was emailed “A new working group will be set up: {detail}”"
     else:
         detail = "Two cities are not enough for a group yet; we will ask again in spring."
         data = {"decision": "reject", "sector_comment": detail}
-        notice = "Notice 'sector proposal declined' to initiator"
+        notice = "Kati Tamm was emailed “Your proposal for a new working group has not been taken forward”"
     incomplete = {k: v for k, v in data.items() if k == "decision"}
     response = post_form(browser("tom"), f"/tasks/{setup.id}", incomplete)
     assert refused(response)
@@ -522,7 +526,7 @@ def test_new_sector_proposal_goes_to_the_coordinator_not_a_lead(browser, decisio
     instance = finished(instance)
     assert instance.outcome == "end_sector_proposal"
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished sector proposal"
+    assert status(request_page) == "Proposal handled"  # the end event: "Sector proposal handled"
     assert notice in request_page and detail in request_page
     assert db.session.scalar(select(func.count()).select_from(GroupMembership).join(Organisation)
                              .where(Organisation.name == "Tallinn City")) == 0
@@ -545,7 +549,8 @@ def test_silent_applicant_is_reminded_after_14_days_and_withdrawn_after_30(brows
     with freeze_time(due + dt.timedelta(seconds=1)):
         assert fire_due_timers(due + dt.timedelta(seconds=1)) == 1
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert "Notice 'information reminder' to initiator" in request_page
+    reminder = "Kati Tamm was emailed “Reminder: answer the coordinator's question about your application"
+    assert reminder in request_page
     assert status(request_page) == "In progress"
     assert ready_task(instance, "provide_information").id == answer_task.id  # still hers to answer
     assert_waiting_for(browser, answer_task, "kati")
@@ -562,10 +567,10 @@ def test_silent_applicant_is_reminded_after_14_days_and_withdrawn_after_30(brows
     assert instance.outcome == "end_withdrawn"
     assert nothing_waiting(instance)
     request_page = page(browser, "kati", f"/requests/{instance.id}")
-    assert status(request_page) == "Finished withdrawn"
-    assert "Notice 'application withdrawn' to initiator" in request_page
+    assert status(request_page) == "Withdrawn"
+    assert "Kati Tamm was emailed “Your application" in request_page and "has been withdrawn”" in request_page
     assert "Provide more information withdrawn" in request_page
-    assert request_page.count("Notice 'information reminder' to initiator") == 1
+    assert request_page.count(reminder) == 1
     assert f"/tasks/{answer_task.id}" not in inbox_html(browser, "kati")
     late = browser("kati").get(f"/tasks/{answer_task.id}")
     assert "This task is no longer waiting" in text_of(late) and "was withdrawn" in text_of(late)

@@ -210,7 +210,8 @@ def test_two_workers_firing_timers_fire_each_once(app, client):
         assert instance.next_timer_at > due  # the escalation is next
     sign_in(client, "clara")
     for instance_id in claims:  # the history shows the reminder once
-        assert loaded(client.get(f"/requests/{instance_id}")).count("claim reminder") == 1
+        page = loaded(client.get(f"/requests/{instance_id}"))
+        assert page.count("Clara Schmidt and Tom Peeters were emailed “Reminder: a travel claim from Marta Nowak") == 1
 
 
 def test_an_answer_and_the_withdrawal_timer_at_once_one_wins_and_nothing_deadlocks(app, monkeypatch):

@@ -40,6 +40,6 @@ def test_waiting_claim_is_reminded_after_5_days_and_escalated_to_finance_after_1
     assert check.name in loaded(client.get("/inbox"))
     sign_in(client, "clara")
     page = loaded(client.get(f"/requests/{instance.id}"))
-    assert "escalated to Finance" in page and "automatic" in page
+    assert "Check claim now also waits for Felix Wagner (finance)" in page and "automatic" in page
     db.session.expire_all()
     assert db.session.get(ProcessInstance, instance.id).next_timer_at is None

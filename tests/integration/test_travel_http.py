@@ -103,7 +103,7 @@ def test_claim_is_paid_after_changes_requested_and_resubmitted(client):
     assert instance.status == InstanceStatus.COMPLETED and instance.outcome == "end_claim_paid"
     sign_in(client, "marta")
     page = loaded(client.get(f"/requests/{instance.id}"))
-    assert "Finished" in page and "claim paid" in page and "BB-2026-0042" in page
+    assert ">Paid</strong>" in page and "The request finished: Claim paid" in page and "BB-2026-0042" in page
     assert instance.summary["Total claimed (EUR)"] == "473.00 EUR"  # 180.40 + 280.00 + 12.60
     assert instance.summary["Payment reference"] == "BB-2026-0042"
 

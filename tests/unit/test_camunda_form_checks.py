@@ -135,3 +135,37 @@ def test_options_held_by_a_variable_are_offered():
     assert posted.error_list == [("langs", "Select the languages")]  # "de" is not one of them
     with pytest.raises(FormJsError, match="options from an expression must name one variable"):
         form_spec({"components": [{"type": "radio", "key": "x", "label": "X", "valuesExpression": "=a + b"}]}, "k")
+
+
+def test_a_date_and_time_in_one_field_is_accepted_and_read(app):
+    component = {"type": "datetime", "key": "visit_start", "subtype": "datetime", "dateLabel": "Date the visit starts",
+                 "timeLabel": "Time the visit starts", "disallowPassedDates": True, "validate": {"required": True}}
+    assert upload(with_component(component)) == []  # refused at upload before
+    [field] = form_spec({"components": [component]}, "k").fields
+    assert (field.type, field.label, field.required) == ("datetime", "Date the visit starts", True)
+    assert field.properties == {"time_label": "Time the visit starts", "future": "true"}
+    # form-js's own labels when the diagram gives none
+    [plain] = form_spec({"components": [{"type": "datetime", "key": "at", "subtype": "datetime"}]}, "k").fields
+    assert (plain.label, plain.properties["time_label"]) == ("Date", "Time")
+    sent = MultiDict({"visit_start-day": "5", "visit_start-month": "Mar", "visit_start-year": "2099",
+                      "visit_start-time": "9.05"})
+    form = build_form(form_spec({"components": [component]}, "k"), formdata=sent)
+    assert form.validate() and form.cleaned == {"visit_start": "2099-03-05T09:05"}
+    one_piece = build_form(form_spec({"components": [component]}, "k"),
+                           formdata=MultiDict({"visit_start": "2099-03-05T21:15:00"}))
+    assert one_piece.validate() and one_piece.cleaned == {"visit_start": "2099-03-05T21:15"}
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("14:30", "14:30"), ("9:05", "09:05"), ("9.05", "09:05"), ("2:30pm", "14:30"), ("12am", "00:00"),
+    ("12 PM", "12:00"), ("0:00", "00:00"), ("23:59", "23:59"),
+    ("24:00", None), ("14", None), ("13pm", None), ("14:60", None), ("noon", None),
+])
+def test_a_time_is_read_as_people_type_it(typed, kept):
+    spec = form_spec({"components": [{"type": "datetime", "key": "at", "subtype": "time", "timeLabel": "Time"}]}, "k")
+    form = build_form(spec, formdata=MultiDict({"at": typed}))
+    assert form["at"].width == "govuk-input--width-5"
+    if kept is None:
+        assert not form.validate() and form.error_list == [("at", "Time must be a real time, like 14:30")]
+    else:
+        assert form.validate() and form.cleaned == {"at": kept}

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import (
     HumanTask,
@@ -30,6 +31,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
+from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
 
 from .access import _require_monitor
@@ -77,11 +79,14 @@ class MonitorRow:
     initiator: str
     started_at: dt.datetime
     ended_at: dt.datetime | None
+    outcome: str  # the end event reached
+    version_id: int
     waiting: list[str] = field(default_factory=list)  # "Check the claim: Clara Schmidt, Tom Peeters"
+    finished_as: str = ""  # a finished request's status word: "Paid"
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, str(self.status))
+        return self.finished_as or STATUS_LABELS.get(self.status, str(self.status))
 
 
 def _zone() -> ZoneInfo:
@@ -146,7 +151,7 @@ def _rows_query(f: InstanceFilter):
     return (
         select(ProcessInstance.id, ProcessDefinition.name, ProcessVersion.number, ProcessInstance.title,
                ProcessInstance.status, WorkingGroup.name, User.name, ProcessInstance.started_at,
-               ProcessInstance.ended_at)
+               ProcessInstance.ended_at, ProcessInstance.outcome, ProcessInstance.version_id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessVersion.definition_id)
         .join(User, User.id == ProcessInstance.initiator_id)
@@ -175,6 +180,18 @@ def _attach_waiting(rows: list[MonitorRow], ids) -> None:
                        for name, lane, people in tasks.get(row.id, {}).values()]
 
 
+def _attach_outcomes(rows: list[MonitorRow]) -> None:
+    """Each finished row's status word, from the end event its diagram names (``status_word``)."""
+    wanted = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
+    if not wanted:
+        return
+    versions = db.session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(wanted)))
+    models = {version.id: load_model(version) for version in versions}
+    for row in rows:
+        if row.version_id in models:
+            row.finished_as = status_word(row.outcome, models[row.version_id])
+
+
 class RowPagination(Pagination):
     """Flask-SQLAlchemy's pagination (pages, iter_pages, ...) over MonitorRow items."""
 
@@ -183,6 +200,7 @@ class RowPagination(Pagination):
         rows = [MonitorRow(*values) for values in db.session.execute(query).all()]
         if rows:
             _attach_waiting(rows, [row.id for row in rows])
+            _attach_outcomes(rows)
         return rows
 
     def _query_count(self) -> int:
@@ -217,6 +235,7 @@ def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
     ids = select(ProcessInstance.id).where(*_conditions(filters)).scalar_subquery()
     if rows:
         _attach_waiting(rows, ids)
+        _attach_outcomes(rows)
 
     def moment(value: dt.datetime | None) -> str:
         if value is None:
