@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SQLEngine
 
 from . import config as settings
+from . import logs
 from .database import guard_engine
 from .extensions import csrf, db, login_manager, mail, migrate
 
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     settings.check(app.config)  # production: a mail server and a secret key, or no start
+    logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.generated_secret_key(instance)
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (config or {}):  # made for the database finally chosen

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -266,26 +267,33 @@ def worker(once: bool, interval: float | None) -> None:
     """Fire due timers, queue daily digests and send the outbox, round after round.
 
     It outlives its dependencies: while the database or the SMTP server is away it says so
-    once (on stderr, with the time) and tries again every round; once it is back, it says so.
+    once (in the log, with the time) and tries again every round; once it is back, it says so.
+    SIGTERM (systemd's stop) or Ctrl-C lets it finish the email or timer in hand, give back
+    the emails it claimed but did not begin, and exit 0.
     """
     from app.services.worker import Outages, log, run_round
 
-    if not log.handlers:  # the outages and failures, with the time, whatever the root logger does
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-        log.propagate = False
     interval = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
     name = f"{os.uname().nodename}-{os.getpid()}"
-    click.echo(f"worker {name} started; Ctrl-C stops it")
+    stop = threading.Event()
+
+    def stopping(signum, frame) -> None:
+        if not stop.is_set():
+            log.info("worker %s: %s received; finishing the job in hand", name, signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopping)
+    log.info("worker %s started; Ctrl-C stops it", name)
     outages = Outages()
-    while True:
-        report = run_round(name, outages)
+    while not stop.is_set():
+        report = run_round(name, outages, stop)
         if report:
-            click.echo(report)
+            log.info("%s", report)
         if once:
-            return
-        time.sleep(interval)
+            break
+        stop.wait(interval)
+    log.info("worker %s stopped", name)
 
 
 def register_cli(app: Flask) -> None:

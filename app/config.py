@@ -66,6 +66,8 @@ def check(config: dict) -> None:
     In production the local mailbox would let administrators read working decision links and
     decide as anyone, and a key generated under instance/ is for one machine only.
     """
+    if config.get("LOG_FORMAT", "text") not in ("text", "json"):
+        raise ConfigurationError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     app_env = config.get("APP_ENV")
     if app_env not in (DEVELOPMENT, PRODUCTION):
         raise ConfigurationError(f"APP_ENV must be {DEVELOPMENT} or {PRODUCTION}, not {app_env!r}")
@@ -158,4 +160,9 @@ def load(instance_path: Path) -> dict:
         "TWO_STEP_MINUTES": float(os.environ.get("TWO_STEP_MINUTES", "10")),
         "TWO_STEP_MAX_TRIES": int(os.environ.get("TWO_STEP_MAX_TRIES", "5")),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Big Buyers Workflow <noreply@localhost>"),
+        # Operating (README, "Operating"): the log's shape, and Prometheus metrics at /metrics.
+        "LOG_FORMAT": (os.environ.get("LOG_FORMAT") or "text").strip().lower(),
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").strip().upper(),
+        "METRICS_ENABLED": _flag("METRICS_ENABLED", False),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or "",
     }

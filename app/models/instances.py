@@ -56,6 +56,8 @@ class ProcessInstance(Model):
     called_versions: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The HTTP request (or worker job) whose step last wrote the row, and so set its next timer.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     version: Mapped[ProcessVersion] = relationship()
     initiator: Mapped[User] = relationship()

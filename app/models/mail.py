@@ -58,6 +58,8 @@ class OutboxMessage(Model):
     # Files sent with the message: [{"filename", "content_type", "content"}], text content
     # only (a meeting's calendar invitation).
     attachments: Mapped[list | None] = mapped_column(JSON)
+    # The HTTP request (or worker job) that queued it: the worker's lines about it name it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     recipient: Mapped[User | None] = relationship()
     task: Mapped[HumanTask | None] = relationship()

@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from threading import Event
 from typing import cast
 
 from flask import current_app
@@ -32,6 +33,7 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db, mail
+from app.logs import bound_request_id, job
 from app.models import ActionToken, HumanTask, OutboxMessage, OutboxStatus, ProcessInstance, TaskState, User
 from app.models.base import utcnow
 
@@ -73,6 +75,7 @@ class Delivery:
     errors: list[str] = field(default_factory=list)
     connected: bool = False  # the SMTP server answered this batch
     unreachable: str = ""  # why the SMTP server could not be reached, or went away mid-batch
+    released: int = 0  # rows given back unsent because the worker is stopping
 
 
 def claim_batch(worker: str, size: int, now: dt.datetime) -> list[OutboxMessage]:
@@ -207,7 +210,7 @@ def _permanent(exc: Exception) -> bool:
     return code is not None and 500 <= code < 600
 
 
-def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, attempted: bool = True) -> None:
+def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, attempted: bool = True) -> str:
     row = db.session.get_one(OutboxMessage, row_id)
     if attempted:
         row.attempts += 1
@@ -217,33 +220,38 @@ def _retry_later(row_id: int, error: str, now: dt.datetime, delivery: Delivery, 
     if now >= give_up:
         row.status = OutboxStatus.FAILED
         delivery.failed += 1
+        outcome = "failed"
     else:
         delay = min(current_app.config["MAIL_RETRY_SECONDS"] * 2 ** max(row.attempts - 1, 0),
                     current_app.config["MAIL_RETRY_MAX_SECONDS"])
         row.status = OutboxStatus.PENDING
         row.next_attempt_at = now + dt.timedelta(seconds=delay)
         delivery.retrying += 1
+        outcome = "to retry"
     db.session.commit()
+    return outcome
 
 
-def deliver_outbox(worker: str | None = None, size: int | None = None, now: dt.datetime | None = None) -> Delivery:
+def deliver_outbox(worker: str | None = None, size: int | None = None, now: dt.datetime | None = None,
+                   stop: Event | None = None) -> Delivery:
     """Send one batch of due emails over one SMTP connection (or into the local mailbox).
 
     Each message is committed on its own, so that a crash sends none twice; within the batch
     the loaded requests, tasks and people are kept across those commits instead of being
     read again for every message (they only feed the text; a link for a task decided in the
-    meantime is refused when used).
+    meantime is refused when used). Once ``stop`` is set (the worker was asked to stop), the
+    message in hand is finished and the rest of the batch is given back unsent, at once.
     """
     session = db.session()  # the scoped session's own Session, whose option this is
     keep = session.expire_on_commit
     session.expire_on_commit = False
     try:
-        return _deliver(worker, size, now)
+        return _deliver(worker, size, now, stop)
     finally:
         session.expire_on_commit = keep
 
 
-def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> Delivery:
+def _deliver(worker: str | None, size: int | None, now: dt.datetime | None, stop: Event | None) -> Delivery:
     worker = worker or uuid.uuid4().hex
     now = now or utcnow()
     delivery = Delivery()
@@ -254,12 +262,17 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
     lease = Lease(worker, ids, now)
     kept = _keep_for_batch(rows)  # noqa: F841 - held until the batch is done
     if not current_app.config["MAIL_SERVER"]:
-        for row in rows:
+        for position, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                _release(worker, ids[position:], delivery)
+                break
             if not lease.holds(row.id):
                 continue
-            written = written_message(row)
-            _mark_sent(row, written, "mailbox", now, delivered=_mint_links(row, written, now))
-            delivery.sent += 1
+            with bound_request_id(row.request_id), job("email", outbox_id=row.id, template=row.template) as done:
+                written = written_message(row)
+                _mark_sent(row, written, "mailbox", now, delivered=_mint_links(row, written, now))
+                delivery.sent += 1
+                done["outcome"] = "sent to the local mailbox"
         return delivery
     state = mail.init_mail(current_app.config)  # read each batch: settings may change while running
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
@@ -271,41 +284,20 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
                 raise smtplib.SMTPServerDisconnected("sending is switched off (MAIL_SUPPRESS_SEND)")
             delivery.connected = True
             for position, row_id in enumerate(ids):
+                if stop is not None and stop.is_set():
+                    _release(worker, ids[position:], delivery)
+                    return delivery
                 if not lease.holds(row_id):  # its lease ran out and another worker may have it
                     continue
                 row = db.session.get_one(OutboxMessage, row_id)
-                written = written_message(row)
-                text, html = _mint_links(row, written, now)
-                to = (row.recipient.name if row.recipient else "", row.to_address)
-                message = compose_message(sender=sender, to=to, subject=written.subject, text=text, html=html,
-                                          message_id=row.message_id, attachments=row.attachments)
-                try:  # with SMTPUTF8 when an address needs it; SMTPNotSupportedError if the relay lacks it
-                    host.send_message(message, sender[1], [row.to_address])
-                except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
-                    db.session.rollback()  # drops the tokens minted for this message
-                    error = (f"recipient refused: {exc.recipients}" if isinstance(exc, smtplib.SMTPRecipientsRefused)
-                             else f"{exc.smtp_code} {exc.smtp_error!r}")
-                    if _permanent(exc):
-                        _fail(row_id, error, delivery)
-                    else:
-                        _retry_later(row_id, error, now, delivery)
-                    continue
-                except smtplib.SMTPNotSupportedError:
-                    db.session.rollback()
-                    _fail(row_id, "the mail server does not take addresses with characters other than ASCII "
-                                  "(it does not offer SMTPUTF8): change the person's email address", delivery)
-                    continue
-                except (smtplib.SMTPException, OSError) as exc:
-                    db.session.rollback()
-                    delivery.unreachable = f"{type(exc).__name__}: {exc}"
-                    _retry_later(row_id, delivery.unreachable, now, delivery)
+                with bound_request_id(row.request_id), job("email", outbox_id=row_id, template=row.template) as done:
+                    done["outcome"] = _send(host, sender, row, now, delivery)
+                if delivery.unreachable:  # the connection failed: the rest wait for the next round
                     for rest in ids[position + 1:]:
                         if rest in lease.held:
-                            _retry_later(rest, f"not tried: the connection failed ({exc})", now, delivery,
-                                         attempted=False)
+                            _retry_later(rest, f"not tried: the connection failed ({delivery.unreachable})", now,
+                                         delivery, attempted=False)
                     return delivery
-                _mark_sent(row, written, "smtp", now)  # at once: the server has accepted it
-                delivery.sent += 1
     except (smtplib.SMTPException, OSError) as exc:  # could not connect at all
         db.session.rollback()
         delivery.errors.append(str(exc))
@@ -315,6 +307,50 @@ def _deliver(worker: str | None, size: int | None, now: dt.datetime | None) -> D
             if row.status == OutboxStatus.SENDING and row.claimed_by == worker:
                 _retry_later(row_id, f"{type(exc).__name__}: {exc}", now, delivery)
     return delivery
+
+
+def _send(host, sender: tuple[str, str], row: OutboxMessage, now: dt.datetime, delivery: Delivery) -> str:
+    """Write and send one message; record what became of it and say it in a word."""
+    row_id = row.id
+    written = written_message(row)
+    text, html = _mint_links(row, written, now)
+    to = (row.recipient.name if row.recipient else "", row.to_address)
+    message = compose_message(sender=sender, to=to, subject=written.subject, text=text, html=html,
+                              message_id=row.message_id, attachments=row.attachments)
+    try:  # with SMTPUTF8 when an address needs it; SMTPNotSupportedError if the relay lacks it
+        host.send_message(message, sender[1], [row.to_address])
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+        db.session.rollback()  # drops the tokens minted for this message
+        error = (f"recipient refused: {exc.recipients}" if isinstance(exc, smtplib.SMTPRecipientsRefused)
+                 else f"{exc.smtp_code} {exc.smtp_error!r}")
+        if _permanent(exc):
+            _fail(row_id, error, delivery)
+            return "failed"
+        return _retry_later(row_id, error, now, delivery)
+    except smtplib.SMTPNotSupportedError:
+        db.session.rollback()
+        _fail(row_id, "the mail server does not take addresses with characters other than ASCII "
+                      "(it does not offer SMTPUTF8): change the person's email address", delivery)
+        return "failed"
+    except (smtplib.SMTPException, OSError) as exc:
+        db.session.rollback()
+        delivery.unreachable = f"{type(exc).__name__}: {exc}"
+        return _retry_later(row_id, delivery.unreachable, now, delivery)
+    _mark_sent(row, written, "smtp", now)  # at once: the server has accepted it
+    delivery.sent += 1
+    return "sent"
+
+
+def _release(worker: str, ids: list[int], delivery: Delivery) -> None:
+    """Give back the rows of the batch not begun: the worker is stopping. They are due at
+    once for any worker (this one after its restart), and none of them was sent."""
+    released = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker,
+                                    OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, claimed_by="", lease_until=None).returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)).scalars().all()
+    db.session.commit()
+    delivery.released += len(released)
 
 
 def _fail(row_id: int, error: str, delivery: Delivery) -> None:

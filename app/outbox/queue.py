@@ -16,6 +16,7 @@ from sqlalchemy import Integer, String, bindparam, cast, literal, select
 
 from app.engine import load_model
 from app.extensions import db
+from app.logs import current_request_id
 from app.models import HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, User
 from app.models.base import utcnow
 
@@ -50,6 +51,7 @@ def queue_email(recipient: User, kind: str, rendered: Rendered, *, instance: Pro
         to_address=recipient.email, subject=rendered.subject[:300], text_body=rendered.text,
         html_body=rendered.html, instance_id=instance.id if instance else None,
         task_id=task.id if task else None, next_attempt_at=utcnow(), attachments=attachments or None,
+        request_id=current_request_id(),
     )
     db.session.add(row)
     return row
@@ -76,7 +78,7 @@ def _task_emails_statement():
         "next_attempt_at": value("next_attempt_at"), "claimed_by": literal("", String),
         "last_error": literal("", String), "transport": literal("", String),
         "delivered_text": literal("", String), "delivered_html": literal("", String),
-        "created_at": value("created_at"),
+        "created_at": value("created_at"), "request_id": value("request_id"),
     }
     people = select(*(expression.label(name) for name, expression in columns.items())).where(
         person.c.id.in_(bindparam("user_ids", expanding=True)), person.c.active.is_(True),
@@ -99,7 +101,8 @@ def queue_task_emails(instance_id: int, task_id: int, user_ids: list[int]) -> No
     now = utcnow()
     db.session.connection().execute(ADD_TASK_EMAILS, {
         "id_prefix": f"<bbw-{uuid.uuid4().hex}-", "id_suffix": f"@{_mail_host()}>", "instance_id": instance_id,
-        "task_id": task_id, "next_attempt_at": now, "created_at": now, "user_ids": list(user_ids)})
+        "task_id": task_id, "next_attempt_at": now, "created_at": now, "user_ids": list(user_ids),
+        "request_id": current_request_id()})
 
 
 def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from threading import Event
 from typing import Any
 
 from flask import current_app
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.engine import DiagramError, EngineError, ProcessModel, load_model, script_limits
 from app.errors import NotAllowed, ServiceError
 from app.extensions import db
+from app.logs import bound_request_id, job
 from app.models import (
     HumanTask,
     InstanceStatus,
@@ -116,14 +118,17 @@ def _called_versions(version: ProcessVersion, model: ProcessModel) -> list[Proce
     return called
 
 
-def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
+def fire_due_timers(now: dt.datetime | None = None, limit: int = 100, stop: Event | None = None) -> int:
     """Fire the timers of instances whose earliest timer is due; one transaction each.
 
     Commits per instance so one failing instance never holds back the others. Safe with
     several workers: each instance is claimed with a row lock (``FOR UPDATE SKIP LOCKED`` on
     PostgreSQL; SQLite has one writer) and checked again once claimed, so an instance another
     worker holds or has just fired is skipped; a step that still collides with a concurrent
-    change (the optimistic lock) is rolled back and left for the next round.
+    change (the optimistic lock) is rolled back and left for the next round. Once ``stop`` is
+    set (the worker was asked to stop) no further instance is begun.
+
+    Each firing is a job of the log, under the request id of the step that set the timer.
     """
     now = now or utcnow()
     due = (ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_at <= now)
@@ -132,31 +137,42 @@ def fire_due_timers(now: dt.datetime | None = None, limit: int = 100) -> int:
     ))
     fired = 0
     for instance_id in ids:
+        if stop is not None and stop.is_set():
+            break
         instance = db.session.scalar(
             select(ProcessInstance).where(ProcessInstance.id == instance_id, *due)
             .with_for_update(skip_locked=True).execution_options(populate_existing=True)
         )
         if instance is None:  # another worker holds it, or fired it already
             continue
-        model = load_model(instance.version, instance.called)
-        try:
-            with step(instance, None, "worker"):
-                wf = engine().load(model, instance.state)
-                with step_limits():
-                    engine().fire_timers(wf)
-                sync_instance(instance, model, wf, None, "worker")
-            db.session.commit()
-            fired += 1
-        except Conflict:
-            db.session.rollback()  # changed by someone else meanwhile: the next round sees it anew
-        except EngineError as exc:
-            db.session.rollback()
-            instance = db.session.get_one(ProcessInstance, instance_id)
-            save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
-            record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500],
-                   {"bpmn_id": exc.bpmn_id})
-            db.session.commit()
+        with bound_request_id(instance.request_id), job("timer", instance_id=instance_id) as outcome:
+            fired += _fire(instance, instance_id, outcome)
     return fired
+
+
+def _fire(instance: ProcessInstance, instance_id: int, outcome: dict[str, Any]) -> int:
+    model = load_model(instance.version, instance.called)
+    try:
+        with step(instance, None, "worker"):
+            wf = engine().load(model, instance.state)
+            with step_limits():
+                engine().fire_timers(wf)
+            sync_instance(instance, model, wf, None, "worker")
+        db.session.commit()
+        outcome["outcome"] = "fired"
+        return 1
+    except Conflict:
+        db.session.rollback()  # changed by someone else meanwhile: the next round sees it anew
+        outcome["outcome"] = "changed meanwhile"
+    except EngineError as exc:
+        db.session.rollback()
+        instance = db.session.get_one(ProcessInstance, instance_id)
+        save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
+        record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500],
+               {"bpmn_id": exc.bpmn_id})
+        db.session.commit()
+        outcome["outcome"] = "error"
+    return 0
 
 
 def can_view(user: User, instance: ProcessInstance) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from threading import Event
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -61,34 +62,37 @@ def _reset() -> None:
     db.session.remove()
 
 
-def _timers(worker: str, outages: Outages) -> str:
-    fired = fire_due_timers()
+def _timers(worker: str, outages: Outages, stop: Event) -> str:
+    fired = fire_due_timers(stop=stop)
     return f"timers: {fired}" if fired else ""
 
 
-def _digests(worker: str, outages: Outages) -> str:
+def _digests(worker: str, outages: Outages, stop: Event) -> str:
     queued = queue_digests()
     return f"digests: {queued}" if queued else ""
 
 
-def _outbox(worker: str, outages: Outages) -> str:
-    delivery = deliver_outbox(worker)
+def _outbox(worker: str, outages: Outages, stop: Event) -> str:
+    delivery = deliver_outbox(worker, stop=stop)
     if delivery.unreachable:
         outages.failed(MAIL_SERVER, delivery.unreachable)
     elif delivery.connected:
         outages.worked(MAIL_SERVER)
+    if delivery.released:
+        return (f"emails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}, "
+                f"given back unsent {delivery.released}")
     if delivery.sent or delivery.retrying or delivery.failed:
         return f"emails sent {delivery.sent}, to retry {delivery.retrying}, failed {delivery.failed}"
     return ""
 
 
-def _group_years(worker: str, outages: Outages) -> str:
+def _group_years(worker: str, outages: Outages, stop: Event) -> str:
     told = queue_year_reminders(local_today())
     db.session.commit()
     return f"group year reminders: {told}" if told else ""
 
 
-def _kept_uploads(worker: str, outages: Outages) -> str:
+def _kept_uploads(worker: str, outages: Outages, stop: Event) -> str:
     forgotten = forget_old_kept_uploads()
     return f"files of forms never sent deleted: {forgotten}" if forgotten else ""
 
@@ -97,19 +101,25 @@ PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_year
          ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads))
 
 
-def run_round(worker: str, outages: Outages | None = None) -> str:
+def run_round(worker: str, outages: Outages | None = None, stop: Event | None = None) -> str:
     """Do one round; return a line describing what happened ('' when nothing did).
 
     A failure in one part is rolled back and the next part and round still run. When the
     database is unreachable the rest of the round is skipped (each part would only wait for
     it in turn); ``outages``, kept by the caller across rounds, logs that once, and once that
     it is back. Any other failure is logged with its traceback.
+
+    Once ``stop`` is set (SIGTERM), the job in hand is finished, nothing new is begun, and
+    the emails claimed but not begun are given back at once.
     """
     outages = outages if outages is not None else Outages()
+    stop = stop if stop is not None else Event()
     said = []
     for name, part in PARTS:
+        if stop.is_set():
+            break
         try:
-            line = part(worker, outages)
+            line = part(worker, outages, stop)
         except Exception as exc:
             _reset()
             if _database_gone(exc):

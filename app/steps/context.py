@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,9 +11,12 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.metrics import observe_step
 from app.models import ProcessInstance, User
 
 ROUTER = "bbw_message_router"
+# A step's kind by its channel, unless it closed a task: what a person starts is a "start".
+KINDS = {"worker": "timer", "message": "message", "admin": "admin"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Step:
     thrown: list[Any] = field(default_factory=list)  # messages for other requests (app.engine.Message)
     opened: list[Opened] = field(default_factory=list)
     notices: list[Told] = field(default_factory=list)
+    kind: str = ""  # what the step did, for its metric: "completion" once it closed a task (writer)
 
 
 _current: ContextVar[Step | None] = ContextVar("current_step", default=None)
@@ -72,10 +77,12 @@ def step(instance: ProcessInstance, actor: User | None, channel: str) -> Iterato
     """Run a step; once it is written, in the same transaction, deliver what it threw."""
     current = Step(instance, actor, channel)
     token = _current.set(current)
+    started = time.perf_counter()
     try:
         yield current
     finally:
         _current.reset(token)
+    observe_step(current.kind or KINDS.get(channel, "start"), time.perf_counter() - started)
     router = current_app.extensions.get(ROUTER)
     if current.thrown and router is not None:
         router(current)

@@ -28,6 +28,7 @@ from app.engine import ProcessModel, ReadyTask, TaskDef, load_model
 from app.engine.assignments import worked_out_name
 from app.errors import TaskUnavailable
 from app.extensions import db
+from app.logs import current_request_id
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
@@ -121,6 +122,9 @@ def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any
         raise Conflict(f"task {task.id} was completed or withdrawn meanwhile")
     conn.execute(UNREADY_CANDIDATES, {"ids": [task.id]})
     _expire_tasks([task.id], CLOSED)
+    current = running_step()
+    if current is not None:
+        current.kind = "completion"
     how = " by email" if channel == "email" else ""
     record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
            values, task=task)
@@ -268,6 +272,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
         "status": instance.status, "outcome": instance.outcome, "ended_at": instance.ended_at,
+        "request_id": current_request_id(),  # the worker fires the next timer under it
     }
     if moved_to is not None:
         values["working_group_id"] = moved_to

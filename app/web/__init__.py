@@ -18,6 +18,7 @@ from . import (
     login,
     meetings,
     messages,
+    metrics,
     migration_admin,
     monitor,
     names_admin,
@@ -29,15 +30,15 @@ from . import (
     two_step,
 )
 
-BLUEPRINTS = (health, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin, admin_mail,
-              processes_admin, monitor, migration_admin, names_admin, messages)
+BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
+              admin_mail, processes_admin, monitor, migration_admin, names_admin, messages)
 
 
 def register_web(app: Flask) -> None:
     ids.init_app(app)  # first: the routes below are bound to its converter as they are added
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-    for part in (login, filters, responses, access_log):
+    for part in (access_log, login, filters, responses):
         part.init_app(app)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 
