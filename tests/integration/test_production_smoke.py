@@ -271,6 +271,6 @@ def test_a_claim_is_filed_approved_from_the_email_paid_and_the_claimant_told(pro
     assert "Payment reference: BB-2026-0107" in text
     request_link = re.search(r"https://bbw\.example(/requests/\d+)", text).group(1)
     page = marta.get(request_link)
-    assert page.status == 200 and "claim paid" in page.text and "Clara Schmidt" in page.text
+    assert page.status == 200 and "The request finished: Claim paid" in page.text and "Clara Schmidt" in page.text
     assert all(m["Message-ID"].endswith("@bbw.example>") for m in relay.messages)
     assert len({m["Message-ID"] for m in relay.messages}) == len(relay.messages)  # none sent twice
