@@ -20,7 +20,7 @@ import time
 from tests.load.checks import drained, lost_or_doubled
 from tests.load.people import play
 from tests.load.profile import SpyOnWeb, top_statements
-from tests.load.stack import ROOT, Stack
+from tests.load.stack import ROOT, Stack, cpu_seconds
 
 
 def percentile(values: list[float], share: int) -> float:
@@ -95,9 +95,14 @@ def main() -> None:
         last_request = stack.sql("SELECT coalesce(max(id), 0) FROM process_instance")[0][0]
         load = os.getloadavg()[0]
         spy = SpyOnWeb(stack, seconds) if args.profile else None
-        cpu = time.process_time()
-        tally, elapsed = asyncio.run(play(stack.port, people, seconds, think))
-        cpu = time.process_time() - cpu  # the load generator's own share of the two cores
+        begun: list[float] = []  # CPU seconds when the work begins, sign-ins done: generator's, server's
+
+        def at_work() -> None:
+            begun[:] = [time.process_time(), cpu_seconds(stack.server_pids())]
+
+        tally, elapsed = asyncio.run(play(stack.port, people, seconds, think, at_work=at_work))
+        cpu = time.process_time() - begun[0]  # the load generator's own share of the two cores
+        server = cpu_seconds(stack.server_pids()) - begun[1]
         if spy is not None:
             spy.report()
         phase(f"{people} people done")
@@ -115,6 +120,9 @@ def main() -> None:
         print(f"seconds {elapsed:.1f}")
         print(f"load_average_before {load:.2f}")
         print(f"generator_cpu_seconds {cpu:.1f}")
+        print(f"server_cpu_seconds {server:.1f}")  # gunicorn, the worker (and PostgreSQL, when its own)
+        cycles = len(tally.completed) + len(tally.filed)
+        print(f"server_cpu_ms_per_click_cycle {1000 * server / max(cycles, 1):.0f}")
         print(f"http_completions_per_s {len(tally.completed) / elapsed:.1f}")
         print(f"claims_filed_per_s {len(tally.filed) / elapsed:.1f}")
         print(f"conflicts {tally.conflicts}")

@@ -17,6 +17,7 @@ import datetime as dt
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
@@ -189,10 +190,12 @@ def cast(people: int) -> list[tuple[str, str]]:
     return chosen
 
 
-async def play(port: int, people: int, seconds: float, think: float, seed: int = 14) -> tuple[Tally, float]:
+async def play(port: int, people: int, seconds: float, think: float, seed: int = 14,
+               at_work: Callable[[], None] = lambda: None) -> tuple[Tally, float]:
     """Sign ``people`` people in, then let them work for ``seconds``; return what they saw and
     the seconds the work took (each person finishes the click under way when time is up:
-    nothing is cut mid-request). Sign-ins are timed but are not part of those seconds."""
+    nothing is cut mid-request). Sign-ins are timed but are not part of those seconds;
+    ``at_work`` is called when they are done and the work begins."""
     tally = Tally()
     limits = httpx.Limits(max_connections=people, max_keepalive_connections=people)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=TIMEOUT,
@@ -200,6 +203,7 @@ async def play(port: int, people: int, seconds: float, think: float, seed: int =
         crowd = [Person(client, email, role, tally, think, random.Random(seed + n))
                  for n, (email, role) in enumerate(cast(people))]
         signed_in = await asyncio.gather(*(person.sign_in() for person in crowd))
+        at_work()
         started = time.monotonic()
         working = [person for person, ok in zip(crowd, signed_in, strict=True) if ok]
         await asyncio.gather(*(person.run(started + seconds) for person in working))

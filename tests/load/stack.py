@@ -64,7 +64,7 @@ class Stack:
         self.url = make_url(url).set(database=database).render_as_string(hide_password=False) if url else ""
         self.database = database
         self.template = template  # a database already migrated and seeded (the test suite's) to copy
-        self.gunicorn = gunicorn or GUNICORN
+        self.gunicorn = gunicorn or os.environ.get("BENCH_GUNICORN", "").split() or GUNICORN
         self.folder = Path(tempfile.mkdtemp(prefix="bbw-load."))
         self.sink = Sink()
         self.smtp: Controller | None = None
@@ -154,6 +154,13 @@ class Stack:
             stop(worker)
         self.workers = []
 
+    def server_pids(self) -> list[int]:
+        """gunicorn, the workers and PostgreSQL's postmaster (when the cluster is the stack's own)."""
+        pids = [process.pid for process in [self.web, *self.workers] if process is not None]
+        if self.cluster is not None:
+            pids.append(int((self.cluster.data / "postmaster.pid").read_text().split()[0]))
+        return pids
+
     def sql(self, query: str, *args) -> list[tuple]:
         with psycopg.connect(self.dsn, autocommit=True) as connection:
             cursor = connection.execute(query, args or None)
@@ -183,3 +190,28 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU seconds (user + system) of the processes ``roots`` and of every living process below
+    them, with their reaped children's: the server side of the load, whatever else the machine
+    runs (read from /proc; Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        spent[int(entry.name)] = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+    wanted = set(roots)
+    grew = True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in wanted} - wanted
+        wanted |= below
+        grew = bool(below)
+    return sum(spent.get(pid, 0.0) for pid in wanted)
