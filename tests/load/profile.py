@@ -44,6 +44,7 @@ class SpyOnWeb:
             print(f"# py-spy recorded nothing: {error.decode(errors='replace')[-500:]}", file=sys.stderr)
             return
         own: collections.Counter[str] = collections.Counter()  # samples in the function itself
+        ours: collections.Counter[str] = collections.Counter()  # samples with the app's function on the stack
         within: collections.Counter[str] = collections.Counter()  # samples with the package on the stack
         total = 0
         for line in self.output.read_text(errors="replace").splitlines():
@@ -60,9 +61,15 @@ class SpyOnWeb:
             own[f"{leaf['function']} ({_package(leaf['file'])})"] += n
             for name in {_package(frame["file"]) for frame in frames}:
                 within[name] += n
+            for name in {f"{frame['function']} ({frame['file'].rsplit('/', 2)[-2]})" for frame in frames
+                         if _package(frame["file"]) in ("app", "forms")}:
+                ours[name] += n
         print(f"# py-spy: {total} samples of the gunicorn workers (idle waits included)", file=sys.stderr)
         print("# the functions samples were in:", file=sys.stderr)
         for name, n in own.most_common(shown):
+            print(f"#   {100 * n / total:5.1f} %  {name}", file=sys.stderr)
+        print("# the app's functions on the stack (with what they call):", file=sys.stderr)
+        for name, n in ours.most_common(shown):
             print(f"#   {100 * n / total:5.1f} %  {name}", file=sys.stderr)
         print("# the packages on the stack:", file=sys.stderr)
         for name, n in within.most_common(shown):
