@@ -113,7 +113,7 @@ def main() -> None:
         wrong = lost_or_doubled(stack, tally, done_before, last_task, last_request)
         phase("outbox drained, checked")
         if args.profile:
-            top_statements(stack)
+            top_statements(stack, sum(len(times) for times in tally.ms.values()))
         one, doubled_one = email_rate(stack, 1, emails, "one")
         two, doubled_two = email_rate(stack, 2, emails, "two")
         phase("emails timed")

@@ -76,7 +76,13 @@ class SpyOnWeb:
             print(f"#   {100 * n / total:5.1f} %  {name}", file=sys.stderr)
 
 
-def top_statements(stack: Stack, shown: int = 15) -> None:
+def top_statements(stack: Stack, requests: int, shown: int = 15) -> None:
+    """The statements that cost the server most, and how many statements each HTTP request
+    made on average (the worker's included): round trips, each a wait for the server."""
+    calls = stack.sql("""
+        SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())""")[0][0]
+    print(f"# pg_stat_statements: {calls} statements, {calls / max(requests, 1):.1f} per HTTP request", file=sys.stderr)
     rows = stack.sql("""
         SELECT calls, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3), rows,
                regexp_replace(query, '\\s+', ' ', 'g')
