@@ -27,5 +27,5 @@ def test_the_load_harness_loses_and_doubles_nothing(postgres_template):
     figures = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
     assert figures["errors"] == "0", done.stderr[-3000:]
     assert figures["lost_or_doubled"] == "0", done.stderr[-3000:]
-    assert float(figures["http_completions_per_s"]) > 0, done.stdout  # the people did decide something
+    assert int(figures["requests.file_claim"]) >= 2, done.stdout  # each buyer filed a claim, at least
     assert float(figures["emails_per_s_two_workers"]) > 0

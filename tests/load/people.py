@@ -112,8 +112,10 @@ class Person:
         self.until = until
         await asyncio.sleep(self.rng.uniform(0, self.think))  # people do not all start at once
         act = self.file_claim if self.role == "buyer" else self.decide
-        while time.monotonic() < self.until:
+        while True:  # at least once: a short run on a busy machine still files and decides something
             await act()
+            if time.monotonic() >= self.until:
+                return
             await self.pause()
 
     async def file_claim(self) -> None:
