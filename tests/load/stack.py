@@ -25,6 +25,7 @@ from sqlalchemy import make_url
 from tests import pg
 from tests.conftest import ROOT
 from tests.integration.test_email import free_port
+from tests.integration.test_production_smoke import stop
 
 # README, Production → systemd: the web service's command, bound to a free port here.
 GUNICORN = ["--workers", "4", "--timeout", "60", "--access-logfile", "-"]
@@ -180,16 +181,6 @@ class Stack:
         if self.cluster is not None:
             self.cluster.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def cpu_seconds(roots: list[int]) -> float:
