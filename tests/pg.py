@@ -53,8 +53,9 @@ def server_bin() -> Path:
 class Cluster:
     """initdb + pg_ctl start in a temporary folder; ``stop()`` removes every trace."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: str = "") -> None:
         self.bin = server_bin()
+        self.settings = settings  # more server settings, e.g. "-c shared_preload_libraries=pg_stat_statements"
         self.port = 0
         self.options = ""
         self.as_user: list[str] = []
@@ -86,7 +87,7 @@ class Cluster:
                 # a timestamp the app reads back in the server's zone and mishandles shows up.
                 self.options = options = (f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
                                           "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-                                          "-c timezone=Pacific/Chatham")
+                                          f"-c timezone=Pacific/Chatham {self.settings}").strip()
                 try:
                     self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
                               "-t", "30", "-o", options, "start")
