@@ -28,7 +28,7 @@ from tests.integration.test_email import free_port
 from tests.integration.test_production_smoke import stop
 
 # README, Production → systemd: the web service's command, bound to a free port here.
-GUNICORN = ["--workers", "4", "--timeout", "60", "--access-logfile", "-"]
+GUNICORN = ["--workers", "4", "--timeout", "60"]  # the app writes its own access line (Operating)
 # pg_stat_statements needs loading at server start: the profile (--profile) reads it.
 PG_SETTINGS = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
 
