@@ -21,7 +21,7 @@ from forms import personal_kind
 ENFORCEMENT = ("Each Member State of the European Union has a body that enforces the Web Accessibility "
                "Directive (Directive (EU) 2016/2102). If you are not happy with how we answer your "
                "feedback or request, contact the enforcement body of the Member State you are in.")
-CONTROLLER = "The Big Buyers Initiative secretariat, on behalf of the European Commission"
+CONTROLLER = "the Big Buyers Initiative secretariat, on behalf of the European Commission"
 LEGAL_BASIS = ("We process your data because it is needed for the task the secretariat carries out for the "
                "European Commission: running the Big Buyers Initiative's working groups, events, expert "
                "requests and travel reimbursement (Article 6(1)(e) of the General Data Protection "

@@ -88,8 +88,8 @@ def test_the_statements_show_the_settings(client):
                   "Contact the Agency for Digital Belgium."):
         assert shown in statement
     notice = html(client.get("/privacy"))
-    for shown in ("ICLEI Europe is the controller", "Our contract with the Commission.",
-                  'href="mailto:dpo@iclei.example.eu"'):
+    for shown in ("The controller of the personal data in this service is ICLEI Europe.",
+                  "Our contract with the Commission.", 'href="mailto:dpo@iclei.example.eu"'):
         assert shown in notice
     assert "3 years" in row(notice, "Expert request")
     assert "7 years" in row(notice, "Travel reimbursement")  # the defaults stay for the others
@@ -102,5 +102,5 @@ def test_without_settings_the_statements_say_the_defaults(client):
     assert "partially compliant" in statement
     assert "10 minutes" in statement  # TWO_STEP_MINUTES
     notice = text(client.get("/privacy"))
-    assert "on behalf of the European Commission is the controller" in notice
+    assert "service is the Big Buyers Initiative secretariat, on behalf of the European Commission." in notice
     assert "Article 6(1)(e)" in notice
