@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -76,6 +77,13 @@ def check(config: dict) -> None:
         raise ConfigurationError(f"ATTACHMENT_STORAGE must be folder or s3, not {storage!r}")
     if storage == "s3" and not config.get("S3_BUCKET"):
         raise ConfigurationError("ATTACHMENT_STORAGE=s3 needs S3_BUCKET, the bucket the files are stored in")
+    retention = config.get("PRIVACY_RETENTION") or "{}"
+    try:
+        valid = isinstance(json.loads(retention), dict)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigurationError('PRIVACY_RETENTION must be a JSON object, e.g. {"expert_request": "5 years"}')
     if app_env != PRODUCTION:
         return
     if not config.get("MAIL_SERVER"):

@@ -104,3 +104,12 @@ def test_without_settings_the_statements_say_the_defaults(client):
     notice = text(client.get("/privacy"))
     assert "service is the Big Buyers Initiative secretariat, on behalf of the European Commission." in notice
     assert "Article 6(1)(e)" in notice
+
+
+@pytest.mark.parametrize("setting", ["7 years", '["7 years"]'])
+def test_a_retention_setting_that_is_not_a_json_object_stops_the_start(tmp_path, setting):
+    from app import create_app
+    from app.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="PRIVACY_RETENTION"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "PRIVACY_RETENTION": setting, "TESTING": True})
