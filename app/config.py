@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -76,6 +77,13 @@ def check(config: dict) -> None:
         raise ConfigurationError(f"ATTACHMENT_STORAGE must be folder or s3, not {storage!r}")
     if storage == "s3" and not config.get("S3_BUCKET"):
         raise ConfigurationError("ATTACHMENT_STORAGE=s3 needs S3_BUCKET, the bucket the files are stored in")
+    retention = config.get("PRIVACY_RETENTION") or "{}"
+    try:
+        valid = isinstance(json.loads(retention), dict)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigurationError('PRIVACY_RETENTION must be a JSON object, e.g. {"expert_request": "5 years"}')
     if app_env != PRODUCTION:
         return
     if not config.get("MAIL_SERVER"):
@@ -165,4 +173,13 @@ def load(instance_path: Path) -> dict:
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").strip().upper(),
         "METRICS_ENABLED": _flag("METRICS_ENABLED", False),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or "",
+        # The accessibility statement and the privacy notice (app/services/statements.py).
+        "ACCESSIBILITY_CONTACT": os.environ.get("ACCESSIBILITY_CONTACT", ""),  # empty: an administrator's email
+        "ACCESSIBILITY_PREPARED": os.environ.get("ACCESSIBILITY_PREPARED", "2026-12-03"),
+        "ACCESSIBILITY_REVIEWED": os.environ.get("ACCESSIBILITY_REVIEWED", "2026-12-03"),
+        "ACCESSIBILITY_ENFORCEMENT": os.environ.get("ACCESSIBILITY_ENFORCEMENT", ""),  # empty: the general text
+        "PRIVACY_CONTROLLER": os.environ.get("PRIVACY_CONTROLLER", ""),  # empty: the secretariat
+        "PRIVACY_LEGAL_BASIS": os.environ.get("PRIVACY_LEGAL_BASIS", ""),  # empty: the general text
+        "PRIVACY_DPO_CONTACT": os.environ.get("PRIVACY_DPO_CONTACT", ""),  # empty: the accessibility contact's
+        "PRIVACY_RETENTION": os.environ.get("PRIVACY_RETENTION", ""),  # JSON: process id → how long
     }

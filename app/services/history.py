@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.engine import FormSpec, ProcessModel, load_model
+from app.engine import FieldSpec, FormSpec, ProcessModel, load_model
 from app.extensions import db
 from app.models import Attachment, AuditEvent, ProcessInstance, ProcessVersion, Role, User
 from app.steps.summary import display_options, option_labels
@@ -43,8 +43,18 @@ def personal_fields(model: ProcessModel, instance: ProcessInstance | None = None
             ProcessVersion.definition_id == instance.version.definition_id, ProcessVersion.active.is_(True)))
         if active is not None and active.id != instance.version_id:
             models.append(load_model(active))
-    return {spec.id for m in models for form in (m.start_form, *(t.form for t in m.tasks.values()))
-            for spec in form.fields if personal_kind(spec) or spec.type == "iban"}
+    return {spec.id for m in models for spec in personal_specs(m)}
+
+
+def personal_specs(model: ProcessModel) -> list[FieldSpec]:
+    """The fields of every form of ``model`` that hold personal data: marked ``personal`` by
+    the diagram, or an ``iban``; in the order the forms ask for them, each id once."""
+    found: dict[str, FieldSpec] = {}
+    for form in (model.start_form, *(t.form for t in model.tasks.values())):
+        for spec in form.fields:
+            if (personal_kind(spec) or spec.type == "iban") and spec.id not in found:
+                found[spec.id] = spec
+    return list(found.values())
 
 
 def may_download(user: User | None, attachment: Attachment, instance: ProcessInstance, model: ProcessModel) -> bool:

@@ -26,12 +26,14 @@ from . import (
     profile,
     requests,
     responses,
+    statements,
     tasks,
     two_step,
 )
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
-              admin_mail, processes_admin, monitor, migration_admin, names_admin, messages)
+              admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
+              statements)
 
 
 def register_web(app: Flask) -> None:
