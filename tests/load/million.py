@@ -72,7 +72,8 @@ SAMPLES = 200
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.load.million", description=__doc__.split("\n")[0])
-    parser.add_argument("--url", help="a migrated PostgreSQL database with the demo loaded (default: a throwaway cluster)")
+    parser.add_argument("--url", help="a migrated PostgreSQL database with the demo loaded "
+                        "(default: a throwaway cluster)")
     parser.add_argument("--requests", type=int, default=1_000_000, help="requests the database should hold")
     parser.add_argument("--samples", type=int, default=SAMPLES, help="timed pages per figure")
     parser.add_argument("--explain", action="store_true", help="print each query's plan, EXPLAIN (ANALYZE, BUFFERS)")
@@ -119,21 +120,24 @@ def _text(value: str) -> str:
 
 
 def _extra_versions(cursor: psycopg.Cursor) -> dict[str, list[int]]:
-    """Each process's version ids, oldest first, after storing copies up to VERSIONS of them
-    (as an administrator's revised uploads would); the shipped one stays the active one."""
-    cursor.execute("""SELECT d.process_id, v.id, v.number FROM process_version v
+    """Each process's version ids, oldest first, after storing revisions up to VERSIONS of them
+    (copies of the shipped files, as an administrator's revised uploads would be); the newest
+    becomes the active one, as activating an upload makes it."""
+    cursor.execute("""SELECT d.process_id, v.id FROM process_version v
                       JOIN process_definition d ON d.id = v.definition_id ORDER BY v.number""")
     found: dict[str, list[int]] = {}
-    for process_id, version_id, _ in cursor.fetchall():
+    for process_id, version_id in cursor.fetchall():
         found.setdefault(process_id, []).append(version_id)
-    for process_id, ids in found.items():
+    for ids in found.values():
         for _ in range(VERSIONS - len(ids)):
+            cursor.execute("UPDATE process_version SET active = false WHERE id = %s", (ids[-1],))
             cursor.execute(
                 """INSERT INTO process_version (definition_id, number, sha256, files, active, note, created_at)
-                   SELECT definition_id, (SELECT max(number) + 1 FROM process_version p WHERE p.definition_id = v.definition_id),
-                          md5(random()::text) || md5(random()::text), files, false, 'an earlier revision', created_at
-                   FROM process_version v WHERE id = %s RETURNING id""", (ids[0],))
-            ids.insert(0, cursor.fetchone()[0])
+                   SELECT definition_id,
+                          (SELECT max(number) + 1 FROM process_version p WHERE p.definition_id = v.definition_id),
+                          md5(random()::text) || md5(random()::text), files, true, 'a revision', created_at
+                   FROM process_version v WHERE id = %s RETURNING id""", (ids[-1],))
+            ids.append(cursor.fetchone()[0])
     return found
 
 
@@ -145,7 +149,6 @@ def fill(url: str, wanted: int) -> int:
         if have >= wanted:
             return 0
         versions = _extra_versions(cursor)
-        people = dict(cursor.execute('SELECT email, id FROM "user"').fetchall())
         roles: dict[str, list[int]] = {}
         for user_id, role in cursor.execute("SELECT user_id, role FROM user_role"):
             roles.setdefault(role, []).append(user_id)
@@ -155,7 +158,7 @@ def fill(url: str, wanted: int) -> int:
         running_state = _text(state[0]) if state else "{}"
         summary = _text(json.dumps(state[1])) if state else "{}"
         lanes = {"Coordinator": sorted(roles["COORDINATOR"]), "Finance": sorted(roles["FINANCE"])}
-        ids = [cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+        ids = [cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]  # noqa: S608 - our names
                for table in ("process_instance", "human_task", "audit_event")]
         added = wanted - have
         chance = random.Random(14)
@@ -243,7 +246,6 @@ def fill(url: str, wanted: int) -> int:
                   f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         for table, last in zip(("process_instance", "human_task", "audit_event"), ids, strict=True):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})")
-        del people
         connection.commit()
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("VACUUM (ANALYZE)")
@@ -312,9 +314,9 @@ def monitor_variants(app) -> dict[str, dict]:
 
     with app.app_context():
         first = db.session.scalar(text("SELECT min(started_at) FROM process_instance"))
-        version = db.session.scalar(text(
-            "SELECT min(id) FROM process_version WHERE definition_id = "
-            "(SELECT id FROM process_definition WHERE process_id = 'expert_request')"))
+        version = db.session.scalar(text(  # the expert requests' first version: its requests are the oldest
+            "SELECT v.id FROM process_version v JOIN process_definition d ON d.id = v.definition_id "
+            "WHERE d.process_id = 'expert_request' ORDER BY v.number LIMIT 1"))
         group = db.session.scalar(text("SELECT min(id) FROM working_group"))
         person = db.session.scalar(select(User.id).where(User.email.startswith("felix")))
     month = (first + dt.timedelta(days=400)).date()
