@@ -10,7 +10,7 @@ PORT ?= 5000
 # The app reads them too: without EXTERNAL_BASE_URL, e-mailed links point at http://HOST:PORT.
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres system-packages bench bench-load lint format clean
+.PHONY: run test test-sqlite test-postgres system-packages bench bench-load bench-scale lint format clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment .venv"
@@ -65,6 +65,10 @@ bench: $(INSTALLED)
 ## bench-load: gunicorn, PostgreSQL, a worker and BENCH_PEOPLE (50) people for BENCH_SECONDS (60) (docs/PERFORMANCE.md, "Load")
 bench-load: system-packages $(INSTALLED)
 	$(BIN)/python -m tests.load $(BENCH_ARGS)
+
+## bench-scale: the inbox and the monitoring list on a throwaway PostgreSQL holding 1 000 000 requests (docs/SCALING.md)
+bench-scale: system-packages $(INSTALLED)
+	$(BIN)/python -m tests.load.million $(SCALE_ARGS)
 
 ## lint: style (ruff), the layers and no import cycles (lint-imports), types (mypy)
 lint: $(INSTALLED)

@@ -31,18 +31,26 @@ class TaskState(enum.StrEnum):
 
 class ProcessInstance(Model):
     # ix_instance_started: the monitoring list, newest first, and its "started between" filter.
+    # The list filtered by process, version, status or group reads the matching requests newest
+    # first from an index that leads with that column and ends like ix_instance_started, so a
+    # page of a rare value (an old version, the requests that failed) is never found by walking
+    # the whole list (docs/SCALING.md).
     __table_args__ = (Index("ix_instance_next_timer", "next_timer_at"),
-                      Index("ix_instance_started", "started_at", "id"))
+                      Index("ix_instance_started", "started_at", "id"),
+                      Index("ix_instance_process_started", "process_id", "started_at", "id"),
+                      Index("ix_instance_version_started", "version_id", "started_at", "id"),
+                      Index("ix_instance_status_started", "status", "started_at", "id"),
+                      Index("ix_instance_group_started", "working_group_id", "started_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
-    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[InstanceStatus] = mapped_column(
-        Enum(InstanceStatus, native_enum=False, length=20), default=InstanceStatus.RUNNING, index=True
+        Enum(InstanceStatus, native_enum=False, length=20), default=InstanceStatus.RUNNING
     )
     initiator_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_group.id"), index=True)
+    working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_group.id"))
     state: Mapped[str] = mapped_column(Text, deferred=True)  # engine JSON, no definition
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # key fields shown in lists
     current_step: Mapped[str] = mapped_column(String(200), default="")
@@ -162,6 +170,10 @@ class Attachment(Model):
 
 class AuditEvent(Model):
     """Append-only history: who did what to which instance, when, through which channel."""
+
+    # ix_audit_event_action: the few rows of one kind among millions, e.g. a process's
+    # version history on Administration → Processes, the tasks waiting for the administrators.
+    __table_args__ = (Index("ix_audit_event_action", "action", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)

@@ -32,7 +32,7 @@ from app.models import (
     WorkingGroup,
 )
 from app.services.instances import fire_due_timers
-from app.services.monitoring import cancel_instance
+from app.services.monitoring import RowPagination, cancel_instance
 from app.services.versions import folder_file_sets, store_version
 from app.steps import engine
 from tests.conftest import ROOT, loaded, person, post_form, sign_in
@@ -217,15 +217,20 @@ def test_the_version_filter_and_the_diagram_follow_each_instance_s_own_version(c
     assert f"Version {first.number} of" in page and "not the version new requests use" in page
 
 
-def test_the_list_pages_by_25(client, requests):
+def import_requests(count: int) -> None:
+    """``count`` finished requests of a process called old_import, one an hour from 2025."""
     marta = person("marta")
     version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.active.is_(True)))
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     db.session.execute(insert(ProcessInstance), [
         {"version_id": version.id, "process_id": "old_import", "title": f"Imported {n}", "initiator_id": marta.id,
          "state": "not a workflow", "summary": {}, "status": InstanceStatus.COMPLETED,
-         "started_at": start + dt.timedelta(hours=n), "lock_version": 1} for n in range(40)])
+         "started_at": start + dt.timedelta(hours=n), "lock_version": 1} for n in range(count)])
     db.session.commit()
+
+
+def test_the_list_pages_by_25(client, requests):
+    import_requests(40)
     sign_in(client, "clara")
     first = listed(client, "?process_id=old_import")
     second = listed(client, "?process_id=old_import&page=2")
@@ -233,6 +238,19 @@ def test_the_list_pages_by_25(client, requests):
     text = loaded(client.get("/monitor/instances?process_id=old_import"))
     assert "40 requests match the filters" in text and "page 1 of 2" in text
     assert 'href="/monitor/instances?page=2&amp;process_id=old_import"' in text
+
+
+def test_past_the_count_limit_the_list_says_more_than_and_still_pages(client, requests, monkeypatch):
+    monkeypatch.setattr(RowPagination, "count_limit", 10)  # 10 000 in production: counting a million costs
+    import_requests(40)
+    sign_in(client, "clara")
+    text = loaded(client.get("/monitor/instances?process_id=old_import"))
+    assert "More than 10 requests match the filters, newest first; page 1" in text
+    assert "all the requests (more than 10)" in text
+    assert 'href="/monitor/instances?page=2&amp;process_id=old_import" rel="next"' in text
+    second = loaded(client.get("/monitor/instances?process_id=old_import&page=2"))
+    assert "page 2" in second and 'rel="next"' not in second and 'rel="prev"' in second
+    assert len(listed(client, "?process_id=old_import&page=2")) == 15
 
 
 # -- the CSV -------------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
 from .access import _require_monitor
 
 PER_PAGE = 25
+# The list counts the requests that match up to this many and then says "more than": counting
+# every one of a million requests costs more than the page itself (docs/SCALING.md).
+COUNT_LIMIT = 10_000
 STATUS_LABELS = {
     InstanceStatus.RUNNING: "In progress", InstanceStatus.COMPLETED: "Finished",
     InstanceStatus.CANCELLED: "Cancelled", InstanceStatus.ERROR: "Needs attention",
@@ -195,6 +198,8 @@ def _attach_outcomes(rows: list[MonitorRow]) -> None:
 class RowPagination(Pagination):
     """Flask-SQLAlchemy's pagination (pages, iter_pages, ...) over MonitorRow items."""
 
+    count_limit = COUNT_LIMIT
+
     def _query_items(self) -> list[MonitorRow]:
         query = self._query_args["query"].limit(self.per_page).offset(self._query_offset)
         rows = [MonitorRow(*values) for values in db.session.execute(query).all()]
@@ -204,8 +209,22 @@ class RowPagination(Pagination):
         return rows
 
     def _query_count(self) -> int:
-        return db.session.scalar(
-            select(func.count()).select_from(ProcessInstance).where(*self._query_args["where"])) or 0
+        """The matching requests, counted up to one past ``count_limit``."""
+        matching = select(ProcessInstance.id).where(*self._query_args["where"]).limit(self.count_limit + 1)
+        return db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+
+    @property
+    def more(self) -> bool:
+        """Whether more than ``count_limit`` requests match: ``total`` is then a floor, not the count."""
+        return self.total is not None and self.total > self.count_limit
+
+    @property
+    def pages(self) -> int:
+        """The pages counted; past ``count_limit``, at least up to the next page while this one is full."""
+        counted = super().pages
+        if not self.more:
+            return counted
+        return max(counted, self.page + 1 if len(self.items) == self.per_page else self.page)
 
 
 def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
