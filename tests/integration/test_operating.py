@@ -20,9 +20,9 @@ from sqlalchemy import func, select, text
 from app import logs
 from app.extensions import db
 from app.models import InstanceStatus, OutboxMessage, OutboxStatus, ProcessInstance, User
-from app.services.storage import EXTENSION
 from app.outbox.deliver import deliver_outbox
 from app.services.instances import fire_due_timers
+from app.services.storage import EXTENSION
 from tests.conftest import loaded, post_form, sign_in
 from tests.integration.test_travel_http import claim, file_claim, ready_task, receipts
 
