@@ -382,7 +382,7 @@ class Site:
             version = db.session.get(ProcessVersion, self.version_id)
             data = claim_data(self.group_id)
             for n in range(count):
-                ids.append(start_instance(actor, version, dict(data), receipt_uploads()).id)
+                ids.append(start_instance(actor, version, dict(data), receipt_uploads()).instance.id)
                 if n % 100 == 99:
                     db.session.commit()
             db.session.commit()
@@ -752,7 +752,7 @@ class Bench:
                 actor = db.session.get(User, site.claimant_id)
                 names = ", ".join(f"Member {n}" for n in range(members))
                 for _ in range(requests):
-                    instance = start_instance(actor, version, {"paper": "Bench paper", "member_names": names})
+                    instance = start_instance(actor, version, {"paper": "Bench paper", "member_names": names}).instance
                     ids += list(db.session.scalars(select(HumanTask.id).where(
                         HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
                         .order_by(HumanTask.id).limit(MI_USED if process == "mi_parallel" else 1)))

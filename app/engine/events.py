@@ -315,7 +315,8 @@ def happening(task) -> str | None:
         host = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
         what = _the(kind[0], definition) if kind else (
             "A timer" if isinstance(definition, TimerEventDefinition) else
-            _the("message", definition) if isinstance(definition, MessageEventDefinition) else "")
+            (f"The message “{_label(spec)}”" if spec.bpmn_name else _the("message", definition))
+            if isinstance(definition, MessageEventDefinition) else "")  # as the diagram names the catching event
         if host is not None and what and host.task_spec.bpmn_id:
             return f"{what} started “{_label(host.task_spec)}”"
         return None

@@ -57,11 +57,21 @@ KEY_PROPERTY, PAYLOAD_PROPERTY = "correlationKey", "payload"
 
 @dataclass(frozen=True)
 class Message:
-    """A message thrown by a request that no part of it caught."""
+    """A message thrown by a request that no part of it caught; ``element`` is the name the
+    diagram gives the element that threw it ("Statement published"), "" if it has none."""
 
     name: str
     key: str = ""
     payload: dict[str, Any] = field(default_factory=dict, compare=False)
+    element: str = field(default="", compare=False)
+
+
+class _Thrown(BpmnEvent):
+    """The library's event, with the name of the element that threw it."""
+
+    def __init__(self, *args, element: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.element = element
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ class AppMessageEventDefinition(MessageEventDefinition):
     def throw(self, my_task):
         data = my_task.data
         payload = {name: deepcopy(data[name]) for name in self.payload_names if name in data}
-        event = BpmnEvent(self, payload=payload, correlations={KEY: self.key_value(my_task)})
+        event = _Thrown(self, payload=payload, correlations={KEY: self.key_value(my_task)},
+                        element=(my_task.task_spec.bpmn_name or "").strip())
         start_message_subprocesses(my_task.workflow.top_workflow, event)
         my_task.workflow.top_workflow.catch(event)
 
@@ -244,7 +255,8 @@ def thrown(wf) -> list[Message]:
         definition = event.event_definition
         if isinstance(definition, MessageEventDefinition):
             messages.append(Message(definition.name, key_text((event.correlations or {}).get(KEY)),
-                                    dict(event.payload or {}) if isinstance(event.payload, dict) else {}))
+                                    dict(event.payload or {}) if isinstance(event.payload, dict) else {},
+                                    getattr(event, "element", "")))
         else:
             others.append(event)
     wf.bpmn_events = others

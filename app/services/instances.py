@@ -25,7 +25,7 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
-from app.steps import Conflict, create_instance, engine, record, save_instance, step, sync_instance
+from app.steps import Conflict, Step, create_instance, engine, record, save_instance, step, sync_instance
 from app.steps.lanes import lane_kind, still_named
 
 from .attachments import store_uploads
@@ -70,8 +70,9 @@ def may_start(user: User, model: ProcessModel) -> bool:
 
 
 def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
-                   uploads: dict | None = None, channel: str = "web") -> ProcessInstance:
-    """Start a request from its validated start form; run it to the first wait."""
+                   uploads: dict | None = None, channel: str = "web") -> Step:
+    """Start a request from its validated start form; run it to the first wait. The step
+    written (its ``instance``, what it opened and queued: ``progress.after_step`` reads it)."""
     model = load_model(version)
     if not may_start(actor, model):
         raise NotAllowed(f"You cannot start “{model.name}”.")
@@ -90,7 +91,7 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
     start_data.update({"initiator_id": actor.id, "filed_on": dt.date.today()})
     if model.initiator_variable:  # camunda:initiator on the start event: who started it, as Camunda sets it
         start_data[model.initiator_variable] = actor.email
-    with step(instance, actor, channel):
+    with step(instance, actor, channel) as current:
         try:
             with step_limits():
                 wf = engine().start(model, start_data)
@@ -103,7 +104,7 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
                {k: v for k, v in start_data.items() if k not in ("initiator_id",)})
         sync_instance(instance, model, wf, actor, channel)
     db.session.flush()
-    return instance
+    return current
 
 
 def _called_versions(version: ProcessVersion, model: ProcessModel) -> list[ProcessVersion]:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from app.engine import EngineError, Message, Wait, load_model
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import InstanceStatus, MessageSubscription, ProcessInstance, User
+from app.models import InstanceStatus, MessageSubscription, ProcessInstance, User, WorkingGroup
 from app.steps import Step, create_instance, engine, lock_instance, record, save_instance, step, sync_instance
 from app.steps.messages import waits_of
 
@@ -71,7 +71,12 @@ def _route(sender: ProcessInstance, message: Message, depth: int) -> None:
 
 
 def _label(message: Message) -> str:
-    return f"“{message.name}” (key {message.key})" if message.key else f"“{message.name}”"
+    """The message as people name it: the diagram's name of the element that threw it, else the
+    message's name; "for Circular ICT" where the key is a working group's id. The key itself
+    is no part of the sentence (the event's data keeps it)."""
+    label = f"“{message.element or message.name}”"
+    group = db.session.get(WorkingGroup, int(message.key)) if message.key.isdigit() and len(message.key) < 10 else None
+    return f"{label} for {group.name}" if group is not None else label
 
 
 def _receivers(sender: ProcessInstance, message: Message) -> list[ProcessInstance]:

@@ -10,6 +10,7 @@ object store's error), which attachments.py turns into the "files not saved" mes
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -44,6 +45,9 @@ class Storage(Protocol):
 
     def send(self, key: str, *, mimetype: str, download_name: str, etag: str, size: int) -> Any:
         """A download response streaming the content through the app (as an attachment)."""
+
+    def problem(self) -> str:
+        """Why the store cannot take files now ("" when it can): for /readyz, cheap."""
 
 
 class FolderStorage:
@@ -81,6 +85,19 @@ class FolderStorage:
     def send(self, key: str, *, mimetype: str, download_name: str, etag: str, size: int) -> Any:
         # send_file on the path: its own ETag, Last-Modified and ranges, as before object storage
         return send_file(self.path(key), mimetype=mimetype, as_attachment=True, download_name=download_name)
+
+    def problem(self) -> str:
+        # created as the first save would create it; then a real write, as root passes os.access
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return "upload folder missing and cannot be created"
+        try:
+            with tempfile.TemporaryFile(dir=self.folder):
+                pass
+        except OSError:
+            return "upload folder not writable"
+        return ""
 
 
 class ObjectStorage:
@@ -153,6 +170,18 @@ class ObjectStorage:
         response.content_length = size
         response.set_etag(etag)
         return response
+
+    def problem(self) -> str:
+        try:  # HEAD bucket: no object read, the same short timeouts and few retries
+            self.client.head_bucket(Bucket=self.bucket)
+        except self.failures as exc:
+            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                return "object storage has no such bucket"
+            if code in ("403", "AccessDenied", "Forbidden"):
+                return "object storage refused access to the bucket"
+            return "object storage unreachable"
+        return ""
 
 
 def storage(app: Flask | None = None) -> Storage:

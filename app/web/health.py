@@ -2,7 +2,8 @@
 
 ``/healthz``: the process answers (liveness; never touches the database).
 ``/readyz``: the database answers and its schema is the one this code expects (alembic's
-current revision is the head of ``migrations/``), so the process can serve people.
+current revision is the head of ``migrations/``), and the attachment store can take files (the
+bucket answers a HEAD, or the upload folder is writable), so the process can serve people.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 from app.extensions import db
+from app.services.storage import storage
 
 bp = Blueprint("health", __name__)
 
@@ -49,6 +51,9 @@ def ready():
         have, want = ", ".join(sorted(current)) or "none", ", ".join(sorted(expected))
         return _plain(f"not ready: database at migration {have}, this code expects {want}: run flask db upgrade",
                       503)
+    problem = storage().problem()
+    if problem:
+        return _plain(f"not ready: {problem}", 503)
     return _plain("ready", 200)
 
 

@@ -13,7 +13,7 @@ from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_w
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
 from app.services.instances import can_view, may_start, my_requests, start_instance, starts_by_message
-from app.services.progress import what_next
+from app.services.progress import after_step, what_next
 from app.services.versions import active_versions, called_processes, load_model
 from forms import build_form
 
@@ -56,7 +56,9 @@ def start(process_id: str):
     status = 400 if post else 200
     if post and form.validate():
         try:
-            instance = start_instance(current_user, version, form.cleaned, uploads_with_kept(form))
+            started = start_instance(current_user, version, form.cleaned, uploads_with_kept(form))
+            instance = started.instance
+            sent = f"Sent: {instance.title}. You can follow it under My requests."  # read before the commit
             db.session.commit()
         except NotAllowed as exc:
             db.session.rollback()
@@ -73,7 +75,7 @@ def start(process_id: str):
             db.session.rollback()
             problem = str(exc)
         else:
-            flash(f"Sent: {instance.title}. You can follow it under My requests.", "success")
+            flash("\n".join([sent, *after_step(started, current_user)]), "success")  # what comes next, under it
             return redirect(url_for("requests.show", instance_id=instance.id))
     keep_files(form)
     return render_template("requests/start_form.html", model=model, form=form, problem=problem), status

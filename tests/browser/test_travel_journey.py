@@ -60,6 +60,7 @@ def test_travel_claim_changed_approved_from_email_and_paid(people, live_server):
     assert re.search(r"/requests/\d+$", page.url)
     request_url = page.url.removeprefix(live_server.url)
     assert "In progress" in marta.text()
+    assert "Clara Schmidt or Tom Peeters (coordinator) will check claim." in marta.text()  # the flash says who is next
     marta.click("My requests", "my-requests-filed")
     assert "Waiting for Clara Schmidt or Tom Peeters (coordinator) to check claim, since" in marta.text()
 

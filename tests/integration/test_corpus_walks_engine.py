@@ -397,7 +397,7 @@ def test_a_message_from_another_request_starts_a_request(client, other):
     (started,) = requests_of("Message_Start_Process")
     assert refreshed(asking).status == InstanceStatus.COMPLETED
     assert started.initiator_id == person("marta").id
-    assert any(line.startswith("The message “instantiationMessage” was sent to") for line in history(asking))
+    assert any(line.startswith("The message “Send the message” was sent to") for line in history(asking))
     data = data_of(started)
     assert (data["reference"], data["amount"]) == ("ORD-12", 40)
 

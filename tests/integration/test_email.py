@@ -395,7 +395,7 @@ def test_the_initiator_hears_when_a_request_ends_once(app, client, smtp):
 
     version, _ = store_version({"mini.bpmn": BPMN}, None)
     db.session.commit()
-    instance = start_instance(person("marta"), version, {"amount": Decimal("12.00")})
+    instance = start_instance(person("marta"), version, {"amount": Decimal("12.00")}).instance
     db.session.commit()
     review = ready_task(instance, "review")
     complete_task(person("clara"), review.id, {"decision": "approve"})

@@ -109,8 +109,16 @@ def test_the_statement_is_revised_once_then_published_and_the_groups_event_is_to
     event = refreshed(event)
     assert event.status == InstanceStatus.RUNNING
     received = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == event.id)).all()
-    assert any("joint_statement_published" in (e.summary or "") or "Joint statement published" in (e.summary or "")
-               for e in received), [e.summary for e in received]
+    group = statement.working_group.name  # the key is the group's id: the lines name the group
+    assert f"Received the message “Statement published” for {group} from “{statement.title}”" in [
+        e.summary for e in received]
+    assert "The message “Joint statement published” started “Joint statement published”" in [
+        e.summary for e in received]  # the event subprocess, named as its start event is
+    [sent] = [e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == statement.id,
+                                                                     AuditEvent.action == "message_sent"))]
+    assert sent.summary == f"The message “Statement published” for {group} was sent to {event.title}"
+    assert (sent.data["message"], sent.data["key"]) == (  # the names the diagrams use, kept in the data
+        "joint_statement_published", str(statement.working_group_id))
 
 
 def test_members_are_reminded_after_7_days_and_the_round_closes_after_14(client):

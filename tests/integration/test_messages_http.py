@@ -67,23 +67,26 @@ def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(cli
     assert ready_tasks(waiting_zero) == [] and subscriptions(waiting_zero) == [("group_ready", "ZERO")]
     assert subscriptions(waiting_ict) == []
     assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.task_id == read.id)) is not None
-    assert any("Received the message “group_ready” (key ICT)" in line for line in history(waiting_ict))
+    assert any("Received the message “Group ready”" in line for line in history(waiting_ict))
 
     # A new request of the process that starts by that message, started by the sender's initiator.
     started = newest_of("msg_started_by_group")
     assert started is not None and started.initiator_id == person("ana").id
     assert [t.bpmn_id for t in ready_tasks(started)] == ["welcome_group"]
     sent = [line for line in history(sender) if line.startswith("The message")]
-    assert sent == [f"The message “group_ready” (key ICT) was sent to {refreshed(waiting_ict).title}, "
-                    f"a new request “{started.title}”"]
+    assert sent == [f"The message “Group ready” was sent to {refreshed(waiting_ict).title}, "
+                    f"a new request “{started.title}”"]  # named as the diagram names the throw event
+    [sent_event] = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == sender.id,
+                                                               AuditEvent.action == "message_sent")).all()
+    assert (sent_event.data["message"], sent_event.data["key"]) == ("group_ready", "ICT")  # the key: in the data
 
     # Each request's history, as its requester reads it, says what was sent and received.
     sign_in(client, "marta")
-    assert "Received the message “group_ready” (key ICT) from “Group notice”" in text(
+    assert "Received the message “Group ready” from “Group notice”" in text(
         client.get(f"/requests/{waiting_ict.id}"))
     sign_in(client, "ana")
     page = text(client.get(f"/requests/{sender.id}"))
-    assert "The message “group_ready” (key ICT) was sent to" in page
+    assert "The message “Group ready” was sent to" in page
     assert "What was sent note The room is booked" in page
 
     sign_in(client, "clara")
@@ -97,7 +100,7 @@ def test_a_message_nobody_waits_for_is_noted_in_the_senders_history(client):
     upload(client, "msg_group_notice")
     sender = start_request(client, "ana", "msg_group_notice", {"group_code": "NOBODY", "note": "Hello"})
     assert refreshed(sender).status == InstanceStatus.COMPLETED
-    assert "The message “group_ready” (key NOBODY) was sent; no request was waiting for it" in history(sender)
+    assert "The message “Group ready” was sent; no request was waiting for it" in history(sender)
 
 
 def test_a_send_task_reaches_a_receive_task(client):
@@ -124,11 +127,11 @@ def test_a_receiver_that_fails_goes_into_error_and_the_others_go_on(client):
     assert [t.bpmn_id for t in ready_tasks(claim)] == ["confirm_payment"]
     broken = refreshed(failing)
     assert broken.status == InstanceStatus.ERROR
-    assert broken.error.startswith("The message “payment_done” (key R-5) from “Report a payment” could not be "
+    assert broken.error.startswith("The message “Tell the claim” from “Report a payment” could not be "
                                    "handled:") and "division by zero" in broken.error
     assert subscriptions(failing) == [("payment_done", "R-5")]  # it kept the state it had
     assert [line for line in history(sender) if line.startswith("The message")] == [
-        "The message “payment_done” (key R-5) was sent to Wait for a payment"]
+        "The message “Tell the claim” was sent to Wait for a payment"]
 
 
 def test_admin_sends_a_message_that_interrupts_a_user_task(client):
@@ -165,7 +168,7 @@ def test_admin_sends_a_message_that_interrupts_a_user_task(client):
     complete(client, "clara", ready_tasks(request)[0], {"seen": "y"})
     assert refreshed(request).status == InstanceStatus.COMPLETED
     lines = history(request)
-    assert "Administrator sent the message “withdrawn” (key W-1)" in " ".join(lines).replace(
+    assert "Administrator sent the message “withdrawn”" in " ".join(lines).replace(
         person("admin").name, "Administrator")
     assert any(line.startswith("Review the request withdrawn") for line in lines)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == request.id,
@@ -258,9 +261,9 @@ def test_two_requests_sending_to_one_receiver_at_once_step_it_once(app, monkeypa
     [confirm] = ready_tasks(claim)
     assert confirm.bpmn_id == "confirm_payment"
     received = [line for line in history(claim) if line.startswith("Received the message")]
-    assert received == ["Received the message “payment_done” (key R-1) from “Report a payment”"]
+    assert received == ["Received the message “Tell the claim” from “Report a payment”"]
     senders = db.session.scalars(select(ProcessInstance).where(
         ProcessInstance.process_id == "msg_payment_sender")).all()
     sent = sorted(line for s in senders for line in history(s) if line.startswith("The message"))
-    assert sent == ["The message “payment_done” (key R-1) was sent to Wait for a payment",
-                    "The message “payment_done” (key R-1) was sent; no request was waiting for it"]
+    assert sent == ["The message “Tell the claim” was sent to Wait for a payment",
+                    "The message “Tell the claim” was sent; no request was waiting for it"]

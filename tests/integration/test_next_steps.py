@@ -1,5 +1,5 @@
 """What happens next, in sentences, on walks of the shipped processes: My requests and the
-request page, the message after a task form, the decision-recorded page, the task page's
+request page, the message after a start form and after a task form, the decision-recorded page, the task page's
 "started by … asked you", the history's notices and a finished request's status."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.integration import test_onboarding_http as onboarding
 from tests.integration.test_email import decision_links, smtp  # noqa: F401 - the SMTP server fixture
 from tests.integration.test_market_engagement_http import EVENT_DAY, TITLE, decide, logistics, propose
 from tests.integration.test_onboarding_http import OPEN_GROUP, apply, review
-from tests.integration.test_travel_http import file_claim, ready_task
+from tests.integration.test_travel_http import claim, file_claim, ready_task, receipts
 
 browser = onboarding.browser  # one signed-in client per person
 
@@ -100,6 +100,14 @@ def test_a_travel_claim_says_who_acts_next_who_was_told_and_how_it_ended(client)
     assert f"{instance.title} Travel reimbursement, version 1 · request {instance.id} Paid Circular ICT" in listed
     csv_text = client.get("/monitor/instances.csv").get_data(as_text=True)
     assert '"Paid"' in csv_text and '"Finished"' not in csv_text
+
+
+def test_starting_a_request_says_who_acts_next(client):
+    sign_in(client, "marta")
+    after = flash_after(client, post_form(client, "/start/travel_reimbursement", claim(), receipts()))
+    assert "Sent: Travel claim" in after and "You can follow it under My requests." in after
+    assert "Clara Schmidt or Tom Peeters (coordinator) will check claim." in after
+    assert after.index("You can follow it under My requests.") < after.index("will check claim.")
 
 
 def test_decisions_from_emails_say_who_acts_next_and_who_was_told(client, smtp):  # noqa: F811

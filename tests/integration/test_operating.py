@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import InstanceStatus, OutboxMessage, OutboxStatus, ProcessInstance, User
 from app.outbox.deliver import deliver_outbox
 from app.services.instances import fire_due_timers
+from app.services.storage import EXTENSION
 from tests.conftest import loaded, post_form, sign_in
 from tests.integration.test_travel_http import claim, file_claim, ready_task, receipts
 
@@ -227,3 +228,21 @@ def test_not_ready_on_a_database_migrated_past_this_code(client):
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.headers["Cache-Control"] == "no-store"
     assert ready.get_data(as_text=True).startswith("not ready: database at migration f00dfeed1234, this code expects ")
+
+
+def test_not_ready_while_the_upload_folder_cannot_take_files(app, client, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    app.config["UPLOAD_FOLDER"] = str(blocker / "uploads")
+    app.extensions.pop(EXTENSION, None)
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.get_data(as_text=True)) == (
+        503, "not ready: upload folder missing and cannot be created\n")
+    app.config["UPLOAD_FOLDER"] = "/proc"  # there, but nobody may write in it, not even root
+    app.extensions.pop(EXTENSION, None)
+    assert client.get("/readyz").get_data(as_text=True) == "not ready: upload folder not writable\n"
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "new" / "uploads")  # a fresh deployment's: made, as a save would
+    app.extensions.pop(EXTENSION, None)
+    assert client.get("/readyz").get_data(as_text=True) == "ready\n"
+    assert (tmp_path / "new" / "uploads").is_dir() and not any((tmp_path / "new" / "uploads").iterdir())
+    app.extensions.pop(EXTENSION, None)

@@ -17,6 +17,7 @@ from app.config import ConfigurationError, check
 from app.extensions import db
 from app.models import Attachment, OutboxMessage, ProcessInstance
 from app.services.attachments import STORAGE_NOTICE
+from app.services.storage import EXTENSION
 from app.services.worker import run_round
 from tests.conftest import app_config, loaded, post_form, sign_in
 from tests.integration.test_kept_uploads import first_try
@@ -204,3 +205,28 @@ def test_the_purge_waits_for_object_storage_to_come_back(client, app, bucket, se
     assert len(db.session.scalars(select(Attachment).where(Attachment.id.in_([int(i) for i in kept]))).all()) == 2
     assert run_round("test") == "files of forms never sent deleted: 2"
     assert stored(bucket) == {}
+
+
+def test_ready_only_while_the_bucket_answers(client, app, bucket, server):  # noqa: F811
+    assert client.get("/readyz").get_data(as_text=True) == "ready\n"
+    server.stop()
+    try:
+        started = time.monotonic()
+        down = client.get("/readyz")
+        assert (down.status_code, down.get_data(as_text=True)) == (503, "not ready: object storage unreachable\n")
+        assert down.headers["Cache-Control"] == "no-store"
+        assert time.monotonic() - started < app.config["S3_TIMEOUT"]  # refused at once
+    finally:
+        server.start()
+    server.freeze()  # takes connections, answers nothing: the store's short timeout, two tries
+    try:
+        started = time.monotonic()
+        assert client.get("/readyz").get_data(as_text=True) == "not ready: object storage unreachable\n"
+        assert time.monotonic() - started < 3 * app.config["S3_TIMEOUT"] + 1
+    finally:
+        server.thaw()
+    assert client.get("/readyz").get_data(as_text=True) == "ready\n"
+    app.config["S3_BUCKET"] = "bbw-nobody-made-this"
+    app.extensions.pop(EXTENSION, None)
+    gone = client.get("/readyz")
+    assert (gone.status_code, gone.get_data(as_text=True)) == (503, "not ready: object storage has no such bucket\n")

@@ -77,7 +77,7 @@ def test_starting_a_request_whose_script_builds_something_huge_is_refused_at_onc
 
 def test_a_decision_whose_condition_is_too_big_is_not_saved(client):
     version = upload(mini(condition="decision == 'approve' and 'ab' * 50_000_000 == ''"))
-    instance = start_instance(person("marta"), version, {"amount": Decimal("12.00")})
+    instance = start_instance(person("marta"), version, {"amount": Decimal("12.00")}).instance
     db.session.commit()
     review = ready_task(instance, "review")
     sign_in(client, "clara")
@@ -90,7 +90,7 @@ def test_a_decision_whose_condition_is_too_big_is_not_saved(client):
 def test_a_timer_whose_step_never_ends_marks_its_request_in_error_and_the_next_timer_fires(app, client):
     app.config["SCRIPT_CPU_SECONDS"] = 0.5
     version = upload(mini(after_reminder="while True:\n    pass"))
-    looping = start_instance(person("marta"), version, {"amount": Decimal("12.00")})
+    looping = start_instance(person("marta"), version, {"amount": Decimal("12.00")}).instance
     db.session.commit()
     claim = file_claim(client)  # its reminder is due after the looping one's
     db.session.expire_all()

@@ -613,7 +613,7 @@ def test_the_camunda_modeler_diagram_runs_with_its_juel_timers_and_candidate_gro
     version = stored("small_travel_claim.bpmn", "claim_approval_level.dmn")
     ana, clara, felix = person("ana"), person("clara"), person("felix")
     instance = start_instance(ana, version, {"meeting": "Circular ICT, Brussels",
-                                             "meeting_date": dt.date(2030, 3, 5), "amount": 1500})
+                                             "meeting_date": dt.date(2030, 3, 5), "amount": 1500}).instance
     db.session.commit()
     check = ready(instance, "check_claim")
     candidates = {c.user_id for c in check.candidates}
@@ -643,7 +643,7 @@ def test_the_camunda_modeler_diagram_runs_with_its_juel_timers_and_candidate_gro
 def test_the_activiti_namespace_diagram_runs(app):
     version = stored("room_booking.bpmn")
     ana, tom = person("ana"), person("tom")
-    instance = start_instance(ana, version, {"meeting_day": dt.date(2030, 5, 2), "participants": 12})
+    instance = start_instance(ana, version, {"meeting_day": dt.date(2030, 5, 2), "participants": 12}).instance
     db.session.commit()
     review = ready(instance, "review_booking")
     assert tom.id in {c.user_id for c in review.candidates}  # activiti:candidateGroups="coordinator"
