@@ -20,10 +20,15 @@ with ``except Exception``; once breached, the budget stays breached (every later
 again, and a script that swallowed it with a bare ``except`` fails when it ends). At the
 boundary of the evaluator it becomes ``ScriptLimitError``, an ordinary exception that
 SpiffWorkflow reports as the failing task's error.
+
+The time Python's garbage collector spends in the thread is not counted: a full collection
+walks the whole process's heap (long-lived web workers hold a big one), so it is the
+process's cost, not the diagram's, and a step must not fail because one fell inside it.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 import time
@@ -59,7 +64,7 @@ def _mb(nbytes: float) -> str:
 class Budget:
     """What one step (or one script, condition or cell run outside a step) may still use."""
 
-    __slots__ = ("cpu_seconds", "memory", "deadline", "left", "countdown", "breach")
+    __slots__ = ("cpu_seconds", "memory", "deadline", "left", "countdown", "breach", "collecting_since")
 
     def __init__(self, cpu_seconds: float = DEFAULT_CPU_SECONDS, memory_mb: float = DEFAULT_MEMORY_MB):
         self.cpu_seconds = cpu_seconds
@@ -68,6 +73,7 @@ class Budget:
         self.left = self.memory
         self.countdown = CHECK_EVERY
         self.breach: str | None = None
+        self.collecting_since: float | None = None  # the thread's CPU clock when a collection began
 
     # -- time ------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -116,6 +122,21 @@ class Budget:
 
 
 _state = threading.local()
+
+
+def _leave_out_collections(phase: str, info: dict) -> None:
+    """``gc.callbacks``: move the running step's deadline on by the time a collection took."""
+    budget = getattr(_state, "budget", None)
+    if budget is None:
+        return
+    if phase == "start":
+        budget.collecting_since = time.thread_time()
+    elif budget.collecting_since is not None:
+        budget.deadline += time.thread_time() - budget.collecting_since
+        budget.collecting_since = None
+
+
+gc.callbacks.append(_leave_out_collections)
 
 
 def current() -> Budget | None:

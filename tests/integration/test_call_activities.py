@@ -74,8 +74,8 @@ def test_called_process_runs_inside_its_caller(client):
     instance = start_booking(client)
     assert instance.called_versions == {"expert_check": called.id}
     # Marked camunda:isStartableInTasklist="false": it runs only when called.
-    start_page = text(client.get("/start"))
-    assert "Expert booking" in start_page and "Expert check" not in start_page
+    start_page = client.get("/start").get_data(as_text=True)  # its banner may name the called step
+    assert 'href="/start/expert_booking"' in start_page and 'href="/start/expert_check"' not in start_page
     assert client.get("/start/expert_check").status_code == 403
 
     # The called process's task waits for finance, named with the process it belongs to.
