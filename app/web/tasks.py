@@ -80,9 +80,9 @@ def show(task_id: int):
     if post and form.validate():
         try:
             finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
-            done = f"Done: {task.name}. {instance.title}."  # read before the commit expires them
+            # Read before the commit expires what the step loaded: what comes next, under the title.
+            done = "\n".join([f"Done: {task.name}. {instance.title}.", *after_step(finished, current_user)])
             commit_or_conflict(task.id)
-            done = "\n".join([done, *after_step(finished, current_user)])  # what comes next, under it
         except TaskUnavailable:
             return _unavailable(task)
         except NotAllowed:
