@@ -182,4 +182,8 @@ def load(instance_path: Path) -> dict:
         "PRIVACY_LEGAL_BASIS": os.environ.get("PRIVACY_LEGAL_BASIS", ""),  # empty: the general text
         "PRIVACY_DPO_CONTACT": os.environ.get("PRIVACY_DPO_CONTACT", ""),  # empty: the accessibility contact's
         "PRIVACY_RETENTION": os.environ.get("PRIVACY_RETENTION", ""),  # JSON: process id → how long
+        # Languages people may choose (app/locale.py); the first is the default and the fallback.
+        "LANGUAGES": ["en", "fr", "de"],
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/Brussels"),
     }
