@@ -10,7 +10,7 @@ PORT ?= 5000
 # The app reads them too: without EXTERNAL_BASE_URL, e-mailed links point at http://HOST:PORT.
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres system-packages bench bench-load bench-scale lint format clean
+.PHONY: run test test-sqlite test-postgres system-packages bench bench-load bench-scale lint format translations clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment .venv"
@@ -75,6 +75,17 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check app forms tests wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+## translations: gather the strings marked for translation into each language's catalogue, then compile them
+# app/translations/<language>/LC_MESSAGES/messages.po is what translators edit; a new language: make translations NEW_LANGUAGE=xx (then add it to LANGUAGES).
+TRANSLATIONS := app/translations
+translations: $(INSTALLED)
+	$(BIN)/pybabel -q extract --project "Big Buyers Workflow" --copyright-holder "Big Buyers Workflow contributors" --no-location --sort-output -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .
+	@for lang in fr de $(NEW_LANGUAGE); do \
+		if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
+		else $(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; fi; done
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 format: $(INSTALLED)
 	$(BIN)/ruff format app forms tests wsgi.py
