@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ServiceError
 from app.extensions import db
+from app.locale import LANGUAGE_NAMES
 from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.steps import drop_candidates, recheck_lanes, record
@@ -180,3 +181,14 @@ def set_notify_mode(actor: User, mode: NotifyMode) -> None:
         choice = "a daily digest" if mode == NotifyMode.DIGEST else "an email per task"
         db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
                                   summary=f"{actor.name} chose {choice}"))
+
+
+def set_language(actor: User, language: str) -> None:
+    """A person chooses the language of their pages and emails (one of LANGUAGES)."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise ServiceError("Select a language")
+    if actor.language != language:
+        actor.language = language
+        db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
+                                  summary=f"{actor.name} chose {LANGUAGE_NAMES.get(language, language)} "
+                                          "for pages and emails"))
