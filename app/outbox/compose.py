@@ -44,11 +44,12 @@ def request_sentence(task: HumanTask, recipient: User | None) -> str:
     property what to do with it, or else "please" and the task's name ("please approve
     payment"). The person who started the request reads "Your …"."""
     instance = task.instance
+    what, ask = lower_label(instance.title), task_ask(task)
     if recipient is not None and recipient.id == instance.initiator_id:
-        whose = "Your"
-    else:
-        whose = f"{instance.initiator.name}'s" if instance.initiator else "The"
-    return f"{whose} {lower_label(instance.title)} — {task_ask(task)}."
+        return _("Your %(request)s — %(ask)s.", request=what, ask=ask)
+    if instance.initiator:
+        return _("%(name)s's %(request)s — %(ask)s.", name=instance.initiator.name, request=what, ask=ask)
+    return _("The %(request)s — %(ask)s.", request=what, ask=ask)
 
 
 def task_ask(task: HumanTask) -> str:
@@ -59,7 +60,9 @@ def task_ask(task: HumanTask) -> str:
     if ask:
         return ask
     name = task.name.removesuffix(f": {task.loop_label}") if task.loop_label else task.name
-    return f"please {lower_label(name)}" + (f" for {task.loop_label}" if task.loop_label else "")
+    if task.loop_label:
+        return _("please %(task)s for %(item)s", task=lower_label(name), item=task.loop_label)
+    return _("please %(task)s", task=lower_label(name))
 
 
 def why_administrators(task: HumanTask, recipient: User | None) -> str:
@@ -84,7 +87,7 @@ def deputising(task: HumanTask, recipient: User | None) -> dict[str, Any] | None
         if (data or {}).get("to") == recipient.id:
             absent = db.session.get(User, data.get("for"))
             until = dt.date.fromisoformat(data["until"])
-            return {"name": absent.name if absent else "a colleague",
+            return {"name": absent.name if absent else _("a colleague"),
                     "until": format_date(until, this_year=dt.date.today().year)}
     return None
 

@@ -83,7 +83,7 @@ def _link(line: str) -> str:
 
 
 def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None, *,
-                 to: User | None) -> Rendered:
+                 to: User | None = None) -> Rendered:
     """Subject, text and HTML of an email, in the language of ``to`` (the default language for
     an address with no account, None); ``actions`` are (label, url) buttons under the body
     (lazy_gettext labels, so that they too are in that language), and the template's optional

@@ -26,7 +26,7 @@ from app.models.base import utcnow
 from app.services import meetings
 from forms.convert import Invalid
 from forms.files import MAX_FILES, accepted_kinds, check_upload
-from forms.text import format_moment, format_time
+from forms.text import format_date, format_time
 
 from .helpers import DayField, Errors, actor, download, render_page, submit
 
@@ -58,8 +58,9 @@ def meeting_when(meeting: Meeting) -> str:
     """'14 March 2027, 09:30 to 17:00 (Europe/Brussels)', in the meeting's own time zone."""
     zone = ZoneInfo(meeting.time_zone)
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
-    ends = format_time(end) if end.date() == start.date() else format_moment(end)
-    return _("%(start)s to %(end)s (%(zone)s time)", start=format_moment(start), end=ends, zone=meeting.time_zone)
+    ends = format_time(end) if end.date() == start.date() else f"{format_date(end.date())}, {format_time(end)}"
+    return _("%(start)s to %(end)s (%(zone)s time)", start=f"{format_date(start.date())}, {format_time(start)}",
+             end=ends, zone=meeting.time_zone)
 
 
 class MeetingForm(FlaskForm):

@@ -11,8 +11,11 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale
 
 from app.extensions import db
+from app.outbox.deliver import deliver_outbox
 from forms.text import format_date, format_moment, format_money, format_number
 from tests.conftest import loaded, person, post_form, sign_in
+from tests.integration.test_email import decision_links, parts, smtp  # noqa: F401 - the SMTP server fixture
+from tests.integration.test_travel_http import file_claim
 
 HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
 
@@ -84,3 +87,38 @@ def test_dates_numbers_and_money_in_each_language(app):
             assert (format_date(day), format_date(day, this_year=2026), format_moment(moment, brussels),
                     format_number(10000), format_number(Decimal("0.5")), format_money(Decimal("1234.5"))) == wanted
     assert format_date(day) == "3 December 2026"  # no page: the default language
+
+
+def test_task_emails_go_out_in_each_recipients_language(app, client, smtp):  # noqa: F811
+    sign_in(client, "clara")
+    post_form(client, "/profile", {"form": "language", "language": "fr"})  # as Clara would
+    tom = person("tom.peeters")
+    tom.language = "de"  # Tom chose German earlier
+    db.session.commit()
+    instance = file_claim(client)  # Marta, in English, files a claim Clara and Tom check
+    deliver_outbox()
+    title = "Travel claim for Circular ICT, 3rd meeting, Brussels, 10 November 2026: 493.00 EUR"
+    assert instance.title == title  # stored once for everyone, in the default language
+
+    [french] = smtp.to("clara.schmidt")
+    text, html = parts(french)
+    assert french["Subject"] == f"Votre décision, s’il vous plaît : Check claim – {title}"
+    assert text.startswith("Bonjour Clara Schmidt,")
+    assert "Demande de Marta Nowak : travel claim for" in text and "Elle attend depuis le " in text
+    assert "Décidez depuis cet email" in text and '<html lang="fr">' in html
+    assert "Vous recevez ce message parce que vous participez" in html
+
+    [german] = smtp.to("tom.peeters")
+    text, html = parts(german)
+    assert german["Subject"] == f"Ihre Entscheidung, bitte: Check claim – {title}"
+    assert text.startswith("Guten Tag Tom Peeters,") and "Entscheiden Sie direkt aus dieser E-Mail" in text
+    assert '<html lang="de">' in html
+
+    page = client.get(decision_links(french)["Approve"])  # the French link decides as any other
+    client.post(decision_links(french)["Approve"], data={"csrf_token": re.search(
+        r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)})
+    deliver_outbox()
+    [english] = smtp.to("felix")  # Felix chose nothing: English, as before
+    text, html = parts(english)
+    assert english["Subject"] == f"Your decision, please: Approve payment – {title}"
+    assert text.startswith("Dear Felix Wagner,") and '<html lang="en">' in html
