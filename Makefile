@@ -70,11 +70,12 @@ bench-load: system-packages $(INSTALLED)
 bench-scale: system-packages $(INSTALLED)
 	$(BIN)/python -m tests.load.million $(SCALE_ARGS)
 
-## lint: style (ruff), the layers and no import cycles (lint-imports), types (mypy)
+## lint: style (ruff), the layers and no import cycles (lint-imports), types (mypy), texts for people marked for translation
 lint: $(INSTALLED)
 	$(BIN)/ruff check app forms tests wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/python -m tests.i18n_lint
 
 ## translations: gather the strings marked for translation into each language's catalogue, then compile them
 # app/translations/<language>/LC_MESSAGES/messages.po is what translators edit; a new language: make translations NEW_LANGUAGE=xx (then add it to LANGUAGES).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -186,7 +187,7 @@ def set_notify_mode(actor: User, mode: NotifyMode) -> None:
 def set_language(actor: User, language: str) -> None:
     """A person chooses the language of their pages and emails (one of LANGUAGES)."""
     if language not in current_app.config["LANGUAGES"]:
-        raise ServiceError("Select a language")
+        raise ServiceError(_("Select a language"))
     if actor.language != language:
         actor.language = language
         db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
