@@ -58,9 +58,9 @@ def meeting_when(meeting: Meeting) -> str:
     """'14 March 2027, 09:30 to 17:00 (Europe/Brussels)', in the meeting's own time zone."""
     zone = ZoneInfo(meeting.time_zone)
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
+    starts = f"{format_date(start.date())}, {format_time(start)}"
     ends = format_time(end) if end.date() == start.date() else f"{format_date(end.date())}, {format_time(end)}"
-    return _("%(start)s to %(end)s (%(zone)s time)", start=f"{format_date(start.date())}, {format_time(start)}",
-             end=ends, zone=meeting.time_zone)
+    return _("%(start)s to %(end)s (%(zone)s time)", start=starts, end=ends, zone=meeting.time_zone)
 
 
 class MeetingForm(FlaskForm):
