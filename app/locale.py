@@ -11,17 +11,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from babel import Locale
 from flask import current_app, has_request_context, request, session
 from flask_babel import force_locale
 from flask_login import current_user
 
-# Each language by its own name, for the choice on the settings page and the switch.
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch"}
 SESSION_KEY = "language"  # the switch's choice on signed-out pages
 
 
 def languages() -> list[str]:
     return list(current_app.config["LANGUAGES"])
+
+
+def language_name(code: str) -> str:
+    """A language by its own name ('Français', 'Deutsch'), for the settings page and the switch."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
 def browser_language() -> str | None:

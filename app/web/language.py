@@ -11,7 +11,7 @@ from flask import Flask, has_request_context, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from app.locale import LANGUAGE_NAMES, SESSION_KEY, languages
+from app.locale import SESSION_KEY, language_name, languages
 
 
 def init_app(app: Flask) -> None:
@@ -34,7 +34,7 @@ def page_language() -> dict:
     rule = request.url_rule if has_request_context() else None
     if rule is not None and "GET" in (rule.methods or ()) and not current_user.is_authenticated:
         args = {**(request.view_args or {}), **request.args.to_dict()}
-        links = [(other, LANGUAGE_NAMES.get(other, other),
+        links = [(other, language_name(other),
                   None if other == code else url_for(rule.endpoint, **{**args, "lang": other}))
                  for other in languages()]
     return {"page_language": code, "language_links": links}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.locale import LANGUAGE_NAMES, languages
+from app.locale import language_name, languages
 from app.models import NotifyMode, User
 from app.services.people import set_language, set_notify_mode
 from app.steps.lanes import local_today
@@ -73,7 +73,7 @@ def edit():
     away_now = current_user.away_to is not None and current_user.away_to >= local_today()
     return render_template("profile.html", error=error, errors=errors, values=values, people=people,
                            away_now=away_now, days=DAYS, marked=marked, language_error=language_error,
-                           language_choices=[(code, LANGUAGE_NAMES.get(code, code)) for code in languages()],
+                           language_choices=[(code, language_name(code)) for code in languages()],
                            ), 400 if error or errors or language_error else 200
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.locale import LANGUAGE_NAMES
+from app.locale import language_name
 from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.steps import drop_candidates, recheck_lanes, record
@@ -191,5 +191,5 @@ def set_language(actor: User, language: str) -> None:
     if actor.language != language:
         actor.language = language
         db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
-                                  summary=f"{actor.name} chose {LANGUAGE_NAMES.get(language, language)} "
+                                  summary=f"{actor.name} chose {language_name(language)} "
                                           "for pages and emails"))
