@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 
 from app.extensions import db
 from app.outbox.deliver import deliver_outbox
+from app.outbox.render import render_email
 from forms.text import format_date, format_moment, format_money, format_number
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.integration.test_email import decision_links, parts, smtp  # noqa: F401 - the SMTP server fixture
 from tests.integration.test_travel_http import file_claim
+from tests.unit.test_notice_templates import DATA, context
 
 HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
 
@@ -122,3 +125,15 @@ def test_task_emails_go_out_in_each_recipients_language(app, client, smtp):  # n
     text, html = parts(english)
     assert english["Subject"] == f"Your decision, please: Approve payment – {title}"
     assert text.startswith("Dear Felix Wagner,") and '<html lang="en">' in html
+
+
+def test_a_paid_claim_notice_in_german_formats_the_money_and_dates_in_german(app):
+    klaus = SimpleNamespace(name="Klaus Weber", language="de")
+    data = {**DATA["travel_reimbursement"], "eligible_amount": Decimal("1234.5"), "total_claimed": Decimal("1300")}
+    rendered = render_email("email/notices/claim_paid.txt", {**context(data), "recipient": klaus}, to=klaus)
+    assert rendered.subject == "Ihr Reisekostenantrag wurde ausgezahlt: 1.234,50 €"  # one line: spaces made plain
+    assert rendered.text.startswith("Guten Tag Klaus Weber,\n\nWir haben 1.234,50\xa0€ für Ihren Reisekostenantrag")
+    assert "Sie haben 1.300,00\xa0€ beantragt." in rendered.text
+    assert "- Ausgezahlter Betrag: 1.234,50\xa0€" in rendered.text
+    english = render_email("email/notices/claim_paid.txt", context(data))  # no account: English, as before
+    assert english.subject == "Your travel claim has been paid: 1,234.50 EUR"
