@@ -137,3 +137,8 @@ def test_a_paid_claim_notice_in_german_formats_the_money_and_dates_in_german(app
     assert "- Ausgezahlter Betrag: 1.234,50\xa0€" in rendered.text
     english = render_email("email/notices/claim_paid.txt", context(data))  # no account: English, as before
     assert english.subject == "Your travel claim has been paid: 1,234.50 EUR"
+
+
+def test_an_error_page_names_its_language_too(app, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert HTML_LANG.search(loaded(client.get("/no-such-page"), 404)).group(1) == "de"
