@@ -3,13 +3,9 @@ rows, never a workflow."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -31,6 +27,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
+from app.services.spreadsheet import csv_text
 from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
 
@@ -243,17 +240,6 @@ def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page
                          where=_conditions(filters))
 
 
-# A formula may start a cell, or any part of it that a spreadsheet splits off as a cell of its
-# own (Excel splits on ';' where the decimal separator is a comma, as in BE, DE and FR).
-_FORMULA_START = re.compile(r"(^|[;,\t\r\n])([=+\-@\t\r])")
-
-
-def _excel_safe(value: Any) -> str:
-    """Text a spreadsheet shows as text: each segment that would start a formula gets a '."""
-    text = "" if value is None else str(value)
-    return _FORMULA_START.sub(r"\1'\2", text)
-
-
 def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
     """The whole filtered list as CSV, UTF-8 with a byte order mark so Excel reads it right."""
     _require_monitor(actor)
@@ -270,15 +256,9 @@ def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
         value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # a quoted field is one cell, whatever it holds
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([row.id, _excel_safe(row.process), row.version, _excel_safe(row.title),
-                         row.status_label, _excel_safe(row.group), _excel_safe(row.initiator),
-                         moment(row.started_at), moment(row.ended_at), _excel_safe("; ".join(row.waiting))])
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, ([row.id, row.process, row.version, row.title, row.status_label, row.group,
+                                   row.initiator, moment(row.started_at), moment(row.ended_at),
+                                   "; ".join(row.waiting)] for row in rows))
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
