@@ -98,7 +98,7 @@ class _Archive:
     """The ZIP being written, and the stored files already in it (each once)."""
 
     def __init__(self) -> None:
-        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (returned open)
+        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         self.zip = zipfile.ZipFile(self.spool, "w", compression=zipfile.ZIP_DEFLATED)
         self.paths: dict[int, str] = {}  # attachment id -> its path in the ZIP
         self.taken: set[str] = set()
@@ -137,7 +137,7 @@ class _Archive:
     def close(self) -> IO[bytes]:
         self.zip.close()
         self.spool.seek(0)
-        return self.spool  # type: ignore[return-value]
+        return self.spool
 
 
 def _moment(value: dt.datetime | None) -> str | None:

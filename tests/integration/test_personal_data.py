@@ -189,7 +189,8 @@ def test_the_record_of_processing_lists_each_process_and_follows_a_new_version(c
     field = ('<camunda:formField id="contact_phone" label="=Your phone number" type="string">'
              '<camunda:properties><camunda:property id="personal" value="phone number" /></camunda:properties>'
              '</camunda:formField>\n          ')
-    revised = bpmn.replace('<camunda:formField id="organisation_name"', field + '<camunda:formField id="organisation_name"', 1)
+    first = '<camunda:formField id="organisation_name"'
+    revised = bpmn.replace(first, field + first, 1)
     assert revised != bpmn
     upload_process(client, {"group_onboarding.bpmn": revised.encode()})
     assert "=Your phone number (Text, phone number)" in section(client.get("/admin/processing"), "Group onboarding")
