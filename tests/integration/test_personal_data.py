@@ -17,6 +17,7 @@ from app.models import AuditEvent, WorkingGroup
 from tests.conftest import ROOT, loaded, person, post_form, sign_in
 from tests.diagrams import text, upload_process
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
+from tests.s3 import bucket, server  # noqa: F401 - the fixtures
 
 OTHER_PDF = b"%PDF-1.4\n% Pierre's hotel\n%%EOF\n"
 PIERRE_IBAN = "FR76 3000 6000 0112 3456 7890 189"
@@ -140,6 +141,15 @@ def test_an_administrator_downloads_someones_data_and_a_buyer_cannot(client):
     assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
     assert "Marta Nowak" in archive.read("README.txt").decode()
     assert "Platform Administrator downloaded the data of Marta Nowak" in text(client.get("/admin/"))
+
+
+def test_the_files_come_from_the_bucket_when_attachments_are_in_object_storage(client, tmp_path, bucket):  # noqa: F811
+    instance = paid_claim(client)
+    assert not (tmp_path / "uploads").exists()  # the receipts are only in the bucket
+    sign_in(client, "marta")
+    archive = download(client, "/profile/data")
+    assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
+    assert archive.read(f"files/request-{instance.id}/hotel.png") == PNG
 
 
 def test_a_download_without_the_form_token_is_refused(client):
