@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, WorkingGroup
-from tests.conftest import ROOT, loaded, person, post_form, sign_in
+from tests.conftest import ROOT, csrf_token, loaded, person, post_form, sign_in
 from tests.diagrams import text, upload_process
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
 from tests.s3 import bucket, server  # noqa: F401 - the fixtures
@@ -150,6 +150,20 @@ def test_the_files_come_from_the_bucket_when_attachments_are_in_object_storage(c
     archive = download(client, "/profile/data")
     assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
     assert archive.read(f"files/request-{instance.id}/hotel.png") == PNG
+
+
+def test_the_page_and_the_readme_speak_the_readers_language(client):
+    sign_in(client, "marta")
+    french = {"Accept-Language": "fr"}
+    page = client.get("/profile/data", headers=french).get_data(as_text=True)
+    assert "Télécharger vos données" in page and "Télécharger (fichier ZIP)" in page
+    response = client.post("/profile/data", data={"csrf_token": csrf_token(client, "/profile/data")},
+                           headers=french)
+    assert response.mimetype == "application/zip"
+    body = response.get_data()
+    response.close()
+    readme = zipfile.ZipFile(io.BytesIO(body)).read("README.txt").decode()
+    assert readme.startswith("Vos données de Big Buyers Workflow") and "Marta Nowak" in readme
 
 
 def test_a_download_without_the_form_token_is_refused(client):
