@@ -52,6 +52,8 @@ def _who(lane: str) -> tuple[str, bool]:
     """A lane as people read it, and whether its people read personal data."""
     kind = name_kind(lane)
     if kind == "initiator":
+        if lane.strip().lower() == "initiator":  # a notice's "to", not a lane's name
+            return _("The person who started the request"), True
         return _("%(lane)s (the person who started the request)", lane=lane), True
     if kind in {role.value for role in PERSONAL_READERS}:
         return lane, True
@@ -87,14 +89,16 @@ def _process(data: statements.ProcessData) -> Activity:
     masked = [who for who, reads in map(_who, _lanes(model)) if not reads]
     files = list(dict.fromkeys(spec.label for form in (model.start_form, *(t.form for t in model.tasks.values()))
                                for spec in form.fields if spec.type == "file" and not spec.readonly))
-    recipients = [_who(lane)[0] for lane in dict.fromkeys([*_lanes(model), *_notified(model)])]
+    recipients: dict[str, str] = {}  # by what the lane names: "Claimant" once, not "initiator" too
+    for lane in [*_lanes(model), *_notified(model)]:
+        recipients.setdefault(name_kind(lane) or lane, _who(lane)[0])
     return Activity(
         name=data.name,
         purpose=" ".join(part for part in (data.name + ".", model.start_documentation) if part),
         data=[field.label + " (" + ", ".join(
             part for part in (str(TYPE_NAMES.get(field.type, field.type)), field.kind) if part) + ")"
             for field in data.fields],
-        readers=readers, masked=masked, retention=data.retention, recipients=recipients,
+        readers=readers, masked=masked, retention=data.retention, recipients=list(recipients.values()),
         files=_("Kept: %(files)s", files=", ".join(files)) if files else _("None"))
 
 
@@ -115,7 +119,8 @@ def _app_activities(config: dict[str, Any]) -> list[Activity]:
                  everyone, [],
                  _("Sign-ins: until they end (%(days)s days at most); failed sign-ins: %(minutes)s minutes; "
                    "the administrators' record of failed sign-ins: %(kept)s",
-                   days=config["REMEMBER_ME_DAYS"], minutes=config["SIGN_IN_WINDOW_MINUTES"], kept=kept),
+                   days=f'{config["REMEMBER_ME_DAYS"]:g}', minutes=f'{config["SIGN_IN_WINDOW_MINUTES"]:g}',
+                   kept=kept),
                  [], _("None")),
         Activity(_("Emails"), _("Tell people about their tasks, requests and meetings."),
                  [_("Email address, subject and text of each email")],
