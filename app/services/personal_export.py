@@ -48,7 +48,7 @@ from app.models import (
 )
 from app.services.answers import answered_steps
 from app.services.history import Entry, instance_history
-from app.services.storage import storage
+from app.services.storage import StorageRefused, storage
 from app.steps import status_word
 
 SPOOL_BYTES = 8 * 1024 * 1024  # past this the ZIP being written moves from memory to a temporary file
@@ -111,8 +111,13 @@ class _Archive:
         self.zip.writestr(name, value.encode("utf-8"))
 
     def add_file(self, row: Attachment) -> str:
-        """Copy a stored file into the ZIP (once, whichever step names it); its path there."""
+        """Copy a stored file into the ZIP (once, whichever step names it); its path there, or
+        what the JSON says of a file the store no longer holds (deleted when it was due)."""
         if row.id in self.paths:
+            return self.paths[row.id]
+        source = _open(row.stored_path)
+        if source is None:
+            self.paths[row.id] = _("%(name)s (no longer kept)", name=row.filename)
             return self.paths[row.id]
         folder = (f"files/request-{row.instance_id}" if row.instance_id
                   else f"files/meeting-{row.meeting_id}" if row.meeting_id else "files/other")
@@ -123,7 +128,7 @@ class _Archive:
             number += 1
             path = f"{folder}/{stem or extension}-{number}{dot}{extension if stem else ''}"
         self.taken.add(path)
-        with storage().open(row.stored_path) as source, self.zip.open(path, "w", force_zip64=True) as out:
+        with source, self.zip.open(path, "w", force_zip64=True) as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
         self.paths[row.id] = path
         return path
@@ -138,6 +143,18 @@ class _Archive:
         self.zip.close()
         self.spool.seek(0)
         return self.spool
+
+
+def _open(key: str) -> IO[bytes] | None:
+    """The stored content, or None when the store no longer holds it; StorageRefused when the
+    store cannot be read."""
+    store = storage()
+    try:
+        return store.open(key)
+    except (OSError, StorageRefused) as problem:
+        if not store.exists(key):
+            return None
+        raise problem if isinstance(problem, StorageRefused) else StorageRefused(problem) from problem
 
 
 def _moment(value: dt.datetime | None) -> str | None:

@@ -12,8 +12,11 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from app.errors import NotAllowed
 from app.extensions import db
-from app.models import AuditEvent, WorkingGroup
+from app.models import Attachment, AuditEvent, WorkingGroup
+from app.services.personal_export import export_personal_data
+from app.services.storage import storage
 from tests.conftest import ROOT, csrf_token, loaded, person, post_form, sign_in
 from tests.diagrams import text, upload_process
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
@@ -128,9 +131,11 @@ def test_an_administrator_downloads_someones_data_and_a_buyer_cannot(client):
     sign_in(client, "pierre")
     assert client.get(f"/admin/people/{marta.id}/data").status_code == 403
     assert "Pierre Martin" in read(download(client, "/profile/data"), "account.json")["name"]  # his own only
-    response = client.post(f"/admin/people/{marta.id}/data", data={})
-    assert response.status_code in (400, 403)  # no token, and no right: never the ZIP
-    assert response.mimetype != "application/zip"
+    token = csrf_token(client, "/profile/data")
+    response = client.post(f"/admin/people/{marta.id}/data", data={"csrf_token": token})
+    assert response.status_code == 403 and response.mimetype != "application/zip"
+    with pytest.raises(NotAllowed):
+        export_personal_data(person("pierre"), marta)
 
     sign_in(client, "admin")
     assert f'href="/admin/people/{marta.id}/data"' in loaded(client.get(f"/admin/people/{marta.id}"))
@@ -150,6 +155,20 @@ def test_the_files_come_from_the_bucket_when_attachments_are_in_object_storage(c
     archive = download(client, "/profile/data")
     assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
     assert archive.read(f"files/request-{instance.id}/hotel.png") == PNG
+
+
+def test_a_file_the_store_no_longer_holds_is_named_and_the_rest_come(client):
+    instance = paid_claim(client)
+    train = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id,
+                                                        Attachment.filename == "train.pdf")).one()
+    storage().delete(train.stored_path)
+    sign_in(client, "marta")
+    archive = download(client, "/profile/data")
+    assert f"files/request-{instance.id}/train.pdf" not in archive.namelist()
+    assert archive.read(f"files/request-{instance.id}/hotel.png") == PNG
+    claims = [r for r in read(archive, "requests.json") if r["number"] == instance.id]
+    receipts = [a["files"] for step in claims[0]["answers"] for a in step["answers"] if a["question"] == "Receipts"]
+    assert receipts == [["train.pdf (no longer kept)", f"files/request-{instance.id}/hotel.png"]]
 
 
 def test_the_page_and_the_readme_speak_the_readers_language(client):
