@@ -269,20 +269,28 @@ def _tasks(subject: User, archive: _Archive) -> list[dict[str, Any]]:
     return done
 
 
-def _meetings(subject: User) -> list[dict[str, Any]]:
-    rows = db.session.scalars(select(MeetingInvitee).join(Meeting).where(MeetingInvitee.user_id == subject.id)
-                              .order_by(Meeting.starts_at, Meeting.id))
-    return [{
-        "meeting": row.meeting.title, "working_group": row.meeting.group.name,
-        "starts": _moment(row.meeting.starts_at), "ends": _moment(row.meeting.ends_at),
-        "time_zone": row.meeting.time_zone, "place": row.meeting.place,
-        "cancelled": row.meeting.cancelled,
-        "your_answer": row.answer.label if row.answer else None, "answered": _moment(row.answered_at),
-        "answered_by_email": row.answered_by_email,
-        "attended": row.attended.label if row.attended else None,
-        "attendance_recorded": _moment(row.recorded_at),
-        "attendance_recorded_by": row.recorded_by.name if row.recorded_by else None,
-    } for row in rows]
+def _meeting(meeting: Meeting) -> dict[str, Any]:
+    return {"meeting": meeting.title, "working_group": meeting.group.name, "starts": _moment(meeting.starts_at),
+            "ends": _moment(meeting.ends_at), "time_zone": meeting.time_zone, "place": meeting.place,
+            "cancelled": meeting.cancelled}
+
+
+def _meetings(subject: User) -> dict[str, list[dict[str, Any]]]:
+    """The meetings the person was invited to, with their answer and attendance, and those they planned."""
+    invited = db.session.scalars(select(MeetingInvitee).join(Meeting).where(MeetingInvitee.user_id == subject.id)
+                                 .order_by(Meeting.starts_at, Meeting.id))
+    planned = db.session.scalars(select(Meeting).where(Meeting.planned_by_id == subject.id)
+                                 .order_by(Meeting.starts_at, Meeting.id))
+    return {
+        "invited": [_meeting(row.meeting) | {
+            "your_answer": row.answer.label if row.answer else None, "answered": _moment(row.answered_at),
+            "answered_by_email": row.answered_by_email,
+            "attended": row.attended.label if row.attended else None,
+            "attendance_recorded": _moment(row.recorded_at),
+            "attendance_recorded_by": row.recorded_by.name if row.recorded_by else None,
+        } for row in invited],
+        "planned": [_meeting(meeting) for meeting in planned],
+    }
 
 
 def _emails(subject: User) -> list[dict[str, Any]]:
@@ -312,7 +320,8 @@ def readme(subject: User) -> str:
         _("requests.json: the requests you started: their status, every answer given in them (each round "
           "of a step that was done more than once) and their history: who did what, and when."),
         _("tasks.json: the tasks you did on requests other people started: your decisions and answers."),
-        _("meetings.json: the meetings you were invited to, your answers and whether you attended."),
+        _("meetings.json: the meetings you were invited to, your answers and whether you attended, and the "
+          "meetings you planned."),
         _("emails.json: the emails we sent you or have still to send you. The links they held are left out: "
           "decision links work only once and only from the email."),
         _("files: the files in your requests and the files you uploaded, one folder per request or meeting. "

@@ -101,7 +101,9 @@ def test_a_person_downloads_their_paid_claim_with_its_receipts_and_no_one_elses(
     assert all("%%" not in e["text"] for e in emails)
     assert any("paid" in e["subject"].lower() for e in emails)
     meetings = read(archive, "meetings.json")
-    assert meetings and all(m["working_group"] == "Circular ICT" for m in meetings)
+    assert meetings["invited"] and all(m["working_group"] == "Circular ICT" for m in meetings["invited"])
+    assert any(m["attended"] == "In person" for m in meetings["invited"])
+    assert meetings["planned"] == []
     assert "requests.json" in archive.read("README.txt").decode()
 
     whole = everything(archive)
