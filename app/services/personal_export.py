@@ -217,7 +217,7 @@ def _answers(entry: Entry, archive: _Archive) -> list[dict[str, Any]]:
         if answer.files:
             found.append({"question": answer.label, "files": [archive.add_file(row) for row in answer.files]})
         else:
-            found.append({"question": answer.label, "answer": answer.value})
+            found.append({"question": answer.label, "answer": None if answer.empty else answer.value})
     return found
 
 
