@@ -50,6 +50,7 @@ from app.services.answers import answered_steps
 from app.services.history import Entry, instance_history
 from app.services.storage import StorageRefused, storage
 from app.steps import status_word
+from app.steps.lanes import local_today
 
 SPOOL_BYTES = 8 * 1024 * 1024  # past this the ZIP being written moves from memory to a temporary file
 EXPORTED = "personal_data_exported"
@@ -313,7 +314,7 @@ def readme(subject: User) -> str:
         _("This archive holds everything Big Buyers Workflow keeps about %(name)s (%(email)s) on %(day)s. "
           "The .json files are text in the JSON format: open them in a text editor, or read them with any "
           "program that reads JSON. Times are in UTC.",
-          name=subject.name, email=subject.email, day=dt.date.today().isoformat()),
+          name=subject.name, email=subject.email, day=local_today().isoformat()),
         _("account.json: your account: name, email address, organisation, roles, your settings and absence, "
           "the working groups of your organisation and those you lead, where you are signed in now, failed "
           "sign-ins with your email address, and the changes made to your account."),

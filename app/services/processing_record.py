@@ -85,7 +85,8 @@ def _process(data: statements.ProcessData) -> Activity:
     assert data.version is not None
     model = load_model(data.version)
     readers = [_("The person who started the request")] + [
-        str(ROLE_NAMES[role]) for role in sorted(PERSONAL_READERS)]
+        str(ROLE_NAMES[role]) for role in sorted(PERSONAL_READERS)] + [
+        _("Administrators, when they download a person's data for them")]
     masked = [who for who, reads in map(_who, _lanes(model)) if not reads]
     files = list(dict.fromkeys(spec.label for form in (model.start_form, *(t.form for t in model.tasks.values()))
                                for spec in form.fields if spec.type == "file" and not spec.readonly))
