@@ -223,6 +223,9 @@ def test_the_record_of_processing_lists_each_process_and_follows_a_new_version(c
     assert "Group lead" in onboarding  # handles the application without its personal data
     for name in ("Expert request", "Market engagement event", "Accounts", "Sign-in records", "Emails"):
         assert name in page
+    german = text(client.get("/admin/processing", headers={"Accept-Language": "de"}))
+    assert "Verzeichnis der Verarbeitungstätigkeiten" in german and "Aufbewahrungsdauer" in german
+    assert "Die Person, die den Antrag gestellt hat" in german
     assert "Your phone number" not in page
 
     rows = list(csv.DictReader(io.StringIO(client.get("/admin/processing.csv").get_data().decode("utf-8-sig"))))
