@@ -185,7 +185,8 @@ def _account(subject: User) -> dict[str, Any]:
         "absence": None if subject.away_from is None else {
             "first_day": _day(subject.away_from), "last_day": _day(subject.away_to),
             "deputy": subject.deputy.name if subject.deputy else None},
-        "two_step_sign_in": db.session.get(SecondFactor, subject.id) is not None,
+        "two_step_sign_in": db.session.scalar(select(SecondFactor.confirmed_at).where(
+            SecondFactor.user_id == subject.id)) is not None,
         "working_groups_of_your_organisation": [group.name for group in groups],
         "working_groups_you_lead": list(led),
         "signed_in_now": [

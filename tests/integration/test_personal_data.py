@@ -86,6 +86,7 @@ def test_a_person_downloads_their_paid_claim_with_its_receipts_and_no_one_elses(
     assert account["organisation"]["name"] == "City of Gdańsk"
     assert "Circular ICT" in account["working_groups_of_your_organisation"]
     assert account["signed_in_now"], "this very sign-in"
+    assert account["two_step_sign_in"] is False
 
     claims = [r for r in read(archive, "requests.json") if r["number"] == instance.id]
     assert len(claims) == 1 and claims[0]["status"] == "Paid"
@@ -145,6 +146,7 @@ def test_an_administrator_downloads_someones_data_and_a_buyer_cannot(client):
     assert "Download the data of Marta Nowak" in page
     archive = download(client, f"/admin/people/{marta.id}/data")
     assert read(archive, "account.json")["email"] == marta.email
+    assert read(download(client, "/profile/data"), "account.json")["two_step_sign_in"] is True  # the admin's own
     assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
     assert "Marta Nowak" in archive.read("README.txt").decode()
     assert "Platform Administrator downloaded the data of Marta Nowak" in text(client.get("/admin/"))
