@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.errors import NotAllowed
 from app.extensions import db
 from app.models import Attachment, AuditEvent, WorkingGroup
+from app.services import personal_export
 from app.services.personal_export import export_personal_data
 from app.services.storage import storage
 from tests.conftest import ROOT, csrf_token, loaded, person, post_form, sign_in
@@ -159,6 +160,20 @@ def test_the_files_come_from_the_bucket_when_attachments_are_in_object_storage(c
     archive = download(client, "/profile/data")
     assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
     assert archive.read(f"files/request-{instance.id}/hotel.png") == PNG
+
+
+def test_a_download_larger_than_the_memory_limit_is_written_to_disk_and_sent_whole(client, monkeypatch):
+    monkeypatch.setattr(personal_export, "SPOOL_BYTES", 256)  # the receipts alone are bigger
+    instance = paid_claim(client)
+    marta = person("marta")
+    spool = personal_export.export_personal_data(marta, marta)
+    assert spool._rolled  # on disk, not in memory
+    spool.close()
+    db.session.rollback()  # its record of the download: this one was not sent
+    sign_in(client, "marta")
+    archive = download(client, "/profile/data")
+    assert archive.read(f"files/request-{instance.id}/train.pdf") == PDF
+    assert read(archive, "account.json")["name"] == "Marta Nowak"
 
 
 def test_a_file_the_store_no_longer_holds_is_named_and_the_rest_come(client):
