@@ -46,6 +46,9 @@ from app.models import (
     User,
     WorkingGroup,
 )
+from app.outbox.account_links import ACCOUNT
+from app.outbox.answer_links import ANSWER
+from app.outbox.queue import DECIDE
 from app.services.answers import answered_steps
 from app.services.history import Entry, instance_history
 from app.services.storage import StorageRefused, storage
@@ -54,7 +57,6 @@ from app.steps.lanes import local_today
 
 SPOOL_BYTES = 8 * 1024 * 1024  # past this the ZIP being written moves from memory to a temporary file
 EXPORTED = "personal_data_exported"
-_LINK = re.compile(r"%%(?:DECIDE|ANSWER):\d+:([a-z_]+)%%")  # an email's link, minted only when sent
 
 
 def may_export(actor: User, subject: User) -> bool:
@@ -302,10 +304,18 @@ def _emails(subject: User) -> list[dict[str, Any]]:
     return [{
         "to": row.to_address, "subject": row.subject, "written": _moment(row.created_at),
         "sent": _moment(row.sent_at), "status": row.status.value,
-        "text": _LINK.sub(lambda link: "[" + _("link: %(what)s", what=link.group(1).replace("_", " ")) + "]",
-                          row.text_body),
+        "text": _without_links(row.text_body),
         "attached_files": [item.get("filename") for item in row.attachments or []],
     } for row in rows]
+
+
+def _without_links(text: str) -> str:
+    """An email's text with its decision, answer and password links (minted only when it is
+    sent, and still usable) named instead: "[link: approve]"."""
+    def named(link: re.Match) -> str:
+        return "[" + _("link: %(what)s", what=link.group(2).replace("_", " ")) + "]"
+
+    return ACCOUNT.sub("[" + _("link to choose a password") + "]", ANSWER.sub(named, DECIDE.sub(named, text)))
 
 
 def readme(subject: User) -> str:

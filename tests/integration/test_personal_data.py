@@ -18,6 +18,7 @@ from app.models import Attachment, AuditEvent, WorkingGroup
 from app.services import personal_export
 from app.services.personal_export import export_personal_data
 from app.services.storage import storage
+from app.services.worker import run_round
 from tests.conftest import ROOT, csrf_token, loaded, person, post_form, sign_in
 from tests.diagrams import text, upload_process
 from tests.integration.test_travel_http import PDF, PNG, claim, file_claim, ready_task
@@ -118,15 +119,18 @@ def test_a_person_downloads_their_paid_claim_with_its_receipts_and_no_one_elses(
 
 
 def test_a_coordinators_export_holds_their_decisions_masked_as_they_see_them(client):
-    instance = paid_claim(client)
+    title = paid_claim(client).title
+    assert "emails" in run_round("test")  # sent: the emails as written, links and all
     sign_in(client, "felix")
     archive = download(client, "/profile/data")
     done = [t for t in read(archive, "tasks.json") if t["step"] == "Approve payment"]
-    assert len(done) == 1 and done[0]["request"] == instance.title and done[0]["through"] == "web"
+    assert len(done) == 1 and done[0]["request"] == title and done[0]["through"] == "web"
     answers = {a["question"]: a.get("answer") for a in done[0]["answers"]}
     assert answers["Payment reference"] == "BB-2026-0042"
-    assert not [r for r in read(archive, "requests.json") if r["number"] == instance.id]  # not his request
+    assert not [r for r in read(archive, "requests.json") if r["title"] == title]  # not his request
     assert PDF not in everything(archive)  # Marta's receipts are hers
+    texts = [email["text"] for email in read(archive, "emails.json")]
+    assert any("[link: approve]" in t for t in texts) and not any("%%" in t for t in texts)
 
 
 def test_an_administrator_downloads_someones_data_and_a_buyer_cannot(client):
