@@ -3,14 +3,10 @@ rows, never a workflow."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -32,6 +28,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
+from app.services.spreadsheet import csv_chunks
 from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
 
@@ -244,17 +241,6 @@ def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page
                          where=_conditions(filters))
 
 
-# A formula may start a cell, or any part of it that a spreadsheet splits off as a cell of its
-# own (Excel splits on ';' where the decimal separator is a comma, as in BE, DE and FR).
-_FORMULA_START = re.compile(r"(^|[;,\t\r\n])([=+\-@\t\r])")
-
-
-def _excel_safe(value: Any) -> str:
-    """Text a spreadsheet shows as text: each segment that would start a formula gets a '."""
-    text = "" if value is None else str(value)
-    return _FORMULA_START.sub(r"\1'\2", text)
-
-
 def export_instances_csv(actor: User, filters: InstanceFilter) -> Iterator[str]:
     """The whole filtered list as CSV, UTF-8 with a byte order mark so Excel reads it right.
 
@@ -274,25 +260,15 @@ def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
         value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # a quoted field is one cell, whatever it holds
-    out.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
-    yield out.getvalue()  # the heading first, before any query (app/web/monitor.py says why)
-    out.seek(0)
-    out.truncate()
-    for part in db.session.execute(query, execution_options={"yield_per": WAITING_CHUNK}).partitions():
-        rows = [MonitorRow(*values) for values in part]
-        _attach_waiting(rows)
-        _attach_outcomes(rows)
-        for row in rows:
-            writer.writerow([row.id, _excel_safe(row.process), row.version, _excel_safe(row.title),
-                             row.status_label, _excel_safe(row.group), _excel_safe(row.initiator),
-                             moment(row.started_at), moment(row.ended_at), _excel_safe("; ".join(row.waiting))])
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    yield out.getvalue()
+    def batches() -> Iterator[list[list]]:
+        for part in db.session.execute(query, execution_options={"yield_per": WAITING_CHUNK}).partitions():
+            rows = [MonitorRow(*values) for values in part]
+            _attach_waiting(rows)
+            _attach_outcomes(rows)
+            yield [[row.id, row.process, row.version, row.title, row.status_label, row.group, row.initiator,
+                    moment(row.started_at), moment(row.ended_at), "; ".join(row.waiting)] for row in rows]
+
+    return csv_chunks(CSV_COLUMNS, batches())  # the heading comes before any query (app/web/monitor.py says why)
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
