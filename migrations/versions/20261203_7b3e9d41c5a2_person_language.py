@@ -5,7 +5,7 @@ browser's, if it is one of LANGUAGES); pages then follow the browser, emails the
 language.
 
 Revision ID: 7b3e9d41c5a2
-Revises: 3f8d2a6c1b90
+Revises: 5c1e9b7a2d40
 Create Date: 2026-12-03 19:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7b3e9d41c5a2'
-down_revision = '3f8d2a6c1b90'
+down_revision = '5c1e9b7a2d40'
 branch_labels = None
 depends_on = None
 
