@@ -70,18 +70,19 @@ bench-load: system-packages $(INSTALLED)
 bench-scale: system-packages $(INSTALLED)
 	$(BIN)/python -m tests.load.million $(SCALE_ARGS)
 
-## lint: style (ruff), the layers and no import cycles (lint-imports), types (mypy)
+## lint: style (ruff), the layers and no import cycles (lint-imports), types (mypy), texts for people marked for translation
 lint: $(INSTALLED)
 	$(BIN)/ruff check app forms tests wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/python -m tests.i18n_lint
 
 ## translations: gather the strings marked for translation into each language's catalogue, then compile them
 # app/translations/<language>/LC_MESSAGES/messages.po is what translators edit; a new language: make translations NEW_LANGUAGE=xx (then add it to LANGUAGES).
 TRANSLATIONS := app/translations
 translations: $(INSTALLED)
-	$(BIN)/pybabel -q extract --project "Big Buyers Workflow" --copyright-holder "Big Buyers Workflow contributors" --no-location --sort-output -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .
-	@for lang in fr de $(NEW_LANGUAGE); do \
+	$(BIN)/pybabel -q extract --project "Big Buyers Workflow" --version 0.1.0 --copyright-holder "Big Buyers Workflow contributors" --msgid-bugs-address "the project's issue tracker" --no-location --sort-output -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .
+	@for lang in $$(cd $(TRANSLATIONS) && ls -d */ | tr -d /) $(NEW_LANGUAGE); do \
 		if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
 		else $(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; fi; done

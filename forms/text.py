@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from babel import Locale, dates, numbers
+from flask_babel import get_locale
+
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -34,19 +37,55 @@ def the_label(label: str) -> str:
     return name if first in _DETERMINERS else f"the {name}"
 
 
-def format_date(value: dt.date) -> str:
-    """Return '5 March 2027', the GOV.UK date style, whatever the server's locale."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+# Dates, numbers and money in the page's (or the email recipient's) language, with Babel's
+# locale data. English keeps the GOV.UK forms it always had ("5 March 2027", "26 Nov 2026,
+# 14:05", "1,234.50 EUR"); the other languages take their own long date, medium date and
+# currency forms from CLDR: French "5 mars 2027", "1 234,50 €"; German "5. März 2027",
+# "1.234,50 €". Times read 14:05 in all three.
+ENGLISH = {"date": "d MMMM y", "day_month": "d MMMM", "moment": "d MMM y, HH:mm", "money": "#,##0.00 ¤¤"}
+
+
+def _locale() -> Locale:
+    """The language of the page or email being written (English outside a request or a worker's message)."""
+    return get_locale() or Locale("en")
+
+
+def _pattern(kind: str, locale: Locale) -> str | None:
+    """English's own pattern for ``kind``; None where the language's CLDR form is used."""
+    return ENGLISH[kind] if locale.language == "en" else None
+
+
+def format_date(value: dt.date, *, this_year: int | None = None) -> str:
+    """Return '5 March 2027', the GOV.UK date style; '5 March' when the year is ``this_year``."""
+    locale = _locale()
+    if this_year is not None and value.year == this_year:
+        pattern = _pattern("day_month", locale)
+        return dates.format_date(value, pattern, locale=locale) if pattern else dates.format_skeleton(
+            "MMMMd", value, locale=locale)
+    return dates.format_date(value, _pattern("date", locale) or "long", locale=locale)
+
+
+def format_moment(moment: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """Return '26 Nov 2026, 14:05': the moment in ``zone`` (else in its own time zone)."""
+    locale = _locale()
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    pattern = _pattern("moment", locale) or f"{dates.get_date_format('medium', locale=locale).pattern}, HH:mm"
+    return dates.format_datetime(aware, pattern, tzinfo=zone or aware.tzinfo, locale=locale)
+
+
+def format_time(moment: dt.datetime) -> str:
+    """Return '14:05', the moment's time of day in its own time zone."""
+    return dates.format_time(moment, "HH:mm", tzinfo=moment.tzinfo, locale=_locale())
 
 
 def format_number(value: float | int | Decimal) -> str:
     """Return 10,000 or 0.50: whole numbers without decimals, others with two places."""
     number = Decimal(str(value))
-    if number == number.to_integral_value():
-        return f"{int(number):,}"
-    return f"{number:,.2f}"
+    pattern = "#,##0" if number == number.to_integral_value() else "#,##0.00"
+    return numbers.format_decimal(number, pattern, locale=_locale(), decimal_quantization=True)
 
 
 def format_money(value: Decimal) -> str:
-    """Return '1,234.50 EUR'."""
-    return f"{value:,.2f} EUR"
+    """Return '1,234.50 EUR' ('1 234,50 €' in French)."""
+    locale = _locale()
+    return numbers.format_currency(value, "EUR", _pattern("money", locale), locale=locale)

@@ -84,6 +84,10 @@ class User(UserMixin, Model):
     away_from: Mapped[dt.date | None] = mapped_column(Date)
     away_to: Mapped[dt.date | None] = mapped_column(Date)
     deputy_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The language of the person's pages and emails (one of LANGUAGES): chosen on their settings
+    # page, or their browser's at their first sign-in; empty until then (pages follow the
+    # browser, emails the default language).
+    language: Mapped[str | None] = mapped_column(String(10))
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     deputy: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[deputy_id])

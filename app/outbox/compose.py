@@ -10,12 +10,14 @@ from email.policy import SMTP
 from email.utils import localtime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.engine import load_model
 from app.extensions import db
+from app.locale import in_language
 from app.models import AuditEvent, HumanTask, OutboxMessage, User
-from forms.text import lower_label
+from forms.text import format_date, lower_label
 
 from .queue import decide_marker, external_url
 from .render import Rendered, render_email
@@ -42,11 +44,12 @@ def request_sentence(task: HumanTask, recipient: User | None) -> str:
     property what to do with it, or else "please" and the task's name ("please approve
     payment"). The person who started the request reads "Your …"."""
     instance = task.instance
+    what, ask = lower_label(instance.title), task_ask(task)
     if recipient is not None and recipient.id == instance.initiator_id:
-        whose = "Your"
-    else:
-        whose = f"{instance.initiator.name}'s" if instance.initiator else "The"
-    return f"{whose} {lower_label(instance.title)} — {task_ask(task)}."
+        return _("Your %(request)s — %(ask)s.", request=what, ask=ask)
+    if instance.initiator:
+        return _("%(name)s's %(request)s — %(ask)s.", name=instance.initiator.name, request=what, ask=ask)
+    return _("The %(request)s — %(ask)s.", request=what, ask=ask)
 
 
 def task_ask(task: HumanTask) -> str:
@@ -57,7 +60,9 @@ def task_ask(task: HumanTask) -> str:
     if ask:
         return ask
     name = task.name.removesuffix(f": {task.loop_label}") if task.loop_label else task.name
-    return f"please {lower_label(name)}" + (f" for {task.loop_label}" if task.loop_label else "")
+    if task.loop_label:
+        return _("please %(task)s for %(item)s", task=lower_label(name), item=task.loop_label)
+    return _("please %(task)s", task=lower_label(name))
 
 
 def why_administrators(task: HumanTask, recipient: User | None) -> str:
@@ -82,8 +87,8 @@ def deputising(task: HumanTask, recipient: User | None) -> dict[str, Any] | None
         if (data or {}).get("to") == recipient.id:
             absent = db.session.get(User, data.get("for"))
             until = dt.date.fromisoformat(data["until"])
-            label = f"{until.day} {until:%B}" + (f" {until.year}" if until.year != dt.date.today().year else "")
-            return {"name": absent.name if absent else "a colleague", "until": label}
+            return {"name": absent.name if absent else _("a colleague"),
+                    "until": format_date(until, this_year=dt.date.today().year)}
     return None
 
 
@@ -98,13 +103,14 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
 def write_task_email(row: OutboxMessage) -> Rendered:
     """The task email queued by queue_task_emails, with decision markers for its links."""
     task = db.session.get_one(HumanTask, row.task_id)
-    context = task_context(task, row.recipient)
-    context["decisions"] = [(label, decide_marker(task, value)) for value, label in decision_options(task)]
-    # The decisions first, as buttons; the form, where one signs in, after them (the template's
-    # "after" block) – or, for a task without decisions, the form as its one button.
-    actions = [(f"{label}…", marker) for label, marker in context["decisions"]] or [
-        ("Open the form", context["task_url"])]
-    rendered = render_email("email/task.txt", context, actions)
+    with in_language(row.recipient):  # the sentences made here too, not only the template
+        context = task_context(task, row.recipient)
+        context["decisions"] = [(label, decide_marker(task, value)) for value, label in decision_options(task)]
+        # The decisions first, as buttons; the form, where one signs in, after them (the template's
+        # "after" block) – or, for a task without decisions, the form as its one button.
+        actions = [(f"{label}…", marker) for label, marker in context["decisions"]] or [
+            (_("Open the form"), context["task_url"])]
+        rendered = render_email("email/task.txt", context, actions, to=row.recipient)
     return Rendered(rendered.subject[:300], rendered.text, rendered.html)
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from app.extensions import db
+from app.locale import in_language
 from app.models import HumanTask, NotifyMode, TaskCandidate, User
 from app.models.base import utcnow
 
@@ -43,13 +44,14 @@ def queue_digests(now: dt.datetime | None = None) -> int:
         ).all()
         if tasks:
             items = []
-            for task in tasks:
-                context = task_context(task, person)
-                context["decisions"] = [(label, decide_marker(task, value))
-                                        for value, label in decision_options(task)]
-                items.append(context)
+            with in_language(person):  # each task's sentence, as the template around them
+                for task in tasks:
+                    context = task_context(task, person)
+                    context["decisions"] = [(label, decide_marker(task, value))
+                                            for value, label in decision_options(task)]
+                    items.append(context)
             rendered = render_email("email/digest.txt", {"recipient": person, "items": items,
-                                                         "inbox_url": external_url("/inbox")})
+                                                         "inbox_url": external_url("/inbox")}, to=person)
             queue_email(person, "digest", rendered, template="digest")
             queued += 1
         person.last_digest_at = now

@@ -16,6 +16,7 @@ from sqlalchemy import Integer, String, bindparam, cast, literal, select
 
 from app.engine import load_model
 from app.extensions import db
+from app.locale import in_language
 from app.logs import current_request_id
 from app.models import HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, User
 from app.models.base import utcnow
@@ -125,16 +126,17 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int],
     sent: list[tuple[User, str]] = []
     for person in people:
         if uploaded is not None:
-            rendered = both_parts(*render_text(uploaded, {
-                "recipient": {"name": person.name, "email": person.email},
-                "request": {"title": instance.title,
-                            "started_by": instance.initiator.name if instance.initiator else ""},
-                "data": dict(data), "process_name": process_name, "group_name": group_name,
-                "request_url": request_url, "inbox_url": external_url("/inbox")}))
+            with in_language(person):
+                rendered = both_parts(*render_text(uploaded, {
+                    "recipient": {"name": person.name, "email": person.email},
+                    "request": {"title": instance.title,
+                                "started_by": instance.initiator.name if instance.initiator else ""},
+                    "data": dict(data), "process_name": process_name, "group_name": group_name,
+                    "request_url": request_url, "inbox_url": external_url("/inbox")}))
         else:
             rendered = render_email(name, {
                 "recipient": person, "instance": instance, "data": data, "template": template,
-                "process_name": process_name, "group_name": group_name, "request_url": request_url})
+                "process_name": process_name, "group_name": group_name, "request_url": request_url}, to=person)
         queue_email(person, "notice", rendered, instance=instance, template=template)
         sent.append((person, rendered.subject))
     return sent

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from markupsafe import Markup, escape
+
+from app.locale import in_language
+from app.models import User
 
 URL = re.compile(r"(https?://[^\s<>\"]+)")
 
@@ -78,11 +82,15 @@ def _link(line: str) -> str:
     return URL.sub(link, str(escape(line)))
 
 
-def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None) -> Rendered:
-    """Subject, text and HTML of an email; ``actions`` are (label, url) buttons under the body,
-    and the template's optional ``after`` block is text under the buttons."""
-    subject, body, after = render_blocks(template_name, context)
-    return both_parts(subject, body, actions, after)
+def render_email(template_name: str, context: dict[str, Any], actions: list[tuple[str, str]] | None = None, *,
+                 to: User | None = None) -> Rendered:
+    """Subject, text and HTML of an email, in the language of ``to`` (the default language for
+    an address with no account, None); ``actions`` are (label, url) buttons under the body
+    (lazy_gettext labels, so that they too are in that language), and the template's optional
+    ``after`` block is text under the buttons."""
+    with in_language(to):
+        subject, body, after = render_blocks(template_name, context)
+        return both_parts(subject, body, actions, after)
 
 
 def both_parts(subject: str, body: str, actions: list[tuple[str, str]] | None = None, after: str = "") -> Rendered:
@@ -92,10 +100,10 @@ def both_parts(subject: str, body: str, actions: list[tuple[str, str]] | None = 
     actions = actions or []
     text = body
     if actions:
-        text += "\n\n" + "\n".join(f"{label}: {url}" for label, url in actions)
+        text += "\n\n" + "\n".join(f"{label}: {url}" for label, url in actions)  # lazy labels read here
     if after:
         text += "\n\n" + after
     layout = current_app.jinja_env.get_template("email/layout.html")
-    html = layout.render(subject=subject, body=text_to_html(body), actions=actions,
+    html = layout.render(subject=subject, body=text_to_html(body), actions=actions, language=get_locale() or "en",
                          after=text_to_html(after) if after else "")
     return Rendered(subject=subject, text=text + "\n", html=html)

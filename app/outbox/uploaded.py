@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -31,21 +32,22 @@ def text_problems(text: str) -> list[tuple[int | None, str]]:
     try:
         tree = _ENV.parse(text)
     except TemplateSyntaxError as exc:
-        return [(exc.lineno, f"the text cannot be read: {exc.message}")]
+        return [(exc.lineno, _("the text cannot be read: %(error)s", error=exc.message))]
     problems: list[tuple[int | None, str]] = []
     blocks = {block.name for block in tree.find_all(nodes.Block)}
     for needed in ("subject", "body"):
         if needed not in blocks:
-            problems.append((None, f"it has no {needed} block: write {{% block {needed} %}}…{{% endblock %}}"))
+            problems.append((None, _("it has no %(block)s block: write {%% block %(block)s %%}…{%% endblock %%}",
+                                     block=needed)))
     for node in tree.find_all(_FORBIDDEN):
-        problems.append((node.lineno, "a notice text cannot include or import other files"))
+        problems.append((node.lineno, _("a notice text cannot include or import other files")))
     for attribute in tree.find_all(nodes.Getattr):
         if attribute.attr.startswith("_"):
-            problems.append((attribute.lineno, f"{attribute.attr} cannot be used in a notice text"))
+            problems.append((attribute.lineno, _("%(name)s cannot be used in a notice text", name=attribute.attr)))
     for item in tree.find_all(nodes.Getitem):
         key = getattr(item.arg, "value", None)
         if isinstance(key, str) and key.startswith("_"):
-            problems.append((item.lineno, f"{key} cannot be used in a notice text"))
+            problems.append((item.lineno, _("%(name)s cannot be used in a notice text", name=key)))
     return problems
 
 

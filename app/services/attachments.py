@@ -208,7 +208,7 @@ def report_uploads_not_saved(problem: UploadsNotSaved) -> bool:
         rendered = render_email("email/admin/upload_folder_full.txt", {
             "recipient": person, "folder": storage().where, "reason": reason, "full": problem.full,
             "object_storage": storage().kind != FOLDER,
-            "service_url": external_url("/")})
+            "service_url": external_url("/")}, to=person)
         queue_email(person, "notice", rendered, template=STORAGE_NOTICE)
     return bool(administrators)
 

@@ -24,6 +24,7 @@ from app.engine import load_model
 from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import AuditEvent, GroupMembership, HumanTask, ProcessInstance, Role, User, UserRole
+from forms.text import format_date
 
 from .audit import ADD_EVENTS, event_row
 from .context import running_step
@@ -340,7 +341,7 @@ def local_today() -> dt.date:
 
 def day_label(day: dt.date) -> str:
     """'14 March', or '14 March 2027' for a day in another year than today."""
-    return f"{day.day} {day:%B}" + (f" {day.year}" if day.year != local_today().year else "")
+    return format_date(day, this_year=local_today().year)
 
 
 def assignment_label(definition: TaskDef) -> str:

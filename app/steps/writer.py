@@ -28,6 +28,7 @@ from app.engine import ProcessModel, ReadyTask, TaskDef, load_model
 from app.engine.assignments import worked_out_name
 from app.errors import TaskUnavailable
 from app.extensions import db
+from app.locale import in_language
 from app.logs import current_request_id
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
@@ -265,9 +266,11 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
 
     status = (changes or {}).get("status", instance.status)
     waits = note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
-    summary = summary_of(model, data)
+    with in_language(None):  # stored once and read by everyone: dates and amounts in the default language
+        summary = summary_of(model, data)
+        title = request_title(model, data, summary)
     values: dict[str, Any] = {
-        "summary": summary, "title": request_title(model, data, summary),
+        "summary": summary, "title": title,
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],

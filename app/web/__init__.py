@@ -15,6 +15,7 @@ from . import (
     groups,
     health,
     ids,
+    language,
     login,
     meetings,
     messages,
@@ -41,7 +42,7 @@ def register_web(app: Flask) -> None:
     ids.init_app(app)  # first: the routes below are bound to its converter as they are added
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-    for part in (access_log, login, filters, responses):
+    for part in (access_log, login, language, filters, responses):
         part.init_app(app)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
 

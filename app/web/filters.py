@@ -14,13 +14,14 @@ from app.extensions import db
 from app.models import InstanceStatus, ProcessInstance, TaskCandidate
 from app.services.versions import load_model
 from app.steps import outcome_label, status_word
-from forms.text import format_date, format_money
+from forms.text import format_date, format_moment, format_money, format_number
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(money)
     app.add_template_filter(day)
+    app.add_template_filter(format_number, "number")
     app.add_template_filter(outcome)
     app.add_template_filter(finished_as)
     app.add_template_global(page_window)
@@ -28,12 +29,10 @@ def init_app(app: Flask) -> None:
 
 
 def when(moment: dt.datetime | None) -> str:
-    """'26 Nov 2026, 14:05' in the display time zone."""
+    """'26 Nov 2026, 14:05' in the display time zone, in the page's language (forms/text.py)."""
     if moment is None:
         return "—"
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return format_moment(moment, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
 
 
 def money(value) -> str:

@@ -22,6 +22,7 @@ from app.services.attachments import UploadsNotSaved, keep_uploads, report_uploa
 from app.services.storage import StorageRefused
 from app.steps import Conflict
 from forms.convert import DATE_PARTS, EMAIL_MESSAGE, DateInvalid, is_email, not_a_date, parse_date_parts
+from forms.text import format_date
 
 from .ids import MAX_ID
 
@@ -134,8 +135,8 @@ def plausible_day(form: Form, field) -> None:
     """A WTForms validator: a date filter within years the app can compute with (a day
     after 31 December 9999, or before 1 January 1 in UTC, does not exist)."""
     if isinstance(field.data, dt.date) and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(f"‘{field.label.text}’ must be a date between {FIRST_DAY.day} {FIRST_DAY:%B %Y} "
-                              f"and {LAST_DAY.day} {LAST_DAY:%B %Y}")
+        raise ValidationError(f"‘{field.label.text}’ must be a date between {format_date(FIRST_DAY)} "
+                              f"and {format_date(LAST_DAY)}")
 
 
 def email_address(form: Form, field) -> None:

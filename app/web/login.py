@@ -11,6 +11,7 @@ from flask import Flask, request, session
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, login_manager
+from app.locale import browser_language
 from app.models import User
 from app.services import people
 
@@ -37,8 +38,9 @@ def keep_session_alive() -> None:
 def sign_in(user: User, remember: bool) -> None:
     """Sign ``user`` in on this browser, in a new session: nothing from before sign-in carries
     over, its CSRF token included."""
+    language = browser_language()  # before clear(): the switch's choice is in the session
     session.clear()
-    people.start_session(user, remember=remember)
+    people.start_session(user, remember=remember, language=language)
     db.session.commit()
     login_user(user, remember=remember, duration=people.remember_duration())
 

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     MultipleFileField,
@@ -25,7 +26,7 @@ from app.models.base import utcnow
 from app.services import meetings
 from forms.convert import Invalid
 from forms.files import MAX_FILES, accepted_kinds, check_upload
-from forms.text import format_date
+from forms.text import format_date, format_time
 
 from .helpers import DayField, Errors, actor, download, render_page, submit
 
@@ -57,8 +58,9 @@ def meeting_when(meeting: Meeting) -> str:
     """'14 March 2027, 09:30 to 17:00 (Europe/Brussels)', in the meeting's own time zone."""
     zone = ZoneInfo(meeting.time_zone)
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
-    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{format_date(end.date())}, {end:%H:%M}"
-    return f"{format_date(start.date())}, {start:%H:%M} to {ends} ({meeting.time_zone} time)"
+    starts = f"{format_date(start.date())}, {format_time(start)}"
+    ends = format_time(end) if end.date() == start.date() else f"{format_date(end.date())}, {format_time(end)}"
+    return _("%(start)s to %(end)s (%(zone)s time)", start=starts, end=ends, zone=meeting.time_zone)
 
 
 class MeetingForm(FlaskForm):

@@ -1,24 +1,29 @@
-"""A person's own settings: how they hear about tasks, and an absence with a deputy."""
+"""A person's own settings: how they hear about tasks, their language, and an absence with a deputy."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.errors import ServiceError
 from app.extensions import db
+from app.locale import language_name, languages
 from app.models import NotifyMode, User
-from app.services.people import set_notify_mode
+from app.services.people import set_language, set_notify_mode
 from app.steps.lanes import local_today
 from forms.convert import DATE_PARTS, DateInvalid, parse_date_parts
 
 from .helpers import date_parts, day_spec
 
 # The absence's days, as GOV.UK date inputs: (name, label, what the messages call it).
-DAYS = (("away_from", "First day away", "the first day of your absence"),
-        ("away_to", "Last day away", "the last day of your absence"))
+DAYS = (("away_from", _l("First day away"), _l("the first day of your absence")),
+        ("away_to", _l("Last day away"), _l("the last day of your absence")))
 
 bp = Blueprint("profile", __name__)
 
@@ -26,7 +31,7 @@ bp = Blueprint("profile", __name__)
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def edit():
-    error = None
+    error = language_error = None
     errors: list[tuple[str, str]] = []
     values = {"away_from": date_parts(current_user.away_from), "away_to": date_parts(current_user.away_to),
               "deputy": str(current_user.deputy_id or "")}
@@ -35,7 +40,7 @@ def edit():
         if "clear" in request.form:
             current_user.set_absence(None, None, None)
             db.session.commit()
-            flash("Your absence is cleared.", "success")
+            flash(_("Your absence is cleared."), "success")
             return redirect(url_for("profile.edit"))
         values = {name: _posted_parts(name) for name, _, _ in DAYS} | {
             "deputy": request.form.get("deputy", "").strip()}
@@ -43,21 +48,33 @@ def edit():
         if not errors:
             current_user.set_absence(start, end, deputy)
             db.session.commit()
-            flash("Your absence is saved.", "success")
+            flash(_("Your absence is saved."), "success")
+            return redirect(url_for("profile.edit"))
+    elif request.method == "POST" and request.form.get("form") == "language":
+        try:
+            set_language(current_user, request.form.get("language", ""))
+        except ServiceError:
+            language_error = _("Select a language")
+        else:
+            db.session.commit()
+            refresh()  # the message below, and the page after it, in the language just chosen
+            flash(_("Your language is saved."), "success")
             return redirect(url_for("profile.edit"))
     elif request.method == "POST":
         choice = request.form.get("notify_mode", "")
         if choice in {m.value for m in NotifyMode}:
             set_notify_mode(current_user, NotifyMode(choice))
             db.session.commit()
-            flash("Your email setting is saved.", "success")
+            flash(_("Your email setting is saved."), "success")
             return redirect(url_for("profile.edit"))
-        error = "Select how you want to hear about tasks"
+        error = _("Select how you want to hear about tasks")
     people = db.session.scalars(select(User).where(User.active.is_(True), User.id != current_user.id)
                                 .order_by(User.name)).all()
     away_now = current_user.away_to is not None and current_user.away_to >= local_today()
     return render_template("profile.html", error=error, errors=errors, values=values, people=people,
-                           away_now=away_now, days=DAYS, marked=marked), 400 if error or errors else 200
+                           away_now=away_now, days=DAYS, marked=marked, language_error=language_error,
+                           language_choices=[(code, language_name(code)) for code in languages()],
+                           ), 400 if error or errors or language_error else 200
 
 
 def _posted_parts(name: str) -> dict[str, str]:
@@ -79,7 +96,7 @@ def _check_absence(values: dict) -> tuple[list[tuple[str, str]], dict[str, tuple
     marked: dict[str, tuple[str, ...]] = {}
     days: dict[str, dt.date | None] = {}
     for name, label, what in DAYS:
-        spec = day_spec(name, label, what)
+        spec = day_spec(name, str(label), str(what))
         try:
             days[name] = parse_date_parts(spec, **values[name])
         except DateInvalid as problem:
@@ -88,17 +105,17 @@ def _check_absence(values: dict) -> tuple[list[tuple[str, str]], dict[str, tuple
             marked[name] = problem.parts
             continue
         if days[name] is None:
-            errors.append((name, f"Enter {what}"))
+            errors.append((name, _("Enter %(what)s", what=what)))
     start, end = days["away_from"], days["away_to"]
     if start and end and end < start:
-        errors.append(("away_to", "The last day must be the same as or after the first day"))
+        errors.append(("away_to", _("The last day must be the same as or after the first day")))
     elif end and end < local_today():
-        errors.append(("away_to", "The last day must be today or later"))
+        errors.append(("away_to", _("The last day must be today or later")))
     deputy = db.session.get(User, int(values["deputy"])) if values["deputy"].isdigit() else None
     if deputy is None:
-        errors.append(("deputy", "Select who deputises for you"))
+        errors.append(("deputy", _("Select who deputises for you")))
     elif deputy.id == current_user.id:
-        errors.append(("deputy", "Select someone other than yourself"))
+        errors.append(("deputy", _("Select someone other than yourself")))
     elif not deputy.active:
-        errors.append(("deputy", "Select someone whose account is active"))
+        errors.append(("deputy", _("Select someone whose account is active")))
     return errors, marked, start, end, deputy

@@ -70,7 +70,7 @@ def queue_year_reminders(today: dt.date) -> int:
         for person in people:
             rendered = render_email("email/group_year_ending.txt", {
                 "group": group, "recipient": person, "days": (group.ends_on - today).days,
-                "group_url": external_url(f"/groups/{group.id}")})
+                "group_url": external_url(f"/groups/{group.id}")}, to=person)
             queue_email(person, "notice", rendered, template="group_year_ending")
         group.year_reminder_sent_at = utcnow()
     db.session.flush()

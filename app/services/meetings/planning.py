@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.errors import InvalidData, NotAllowed, ServiceError
 from app.extensions import db
@@ -23,8 +24,9 @@ from app.services.attachments import store_uploads
 from .access import group_buyers, may_plan
 from .ics import CANCEL, REQUEST, invitation
 
-ANSWERS = (("in_person", "I will attend in person"), ("online", "I will attend online"),
-           ("not_attending", "I will not attend"))
+# Lazy: the invitation's buttons are read in each invitee's language (app/outbox/render.py).
+ANSWERS = (("in_person", _l("I will attend in person")), ("online", _l("I will attend online")),
+           ("not_attending", _l("I will not attend")))
 ANSWERS_AFTER = (("in_person", "Attended in person"), ("online", "Attended online"),
                  ("not_attending", "Did not attend"))
 
@@ -177,7 +179,7 @@ def send_invitations(meeting: Meeting, people: list[User], what: str) -> None:
         actions = [] if what == "cancelled" else [(label, answer_marker(meeting, value)) for value, label in ANSWERS]
         rendered = render_email("email/meeting_invitation.txt", {
             "meeting": meeting, "recipient": person, "what": what, "meeting_url": url,
-            "starts": meeting.starts_at.astimezone(zone), "ends": meeting.ends_at.astimezone(zone)}, actions)
+            "starts": meeting.starts_at.astimezone(zone), "ends": meeting.ends_at.astimezone(zone)}, actions, to=person)
         ics = invitation(meeting, method, person, organiser, url, now).decode()
         queue_email(person, "notice", rendered, template=f"meeting_{what}", attachments=[{
             "filename": "cancellation.ics" if method == CANCEL else "invitation.ics",

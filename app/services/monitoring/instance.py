@@ -16,6 +16,7 @@ from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, Proces
 from app.services.history import may_download
 from app.steps import engine
 from app.steps.lanes import lane_label, waiting_why
+from forms.text import format_moment
 
 from .access import _require_monitor
 from .queries import _zone
@@ -125,8 +126,7 @@ def _called_names(model) -> dict[str, str]:
 def _when(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(_zone())
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return format_moment(moment, _zone())
 
 
 def instance_steps(actor: User, instance: ProcessInstance) -> Steps:

@@ -12,6 +12,7 @@ from .accounts import (
     find_user,
     release_waiting_tasks,
     search_users,
+    set_language,
     set_notify_mode,
     update_user,
 )
@@ -74,7 +75,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH", "NON_BUYING_TYPES", "add_group", "add_group_member", "add_organisation", "add_user",
     "all_groups", "all_organisations", "create_group", "create_organisation", "create_user", "find_organisation",
     "find_user", "group_size_limit", "join_group", "possible_leads", "possible_members", "recent_admin_events",
-    "release_waiting_tasks", "remove_group_member", "search_users", "set_notify_mode",
+    "release_waiting_tasks", "remove_group_member", "search_users", "set_language", "set_notify_mode",
     "update_group", "update_organisation", "update_user",
     # names in diagrams
     "Meaning", "add_name_mapping", "all_name_mappings", "find_name_mapping", "name_meanings",

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.errors import ServiceError
 from app.extensions import db
+from app.locale import language_name
 from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.steps import drop_candidates, recheck_lanes, record
@@ -180,3 +182,14 @@ def set_notify_mode(actor: User, mode: NotifyMode) -> None:
         choice = "a daily digest" if mode == NotifyMode.DIGEST else "an email per task"
         db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
                                   summary=f"{actor.name} chose {choice}"))
+
+
+def set_language(actor: User, language: str) -> None:
+    """A person chooses the language of their pages and emails (one of LANGUAGES)."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise ServiceError(_("Select a language"))
+    if actor.language != language:
+        actor.language = language
+        db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
+                                  summary=f"{actor.name} chose {language_name(language)} "
+                                          "for pages and emails"))

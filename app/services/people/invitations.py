@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.errors import ServiceError
@@ -81,7 +82,7 @@ def _invitation_email(user: User, marker: str, first: bool):
     return render_email("email/account_invitation.txt",
                         {"name": user.name, "first": first, "days": invitation_days(),
                          "sign_in_url": external_url("/sign-in")},
-                        actions=[("Choose your password", marker)])
+                        actions=[(_l("Choose your password"), marker)], to=user)
 
 
 def send_invitation(actor: User | None, user: User, *, first: bool = False, channel: str = "admin") -> AccountToken:
@@ -148,7 +149,7 @@ def request_password_reset(email: str) -> None:
     rendered = render_email("email/password_reset.txt",
                             {"name": user.name if user else "", "minutes": reset_minutes(),
                              "forgotten_url": external_url("/account/forgotten-password")},
-                            actions=[("Choose a new password", NEW_LINK)])
+                            actions=[(_l("Choose a new password"), NEW_LINK)], to=user)
     if user is None or not user.active:
         return
     hour_ago = utcnow() - dt.timedelta(hours=1)
@@ -250,7 +251,7 @@ def set_password_by_link(token: AccountToken, password: str) -> User:
     if token.purpose == AccountTokenPurpose.PASSWORD_RESET:
         queue_email(user, "account", render_email("email/password_changed.txt", {
             "name": user.name, "when": now, "forgotten_url": external_url("/account/forgotten-password"),
-            "sign_in_url": external_url("/sign-in")}), template="password_changed")
+            "sign_in_url": external_url("/sign-in")}, to=user), template="password_changed")
     db.session.flush()
     return user
 

@@ -145,13 +145,16 @@ def _audit(action: str, summary: str, data: dict, now: dt.datetime) -> None:
                               created_at=now))
 
 
-def start_session(user: User, remember: bool) -> str:
+def start_session(user: User, remember: bool, language: str | None = None) -> str:
     """Open a sign-in for one browser and return the random key its cookies will carry.
 
     Only the key's hash is stored. It lasts REMEMBER_ME_DAYS from now when remembered, else
-    until SIGN_IN_IDLE_HOURS pass without a request.
+    until SIGN_IN_IDLE_HOURS pass without a request. ``language``, the browser's, becomes the
+    person's language if they have none yet (their first sign-in).
     """
     now = utcnow()
+    if user.language is None and language:
+        user.language = language
     db.session.execute(delete(SignIn).where(SignIn.expires_at <= now))
     key = secrets.token_urlsafe(32)
     row = SignIn(key_hash=_key_hash(key), user_id=user.id, remember=remember, created_at=now, last_seen_at=now,
