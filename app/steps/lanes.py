@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
@@ -105,8 +107,8 @@ def lane_label(lane: str | None, instance: ProcessInstance) -> str:
         return instance.initiator.name
     if kind == "group_lead":
         group = instance.working_group
-        return f"Group lead ({group.lead.name})" if group and group.lead else "Group lead"
-    return lane or "nobody"
+        return _("Group lead (%(name)s)", name=group.lead.name) if group and group.lead else _("Group lead")
+    return lane or _("nobody")
 
 
 def user_ids_by_email(emails: list[str]) -> dict[str, int]:
@@ -339,8 +341,9 @@ def local_today() -> dt.date:
 
 
 def day_label(day: dt.date) -> str:
-    """'14 March', or '14 March 2027' for a day in another year than today."""
-    return f"{day.day} {day:%B}" + (f" {day.year}" if day.year != local_today().year else "")
+    """'14 March', or '14 March 2027' for a day in another year than today, in the page's
+    language (the patterns are translated: '14. März' in German)."""
+    return format_date(day, _("d MMMM") if day.year == local_today().year else _("d MMMM y"))
 
 
 def assignment_label(definition: TaskDef) -> str:

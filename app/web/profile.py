@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,8 +19,8 @@ from forms.convert import DATE_PARTS, DateInvalid, parse_date_parts
 from .helpers import date_parts, day_spec
 
 # The absence's days, as GOV.UK date inputs: (name, label, what the messages call it).
-DAYS = (("away_from", "First day away", "the first day of your absence"),
-        ("away_to", "Last day away", "the last day of your absence"))
+DAYS = (("away_from", _l("First day away"), _l("the first day of your absence")),
+        ("away_to", _l("Last day away"), _l("the last day of your absence")))
 
 bp = Blueprint("profile", __name__)
 
@@ -35,24 +37,24 @@ def edit():
         if "clear" in request.form:
             current_user.set_absence(None, None, None)
             db.session.commit()
-            flash("Your absence is cleared.", "success")
+            flash(_("Your absence is cleared."), "success")
             return redirect(url_for("profile.edit"))
-        values = {name: _posted_parts(name) for name, _, _ in DAYS} | {
+        values = {name: _posted_parts(name) for name, _label, _what in DAYS} | {
             "deputy": request.form.get("deputy", "").strip()}
         errors, marked, start, end, deputy = _check_absence(values)
         if not errors:
             current_user.set_absence(start, end, deputy)
             db.session.commit()
-            flash("Your absence is saved.", "success")
+            flash(_("Your absence is saved."), "success")
             return redirect(url_for("profile.edit"))
     elif request.method == "POST":
         choice = request.form.get("notify_mode", "")
         if choice in {m.value for m in NotifyMode}:
             set_notify_mode(current_user, NotifyMode(choice))
             db.session.commit()
-            flash("Your email setting is saved.", "success")
+            flash(_("Your email setting is saved."), "success")
             return redirect(url_for("profile.edit"))
-        error = "Select how you want to hear about tasks"
+        error = _("Select how you want to hear about tasks")
     people = db.session.scalars(select(User).where(User.active.is_(True), User.id != current_user.id)
                                 .order_by(User.name)).all()
     away_now = current_user.away_to is not None and current_user.away_to >= local_today()
@@ -88,17 +90,17 @@ def _check_absence(values: dict) -> tuple[list[tuple[str, str]], dict[str, tuple
             marked[name] = problem.parts
             continue
         if days[name] is None:
-            errors.append((name, f"Enter {what}"))
+            errors.append((name, _("Enter %(what)s", what=what)))
     start, end = days["away_from"], days["away_to"]
     if start and end and end < start:
-        errors.append(("away_to", "The last day must be the same as or after the first day"))
+        errors.append(("away_to", _("The last day must be the same as or after the first day")))
     elif end and end < local_today():
-        errors.append(("away_to", "The last day must be today or later"))
+        errors.append(("away_to", _("The last day must be today or later")))
     deputy = db.session.get(User, int(values["deputy"])) if values["deputy"].isdigit() else None
     if deputy is None:
-        errors.append(("deputy", "Select who deputises for you"))
+        errors.append(("deputy", _("Select who deputises for you")))
     elif deputy.id == current_user.id:
-        errors.append(("deputy", "Select someone other than yourself"))
+        errors.append(("deputy", _("Select someone other than yourself")))
     elif not deputy.active:
-        errors.append(("deputy", "Select someone whose account is active"))
+        errors.append(("deputy", _("Select someone whose account is active")))
     return errors, marked, start, end, deputy
