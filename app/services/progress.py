@@ -110,8 +110,9 @@ def after_step(done: Step, viewer: User) -> list[str]:
     for notice in done.notices:
         told = sorted(names[uid].name for uid in notice.people if uid in names)
         if told and notice.subject:
+            joined = names_line(told, _("and"))
             lines.append(ngettext("%(names)s was emailed “%(subject)s”.", "%(names)s were emailed “%(subject)s”.",
-                                  len(told), names=names_line(told, _("and")), subject=notice.subject))
+                                  len(told), names=joined, subject=notice.subject))
     if instance.status == InstanceStatus.COMPLETED:
         lines.append(_("The request is finished: %(outcome)s.",
                        outcome=outcome_label(instance.outcome, _model(instance))))
