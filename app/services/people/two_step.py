@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pyotp
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from app.errors import ServiceError
@@ -217,10 +218,10 @@ def reset_second_factor(actor: User, user: User) -> None:
     password.
     """
     if actor.id == user.id:
-        raise ServiceError("You cannot reset your own two-step sign-in. Ask another administrator.")
+        raise ServiceError(_("You cannot reset your own two-step sign-in. Ask another administrator."))
     factor = _factor(user)
     if factor is None:
-        raise ServiceError(f"{user.name} has not set up two-step sign-in")
+        raise ServiceError(_("%(name)s has not set up two-step sign-in", name=user.name))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.delete(factor)
     _record(actor, "two_step_reset", f"Two-step sign-in of {user.name} ({user.email}) reset",
