@@ -20,7 +20,7 @@ WORDS = {
         "sign_in": "Se connecter", "forgotten": "Mot de passe oublié ?", "email_label": "Adresse e-mail",
         "enter_email": "Saisissez votre adresse e-mail", "problem": "Il y a un problème",
         "signed_out": "Vous êtes déconnecté.", "inbox": "En attente de ma part", "waiting_since": "En attente depuis",
-        "started_by": "Déposée par", "waiting": "vous attend",
+        "started_by": "Lancée par", "waiting": "vous attend",
         "sent": "Envoyée :", "next": "Et ensuite", "history": "Historique",
         "waiting_for": "En attente de Clara Schmidt ou Tom Peeters (coordination) pour",
         "since": "depuis le {day}.", "day": "d MMMM",
