@@ -93,7 +93,8 @@ def send_invitation(actor: User | None, user: User, *, first: bool = False, chan
     current password keeps working until a new one is chosen.
     """
     if not user.active:
-        raise ServiceError(f"{user.name} cannot sign in: reactivate the account first, then send a link.")
+        raise ServiceError(_("%(name)s cannot sign in: reactivate the account first, then send a link.",
+                             name=user.name))
     token = _new_link(user, AccountTokenPurpose.INVITATION, dt.timedelta(days=invitation_days()))
     queue_email(user, "account", _invitation_email(user, account_marker(token), first),
                 template="account_invitation")

@@ -91,7 +91,7 @@ def set_up_secret(user: User) -> str:
     """The secret of ``user``'s set-up in progress, to show them."""
     factor = _factor(user)
     if factor is None or factor.confirmed_at is not None:
-        raise ServiceError("There is no set-up of two-step sign-in in progress")
+        raise ServiceError(_("There is no set-up of two-step sign-in in progress"))
     return factor.secret
 
 
@@ -144,7 +144,7 @@ def confirm_set_up(user: User, code: str, now: dt.datetime | None = None) -> tup
     """
     factor = _factor(user)
     if factor is None or factor.confirmed_at is not None:
-        raise ServiceError("There is no set-up of two-step sign-in in progress")
+        raise ServiceError(_("There is no set-up of two-step sign-in in progress"))
     if factor.failures >= max_tries():
         return CodeCheck(False, 0), []
     code = _normalise(code)
@@ -164,7 +164,7 @@ def check_code(user: User, code: str, now: dt.datetime | None = None) -> CodeChe
     way: a wrong code counts, a right one is used up."""
     factor = _factor(user)
     if factor is None or factor.confirmed_at is None:
-        raise ServiceError("Two-step sign-in is not set up")
+        raise ServiceError(_("Two-step sign-in is not set up"))
     if factor.failures >= max_tries():
         return CodeCheck(False, 0)
     code = _normalise(code)
