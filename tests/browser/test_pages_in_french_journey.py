@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_layout_journey import HEADER_ROWS
 from tests.integration.test_travel_http import file_claim, ready_task
 
 PAGES = {
@@ -37,3 +38,15 @@ def test_the_pages_a_coordinator_uses_come_in_the_browsers_language(people, clie
     assert words["request"] in shown
     for english in words["english"]:
         assert english not in shown, english
+
+
+@pytest.mark.parametrize("locale", PAGES)
+def test_the_header_fits_at_1280_px_in_french_and_german(people, locale):
+    """Longer words than English's: the navigation may take a second row (French does), but
+    nothing is cut off or pushed out of the window, and the header stays short."""
+    admin = people("admin", locale=locale)  # the longest header: every section, Administration too
+    admin.page.set_viewport_size({"width": 1280, "height": 800})
+    page = admin.open("/inbox", f"header-1280-{PAGES[locale]['lang']}")
+    rows = page.evaluate(HEADER_ROWS)
+    assert rows["firstRow"] and rows["navBelow"] and not rows["overflow"], rows
+    assert rows["sections"] == 6 and rows["height"] < 110, rows
