@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -298,7 +298,9 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
     for kind in naming.kinds:
         add(resolve_kind(kind, instance))
     if task_id is not None and naming.why:
-        _history(instance, task_id, FOR_ADMINISTRATORS, naming.why, {"unmapped": naming.unmapped})
+        with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in one language
+            why = _naming(definition, extras).why
+        _history(instance, task_id, FOR_ADMINISTRATORS, why, {"unmapped": naming.unmapped})
     if instance.initiator_id in people and not initiators_own(definition, start_lane):
         people.remove(instance.initiator_id)
     for absent_id, absent_name, until, deputy_id, deputy_name in (
@@ -308,8 +310,10 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
             continue
         people.append(deputy_id)
         if task_id is not None:
+            with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in one language
+                back = day_label(until)
             _history(instance, task_id, DEPUTY_ADDED,
-                     f"{deputy_name} asked too: deputising for {absent_name}, who is away until {day_label(until)}",
+                     f"{deputy_name} asked too: deputising for {absent_name}, who is away until {back}",
                      {"to": deputy_id, "for": absent_id, "until": until.isoformat()})
     return people
 
