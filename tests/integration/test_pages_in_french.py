@@ -11,7 +11,7 @@ import pytest
 from babel.dates import format_date
 
 from tests.conftest import csrf_token, loaded, post_form, sign_in
-from tests.diagrams import text
+from tests.diagrams import FIXTURES, history, ready_tasks, start_request, text, upload_process
 from tests.integration.test_travel_http import file_claim, ready_task
 
 # As read: text() turns the non-breaking space French puts before ":" and "?" into a space.
@@ -28,6 +28,8 @@ WORDS = {
         "so_far": "Cette demande jusqu’ici", "send": "Envoyer", "done": "Terminé :",
         "not_found": "Page introuvable", "not_found_hint": "Si vous avez saisi l’adresse web",
         "skip": "Aller au contenu principal", "sign_out": "Se déconnecter", "my_requests": "Mes demandes",
+        "why": "Personne n’est encore désigné pour cette étape : un administrateur peut associer « management » "
+               "sous Administration → Noms dans les diagrammes. D’ici là, elle attend les administrateurs.",
     },
     "de": {
         "sign_in": "Anmelden", "forgotten": "Passwort vergessen?", "email_label": "E-Mail-Adresse",
@@ -41,6 +43,8 @@ WORDS = {
         "so_far": "Dieser Antrag bisher", "send": "Senden", "done": "Erledigt:",
         "not_found": "Seite nicht gefunden", "not_found_hint": "Wenn Sie die Webadresse eingegeben haben",
         "skip": "Zum Hauptinhalt springen", "sign_out": "Abmelden", "my_requests": "Meine Anträge",
+        "why": "Für diesen Schritt ist noch niemand benannt: Die Administration kann „management“ unter "
+               "Verwaltung → Namen in Diagrammen zuordnen. Bis dahin wartet er auf die Administration.",
     },
 }
 
@@ -107,3 +111,18 @@ def test_an_error_page_is_in_the_browsers_language(client, language):
     page = text(client.get("/requests/987654"))
     assert words["not_found"] in page and words["not_found_hint"] in page
     assert "Page not found" not in page
+
+
+def test_why_a_task_waits_for_the_administrators_follows_the_reader_and_the_history_stays_in_english(
+        app, client, language):
+    """The task page works the sentence out as it is shown; the history keeps the one written."""
+    upload_process(client, {"people_mapping.bpmn": (FIXTURES / "diagrams" / "people_mapping.bpmn").read_bytes()})
+    marta = app.test_client()  # she starts it from a browser in the same language: the step runs in it
+    marta.environ_base["HTTP_ACCEPT_LANGUAGE"] = client.environ_base["HTTP_ACCEPT_LANGUAGE"]
+    instance = start_request(marta, "marta", "people_mapping", {"subject": "Invoice 12"})
+    [approve] = ready_tasks(instance, "approve_invoice")  # its lane, 'management', is mapped to nobody yet
+    page = text(client.get(f"/tasks/{approve.id}"))  # the administrator, signed in by the upload
+    assert WORDS[language]["why"] in page
+    assert "Nobody is named" not in page
+    assert ("Nobody is named for this step yet: an administrator can map ‘management’ under Administration → "
+            "Names in diagrams. Until then it waits for the administrators.") in history(instance)
