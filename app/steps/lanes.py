@@ -298,7 +298,7 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
     for kind in naming.kinds:
         add(resolve_kind(kind, instance))
     if task_id is not None and naming.why:
-        with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in one language
+        with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
             why = _naming(definition, extras).why
         _history(instance, task_id, FOR_ADMINISTRATORS, why, {"unmapped": naming.unmapped})
     if instance.initiator_id in people and not initiators_own(definition, start_lane):
@@ -310,7 +310,7 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
             continue
         people.append(deputy_id)
         if task_id is not None:
-            with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in one language
+            with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
                 back = day_label(until)
             _history(instance, task_id, DEPUTY_ADDED,
                      f"{deputy_name} asked too: deputising for {absent_name}, who is away until {back}",
