@@ -6,12 +6,15 @@ as they are; the service's own words are translated."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from babel.dates import format_date
 
+from app.outbox.deliver import deliver_outbox
 from tests.conftest import csrf_token, loaded, post_form, sign_in
 from tests.diagrams import FIXTURES, history, ready_tasks, start_request, text, upload_process
+from tests.integration.test_email import decision_links, smtp  # noqa: F401 - the SMTP server fixture
 from tests.integration.test_travel_http import file_claim, ready_task
 
 # As read: text() turns the non-breaking space French puts before ":" and "?" into a space.
@@ -28,6 +31,9 @@ WORDS = {
         "so_far": "Cette demande jusqu’ici", "send": "Envoyer", "done": "Terminé :",
         "not_found": "Page introuvable", "not_found_hint": "Si vous avez saisi l’adresse web",
         "skip": "Aller au contenu principal", "sign_out": "Se déconnecter", "my_requests": "Mes demandes",
+        "decide": ("Confirmez votre décision : Approve", "Décision enregistrée", "Et ensuite",
+                   "Felix Wagner (finances) va",
+                   "Une décision a déjà été prise", "Clara Schmidt a terminé « Check claim » le"),
         "why": "Personne n’est encore désigné pour cette étape : un administrateur peut associer « management » "
                "sous Administration → Noms dans les diagrammes. D’ici là, elle attend les administrateurs.",
     },
@@ -43,6 +49,9 @@ WORDS = {
         "so_far": "Dieser Antrag bisher", "send": "Senden", "done": "Erledigt:",
         "not_found": "Seite nicht gefunden", "not_found_hint": "Wenn Sie die Webadresse eingegeben haben",
         "skip": "Zum Hauptinhalt springen", "sign_out": "Abmelden", "my_requests": "Meine Anträge",
+        "decide": ("Bestätigen Sie Ihre Entscheidung: Approve", "Entscheidung gespeichert", "Wie es weitergeht",
+                   "Als Nächstes ist Felix Wagner (Finanzen) an der Reihe",
+                   "Darüber wurde bereits entschieden", "Clara Schmidt hat „Check claim“ erledigt am"),
         "why": "Für diesen Schritt ist noch niemand benannt: Die Administration kann „management“ unter "
                "Verwaltung → Namen in Diagrammen zuordnen. Bis dahin wartet er auf die Administration.",
     },
@@ -126,3 +135,18 @@ def test_why_a_task_waits_for_the_administrators_follows_the_reader_and_the_hist
     assert "Nobody is named" not in page
     assert ("Nobody is named for this step yet: an administrator can map ‘management’ under Administration → "
             "Names in diagrams. Until then it waits for the administrators.") in history(instance)
+
+
+def test_a_decision_from_an_email_link_is_confirmed_and_recorded_in_the_browsers_language(
+        client, language, smtp):  # noqa: F811
+    confirm, recorded, next_heading, next_line, decided, who = WORDS[language]["decide"]
+    file_claim(client)
+    deliver_outbox()
+    approve = decision_links(smtp.to("clara.schmidt")[0])["Approve"]  # the label is the diagram's
+    page = client.get(approve)
+    assert confirm in text(page) and "Confirm your decision" not in text(page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    done = text(client.post(approve, data={"csrf_token": token}))
+    assert recorded in done and next_heading in done and next_line in done
+    again = client.get(approve)  # the task is done: the link says by whom, and changes nothing
+    assert again.status_code == 410 and decided in text(again) and who in text(again)
