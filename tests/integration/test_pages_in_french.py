@@ -22,7 +22,8 @@ WORDS = {
     "fr": {
         "sign_in": "Se connecter", "forgotten": "Mot de passe oublié ?", "email_label": "Adresse e-mail",
         "enter_email": "Saisissez votre adresse e-mail", "problem": "Il y a un problème",
-        "signed_out": "Vous êtes déconnecté.", "inbox": "En attente de ma part", "waiting_since": "En attente depuis",
+        "signed_out": "Vous êtes déconnecté.", "sign_in_first": "Connectez-vous pour continuer.",
+        "inbox": "En attente de ma part", "waiting_since": "En attente depuis",
         "started_by": "Lancée par", "waiting": "vous attend",
         "sent": "Envoyée :", "next": "Et ensuite", "history": "Historique",
         "waiting_for": "En attente de Clara Schmidt ou Tom Peeters (coordination) pour",
@@ -40,7 +41,8 @@ WORDS = {
     "de": {
         "sign_in": "Anmelden", "forgotten": "Passwort vergessen?", "email_label": "E-Mail-Adresse",
         "enter_email": "Geben Sie Ihre E-Mail-Adresse ein", "problem": "Es gibt ein Problem",
-        "signed_out": "Sie sind abgemeldet.", "inbox": "Für mich zu erledigen", "waiting_since": "Wartet seit",
+        "signed_out": "Sie sind abgemeldet.", "sign_in_first": "Melden Sie sich an, um fortzufahren.",
+        "inbox": "Für mich zu erledigen", "waiting_since": "Wartet seit",
         "started_by": "Gestellt von", "waiting": "auf Sie, die neueste",
         "sent": "Gesendet:", "next": "Wie es weitergeht", "history": "Verlauf",
         "waiting_for": "auf Clara Schmidt oder Tom Peeters (Koordination):",
@@ -67,6 +69,9 @@ def language(request, client) -> str:
 
 def test_the_sign_in_page_its_errors_and_the_sign_out_message_are_in_the_browsers_language(client, language):
     words = WORDS[language]
+    response = client.get("/inbox")  # not signed in yet: to the sign-in page, with a message
+    assert response.status_code == 302
+    assert words["sign_in_first"] in text(client.get(response.headers["Location"]))
     page = loaded(client.get("/sign-in"))
     assert f'<html lang="{language}"' in page
     shown = text(client.get("/sign-in"))
