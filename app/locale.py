@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
 from flask_login import current_user
 
 
@@ -16,8 +15,3 @@ def select_locale() -> str:
     if chosen in languages:
         return str(chosen)
     return request.accept_languages.best_match(languages) or languages[0]
-
-
-def current_language() -> str:
-    """The language the page's text is in, for ``<html lang>`` (a template global)."""
-    return str(get_locale() or current_app.config["LANGUAGES"][0])

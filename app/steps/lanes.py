@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -345,9 +345,8 @@ def local_today() -> dt.date:
 
 
 def day_label(day: dt.date) -> str:
-    """'14 March', or '14 March 2027' for a day in another year than today, in the page's
-    language (the patterns are translated: '14. März' in German)."""
-    return format_date(day, _("d MMMM") if day.year == local_today().year else _("d MMMM y"))
+    """'14 March', or '14 March 2027' for a day in another year than today."""
+    return f"{day.day} {day:%B}" + (f" {day.year}" if day.year != local_today().year else "")
 
 
 def assignment_label(definition: TaskDef) -> str:

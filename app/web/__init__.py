@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from app.locale import current_language
-
 from . import (
     access_log,
     account,
@@ -46,7 +44,6 @@ def register_web(app: Flask) -> None:
     for part in (access_log, login, filters, responses):
         part.init_app(app)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
-    app.add_template_global(current_language)
 
 
 def favicon():

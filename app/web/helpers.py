@@ -8,7 +8,6 @@ from functools import wraps
 from typing import TypeVar
 
 from flask import abort, current_app, render_template, request
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -140,7 +139,7 @@ def plausible_day(form: Form, field) -> None:
     after 31 December 9999, or before 1 January 1 in UTC, does not exist)."""
     if isinstance(field.data, dt.date) and not FIRST_DAY <= field.data <= LAST_DAY:
         raise ValidationError(_("‘%(label)s’ must be a date between %(first)s and %(last)s", label=field.label.text,
-                                first=format_date(FIRST_DAY, "d MMMM y"), last=format_date(LAST_DAY, "d MMMM y")))
+                                first=f"{FIRST_DAY.day} {FIRST_DAY:%B %Y}", last=f"{LAST_DAY.day} {LAST_DAY:%B %Y}"))
 
 
 def email_address(form: Form, field) -> None:
