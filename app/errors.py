@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
+
 
 class ServiceError(Exception):
     """A request the rules refuse; the message is fit to show to the person."""
@@ -16,8 +18,8 @@ class NotAllowed(ServiceError):
 class TaskUnavailable(ServiceError):
     """The task is no longer waiting (completed, cancelled) or was changed by someone else."""
 
-    def __init__(self, task_id: int, message: str = "This task is no longer waiting for you."):
-        super().__init__(message)
+    def __init__(self, task_id: int, message: str | None = None):
+        super().__init__(message or _("This task is no longer waiting for you."))
         self.task_id = task_id
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from app.engine import FormSpec, ProcessModel, TaskDef
 from forms import default_reference
 
@@ -30,7 +32,7 @@ def answered_steps(history: list[Entry], model: ProcessModel) -> list[StepAnswer
     for entry in history:
         event = entry.event
         if event.action == "started":
-            key, title = ("", ""), f"Start: {model.name}"
+            key, title = ("", ""), _("Start: %(process)s", process=model.name)
         elif event.action == "task_completed" and event.task is not None:
             key, title = (event.task.bpmn_id, event.task.name), event.task.name
         else:
@@ -38,13 +40,14 @@ def answered_steps(history: list[Entry], model: ProcessModel) -> list[StepAnswer
         if entry.answers:
             found.append((key, title, entry))
     totals: dict[tuple[str, str], int] = {}
-    for key, _, _ in found:
+    for key, _title, _entry in found:
         totals[key] = totals.get(key, 0) + 1
     rounds: dict[tuple[str, str], int] = {}
     steps = []
     for key, title, entry in found:
         rounds[key] = rounds.get(key, 0) + 1
-        steps.append(StepAnswers(f"{title} — round {rounds[key]}" if totals[key] > 1 else title, entry))
+        steps.append(StepAnswers(_("%(step)s — round %(number)s", step=title, number=rounds[key]) if totals[key] > 1
+                                 else title, entry))
     return steps
 
 

@@ -7,6 +7,7 @@ import errno
 import os
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
 from app.errors import ServiceError
@@ -29,9 +30,9 @@ class UploadsNotSaved(ServiceError):
     reach): nothing was saved. ``error`` is the folder's OSError or the object store's error."""
 
     def __init__(self, error: Exception):
-        super().__init__("Your answers are kept below, but the files were not saved: attach them again. "
-                         "We cannot store files at the moment and have told the administrators. "
-                         "If sending fails again, try later.")
+        super().__init__(_("Your answers are kept below, but the files were not saved: attach them again. "
+                           "We cannot store files at the moment and have told the administrators. "
+                           "If sending fails again, try later."))
         self.error = error
         self.full = isinstance(error, OSError) and error.errno in FULL
 

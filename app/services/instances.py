@@ -7,6 +7,7 @@ from threading import Event
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +47,7 @@ def service_refusal(exc: BaseException) -> ServiceError | None:
     """The ServiceError a service task raised, behind the engine's error, if that is what
     stopped the step (``meeting_attended`` refusing a second claim, say)."""
     cause: BaseException | None = exc
-    for _ in range(10):
+    for _attempt in range(10):
         if cause is None or isinstance(cause, ServiceError):
             return cause
         cause = cause.__cause__ or cause.__context__
@@ -75,7 +76,7 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
     written (its ``instance``, what it opened and queued: ``progress.after_step`` reads it)."""
     model = load_model(version)
     if not may_start(actor, model):
-        raise NotAllowed(f"You cannot start “{model.name}”.")
+        raise NotAllowed(_("You cannot start “%(process)s”.", process=model.name))
     called = _called_versions(version, model)
     model = load_model(version, called)
     group_id = data.get("working_group_id")
@@ -99,7 +100,8 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
             refusal = service_refusal(exc)
             if refusal is not None:  # a service task refused the data: say it as it said it
                 raise refusal from exc
-            raise ServiceError(f"“{model.name}” could not start: {exc}") from exc
+            raise ServiceError(_("“%(process)s” could not start: %(problem)s", process=model.name,
+                                 problem=exc)) from exc
         record(instance, actor, channel, "started", f"{actor.name} started {model.name}",
                {k: v for k, v in start_data.items() if k not in ("initiator_id",)})
         sync_instance(instance, model, wf, actor, channel)
@@ -115,7 +117,7 @@ def _called_versions(version: ProcessVersion, model: ProcessModel) -> list[Proce
         called = list(resolve_calls(model).values())
         load_model(version, called)  # they fit together
     except (CallProblem, DiagramError) as exc:
-        raise ServiceError(f"“{model.name}” cannot start: {exc}") from exc
+        raise ServiceError(_("“%(process)s” cannot start: %(problem)s", process=model.name, problem=exc)) from exc
     return called
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.engine import has_tasks_after_timers, load_model
@@ -16,8 +19,10 @@ from app.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, R
 from app.steps import Step, engine, names_line, outcome_label
 from app.steps.lanes import day_label, lane_kind, task_candidates
 
-ROLE_WORDS = {Role.COORDINATOR.value: "coordinator", Role.FINANCE.value: "finance",
-              Role.COMMISSION.value: "Commission", "group_lead": "group lead"}
+ROLE_WORDS = {Role.COORDINATOR.value: _l("coordinator"), Role.FINANCE.value: _l("finance"),
+              Role.COMMISSION.value: _l("Commission"), "group_lead": _l("group lead")}
+# Languages whose nouns keep their capital letter: a step's name stays as drawn inside a sentence.
+KEEP_CASE = frozenset({"de"})
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,11 @@ def what_next(instance: ProcessInstance, viewer: User) -> list[NextStep]:
     request waits for a timer that the diagram follows with someone's task.
     """
     if instance.status == InstanceStatus.COMPLETED:
-        return [NextStep(f"Finished: {outcome_label(instance.outcome, _model(instance))}.")]
+        return [NextStep(_("Finished: %(outcome)s.", outcome=outcome_label(instance.outcome, _model(instance))))]
     if instance.status == InstanceStatus.CANCELLED:
-        return [NextStep("Cancelled.")]
+        return [NextStep(_("Cancelled."))]
     if instance.status == InstanceStatus.ERROR:
-        return [NextStep("Stopped: an administrator needs to look at it.")]
+        return [NextStep(_("Stopped: an administrator needs to look at it."))]
     found = [_waiting(task, instance, viewer) for task in instance.tasks if task.is_ready]
     found += _later(instance, viewer)
     if not found and instance.current_step:  # messages from other requests: "Waiting for “x”"
@@ -52,12 +57,12 @@ def _waiting(task: HumanTask, instance: ProcessInstance, viewer: User) -> NextSt
     people = sorted((c.user for c in task.candidates if c.ready), key=lambda person: person.name)
     since = day_label(_local_day(task.created_at))
     if any(person.id == viewer.id for person in people):
-        return NextStep(f"Waiting for you: {task.name}, since {since}.", task.id)
+        return NextStep(_("Waiting for you: %(task)s, since %(day)s.", task=task.name, day=since), task.id)
     if not people:
-        return NextStep(f"{task.name} waits for someone who can do it, since {since}: "
-                        "an administrator can give it to a person.")
-    return NextStep(f"Waiting for {who_line(people, task.lane, 'or')} to {_verb(task.name)}, "
-                    f"since {since}.")
+        return NextStep(_("%(task)s waits for someone who can do it, since %(day)s: "
+                          "an administrator can give it to a person.", task=task.name, day=since))
+    return NextStep(_("Waiting for %(who)s to %(step)s, since %(day)s.", who=who_line(people, task.lane, "or"),
+                      step=_verb(task.name), day=since))
 
 
 def _later(instance: ProcessInstance, viewer: User) -> list[NextStep]:
@@ -74,13 +79,14 @@ def _later(instance: ProcessInstance, viewer: User) -> list[NextStep]:
             ids = task_candidates(definition, instance, model.start_lane)
             when = day_label(_local_day(due))
             if viewer.id in ids:
-                found.append(NextStep(f"From {when}, you will be asked to {_verb(definition.name)}."))
+                found.append(NextStep(_("From %(day)s, you will be asked to %(step)s.", day=when,
+                                        step=_verb(definition.name))))
             elif ids:
                 people = list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
-                found.append(NextStep(f"From {when}, {who_line(people, definition.lane, 'or')} "
-                                      f"will be asked to {_verb(definition.name)}."))
+                found.append(NextStep(_("From %(day)s, %(who)s will be asked to %(step)s.", day=when,
+                                        who=who_line(people, definition.lane, "or"), step=_verb(definition.name))))
             else:
-                found.append(NextStep(f"From {when}: {definition.name}."))
+                found.append(NextStep(_("From %(day)s: %(task)s.", day=when, task=definition.name)))
     return found
 
 
@@ -95,17 +101,21 @@ def after_step(done: Step, viewer: User) -> list[str]:
     for opened in done.opened:
         people = [names[uid] for uid in opened.people if uid in names]
         if [person.id for person in people] == [viewer.id]:
-            lines.append(f"You will {_verb(opened.name)} next.")
+            lines.append(_("You will %(step)s next.", step=_verb(opened.name)))
         elif people:
-            lines.append(f"{who_line(people, opened.lane, 'or')} will {_verb(opened.name)}.")
+            lines.append(_("%(who)s will %(step)s.", who=who_line(people, opened.lane, "or"), step=_verb(opened.name)))
         else:
-            lines.append(f"{opened.name} waits for someone who can do it: an administrator can give it to a person.")
+            lines.append(_("%(task)s waits for someone who can do it: an administrator can give it to a person.",
+                           task=opened.name))
     for notice in done.notices:
         told = sorted(names[uid].name for uid in notice.people if uid in names)
         if told and notice.subject:
-            lines.append(f"{names_line(told)} {'was' if len(told) == 1 else 'were'} emailed “{notice.subject}”.")
+            joined = names_line(told, _("and"))
+            lines.append(ngettext("%(names)s was emailed “%(subject)s”.", "%(names)s were emailed “%(subject)s”.",
+                                  len(told), names=joined, subject=notice.subject))
     if instance.status == InstanceStatus.COMPLETED:
-        lines.append(f"The request is finished: {outcome_label(instance.outcome, _model(instance))}.")
+        lines.append(_("The request is finished: %(outcome)s.",
+                       outcome=outcome_label(instance.outcome, _model(instance))))
     elif not done.opened:
         lines += [step.text for step in what_next(instance, viewer)]
     return lines
@@ -116,37 +126,44 @@ def handed_on(task: HumanTask, viewer: User) -> str:
     "Started by Kati Tamm for Circular ICT on 1 December. Clara Schmidt (coordinator) asked you
     on 3 December." """
     instance = task.instance
-    group = f" for {instance.working_group.name}" if instance.working_group else ""
+    group = instance.working_group.name if instance.working_group else None
     started = day_label(_local_day(instance.started_at))
     if instance.initiator_id == viewer.id:
-        line = f"You started this request{group} on {started}."
+        line = _("You started this request for %(group)s on %(day)s.", group=group, day=started) if group else \
+            _("You started this request on %(day)s.", day=started)
     else:
-        line = f"Started by {instance.initiator.name}{group} on {started}."
+        name = instance.initiator.name
+        line = _("Started by %(name)s for %(group)s on %(day)s.", name=name, group=group, day=started) if group else \
+            _("Started by %(name)s on %(day)s.", name=name, day=started)
     opened = db.session.execute(
         select(AuditEvent.id, AuditEvent.actor_id).where(AuditEvent.task_id == task.id,
                                                          AuditEvent.action == "task_ready")).first()
     asked = day_label(_local_day(task.created_at))
     actor = db.session.get(User, opened.actor_id) if opened is not None and opened.actor_id else None
     if opened is None or actor is None or actor.id in (instance.initiator_id, viewer.id):
-        return f"{line} Waiting for you since {asked}."
+        return _("%(started)s Waiting for you since %(day)s.", started=line, day=asked)
     lane: str | None = db.session.scalar(  # the lane of the task the actor completed in that step
         select(HumanTask.lane).join(AuditEvent, AuditEvent.task_id == HumanTask.id)
         .where(AuditEvent.instance_id == instance.id, AuditEvent.action == "task_completed",
                AuditEvent.actor_id == actor.id, AuditEvent.id < opened.id)
         .order_by(AuditEvent.id.desc()).limit(1))
-    return f"{line} {who_line([actor], lane)} asked you on {asked}."
+    return _("%(started)s %(who)s asked you on %(day)s.", started=line, who=who_line([actor], lane), day=asked)
 
 
 def who_line(people: list[User], lane: str | None, last: str = "and") -> str:
-    """'Clara Schmidt or Tom Peeters (coordinator)': the people, and the part their lane names."""
+    """'Clara Schmidt or Tom Peeters (coordinator)': the people, and the part their lane names;
+    ``last`` joins the last two names: "and" or "or", in the page's language."""
     kind = lane_kind(lane)
     word = ROLE_WORDS.get(kind or "")
-    return names_line([person.name for person in people], last) + (f" ({word})" if word else "")
+    names = names_line([person.name for person in people], _("or") if last == "or" else _("and"))
+    return _("%(names)s (%(role)s)", names=names, role=word) if word else names
 
 
 def _verb(name: str) -> str:
-    """A step's name after 'to' or 'will': 'Check claim' -> 'check claim' (an acronym stays)."""
-    if len(name) > 1 and name[1].isupper():
+    """A step's name after 'to' or 'will': 'Check claim' -> 'check claim' (an acronym stays, and
+    so does a name in a language whose nouns keep their capital)."""
+    locale = get_locale()
+    if (len(name) > 1 and name[1].isupper()) or (locale is not None and locale.language in KEEP_CASE):
         return name
     return name[:1].lower() + name[1:]
 

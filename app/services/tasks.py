@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 from sqlalchemy.orm.util import identity_key
@@ -18,7 +19,6 @@ from app.steps.lanes import still_named
 from .attachments import store_uploads
 from .instances import step_limits
 
-NOT_FOR_YOU = "This task is no longer waiting for you."
 CANDIDATE = TaskCandidate.__table__
 # Built once: a completion's queries.
 TASK_FOR_STEP = select(HumanTask).where(HumanTask.id == bindparam("task_id")).options(
@@ -76,7 +76,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
     if task is None or task.state != TaskState.READY:
         raise TaskUnavailable(task_id)
     if not is_candidate(actor, task):
-        raise NotAllowed(NOT_FOR_YOU)
+        raise NotAllowed(_("This task is no longer waiting for you."))
     instance = task.instance
     model = load_model(instance.version, instance.called)
     if wf is None:
@@ -90,7 +90,8 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any], uploads: dict
         except TaskNotReady as exc:
             raise TaskUnavailable(task_id) from exc
         except EngineError as exc:
-            raise ServiceError(f"The next step could not run, so nothing was saved: {exc}") from exc
+            raise ServiceError(_("The next step could not run, so nothing was saved: %(problem)s",
+                                 problem=exc)) from exc
         with conflict_means_unavailable(task_id):
             close_task(task, actor, channel, values)
             sync_instance(instance, model, wf, actor, channel)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
@@ -106,8 +108,8 @@ def lane_label(lane: str | None, instance: ProcessInstance) -> str:
         return instance.initiator.name
     if kind == "group_lead":
         group = instance.working_group
-        return f"Group lead ({group.lead.name})" if group and group.lead else "Group lead"
-    return lane or "nobody"
+        return _("Group lead (%(name)s)", name=group.lead.name) if group and group.lead else _("Group lead")
+    return lane or _("nobody")
 
 
 def user_ids_by_email(emails: list[str]) -> dict[str, int]:
@@ -297,7 +299,9 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
     for kind in naming.kinds:
         add(resolve_kind(kind, instance))
     if task_id is not None and naming.why:
-        _history(instance, task_id, FOR_ADMINISTRATORS, naming.why, {"unmapped": naming.unmapped})
+        with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
+            why = _naming(definition, extras).why
+        _history(instance, task_id, FOR_ADMINISTRATORS, why, {"unmapped": naming.unmapped})
     if instance.initiator_id in people and not initiators_own(definition, start_lane):
         people.remove(instance.initiator_id)
     for absent_id, absent_name, until, deputy_id, deputy_name in (
@@ -307,8 +311,10 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
             continue
         people.append(deputy_id)
         if task_id is not None:
+            with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
+                back = day_label(until)
             _history(instance, task_id, DEPUTY_ADDED,
-                     f"{deputy_name} asked too: deputising for {absent_name}, who is away until {day_label(until)}",
+                     f"{deputy_name} asked too: deputising for {absent_name}, who is away until {back}",
                      {"to": deputy_id, "for": absent_id, "until": until.isoformat()})
     return people
 

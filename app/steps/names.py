@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.engine.assignments import AssignmentError, evaluate_assignment, is_expression
@@ -22,7 +24,7 @@ from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import NameMapping, Role, User
 
-NAMES_PAGE = "Administration → Names in diagrams"
+NAMES_PAGE = _l("Administration → Names in diagrams")
 
 INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
 GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
@@ -72,9 +74,9 @@ def known_emails(emails: Iterable[str]) -> set[str]:
 
 def unmapped_why(names: list[str]) -> str:
     """What the task page and history say of a task that waits for administrators for these names."""
-    quoted = ", ".join(f"‘{name}’" for name in names)
-    return (f"Nobody is named for this step yet: an administrator can map {quoted} under {NAMES_PAGE}. "
-            "Until then it waits for the administrators.")
+    quoted = ", ".join(_("‘%(name)s’", name=name) for name in names)
+    return _("Nobody is named for this step yet: an administrator can map %(names)s under %(page)s. "
+             "Until then it waits for the administrators.", names=quoted, page=NAMES_PAGE)
 
 
 def names_from(expression: str, data: dict[str, Any]) -> tuple[list[str], str]:
@@ -136,7 +138,7 @@ def plain_names(definition: TaskDef, worked_out: list[str]) -> tuple[list[str], 
 
 def uses_name(definition: TaskDef, worked_out: list[str], name: str) -> bool:
     """Whether one of the task's names (or what its expressions gave) is ``name``, in any case."""
-    _, emails, others = plain_names(definition, worked_out)
+    _kinds, emails, others = plain_names(definition, worked_out)
     key = " ".join(name.split()).lower()
     return any(" ".join(n.split()).lower() == key for n in (*emails, *others))
 
@@ -159,10 +161,11 @@ def task_naming(definition: TaskDef, worked_out: list[str] | None = None,
     if naming.unmapped:
         naming.why = unmapped_why(naming.unmapped)
     elif failures and not naming.kinds:
-        naming.why = f"Nobody is named for this step: {'; '.join(failures)}. It waits for the administrators."
+        naming.why = _("Nobody is named for this step: %(problems)s. It waits for the administrators.",
+                       problems="; ".join(failures))
     elif not naming.kinds and not expressions_of(definition):
-        naming.why = ("Nobody is named for this step: the diagram gives it no lane or assignment. It waits for "
-                      "the administrators; an administrator can reassign it.")
+        naming.why = _("Nobody is named for this step: the diagram gives it no lane or assignment. It waits for "
+                       "the administrators; an administrator can reassign it.")
     if naming.why:
         naming.kinds.append(ADMINISTRATORS)
     return naming

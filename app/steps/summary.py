@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.engine import FieldSpec, ProcessModel
@@ -26,7 +27,8 @@ def option_labels() -> dict[str, list[tuple[str, str]]]:
     named = [(str(g.id), g.name) for g in groups.values()]
     meetings = [(str(m.id), meeting_label(m)) for m in db.session.scalars(select(Meeting))]  # groups loaded above
     return {"my_groups": named, "led_groups": named, "working_groups": named, "joinable_groups": named,
-            "eu_countries": list(EU_COUNTRIES.items()), "attended_meetings": [*meetings, OTHER_MEETING]}
+            "eu_countries": list(EU_COUNTRIES.items()),
+            "attended_meetings": [*meetings, (OTHER_MEETING[0], _("A meeting not listed here"))]}
 
 
 def display_options(spec: FieldSpec, labels: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]] | None:

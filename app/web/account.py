@@ -8,6 +8,7 @@ only posting the new password, with the page's CSRF token, sets it.
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -31,17 +32,18 @@ NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 class ForgottenPasswordForm(FlaskForm):
-    email = EmailField("Email address", [DataRequired("Enter your email address"), email_address],
-                       description="The address you sign in with.")
+    email = EmailField(_l("Email address"), [DataRequired(_l("Enter your email address")), email_address],
+                       description=_l("The address you sign in with."))
 
 
 class ChoosePasswordForm(FlaskForm):
-    password = PasswordField("New password", [
-        DataRequired("Enter a new password"),
-        Length(min=MIN_PASSWORD_LENGTH, message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters"),
-        Length(max=200, message="The password must be 200 characters or fewer")],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong password "
-                    "that is easy to remember.")
+    password = PasswordField(_l("New password"), [
+        DataRequired(_l("Enter a new password")),
+        # WTForms fills in %(min)d and %(max)d
+        Length(min=MIN_PASSWORD_LENGTH, message=_l("The password needs at least %(min)d characters")),
+        Length(max=200, message=_l("The password must be %(max)d characters or fewer"))],
+        description=_l("At least %(count)d characters. A few unrelated words make a strong password "
+                       "that is easy to remember.", count=MIN_PASSWORD_LENGTH))
 
 
 @bp.route("/forgotten-password", methods=["GET", "POST"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
@@ -21,9 +23,9 @@ bp = Blueprint("auth", __name__)
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", [DataRequired("Enter your email address")])
-    password = PasswordField("Password", [DataRequired("Enter your password")])
-    remember = BooleanField("Keep me signed in on this device")
+    email = EmailField(_l("Email address"), [DataRequired(_l("Enter your email address"))])
+    password = PasswordField(_l("Password"), [DataRequired(_l("Enter your password"))])
+    remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 def safe_next(target: str | None) -> str:
@@ -61,7 +63,7 @@ def logout():
     people.end_session(actor())
     db.session.commit()
     forget_browser()
-    flash("You have signed out.", "success")
+    flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -71,5 +73,5 @@ def logout_everywhere():
     people.sign_out_everywhere(actor())
     db.session.commit()
     forget_browser()
-    flash("You have signed out on every device and browser.", "success")
+    flash(_("You have signed out on every device and browser."), "success")
     return redirect(url_for("auth.login"))

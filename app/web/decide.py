@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -46,11 +47,8 @@ def decision_form_spec(spec: FormSpec, decision: str) -> FormSpec:
     return replace(spec, fields=tuple(f for f in spec.fields if needed(f)))
 
 
-def _refused(refusal, status: int):
-    return render_template("decide/refused.html", refusal=refusal), status
-
-
-STATUS = {"This link does not work": 404, "This task is no longer yours": 403}
+def _refused(refusal, status: int | None = None):
+    return render_template("decide/refused.html", refusal=refusal), status or refusal.status
 
 
 @bp.route("/decide/<secret>", methods=["GET", "POST"])
@@ -60,7 +58,7 @@ def confirm(secret: str):
         return _answer(token)
     refusal = check_token(token)
     if refusal is not None:
-        return _refused(refusal, STATUS.get(refusal.title, 410))
+        return _refused(refusal)
     if token is None or token.task is None:  # check_token refuses these above, so never here
         abort(404)
     task = token.task
@@ -102,7 +100,9 @@ def _answer(token: ActionToken):
     refusal = token_refusal(token)
     meeting = db.session.get_one(Meeting, token.meeting_id)
     if refusal is not None:
-        return _refused(Refusal(*refusal), 403 if refusal[0] == "This invitation is no longer yours" else 410)
+        title = refusal[0]  # the meetings' words, translated there or not
+        mine = title in ("This invitation is no longer yours", _("This invitation is no longer yours"))
+        return _refused(Refusal(*refusal), 403 if mine else 410)
     label = dict(ANSWERS).get(token.decision, token.decision)
     problem = None
     if request.method == "POST":

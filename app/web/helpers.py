@@ -8,6 +8,8 @@ from functools import wraps
 from typing import TypeVar
 
 from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import Field, Form
 from wtforms.utils import unset_value
@@ -29,7 +31,7 @@ from .ids import MAX_ID
 T = TypeVar("T")
 Errors = list[tuple[str | None, str]]  # (field name, message); no field name: a problem with the whole page
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # plausible_day
-CONFLICT = "Someone changed this request at the same moment: look at it again, then retry."
+CONFLICT = _l("Someone changed this request at the same moment: look at it again, then retry.")
 
 
 def actor() -> User:
@@ -80,9 +82,11 @@ def day_spec(name: str, label: str, what: str | None = None) -> FieldSpec:
     "… must include a month"."""
     properties = {}
     if what:
+        what = str(what)
         what = what[0].upper() + what[1:]
-        properties = {"error_format": f"{what} must be a real date",
-                      "error_incomplete": f"{what} must include a {{missing}}"}
+        properties = {"error_format": _("%(what)s must be a real date", what=what),
+                      # forms/convert.py fills in {missing}: the day, month or year
+                      "error_incomplete": _("%(what)s must include a {missing}", what=what)}
     return FieldSpec(id=name, label=label, type="date", properties=properties)
 
 
@@ -135,8 +139,8 @@ def plausible_day(form: Form, field) -> None:
     """A WTForms validator: a date filter within years the app can compute with (a day
     after 31 December 9999, or before 1 January 1 in UTC, does not exist)."""
     if isinstance(field.data, dt.date) and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(f"‘{field.label.text}’ must be a date between {format_date(FIRST_DAY)} "
-                              f"and {format_date(LAST_DAY)}")
+        raise ValidationError(_("‘%(label)s’ must be a date between %(first)s and %(last)s", label=field.label.text,
+                                first=format_date(FIRST_DAY), last=format_date(LAST_DAY)))
 
 
 def email_address(form: Form, field) -> None:
@@ -207,5 +211,5 @@ def download(row: Attachment):
         return send_attachment(row)
     except StorageRefused as problem:
         current_app.logger.error("a stored file could not be read: %s", problem)
-        return render_template("errors/message.html", title="The file cannot be downloaded at the moment",
-                               message="Try again in a few minutes."), 503
+        return render_template("errors/message.html", title=_("The file cannot be downloaded at the moment"),
+                               message=_("Try again in a few minutes.")), 503

@@ -8,6 +8,7 @@ cookies included.
 from __future__ import annotations
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, login_manager
@@ -18,7 +19,8 @@ from app.services import people
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message = _l("Sign in to continue.")
+    login_manager.localize_callback = str  # the lazy message in the page's language, as the session stores text
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)

@@ -42,7 +42,7 @@ def edit():
             db.session.commit()
             flash(_("Your absence is cleared."), "success")
             return redirect(url_for("profile.edit"))
-        values = {name: _posted_parts(name) for name, _, _ in DAYS} | {
+        values = {name: _posted_parts(name) for name, _label, _what in DAYS} | {
             "deputy": request.form.get("deputy", "").strip()}
         errors, marked, start, end, deputy = _check_absence(values)
         if not errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -42,7 +43,7 @@ def start(process_id: str):
         abort(404)
     model = load_model(version)
     if not may_start(current_user, model):
-        return render_template("errors/message.html", title=f"You cannot start “{model.name}”",
+        return render_template("errors/message.html", title=_("You cannot start “%(process)s”", process=model.name),
                                message=_why_not(model)), 403
     post = request.method == "POST"
     form = build_form(model.start_form, formdata=request.form if post else None,
@@ -58,11 +59,12 @@ def start(process_id: str):
         try:
             started = start_instance(current_user, version, form.cleaned, uploads_with_kept(form))
             instance = started.instance
-            sent = f"Sent: {instance.title}. You can follow it under My requests."  # read before the commit
+            sent = _("Sent: %(title)s. You can follow it under My requests.", title=instance.title)  # before the commit
             db.session.commit()
         except NotAllowed as exc:
             db.session.rollback()
-            return render_template("errors/message.html", title="You cannot start this", message=str(exc)), 403
+            return render_template("errors/message.html", title=_("You cannot start this"),
+                                   message=str(exc)), 403
         except UploadsNotSaved as exc:
             problem, status = uploads_not_saved(exc)
             form.uploads = {}  # the folder refused them: the page asks for them again
@@ -83,12 +85,12 @@ def start(process_id: str):
 
 def _why_not(model) -> str:
     if not model.startable:
-        return "This process runs only as a step of other requests."
+        return _("This process runs only as a step of other requests.")
     if starts_by_message(model):
-        return "This process starts when another request sends it a message."
+        return _("This process starts when another request sends it a message.")
     if model.start_lane and model.start_lane.lower() == "group lead":
-        return "Only the lead of a working group can start this. Ask your group's lead or the secretariat."
-    return "Only buyers of member organisations can start requests. Ask the secretariat if you need access."
+        return _("Only the lead of a working group can start this. Ask your group's lead or the secretariat.")
+    return _("Only buyers of member organisations can start requests. Ask the secretariat if you need access.")
 
 
 @bp.route("/requests")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa
@@ -19,13 +21,14 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 
 MESSAGES = {
-    403: ("You cannot see this page",
-          "This page is for other people. If you think you should see it, ask the secretariat."),
-    404: ("Page not found",
-          "If you typed the web address, check it is correct. If you followed a link, the item may have been removed."),
-    413: ("The files are too large",
-          "Together the files you sent are larger than this service accepts. Go back and send smaller files; "
-          "nothing was saved."),
+    403: (_l("You cannot see this page"),
+          _l("This page is for other people. If you think you should see it, ask the secretariat.")),
+    404: (_l("Page not found"),
+          _l("If you typed the web address, check it is correct. If you followed a link, the item may have been "
+             "removed.")),
+    413: (_l("The files are too large"),
+          _l("Together the files you sent are larger than this service accepts. Go back and send smaller files; "
+             "nothing was saved.")),
 }
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -122,9 +125,12 @@ def _roll_back() -> None:
 
 def _render(template: str, **context) -> str:
     """The page in the app's layout, without the context processors (they read the database
-    for the header) and as if nobody were signed in: the header then needs nothing stored."""
+    for the header) and as if nobody were signed in: the header then needs nothing stored.
+    In the browser's language: the person's own choice is stored."""
     context.update(current_user=AnonymousUserMixin(), get_flashed_messages=lambda **kwargs: [])
-    return current_app.jinja_env.get_template(template).render(**context)
+    languages = current_app.config["LANGUAGES"]
+    with force_locale(request.accept_languages.best_match(languages) or languages[0]):
+        return current_app.jinja_env.get_template(template).render(**context)
 
 
 def security_headers(response):

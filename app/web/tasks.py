@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
@@ -81,7 +82,8 @@ def show(task_id: int):
         try:
             finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             # Read before the commit expires what the step loaded: what comes next, under the title.
-            done = "\n".join([f"Done: {task.name}. {instance.title}.", *after_step(finished, current_user)])
+            done = "\n".join([_("Done: %(task)s. %(title)s.", task=task.name, title=instance.title),
+                              *after_step(finished, current_user)])
             commit_or_conflict(task.id)
         except TaskUnavailable:
             return _unavailable(task)

@@ -12,6 +12,9 @@ import time
 
 import segno
 from flask import Blueprint, current_app, flash, make_response, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -33,7 +36,7 @@ PENDING = "two_step"
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code", [DataRequired("Enter the 6-digit code from your authenticator app")])
+    code = StringField(_l("Code"), [DataRequired(_l("Enter the 6-digit code from your authenticator app"))])
 
 
 def start_second_step(user: User, remember: bool, next_url: str):
@@ -66,7 +69,7 @@ def keep_to_the_second_step():
             return None
         if _lapsed(pending):
             session.pop(PENDING)
-            flash("You took too long to enter the code. Sign in again.", "info")
+            flash(_("You took too long to enter the code. Sign in again."), "info")
             return redirect(url_for("auth.login"))
         step_page = "two_step.set_up" if pending["set_up"] else "two_step.code"
         if endpoint not in (step_page, "two_step.cancel"):
@@ -76,7 +79,7 @@ def keep_to_the_second_step():
         people.end_session(current_user)
         db.session.commit()
         forget_browser()
-        flash("Administrators sign in in two steps. Sign in again to set up your authenticator app.", "info")
+        flash(_("Administrators sign in in two steps. Sign in again to set up your authenticator app."), "info")
         return redirect(url_for("auth.login"))
     return None
 
@@ -98,15 +101,23 @@ def _finish(user: User):
 
 def _too_many():
     session.pop(PENDING, None)
-    flash("You entered a wrong code too many times. Sign in again.", "info")
+    flash(_("You entered a wrong code too many times. Sign in again."), "info")
     return redirect(url_for("auth.login"))
 
 
 def _wrong(check: two_step.CodeCheck, recovery: bool) -> Errors:
-    what = "the code from your authenticator app or a recovery code" if recovery else \
-        "the code your authenticator app shows now"
-    tries = f"{check.tries_left} {'try' if check.tries_left == 1 else 'tries'} left"
-    return [("code", f"The code is not right, or was used already. Enter {what} ({tries})")]
+    left = check.tries_left
+    if recovery:
+        message = ngettext("The code is not right, or was used already. Enter the code from your authenticator app "
+                           "or a recovery code (%(num)d try left)",
+                           "The code is not right, or was used already. Enter the code from your authenticator app "
+                           "or a recovery code (%(num)d tries left)", left)
+    else:
+        message = ngettext("The code is not right, or was used already. Enter the code your authenticator app shows "
+                           "now (%(num)d try left)",
+                           "The code is not right, or was used already. Enter the code your authenticator app shows "
+                           "now (%(num)d tries left)", left)
+    return [("code", message)]
 
 
 def _no_store(response):
@@ -130,10 +141,12 @@ def code():
             next_url = _finish(user)
             if check.recovery_codes_left is not None:
                 left = check.recovery_codes_left
-                flash(f"You signed in with a recovery code. You have {left} recovery "
-                      f"code{'s' * (left != 1)} left." + (" Ask another administrator to reset your two-step "
-                                                          "sign-in to get new ones." if left <= 3 else ""),
-                      "info" if left > 3 else "warning")
+                message = ngettext("You signed in with a recovery code. You have %(num)d recovery code left.",
+                                   "You signed in with a recovery code. You have %(num)d recovery codes left.", left)
+                if left <= 3:
+                    message = _("%(message)s Ask another administrator to reset your two-step sign-in to get new "
+                                "ones.", message=message)
+                flash(message, "info" if left > 3 else "warning")
             return redirect(next_url)
         if check.tries_left == 0:
             return _too_many()
@@ -193,10 +206,10 @@ def person(user_id: int):
                 errors = [(None, str(exc))]
             else:
                 db.session.commit()
-                flash(f"Two-step sign-in of {user.name} is reset. "
-                      + ("They set up a new authenticator app when they next sign in."
-                         if needs_second_step(user) else "They now sign in with their password alone."),
-                      "success")
+                flash(_("Two-step sign-in of %(name)s is reset. They set up a new authenticator app when they next "
+                        "sign in.", name=user.name) if needs_second_step(user) else
+                      _("Two-step sign-in of %(name)s is reset. They now sign in with their password alone.",
+                        name=user.name), "success")
                 return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_page("two_step/person.html", errors, person=user, since=two_step.second_factor_since(user),
                        recovery_codes_left=two_step.recovery_codes_left(user))

@@ -554,7 +554,8 @@ class Elements(HTMLParser):
 
 
 def render(form: DynamicForm, body: str = "{{ error_summary(form) }}{{ fields(form) }}") -> str:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"])
+    env.install_null_translations(newstyle=True)  # the macros' own words, in English as the app's default
     source = '{% from "macros/form.html" import error_summary, field, fields %}' + body
     return env.from_string(source).render(form=form)
 
