@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,7 @@ from werkzeug import security
 
 from app.extensions import Model
 
-from .base import UTCDateTime, utcnow
+from .base import N_, UTCDateTime, utcnow
 
 
 class OrganisationType(enum.StrEnum):
@@ -25,7 +26,15 @@ class OrganisationType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        """In English, as the administrators' audit trail records it."""
+        return {"city": N_("City"), "region": N_("Region"), "central_purchasing_body": N_("Central purchasing body"),
+                "other_public_authority": N_("Other public authority"), "secretariat": N_("Secretariat"),
+                "commission": N_("Commission")}[self.value]
+
+    @property
+    def translated(self) -> str:
+        """The label in the reader's language."""
+        return gettext(self.label)
 
 
 class Role(enum.StrEnum):
@@ -36,6 +45,12 @@ class Role(enum.StrEnum):
     FINANCE = "finance"
     COMMISSION = "commission"
     ADMINISTRATOR = "administrator"
+
+    @property
+    def translated(self) -> str:
+        """The role's name, capitalised, in the reader's language."""
+        return gettext({"buyer": N_("Buyer"), "coordinator": N_("Coordinator"), "finance": N_("Finance"),
+                        "commission": N_("Commission"), "administrator": N_("Administrator")}[self.value])
 
 
 class NotifyMode(enum.StrEnum):
