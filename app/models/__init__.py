@@ -13,7 +13,7 @@ from .instances import (
 from .mail import ActionToken, OutboxMessage, OutboxStatus
 from .meetings import Answer, Meeting, MeetingClaim, MeetingInvitee, MeetingMode, MeetingStatus
 from .messages import MessageSubscription
-from .names import GROUP_ROLES, NameMapping, NameTarget
+from .names import GROUP_ROLES, ROLE_MEANINGS, NameMapping, NameTarget
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -48,6 +48,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "GROUP_ROLES",
+    "ROLE_MEANINGS",
     "GroupMembership",
     "HumanTask",
     "InstanceStatus",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.engine.assignments import is_expression
 from app.extensions import db
-from app.models import GROUP_ROLES, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
+from app.models import GROUP_ROLES, ROLE_MEANINGS, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
 from app.steps import recheck_lanes
 from app.steps.lanes import FOR_ADMINISTRATORS, INITIATOR_REFERENCES, lane_kind
 from app.steps.names import mappings_of
@@ -31,10 +32,15 @@ class Meaning:
     label: str
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def name_meanings() -> list[Meaning]:
     """What a name may stand for: each role, each group role, each active person."""
-    meanings = [Meaning(f"role:{role.value}", f"Everyone with the {role.value} role") for role in Role]
-    meanings += [Meaning(f"group_role:{key}", label[0].upper() + label[1:]) for key, label in GROUP_ROLES.items()]
+    meanings = [Meaning(f"{prefix}:{key}", _capitalised(gettext(label)))
+                for prefix, labels in (("role", ROLE_MEANINGS), ("group_role", GROUP_ROLES))
+                for key, label in labels.items()]
     people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(func.lower(User.name)))
     meanings += [Meaning(f"person:{user.id}", f"{user.name} ({user.email})") for user in people]
     return meanings
