@@ -13,6 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, or_, select
 
@@ -41,19 +43,20 @@ PER_PAGE = 25
 # every one of a million requests costs more than the page itself (docs/SCALING.md).
 COUNT_LIMIT = 10_000
 STATUS_LABELS = {
-    InstanceStatus.RUNNING: "In progress", InstanceStatus.COMPLETED: "Finished",
-    InstanceStatus.CANCELLED: "Cancelled", InstanceStatus.ERROR: "Needs attention",
+    InstanceStatus.RUNNING: _l("In progress"), InstanceStatus.COMPLETED: _l("Finished"),
+    InstanceStatus.CANCELLED: _l("Cancelled"), InstanceStatus.ERROR: _l("Needs attention"),
 }
 # Who a request can wait for, as the "waiting for" filter offers it: the secretariat's roles
 # (a lane of that name, or a candidate holding the role, as after an escalation), the lead
 # of the request's group, or the person who started it.
 WAITING_ROLES = {
-    "coordinator": "Coordinators", "finance": "Finance", "commission": "Commission",
-    "group_lead": "The group lead", "initiator": "The person who started it",
-    "nobody": "Nobody who can act",  # each candidate was deactivated, or a role has nobody left
+    "coordinator": _l("Coordinators"), "finance": _l("Finance"), "commission": _l("Commission"),
+    "group_lead": _l("The group lead"), "initiator": _l("The person who started it"),
+    "nobody": _l("Nobody who can act"),  # each candidate was deactivated, or a role has nobody left
 }
-CSV_COLUMNS = ["ID", "Process", "Version", "Title", "Status", "Working group", "Started by",
-               "Started", "Ended", "Waiting for"]
+# The CSV's headings follow the reader's language; its values are data.
+CSV_COLUMNS = [_l("ID"), _l("Process"), _l("Version"), _l("Title"), _l("Status"), _l("Working group"),
+               _l("Started by"), _l("Started"), _l("Ended"), _l("Waiting for")]
 
 
 
@@ -89,7 +92,7 @@ class MonitorRow:
 
     @property
     def status_label(self) -> str:
-        return self.finished_as or STATUS_LABELS.get(self.status, str(self.status))
+        return self.finished_as or str(STATUS_LABELS.get(self.status, self.status))
 
 
 def _zone() -> ZoneInfo:
@@ -179,7 +182,9 @@ def _attach_waiting(rows: list[MonitorRow], ids) -> None:
         if person:
             entry[2].append(person)
     for row in rows:
-        row.waiting = [f"{name}: {', '.join(people)}" if people else f"{name}: nobody in the {lane or 'unnamed'} lane"
+        row.waiting = [_("%(task)s: %(people)s", task=name, people=", ".join(people)) if people
+                       else _("%(task)s: nobody in the %(lane)s lane", task=name, lane=lane) if lane
+                       else _("%(task)s: nobody in the unnamed lane", task=name)
                        for name, lane, people in tasks.get(row.id, {}).values()]
 
 
@@ -265,7 +270,7 @@ def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # a quoted field is one cell, whatever it holds
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(heading) for heading in CSV_COLUMNS])
     for row in rows:
         writer.writerow([row.id, _excel_safe(row.process), row.version, _excel_safe(row.title),
                          row.status_label, _excel_safe(row.group), _excel_safe(row.initiator),
@@ -281,12 +286,13 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     return {
         "process_id": [(d.process_id, d.name) for d in db.session.scalars(
             select(ProcessDefinition).order_by(ProcessDefinition.name))],
-        "version": [(str(vid), f"{name}, version {number}{' (in use)' if active else ''}")
+        "version": [(str(vid), _("%(process)s, version %(number)s (in use)", process=name, number=number) if active
+                     else _("%(process)s, version %(number)s", process=name, number=number))
                     for vid, name, number, active in versions],
-        "status": [(status.value, label) for status, label in STATUS_LABELS.items()],
+        "status": [(status.value, str(label)) for status, label in STATUS_LABELS.items()],
         "group": [(str(gid), name) for gid, name in db.session.execute(
             select(WorkingGroup.id, WorkingGroup.name).order_by(WorkingGroup.name))],
-        "waiting_role": list(WAITING_ROLES.items()),
+        "waiting_role": [(key, str(label)) for key, label in WAITING_ROLES.items()],
         "waiting_person": [(str(uid), name) for uid, name in db.session.execute(
             select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))],
     }
