@@ -185,7 +185,7 @@ def edit_user(user_id: int):
 @admin_required
 def send_invitation(user_id: int):
     user = db.get_or_404(User, user_id)
-    _, errors = submit(InvitationForm(), lambda: people.send_invitation(actor(), user))
+    _sent, errors = submit(InvitationForm(), lambda: people.send_invitation(actor(), user))
     if errors:
         form = EditPersonForm(data={
             "name": user.name, "email": user.email, "organisation": user.organisation_id,
