@@ -63,8 +63,8 @@ def meeting_when(meeting: Meeting) -> str:
     zone = ZoneInfo(meeting.time_zone)
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
     ends = f"{end:%H:%M}" if end.date() == start.date() else f"{format_date(end.date())}, {end:%H:%M}"
-    return _("%(start)s to %(end)s (%(zone)s time)", start=f"{format_date(start.date())}, {start:%H:%M}", end=ends,
-             zone=meeting.time_zone)
+    begins = f"{format_date(start.date())}, {start:%H:%M}"
+    return _("%(start)s to %(end)s (%(zone)s time)", start=begins, end=ends, zone=meeting.time_zone)
 
 
 class MeetingForm(FlaskForm):
