@@ -24,6 +24,7 @@ from .people import (
     User,
     UserRole,
     WorkingGroup,
+    eu_countries,
 )
 from .processes import ProcessDefinition, ProcessVersion
 from .signins import FailedSignIn, SignIn
@@ -38,6 +39,7 @@ __all__ = [
     "MeetingMode",
     "MeetingStatus",
     "EU_COUNTRIES",
+    "eu_countries",
     "AccountToken",
     "AccountTokenPurpose",
     "FailedSignIn",

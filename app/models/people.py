@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from flask_babel import gettext
+from babel import Locale
+from flask_babel import get_locale, gettext
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,6 +69,13 @@ EU_COUNTRIES = {
 }
 
 
+def eu_countries() -> list[tuple[str, str]]:
+    """(code, name) of each member state, by name, named in the reader's language by Babel's
+    locale data (whose English names are EU_COUNTRIES')."""
+    names = Locale.parse(str(get_locale() or "en")).territories
+    return sorted(((code, names.get(code, name)) for code, name in EU_COUNTRIES.items()), key=lambda item: item[1])
+
+
 class Organisation(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -79,7 +87,13 @@ class Organisation(Model):
 
     @property
     def country_name(self) -> str:
+        """In English, as the audit trail records it."""
         return EU_COUNTRIES.get(self.country, self.country)
+
+    @property
+    def translated_country(self) -> str:
+        """The country's name in the reader's language (Babel's names; in English, the same)."""
+        return dict(eu_countries()).get(self.country, self.country)
 
 
 class User(UserMixin, Model):

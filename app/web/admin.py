@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
+from app.models import Organisation, OrganisationType, Role, User, WorkingGroup, eu_countries
 from app.services import people
 
 from .helpers import Errors, actor, admin_required, email_address, id_or_none, page_number, render_page, submit
@@ -90,7 +90,7 @@ class OrganisationForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.type.choices = [SelectChoice(kind.value, kind.translated) for kind in OrganisationType]
         self.country.choices = [SelectChoice("", _("Choose a country"))] + [
-            SelectChoice(code, name) for code, name in sorted(EU_COUNTRIES.items(), key=lambda item: item[1])]
+            SelectChoice(code, name) for code, name in eu_countries()]
 
     def values(self) -> dict:
         return {"name": self.name.data, "kind": self.type.data, "country": self.country.data}
@@ -271,7 +271,7 @@ def edit_group(group_id: int):
 
 def _members_page(group: WorkingGroup, form: MemberForm, errors: Errors):
     form.organisation.choices = [SelectChoice("", _("Choose an organisation"))] + [
-        SelectChoice(str(o.id), f"{o.name} ({o.country_name})") for o in people.possible_members(group)]
+        SelectChoice(str(o.id), f"{o.name} ({o.translated_country})") for o in people.possible_members(group)]
     return render_page("admin/group_members.html", errors, group=group, form=form, limit=people.group_size_limit())
 
 

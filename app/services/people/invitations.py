@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.errors import ServiceError
@@ -92,7 +94,8 @@ def send_invitation(actor: User | None, user: User, *, first: bool = False, chan
     current password keeps working until a new one is chosen.
     """
     if not user.active:
-        raise ServiceError(f"{user.name} cannot sign in: reactivate the account first, then send a link.")
+        raise ServiceError(_("%(name)s cannot sign in: reactivate the account first, then send a link.",
+                             name=user.name))
     token = _new_link(user, AccountTokenPurpose.INVITATION, dt.timedelta(days=invitation_days()))
     queue_email(user, "account", _invitation_email(user, account_marker(token), first),
                 template="account_invitation")
@@ -179,7 +182,7 @@ class LinkRefusal:
     next_step: str
 
 
-ASK_AGAIN = "Ask for a new link on the “Forgotten your password?” page."
+ASK_AGAIN = _l("Ask for a new link on the “Forgotten your password?” page.")
 
 
 def find_link(secret: str) -> AccountToken | None:
@@ -191,32 +194,34 @@ def find_link(secret: str) -> AccountToken | None:
 def check_link(token: AccountToken | None) -> LinkRefusal | None:
     """None when the link may still set a password; else why not. Reads only, changes nothing."""
     if token is None:
-        return LinkRefusal("This link does not work",
-                           "The link is not one this service sent, or it was changed or cut short.",
-                           "Copy the whole link from the email. " + ASK_AGAIN)
+        return LinkRefusal(_("This link does not work"),
+                           _("The link is not one this service sent, or it was changed or cut short."),
+                           _("Copy the whole link from the email. %(ask_again)s", ask_again=ASK_AGAIN))
     if not token.user.active:
-        return LinkRefusal("This account is closed",
-                           "The account this link was for can no longer sign in. Nothing was changed.",
-                           "If you still need to use Big Buyers Workflow, ask an administrator to reopen it.")
+        return LinkRefusal(_("This account is closed"),
+                           _("The account this link was for can no longer sign in. Nothing was changed."),
+                           _("If you still need to use Big Buyers Workflow, ask an administrator to reopen it."))
     if token.used_at is not None:
-        return LinkRefusal("This link has already been used",
-                           "Each link to choose a password works once, and a password was chosen with this "
-                           "one. Nothing was changed.",
-                           "Sign in with that password. If you do not know it, " + ASK_AGAIN[0].lower()
-                           + ASK_AGAIN[1:])
+        return LinkRefusal(_("This link has already been used"),
+                           _("Each link to choose a password works once, and a password was chosen with this "
+                             "one. Nothing was changed."),
+                           _("Sign in with that password. If you do not know it, ask for a new link on the "
+                             "“Forgotten your password?” page."))
     if token.revoked_at is not None:
-        return LinkRefusal("This link has been replaced",
-                           "A newer link was sent to you after this one, and only the newest works. "
-                           "Nothing was changed.",
-                           "Use the link in the most recent email. " + ASK_AGAIN)
+        return LinkRefusal(_("This link has been replaced"),
+                           _("A newer link was sent to you after this one, and only the newest works. "
+                             "Nothing was changed."),
+                           _("Use the link in the most recent email. %(ask_again)s", ask_again=ASK_AGAIN))
     if token.expires_at <= utcnow():
         if token.purpose == AccountTokenPurpose.INVITATION:
-            return LinkRefusal("This link has expired",
-                               f"Invitation links work for {invitation_days()} days. Nothing was changed.",
-                               ASK_AGAIN + " Or ask an administrator to send you a new invitation.")
-        return LinkRefusal("This link has expired",
-                           f"Links to choose a new password work for {reset_minutes()} minutes. "
-                           "Nothing was changed.", ASK_AGAIN)
+            return LinkRefusal(_("This link has expired"),
+                               _("Invitation links work for %(days)s days. Nothing was changed.",
+                                 days=invitation_days()),
+                               _("%(ask_again)s Or ask an administrator to send you a new invitation.",
+                                 ask_again=ASK_AGAIN))
+        return LinkRefusal(_("This link has expired"),
+                           _("Links to choose a new password work for %(minutes)s minutes. Nothing was changed.",
+                             minutes=reset_minutes()), str(ASK_AGAIN))
     return None
 
 

@@ -16,6 +16,9 @@ import math
 import secrets
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug import security
@@ -25,7 +28,7 @@ from app.extensions import db
 from app.models import AuditEvent, FailedSignIn, SignIn, User
 from app.models.base import utcnow
 
-NO_MATCH = "Enter a correct email address and password"
+NO_MATCH = _l("Enter a correct email address and password")
 SEEN_EVERY = dt.timedelta(minutes=5)  # "last seen" may be this stale: no write on every request
 
 
@@ -62,7 +65,7 @@ def _dummy_hash(method: str) -> str:
 
 def _in_minutes(wait: dt.timedelta) -> str:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)
 
 
 def check_sign_in(email: str, password: str, client: str) -> User:
@@ -84,7 +87,7 @@ def check_sign_in(email: str, password: str, client: str) -> User:
     client = (client or "unknown")[:64]
     wait = _locked_for(email, client, now)
     if wait is not None:
-        raise SignInRefused(f"Too many attempts: try again in {_in_minutes(wait)}")
+        raise SignInRefused(_("Too many attempts: try again in %(wait)s", wait=_in_minutes(wait)))
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     usable = user is not None and user.active
     stored = user.password_hash if user is not None and usable else \
@@ -93,7 +96,7 @@ def check_sign_in(email: str, password: str, client: str) -> User:
         db.session.execute(delete(FailedSignIn).where(FailedSignIn.email == email))
         return user
     _record_failure(email, client, user, now)
-    raise SignInRefused(NO_MATCH)
+    raise SignInRefused(str(NO_MATCH))
 
 
 def _limits() -> tuple[tuple[str, int], ...]:

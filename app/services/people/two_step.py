@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pyotp
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from app.errors import ServiceError
@@ -90,7 +91,7 @@ def set_up_secret(user: User) -> str:
     """The secret of ``user``'s set-up in progress, to show them."""
     factor = _factor(user)
     if factor is None or factor.confirmed_at is not None:
-        raise ServiceError("There is no set-up of two-step sign-in in progress")
+        raise ServiceError(_("There is no set-up of two-step sign-in in progress"))
     return factor.secret
 
 
@@ -143,7 +144,7 @@ def confirm_set_up(user: User, code: str, now: dt.datetime | None = None) -> tup
     """
     factor = _factor(user)
     if factor is None or factor.confirmed_at is not None:
-        raise ServiceError("There is no set-up of two-step sign-in in progress")
+        raise ServiceError(_("There is no set-up of two-step sign-in in progress"))
     if factor.failures >= max_tries():
         return CodeCheck(False, 0), []
     code = _normalise(code)
@@ -163,7 +164,7 @@ def check_code(user: User, code: str, now: dt.datetime | None = None) -> CodeChe
     way: a wrong code counts, a right one is used up."""
     factor = _factor(user)
     if factor is None or factor.confirmed_at is None:
-        raise ServiceError("Two-step sign-in is not set up")
+        raise ServiceError(_("Two-step sign-in is not set up"))
     if factor.failures >= max_tries():
         return CodeCheck(False, 0)
     code = _normalise(code)
@@ -217,10 +218,10 @@ def reset_second_factor(actor: User, user: User) -> None:
     password.
     """
     if actor.id == user.id:
-        raise ServiceError("You cannot reset your own two-step sign-in. Ask another administrator.")
+        raise ServiceError(_("You cannot reset your own two-step sign-in. Ask another administrator."))
     factor = _factor(user)
     if factor is None:
-        raise ServiceError(f"{user.name} has not set up two-step sign-in")
+        raise ServiceError(_("%(name)s has not set up two-step sign-in", name=user.name))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.delete(factor)
     _record(actor, "two_step_reset", f"Two-step sign-in of {user.name} ({user.email}) reset",
