@@ -343,16 +343,17 @@ def journey(request) -> Journey:
 
 @pytest.fixture
 def people(chromium, live_server, journey):
-    """``people("marta")``: Marta at her own browser, signed in on first use.
+    """``people("marta")``: Marta at her own browser, signed in on first use; ``locale="fr-FR"``
+    sets her browser's language (and so the Accept-Language it sends) when it first opens.
 
     At the end the test fails if any page it showed had a serious or critical WCAG 2.1 A/AA
     violation, or if a page loaded that no one looked at (so none escapes the check).
     """
     users: dict[str, User] = {}
 
-    def at(who: str, *, signed_in: bool = True) -> User:
+    def at(who: str, *, signed_in: bool = True, locale: str = "en-GB") -> User:
         if who not in users:
-            context = chromium.new_context(locale="en-GB", timezone_id="Europe/Brussels",
+            context = chromium.new_context(locale=locale, timezone_id="Europe/Brussels",
                                            viewport={"width": 1100, "height": 900})
             context.set_default_timeout(15_000)  # a busy shared machine; a real failure still ends quickly
             users[who] = User(who, context, journey, live_server.url)
