@@ -28,7 +28,7 @@ SAYS = {
                    "Acheteur", "Administrateur"],
         "person_error": "Saisissez le nom complet de la personne",
         "accessibility": ["Déclaration d’accessibilité de Big Buyers Workflow", "partiellement conforme",
-                          "État de conformité", "Procédure de mise en œuvre"],
+                          "État de conformité", "Procédure de mise en œuvre", "admin@bigbuyers.example.eu . Précisez"],
         "privacy": ["Avis de confidentialité", "Ce que nous collectons", "coordonnées bancaires",
                     "7 ans après la clôture de la demande de remboursement", "Vos droits",
                     "les coordinateurs du secrétariat et les responsables financiers"],
@@ -46,7 +46,7 @@ SAYS = {
                    "Einkäufer", "Administrator"],
         "person_error": "Geben Sie den vollständigen Namen der Person ein",
         "accessibility": ["Erklärung zur Barrierefreiheit für Big Buyers Workflow", "teilweise vereinbar",
-                          "Stand der Vereinbarkeit", "Durchsetzungsverfahren"],
+                          "Stand der Vereinbarkeit", "Durchsetzungsverfahren", "admin@bigbuyers.example.eu . Nennen"],
         "privacy": ["Datenschutzhinweis", "Was wir erheben", "Bankverbindung",
                     "7 Jahre nach Abschluss der Abrechnung", "Ihre Rechte",
                     "die Koordinatoren des Sekretariats und die Finanzverantwortlichen"],
@@ -117,6 +117,8 @@ def test_the_statements_speak_the_browsers_language_signed_out(client, language,
 
 
 def test_without_a_language_asked_for_the_pages_stay_english(client):
-    assert "Accessibility statement for Big Buyers Workflow" in text(client.get("/accessibility"))
+    statement = text(client.get("/accessibility"))
+    assert "Accessibility statement for Big Buyers Workflow" in statement
+    assert "tell us by email at admin@bigbuyers.example.eu . Say which page" in statement  # a space after the link
     sign_in(client, "clara")
     assert "Show these requests" in text(client.get("/monitor/instances"))
