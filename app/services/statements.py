@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.engine import load_model
 from app.extensions import db
-from app.models import Role, User
+from app.models import ProcessVersion, Role, User
 from app.services.history import PERSONAL_READERS, personal_specs
 from app.services.versions.store import active_versions
 from forms import personal_kind
@@ -71,6 +71,7 @@ def accessibility(config: dict[str, Any]) -> dict[str, Any]:
 class PersonalField:
     label: str
     kind: str  # what sort of personal data, e.g. "bank details"; '' when the diagram does not say
+    type: str = ""  # the form field's type: string, iban, file…
 
 
 @dataclass
@@ -78,6 +79,7 @@ class ProcessData:
     name: str
     fields: list[PersonalField]
     retention: str
+    version: ProcessVersion | None = None  # the active version it was read from
 
 
 def retention(config: dict[str, Any]) -> dict[str, str]:
@@ -95,10 +97,10 @@ def processes(config: dict[str, Any]) -> list[ProcessData]:
     for version in active_versions():
         model = load_model(version)
         fields = [PersonalField(spec.label, str(KIND_NAMES.get(personal_kind(spec), personal_kind(spec))
-                                                or (KIND_NAMES["bank"] if spec.type == "iban" else "")))
+                                                or (KIND_NAMES["bank"] if spec.type == "iban" else "")), spec.type)
                   for spec in personal_specs(model)]
         found.append(ProcessData(model.name, fields,
-                                 periods.get(version.definition.process_id, str(RETENTION_OTHERWISE))))
+                                 periods.get(version.definition.process_id, str(RETENTION_OTHERWISE)), version))
     return found
 
 

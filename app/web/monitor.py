@@ -7,6 +7,7 @@ import datetime as dt
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     has_request_context,
     jsonify,
@@ -15,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -124,9 +126,22 @@ def instances_csv():
     if not form.validate():
         return Response("; ".join(str(message) for _field, message in form_errors(form)) + "\n", status=400,
                         mimetype="text/plain")
-    text = monitoring.export_instances_csv(actor(), form.filters())
+    chunks = monitoring.export_instances_csv(actor(), form.filters())
+    app = current_app._get_current_object()  # the app, not its proxy
+    language = str(get_locale())  # the reader's, for the rows' words: a status, "nobody in the … lane"
+
+    def body():
+        """Written as it is sent, in an app context (and database session) of its own, as the
+        request's has ended by then. The heading comes first, before that context: a WSGI
+        server may take the first chunk elsewhere than the rest (Werkzeug's test client does),
+        and a context must end where it began."""
+        yield next(chunks).encode("utf-8")
+        with app.app_context(), force_locale(language):
+            for chunk in chunks:
+                yield chunk.encode("utf-8")
+
     name = f"requests-{dt.date.today().isoformat()}.csv"
-    return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
+    return Response(body(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

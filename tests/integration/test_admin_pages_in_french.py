@@ -11,7 +11,8 @@ from app.extensions import db
 from app.models import Meeting, WorkingGroup
 from app.models.base import utcnow
 from tests.conftest import loaded, post_form, sign_in
-from tests.diagrams import text
+from tests.diagrams import start_request, text
+from tests.integration.test_expert_request_http import expert_request
 
 # What each page says in each language; the English of each is asserted by the pages' own tests.
 SAYS = {
@@ -19,6 +20,7 @@ SAYS = {
         "monitoring": ["Toutes les demandes", "N’afficher que les demandes", "Afficher ces demandes",
                        "Tous les processus", "Lancée le ou après le", "En attente d’un rôle"],
         "csv": "\ufeff\"ID\",\"Processus\",\"Version\",\"Titre\",\"Statut\",\"Groupe de travail\"",
+        "in_progress": "\"En cours\"",
         "group": ["Groupe de travail ·", "Organisations membres", "Réunions à venir", "Réunions passées",
                   "Planifier une réunion"],
         "meeting": ["Ordre du jour", "Votre réponse", "Participerez-vous ?", "Je participerai en personne",
@@ -37,6 +39,7 @@ SAYS = {
         "monitoring": ["Alle Anträge", "Nur Anträge anzeigen", "Diese Anträge anzeigen", "Alle Prozesse",
                        "Gestellt am oder nach dem", "Wartet auf eine Rolle"],
         "csv": "\ufeff\"ID\",\"Prozess\",\"Version\",\"Titel\",\"Status\",\"Arbeitsgruppe\"",
+        "in_progress": "\"In Bearbeitung\"",
         "group": ["Arbeitsgruppe ·", "Mitgliedsorganisationen", "Kommende Sitzungen", "Vergangene Sitzungen",
                   "Sitzung planen"],
         "meeting": ["Tagesordnung", "Ihre Antwort", "Nehmen Sie teil?", "Ich nehme persönlich teil",
@@ -85,6 +88,14 @@ def test_monitoring_and_its_csv_speak_the_browsers_language(client, language):
     assert not [words for words in ENGLISH if words in page]
     csv = loaded(client.get("/monitor/instances.csv"))
     assert csv.startswith(SAYS[language]["csv"])
+
+
+def test_the_csv_rows_are_worded_in_the_browsers_language_as_they_stream(client, language):
+    start_request(client, "marta", "expert_request", expert_request(5))
+    sign_in(client, "clara")
+    rows = loaded(client.get("/monitor/instances.csv")).splitlines()
+    assert rows[0].startswith(SAYS[language]["csv"]) and len(rows) == 2
+    assert SAYS[language]["in_progress"] in rows[1]  # the status: written after the request's context ended
 
 
 def test_a_group_page_and_a_meeting_page_speak_the_browsers_language(client, language):
