@@ -13,7 +13,7 @@ from .instances import (
 from .mail import ActionToken, OutboxMessage, OutboxStatus
 from .meetings import Answer, Meeting, MeetingClaim, MeetingInvitee, MeetingMode, MeetingStatus
 from .messages import MessageSubscription
-from .names import GROUP_ROLES, NameMapping, NameTarget
+from .names import GROUP_ROLES, ROLE_MEANINGS, NameMapping, NameTarget
 from .people import (
     EU_COUNTRIES,
     GroupMembership,
@@ -24,6 +24,7 @@ from .people import (
     User,
     UserRole,
     WorkingGroup,
+    eu_countries,
 )
 from .processes import ProcessDefinition, ProcessVersion
 from .signins import FailedSignIn, SignIn
@@ -38,6 +39,7 @@ __all__ = [
     "MeetingMode",
     "MeetingStatus",
     "EU_COUNTRIES",
+    "eu_countries",
     "AccountToken",
     "AccountTokenPurpose",
     "FailedSignIn",
@@ -48,6 +50,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "GROUP_ROLES",
+    "ROLE_MEANINGS",
     "GroupMembership",
     "HumanTask",
     "InstanceStatus",

@@ -8,6 +8,12 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+def N_(text: str) -> str:
+    """Mark ``text`` for the catalogues (pybabel reads N_) and keep it English: a label stored in
+    history or audit text stays English; pages show ``gettext(label)`` in the reader's language."""
+    return text
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -7,12 +7,13 @@ import datetime as dt
 import enum
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
 
-from .base import UTCDateTime, utcnow
+from .base import N_, UTCDateTime, utcnow
 from .people import User, WorkingGroup
 
 
@@ -35,7 +36,13 @@ class Answer(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"in_person": "In person", "online": "Online", "not_attending": "Not attending"}[self.value]
+        """In English, as stored in a claim's attendance record."""
+        return {"in_person": N_("In person"), "online": N_("Online"), "not_attending": N_("Not attending")}[self.value]
+
+    @property
+    def translated(self) -> str:
+        """The label in the reader's language, for pages and emails."""
+        return gettext(self.label)
 
 
 class Meeting(Model):

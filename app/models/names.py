@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask_babel import gettext
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
 
-from .base import UTCDateTime, utcnow
+from .base import N_, UTCDateTime, utcnow
 from .people import User
 
 
@@ -27,9 +28,15 @@ class NameTarget(enum.StrEnum):
 
 # The roles a person holds within one request rather than everywhere: key -> how it reads.
 GROUP_ROLES = {
-    "group_lead": "the lead of the request's working group",
-    "group_members": "the buyers of the member organisations of the request's working group",
-    "initiator": "the person who started the request",
+    "group_lead": N_("the lead of the request's working group"),
+    "group_members": N_("the buyers of the member organisations of the request's working group"),
+    "initiator": N_("the person who started the request"),
+}
+# What a name mapped to a role stands for, as pages say it (``NameMapping.translated_meaning``).
+ROLE_MEANINGS = {
+    "buyer": N_("everyone with the buyer role"), "coordinator": N_("everyone with the coordinator role"),
+    "finance": N_("everyone with the finance role"), "commission": N_("everyone with the commission role"),
+    "administrator": N_("everyone with the administrator role"),
 }
 
 
@@ -68,3 +75,16 @@ class NameMapping(Model):
         if self.target == NameTarget.ROLE:
             return f"everyone with the {self.role} role"
         return GROUP_ROLES.get(self.role or "", self.role or "")
+
+    @property
+    def translated_meaning(self) -> str:
+        """``meaning`` in the reader's language, for pages (the audit trail keeps it English)."""
+        if self.target == NameTarget.PERSON:
+            if self.user is None:
+                return gettext("a person who no longer exists")
+            if self.user.active:
+                return f"{self.user.name} ({self.user.email})"
+            return gettext("%(name)s (%(email)s), who cannot sign in", name=self.user.name, email=self.user.email)
+        if self.target == NameTarget.ROLE:
+            return gettext(ROLE_MEANINGS[self.role]) if self.role in ROLE_MEANINGS else self.meaning
+        return gettext(GROUP_ROLES[self.role]) if self.role in GROUP_ROLES else self.role or ""

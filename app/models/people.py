@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from babel import Locale
+from flask_babel import get_locale, gettext
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +14,7 @@ from werkzeug import security
 
 from app.extensions import Model
 
-from .base import UTCDateTime, utcnow
+from .base import N_, UTCDateTime, utcnow
 
 
 class OrganisationType(enum.StrEnum):
@@ -25,7 +27,15 @@ class OrganisationType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        """In English, as the administrators' audit trail records it."""
+        return {"city": N_("City"), "region": N_("Region"), "central_purchasing_body": N_("Central purchasing body"),
+                "other_public_authority": N_("Other public authority"), "secretariat": N_("Secretariat"),
+                "commission": N_("Commission")}[self.value]
+
+    @property
+    def translated(self) -> str:
+        """The label in the reader's language."""
+        return gettext(self.label)
 
 
 class Role(enum.StrEnum):
@@ -36,6 +46,12 @@ class Role(enum.StrEnum):
     FINANCE = "finance"
     COMMISSION = "commission"
     ADMINISTRATOR = "administrator"
+
+    @property
+    def translated(self) -> str:
+        """The role's name, capitalised, in the reader's language."""
+        return gettext({"buyer": N_("Buyer"), "coordinator": N_("Coordinator"), "finance": N_("Finance"),
+                        "commission": N_("Commission"), "administrator": N_("Administrator")}[self.value])
 
 
 class NotifyMode(enum.StrEnum):
@@ -53,6 +69,13 @@ EU_COUNTRIES = {
 }
 
 
+def eu_countries() -> list[tuple[str, str]]:
+    """(code, name) of each member state, by name, named in the reader's language by Babel's
+    locale data (whose English names are EU_COUNTRIES')."""
+    names = Locale.parse(str(get_locale() or "en")).territories
+    return sorted(((code, names.get(code, name)) for code, name in EU_COUNTRIES.items()), key=lambda item: item[1])
+
+
 class Organisation(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -64,7 +87,13 @@ class Organisation(Model):
 
     @property
     def country_name(self) -> str:
+        """In English, as the audit trail records it."""
         return EU_COUNTRIES.get(self.country, self.country)
+
+    @property
+    def translated_country(self) -> str:
+        """The country's name in the reader's language (Babel's names; in English, the same)."""
+        return dict(eu_countries()).get(self.country, self.country)
 
 
 class User(UserMixin, Model):

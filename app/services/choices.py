@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import EU_COUNTRIES, GroupMembership, User, WorkingGroup
+from app.models import GroupMembership, User, WorkingGroup, eu_countries
 
 from .meetings import meeting_choices
 
@@ -47,12 +48,13 @@ def choices_for(user: User) -> dict[str, list[tuple[str, str]]]:
     organisation = user.organisation.name if user.organisation is not None else ""
     return {
         "joinable_groups": options(g for g in every if g not in member_of),
-        "joinable_groups.refused": [(str(g.id), f"{organisation} is already a member of {g.name}, so it cannot "
-                                                f"apply to it again") for g in member_of],
+        "joinable_groups.refused": [(str(g.id), _("%(organisation)s is already a member of %(group)s, so it cannot "
+                                                  "apply to it again", organisation=organisation, group=g.name))
+                                    for g in member_of],
         "my_groups": options(groups_of(user)),
         "led_groups": options(led_groups(user)),
         "working_groups": options(every),
-        "eu_countries": sorted(EU_COUNTRIES.items(), key=lambda item: item[1]),
+        "eu_countries": eu_countries(),
         # The in-person meetings of the last 60 days the person attended, and "not listed".
         "attended_meetings": meeting_choices(user),
     }

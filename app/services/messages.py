@@ -20,6 +20,7 @@ import re
 from contextvars import ContextVar
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.engine import EngineError, Message, Wait, load_model
@@ -170,13 +171,13 @@ def parse_payload(text: str) -> dict[str, str]:
     payload: dict[str, str] = {}
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     if len(lines) > MAX_PAYLOAD_LINES:
-        raise ServiceError(f"Send {MAX_PAYLOAD_LINES} values or fewer.")
+        raise ServiceError(_("Send %(count)s values or fewer.", count=MAX_PAYLOAD_LINES))
     for line in lines:
         name, equals, value = line.partition("=")
         name = name.strip()
         if not equals or not _NAME.fullmatch(name):
-            raise ServiceError(f"Write each value as name=value on its own line, the name in letters, digits "
-                               f"and _: “{line[:60]}” is not.")
+            raise ServiceError(_("Write each value as name=value on its own line, the name in letters, digits and "
+                                 "_: “%(line)s” is not.", line=line[:60]))
         payload[name] = value.strip()
     return payload
 
@@ -186,8 +187,8 @@ def send_message(actor: User, instance: ProcessInstance, name: str, payload_text
     _require_admin(actor)
     wait = next((w for w in waiting_messages(instance) if w.name == name), None)
     if wait is None:
-        raise ServiceError(f"This request is not waiting for the message “{name[:100]}”: choose one of the "
-                           "messages listed.")
+        raise ServiceError(_("This request is not waiting for the message “%(message)s”: choose one of the "
+                             "messages listed.", message=name[:100]))
     payload = parse_payload(payload_text)
     message = Message(wait.name, wait.key, payload)
     lock_instance(instance)
@@ -198,9 +199,11 @@ def send_message(actor: User, instance: ProcessInstance, name: str, payload_text
             with step_limits():
                 caught = engine().deliver(wf, message)
         except EngineError as exc:
-            raise ServiceError(f"The request could not handle the message, so nothing was saved: {exc}") from exc
+            raise ServiceError(_("The request could not handle the message, so nothing was saved: %(error)s",
+                                 error=exc)) from exc
         if not caught:
-            raise ServiceError(f"This request is not waiting for the message “{name[:100]}” any more.")
+            raise ServiceError(_("This request is not waiting for the message “%(message)s” any more.",
+                                 message=name[:100]))
         record(instance, actor, "admin", "message_received",
                f"{actor.name} sent the message {_label(message)}"[:500],
                {"message": message.name, "key": message.key, "payload": payload})

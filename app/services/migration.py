@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -67,8 +69,8 @@ def running_elsewhere(target: ProcessVersion) -> list[ProcessInstance]:
 
 
 # Moving would have to choose the called versions anew: not done (docs/DIAGRAMS.md, Call activities).
-CALLS_DO_NOT_MOVE = ("It calls other processes (call activities), and such requests stay on the version they "
-                     "started on.")
+CALLS_DO_NOT_MOVE = _l("It calls other processes (call activities), and such requests stay on the version they "
+                       "started on.")
 
 
 def dry_run(target: ProcessVersion) -> list[InstancePlan]:
@@ -82,11 +84,11 @@ def dry_run(target: ProcessVersion) -> list[InstancePlan]:
 
 def _plan(instance: ProcessInstance, new_model: ProcessModel, target: ProcessVersion) -> InstancePlan:
     if new_model.calls or instance.called_versions:
-        return InstancePlan(instance, False, [CALLS_DO_NOT_MOVE])
+        return InstancePlan(instance, False, [str(CALLS_DO_NOT_MOVE)])
     try:
         wf = engine().load(load_model(instance.version, instance.called), instance.state)
     except (KeyError, ValueError, TypeError) as exc:
-        return InstancePlan(instance, False, [f"Its saved state could not be read: {exc}"])
+        return InstancePlan(instance, False, [_("Its saved state could not be read: %(error)s", error=exc)])
     plan = plan_migration(wf, new_model, f"version {target.number}")
     return InstancePlan(instance, plan.movable, plan.reasons, plan)
 
@@ -102,9 +104,9 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InvalidData([("reason", "Enter why these requests are moving")])
+        raise InvalidData([("reason", _("Enter why these requests are moving"))])
     if len(reason) > MAX_REASON:
-        raise InvalidData([("reason", f"The reason must be {MAX_REASON} characters or fewer")])
+        raise InvalidData([("reason", _("The reason must be %(max)s characters or fewer", max=MAX_REASON))])
     result = MigrationResult(target)
     new_model = load_model(target)
     for instance_id in dict.fromkeys(instance_ids):
@@ -118,11 +120,11 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
             if not reasons:
                 db.session.commit()
         except EngineError as exc:
-            reasons = [f"A step made ready by the move failed, so it was not moved: {exc}"]
+            reasons = [_("A step made ready by the move failed, so it was not moved: %(error)s", error=exc)]
         except (Conflict, OperationalError) as exc:  # at the step's writes or at the commit
             if not is_conflict(exc):
                 raise
-            reasons = ["Someone changed it at the same moment, so it was not moved; try again."]
+            reasons = [_("Someone changed it at the same moment, so it was not moved; try again.")]
         if reasons:
             db.session.rollback()
             result.not_moved.append((db.session.get(ProcessInstance, instance_id), instance_id, reasons))
@@ -133,13 +135,13 @@ def migrate_instances(actor: User, target: ProcessVersion, instance_ids: list[in
 
 def _refusal(instance: ProcessInstance | None, target: ProcessVersion) -> str:
     if instance is None or instance.process_id != target.definition.process_id:
-        return "There is no such request of this process."
+        return _("There is no such request of this process.")
     if instance.status != InstanceStatus.RUNNING:
-        return "It is no longer running."
+        return _("It is no longer running.")
     if instance.version_id == target.id:
-        return f"It is already on version {target.number}."
+        return _("It is already on version %(number)s.", number=target.number)
     if instance.called_versions or load_model(target).calls:
-        return CALLS_DO_NOT_MOVE
+        return str(CALLS_DO_NOT_MOVE)
     return ""
 
 

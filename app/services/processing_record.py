@@ -105,7 +105,7 @@ def _process(data: statements.ProcessData) -> Activity:
 
 def _app_activities(config: dict[str, Any]) -> list[Activity]:
     """What the app itself keeps about people, whatever the diagrams."""
-    kept = statements.RETENTION_OTHERWISE
+    kept = str(statements.RETENTION_OTHERWISE)  # a lazy string: in the reader's language now
     everyone = [_("The person themselves"), str(ROLE_NAMES[Role.ADMINISTRATOR])]
     return [
         Activity(_("Accounts"), _("Sign people in and give them their tasks."),

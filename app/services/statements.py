@@ -9,6 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.engine import load_model
@@ -18,22 +21,22 @@ from app.services.history import PERSONAL_READERS, personal_specs
 from app.services.versions.store import active_versions
 from forms import personal_kind
 
-ENFORCEMENT = ("Each Member State of the European Union has a body that enforces the Web Accessibility "
-               "Directive (Directive (EU) 2016/2102). If you are not happy with how we answer your "
-               "feedback or request, contact the enforcement body of the Member State you are in.")
-CONTROLLER = "the Big Buyers Initiative secretariat, on behalf of the European Commission"
-LEGAL_BASIS = ("We process your data because it is needed for the task the secretariat carries out for the "
-               "European Commission: running the Big Buyers Initiative's working groups, events, expert "
-               "requests and travel reimbursement (Article 6(1)(e) of the General Data Protection "
-               "Regulation). We keep travel claims because financial rules require it (Article 6(1)(c)).")
+ENFORCEMENT = _l("Each Member State of the European Union has a body that enforces the Web Accessibility "
+                  "Directive (Directive (EU) 2016/2102). If you are not happy with how we answer your "
+                  "feedback or request, contact the enforcement body of the Member State you are in.")
+CONTROLLER = _l("the Big Buyers Initiative secretariat, on behalf of the European Commission")
+LEGAL_BASIS = _l("We process your data because it is needed for the task the secretariat carries out for the "
+                  "European Commission: running the Big Buyers Initiative's working groups, events, expert "
+                  "requests and travel reimbursement (Article 6(1)(e) of the General Data Protection "
+                  "Regulation). We keep travel claims because financial rules require it (Article 6(1)(c)).")
 # How long a finished request's personal data is kept, by process; PRIVACY_RETENTION adds or replaces.
 RETENTION = {
-    "travel_reimbursement": "7 years after the claim is finished, for the financial audit",
-    "group_onboarding": "12 months after a rejected application; an accepted one while you are a member",
+    "travel_reimbursement": _l("7 years after the claim is finished, for the financial audit"),
+    "group_onboarding": _l("12 months after a rejected application; an accepted one while you are a member"),
 }
-RETENTION_OTHERWISE = "Until the Big Buyers Initiative ends"
-KIND_NAMES = {"bank": "bank details"}  # a ``personal`` value as people read it; others as written
-ROLE_NAMES = {Role.COORDINATOR: "secretariat coordinators", Role.FINANCE: "finance officers"}
+RETENTION_OTHERWISE = _l("Until the Big Buyers Initiative ends")
+KIND_NAMES = {"bank": _l("bank details")}  # a ``personal`` value as people read it; others as written
+ROLE_NAMES = {Role.COORDINATOR: _l("secretariat coordinators"), Role.FINANCE: _l("finance officers")}
 
 
 def contact(config: dict[str, Any]) -> str:
@@ -81,7 +84,7 @@ class ProcessData:
 
 def retention(config: dict[str, Any]) -> dict[str, str]:
     """How long each process keeps personal data: the defaults, then PRIVACY_RETENTION (JSON)."""
-    periods = dict(RETENTION)
+    periods = {key: str(period) for key, period in RETENTION.items()}  # in the reader's language
     if config["PRIVACY_RETENTION"]:
         periods.update({str(k): str(v) for k, v in json.loads(config["PRIVACY_RETENTION"]).items()})
     return periods
@@ -93,11 +96,11 @@ def processes(config: dict[str, Any]) -> list[ProcessData]:
     found = []
     for version in active_versions():
         model = load_model(version)
-        fields = [PersonalField(spec.label, KIND_NAMES.get(personal_kind(spec), personal_kind(spec))
-                                or ("bank details" if spec.type == "iban" else ""), spec.type)
+        fields = [PersonalField(spec.label, str(KIND_NAMES.get(personal_kind(spec), personal_kind(spec))
+                                                or (KIND_NAMES["bank"] if spec.type == "iban" else "")), spec.type)
                   for spec in personal_specs(model)]
         found.append(ProcessData(model.name, fields,
-                                 periods.get(version.definition.process_id, RETENTION_OTHERWISE), version))
+                                 periods.get(version.definition.process_id, str(RETENTION_OTHERWISE)), version))
     return found
 
 
@@ -107,6 +110,7 @@ def privacy(config: dict[str, Any]) -> dict[str, Any]:
         "controller": config["PRIVACY_CONTROLLER"] or CONTROLLER,
         "legal_basis": config["PRIVACY_LEGAL_BASIS"] or LEGAL_BASIS,
         "dpo": config["PRIVACY_DPO_CONTACT"] or contact(config),
-        "readers": [ROLE_NAMES.get(role, role.value) for role in sorted(PERSONAL_READERS)],
+        "readers": format_list([str(ROLE_NAMES.get(role, role.value)) for role in sorted(PERSONAL_READERS)],
+                               locale=get_locale() or "en"),
         "processes": processes(config),
     }

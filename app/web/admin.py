@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import EU_COUNTRIES, Organisation, OrganisationType, Role, User, WorkingGroup
+from app.models import Organisation, OrganisationType, Role, User, WorkingGroup, eu_countries
 from app.services import people
 
 from .helpers import Errors, actor, admin_required, email_address, id_or_none, page_number, render_page, submit
@@ -33,27 +35,27 @@ PEOPLE_PER_PAGE = 25
 
 
 ROLE_HINTS = {
-    Role.BUYER.value: "Staff of a member organisation: starts requests, can lead a working group",
-    Role.COORDINATOR.value: "Secretariat: reviews applications, events, expert requests and travel claims",
-    Role.FINANCE.value: "Secretariat finance officer: approves payments and larger budgets",
-    Role.COMMISSION.value: "DG GROW: signs off the largest budgets",
-    Role.ADMINISTRATOR.value: "Manages people, organisations, groups and process diagrams",
+    Role.BUYER.value: _l("Staff of a member organisation: starts requests, can lead a working group"),
+    Role.COORDINATOR.value: _l("Secretariat: reviews applications, events, expert requests and travel claims"),
+    Role.FINANCE.value: _l("Secretariat finance officer: approves payments and larger budgets"),
+    Role.COMMISSION.value: _l("DG GROW: signs off the largest budgets"),
+    Role.ADMINISTRATOR.value: _l("Manages people, organisations, groups and process diagrams"),
 }
 
 
 class PersonForm(FlaskForm):
-    name = StringField("Full name", [DataRequired("Enter the person's full name"),
-                                     Length(max=200, message="The name must be 200 characters or fewer")])
-    email = EmailField("Email address", [DataRequired("Enter an email address"), email_address,
-                                         Length(max=254, message="The email address is too long")])
-    organisation = SelectField("Organisation", [DataRequired("Select the person's organisation")],
+    name = StringField(_l("Full name"), [DataRequired(_l("Enter the person's full name")),
+                                         Length(max=200, message=_l("The name must be 200 characters or fewer"))])
+    email = EmailField(_l("Email address"), [DataRequired(_l("Enter an email address")), email_address,
+                                             Length(max=254, message=_l("The email address is too long"))])
+    organisation = SelectField(_l("Organisation"), [DataRequired(_l("Select the person's organisation"))],
                                coerce=id_or_none, validate_choice=False)
-    roles = SelectMultipleField("Roles", [DataRequired("Select at least one role")],
-                                description="Select all that apply.", validate_choice=False,
-                                choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role])
+    roles = SelectMultipleField(_l("Roles"), [DataRequired(_l("Select at least one role"))],
+                                description=_l("Select all that apply."), validate_choice=False)
 
     def fill_choices(self) -> None:
-        self.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
+        self.roles.choices = [SelectChoice(role.value, role.translated) for role in Role]
+        self.organisation.choices = [SelectChoice("", _("Choose an organisation"))] + [
             SelectChoice(str(o.id), o.name) for o in people.all_organisations()]
 
     def values(self) -> dict:
@@ -66,8 +68,8 @@ class NewPersonForm(PersonForm):
 
 
 class EditPersonForm(PersonForm):
-    active = BooleanField("This person can sign in",
-                          description="Untick when someone leaves. Their requests and history stay.")
+    active = BooleanField(_l("This person can sign in"),
+                          description=_l("Untick when someone leaves. Their requests and history stay."))
 
     def values(self) -> dict:
         return super().values() | {"active": self.active.data}
@@ -78,33 +80,35 @@ class InvitationForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Name", [DataRequired("Enter the organisation's name"),
-                                Length(max=200, message="The name must be 200 characters or fewer")])
-    type = RadioField("Type of organisation", [InputRequired("Select the type of organisation")],
-                      validate_choice=False,
-                      choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationType])
-    country = SelectField("Country", [DataRequired("Select the country")], validate_choice=False,
-                          choices=[SelectChoice("", "Choose a country")] + [
-                              SelectChoice(code, name)
-                              for code, name in sorted(EU_COUNTRIES.items(), key=lambda item: item[1])])
+    name = StringField(_l("Name"), [DataRequired(_l("Enter the organisation's name")),
+                                    Length(max=200, message=_l("The name must be 200 characters or fewer"))])
+    type = RadioField(_l("Type of organisation"), [InputRequired(_l("Select the type of organisation"))],
+                      validate_choice=False)
+    country = SelectField(_l("Country"), [DataRequired(_l("Select the country"))], validate_choice=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.type.choices = [SelectChoice(kind.value, kind.translated) for kind in OrganisationType]
+        self.country.choices = [SelectChoice("", _("Choose a country"))] + [
+            SelectChoice(code, name) for code, name in eu_countries()]
 
     def values(self) -> dict:
         return {"name": self.name.data, "kind": self.type.data, "country": self.country.data}
 
 
 class GroupForm(FlaskForm):
-    name = StringField("Name", [DataRequired("Enter the group's name"),
-                                Length(max=200, message="The name must be 200 characters or fewer")])
-    sector = StringField("Procurement sector",
-                         [DataRequired("Enter the procurement sector"),
-                          Length(max=200, message="The sector must be 200 characters or fewer")],
-                         description="For example, construction machinery or ICT equipment.")
-    lead = SelectField("Group lead", [DataRequired("Select the group lead")], coerce=id_or_none,
+    name = StringField(_l("Name"), [DataRequired(_l("Enter the group's name")),
+                                    Length(max=200, message=_l("The name must be 200 characters or fewer"))])
+    sector = StringField(_l("Procurement sector"),
+                         [DataRequired(_l("Enter the procurement sector")),
+                          Length(max=200, message=_l("The sector must be 200 characters or fewer"))],
+                         description=_l("For example, construction machinery or ICT equipment."))
+    lead = SelectField(_l("Group lead"), [DataRequired(_l("Select the group lead"))], coerce=id_or_none,
                        validate_choice=False,
-                       description="An active buyer. The lead confirms new members and proposes events.")
+                       description=_l("An active buyer. The lead confirms new members and proposes events."))
 
     def fill_choices(self) -> None:
-        self.lead.choices = [SelectChoice("", "Choose a buyer")] + [
+        self.lead.choices = [SelectChoice("", _("Choose a buyer"))] + [
             SelectChoice(str(u.id), f"{u.name} ({u.organisation.name})" if u.organisation else u.name)
             for u in people.possible_leads()]
 
@@ -113,7 +117,7 @@ class GroupForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    organisation = SelectField("Organisation", [DataRequired("Select the organisation to add")],
+    organisation = SelectField(_l("Organisation"), [DataRequired(_l("Select the organisation to add"))],
                                coerce=id_or_none, validate_choice=False)
 
 
@@ -144,8 +148,9 @@ def add_user():
     if form.is_submitted():
         user, errors = submit(form, lambda: people.invite_user(actor(), **form.values()), "email")
         if user is not None:
-            flash(f"Added {user.name}. We are emailing {user.email} an invitation to choose a password; "
-                  f"its link works for {people.invitation_days()} days.", "success")
+            flash(_("Added %(name)s. We are emailing %(email)s an invitation to choose a password; "
+                    "its link works for %(days)s days.", name=user.name, email=user.email,
+                    days=people.invitation_days()), "success")
             return redirect(url_for("admin.users", q=user.email))
     return render_page("admin/user_form.html", errors, form=form, user=None, role_hints=ROLE_HINTS)
 
@@ -168,10 +173,10 @@ def edit_user(user_id: int):
         saved, errors = submit(form, lambda: people.update_user(actor(), user, **form.values()), "name")
         if saved is not None:
             person, released = saved
-            flash(f"Saved the changes to {person.name}.", "success")
+            flash(_("Saved the changes to %(name)s.", name=person.name), "success")
             if released:
-                flash(f"{person.name} no longer holds the tasks that waited for them: " + "; ".join(released) + ".",
-                      "info")
+                flash(_("%(name)s no longer holds the tasks that waited for them: %(tasks)s.", name=person.name,
+                        tasks="; ".join(released)), "info")
             return redirect(url_for("admin.users", q=person.email))
     return _person_page(user, form, errors)
 
@@ -180,15 +185,15 @@ def edit_user(user_id: int):
 @admin_required
 def send_invitation(user_id: int):
     user = db.get_or_404(User, user_id)
-    _, errors = submit(InvitationForm(), lambda: people.send_invitation(actor(), user))
+    _sent, errors = submit(InvitationForm(), lambda: people.send_invitation(actor(), user))
     if errors:
         form = EditPersonForm(data={
             "name": user.name, "email": user.email, "organisation": user.organisation_id,
             "roles": sorted(role.value for role in user.roles), "active": user.active})
         form.fill_choices()
         return _person_page(user, form, errors)
-    flash(f"We are emailing {user.email} a new link to choose a password; it works for "
-          f"{people.invitation_days()} days, and any earlier link no longer works.", "success")
+    flash(_("We are emailing %(email)s a new link to choose a password; it works for %(days)s days, and any "
+            "earlier link no longer works.", email=user.email, days=people.invitation_days()), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -207,7 +212,7 @@ def add_organisation():
         organisation, errors = submit(
             form, lambda: people.add_organisation(actor(), **form.values()), "name")
         if organisation is not None:
-            flash(f"Added {organisation.name}.", "success")
+            flash(_("Added %(name)s.", name=organisation.name), "success")
             return redirect(url_for("admin.organisations"))
     return render_page("admin/organisation_form.html", errors, form=form, organisation=None)
 
@@ -223,7 +228,7 @@ def edit_organisation(organisation_id: int):
         saved, errors = submit(
             form, lambda: people.update_organisation(actor(), organisation, **form.values()), "name")
         if saved is not None:
-            flash(f"Saved the changes to {saved.name}.", "success")
+            flash(_("Saved the changes to %(name)s.", name=saved.name), "success")
             return redirect(url_for("admin.organisations"))
     return render_page("admin/organisation_form.html", errors, form=form, organisation=organisation)
 
@@ -243,7 +248,7 @@ def add_group():
     if form.is_submitted():
         group, errors = submit(form, lambda: people.add_group(actor(), **form.values()), "name")
         if group is not None:
-            flash(f"Added the working group {group.name}. Now add its member organisations.", "success")
+            flash(_("Added the working group %(name)s. Now add its member organisations.", name=group.name), "success")
             return redirect(url_for("admin.group_members", group_id=group.id))
     return render_page("admin/group_form.html", errors, form=form, group=None)
 
@@ -259,14 +264,14 @@ def edit_group(group_id: int):
     if form.is_submitted():
         saved, errors = submit(form, lambda: people.update_group(actor(), group, **form.values()), "name")
         if saved is not None:
-            flash(f"Saved the changes to {saved.name}.", "success")
+            flash(_("Saved the changes to %(name)s.", name=saved.name), "success")
             return redirect(url_for("admin.groups"))
     return render_page("admin/group_form.html", errors, form=form, group=group)
 
 
 def _members_page(group: WorkingGroup, form: MemberForm, errors: Errors):
-    form.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
-        SelectChoice(str(o.id), f"{o.name} ({o.country_name})") for o in people.possible_members(group)]
+    form.organisation.choices = [SelectChoice("", _("Choose an organisation"))] + [
+        SelectChoice(str(o.id), f"{o.name} ({o.translated_country})") for o in people.possible_members(group)]
     return render_page("admin/group_members.html", errors, group=group, form=form, limit=people.group_size_limit())
 
 
@@ -285,7 +290,8 @@ def add_member(group_id: int):
         form, lambda: people.add_group_member(actor(), group, form.organisation.data), "organisation")
     if membership is None:
         return _members_page(group, form, errors)
-    flash(f"{membership.organisation.name} is now a member of {group.name}.", "success")
+    flash(_("%(organisation)s is now a member of %(group)s.", organisation=membership.organisation.name,
+            group=group.name), "success")
     return redirect(url_for("admin.group_members", group_id=group.id))
 
 
@@ -300,5 +306,6 @@ def remove_member(group_id: int, organisation_id: int):
         db.session.rollback()
         return _members_page(group, MemberForm(), [(None, str(exc))])
     db.session.commit()
-    flash(f"{organisation.name} is no longer a member of {group.name}.", "success")
+    flash(_("%(organisation)s is no longer a member of %(group)s.", organisation=organisation.name,
+            group=group.name), "success")
     return redirect(url_for("admin.group_members", group_id=group.id))

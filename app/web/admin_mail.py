@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.config import PRODUCTION
@@ -19,8 +21,8 @@ from app.outbox.render import Rendered
 from .helpers import actor, admin_required, page_number
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
-HIDDEN_LINK = "[a one-use decision link, made when the email is sent]"
-HIDDEN_ACCOUNT_LINK = "[a one-use link to choose a password, made when the email is sent]"
+HIDDEN_LINK = _l("[a one-use decision link, made when the email is sent]")
+HIDDEN_ACCOUNT_LINK = _l("[a one-use link to choose a password, made when the email is sent]")
 
 
 @bp.route("/")
@@ -47,7 +49,8 @@ def _message(row: OutboxMessage) -> Rendered:
     if row.transport == "mailbox" and current_app.config["APP_ENV"] != PRODUCTION:
         return Rendered(row.subject, row.delivered_text, row.delivered_html)
     written = written_message(row)
-    text = ACCOUNT.sub(HIDDEN_ACCOUNT_LINK, DECIDE.sub(HIDDEN_LINK, written.text))
+    hidden, hidden_account = str(HIDDEN_LINK), str(HIDDEN_ACCOUNT_LINK)
+    text = ACCOUNT.sub(lambda _link: hidden_account, DECIDE.sub(lambda _link: hidden, written.text))
     return Rendered(written.subject, text, ACCOUNT.sub("#", DECIDE.sub("#", written.html)))
 
 
@@ -95,5 +98,5 @@ def retry(message_id: int):
         db.session.add(AuditEvent(actor_id=actor().id, channel="admin", action="email_retried",
                                   summary=f"Email to {row.to_address} queued again: {row.subject}"[:500]))
         db.session.commit()
-        flash(f"The email to {row.to_address} will be sent again.", "success")
+        flash(_("The email to %(address)s will be sent again.", address=row.to_address), "success")
     return redirect(url_for("admin_mail.show", message_id=row.id))

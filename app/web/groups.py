@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
@@ -17,17 +19,17 @@ bp = Blueprint("groups", __name__)
 
 
 class YearForm(FlaskForm):
-    starts_on = DayField("First day", [plausible_day], what="the first day of the group's year",
-                         description="For example, 15 1 2027")
-    ends_on = DayField("Last day", [plausible_day], what="the last day of the group's year",
-                       description="Up to 12 months later, for example, 14 1 2028. The coordinators are reminded "
-                       "a month before.")
+    starts_on = DayField(_l("First day"), [plausible_day], what=_l("the first day of the group's year"),
+                         description=_l("For example, 15 1 2027"))
+    ends_on = DayField(_l("Last day"), [plausible_day], what=_l("the last day of the group's year"),
+                       description=_l("Up to 12 months later, for example, 14 1 2028. The coordinators are "
+                                      "reminded a month before."))
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data <= self.starts_on.data:
-            raise ValidationError("The last day must be after the first day")
+            raise ValidationError(_("The last day must be after the first day"))
         if bool(field.data) != bool(self.starts_on.data):
-            raise ValidationError("Enter both the first and the last day, or neither")
+            raise ValidationError(_("Enter both the first and the last day, or neither"))
 
 
 @bp.route("/groups")
@@ -58,6 +60,6 @@ def year(group_id: int):
     if form.is_submitted():
         done, errors = submit(form, lambda: meetings.set_group_year(group, form.starts_on.data, form.ends_on.data))
         if done is not None:
-            flash(f"Saved the year of {group.name}.", "success")
+            flash(_("Saved the year of %(group)s.", group=group.name), "success")
             return redirect(url_for("groups.show", group_id=group.id))
     return render_page("groups/year.html", errors, form=form, group=group)

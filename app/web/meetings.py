@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     MultipleFileField,
@@ -34,6 +35,9 @@ bp = Blueprint("meetings", __name__)
 
 AGENDA_KINDS = accepted_kinds("pdf,docx,xlsx,pptx,odt,ods,odp,png,jpeg")
 AGENDA_MAX_MB = 10
+SAVED_ANSWERS = {"in_person": _l("Your answer is saved: will attend in person."),
+                 "online": _l("Your answer is saved: will attend online."),
+                 "not_attending": _l("Your answer is saved: will not attend.")}
 
 
 def time_zones() -> list[str]:
@@ -50,7 +54,7 @@ class ClockField(TimeField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(f"Enter ‘{self.label.text.lower()}’ as a time like 09:30") from None
+            raise ValueError(_("Enter ‘%(field)s’ as a time like 09:30", field=str(self.label.text).lower())) from None
 
 
 @bp.app_template_filter("meeting_when")
@@ -64,23 +68,26 @@ def meeting_when(meeting: Meeting) -> str:
 
 
 class MeetingForm(FlaskForm):
-    title = StringField("Title", description="For example, ‘Third meeting: draft tender criteria’.")
-    start_date = DayField("Starts on", what="the date the meeting starts", description="For example, 14 3 2027")
-    start_time = ClockField("Start time", [Optional()], description="For example, 09:30")
-    end_date = DayField("Ends on", what="the date the meeting ends",
-                        description="The same day or a later one, for example, 14 3 2027")
-    end_time = ClockField("End time", [Optional()], description="For example, 17:00")
-    time_zone = SelectField("Time zone", validate_choice=False,
-                            description="Where the meeting takes place; invitations show the times in it.")
-    mode = RadioField("How people take part", validate_choice=False,
-                      choices=[SelectChoice(MeetingMode.IN_PERSON.value, "In person"),
-                               SelectChoice(MeetingMode.ONLINE.value, "Online")])
-    city = StringField("City", description="For a meeting in person.")
-    venue = StringField("Venue", description="The building and its address.")
-    online_link = StringField("Video-conference link", description="For an online meeting, starting with https://")
-    agenda = TextAreaField("Agenda", description="What the meeting will discuss, one item a line.")
-    files = MultipleFileField("Agenda files", description="Optional: PDF, Word, Excel, PowerPoint or "
-                              f"OpenDocument files, or images, up to {AGENDA_MAX_MB} MB each.")
+    title = StringField(_l("Title"), description=_l("For example, ‘Third meeting: draft tender criteria’."))
+    start_date = DayField(_l("Starts on"), what=_l("the date the meeting starts"),
+                          description=_l("For example, 14 3 2027"))
+    start_time = ClockField(_l("Start time"), [Optional()], description=_l("For example, 09:30"))
+    end_date = DayField(_l("Ends on"), what=_l("the date the meeting ends"),
+                        description=_l("The same day or a later one, for example, 14 3 2027"))
+    end_time = ClockField(_l("End time"), [Optional()], description=_l("For example, 17:00"))
+    time_zone = SelectField(_l("Time zone"), validate_choice=False,
+                            description=_l("Where the meeting takes place; invitations show the times in it."))
+    mode = RadioField(_l("How people take part"), validate_choice=False,
+                      choices=[SelectChoice(MeetingMode.IN_PERSON.value, _l("In person")),
+                               SelectChoice(MeetingMode.ONLINE.value, _l("Online"))])
+    city = StringField(_l("City"), description=_l("For a meeting in person."))
+    venue = StringField(_l("Venue"), description=_l("The building and its address."))
+    online_link = StringField(_l("Video-conference link"),
+                              description=_l("For an online meeting, starting with https://"))
+    agenda = TextAreaField(_l("Agenda"), description=_l("What the meeting will discuss, one item a line."))
+    files = MultipleFileField(_l("Agenda files"), description=_l(
+        "Optional: PDF, Word, Excel, PowerPoint or OpenDocument files, or images, up to %(size)s MB each.",
+        size=AGENDA_MAX_MB))
 
     def validate(self, extra_validators=None) -> bool:
         """The fields' own checks and the service's rules together, so every mistake is
@@ -112,7 +119,7 @@ class MeetingForm(FlaskForm):
         """The agenda files, checked by content; InvalidData when one is refused."""
         chosen = [f for f in request.files.getlist("files") if getattr(f, "filename", None)]
         if len(chosen) > MAX_FILES:
-            raise InvalidData([("files", f"Select {MAX_FILES} files or fewer")])
+            raise InvalidData([("files", _("Select %(count)s files or fewer", count=MAX_FILES))])
         checked = []
         for storage in chosen:
             try:
@@ -162,7 +169,8 @@ def plan(group_id: int):
         meeting, errors = submit(form, lambda: meetings.plan_meeting(actor(), group, form.details(), form.uploads()),
                                  "title")
         if meeting is not None:
-            flash(f"Planned: {meeting.title}. The members have been sent an invitation.", "success")
+            flash(_("Planned: %(meeting)s. The members have been sent an invitation.", meeting=meeting.title),
+                  "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_page("meetings/form.html", errors, form=form, group=group, meeting=None)
 
@@ -178,7 +186,8 @@ def change(meeting_id: int):
         saved, errors = submit(form, lambda: meetings.change_meeting(actor(), meeting, form.details(),
                                                                      form.uploads()), "title")
         if saved is not None:
-            flash(f"Saved: {saved.title}. Everyone invited has been sent the updated invitation.", "success")
+            flash(_("Saved: %(meeting)s. Everyone invited has been sent the updated invitation.", meeting=saved.title),
+                  "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_page("meetings/form.html", errors, form=form, group=meeting.group, meeting=meeting,
                        files=_files(meeting))
@@ -194,7 +203,7 @@ def cancel(meeting_id: int):
     if form.is_submitted():
         done, errors = submit(form, lambda: meetings.cancel_meeting(actor(), meeting))
         if done is not None:
-            flash(f"Cancelled: {meeting.title}. Everyone invited has been told.", "success")
+            flash(_("Cancelled: %(meeting)s. Everyone invited has been told.", meeting=meeting.title), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_page("meetings/cancel.html", errors, meeting=meeting)
 
@@ -210,7 +219,7 @@ def show(meeting_id: int):
         answer = request.form.get("answer", "")
         done, errors = submit(form, lambda: meetings.answer_meeting(person, meeting, answer), "answer")
         if done is not None:
-            flash(f"Your answer is saved: {dict(meetings.ANSWERS)[answer].removeprefix('I ')}.", "success")
+            flash(str(SAVED_ANSWERS[answer]), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_page("meetings/show.html", errors, meeting=meeting, invitee=invitee, files=_files(meeting),
                        may_plan=meetings.may_plan(person, meeting.group),
@@ -229,7 +238,7 @@ def attendance(meeting_id: int):
         values = {i.user_id: request.form.get(f"attended_{i.user_id}", "") for i in meeting.invitees}
         done, errors = submit(form, lambda: meetings.record_attendance(actor(), meeting, values))
         if done is not None:
-            flash("Attendance recorded.", "success")
+            flash(_("Attendance recorded."), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_page("meetings/attendance.html", errors, meeting=meeting, answers=meetings.ANSWERS_AFTER)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired
@@ -23,10 +25,10 @@ def waited_messages(instance: ProcessInstance):
 
 
 class MessageForm(FlaskForm):
-    message = SelectField("Message", [DataRequired("Choose the message to send")], validate_choice=False)
-    payload = TextAreaField("Values to send (optional)",
-                            description="One on each line, as name=value, for example decision=approve. "
-                                        "They go into the request’s data.")
+    message = SelectField(_l("Message"), [DataRequired(_l("Choose the message to send"))], validate_choice=False)
+    payload = TextAreaField(_l("Values to send (optional)"),
+                            description=_l("One on each line, as name=value, for example decision=approve. "
+                                           "They go into the request’s data."))
 
 
 @bp.route("/instances/<int:instance_id>/message", methods=["GET", "POST"])
@@ -35,12 +37,12 @@ def send(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
     waits = messages.waiting_messages(row)
     form = MessageForm()
-    form.message.choices = [("", "Choose a message"), *[(w.name, w.name) for w in waits]]
+    form.message.choices = [("", _("Choose a message")), *[(w.name, w.name) for w in waits]]
     errors: Errors = []
     if form.is_submitted():
-        _, errors = submit(form, lambda: messages.send_message(actor(), row, form.message.data or "",
+        _sent, errors = submit(form, lambda: messages.send_message(actor(), row, form.message.data or "",
                                                                form.payload.data or ""), "message")
         if not errors:
-            flash(f"The message “{form.message.data}” was sent to this request.", "success")
+            flash(_("The message “%(message)s” was sent to this request.", message=form.message.data), "success")
             return redirect(url_for("monitor.instance", instance_id=instance_id))
     return render_page("monitor/send_message.html", errors, instance=row, form=form, waits=waits)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -16,11 +19,12 @@ bp = Blueprint("migration_admin", __name__, url_prefix="/admin/migrations")
 
 class MoveForm(FlaskForm):
     reason = TextAreaField(
-        "Why are these requests moving?",
-        [DataRequired("Enter why these requests are moving"),
+        _l("Why are these requests moving?"),
+        [DataRequired(_l("Enter why these requests are moving")),
          Length(max=migration.MAX_REASON,
-                message=f"The reason must be {migration.MAX_REASON} characters or fewer")],
-        description="This is recorded in each request's history, for example “Finance now needs the cost centre”.",
+                message=_l("The reason must be %(max)s characters or fewer", max=migration.MAX_REASON))],
+        description=_l("This is recorded in each request's history, for example “Finance now needs the cost "
+                       "centre”."),
     )
 
 
@@ -52,10 +56,14 @@ def plan(process_id: str, version_number: int):
 def _flash_result(result: migration.MigrationResult) -> None:
     moved, number = len(result.moved), result.target.number
     if moved:
-        flash(f"{moved} {'request' if moved == 1 else 'requests'} moved to version {number}. "
-              "Each request's history records the move and your reason.", "success")
+        flash(ngettext("%(num)s request moved to version %(number)s. Each request's history records the move "
+                       "and your reason.", "%(num)s requests moved to version %(number)s. Each request's history "
+                       "records the move and your reason.", moved, number=number), "success")
     for instance, instance_id, reasons in result.not_moved:
-        name = f"Request {instance_id}" + (f" ({instance.title})" if instance is not None else "")
-        flash(f"{name} was not moved: {' '.join(reasons)}", "info")
+        if instance is not None:
+            flash(_("Request %(id)s (%(title)s) was not moved: %(reasons)s", id=instance_id, title=instance.title,
+                    reasons=" ".join(reasons)), "info")
+        else:
+            flash(_("Request %(id)s was not moved: %(reasons)s", id=instance_id, reasons=" ".join(reasons)), "info")
     if not moved and not result.not_moved:
-        flash("No request was chosen, so none was moved.", "info")
+        flash(_("No request was chosen, so none was moved."), "info")

@@ -16,6 +16,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Form, SelectField, TextAreaField
@@ -57,27 +60,27 @@ def monitoring_navigation():
 class FilterForm(Form):
     """The list's filters, read from the query string; an unknown choice is simply no match."""
 
-    process_id = SelectField("Process", validate_choice=False)  # not "process": a Form method
-    version = SelectField("Version", validate_choice=False)
-    status = SelectField("Status", validate_choice=False)
-    group = SelectField("Working group", validate_choice=False)
-    waiting_role = SelectField("Waiting for a role", validate_choice=False)
-    waiting_person = SelectField("Waiting for a person", validate_choice=False)
+    process_id = SelectField(_l("Process"), validate_choice=False)  # not "process": a Form method
+    version = SelectField(_l("Version"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False)
+    group = SelectField(_l("Working group"), validate_choice=False)
+    waiting_role = SelectField(_l("Waiting for a role"), validate_choice=False)
+    waiting_person = SelectField(_l("Waiting for a person"), validate_choice=False)
     # GOV.UK date inputs (day, month and year boxes); ?started_from=2026-11-26 is read too.
-    started_from = DayField("Started on or after", [plausible_day])
-    started_to = DayField("Started on or before", [plausible_day])
+    started_from = DayField(_l("Started on or after"), [plausible_day])
+    started_to = DayField(_l("Started on or before"), [plausible_day])
 
     def fill_choices(self) -> None:
         options = monitoring.filter_choices()
-        anyone = {"process_id": "Any process", "version": "Any version", "status": "Any status",
-                  "group": "Any group", "waiting_role": "Anyone", "waiting_person": "Anyone"}
+        anyone = {"process_id": _("Any process"), "version": _("Any version"), "status": _("Any status"),
+                  "group": _("Any group"), "waiting_role": _("Anyone"), "waiting_person": _("Anyone")}
         for name, first in anyone.items():
             getattr(self, name).choices = [("", first), *options[name]]
 
     def validate_started_to(self, field) -> None:
         start = self.started_from.data
         if field.data and isinstance(start, dt.date) and field.data < start:
-            raise ValidationError("The ‘on or before’ date must be the same as or after the ‘on or after’ date")
+            raise ValidationError(_("The ‘on or before’ date must be the same as or after the ‘on or after’ date"))
 
     def filters(self) -> monitoring.InstanceFilter:
         status = self.status.data if self.status.data in {s.value for s in InstanceStatus} else None
@@ -121,10 +124,11 @@ def instances():
 def instances_csv():
     form = _filter_form()
     if not form.validate():
-        return Response("; ".join(message for _, message in form_errors(form)) + "\n", status=400,
+        return Response("; ".join(str(message) for _field, message in form_errors(form)) + "\n", status=400,
                         mimetype="text/plain")
     chunks = monitoring.export_instances_csv(actor(), form.filters())
     app = current_app._get_current_object()  # the app, not its proxy
+    language = str(get_locale())  # the reader's, for the rows' words: a status, "nobody in the … lane"
 
     def body():
         """Written as it is sent, in an app context (and database session) of its own, as the
@@ -132,7 +136,7 @@ def instances_csv():
         server may take the first chunk elsewhere than the rest (Werkzeug's test client does),
         and a context must end where it began."""
         yield next(chunks).encode("utf-8")
-        with app.app_context():
+        with app.app_context(), force_locale(language):
             for chunk in chunks:
                 yield chunk.encode("utf-8")
 
@@ -171,14 +175,15 @@ def markers(instance_id: int):
 # -- administrator actions --------------------------------------------------------------------
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", [DataRequired("Give the reason: it goes into the request’s history"),
-                                      Length(max=monitoring.MAX_REASON, message=(
-                                          f"The reason must be {monitoring.MAX_REASON} characters or fewer"))],
-                           description="Say why, in a sentence. Everyone who follows the request can read it.")
+    reason = TextAreaField(_l("Reason"), [DataRequired(_l("Give the reason: it goes into the request’s history")),
+                                          Length(max=monitoring.MAX_REASON, message=_l(
+                                              "The reason must be %(max)s characters or fewer",
+                                              max=monitoring.MAX_REASON))],
+                           description=_l("Say why, in a sentence. Everyone who follows the request can read it."))
 
 
 class ReassignForm(ReasonForm):
-    person = SelectField("Give it to", [DataRequired("Choose who should do this task")], validate_choice=False)
+    person = SelectField(_l("Give it to"), [DataRequired(_l("Choose who should do this task"))], validate_choice=False)
 
 
 @bp.route("/instances/<int:instance_id>/cancel", methods=["GET", "POST"])
@@ -188,10 +193,10 @@ def cancel(instance_id: int):
     form = ReasonForm()
     errors: Errors = []
     if form.is_submitted():
-        _, errors = submit(form, lambda: monitoring.cancel_instance(actor(), row, form.reason.data), "reason")
+        _done, errors = submit(form, lambda: monitoring.cancel_instance(actor(), row, form.reason.data), "reason")
         if not errors:
-            flash(f"Cancelled: {row.title}. Everyone it waited for, and {row.initiator.name}, will be told.",
-                  "success")
+            flash(_("Cancelled: %(title)s. Everyone it waited for, and %(name)s, will be told.", title=row.title,
+                    name=row.initiator.name), "success")
             return redirect(url_for("monitor.instance", instance_id=instance_id))
     return render_page("monitor/cancel.html", errors, instance=row, form=form)
 
@@ -206,9 +211,9 @@ def retry(instance_id: int):
         worked, errors = submit(form, lambda: monitoring.retry_instance(actor(), row, form.reason.data), "reason")
         if not errors:
             if worked:
-                flash("It ran: the request is moving again.", "success")
+                flash(_("It ran: the request is moving again."), "success")
             else:
-                flash("It failed again. The new error is shown below; nothing else changed.", "info")
+                flash(_("It failed again. The new error is shown below; nothing else changed."), "info")
             return redirect(url_for("monitor.instance", instance_id=instance_id))
     return render_page("monitor/retry.html", errors, instance=row, form=form)
 
@@ -218,10 +223,10 @@ def retry(instance_id: int):
 def reassign(task_id: int):
     task = db.get_or_404(HumanTask, task_id)
     if task.state != TaskState.READY:
-        flash(f"{task.name} is no longer waiting, so it cannot be reassigned.", "info")
+        flash(_("%(task)s is no longer waiting, so it cannot be reassigned.", task=task.name), "info")
         return redirect(url_for("monitor.instance", instance_id=task.instance_id))
     form = ReassignForm()
-    form.person.choices = [("", "Choose a person"), *monitoring.reassign_choices()]
+    form.person.choices = [("", _("Choose a person")), *monitoring.reassign_choices()]
     errors: Errors = []
     if form.is_submitted():
         person = db.session.get(User, id_or_none(form.person.data) or 0)
@@ -230,9 +235,10 @@ def reassign(task_id: int):
             form.validate()
             errors = form_errors(form)
         else:
-            _, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data),
+            _done, errors = submit(form, lambda: monitoring.reassign_task(actor(), task, person, form.reason.data),
                                "person")
             if not errors:
-                flash(f"{task.name} now waits for {person.name}, who will get an email.", "success")
+                flash(_("%(task)s now waits for %(name)s, who will get an email.", task=task.name, name=person.name),
+                      "success")
                 return redirect(url_for("monitor.instance", instance_id=task.instance_id))
     return render_page("monitor/reassign.html", errors, task=task, instance=task.instance, form=form)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -17,15 +19,16 @@ bp = Blueprint("names_admin", __name__, url_prefix="/admin/names")
 
 
 class NameMappingForm(FlaskForm):
-    name = StringField("Name in the diagram", [DataRequired("Enter the name the diagram uses"),
-                                               Length(max=200, message="The name must be 200 characters or fewer")],
-                       description="As the diagram writes it, for example management or demo. Capitals do not matter.")
-    stands_for = SelectField("Who it stands for", [DataRequired("Select who the name stands for")],
+    name = StringField(_l("Name in the diagram"), [
+        DataRequired(_l("Enter the name the diagram uses")),
+        Length(max=200, message=_l("The name must be 200 characters or fewer"))],
+        description=_l("As the diagram writes it, for example management or demo. Capitals do not matter."))
+    stands_for = SelectField(_l("Who it stands for"), [DataRequired(_l("Select who the name stands for"))],
                              validate_choice=False,
-                             description="A role or a group role names whoever holds it when a task opens.")
+                             description=_l("A role or a group role names whoever holds it when a task opens."))
 
     def fill_choices(self) -> None:
-        self.stands_for.choices = [SelectChoice("", "Choose a role, a group role or a person")] + [
+        self.stands_for.choices = [SelectChoice("", _("Choose a role, a group role or a person"))] + [
             SelectChoice(meaning.value, meaning.label) for meaning in people.name_meanings()]
 
     def values(self) -> dict:
@@ -40,7 +43,7 @@ def _stands_for(mapping: NameMapping) -> str:
 
 def _moved(lines: list[str]) -> None:
     if lines:
-        flash("Waiting tasks moved: " + "; ".join(lines) + ".", "info")
+        flash(_("Waiting tasks moved: %(tasks)s.", tasks="; ".join(lines)), "info")
 
 
 def _back() -> str:
@@ -65,7 +68,8 @@ def add():
         saved, errors = submit(form, lambda: people.add_name_mapping(actor(), **form.values()), "name")
         if saved is not None:
             mapping, lines = saved
-            flash(f"‘{mapping.name}’ now stands for {mapping.meaning}.", "success")
+            flash(_("‘%(name)s’ now stands for %(meaning)s.", name=mapping.name, meaning=mapping.translated_meaning),
+                  "success")
             _moved(lines)
             return redirect(_back())
     return render_page("admin/name_form.html", errors, form=form, mapping=None)
@@ -82,7 +86,8 @@ def edit(mapping_id: int):
         saved, errors = submit(form, lambda: people.update_name_mapping(actor(), mapping, **form.values()), "name")
         if saved is not None:
             changed, lines = saved
-            flash(f"Saved: ‘{changed.name}’ stands for {changed.meaning}.", "success")
+            flash(_("Saved: ‘%(name)s’ stands for %(meaning)s.", name=changed.name,
+                    meaning=changed.translated_meaning), "success")
             _moved(lines)
             return redirect(url_for(".index"))
     return render_page("admin/name_form.html", errors, form=form, mapping=mapping)
@@ -98,6 +103,6 @@ def remove(mapping_id: int):
         form = NameMappingForm(data={"name": mapping.name, "stands_for": _stands_for(mapping)})
         form.fill_choices()
         return render_page("admin/name_form.html", errors, form=form, mapping=mapping)
-    flash(f"‘{name}’ is no longer mapped: tasks that use it wait for the administrators.", "success")
+    flash(_("‘%(name)s’ is no longer mapped: tasks that use it wait for the administrators.", name=name), "success")
     _moved(lines or [])
     return redirect(url_for(".index"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -75,8 +76,9 @@ def activate(process_id: str, number: int):
             errors = exc.errors
         else:
             db.session.commit()
-            flash(f"Version {version.number} of {version.definition.name} is now active: new requests use it. "
-                  "Requests already running finish on the version they started with.", "success")
+            flash(_("Version %(number)s of %(process)s is now active: new requests use it. Requests already "
+                    "running finish on the version they started with.", number=version.number,
+                    process=version.definition.name), "success")
             return redirect(url_for(".show", process_id=process_id))
     preview = versions.activation_preview(version)
     return render_page("admin/processes/activate.html", errors, version=version, preview=preview, reason=reason,
@@ -125,20 +127,21 @@ def review(upload_id: str):
             db.session.rollback()
             if isinstance(exc, OperationalError) and not is_conflict(exc):
                 raise
-            errors, status = [(None, "Another administrator stored a version of this process at the same moment, "
-                                     "so nothing was stored. The comparison below is now against the versions as "
-                                     "they are: check it, then store again.")], 409
+            errors, status = [(None, _("Another administrator stored a version of this process at the same "
+                                       "moment, so nothing was stored. The comparison below is now against the "
+                                       "versions as they are: check it, then store again."))], 409
         else:
             if not created:
-                flash(f"These files are version {version.number} of {version.definition.name} already. "
-                      "Nothing was stored.", "info")
+                flash(_("These files are version %(number)s of %(process)s already. Nothing was stored.",
+                        number=version.number, process=version.definition.name), "info")
             elif activate_now:
-                flash(f"Stored version {version.number} of {version.definition.name} and made it active: "
-                      "new requests use it. Requests already running finish on the version they started with.",
-                      "success")
+                flash(_("Stored version %(number)s of %(process)s and made it active: new requests use it. "
+                        "Requests already running finish on the version they started with.",
+                        number=version.number, process=version.definition.name), "success")
             else:
-                flash(f"Stored version {version.number} of {version.definition.name}. It is not active: "
-                      "activate it below when new requests should use it.", "success")
+                flash(_("Stored version %(number)s of %(process)s. It is not active: activate it below when new "
+                        "requests should use it.", number=version.number, process=version.definition.name),
+                      "success")
             return redirect(url_for(".show", process_id=version.definition.process_id))
     return render_template("admin/processes/review.html", review=versions.review_pending_upload(pending),
                            errors=errors), status
@@ -149,5 +152,5 @@ def review(upload_id: str):
 def discard(upload_id: str):
     versions.discard_pending_upload(_pending(upload_id))
     db.session.commit()
-    flash("The uploaded files were discarded. Nothing was stored.", "info")
+    flash(_("The uploaded files were discarded. Nothing was stored."), "info")
     return redirect(url_for(".index"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -89,17 +90,17 @@ def meeting_attended(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     claimant: User = instance.initiator
     meeting = db.session.get(Meeting, int(chosen)) if str(chosen).isdigit() else None
     if meeting is None or meeting not in claimable_meetings(claimant):
-        raise InvalidData([("meeting_id", "Select a meeting you attended in person in the last "
-                                          f"{CLAIM_DAYS} days, or ‘A meeting not listed here’")])
+        raise InvalidData([("meeting_id", _("Select a meeting you attended in person in the last %(days)s days, "
+                                            "or ‘A meeting not listed here’", days=CLAIM_DAYS))])
     group_id = data.get("working_group_id")
     if group_id not in (None, "") and int(group_id) != meeting.group_id:
-        raise InvalidData([("working_group_id", f"Select {meeting.group.name}: the group whose meeting "
-                                                f"“{meeting.title}” you chose")])
+        raise InvalidData([("working_group_id", _("Select %(group)s: the group whose meeting “%(meeting)s” you "
+                                                  "chose", group=meeting.group.name, meeting=meeting.title))])
     day = meeting.local_day
     departure, back = data.get("departure_date"), data.get("return_date")
     if isinstance(departure, dt.date) and isinstance(back, dt.date) and not departure <= day <= back:
-        raise InvalidData([("departure_date", f"The meeting ({format_date(day)}) must fall between your "
-                                              "departure and return")])
+        raise InvalidData([("departure_date", _("The meeting (%(day)s) must fall between your departure and "
+                                                "return", day=format_date(day)))])
     _refuse_second_claim(meeting, claimant, instance)
     db.session.add(MeetingClaim(meeting_id=meeting.id, user_id=claimant.id, instance_id=instance.id))
     try:
@@ -125,6 +126,10 @@ def _refuse_second_claim(meeting: Meeting, claimant: User, instance: ProcessInst
 
 
 def _already(meeting: Meeting, request: ProcessInstance | None) -> str:
-    when = f", sent on {format_date(request.started_at.date())}" if request is not None else ""
-    return (f"You have already claimed travel for “{meeting.title}” ({format_date(meeting.local_day)}){when}. "
-            "Each meeting can be claimed once: to change that claim, ask the coordinator for changes")
+    if request is not None:
+        return _("You have already claimed travel for “%(meeting)s” (%(day)s), sent on %(sent)s. Each meeting can "
+                 "be claimed once: to change that claim, ask the coordinator for changes", meeting=meeting.title,
+                 day=format_date(meeting.local_day), sent=format_date(request.started_at.date()))
+    return _("You have already claimed travel for “%(meeting)s” (%(day)s). Each meeting can be claimed once: to "
+             "change that claim, ask the coordinator for changes", meeting=meeting.title,
+             day=format_date(meeting.local_day))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -16,8 +17,8 @@ from app.outbox.render import render_email
 from .access import coordinators, group_buyers, is_coordinator
 
 REMINDER_DAYS = 30  # the coordinators hear a month before a group's year ends
-PROCESSES = (("market_engagement", "Market engagement events"), ("expert_request", "Expert requests"),
-             ("travel_reimbursement", "Travel claims"))
+PROCESSES = (("market_engagement", _l("Market engagement events")), ("expert_request", _l("Expert requests")),
+             ("travel_reimbursement", _l("Travel claims")))
 
 
 @dataclass
@@ -26,7 +27,7 @@ class GroupOverview:
     members: list[User]
     coming: list[Meeting]
     past: list[Meeting]
-    requests: list[tuple[str, list[ProcessInstance]]] = field(default_factory=list)
+    requests: list[tuple[str, list[ProcessInstance]]] = field(default_factory=list)  # headed in the reader's words
 
 
 def group_overview(viewer: User, group: WorkingGroup, now: dt.datetime | None = None) -> GroupOverview:
@@ -43,7 +44,7 @@ def group_overview(viewer: User, group: WorkingGroup, now: dt.datetime | None = 
                                               ProcessInstance.process_id == process_id)
         if process_id == "travel_reimbursement" and not is_coordinator(viewer):
             query = query.where(ProcessInstance.initiator_id == viewer.id)
-        overview.requests.append((label, list(db.session.scalars(
+        overview.requests.append((str(label), list(db.session.scalars(
             query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(50)))))
     return overview
 

@@ -13,6 +13,7 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import icalendar
+from flask_babel import gettext as _
 
 from app.models import Meeting, User
 
@@ -56,8 +57,8 @@ def invitation(meeting: Meeting, method: str, attendee: User, organiser: str, me
 def _description(meeting: Meeting, meeting_url: str) -> str:
     parts = []
     if meeting.mode == "online" and meeting.online_link:
-        parts.append(f"Join online: {meeting.online_link}")
+        parts.append(_("Join online: %(link)s", link=meeting.online_link))
     if meeting.agenda.strip():
-        parts.append("Agenda:\n" + meeting.agenda.strip())
-    parts.append(f"Meeting page, agenda files and your answer: {meeting_url}")
+        parts.append(_("Agenda:\n%(agenda)s", agenda=meeting.agenda.strip()))
+    parts.append(_("Meeting page, agenda files and your answer: %(url)s", url=meeting_url))
     return "\n\n".join(parts)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import InvalidData, NotAllowed, ServiceError
@@ -24,11 +25,11 @@ from app.services.attachments import store_uploads
 from .access import group_buyers, may_plan
 from .ics import CANCEL, REQUEST, invitation
 
-# Lazy: the invitation's buttons are read in each invitee's language (app/outbox/render.py).
+# Lazy: each page and email shows them in its reader's language.
 ANSWERS = (("in_person", _l("I will attend in person")), ("online", _l("I will attend online")),
            ("not_attending", _l("I will not attend")))
-ANSWERS_AFTER = (("in_person", "Attended in person"), ("online", "Attended online"),
-                 ("not_attending", "Did not attend"))
+ANSWERS_AFTER = (("in_person", _l("Attended in person")), ("online", _l("Attended online")),
+                 ("not_attending", _l("Did not attend")))
 
 
 @dataclass
@@ -50,29 +51,29 @@ def check_details(details: MeetingDetails) -> tuple[dt.datetime, dt.datetime]:
     """The start and end in UTC; InvalidData naming each field that is wrong."""
     errors: list[tuple[str | None, str]] = []
     if not details.title.strip():
-        errors.append(("title", "Enter the meeting's title"))
+        errors.append(("title", _("Enter the meeting's title")))
     try:
         zone = ZoneInfo(details.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = None
-        errors.append(("time_zone", "Select the time zone the times are in"))
+        errors.append(("time_zone", _("Select the time zone the times are in")))
     if details.start is None:
-        errors.append(("start_date", "Enter the day and time the meeting starts"))
+        errors.append(("start_date", _("Enter the day and time the meeting starts")))
     if details.end is None:
-        errors.append(("end_date", "Enter the day and time the meeting ends"))
+        errors.append(("end_date", _("Enter the day and time the meeting ends")))
     elif details.start is not None and details.end <= details.start:
-        errors.append(("end_date", "The meeting must end after it starts"))
+        errors.append(("end_date", _("The meeting must end after it starts")))
     if details.mode == MeetingMode.IN_PERSON:
         if not details.city.strip():
-            errors.append(("city", "Enter the city where the meeting takes place"))
+            errors.append(("city", _("Enter the city where the meeting takes place")))
         if not details.venue.strip():
-            errors.append(("venue", "Enter the venue: the building and address"))
+            errors.append(("venue", _("Enter the venue: the building and address")))
     elif details.mode == MeetingMode.ONLINE:
         link = urlsplit(details.online_link.strip())
         if link.scheme != "https" or not link.hostname:
-            errors.append(("online_link", "Enter the video-conference link, starting with https://"))
+            errors.append(("online_link", _("Enter the video-conference link, starting with https://")))
     else:
-        errors.append(("mode", "Select whether the meeting is in person or online"))
+        errors.append(("mode", _("Select whether the meeting is in person or online")))
     if errors or zone is None or details.start is None or details.end is None:
         raise InvalidData(errors)
     start = details.start.replace(tzinfo=zone).astimezone(dt.UTC)

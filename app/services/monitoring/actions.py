@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.engine import EngineError, load_model
 from app.errors import ServiceError
 from app.extensions import db
@@ -20,9 +22,9 @@ MAX_REASON = 400  # the reason is shown whole in the history line (500 character
 def _check_reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ServiceError("Give the reason: it goes into the request's history.")
+        raise ServiceError(_("Give the reason: it goes into the request's history."))
     if len(reason) > MAX_REASON:
-        raise ServiceError(f"The reason must be {MAX_REASON} characters or fewer.")
+        raise ServiceError(_("The reason must be %(max)s characters or fewer.", max=MAX_REASON))
     return reason
 
 
@@ -35,7 +37,7 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     _require_admin(actor)
     reason = _check_reason(reason)
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
-        raise ServiceError("Only a request in progress or in error can be cancelled.")
+        raise ServiceError(_("Only a request in progress or in error can be cancelled."))
     model = load_model(instance.version, instance.called)
     wf = engine().load(model, instance.state)
     engine().cancel(wf)
@@ -65,7 +67,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
     _require_admin(actor)
     reason = _check_reason(reason)
     if instance.status != InstanceStatus.ERROR:
-        raise ServiceError("Only a request in error can be tried again.")
+        raise ServiceError(_("Only a request in error can be tried again."))
     instance_id = instance.id
     model = load_model(instance.version, instance.called)
     try:
@@ -100,16 +102,16 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     _require_admin(actor)
     reason = _check_reason(reason)
     if task.state != TaskState.READY:
-        raise ServiceError("This task is no longer waiting, so it cannot be reassigned.")
+        raise ServiceError(_("This task is no longer waiting, so it cannot be reassigned."))
     if not person.active:
-        raise ServiceError(f"{person.name} cannot sign in any more: choose someone else.")
+        raise ServiceError(_("%(name)s cannot sign in any more: choose someone else.", name=person.name))
     instance = task.instance
     model = load_model(instance.version, instance.called)
     definition = model.tasks.get(task.bpmn_id)
     if person.id == instance.initiator_id and definition is not None \
             and not initiators_own(definition, model.start_lane):
-        raise ServiceError(f"{person.name} started this request, so “{task.name}” cannot be theirs: nobody "
-                           "approves a step of their own request. Choose someone else.")
+        raise ServiceError(_("%(name)s started this request, so “%(task)s” cannot be theirs: nobody approves a step "
+                             "of their own request. Choose someone else.", name=person.name, task=task.name))
     previous = [c.user_id for c in task.candidates if c.user_id != person.id]
     lock_instance(instance)
     drop_candidates(task, [c.user_id for c in task.candidates])

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.engine import load_model, parse_xml
@@ -47,7 +48,7 @@ def diagram_xml(actor: User, instance: ProcessInstance) -> str:
     files = instance.version.files
     name = next((n for n in sorted(files) if n.endswith(".bpmn")), None)
     if name is None:
-        raise ServiceError("This version has no diagram.")
+        raise ServiceError(_("This version has no diagram."))
     return files[name]
 
 
@@ -151,25 +152,28 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         if completed_rows.get(bpmn_id):
             row = completed_rows[bpmn_id].pop(0)
             name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
-            who = row.completed_by.name if row.completed_by else "someone"
-            detail = f"{who}, {_when(row.completed_at)}" + (" (by email)" if row.channel == "email" else "")
+            who = row.completed_by.name if row.completed_by else _("someone")
+            detail = (_("%(who)s, %(when)s (by email)", who=who, when=_when(row.completed_at)) if row.channel == "email"
+                      else f"{who}, {_when(row.completed_at)}")
         elif kind == "startEvent" and not done and ":" not in bpmn_id:  # the request's, not a subprocess's
             detail = f"{instance.initiator.name}, {_when(instance.started_at)}"
         elif kind == "callActivity" and bpmn_id in calls:
-            detail = f"called {calls[bpmn_id]}"
+            detail = _("called %(process)s", process=calls[bpmn_id])
         elif kind in AUTOMATIC:
-            detail = "automatic"
+            detail = _("automatic")
         done.append(Step(bpmn_id, name, detail))
     current = []
     for row in instance.tasks:
         if row.state != TaskState.READY:
             continue
         people = [c.user.name for c in row.candidates if c.ready]
-        who = ", ".join(people) if people else f"nobody yet ({lane_label(row.lane, instance)})"
+        who = ", ".join(people) if people else _("nobody yet (%(lane)s)", lane=lane_label(row.lane, instance))
         why = waiting_why(row)
-        progress = f" ({loops_done[row.loop_key, row.bpmn_id]} of {row.loop_total} done)" if row.loop_key else ""
-        current.append(Step(row.bpmn_id, row.name, f"waiting for {who} since {_when(row.created_at)}{progress}"
-                            + (f". {why.rstrip('.')}" if why else ""), row.id))
+        since = _when(row.created_at)
+        detail = _("waiting for %(who)s since %(when)s (%(done)s of %(total)s done)", who=who, when=since,
+                   done=loops_done[row.loop_key, row.bpmn_id], total=row.loop_total) if row.loop_key \
+            else _("waiting for %(who)s since %(when)s", who=who, when=since)
+        current.append(Step(row.bpmn_id, row.name, detail + (f". {why.rstrip('.')}" if why else ""), row.id))
     failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, func, select, union
 
@@ -40,19 +42,20 @@ PER_PAGE = 25
 COUNT_LIMIT = 10_000
 WAITING_CHUNK = 1_000  # rows whose waiting tasks one query reads (the CSV holds many)
 STATUS_LABELS = {
-    InstanceStatus.RUNNING: "In progress", InstanceStatus.COMPLETED: "Finished",
-    InstanceStatus.CANCELLED: "Cancelled", InstanceStatus.ERROR: "Needs attention",
+    InstanceStatus.RUNNING: _l("In progress"), InstanceStatus.COMPLETED: _l("Finished"),
+    InstanceStatus.CANCELLED: _l("Cancelled"), InstanceStatus.ERROR: _l("Needs attention"),
 }
 # Who a request can wait for, as the "waiting for" filter offers it: the secretariat's roles
 # (a lane of that name, or a candidate holding the role, as after an escalation), the lead
 # of the request's group, or the person who started it.
 WAITING_ROLES = {
-    "coordinator": "Coordinators", "finance": "Finance", "commission": "Commission",
-    "group_lead": "The group lead", "initiator": "The person who started it",
-    "nobody": "Nobody who can act",  # each candidate was deactivated, or a role has nobody left
+    "coordinator": _l("Coordinators"), "finance": _l("Finance"), "commission": _l("Commission"),
+    "group_lead": _l("The group lead"), "initiator": _l("The person who started it"),
+    "nobody": _l("Nobody who can act"),  # each candidate was deactivated, or a role has nobody left
 }
-CSV_COLUMNS = ["ID", "Process", "Version", "Title", "Status", "Working group", "Started by",
-               "Started", "Ended", "Waiting for"]
+# The CSV's headings follow the reader's language; its values are data.
+CSV_COLUMNS = [_l("ID"), _l("Process"), _l("Version"), _l("Title"), _l("Status"), _l("Working group"),
+               _l("Started by"), _l("Started"), _l("Ended"), _l("Waiting for")]
 
 
 
@@ -88,7 +91,7 @@ class MonitorRow:
 
     @property
     def status_label(self) -> str:
-        return self.finished_as or STATUS_LABELS.get(self.status, str(self.status))
+        return self.finished_as or str(STATUS_LABELS.get(self.status, self.status))
 
 
 def _zone() -> ZoneInfo:
@@ -186,7 +189,9 @@ def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
         if person:
             entry[2].append(person)
     for row in rows:
-        row.waiting = [f"{name}: {', '.join(people)}" if people else f"{name}: nobody in the {lane or 'unnamed'} lane"
+        row.waiting = [_("%(task)s: %(people)s", task=name, people=", ".join(people)) if people
+                       else _("%(task)s: nobody in the %(lane)s lane", task=name, lane=lane) if lane
+                       else _("%(task)s: nobody in the unnamed lane", task=name)
                        for name, lane, people in tasks.get(row.id, {}).values()]
 
 
@@ -268,7 +273,8 @@ def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
             yield [[row.id, row.process, row.version, row.title, row.status_label, row.group, row.initiator,
                     moment(row.started_at), moment(row.ended_at), "; ".join(row.waiting)] for row in rows]
 
-    return csv_chunks(CSV_COLUMNS, batches())  # the heading comes before any query (app/web/monitor.py says why)
+    # The heading comes before any query (app/web/monitor.py says why), in the reader's language.
+    return csv_chunks([str(heading) for heading in CSV_COLUMNS], batches())
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
@@ -279,12 +285,13 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     return {
         "process_id": [(d.process_id, d.name) for d in db.session.scalars(
             select(ProcessDefinition).order_by(ProcessDefinition.name))],
-        "version": [(str(vid), f"{name}, version {number}{' (in use)' if active else ''}")
+        "version": [(str(vid), _("%(process)s, version %(number)s (in use)", process=name, number=number) if active
+                     else _("%(process)s, version %(number)s", process=name, number=number))
                     for vid, name, number, active in versions],
-        "status": [(status.value, label) for status, label in STATUS_LABELS.items()],
+        "status": [(status.value, str(label)) for status, label in STATUS_LABELS.items()],
         "group": [(str(gid), name) for gid, name in db.session.execute(
             select(WorkingGroup.id, WorkingGroup.name).order_by(WorkingGroup.name))],
-        "waiting_role": list(WAITING_ROLES.items()),
+        "waiting_role": [(key, str(label)) for key, label in WAITING_ROLES.items()],
         "waiting_person": [(str(uid), name) for uid, name in db.session.execute(
             select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))],
     }

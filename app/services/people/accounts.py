@@ -54,25 +54,25 @@ def create_user(email: str, name: str, password: str, roles: Iterable[Role | str
 def _check_email_free(email: str, user: User | None = None) -> str:
     email = (email or "").strip().lower()
     if not email:
-        raise _refuse("email", "Enter an email address")
+        raise _refuse("email", _("Enter an email address"))
     other = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if other is not None and other is not user:
-        raise _refuse("email", f"{other.name} already uses the email address {email}")
+        raise _refuse("email", _("%(name)s already uses the email address %(email)s", name=other.name, email=email))
     return email
 
 
 def _check_password(password: str, field: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise _refuse(field, f"The password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise _refuse(field, _("The password needs at least %(count)s characters", count=MIN_PASSWORD_LENGTH))
 
 
 def _roles(roles: Iterable[Role | str]) -> set[Role]:
     try:
         wanted = {Role(role) for role in roles}
     except ValueError:
-        raise _refuse("roles", "Select roles from the list") from None
+        raise _refuse("roles", _("Select roles from the list")) from None
     if not wanted:
-        raise _refuse("roles", "Select at least one role")
+        raise _refuse("roles", _("Select at least one role"))
     return wanted
 
 
@@ -108,16 +108,16 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
     organisation = _organisation(organisation_id)
     wanted = _roles(roles)
     if user.id == actor.id and not active:
-        raise _refuse("active", "You cannot deactivate your own account. Ask another administrator.")
+        raise _refuse("active", _("You cannot deactivate your own account. Ask another administrator."))
     if user.id == actor.id and Role.ADMINISTRATOR not in wanted:
-        raise _refuse("roles", "You cannot remove your own administrator role. Ask another administrator.")
+        raise _refuse("roles", _("You cannot remove your own administrator role. Ask another administrator."))
     led = [g.name for g in db.session.scalars(select(WorkingGroup).where(WorkingGroup.lead_id == user.id))]
     if led and not active:
-        raise _refuse("active", f"{user.name} leads {', '.join(led)}. Choose another lead before "
-                      "deactivating this account.")
+        raise _refuse("active", _("%(name)s leads %(groups)s. Choose another lead before deactivating this "
+                                  "account.", name=user.name, groups=", ".join(led)))
     if led and Role.BUYER not in wanted:
-        raise _refuse("roles", f"{user.name} leads {', '.join(led)} and must stay a buyer. Choose "
-                      "another lead first.")
+        raise _refuse("roles", _("%(name)s leads %(groups)s and must stay a buyer. Choose another lead first.",
+                                 name=user.name, groups=", ".join(led)))
 
     changes = []
     if user.name != name:

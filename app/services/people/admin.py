@@ -8,12 +8,25 @@ AuditEvent on the "admin" channel, and flushes; the caller commits.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import InvalidData
 from app.extensions import db
 from app.models import AuditEvent, User
+from app.models.base import N_
+
+# What _clean_name says about each text it cleans: when it is missing, when it is too long.
+_TEXT_REFUSALS = {
+    "person's name": (N_("Enter the person's name"), N_("The person's name must be 200 characters or fewer")),
+    "group's name": (N_("Enter the group's name"), N_("The group's name must be 200 characters or fewer")),
+    "sector": (N_("Enter the sector"), N_("The sector must be 200 characters or fewer")),
+    "name the diagram uses": (N_("Enter the name the diagram uses"),
+                              N_("The name the diagram uses must be 200 characters or fewer")),
+    "organisation's name": (N_("Enter the organisation's name"),
+                            N_("The organisation's name must be 200 characters or fewer")),
+}
 
 
 def _refuse(field: str | None, message: str) -> InvalidData:
@@ -27,10 +40,11 @@ def _record(actor: User, action: str, summary: str, data: dict | None = None) ->
 
 def _clean_name(value: str, field: str, what: str) -> str:
     value = (value or "").strip()
+    missing, too_long = _TEXT_REFUSALS[what]
     if not value:
-        raise _refuse(field, f"Enter the {what}")
+        raise _refuse(field, _(missing))
     if len(value) > 200:
-        raise _refuse(field, f"The {what} must be 200 characters or fewer")
+        raise _refuse(field, _(too_long))
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -52,13 +53,13 @@ def create_group(name: str, sector: str, lead_email: str | None, members: Iterab
 def _check_group_name_free(name: str, group: WorkingGroup | None = None) -> None:
     other = db.session.scalar(select(WorkingGroup).where(func.lower(WorkingGroup.name) == name.lower()))
     if other is not None and other is not group:
-        raise _refuse("name", f"A working group called {other.name} already exists")
+        raise _refuse("name", _("A working group called %(name)s already exists", name=other.name))
 
 
 def _lead(lead_id: int | None) -> User:
     lead = db.session.get(User, lead_id) if lead_id else None
     if lead is None or not lead.active or not lead.has_role(Role.BUYER):
-        raise _refuse("lead", "Select the group lead from the list of buyers")
+        raise _refuse("lead", _("Select the group lead from the list of buyers"))
     return lead
 
 
@@ -177,13 +178,14 @@ def join_group(group: WorkingGroup, organisation: Organisation) -> GroupMembersh
     count = db.session.execute(
         select(func.count()).select_from(GroupMembership).where(GroupMembership.group_id == group.id)).scalar_one()
     if count >= group_size_limit():
-        raise _refuse(None, f"{group.name} already has {count} members, the most a working group can "
-                      f"have. Remove a member before adding another.")
+        raise _refuse(None, _("%(group)s already has %(count)s members, the most a working group can have. Remove "
+                              "a member before adding another.", group=group.name, count=count))
     if organisation.type in NON_BUYING_TYPES:
-        raise _refuse("organisation", f"{organisation.name} is not a buying organisation and cannot be "
-                      "a member of a working group")
+        raise _refuse("organisation", _("%(organisation)s is not a buying organisation and cannot be a member of "
+                                        "a working group", organisation=organisation.name))
     if any(m.organisation_id == organisation.id for m in group.memberships):
-        raise _refuse("organisation", f"{organisation.name} is already a member of {group.name}")
+        raise _refuse("organisation", _("%(organisation)s is already a member of %(group)s",
+                                        organisation=organisation.name, group=group.name))
     membership = GroupMembership(organisation=organisation)
     group.memberships.append(membership)
     db.session.flush()
@@ -203,7 +205,7 @@ def remove_group_member(actor: User, group: WorkingGroup, organisation_id: int) 
     """End an organisation's membership of ``group``."""
     membership = next((m for m in group.memberships if m.organisation_id == organisation_id), None)
     if membership is None:
-        raise _refuse(None, "That organisation is not a member of this group (any more)")
+        raise _refuse(None, _("That organisation is not a member of this group (any more)"))
     name = membership.organisation.name
     group.memberships.remove(membership)
     db.session.flush()

@@ -182,6 +182,8 @@ class LinkRefusal:
     next_step: str
 
 
+ASK_AGAIN = _l("Ask for a new link on the “Forgotten your password?” page.")
+
 
 def find_link(secret: str) -> AccountToken | None:
     if not secret or len(secret) > 100:
@@ -191,12 +193,10 @@ def find_link(secret: str) -> AccountToken | None:
 
 def check_link(token: AccountToken | None) -> LinkRefusal | None:
     """None when the link may still set a password; else why not. Reads only, changes nothing."""
-    ask_again = _("Ask for a new link on the “Forgotten your password?” page.")
     if token is None:
         return LinkRefusal(_("This link does not work"),
                            _("The link is not one this service sent, or it was changed or cut short."),
-                           _("Copy the whole link from the email. Ask for a new link on the “Forgotten your "
-                             "password?” page."))
+                           _("Copy the whole link from the email. %(ask_again)s", ask_again=ASK_AGAIN))
     if not token.user.active:
         return LinkRefusal(_("This account is closed"),
                            _("The account this link was for can no longer sign in. Nothing was changed."),
@@ -211,18 +211,17 @@ def check_link(token: AccountToken | None) -> LinkRefusal | None:
         return LinkRefusal(_("This link has been replaced"),
                            _("A newer link was sent to you after this one, and only the newest works. "
                              "Nothing was changed."),
-                           _("Use the link in the most recent email. Ask for a new link on the “Forgotten your "
-                             "password?” page."))
+                           _("Use the link in the most recent email. %(ask_again)s", ask_again=ASK_AGAIN))
     if token.expires_at <= utcnow():
         if token.purpose == AccountTokenPurpose.INVITATION:
             return LinkRefusal(_("This link has expired"),
                                _("Invitation links work for %(days)s days. Nothing was changed.",
                                  days=invitation_days()),
-                               _("Ask for a new link on the “Forgotten your password?” page. Or ask an "
-                                 "administrator to send you a new invitation."))
+                               _("%(ask_again)s Or ask an administrator to send you a new invitation.",
+                                 ask_again=ASK_AGAIN))
         return LinkRefusal(_("This link has expired"),
                            _("Links to choose a new password work for %(minutes)s minutes. Nothing was changed.",
-                             minutes=reset_minutes()), ask_again)
+                             minutes=reset_minutes()), str(ASK_AGAIN))
     return None
 
 

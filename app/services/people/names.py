@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.engine.assignments import is_expression
 from app.extensions import db
-from app.models import GROUP_ROLES, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
+from app.models import GROUP_ROLES, ROLE_MEANINGS, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
 from app.steps import recheck_lanes
 from app.steps.lanes import FOR_ADMINISTRATORS, INITIATOR_REFERENCES, lane_kind
 from app.steps.names import mappings_of
@@ -31,10 +32,15 @@ class Meaning:
     label: str
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def name_meanings() -> list[Meaning]:
     """What a name may stand for: each role, each group role, each active person."""
-    meanings = [Meaning(f"role:{role.value}", f"Everyone with the {role.value} role") for role in Role]
-    meanings += [Meaning(f"group_role:{key}", label[0].upper() + label[1:]) for key, label in GROUP_ROLES.items()]
+    meanings = [Meaning(f"{prefix}:{key}", _capitalised(gettext(label)))
+                for prefix, labels in (("role", ROLE_MEANINGS), ("group_role", GROUP_ROLES))
+                for key, label in labels.items()]
     people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(func.lower(User.name)))
     meanings += [Meaning(f"person:{user.id}", f"{user.name} ({user.email})") for user in people]
     return meanings
@@ -67,16 +73,16 @@ def find_name_mapping(name: str) -> NameMapping | None:
 def _name(name: str, mapping: NameMapping | None = None) -> str:
     name = " ".join(_clean_name(name, "name", "name the diagram uses").split())
     if name in INITIATOR_REFERENCES or is_expression(name):
-        raise _refuse("name", f"{name} is an expression: it is worked out when the task opens, so there is "
-                      "nothing to map. Map the names it gives instead")
+        raise _refuse("name", gettext("%(name)s is an expression: it is worked out when the task opens, so there is "
+                                      "nothing to map. Map the names it gives instead", name=name))
     kind = lane_kind(name)
     if kind is not None:
-        means = "the person who started the request" if kind == "initiator" else (
-            GROUP_ROLES["group_lead"] if kind == "group_lead" else f"everyone with the {kind} role")
-        raise _refuse("name", f"‘{name}’ already stands for {means}: diagrams can use it as it is")
+        means = GROUP_ROLES[kind] if kind in GROUP_ROLES else ROLE_MEANINGS.get(kind, kind)
+        raise _refuse("name", gettext("‘%(name)s’ already stands for %(meaning)s: diagrams can use it as it is",
+                                      name=name, meaning=gettext(means)))
     other = find_name_mapping(name)
     if other is not None and other is not mapping:
-        raise _refuse("name", f"‘{other.name}’ is already mapped: change that mapping instead")
+        raise _refuse("name", gettext("‘%(name)s’ is already mapped: change that mapping instead", name=other.name))
     return name
 
 
@@ -85,13 +91,13 @@ def _meaning(stands_for: str) -> tuple[NameTarget, int | None, str | None]:
     if kind == "person":
         user = db.session.get(User, int(value)) if value.isdigit() and len(value) < 10 else None
         if user is None or not user.active:
-            raise _refuse("stands_for", "Select a person who can sign in from the list")
+            raise _refuse("stands_for", gettext("Select a person who can sign in from the list"))
         return NameTarget.PERSON, user.id, None
     if kind == "role" and value in {role.value for role in Role}:
         return NameTarget.ROLE, None, value
     if kind == "group_role" and value in GROUP_ROLES:
         return NameTarget.GROUP_ROLE, None, value
-    raise _refuse("stands_for", "Select who the name stands for")
+    raise _refuse("stands_for", gettext("Select who the name stands for"))
 
 
 def _moved(actor: User, mapping_name: str, meaning: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -39,14 +40,14 @@ def find_organisation(name: str | None) -> Organisation | None:
 def _organisation(organisation_id: int | None, field: str = "organisation") -> Organisation:
     organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     if organisation is None:
-        raise _refuse(field, "Select an organisation from the list")
+        raise _refuse(field, _("Select an organisation from the list"))
     return organisation
 
 
 def _country(country: str) -> str:
     country = (country or "").strip().upper()
     if country not in EU_COUNTRIES:
-        raise _refuse("country", "Select an EU member state from the list")
+        raise _refuse("country", _("Select an EU member state from the list"))
     return country
 
 
@@ -54,13 +55,13 @@ def _organisation_type(kind: OrganisationType | str) -> OrganisationType:
     try:
         return OrganisationType(kind)
     except ValueError:
-        raise _refuse("type", "Select the type of organisation") from None
+        raise _refuse("type", _("Select the type of organisation")) from None
 
 
 def _check_organisation_name_free(name: str, organisation: Organisation | None = None) -> None:
     other = db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
     if other is not None and other is not organisation:
-        raise _refuse("name", f"An organisation called {other.name} already exists")
+        raise _refuse("name", _("An organisation called %(name)s already exists", name=other.name))
 
 
 def all_organisations() -> list[Organisation]:
@@ -92,8 +93,8 @@ def update_organisation(actor: User, organisation: Organisation, *, name: str,
     kind = _organisation_type(kind)
     country = _country(country)
     if kind in NON_BUYING_TYPES and organisation.memberships:
-        raise _refuse("type", f"{organisation.name} is a member of a working group, which only buying "
-                      "organisations can be. Remove it from its groups first.")
+        raise _refuse("type", _("%(organisation)s is a member of a working group, which only buying organisations "
+                                "can be. Remove it from its groups first.", organisation=organisation.name))
     changes = []
     if organisation.name != name:
         changes.append(f"name {organisation.name} → {name}")

@@ -17,6 +17,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
@@ -27,6 +28,7 @@ from app.extensions import db
 from app.models import AuditEvent, FailedSignIn, SignIn, User
 from app.models.base import utcnow
 
+NO_MATCH = _l("Enter a correct email address and password")
 SEEN_EVERY = dt.timedelta(minutes=5)  # "last seen" may be this stale: no write on every request
 
 
@@ -61,8 +63,11 @@ def _dummy_hash(method: str) -> str:
     return security.generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-def _in_minutes(wait: dt.timedelta) -> str:
+def _in_minutes(wait: dt.timedelta, *, translated: bool = False) -> str:
+    """'15 minutes': in the reader's language for the refusal, in English for the audit trail."""
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    if translated:
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
@@ -85,9 +90,7 @@ def check_sign_in(email: str, password: str, client: str) -> User:
     client = (client or "unknown")[:64]
     wait = _locked_for(email, client, now)
     if wait is not None:
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        raise SignInRefused(ngettext("Too many attempts: try again in %(num)d minute",
-                                     "Too many attempts: try again in %(num)d minutes", minutes))
+        raise SignInRefused(_("Too many attempts: try again in %(wait)s", wait=_in_minutes(wait, translated=True)))
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     usable = user is not None and user.active
     stored = user.password_hash if user is not None and usable else \
@@ -96,7 +99,7 @@ def check_sign_in(email: str, password: str, client: str) -> User:
         db.session.execute(delete(FailedSignIn).where(FailedSignIn.email == email))
         return user
     _record_failure(email, client, user, now)
-    raise SignInRefused(_("Enter a correct email address and password"))
+    raise SignInRefused(str(NO_MATCH))
 
 
 def _limits() -> tuple[tuple[str, int], ...]:

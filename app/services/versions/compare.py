@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+
 from app.engine import DiagramError, FieldSpec, FormSpec, ProcessModel, TaskDef, load_model, parse_xml
 from app.models import ProcessVersion
+from app.models.base import N_
 
 from .store import running_by_version
 
@@ -17,6 +20,12 @@ class Change:
     what: str
     old: str
     new: str
+
+    @property
+    def translated_what(self) -> str:
+        """``what`` in the reader's language: the attributes' names are in the catalogues (N_), a
+        DMN cell's place is data and stays as it is."""
+        return gettext(self.what)
 
 
 @dataclass
@@ -97,18 +106,18 @@ def _properties_text(properties: dict[str, str]) -> str:
 def _field_changes(old: FieldSpec, new: FieldSpec) -> list[Change]:
     changes = []
     if old.label != new.label:
-        changes.append(Change("Label", old.label, new.label))
+        changes.append(Change(N_("Label"), old.label, new.label))
     if old.type != new.type:
-        changes.append(Change("Type", old.type, new.type))
+        changes.append(Change(N_("Type"), old.type, new.type))
     if old.constraints != new.constraints:
-        changes.append(Change("Constraints", _constraints_text(old.constraints),
+        changes.append(Change(N_("Constraints"), _constraints_text(old.constraints),
                               _constraints_text(new.constraints)))
     if old.options != new.options:
-        changes.append(Change("Choices", _options_text(old.options), _options_text(new.options)))
+        changes.append(Change(N_("Choices"), _options_text(old.options), _options_text(new.options)))
     if old.default != new.default:
-        changes.append(Change("Default value", old.default or "none", new.default or "none"))
+        changes.append(Change(N_("Default value"), old.default or "none", new.default or "none"))
     if old.properties != new.properties:
-        changes.append(Change("Properties", _properties_text(old.properties), _properties_text(new.properties)))
+        changes.append(Change(N_("Properties"), _properties_text(old.properties), _properties_text(new.properties)))
     return changes
 
 
@@ -127,28 +136,28 @@ def _form_changes(old: FormSpec, new: FormSpec) -> FormChanges:
 def _task_changes(old: TaskDef, new: TaskDef) -> TaskChanges:
     result = TaskChanges(new.bpmn_id, new.name, fields=_form_changes(old.form, new.form))
     if old.name != new.name:
-        result.changes.append(Change("Name", old.name, new.name))
+        result.changes.append(Change(N_("Name"), old.name, new.name))
     if (old.lane or "") != (new.lane or ""):
-        result.changes.append(Change("Lane", old.lane or "none", new.lane or "none"))
+        result.changes.append(Change(N_("Lane"), old.lane or "none", new.lane or "none"))
     if old.documentation != new.documentation:
-        result.changes.append(Change("Documentation", old.documentation, new.documentation))
+        result.changes.append(Change(N_("Documentation"), old.documentation, new.documentation))
     if old.form.key != new.form.key:
-        result.changes.append(Change("Form key", old.form.key, new.form.key))
+        result.changes.append(Change(N_("Form key"), old.form.key, new.form.key))
     if old.properties != new.properties:
-        result.changes.append(Change("Properties", _properties_text(old.properties),
+        result.changes.append(Change(N_("Properties"), _properties_text(old.properties),
                                      _properties_text(new.properties)))
     return result
 
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _ELEMENT_KINDS = {
-    "startEvent": "Start event", "endEvent": "End event", "boundaryEvent": "Boundary event",
-    "intermediateCatchEvent": "Waiting event", "intermediateThrowEvent": "Event",
-    "scriptTask": "Script task", "serviceTask": "Service task", "businessRuleTask": "Rule task",
-    "sendTask": "Send task", "receiveTask": "Receive task", "manualTask": "Manual task", "task": "Task",
-    "exclusiveGateway": "Gateway", "parallelGateway": "Parallel gateway",
-    "inclusiveGateway": "Inclusive gateway", "eventBasedGateway": "Event gateway",
-    "subProcess": "Subprocess", "callActivity": "Call activity", "sequenceFlow": "Flow",
+    "startEvent": N_("Start event"), "endEvent": N_("End event"), "boundaryEvent": N_("Boundary event"),
+    "intermediateCatchEvent": N_("Waiting event"), "intermediateThrowEvent": N_("Event"),
+    "scriptTask": N_("Script task"), "serviceTask": N_("Service task"), "businessRuleTask": N_("Rule task"),
+    "sendTask": N_("Send task"), "receiveTask": N_("Receive task"), "manualTask": N_("Manual task"), "task": N_("Task"),
+    "exclusiveGateway": N_("Gateway"), "parallelGateway": N_("Parallel gateway"),
+    "inclusiveGateway": N_("Inclusive gateway"), "eventBasedGateway": N_("Event gateway"),
+    "subProcess": N_("Subprocess"), "callActivity": N_("Call activity"), "sequenceFlow": N_("Flow"),
 }
 _SKIPPED_CHILDREN = {f"{{{BPMN_NS}}}incoming", f"{{{BPMN_NS}}}outgoing"}
 
@@ -242,7 +251,7 @@ def compare_models(old: ProcessModel, new: ProcessModel) -> Comparison:
     the DMN tables and the other diagram elements."""
     result = Comparison()
     if old.name != new.name:
-        result.name = Change("Process name", old.name, new.name)
+        result.name = Change(N_("Process name"), old.name, new.name)
     start = _task_changes(
         TaskDef("", "Start form", old.start_lane, old.start_documentation, old.start_form),
         TaskDef("", "Start form", new.start_lane, new.start_documentation, new.start_form))
