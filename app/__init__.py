@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine as SQLEngine
 from . import config as settings
 from . import logs
 from .database import guard_engine
-from .locale import select_locale
 from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .locale import select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 

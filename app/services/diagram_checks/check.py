@@ -10,11 +10,13 @@ from app.engine.parser import parse_files
 from app.engine.reading import MAX_FILE_BYTES, DiagramError, parse_xml, prepare_tree
 from app.engine.validate import xsd_problems
 from app.outbox.uploaded import NOTICE_SUFFIX, text_problems
+from forms.translations import CATALOGUE_SUFFIX
 
 from .bpmn import _check_process
 from .camunda_forms import check_form_file
 from .dmn import _check_dmn_files
 from .report import B, Report, _Findings
+from .texts import check_translations
 from .titles import check_title
 from .unpack import EXTENSIONS, _mb
 
@@ -45,8 +47,8 @@ def check_upload(files: dict[str, bytes]) -> Report:
         found.error("", f"upload exactly one .bpmn file with the .dmn files it uses ({len(bpmn_names)} .bpmn found)")
     for name, data in files.items():
         if not name.lower().endswith(EXTENSIONS):
-            found.error(name, "only .bpmn and .dmn files, Camunda Forms (.form) and email texts (.txt) can be "
-                        "uploaded")
+            found.error(name, "only .bpmn and .dmn files, Camunda Forms (.form), email texts (.txt) and "
+                        "translations (.po) can be uploaded")
             continue
         text = _decode(name, data, found)
         if text is None:
@@ -54,6 +56,9 @@ def check_upload(files: dict[str, bytes]) -> Report:
         if name.lower().endswith(NOTICE_SUFFIX):
             for line, reason in text_problems(text):
                 found.error(name, f"the email text cannot be used: {reason}", line=line)
+            report.files[name] = text
+            continue
+        if name.lower().endswith(CATALOGUE_SUFFIX):  # read once the process is known: check_translations
             report.files[name] = text
             continue
         if name.lower().endswith(FORM_SUFFIX):
@@ -95,6 +100,7 @@ def check_upload(files: dict[str, bytes]) -> Report:
         model = _check_spiff_parse(report, found)
         if model is not None and bpmn is not None:
             check_title(bpmn[0], bpmn[1], model, found)
+            check_translations(model, found)
     report.findings.sort(key=lambda f: (f.level != "error", list(files).index(f.file) if f.file in files else -1,
                                         f.line or 0))
     return report

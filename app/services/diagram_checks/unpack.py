@@ -14,8 +14,8 @@ MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_ZIP_ENTRIES = 50
 MAX_ZIP_RATIO = 100
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
-# .txt: notice texts, .form: Camunda Forms (form-js JSON), that travel with the diagram
-EXTENSIONS = (".bpmn", ".dmn", ".txt", ".form")
+# .txt: notice texts, .form: Camunda Forms (form-js JSON), .po: translations, that travel with the diagram
+EXTENSIONS = (".bpmn", ".dmn", ".txt", ".form", ".po")
 
 
 class UploadRefused(Exception):
