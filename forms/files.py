@@ -146,7 +146,8 @@ def check_upload(
     max_bytes = int(max_size_mb * MEGABYTE)
     data = _read_at_most(storage, max_bytes)
     if data is None:
-        raise Invalid(_("%(file)s must be smaller than %(size)s MB", file=who, size=f"{max_size_mb:g}"))
+        size = f"{max_size_mb:g}"
+        raise Invalid(_("%(file)s must be smaller than %(size)s MB", file=who, size=size))
     if not data:
         raise Invalid(_("%(file)s is empty", file=who))
     name = client_name(storage)
