@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.engine import FormSpec, ProcessModel, parse_xml
 from app.engine.reading import NS
+from app.outbox.uploaded import NOTICE_SUFFIX, notice_file
 from app.steps import status_word
 from forms.translations import (
     CATALOGUE_SUFFIX,
@@ -28,6 +29,15 @@ from .report import _Findings
 TASK_TEXT_PROPERTIES = ("ask",)  # a user task's words in its email ("please check it")
 _PLACEHOLDER = re.compile(r"\{(?:min|max|minlength|maxlength|missing)\}")
 _LISTED = 5  # texts quoted in a warning; the rest are counted
+
+
+def _quoted(texts: list[str]) -> str:
+    """“Check claim”, “Claim back the cost of travelling to a meeting of your working group. Give…”."""
+    shown = []
+    for text in texts[:_LISTED]:
+        folded = " ".join(text.split())
+        shown.append(f"“{folded[:80].rstrip()}…”" if len(folded) > 80 else f"“{folded}”")
+    return ", ".join(shown)
 
 
 def _form_texts(form: FormSpec) -> list[str]:
@@ -60,8 +70,14 @@ def _is_id(text: str, model: ProcessModel) -> bool:
     return text in model.tasks or text == model.process_id
 
 
+def _catalogue(model: ProcessModel, language: str | None = None) -> Catalog:
+    """An empty catalogue of the diagram, its header naming the process, not a software project."""
+    return Catalog(locale=language, project=model.name, version=model.process_id, charset="utf-8", fuzzy=False,
+                   header_comment=f"# The texts of the diagram {model.process_id} (docs/DIAGRAMS.md)\n#")
+
+
 def _template(model: ProcessModel) -> Catalog:
-    catalogue = Catalog(project=model.name, charset="utf-8", fuzzy=False)
+    catalogue = _catalogue(model)
     for text in diagram_texts(model):
         catalogue.add(text)
     return catalogue
@@ -82,7 +98,7 @@ def translation_template(model: ProcessModel) -> str:
 def updated_translation(model: ProcessModel, language: str, text: str | None = None) -> str:
     """The catalogue ``text`` of ``language`` (or a new one) with every text of the diagram:
     new texts added untranslated, texts the diagram no longer has dropped."""
-    catalogue = read_po(io.StringIO(text), locale=language) if text else Catalog(locale=language, fuzzy=False)
+    catalogue = read_po(io.StringIO(text), locale=language) if text else _catalogue(model, language)
     catalogue.update(_template(model), no_fuzzy_matching=True)
     return _written(catalogue)
 
@@ -119,7 +135,7 @@ def check_translations(model: ProcessModel, found: _Findings) -> None:
             continue
         missing = [text for text in texts if not translated.get(text)]
         if missing:
-            quoted = ", ".join(f"“{' '.join(text.split())[:80]}”" for text in missing[:_LISTED])
+            quoted = _quoted(missing)
             more = len(missing) - _LISTED
             found.warning(name, _("%(count)d of %(total)d texts have no %(language)s translation and are shown "
                                   "in English: %(texts)s", count=len(missing), total=len(texts),
@@ -130,8 +146,13 @@ def check_translations(model: ProcessModel, found: _Findings) -> None:
                 found.warning(name, _("the translation of “%(text)s” must keep its placeholders %(names)s",
                                       text=" ".join(text.split())[:80],
                                       names=", ".join(_PLACEHOLDER.findall(text)) or "(none)"))
+        for notice in sorted(n for n in model.files if n.endswith(NOTICE_SUFFIX) and n.count(".") == 1):
+            if notice_file(notice.removesuffix(NOTICE_SUFFIX), language) not in model.files:
+                found.warning(name, _("the email text %(file)s has no %(language)s version: upload %(translated)s, "
+                                      "or it is sent in English", file=notice, language=_language_name(language),
+                                      translated=notice_file(notice.removesuffix(NOTICE_SUFFIX), language)))
         unknown = [text for text in translated if text not in texts]
         if unknown:
             found.warning(name, _("%(count)d texts are not in the diagram (any longer) and are not used: %(texts)s",
                                   count=len(unknown),
-                                  texts=", ".join(f"“{' '.join(t.split())[:80]}”" for t in unknown[:_LISTED])))
+                                  texts=_quoted(unknown)))
