@@ -4,6 +4,8 @@ its version's texts."""
 
 from __future__ import annotations
 
+from babel.messages.pofile import read_po
+
 from app.extensions import db
 from app.models import ProcessInstance
 from tests.conftest import post_form, sign_in
@@ -90,3 +92,34 @@ def test_a_running_request_keeps_its_versions_texts(client):
     page = text(client.get(f"/requests/{finished.id}"))
     assert "Visite chez un fournisseur · request" in page  # the process's name
     assert "Status Approuvée" in page  # the status word of the end event "Visit approved"
+
+
+def test_a_catalogue_named_for_another_process_is_refused(client):
+    report = upload_report(client, {BPMN: (DIAGRAMS / BPMN).read_bytes(),
+                                    "site_visit.fr.po": (DIAGRAMS / FRENCH).read_bytes()})
+    assert ("site_visit.fr.po a translation must be named after the process and a language, like "
+            "supplier_visit.fr.po") in report
+    assert "These files cannot be stored" in report
+
+
+def test_the_command_writes_the_texts_to_translate_and_keeps_translations(app, tmp_path):
+    (tmp_path / BPMN).write_bytes((DIAGRAMS / BPMN).read_bytes())
+    french = (DIAGRAMS / FRENCH).read_text(encoding="utf-8")
+    (tmp_path / FRENCH).write_text(french.replace('msgid "Decision"\nmsgstr "Décision"\n\n', ""), encoding="utf-8")
+
+    result = app.test_cli_runner().invoke(args=["workflows", "translations", str(tmp_path / BPMN), "--language", "de"])
+
+    assert result.exit_code == 0, result.output
+    template = read_catalogue_texts(tmp_path / "supplier_visit.pot")
+    assert len(template) == 20 and "Approve the visit" in template and "Approved" in template
+    assert set(template.values()) == {""}
+    updated = read_catalogue_texts(tmp_path / FRENCH)
+    assert updated["Approve the visit"] == "Approuver la visite"  # kept
+    assert updated["Decision"] == ""  # added back, to translate
+    german = read_catalogue_texts(tmp_path / "supplier_visit.de.po")
+    assert set(german) == set(template) and set(german.values()) == {""}
+
+
+def read_catalogue_texts(path) -> dict[str, str]:
+    with path.open("rb") as handle:
+        return {message.id: message.string for message in read_po(handle) if message.id}
