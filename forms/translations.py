@@ -27,6 +27,12 @@ _CATALOGUE_NAME = re.compile(r"^(?P<process>[^.]+)\.(?P<language>[a-z]{2,3}(?:_[
 # Field properties that hold words for people (the rest are settings: choices, accept, unit...).
 TEXT_PROPERTIES = ("hint", "time_label", "markdown", "error_required", "error_format", "error_min", "error_max",
                    "error_minlength", "error_maxlength", "error_future", "error_checksum", "error_incomplete")
+MONEY_UNIT = "EUR"  # a decimal's ``unit`` that means money: a setting, never translated
+
+
+def is_text_property(key: str, value: str) -> bool:
+    """Whether a field property holds words for people: a hint, a message, a unit such as "hours"."""
+    return key in TEXT_PROPERTIES or (key == "unit" and value.strip().upper() != MONEY_UNIT)
 
 
 class StoredVersion(Protocol):
@@ -106,7 +112,7 @@ def translated_field(version: StoredVersion | None, spec: FieldSpec, language: s
     """A form field with its label, options, hint and messages in ``language``."""
     def text(value: str) -> str:
         return diagram_text(version, value, language)
-    properties = {key: text(value) if key in TEXT_PROPERTIES else value for key, value in spec.properties.items()}
+    properties = {key: text(value) if is_text_property(key, value) else value for key, value in spec.properties.items()}
     return replace(spec, label=text(spec.label), options=tuple((value, text(label)) for value, label in spec.options),
                    properties=properties)
 

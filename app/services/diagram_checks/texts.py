@@ -17,10 +17,10 @@ from app.outbox.uploaded import NOTICE_SUFFIX, notice_file
 from app.steps import status_word
 from forms.translations import (
     CATALOGUE_SUFFIX,
-    TEXT_PROPERTIES,
     catalogue_language,
     catalogue_name,
     current_language,
+    is_text_property,
     read_catalogue,
 )
 
@@ -45,7 +45,7 @@ def _form_texts(form: FormSpec) -> list[str]:
     for field in form.fields:
         texts.append(field.label)
         texts.extend(label for _value, label in field.options)
-        texts.extend(field.properties[key] for key in TEXT_PROPERTIES if field.properties.get(key))
+        texts.extend(value for key, value in field.properties.items() if value and is_text_property(key, value))
     return texts
 
 
