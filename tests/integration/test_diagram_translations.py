@@ -29,7 +29,17 @@ def in_french(client) -> None:
 def test_the_report_lists_the_texts_a_language_lacks(client):
     report = upload_report(client, files())
     assert "supplier_visit.fr.po" in report
-    assert "1 of 20 texts have no French translation and are shown in English: “Nights away”" in report
+    assert "1 of 20 texts has no French translation and is shown in English: “Nights away”" in report
+
+
+def test_the_report_reads_in_french_for_a_french_administrator(client):
+    in_french(client)
+    report = upload_report(client, {BPMN: (DIAGRAMS / BPMN).read_bytes(),
+                                    "site_visit.fr.po": (DIAGRAMS / FRENCH).read_bytes()})
+    assert ("site_visit.fr.po une traduction doit porter le nom du processus et d’une langue, par exemple "
+            "supplier_visit.fr.po") in report
+    report = upload_report(client, files())
+    assert "1 texte sur 20 n’a pas de traduction en français et s’affiche en anglais : “Nights away”" in report
 
 
 def test_a_french_reader_sees_the_diagram_in_french_and_english_where_untranslated(client):

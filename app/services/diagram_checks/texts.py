@@ -10,6 +10,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.engine import FormSpec, ProcessModel, parse_xml
 from app.engine.reading import NS
@@ -137,9 +138,11 @@ def check_translations(model: ProcessModel, found: _Findings) -> None:
         if missing:
             quoted = _quoted(missing)
             more = len(missing) - _LISTED
-            found.warning(name, _("%(count)d of %(total)d texts have no %(language)s translation and are shown "
-                                  "in English: %(texts)s", count=len(missing), total=len(texts),
-                                  language=_language_name(language), texts=quoted)
+            found.warning(name, ngettext("%(num)d of %(total)d texts has no %(language)s translation and is shown "
+                                         "in English: %(texts)s",
+                                         "%(num)d of %(total)d texts have no %(language)s translation and are "
+                                         "shown in English: %(texts)s", len(missing), total=len(texts),
+                                         language=_language_name(language), texts=quoted)
                           + (_(" and %(more)d more", more=more) if more > 0 else ""))
         for text, translation in translated.items():
             if sorted(_PLACEHOLDER.findall(text)) != sorted(_PLACEHOLDER.findall(translation)):
