@@ -7,6 +7,7 @@ import keyword
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from app.engine.juel import is_juel
@@ -36,10 +37,10 @@ FLOW_NODES = {
     "callActivity", "receiveTask", "manualTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
-    "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
-    "transaction": "transactions are not supported: use an embedded subprocess",
-    "adHocSubProcess": "ad-hoc subprocesses are not supported",
-    "implicitThrowEvent": "this event is not supported",
+    "complexGateway": _l("complex gateways are not supported: use exclusive, parallel or inclusive gateways"),
+    "transaction": _l("transactions are not supported: use an embedded subprocess"),
+    "adHocSubProcess": _l("ad-hoc subprocesses are not supported"),
+    "implicitThrowEvent": _l("this event is not supported"),
 }
 IGNORED_CHILDREN = {
     "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
@@ -48,13 +49,13 @@ IGNORED_CHILDREN = {
     "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",  # checked on their element
 }
 EVENT_DEFINITIONS = {
-    "conditionalEventDefinition": "conditional events do not run here (nothing would check the condition "
-                                  "again): use a gateway with conditions",
-    "compensateEventDefinition": "compensation does not run here: draw the steps that undo the work after an "
-                                 "error boundary event",
-    "linkEventDefinition": "link events do not run here: draw the sequence flow itself",
-    "cancelEventDefinition": "cancel events do not run here (transactions are not supported): use an error end "
-                             "event and an error boundary event on an embedded subprocess",
+    "conditionalEventDefinition": _l("conditional events do not run here (nothing would check the condition "
+                                     "again): use a gateway with conditions"),
+    "compensateEventDefinition": _l("compensation does not run here: draw the steps that undo the work after an "
+                                    "error boundary event"),
+    "linkEventDefinition": _l("link events do not run here: draw the sequence flow itself"),
+    "cancelEventDefinition": _l("cancel events do not run here (transactions are not supported): use an error end "
+                                "event and an error boundary event on an embedded subprocess"),
 }
 # Where each kind of event definition may stand (the element, and whether it throws or catches).
 EVENT_PLACES = {
@@ -65,24 +66,24 @@ EVENT_PLACES = {
     "timerEventDefinition": {"intermediateCatchEvent", "boundaryEvent", "eventStart"},
     "terminateEventDefinition": {"endEvent"},
 }
-EVENT_NAMES = {"signalEventDefinition": "a signal", "escalationEventDefinition": "an escalation",
-               "errorEventDefinition": "an error", "timerEventDefinition": "a timer",
-               "terminateEventDefinition": "terminate"}
+EVENT_NAMES = {"signalEventDefinition": _l("a signal"), "escalationEventDefinition": _l("an escalation"),
+               "errorEventDefinition": _l("an error"), "timerEventDefinition": _l("a timer"),
+               "terminateEventDefinition": _l("terminate")}
 LOGIC_EXTENSIONS = {
-    "executionListener": "execution listeners do not run here: use a script or service task",
-    "taskListener": "task listeners do not run here: use a script or service task",
-    "connector": "connectors do not run here: use a service task with a registered topic",
-    "formProperty": "form properties are read on user tasks and start events only: move it to the step whose "
-                    "form it belongs to",
-    "in": "belongs on a call activity: it passes data into the process called",
-    "out": "belongs on a call activity: it passes data back from the process called",
-    "field": "delegate fields do not run here: use camunda:properties on a service task",
+    "executionListener": _l("execution listeners do not run here: use a script or service task"),
+    "taskListener": _l("task listeners do not run here: use a script or service task"),
+    "connector": _l("connectors do not run here: use a service task with a registered topic"),
+    "formProperty": _l("form properties are read on user tasks and start events only: move it to the step whose "
+                       "form it belongs to"),
+    "in": _l("belongs on a call activity: it passes data into the process called"),
+    "out": _l("belongs on a call activity: it passes data back from the process called"),
+    "field": _l("delegate fields do not run here: use camunda:properties on a service task"),
 }
 LOGIC_ATTRIBUTES = {
-    "class": "Java delegates do not run here",
-    "expression": "expressions on tasks do not run here",
-    "delegateExpression": "delegate expressions do not run here",
-    "resource": "external script resources are not read: put the script in the task",
+    "class": _l("Java delegates do not run here"),
+    "expression": _l("expressions on tasks do not run here"),
+    "delegateExpression": _l("delegate expressions do not run here"),
+    "resource": _l("external script resources are not read: put the script in the task"),
 }
 IGNORED_ATTRIBUTES = {
     "formKey", "assignee", "candidateUsers", "candidateGroups", "topic", "type", "decisionRef",
@@ -152,13 +153,13 @@ def _executable_advice(root: etree._Element, executable: list[etree._Element]) -
     """Why the file does not hold exactly one process to run, and what to do in Camunda Modeler."""
     if not executable:
         if root.find(f"{B}process") is None:
-            return "the file holds no process: draw the process to run (a pool or a plain diagram) and upload it"
-        return ("0 executable processes were found: mark the process to run as executable (isExecutable; "
-                "\"Executable\" in the process's properties in Camunda Modeler)")
+            return _("the file holds no process: draw the process to run (a pool or a plain diagram) and upload it")
+        return _("0 executable processes were found: mark the process to run as executable (isExecutable; "
+                 "\"Executable\" in the process's properties in Camunda Modeler)")
     names = ", ".join(" ".join((p.get("name") or p.get("id") or "").split()) for p in executable)
-    return (f"{len(executable)} executable processes were found ({names}): one process runs per diagram; keep "
-            "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
-            "file of its own")
+    return _("%(count)s executable processes were found (%(names)s): one process runs per diagram; keep "
+             "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
+             "file of its own", count=len(executable), names=names)
 
 
 def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
@@ -244,15 +245,15 @@ def _check_event(name: str, node: etree._Element, definitions: list[etree._Eleme
 
 
 _EVENT_ADVICE = {
-    "signalEventDefinition": "throw a signal with an intermediate throw or end event, catch it with an "
-                             "intermediate catch, boundary or event subprocess start event",
-    "escalationEventDefinition": "raise an escalation with an intermediate throw or end event in a subprocess, "
-                                 "catch it with a boundary event or an event subprocess start event",
-    "errorEventDefinition": "throw an error with an end event, catch it with a boundary event on a subprocess "
-                            "or an event subprocess start event",
-    "timerEventDefinition": "wait with an intermediate catch event, a boundary event or an event subprocess "
-                            "start event",
-    "terminateEventDefinition": "terminate works only on an end event",
+    "signalEventDefinition": _l("throw a signal with an intermediate throw or end event, catch it with an "
+                                "intermediate catch, boundary or event subprocess start event"),
+    "escalationEventDefinition": _l("raise an escalation with an intermediate throw or end event in a subprocess, "
+                                    "catch it with a boundary event or an event subprocess start event"),
+    "errorEventDefinition": _l("throw an error with an end event, catch it with a boundary event on a subprocess "
+                               "or an event subprocess start event"),
+    "timerEventDefinition": _l("wait with an intermediate catch event, a boundary event or an event subprocess "
+                               "start event"),
+    "terminateEventDefinition": _l("terminate works only on an end event"),
 }
 
 
@@ -264,9 +265,9 @@ def _error_caught_by_event_subprocess(container: etree._Element | None) -> bool:
 
 
 def _article(local: str) -> str:
-    words = {"startEvent": "a start event", "endEvent": "an end event", "boundaryEvent": "a boundary event",
-             "intermediateThrowEvent": "an intermediate throw event",
-             "intermediateCatchEvent": "an intermediate catch event"}
+    words = {"startEvent": _("a start event"), "endEvent": _("an end event"), "boundaryEvent": _("a boundary event"),
+             "intermediateThrowEvent": _("an intermediate throw event"),
+             "intermediateCatchEvent": _("an intermediate catch event")}
     return words.get(local, f"a {local}")
 
 

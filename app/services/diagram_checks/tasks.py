@@ -29,7 +29,7 @@ DECISIONS = ("approve", "request_changes", "reject")
 
 
 def _lane_help() -> str:
-    return "use one of " + ", ".join(LANE_NAMES)
+    return _("use one of %(names)s", names=", ".join(LANE_NAMES))
 
 
 def _check_form(name: str, node: etree._Element, what: str, found: _Findings) -> None:

@@ -56,7 +56,7 @@ def unpack_upload(uploads: list[tuple[str, bytes]]) -> dict[str, bytes]:
         return _unzip(*zips[0])
     files: dict[str, bytes] = {}
     for name, data in uploads:
-        name = _check_name(name, f"The file {name[:60]!r}" if name else "A file")
+        name = _check_name(name, _("The file %(file)s", file=repr(name[:60])) if name else _("A file"))
         if not data:
             raise UploadRefused(_("%(file)s is empty", file=name))
         if len(data) > MAX_FILE_BYTES:
@@ -83,7 +83,7 @@ def _unzip(name: str, data: bytes) -> dict[str, bytes]:
     declared = 0
     for info in entries:
         entry = info.filename
-        label = f"{entry[:60]!r} in {name}"
+        label = _("%(entry)s in %(file)s", entry=repr(entry[:60]), file=name)
         if "/" in entry or "\\" in entry or ".." in entry or entry.startswith(("/", "~")) or ":" in entry:
             raise UploadRefused(_("%(label)s has a folder or path: put the .bpmn and .dmn files at the top of the "
                                   ".zip", label=label))

@@ -12,6 +12,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -219,11 +220,11 @@ def switch_version(actor: User, version: ProcessVersion, reason: str) -> None:
     or a rollback when it is older than the active one. The reason goes into the history."""
     reason = " ".join(reason.split())
     if not reason:
-        raise InvalidData([("reason", "Enter the reason for this change")])
+        raise InvalidData([("reason", _("Enter the reason for this change"))])
     if len(reason) > REASON_MAX_LENGTH:
-        raise InvalidData([("reason", f"The reason must be {REASON_MAX_LENGTH} characters or fewer")])
+        raise InvalidData([("reason", _("The reason must be %(count)s characters or fewer", count=REASON_MAX_LENGTH))])
     if version.active:
-        raise InvalidData([(None, f"Version {version.number} is already the active version")])
+        raise InvalidData([(None, _("Version %(number)s is already the active version", number=version.number))])
     activate_version(actor, version, channel="admin", reason=reason)
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from app.engine import load_model, parse_files
@@ -68,9 +69,9 @@ def check_version_upload(actor: User, uploads: list[tuple[str, bytes]], note: st
     """
     note = note.strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidData([("note", f"The note must be {NOTE_MAX_LENGTH} characters or fewer")])
+        raise InvalidData([("note", _("The note must be %(count)s characters or fewer", count=NOTE_MAX_LENGTH))])
     if not uploads:
-        raise InvalidData([("files", "Select a .bpmn file, its .dmn files, or a .zip of them")])
+        raise InvalidData([("files", _("Select a .bpmn file, its .dmn files, or a .zip of them"))])
     try:
         files = unpack_upload(uploads)
     except UploadRefused as exc:
@@ -103,7 +104,7 @@ def store_pending_upload(actor: User, pending: PendingUpload, activate: bool) ->
     stored in the meantime change nothing."""
     report = check_calls(check_upload(_as_bytes(pending.files)))
     if not report.ok:
-        raise InvalidData([(None, "These files no longer pass the checks: upload them again to see why")])
+        raise InvalidData([(None, _("These files no longer pass the checks: upload them again to see why"))])
     version, created = store_version(report.files, actor, note=pending.note, activate=False, channel="admin")
     db.session.delete(pending)
     if created and activate:
