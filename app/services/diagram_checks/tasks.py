@@ -32,11 +32,12 @@ def _lane_help() -> str:
     return _("use one of %(names)s", names=", ".join(LANE_NAMES))
 
 
-def _check_form(name: str, node: etree._Element, what: str, found: _Findings) -> None:
+def _check_form(name: str, node: etree._Element, start: bool, found: _Findings) -> None:
     process_id = found.report.process_id
-    key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
+    key = f"{process_id}.start" if start else f"{process_id}.{node.get('id')}"
+    what = _("the start event") if start else _("the user task")
     if not node.get(f"{C}formKey") and camunda_form_name(node) is None:
-        found.warning(name, _("the %(what)s has no camunda:formKey, so its form is known as %(key)s. That is "
+        found.warning(name, _("%(what)s has no camunda:formKey, so its form is known as %(key)s. That is "
                               "enough unless the app's developers gave you a key for this form's own checks or "
                               "calculations: then enter it as the Form key in Camunda Modeler",
                               what=what, key=key), node)
@@ -57,11 +58,12 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
             found.error(name, _("its form cannot be shown: %(exc)s", exc=exc), node)
     external = camunda_form_name(node) is None and (node.get(f"{C}formKey") or "").partition(":")[1]
     if not form.fields and external:
-        found.error(name, _("the %(what)s's form is in an HTML file, which the app does not read: declare its "
+        found.error(name, _("%(whose)s form is in an HTML file, which the app does not read: declare its "
                             "fields with camunda:formData (Generated Task Forms in Camunda Modeler) or in a "
-                            "Camunda Form (.form) uploaded with the diagram", what=what), node)
+                            "Camunda Form (.form) uploaded with the diagram",
+                            whose=_("the start event's") if start else _("the user task's")), node)
     elif not form.fields:
-        found.warning(name, _("the %(what)s has no form fields: people see only a button", what=what), node)
+        found.warning(name, _("%(what)s has no form fields: people see only a button", what=what), node)
     decision = form.get("decision")
     if decision is not None and decision.type == "enum":
         unknown = [value for value, _ in decision.options if value not in DECISIONS]
@@ -95,7 +97,7 @@ def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findin
         return  # a request started by a message has no start form: the message's data is its start data
     called_only = (process.get(f"{C}isStartableInTasklist") or "").strip() == "false"
     if not (called_only and start.find(f"{B}extensionElements") is None):  # a called process needs no form
-        _check_form(name, start, "start event", found)
+        _check_form(name, start, True, found)
     if not _documentation(start):
         found.warning(name, _("the start event has no documentation: people see no description before they "
                               "start"), start)
@@ -172,28 +174,29 @@ def _check_name(name: str, node: etree._Element, who: str, what: str, emails: di
 def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool] | None,
                      found: _Findings) -> None:
     # What a waiting task's row keeps (human_task): longer would be refused by PostgreSQL at run time.
-    for what, value, limit in (("id", node.get("id") or "", 100), ("name", (node.get("name") or "").strip(), 200),
-                               ("form key", node.get(f"{C}formKey") or "", 200)):
+    for what, value, limit in ((_("the user task's id"), node.get("id") or "", 100),
+                               (_("the user task's name"), (node.get("name") or "").strip(), 200),
+                               (_("the user task's form key"), node.get(f"{C}formKey") or "", 200)):
         if len(value) > limit:
-            found.error(name, _("the user task's %(what)s is %(len)s characters long; at most %(limit)s are "
-                                "allowed: shorten it", what=what, len=len(value), limit=limit), node)
-    _check_form(name, node, "user task", found)
+            found.error(name, _("%(what)s is %(length)s characters long; at most %(limit)s are allowed: shorten it",
+                                what=what, length=len(value), limit=limit), node)
+    _check_form(name, node, False, found)
     if not _documentation(node):
         found.warning(name, _("the user task has no documentation: people see no instructions"), node)
     assignment = assignment_from_xml(node)
     users = [u for u in (assignment["assignee"], *assignment["candidate_users"]) if u]
     for user in users:
-        _check_name(name, node, user, "the assignee" if user == assignment["assignee"] else "the candidate user",
+        _check_name(name, node, user, _("the assignee") if user == assignment["assignee"] else _("the candidate user"),
                     emails, found)
     for group in assignment["candidate_groups"]:
-        _check_name(name, node, group, "the candidate group", emails, found)
+        _check_name(name, node, group, _("the candidate group"), emails, found)
     if not (users or assignment["candidate_groups"]):
         lane = lanes.get(node.get("id"))
         if lane is None or not (lane.get("name") or "").strip():
             found.warning(name, _("the user task is in no lane and names nobody (no camunda:candidateGroups, "
                                   "candidateUsers or assignee): it will wait for the administrators"), node)
         else:
-            _check_name(name, node, " ".join((lane.get("name") or "").split()), "its lane", emails, found)
+            _check_name(name, node, " ".join((lane.get("name") or "").split()), _("its lane"), emails, found)
     props = {p.get("id") or p.get("name"): p.get("value") or ""
              for p in node.iterfind(f"{B}extensionElements/{C}properties/{C}property")}
     for extra in filter(None, (s.strip() for s in props.get("also", "").split(","))):
