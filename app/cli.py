@@ -82,6 +82,30 @@ def workflows_check(paths: tuple[Path, ...]) -> None:
     _checked_upload(paths)
 
 
+@workflows_cli.command("translations")
+@_UPLOAD_FILES
+@click.option("--language", "languages", multiple=True, help="Also start a catalogue for this language (fr, de…)")
+def workflows_translations(paths: tuple[Path, ...], languages: tuple[str, ...]) -> None:
+    """Write the texts of a diagram to translate: NAME.pot beside the .bpmn, and bring each
+    NAME.<language>.po there up to date (new texts added, texts no longer drawn dropped)."""
+    from app.engine import parse_files
+    from app.services.diagram_checks import translation_template, updated_translation
+
+    report = _checked_upload(paths)
+    model = parse_files(report.files)
+    folder = next(p for p in paths if p.suffix.lower() == ".bpmn").parent if any(
+        p.suffix.lower() == ".bpmn" for p in paths) else paths[0].parent
+    template = folder / f"{model.process_id}.pot"
+    template.write_text(translation_template(model), encoding="utf-8")
+    click.echo(f"{template}: the texts to translate")
+    existing = {path.name.split(".")[-2]: path for path in folder.glob(f"{model.process_id}.*.po")}
+    for language in sorted(set(existing) | set(languages)):
+        path = existing.get(language) or folder / f"{model.process_id}.{language}.po"
+        path.write_text(updated_translation(model, language, path.read_text(encoding="utf-8")
+                                            if path.exists() else None), encoding="utf-8")
+        click.echo(f"{path}: up to date with the diagram")
+
+
 @workflows_cli.command("upload")
 @_UPLOAD_FILES
 @click.option("--activate", is_flag=True, help="Make it the version new requests use")

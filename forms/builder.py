@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+
 from .checks import check_form_spec
 from .convert import TIME_HINT, is_true, parse_required_if, resolve_default
 from .field import SpecField
@@ -66,7 +68,7 @@ def _add_generated_hints(form: DynamicForm) -> None:
         if field.control == "date":  # GOV.UK: a date input's hint gives an example in numbers
             example = _date_example(field)
             field.hint = f"{field.hint} {example}".strip() if example not in field.hint else field.hint
-        if field.spec.type == "time" and not field.readonly and TIME_HINT not in field.hint:
+        if field.spec.type == "time" and not field.readonly and str(TIME_HINT) not in field.hint:
             field.hint = f"{field.hint} {TIME_HINT}".strip()  # "For example, 14:30", as a date's
         if field.refused and not field.readonly:  # say up front why an option is not offered
             reasons = " ".join(f"{reason}." for reason in field.refused.values())
@@ -81,13 +83,14 @@ def _add_generated_hints(form: DynamicForm) -> None:
             labels = dict(other_field.choices) if isinstance(other_field, SpecField) else {}
             names = [text for value, text in labels.items() if value in wanted]
             names += sorted(value for value in wanted if value not in labels)
-            hint = f"Needed if you select {_or_list(names)}."
+            hint = _("Needed if you select %(options)s.", options=_or_list(names))
         elif field.spec.type == "file":
-            kinds = describe_kinds(field.kinds).split(" ", 1)[1]
-            each = " each" if field.multiple else ""
-            hint = f"{kinds}, smaller than {field.max_size_mb:g} MB{each}."
+            kinds = describe_kinds(field.kinds, article=False)
+            size = f"{field.max_size_mb:g}"
+            hint = (_("%(kinds)s, smaller than %(size)s MB each.", kinds=kinds, size=size) if field.multiple
+                    else _("%(kinds)s, smaller than %(size)s MB.", kinds=kinds, size=size))
             if field.multiple:
-                hint += f" You can select up to {MAX_FILES} files."
+                hint += " " + _("You can select up to %(count)d files.", count=MAX_FILES)
         field.hint = hint
 
 
@@ -102,8 +105,8 @@ def variable_options(value: Any) -> tuple[tuple[str, str], ...]:
 def _date_example(field: SpecField) -> str:
     """Return 'For example, 27 3 2027', a year ahead for a date in the future, past otherwise."""
     year = dt.date.today().year + (1 if is_true(field.spec.properties.get("future")) else -1)
-    return f"For example, 27 3 {year}"
+    return _("For example, 27 3 %(year)s", year=year)
 
 
 def _or_list(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return names[0] if len(names) == 1 else _("%(options)s or %(last)s", options=", ".join(names[:-1]), last=names[-1])

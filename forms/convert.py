@@ -13,6 +13,8 @@ from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from schwifty import IBAN
 from schwifty.exceptions import InvalidBBANChecksum, InvalidChecksumDigits, SchwiftyException
 
@@ -53,15 +55,17 @@ _TIME = re.compile(r"([0-9]{1,2})(?:[:.h]([0-9]{2}))?(am|pm)?", re.IGNORECASE)
 _ISO_DATETIME = re.compile(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})[T ]([0-9]{1,2}:[0-9]{2})(?::[0-9]{2}(?:\.[0-9]+)?)?")
 _DEFAULT_REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
-EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.com"
+EMAIL_MESSAGE = _l("Enter an email address in the correct format, like name@example.com")
 IBAN_EXAMPLE = "DE89 3704 0044 0532 0130 00"
-IBAN_MESSAGE = "Enter an IBAN in the correct format, like {example}"
-IBAN_CHECKSUM_MESSAGE = "The IBAN is not right: check it against your bank details, a character may be wrong or swapped"
+IBAN_MESSAGE = _l("Enter an IBAN in the correct format, like %(example)s")
+IBAN_CHECKSUM_MESSAGE = _l("The IBAN is not right: check it against your bank details, a character may be wrong "
+                           "or swapped")
 # An IBAN written in a hint as an example ("e.g. BE71 0961 2345 6769").
 _IBAN_IN_TEXT = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 DATE_PARTS = ("day", "month", "year")
+_PART_NAMES = {"day": _l("day"), "month": _l("month"), "year": _l("year")}  # "… must include a month"
 _MONTH_NAMES = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
-TIME_HINT = "For example, 14:30"
+TIME_HINT = _l("For example, 14:30")
 TRUE_WORDS = frozenset({"true", "on", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "off", "no", "0"})
 
@@ -94,7 +98,7 @@ def _parse_long(spec: FieldSpec, text: str) -> int:
     if _GROUPED_WHOLE.fullmatch(compact):
         compact = compact.replace(",", "")
     if not _WHOLE.fullmatch(compact):
-        raise Invalid(message(spec, "format", f"{subject(spec.label)} must be a whole number"))
+        raise Invalid(message(spec, "format", _("%(name)s must be a whole number", name=subject(spec.label))))
     return int(compact)
 
 
@@ -109,11 +113,12 @@ def _parse_decimal(spec: FieldSpec, text: str) -> Decimal:
         compact = compact.replace(",", ".")
     if not _AMOUNT.fullmatch(compact):
         euros = spec.properties.get("unit", "EUR").strip().upper() == "EUR"  # no unit ("") is a plain number
-        like = "an amount in euros, like 125.50" if euros else "a number, like 2.5"
-        raise Invalid(message(spec, "format", f"{name} must be {like}"))
+        generated = (_("%(name)s must be an amount in euros, like 125.50", name=name) if euros
+                     else _("%(name)s must be a number, like 2.5", name=name))
+        raise Invalid(message(spec, "format", generated))
     value = Decimal(compact)
     if value != value.quantize(CENT):
-        raise Invalid(message(spec, "format", f"{name} must not have more than 2 decimal places"))
+        raise Invalid(message(spec, "format", _("%(name)s must not have more than 2 decimal places", name=name)))
     return value.quantize(CENT, rounding=ROUND_HALF_UP) + Decimal("0.00")  # + 0 turns -0.00 into 0.00
 
 
@@ -132,7 +137,7 @@ def _parse_date(spec: FieldSpec, text: str) -> dt.date:
 
 
 def not_a_date(spec: FieldSpec) -> str:
-    return message(spec, "format", f"{subject(spec.label)} must be a real date")
+    return message(spec, "format", _("%(name)s must be a real date", name=subject(spec.label)))
 
 
 class DateInvalid(Invalid):
@@ -152,8 +157,9 @@ def parse_date_parts(spec: FieldSpec, day: str, month: str, year: str) -> dt.dat
     if len(missing) == len(DATE_PARTS):
         return None
     if missing:
-        words = missing[0] if len(missing) == 1 else f"{missing[0]} and {missing[1]}"
-        generated = f"{subject(spec.label)} must include a {words}"
+        parts = [str(_PART_NAMES[part]) for part in missing]
+        words = parts[0] if len(parts) == 1 else _("%(first)s and %(second)s", first=parts[0], second=parts[1])
+        generated = _("%(name)s must include a %(parts)s", name=subject(spec.label), parts=words)
         raise DateInvalid(message(spec, "incomplete", generated, missing=words), missing)
     month_text = given["month"].lower().rstrip(".")
     month_number = _MONTH_NAMES.get(month_text) or next(
@@ -163,7 +169,7 @@ def parse_date_parts(spec: FieldSpec, day: str, month: str, year: str) -> dt.dat
     if not (given["day"].isdigit() and len(given["day"]) <= 2):
         raise DateInvalid(not_a_date(spec), ("day",))
     if not (given["year"].isdigit() and len(given["year"]) == 4):
-        generated = f"{subject(spec.label)} must include a year with 4 numbers, like 2027"
+        generated = _("%(name)s must include a year with 4 numbers, like 2027", name=subject(spec.label))
         raise DateInvalid(message(spec, "format", generated), ("year",))
     try:
         return dt.date(int(given["year"]), month_number, int(given["day"]))
@@ -174,8 +180,8 @@ def parse_date_parts(spec: FieldSpec, day: str, month: str, year: str) -> dt.dat
 def time_spec(spec: FieldSpec) -> FieldSpec:
     """The time part of a ``datetime`` field, as a ``time`` field of its own: labelled by its
     ``time_label`` property ("Time the visit starts"), so its messages name the time."""
-    label = spec.properties.get("time_label") or "Time"
-    return replace(spec, label=label, type="time", properties={"hint": TIME_HINT})
+    label = spec.properties.get("time_label") or _("Time")
+    return replace(spec, label=label, type="time", properties={"hint": str(TIME_HINT)})
 
 
 def _parse_time(spec: FieldSpec, text: str) -> str:
@@ -187,7 +193,7 @@ def _parse_time(spec: FieldSpec, text: str) -> str:
     elif match and match.group(2) is None:
         hour = -1  # "14" alone is not a time
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise Invalid(message(spec, "format", f"{subject(spec.label)} must be a real time, like 14:30"))
+        raise Invalid(message(spec, "format", _("%(name)s must be a real time, like 14:30", name=subject(spec.label))))
     return f"{hour:02d}:{minute:02d}"
 
 
@@ -249,7 +255,7 @@ def iban_example(spec: FieldSpec) -> str:
 
 def _parse_iban(spec: FieldSpec, text: str) -> str:
     compact = re.sub(r"[\s-]", "", text).upper()
-    wrong_format = message(spec, "format", IBAN_MESSAGE.format(example=iban_example(spec)))
+    wrong_format = message(spec, "format", IBAN_MESSAGE % {"example": iban_example(spec)})
     if len(compact) > 34:
         raise Invalid(wrong_format)
     try:
@@ -279,39 +285,43 @@ def check_constraints(spec: FieldSpec, value: Any, today: dt.date) -> None:
     if spec.type in TEXT_TYPES:
         pattern = spec.constraints.get("pattern")
         if pattern and re.fullmatch(pattern, value) is None:  # form-js: the whole value must match
-            raise Invalid(message(spec, "format", f"{name} must be in the right format"))
+            raise Invalid(message(spec, "format", _("%(name)s must be in the right format", name=name)))
         minlength = _int(spec.constraints.get("minlength"))
         maxlength = _int(spec.constraints.get("maxlength")) or DEFAULT_MAXLENGTH.get(spec.type)
         if minlength is not None and len(value) < minlength:
             shown = format_number(minlength)
-            raise Invalid(message(spec, "minlength", f"{name} must be {shown} characters or more",
-                                  minlength=shown))
+            generated = _("%(name)s must be %(count)s characters or more", name=name, count=shown)
+            raise Invalid(message(spec, "minlength", generated, minlength=shown))
         if maxlength is not None and len(value) > maxlength:
             shown = format_number(maxlength)
-            raise Invalid(message(spec, "maxlength", f"{name} must be {shown} characters or less",
-                                  maxlength=shown))
+            generated = _("%(name)s must be %(count)s characters or less", name=name, count=shown)
+            raise Invalid(message(spec, "maxlength", generated, maxlength=shown))
     elif spec.type in NUMBER_TYPES:
         low, high = number_limit(spec, "min"), number_limit(spec, "max")
         if low is not None and value < low:
             shown = format_number(low)
-            raise Invalid(message(spec, "min", f"{name} must be {shown} or more", min=shown))
+            raise Invalid(message(spec, "min", _("%(name)s must be %(limit)s or more", name=name, limit=shown),
+                                  min=shown))
         if high is not None and value > high:
             shown = format_number(high)
-            raise Invalid(message(spec, "max", f"{name} must be {shown} or less", max=shown))
+            raise Invalid(message(spec, "max", _("%(name)s must be %(limit)s or less", name=name, limit=shown),
+                                  max=shown))
     elif spec.type == "date":
         earliest, latest = date_limit(spec, "min"), date_limit(spec, "max")
         if earliest is not None and value < earliest:
             shown = format_date(earliest)
-            raise Invalid(message(spec, "min", f"{name} must be the same as or after {shown}", min=shown))
+            generated = _("%(name)s must be the same as or after %(limit)s", name=name, limit=shown)
+            raise Invalid(message(spec, "min", generated, min=shown))
         if latest is not None and value > latest:
             shown = format_date(latest)
-            raise Invalid(message(spec, "max", f"{name} must be the same as or before {shown}", max=shown))
+            generated = _("%(name)s must be the same as or before %(limit)s", name=name, limit=shown)
+            raise Invalid(message(spec, "max", generated, max=shown))
         if is_true(spec.properties.get("future")) and value <= today:
-            raise Invalid(message(spec, "future", f"{name} must be in the future"))
+            raise Invalid(message(spec, "future", _("%(name)s must be in the future", name=name)))
     elif spec.type == "datetime":  # form-js's disallowPassedDates: today or a later day
         parts = split_datetime(value)
         if parts is not None and is_true(spec.properties.get("future")) and parts[0] < today:
-            raise Invalid(message(spec, "future", f"{name} must be today or in the future"))
+            raise Invalid(message(spec, "future", _("%(name)s must be today or in the future", name=name)))
 
 
 def number_limit(spec: FieldSpec, name: str) -> Decimal | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.utils import unset_value
@@ -249,7 +250,7 @@ class SpecField(Field):
     @property
     def display(self) -> str:
         if self.data is None and self.spec.properties.get("computed"):
-            return "Calculated when you submit this form"
+            return _("Calculated when you submit this form")
         return display_value(self.spec, self.data, options=self.options)
 
     @property
@@ -351,16 +352,17 @@ class SpecField(Field):
                 self.errors.append(self.missing_message)
             return []
         if not self.multiple and len(chosen) > 1:
-            self.errors.append("Select only one file")
+            self.errors.append(_("Select only one file"))
             return []
         if len(chosen) + (len(self.kept) if self.multiple else 0) > MAX_FILES:
-            self.errors.append(f"You can only send up to {MAX_FILES} files: you have uploaded {len(self.kept)} already"
+            self.errors.append(_("You can only send up to %(count)d files: you have uploaded %(kept)d already",
+                                 count=MAX_FILES, kept=len(self.kept))
                                if self.kept and self.multiple else
-                               f"You can only select up to {MAX_FILES} files at the same time")
+                               _("You can only select up to %(count)d files at the same time", count=MAX_FILES))
             return []
         uploads = []
         for storage in chosen:
-            who = client_name(storage) if len(chosen) > 1 else "The selected file"
+            who = client_name(storage) if len(chosen) > 1 else _("The selected file")
             try:
                 uploads.append(check_upload(self.spec.id, storage, self.kinds, self.max_size_mb, who))
             except Invalid as problem:

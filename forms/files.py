@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import filetype
+from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from .convert import Invalid
@@ -80,13 +81,15 @@ def accepted_kinds(config: str | None) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-def describe_kinds(kinds: tuple[str, ...]) -> str:
-    """Return 'a PDF, JPEG or PNG'."""
+def describe_kinds(kinds: tuple[str, ...], article: bool = True) -> str:
+    """Return 'a PDF, JPEG or PNG' ('PDF, JPEG or PNG' without the article)."""
     names = [KINDS[k].name for k in kinds]
-    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    listed = names[0] if len(names) == 1 else _("%(options)s or %(last)s", options=", ".join(names[:-1]),
+                                                 last=names[-1])
+    if not article:
+        return listed
     # Spelled-out letters that start with a vowel sound: an F, an M, an S, an X ...
-    article = "an" if names[0][0] in "AEFHILMNORSX" else "a"
-    return f"{article} {listed}"
+    return _("an %(kinds)s", kinds=listed) if names[0][0] in "AEFHILMNORSX" else _("a %(kinds)s", kinds=listed)
 
 
 def accept_attribute(kinds: tuple[str, ...]) -> str:
@@ -143,15 +146,16 @@ def check_upload(
     max_bytes = int(max_size_mb * MEGABYTE)
     data = _read_at_most(storage, max_bytes)
     if data is None:
-        raise Invalid(f"{who} must be smaller than {max_size_mb:g} MB")
+        size = f"{max_size_mb:g}"
+        raise Invalid(_("%(file)s must be smaller than %(size)s MB", file=who, size=size))
     if not data:
-        raise Invalid(f"{who} is empty")
+        raise Invalid(_("%(file)s is empty", file=who))
     name = client_name(storage)
     extension = name.rsplit(".", 1)[1].lower() if "." in name else ""
     sniffed = sniff(data)
     kind = "csv" if sniffed == "text" and extension == "csv" else sniffed
     if kind not in kinds or extension not in KINDS[kind].extensions:
-        raise Invalid(f"{who} must be {describe_kinds(kinds)}")
+        raise Invalid(_("%(file)s must be %(kinds)s", file=who, kinds=describe_kinds(kinds)))
     safe = secure_filename(name)
     if not safe.lower().endswith(f".{extension}") or safe.startswith("."):
         safe = f"upload.{extension}"

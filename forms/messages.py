@@ -12,6 +12,10 @@ cost", "Meeting date must be a real date". A label that is not a plain noun phra
 ("Travelling from", "Is the venue booked?") is quoted rather than bent into a sentence
 ("Enter an answer for “Travelling from”"), and an instruction ("Describe the need") is its own
 message.
+
+The generated messages are gettext-marked. Bending a label into a sentence ("the ticket cost")
+works in English only: in another language the (translated) label is quoted ("Saisissez une
+réponse pour « Coût du billet »").
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
 from .text import label_name
+from .translations import SOURCE_LANGUAGE, current_language
 
 if TYPE_CHECKING:  # the dataclasses only: forms/ must not load the workflow engine
     from app.engine.model import FieldSpec
@@ -86,7 +93,10 @@ def noun(label: str) -> str:
 
 
 def is_noun_phrase(label: str) -> bool:
-    """Whether the label reads as a thing ("Ticket cost"), so "Enter the ticket cost" reads well."""
+    """Whether the label reads as a thing ("Ticket cost"), so "Enter the ticket cost" reads well
+    (in English: other languages quote the label)."""
+    if current_language() != SOURCE_LANGUAGE:
+        return False
     name = noun(label)
     words = name.lower().split()
     return (bool(words) and len(words) <= 8 and "?" not in label and _NOUN_PHRASE.fullmatch(name) is not None
@@ -94,6 +104,8 @@ def is_noun_phrase(label: str) -> bool:
 
 
 def is_instruction(label: str) -> bool:
+    if current_language() != SOURCE_LANGUAGE:
+        return False
     words = label_name(label).lower().split()
     return bool(words) and words[0] in _INSTRUCTIONS
 
@@ -118,7 +130,7 @@ def subject(label: str) -> str:
     if is_noun_phrase(label):
         name = noun(label)
         return name[0].upper() + name[1:]
-    return f"The answer for “{label_name(label)}”"
+    return _("The answer for “%(label)s”", label=label_name(label))
 
 
 def required_message(spec: FieldSpec, *, choose: bool, yes_no: bool, declaration: bool) -> str:
@@ -127,16 +139,18 @@ def required_message(spec: FieldSpec, *, choose: bool, yes_no: bool, declaration
         return own
     name = label_name(spec.label)
     if declaration:
+        if current_language() != SOURCE_LANGUAGE:
+            return _("Select the box to confirm “%(label)s”", label=name)
         said = _second_person(lower_first(name))  # "I confirm that X" asks to confirm X
-        return f"Select the box to confirm {re.sub(r'^you confirm (that )?', '', said)}"
+        return _("Select the box to confirm %(what)s", what=re.sub(r"^you confirm (that )?", "", said))
     if yes_no:
-        return f"Select yes or no for “{name}”"
+        return _("Select yes or no for “%(label)s”", label=name)
     if is_instruction(spec.label):
         return name
-    verb = "Select" if choose else "Enter"
     if is_noun_phrase(spec.label):
-        return f"{verb} {the(spec.label)}"
-    return f"{verb} an answer for “{name}”" if not choose else f"Select an option for “{name}”"
+        return _("Select %(what)s", what=the(spec.label)) if choose else _("Enter %(what)s", what=the(spec.label))
+    return _("Select an option for “%(label)s”", label=name) if choose else _("Enter an answer for “%(label)s”",
+                                                                             label=name)
 
 
 def _second_person(text: str) -> str:

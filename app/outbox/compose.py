@@ -18,6 +18,7 @@ from app.extensions import db
 from app.locale import in_language
 from app.models import AuditEvent, HumanTask, OutboxMessage, User
 from forms.text import format_date, lower_label
+from forms.translations import diagram_text
 
 from .queue import decide_marker, external_url
 from .render import Rendered, render_email
@@ -56,7 +57,8 @@ def task_ask(task: HumanTask) -> str:
     """What the task asks of its people: its ``ask`` property, or "please" and its name (for an
     instance of a multi-instance step, "please endorse the joint statement for Tallinn City")."""
     definition = load_model(task.instance.version, task.instance.called).tasks.get(task.bpmn_id)
-    ask = " ".join((definition.properties.get("ask", "") if definition else "").split()).rstrip(".")
+    ask = " ".join((definition.properties.get("ask", "") if definition else "").split())
+    ask = diagram_text(task.instance.version, ask).rstrip(".")  # in the email's language
     if ask:
         return ask
     name = task.name.removesuffix(f": {task.loop_label}") if task.loop_label else task.name

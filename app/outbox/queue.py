@@ -20,9 +20,10 @@ from app.locale import in_language
 from app.logs import current_request_id
 from app.models import HumanTask, NotifyMode, OutboxMessage, OutboxStatus, ProcessInstance, User
 from app.models.base import utcnow
+from forms.translations import diagram_text
 
 from .render import Rendered, both_parts, render_email
-from .uploaded import notice_file, render_text
+from .uploaded import notice_text, render_text
 
 DECIDE = re.compile(r"%%DECIDE:(\d+):([a-z_]+)%%")
 
@@ -112,7 +113,7 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int],
     (``<template>.txt``), else templates/email/notices/<template>.txt, else the generic notice.
 
     Returns each person emailed (the active ones) with the subject they were sent."""
-    uploaded = load_model(instance.version).files.get(notice_file(template)) if instance.version else None
+    files = load_model(instance.version).files if instance.version else {}
     env = current_app.jinja_env
     name = f"email/notices/{template}.txt"
     try:
@@ -125,14 +126,18 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int],
     request_url = external_url(f"/requests/{instance.id}")
     sent: list[tuple[User, str]] = []
     for person in people:
+        # The recipient's language, once people choose one (issue 13): the text uploaded in it, else English.
+        language = getattr(person, "language", None)
+        uploaded = notice_text(files, template, language)
         if uploaded is not None:
             with in_language(person):
                 rendered = both_parts(*render_text(uploaded, {
                     "recipient": {"name": person.name, "email": person.email},
                     "request": {"title": instance.title,
                                 "started_by": instance.initiator.name if instance.initiator else ""},
-                    "data": dict(data), "process_name": process_name, "group_name": group_name,
-                    "request_url": request_url, "inbox_url": external_url("/inbox")}))
+                    "data": dict(data), "group_name": group_name, "request_url": request_url,
+                    "process_name": diagram_text(instance.version, process_name),
+                    "inbox_url": external_url("/inbox")}))
         else:
             rendered = render_email(name, {
                 "recipient": person, "instance": instance, "data": data, "template": template,

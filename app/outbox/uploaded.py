@@ -22,9 +22,15 @@ _FORBIDDEN = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 _ENV = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
-def notice_file(template: str) -> str:
-    """The name of the uploaded file that holds the notice ``template``."""
-    return f"{template}{NOTICE_SUFFIX}"
+def notice_file(template: str, language: str | None = None) -> str:
+    """The name of the uploaded file that holds the notice ``template`` (in ``language``:
+    ``statement_published.fr.txt`` beside the English ``statement_published.txt``)."""
+    return f"{template}.{language}{NOTICE_SUFFIX}" if language else f"{template}{NOTICE_SUFFIX}"
+
+
+def notice_text(files: dict[str, str], template: str, language: str | None = None) -> str | None:
+    """The uploaded text of the notice ``template`` in ``language``, else in English, else None."""
+    return (files.get(notice_file(template, language)) if language else None) or files.get(notice_file(template))
 
 
 def text_problems(text: str) -> list[tuple[int | None, str]]:

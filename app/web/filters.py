@@ -15,6 +15,7 @@ from app.models import InstanceStatus, ProcessInstance, TaskCandidate
 from app.services.versions import load_model
 from app.steps import outcome_label, status_word
 from forms.text import format_date, format_moment, format_money, format_number
+from forms.translations import diagram_text
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
     app.add_template_filter(outcome)
     app.add_template_filter(finished_as)
+    app.add_template_filter(diagram)
     app.add_template_global(page_window)
     app.context_processor(navigation)
 
@@ -45,16 +47,24 @@ def day(value) -> str:
     return format_date(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
 
 
+def diagram(text: str, instance: ProcessInstance | None) -> str:
+    """A text of the request's diagram (a task's name) in the page's language:
+    ``{{ task.name | diagram(task.instance) }}``."""
+    return diagram_text(instance.version if instance is not None else None, text)
+
+
 def outcome(instance: ProcessInstance) -> str:
     """How the end a finished request reached reads: its end event's name ('Claim paid')."""
-    return outcome_label(instance.outcome, load_model(instance.version, instance.called)) if instance.outcome else ""
+    if not instance.outcome:
+        return ""
+    return diagram(outcome_label(instance.outcome, load_model(instance.version, instance.called)), instance)
 
 
 def finished_as(instance: ProcessInstance) -> str:
     """A finished request's status word ('Paid'), '' for one not finished."""
     if instance.status != InstanceStatus.COMPLETED:
         return ""
-    return status_word(instance.outcome, load_model(instance.version, instance.called))
+    return diagram(status_word(instance.outcome, load_model(instance.version, instance.called)), instance)
 
 
 def page_window(page: int, pages: int) -> list[int | None]:

@@ -20,7 +20,7 @@ from .helpers import Errors, admin_required, render_page
 
 bp = Blueprint("processes_admin", __name__, url_prefix="/admin/processes")
 
-ACCEPTED = ".bpmn,.dmn,.form,.txt,.zip"
+ACCEPTED = ".bpmn,.dmn,.form,.txt,.po,.zip"
 
 
 def _definition(process_id: str) -> ProcessDefinition:

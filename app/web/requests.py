@@ -17,6 +17,7 @@ from app.services.instances import can_view, may_start, my_requests, start_insta
 from app.services.progress import after_step, what_next
 from app.services.versions import active_versions, called_processes, load_model
 from forms import build_form
+from forms.translations import translated_model
 
 from .helpers import download, keep_files, page_number, uploads_not_saved
 
@@ -30,7 +31,7 @@ def start_list():
     for version in active_versions():
         model = load_model(version)
         if may_start(current_user, model):
-            processes.append((version.definition, model))
+            processes.append((version.definition, translated_model(version, model)))
     return render_template("requests/start_list.html", processes=processes)
 
 
@@ -41,7 +42,7 @@ def start(process_id: str):
     version = definition.active_version
     if version is None:
         abort(404)
-    model = load_model(version)
+    model = translated_model(version, load_model(version))  # what the page shows; start_instance runs the version
     if not may_start(current_user, model):
         return render_template("errors/message.html", title=_("You cannot start “%(process)s”", process=model.name),
                                message=_why_not(model)), 403
@@ -108,7 +109,7 @@ def show(instance_id: int):
     instance = db.get_or_404(ProcessInstance, instance_id)
     if not can_view(current_user, instance):
         abort(403)
-    model = load_model(instance.version, instance.called)
+    model = translated_model(instance.version, load_model(instance.version, instance.called))
     return render_template("requests/show.html", instance=instance, model=model,
                            next_steps=what_next(instance, current_user),
                            history=instance_history(instance, model, current_user),

@@ -21,6 +21,7 @@ from app.services.versions import load_model
 from app.steps import commit_or_conflict
 from app.steps.lanes import waiting_why
 from forms import build_form
+from forms.translations import translated_model
 
 from .helpers import keep_files, page_number, uploads_not_saved
 
@@ -65,7 +66,8 @@ def show(task_id: int):
     if not candidate:
         return render_template("tasks/not_yours.html", task=task), 403
     model = load_model(instance.version, instance.called)
-    definition = model.tasks[task.bpmn_id]
+    shown = translated_model(instance.version, model)  # the page's words; the engine runs ``model``
+    definition = shown.tasks[task.bpmn_id]
     data, wf = task_form_data(task, model)
     post = request.method == "POST"
     needs_choices = any(f.properties.get("choices") for f in definition.form.fields)
@@ -102,8 +104,8 @@ def show(task_id: int):
     keep_files(form, task)
     if not sees_personal(current_user, instance):  # a task given to someone outside the claim's lanes
         hide_personal(form, definition.form, personal_fields(model, instance))
-    history = instance_history(instance, model, current_user)
-    first, rest = reviewing(answered_steps(history, model), show_first(definition))
+    history = instance_history(instance, shown, current_user)
+    first, rest = reviewing(answered_steps(history, shown), show_first(definition))
     for field_id in repeated_fields(definition.form, first):  # shown once: first, above the form
         del form[field_id]
     return render_template("tasks/task.html", task=task, instance=instance, definition=definition,

@@ -19,6 +19,7 @@ from app.services.diagram_checks import check_upload
 from app.services.people import create_user
 from app.services.versions import compare_models
 from tests.conftest import ROOT, csrf_token, post_form, sign_in
+from tests.diagrams import FIXTURES, upload_process
 from tests.integration.test_travel_http import claim, file_claim, ready_task, receipts
 
 BPMN = "travel_reimbursement.bpmn"
@@ -35,7 +36,9 @@ NEW_FIELD = """<camunda:formField id="purchase_order" label="Purchase order numb
 
 
 def shipped() -> dict[str, bytes]:
-    return {name: (ROOT / "workflows" / name).read_bytes() for name in (BPMN, DMN)}
+    """The travel process as `flask workflows sync` stores it: the diagram, its table, its translations."""
+    names = (BPMN, DMN, "travel_reimbursement.fr.po", "travel_reimbursement.de.po")
+    return {name: (ROOT / "workflows" / name).read_bytes() for name in names}
 
 
 def revised() -> dict[str, bytes]:
@@ -231,11 +234,12 @@ def test_download_gives_back_the_uploaded_files(client):
 
 
 def test_a_bpmn_alone_downloads_as_itself(client):
-    sign_in(client, "admin")
-    response = client.get("/admin/processes/group_onboarding/versions/1/download")
+    bpmn = (FIXTURES / "diagrams" / "supplier_visit.bpmn").read_bytes()
+    upload_process(client, {"supplier_visit.bpmn": bpmn})
+    response = client.get("/admin/processes/supplier_visit/versions/1/download")
     assert response.status_code == 200 and response.mimetype == "application/xml"
-    assert "group_onboarding.bpmn" in response.headers["Content-Disposition"]
-    assert response.data == (ROOT / "workflows" / "group_onboarding.bpmn").read_bytes()
+    assert "supplier_visit.bpmn" in response.headers["Content-Disposition"]
+    assert response.data == bpmn
 
 
 def test_identical_content_stores_nothing(client):
@@ -302,6 +306,8 @@ def test_a_new_process_is_stored_as_its_version_1(client):
                         'id="staff_travel" name="Staff travel"')
     bpmn = bpmn.replace('processRef="travel_reimbursement"', 'processRef="staff_travel"')
     files["staff_travel.bpmn"] = bpmn.encode()
+    for language in ("fr", "de"):  # a translation is named after its process
+        files[f"staff_travel.{language}.po"] = files.pop(f"travel_reimbursement.{language}.po")
     sign_in(client, "admin")
     response = upload(client, files, note="A pilot for secretariat staff")
     assert response.status_code == 302, text(response)[:3000]

@@ -11,11 +11,14 @@ at. The checks, in order:
 4. the app's rules (docs/DIAGRAMS.md): one executable process; forms the app can render;
    lanes and assignments that name people; scripts, conditions, DMN cells and timers that
    compile under the restricted evaluator; decisions, topics and templates that exist;
-   elements the app runs; and warnings for missing layout, instructions and default flows.
+   elements the app runs; and warnings for missing layout, instructions and default flows;
+5. the translations (.po) uploaded with it: readable, and listing the texts with none.
 """
 
 from .check import check_upload
 from .report import Finding, Report
+from .texts import diagram_texts, translation_template, updated_translation
 from .unpack import MAX_FILE_BYTES, MAX_ZIP_BYTES, UploadRefused, unpack_upload
 
-__all__ = ["MAX_FILE_BYTES", "MAX_ZIP_BYTES", "Finding", "Report", "UploadRefused", "check_upload", "unpack_upload"]
+__all__ = ["MAX_FILE_BYTES", "MAX_ZIP_BYTES", "Finding", "Report", "UploadRefused", "check_upload", "diagram_texts",
+           "translation_template", "unpack_upload", "updated_translation"]

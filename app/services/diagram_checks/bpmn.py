@@ -6,6 +6,8 @@ from __future__ import annotations
 import keyword
 from collections.abc import Iterator
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from app.engine.juel import is_juel
@@ -35,10 +37,10 @@ FLOW_NODES = {
     "callActivity", "receiveTask", "manualTask", "eventBasedGateway",
 }
 UNSUPPORTED = {
-    "complexGateway": "complex gateways are not supported: use exclusive, parallel or inclusive gateways",
-    "transaction": "transactions are not supported: use an embedded subprocess",
-    "adHocSubProcess": "ad-hoc subprocesses are not supported",
-    "implicitThrowEvent": "this event is not supported",
+    "complexGateway": _l("complex gateways are not supported: use exclusive, parallel or inclusive gateways"),
+    "transaction": _l("transactions are not supported: use an embedded subprocess"),
+    "adHocSubProcess": _l("ad-hoc subprocesses are not supported"),
+    "implicitThrowEvent": _l("this event is not supported"),
 }
 IGNORED_CHILDREN = {
     "sequenceFlow", "laneSet", "textAnnotation", "association", "group", "dataObject",
@@ -47,13 +49,13 @@ IGNORED_CHILDREN = {
     "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",  # checked on their element
 }
 EVENT_DEFINITIONS = {
-    "conditionalEventDefinition": "conditional events do not run here (nothing would check the condition "
-                                  "again): use a gateway with conditions",
-    "compensateEventDefinition": "compensation does not run here: draw the steps that undo the work after an "
-                                 "error boundary event",
-    "linkEventDefinition": "link events do not run here: draw the sequence flow itself",
-    "cancelEventDefinition": "cancel events do not run here (transactions are not supported): use an error end "
-                             "event and an error boundary event on an embedded subprocess",
+    "conditionalEventDefinition": _l("conditional events do not run here (nothing would check the condition "
+                                     "again): use a gateway with conditions"),
+    "compensateEventDefinition": _l("compensation does not run here: draw the steps that undo the work after an "
+                                    "error boundary event"),
+    "linkEventDefinition": _l("link events do not run here: draw the sequence flow itself"),
+    "cancelEventDefinition": _l("cancel events do not run here (transactions are not supported): use an error end "
+                                "event and an error boundary event on an embedded subprocess"),
 }
 # Where each kind of event definition may stand (the element, and whether it throws or catches).
 EVENT_PLACES = {
@@ -64,24 +66,24 @@ EVENT_PLACES = {
     "timerEventDefinition": {"intermediateCatchEvent", "boundaryEvent", "eventStart"},
     "terminateEventDefinition": {"endEvent"},
 }
-EVENT_NAMES = {"signalEventDefinition": "a signal", "escalationEventDefinition": "an escalation",
-               "errorEventDefinition": "an error", "timerEventDefinition": "a timer",
-               "terminateEventDefinition": "terminate"}
+EVENT_NAMES = {"signalEventDefinition": _l("a signal"), "escalationEventDefinition": _l("an escalation"),
+               "errorEventDefinition": _l("an error"), "timerEventDefinition": _l("a timer"),
+               "terminateEventDefinition": _l("terminate")}
 LOGIC_EXTENSIONS = {
-    "executionListener": "execution listeners do not run here: use a script or service task",
-    "taskListener": "task listeners do not run here: use a script or service task",
-    "connector": "connectors do not run here: use a service task with a registered topic",
-    "formProperty": "form properties are read on user tasks and start events only: move it to the step whose "
-                    "form it belongs to",
-    "in": "belongs on a call activity: it passes data into the process called",
-    "out": "belongs on a call activity: it passes data back from the process called",
-    "field": "delegate fields do not run here: use camunda:properties on a service task",
+    "executionListener": _l("execution listeners do not run here: use a script or service task"),
+    "taskListener": _l("task listeners do not run here: use a script or service task"),
+    "connector": _l("connectors do not run here: use a service task with a registered topic"),
+    "formProperty": _l("form properties are read on user tasks and start events only: move it to the step whose "
+                       "form it belongs to"),
+    "in": _l("belongs on a call activity: it passes data into the process called"),
+    "out": _l("belongs on a call activity: it passes data back from the process called"),
+    "field": _l("delegate fields do not run here: use camunda:properties on a service task"),
 }
 LOGIC_ATTRIBUTES = {
-    "class": "Java delegates do not run here",
-    "expression": "expressions on tasks do not run here",
-    "delegateExpression": "delegate expressions do not run here",
-    "resource": "external script resources are not read: put the script in the task",
+    "class": _l("Java delegates do not run here"),
+    "expression": _l("expressions on tasks do not run here"),
+    "delegateExpression": _l("delegate expressions do not run here"),
+    "resource": _l("external script resources are not read: put the script in the task"),
 }
 IGNORED_ATTRIBUTES = {
     "formKey", "assignee", "candidateUsers", "candidateGroups", "topic", "type", "decisionRef",
@@ -103,12 +105,13 @@ def _check_process(name: str, root: etree._Element, decisions: Decisions, found:
     report.process_id = process.get("id")
     report.process_name = " ".join((process.get("name") or "").split()) or report.process_id
     if report.process_id and len(report.process_id) > 100:
-        found.error(name, "the process id is longer than 100 characters", process)
+        found.error(name, _("the process id is longer than 100 characters"), process)
     if len(report.process_name or "") > 200:
-        found.error(name, "the process name is longer than 200 characters", process)
+        found.error(name, _("the process name is longer than 200 characters"), process)
     for attribute in ("candidateStarterGroups", "candidateStarterUsers"):
         if process.get(f"{C}{attribute}"):
-            found.warning(name, f"camunda:{attribute} is ignored: people with the buyer role start requests",
+            found.warning(name, _("camunda:%(attribute)s is ignored: people with the buyer role start requests",
+                                  attribute=attribute),
                           process)
 
     lanes = _lanes(process)
@@ -136,11 +139,13 @@ def _check_process(name: str, root: etree._Element, decisions: Decisions, found:
     for node in process.iter(f"{B}boundaryEvent"):
         attached = node.get("attachedToRef")
         if not attached or attached not in ids:
-            found.error(name, f"the boundary event is attached to {attached!r}, which is not in the process", node)
+            found.error(name, _("the boundary event is attached to %(attached)s, which is not in the process",
+                                attached=repr(attached)), node)
     used = decisions.needed({d for d in (n.get(f"{C}decisionRef") for n in process.iter(f"{B}businessRuleTask")) if d})
     for decision, file in decisions.items():
         if decision not in used:
-            found.warning(file, f"the decision {decision} is not used by any business rule task of the process")
+            found.warning(file, _("the decision %(decision)s is not used by any business rule task of the process",
+                                  decision=decision))
     _check_layout(name, root, process, found)
 
 
@@ -148,13 +153,13 @@ def _executable_advice(root: etree._Element, executable: list[etree._Element]) -
     """Why the file does not hold exactly one process to run, and what to do in Camunda Modeler."""
     if not executable:
         if root.find(f"{B}process") is None:
-            return "the file holds no process: draw the process to run (a pool or a plain diagram) and upload it"
-        return ("0 executable processes were found: mark the process to run as executable (isExecutable; "
-                "\"Executable\" in the process's properties in Camunda Modeler)")
+            return _("the file holds no process: draw the process to run (a pool or a plain diagram) and upload it")
+        return _("0 executable processes were found: mark the process to run as executable (isExecutable; "
+                 "\"Executable\" in the process's properties in Camunda Modeler)")
     names = ", ".join(" ".join((p.get("name") or p.get("id") or "").split()) for p in executable)
-    return (f"{len(executable)} executable processes were found ({names}): one process runs per diagram; keep "
-            "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
-            "file of its own")
+    return _("%(count)s executable processes were found (%(names)s): one process runs per diagram; keep "
+             "\"Executable\" ticked on that one only (isExecutable=\"false\" on the others), or upload each in a "
+             "file of its own", count=len(executable), names=names)
 
 
 def _flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
@@ -178,19 +183,19 @@ def _check_elements(name: str, container: etree._Element, ids: dict[str, etree._
         if local in IGNORED_CHILDREN or local == "laneSet":
             continue
         if local not in FLOW_NODES:
-            found.error(name, f"bpmn:{local} is not supported here", node)
+            found.error(name, _("bpmn:%(local)s is not supported here", local=local), node)
             continue
         if node.find(f"{B}standardLoopCharacteristics") is not None:
-            found.error(name, "a loop marker is not supported (Camunda 7 does not run it either): use a "
-                        "multi-instance marker, or a gateway that loops back", node)
+            found.error(name, _("a loop marker is not supported (Camunda 7 does not run it either): use a "
+                                "multi-instance marker, or a gateway that loops back"), node)
         multi = node.find(f"{B}multiInstanceLoopCharacteristics")
         if multi is not None:
             _check_multi_instance(name, node, multi, found)
         definitions = [d for d in node if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
         _check_event(name, node, definitions, ids, found, nested, event_sub)
         if local == "manualTask":
-            found.warning(name, "a manual task is passed through: nobody is asked to do it (as in Camunda). Use a "
-                          "user task with a form if someone must confirm it", node)
+            found.warning(name, _("a manual task is passed through: nobody is asked to do it (as in Camunda). Use "
+                                  "a user task with a form if someone must confirm it"), node)
         if local == "eventBasedGateway":
             _check_event_gateway(name, node, container, ids, found)
         if local == "subProcess":
@@ -210,44 +215,45 @@ def _check_event(name: str, node: etree._Element, definitions: list[etree._Eleme
         if kind in EVENT_DEFINITIONS:
             found.error(name, EVENT_DEFINITIONS[kind], node)
         elif local == "startEvent" and not event_sub and kind in EVENT_PLACES:
-            found.error(name, f"a start event with {EVENT_NAMES[kind]} would start requests on its own: requests "
-                        "start from their start form; draw a plain start event (or put this one in an event "
-                        "subprocess)", node)
+            found.error(name, _("a start event with %(event_names)s would start requests on its own: requests "
+                                "start from their start form; draw a plain start event (or put this one in an "
+                                "event subprocess)", event_names=EVENT_NAMES[kind]), node)
         elif kind in EVENT_PLACES and place not in EVENT_PLACES[kind]:
-            found.error(name, f"{EVENT_NAMES[kind]} cannot be on {_article(local)} here: "
-                        f"{_EVENT_ADVICE[kind]}", node)
+            found.error(name, _("%(event_names)s cannot be on %(article)s here: %(event_advice)s",
+                                event_names=EVENT_NAMES[kind], article=_article(local),
+                                event_advice=_EVENT_ADVICE[kind]), node)
         elif kind == "errorEventDefinition" and local == "boundaryEvent":
             target = ids.get(node.get("attachedToRef"))
             if target is not None and _local(target) not in ("subProcess", "callActivity"):
-                found.error(name, "an error boundary event catches only errors thrown inside a subprocess: attach "
-                            "it to an embedded subprocess whose error end event throws the error", node)
+                found.error(name, _("an error boundary event catches only errors thrown inside a subprocess: "
+                                    "attach it to an embedded subprocess whose error end event throws the error"), node)
         if kind == "errorEventDefinition":
             for attribute in ("errorCodeVariable", "errorMessageVariable"):
                 if definition.get(f"{C}{attribute}"):
-                    found.warning(name, f"camunda:{attribute} is ignored: the error's code and message are not "
-                                  "put into the request's data", node)
+                    found.warning(name, _("camunda:%(attribute)s is ignored: the error's code and message are not "
+                                          "put into the request's data", attribute=attribute), node)
             if local == "endEvent" and not nested and not _error_caught_by_event_subprocess(node.getparent()):
-                found.warning(name, "nothing catches this error: a request that reaches it stops in error here. "
-                              "Use a plain end event, or an event subprocess that starts on the error", node)
+                found.warning(name, _("nothing catches this error: a request that reaches it stops in error here. "
+                                      "Use a plain end event, or an event subprocess that starts on the error"), node)
     if len(definitions) > 1:
-        found.error(name, "an event with several definitions is not supported: draw one event for each", node)
+        found.error(name, _("an event with several definitions is not supported: draw one event for each"), node)
     if local == "intermediateCatchEvent" and not definitions:
-        found.error(name, "an intermediate catch event needs a timer, a signal or a message to wait for", node)
+        found.error(name, _("an intermediate catch event needs a timer, a signal or a message to wait for"), node)
     if local == "boundaryEvent" and not definitions:
-        found.error(name, "a boundary event needs a timer, a signal, an escalation, an error or a message to "
-                    "catch", node)
+        found.error(name, _("a boundary event needs a timer, a signal, an escalation, an error or a message to "
+                            "catch"), node)
 
 
 _EVENT_ADVICE = {
-    "signalEventDefinition": "throw a signal with an intermediate throw or end event, catch it with an "
-                             "intermediate catch, boundary or event subprocess start event",
-    "escalationEventDefinition": "raise an escalation with an intermediate throw or end event in a subprocess, "
-                                 "catch it with a boundary event or an event subprocess start event",
-    "errorEventDefinition": "throw an error with an end event, catch it with a boundary event on a subprocess "
-                            "or an event subprocess start event",
-    "timerEventDefinition": "wait with an intermediate catch event, a boundary event or an event subprocess "
-                            "start event",
-    "terminateEventDefinition": "terminate works only on an end event",
+    "signalEventDefinition": _l("throw a signal with an intermediate throw or end event, catch it with an "
+                                "intermediate catch, boundary or event subprocess start event"),
+    "escalationEventDefinition": _l("raise an escalation with an intermediate throw or end event in a subprocess, "
+                                    "catch it with a boundary event or an event subprocess start event"),
+    "errorEventDefinition": _l("throw an error with an end event, catch it with a boundary event on a subprocess "
+                               "or an event subprocess start event"),
+    "timerEventDefinition": _l("wait with an intermediate catch event, a boundary event or an event subprocess "
+                               "start event"),
+    "terminateEventDefinition": _l("terminate works only on an end event"),
 }
 
 
@@ -259,9 +265,9 @@ def _error_caught_by_event_subprocess(container: etree._Element | None) -> bool:
 
 
 def _article(local: str) -> str:
-    words = {"startEvent": "a start event", "endEvent": "an end event", "boundaryEvent": "a boundary event",
-             "intermediateThrowEvent": "an intermediate throw event",
-             "intermediateCatchEvent": "an intermediate catch event"}
+    words = {"startEvent": _("a start event"), "endEvent": _("an end event"), "boundaryEvent": _("a boundary event"),
+             "intermediateThrowEvent": _("an intermediate throw event"),
+             "intermediateCatchEvent": _("an intermediate catch event")}
     return words.get(local, f"a {local}")
 
 
@@ -269,11 +275,11 @@ def _check_event_subprocess(name: str, node: etree._Element, found: _Findings, n
     starts = node.findall(f"{B}startEvent")
     kinds = [_local(d) for s in starts for d in s if isinstance(d.tag, str) and _local(d).endswith("EventDefinition")]
     if len(starts) != 1 or not kinds:
-        found.error(name, "an event subprocess needs exactly one start event with a signal, an error, an "
-                    "escalation, a message or a timer: it starts when that happens", node)
+        found.error(name, _("an event subprocess needs exactly one start event with a signal, an error, an "
+                            "escalation, a message or a timer: it starts when that happens"), node)
     elif nested and kinds != ["timerEventDefinition"]:  # SpiffWorkflow starts only the process's own
-        found.error(name, "inside a subprocess, an event subprocess starts only on a timer here: move it to the "
-                    "process itself, or catch the event with a boundary event on the subprocess", node)
+        found.error(name, _("inside a subprocess, an event subprocess starts only on a timer here: move it to the "
+                            "process itself, or catch the event with a boundary event on the subprocess"), node)
 
 
 def _check_event_gateway(name: str, node: etree._Element, container: etree._Element,
@@ -285,13 +291,13 @@ def _check_event_gateway(name: str, node: etree._Element, container: etree._Elem
         if target is None:
             continue
         if _local(target) not in ("intermediateCatchEvent", "receiveTask"):
-            found.error(name, "a flow out of an event-based gateway must lead to an intermediate catch event "
-                        "(a timer or a signal) that says what the gateway waits for", target)
+            found.error(name, _("a flow out of an event-based gateway must lead to an intermediate catch event (a "
+                                "timer or a signal) that says what the gateway waits for"), target)
         timers += target.find(f"{B}timerEventDefinition") is not None
     if len(targets) < 2:
-        found.error(name, "an event-based gateway needs two ways out or more, each to an event it waits for", node)
+        found.error(name, _("an event-based gateway needs two ways out or more, each to an event it waits for"), node)
     if timers > 1:
-        found.error(name, "an event-based gateway may wait for one timer only: keep the earliest", node)
+        found.error(name, _("an event-based gateway may wait for one timer only: keep the earliest"), node)
 
 
 CAMUNDA_LOOP_VARIABLES = {"loopCounter", "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"}
@@ -303,23 +309,23 @@ def _check_multi_instance(name: str, node: etree._Element, multi: etree._Element
     collection = multi.get(f"{C}collection") or multi.findtext(f"{B}loopDataInputRef")
     cardinality = multi.find(f"{B}loopCardinality")
     if (collection is None) == (cardinality is None):
-        found.error(name, "a multi-instance step needs either camunda:collection (the list to go through) or a "
-                    "loop cardinality (how many times), not both", node)
+        found.error(name, _("a multi-instance step needs either camunda:collection (the list to go through) or a "
+                            "loop cardinality (how many times), not both"), node)
     if collection is not None and not _is_name(collection):
         return  # prepare_tree reported why
     element = multi.get(f"{C}elementVariable")
     if element is not None and (not _is_name(element) or element in CAMUNDA_LOOP_VARIABLES):
-        found.error(name, f"camunda:elementVariable {element!r} must be a plain name, such as member, other than "
-                    "Camunda's own loopCounter and nrOf… variables", node)
+        found.error(name, _("camunda:elementVariable %(element)s must be a plain name, such as member, other than "
+                            "Camunda's own loopCounter and nrOf… variables", element=repr(element)), node)
     for tag, what in (("loopCardinality", "loop cardinality"), ("completionCondition", "completion condition")):
         part = multi.find(f"{B}{tag}")
         if part is None or is_juel(part.text):  # not translated: prepare_tree reported why
             continue
         if not (part.text or "").strip():
-            found.error(name, f"the {what} is empty", part)
+            found.error(name, _("the %(what)s is empty", what=what), part)
             continue
         for problem in _compiled(found, part.text or "", "condition" if tag == "completionCondition" else "expression"):
-            found.error(name, f"the {what} cannot run: {problem}", part)
+            found.error(name, _("the %(what)s cannot run: %(problem)s", what=what, problem=problem), part)
 
 
 def _is_name(text: str) -> bool:
@@ -332,7 +338,8 @@ def _check_extensions(name: str, process: etree._Element, found: _Findings) -> N
             continue
         if node.tag.startswith(C) and _local(node) in LOGIC_EXTENSIONS and not is_call_mapping(node) \
                 and not is_form_property(node):
-            found.error(name, f"camunda:{_local(node)}: {LOGIC_EXTENSIONS[_local(node)]}", node)
+            found.error(name, _("camunda:%(local)s: %(logic_extensions)s",
+                                local=_local(node), logic_extensions=LOGIC_EXTENSIONS[_local(node)]), node)
         if not node.tag.startswith(B) or _local(node) not in FLOW_NODES | {"process", "sequenceFlow"}:
             continue
         for key in node.attrib:
@@ -340,15 +347,16 @@ def _check_extensions(name: str, process: etree._Element, found: _Findings) -> N
                 continue
             attribute = key[len(C):]
             if attribute in LOGIC_ATTRIBUTES:
-                found.error(name, f"camunda:{attribute}: {LOGIC_ATTRIBUTES[attribute]}", node)
+                found.error(name, _("camunda:%(attribute)s: %(logic_attributes)s",
+                                    attribute=attribute, logic_attributes=LOGIC_ATTRIBUTES[attribute]), node)
             elif attribute == "resultVariable":
-                found.warning(name, "camunda:resultVariable is ignored: a script's variables, and a decision's "
-                              "outputs by their names, go into the request's data", node)
+                found.warning(name, _("camunda:resultVariable is ignored: a script's variables, and a decision's "
+                                      "outputs by their names, go into the request's data"), node)
             elif attribute == "mapDecisionResult":
-                found.warning(name, "camunda:mapDecisionResult is ignored: a decision's outputs go into the "
-                              "request's data by their names", node)
+                found.warning(name, _("camunda:mapDecisionResult is ignored: a decision's outputs go into the "
+                                      "request's data by their names"), node)
             elif attribute not in IGNORED_ATTRIBUTES | {"candidateStarterGroups", "candidateStarterUsers"}:
-                found.warning(name, f"camunda:{attribute} is ignored here", node)
+                found.warning(name, _("camunda:%(attribute)s is ignored here", attribute=attribute), node)
 
 
 def _lanes(process: etree._Element) -> dict[str, etree._Element]:
@@ -366,67 +374,69 @@ def _check_flows(name: str, process: etree._Element, ids: dict[str, etree._Eleme
         outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
         for end in ("sourceRef", "targetRef"):
             if flow.get(end) not in ids:
-                found.error(name, f"the flow's {end} {flow.get(end)!r} is not in the process", flow)
+                found.error(name, _("the flow's %(end)s %(get)s is not in the process",
+                                    end=end, get=repr(flow.get(end))), flow)
         condition = flow.find(f"{B}conditionExpression")
         if condition is None:
             continue
         language = (condition.get("language") or "").strip().lower()
         if language and language not in ("python", "juel", "python3"):
-            found.error(name, f"the condition is {condition.get('language')}: write it in Python or as a "
-                        "simple ${...} expression", condition)
+            found.error(name, _("the condition is %(get)s: write it in Python or as a simple ${...} expression",
+                                get=condition.get('language')), condition)
             continue
         if condition.get(f"{C}resource"):
-            found.error(name, "external condition resources are not read: write the condition in the flow",
+            found.error(name, _("external condition resources are not read: write the condition in the flow"),
                         condition)
             continue
         if is_juel(condition.text):  # not translated: prepare_tree reported why
             continue
         for problem in _compiled(found, condition.text or "", "condition"):
-            found.error(name, f"the condition cannot run: {problem}", condition)
+            found.error(name, _("the condition cannot run: %(problem)s", problem=problem), condition)
     for gateway in process.iter(f"{B}exclusiveGateway", f"{B}inclusiveGateway"):
         flows = outgoing.get(gateway.get("id"), [])
         if len(flows) < 2:
             continue
         default = gateway.get("default")
         if default and default not in {f.get("id") for f in flows}:
-            found.error(name, f"the default flow {default!r} does not leave this gateway", gateway)
+            found.error(name, _("the default flow %(default)s does not leave this gateway",
+                                default=repr(default)), gateway)
         for flow in flows:
             if flow.get("id") != default and flow.find(f"{B}conditionExpression") is None:
-                found.error(name, "a flow out of a gateway with several ways out needs a condition, unless it "
-                            "is the gateway's default flow", flow)
+                found.error(name, _("a flow out of a gateway with several ways out needs a condition, unless it is "
+                                    "the gateway's default flow"), flow)
         if not default:
-            found.warning(name, "the gateway has no default flow: when no condition holds, the request stops "
-                          "with an error", gateway)
+            found.warning(name, _("the gateway has no default flow: when no condition holds, the request stops "
+                                  "with an error"), gateway)
 
 
 def _check_timer(name: str, node: etree._Element, found: _Findings) -> None:
     values = [child for child in node if isinstance(child.tag, str)
               and _local(child) in ("timeDuration", "timeDate", "timeCycle")]
     if len(values) != 1:
-        found.error(name, "a timer needs exactly one of timeDuration, timeDate or timeCycle", node)
+        found.error(name, _("a timer needs exactly one of timeDuration, timeDate or timeCycle"), node)
         return
     value = values[0]
     if is_juel(value.text):  # not translated: prepare_tree reported why
         return
     if not found.code_budget(value.text):
-        found.error(name, f"the timer cannot run: {_TOO_MUCH_CODE}", value)
+        found.error(name, _("the timer cannot run: %(too_much_code)s", too_much_code=_TOO_MUCH_CODE), value)
         return
     errors, warnings = timer_problems(_local(value), value.text)
     for problem in errors:
-        found.error(name, f"the timer cannot run: {problem}", value)
+        found.error(name, _("the timer cannot run: %(problem)s", problem=problem), value)
     for problem in warnings:
-        found.warning(name, f"the timer: {problem}", value)
+        found.warning(name, _("the timer: %(problem)s", problem=problem), value)
 
 
 def _check_layout(name: str, root: etree._Element, process: etree._Element, found: _Findings) -> None:
     drawn = {n.get("bpmnElement") for n in root.iter(f"{BPMNDI}BPMNShape", f"{BPMNDI}BPMNEdge")}
     if not drawn - {None}:
-        found.warning(name, "the diagram has no layout (BPMN DI): it cannot be shown as a picture",
+        found.warning(name, _("the diagram has no layout (BPMN DI): it cannot be shown as a picture"),
                       line=root.sourceline)
         return
     for node in _flow_nodes(process):
         if node.get("id") not in drawn:
-            found.warning(name, "the element has no shape in the diagram layout (BPMNShape)", node)
+            found.warning(name, _("the element has no shape in the diagram layout (BPMNShape)"), node)
     for flow in process.iter(f"{B}sequenceFlow"):
         if flow.get("id") not in drawn:
-            found.warning(name, "the flow has no line in the diagram layout (BPMNEdge)", flow)
+            found.warning(name, _("the flow has no line in the diagram layout (BPMNEdge)"), flow)

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
@@ -66,7 +67,8 @@ def check_form_file(name: str, text: str, found: _Findings) -> None:
         message = invalid.message
         if message.startswith("False schema does not allow"):  # form-js's way to refuse a property
             message = f"{json.dumps(invalid.instance)[:60]} is not allowed for this kind of component"
-        found.error(name, f"not a valid Camunda Form: {_where(invalid.absolute_path, schema)}: {message}")
+        found.error(name, _("not a valid Camunda Form: %(where)s: %(message)s",
+                            where=_where(invalid.absolute_path, schema), message=message))
     if errors:
         return
     try:

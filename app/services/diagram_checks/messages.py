@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from lxml import etree
 
 from app.engine.juel import JuelError
@@ -29,8 +30,9 @@ def check_messages(name: str, root: etree._Element, process: etree._Element, fou
         owner = definition.getparent()
         for attribute in DELEGATES:
             if definition.get(f"{C}{attribute}"):
-                found.error(name, f"a Java delegate cannot send messages here: remove camunda:{attribute}; the "
-                            f"message is sent by name, with the data its {PAYLOAD_PROPERTY} property names", owner)
+                found.error(name, _("a Java delegate cannot send messages here: remove camunda:%(attribute)s; the "
+                                    "message is sent by name, with the data its %(payload_property)s property names",
+                                    attribute=attribute, payload_property=PAYLOAD_PROPERTY), owner)
         _check_one(name, owner, definition.get("messageRef"), messages, found)
     for node in process.iter(f"{B}receiveTask"):
         _check_one(name, node, node.get("messageRef"), messages, found)
@@ -39,37 +41,41 @@ def check_messages(name: str, root: etree._Element, process: etree._Element, fou
             _check_one(name, node, node.get("messageRef"), messages, found)
     for key in root.iter(f"{B}correlationKey"):
         if len(key.findall(f"{B}correlationPropertyRef")) > 1:
-            found.error(name, "a correlation key here has one correlation property: give the message one key",
+            found.error(name, _("a correlation key here has one correlation property: give the message one key"),
                         key)
 
 
 def _check_one(name: str, node: etree._Element, ref: str | None, messages: dict, found: _Findings) -> None:
     if not ref or ref not in messages:
-        found.error(name, "the message event needs a message: choose or create one (bpmn:message) in the "
-                    "modeler's Message section", node)
+        found.error(name, _("the message event needs a message: choose or create one (bpmn:message) in the "
+                            "modeler's Message section"), node)
         return
     if not (messages[ref].get("name") or "").strip():
-        found.error(name, f"the message {ref!r} has no name: name it, the name is what other requests wait for",
+        found.error(name, _("the message %(ref)s has no name: name it, the name is what other requests wait for",
+                            ref=repr(ref)),
                     node)
     props = element_properties(node)
     written = props.get(KEY_PROPERTY, "")
     if written.strip():
         if _local(node) == "startEvent" and node.getparent() is not None and _local(node.getparent()) == "process":
-            found.warning(name, f"{KEY_PROPERTY} is ignored on a process's message start event: every "
-                          "message of that name starts a request", node)
+            found.warning(name, _("%(key_property)s is ignored on a process's message start event: every message "
+                                  "of that name starts a request", key_property=KEY_PROPERTY), node)
         try:
             expression = key_expression(written)
         except JuelError as exc:
-            found.error(name, f"{KEY_PROPERTY} = {written!r} cannot run here: {exc}", node)
+            found.error(name, _("%(key_property)s = %(written)s cannot run here: %(exc)s",
+                                key_property=KEY_PROPERTY, written=repr(written), exc=exc), node)
         else:
             for problem in _compiled(found, expression or ""):
-                found.error(name, f"{KEY_PROPERTY} = {written!r} cannot run: {problem}", node)
+                found.error(name, _("%(key_property)s = %(written)s cannot run: %(problem)s",
+                                    key_property=KEY_PROPERTY, written=repr(written), problem=problem), node)
     payload = props.get(PAYLOAD_PROPERTY, "")
     if payload.strip():
         if _local(node) not in THROWS:
-            found.warning(name, f"{PAYLOAD_PROPERTY} is ignored where a message is received: the data sent "
-                          "comes from the sender's payload", node)
+            found.warning(name, _("%(payload_property)s is ignored where a message is received: the data sent "
+                                  "comes from the sender's payload", payload_property=PAYLOAD_PROPERTY), node)
         for part in (p.strip() for p in payload.split(",")):
             if not _NAME.fullmatch(part):
-                found.error(name, f"{PAYLOAD_PROPERTY} = {payload!r}: name the data to send, separated by "
-                            f"commas ({part!r} is not a name)", node)
+                found.error(name, _("%(payload_property)s = %(payload)s: name the data to send, separated by "
+                                    "commas (%(part)s is not a name)",
+                                    payload_property=PAYLOAD_PROPERTY, payload=repr(payload), part=repr(part)), node)

@@ -96,7 +96,7 @@ class _Findings:
             element_id = element_id or owner.get("id")
             element_name = element_name or owner.get("name")
             line = line or node.sourceline
-        message = _folded(message)  # one finding, one line: a library may answer over several
+        message = _folded(str(message))  # one finding, one line (a library may answer over several); a lazy text
         if len(message) > MAX_MESSAGE_LENGTH:  # a compiler may quote a whole script back
             message = message[:MAX_MESSAGE_LENGTH].rstrip() + " …"
         element_name = _folded(element_name or "")[:MAX_NAME_LENGTH] or None  # "Prepare\nBank\nTransfer"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -28,16 +29,18 @@ DECISIONS = ("approve", "request_changes", "reject")
 
 
 def _lane_help() -> str:
-    return "use one of " + ", ".join(LANE_NAMES)
+    return _("use one of %(names)s", names=", ".join(LANE_NAMES))
 
 
-def _check_form(name: str, node: etree._Element, what: str, found: _Findings) -> None:
+def _check_form(name: str, node: etree._Element, start: bool, found: _Findings) -> None:
     process_id = found.report.process_id
-    key = f"{process_id}.start" if what == "start event" else f"{process_id}.{node.get('id')}"
+    key = f"{process_id}.start" if start else f"{process_id}.{node.get('id')}"
+    what = _("the start event") if start else _("the user task")
     if not node.get(f"{C}formKey") and camunda_form_name(node) is None:
-        found.warning(name, f"the {what} has no camunda:formKey, so its form is known as {key}. That is enough "
-                      "unless the app's developers gave you a key for this form's own checks or calculations: then "
-                      "enter it as the Form key in Camunda Modeler", node)
+        found.warning(name, _("%(what)s has no camunda:formKey, so its form is known as %(key)s. That is "
+                              "enough unless the app's developers gave you a key for this form's own checks or "
+                              "calculations: then enter it as the Form key in Camunda Modeler",
+                              what=what, key=key), node)
     try:
         form = form_from_xml(node, key, found.report.files)
     except FormJsError:
@@ -47,25 +50,27 @@ def _check_form(name: str, node: etree._Element, what: str, found: _Findings) ->
         return
     _check_declared_fields(name, node, found)
     for problem in check_form_spec(form):
-        found.error(name, f"its form cannot be shown: {problem}", node)
+        found.error(name, _("its form cannot be shown: %(problem)s", problem=problem), node)
     if not check_form_spec(form):
         try:
             build_form(form, instance_data={})
         except Exception as exc:  # noqa: BLE001 - any failure means people could not see the form
-            found.error(name, f"its form cannot be shown: {exc}", node)
+            found.error(name, _("its form cannot be shown: %(exc)s", exc=exc), node)
     external = camunda_form_name(node) is None and (node.get(f"{C}formKey") or "").partition(":")[1]
     if not form.fields and external:
-        found.error(name, f"the {what}'s form is in an HTML file, which the app does not read: declare its "
-                    "fields with camunda:formData (Generated Task Forms in Camunda Modeler) or in a Camunda Form "
-                    "(.form) uploaded with the diagram", node)
+        found.error(name, _("%(whose)s form is in an HTML file, which the app does not read: declare its "
+                            "fields with camunda:formData (Generated Task Forms in Camunda Modeler) or in a "
+                            "Camunda Form (.form) uploaded with the diagram",
+                            whose=_("the start event's") if start else _("the user task's")), node)
     elif not form.fields:
-        found.warning(name, f"the {what} has no form fields: people see only a button", node)
+        found.warning(name, _("%(what)s has no form fields: people see only a button", what=what), node)
     decision = form.get("decision")
     if decision is not None and decision.type == "enum":
         unknown = [value for value, _ in decision.options if value not in DECISIONS]
         if unknown:
-            found.error(name, f"the decision field's values must be taken from {', '.join(DECISIONS)} "
-                        f"(not {', '.join(unknown)}): the email links and history rely on them", node)
+            found.error(name, _("the decision field's values must be taken from %(join)s (not %(join2)s): the "
+                                "email links and history rely on them",
+                                join=', '.join(DECISIONS), join2=', '.join(unknown)), node)
 
 
 def _check_declared_fields(name: str, node: etree._Element, found: _Findings) -> None:
@@ -85,21 +90,21 @@ def is_form_property(node: etree._Element) -> bool:
 def _check_start(name: str, process: etree._Element, lanes: dict, found: _Findings) -> None:
     starts = process.findall(f"{B}startEvent")
     if len(starts) != 1:
-        found.error(name, f"the process needs exactly one start event ({len(starts)} found)", process)
+        found.error(name, _("the process needs exactly one start event (%(len)s found)", len=len(starts)), process)
         return
     start = starts[0]
     if start.find(f"{B}messageEventDefinition") is not None:
         return  # a request started by a message has no start form: the message's data is its start data
     called_only = (process.get(f"{C}isStartableInTasklist") or "").strip() == "false"
     if not (called_only and start.find(f"{B}extensionElements") is None):  # a called process needs no form
-        _check_form(name, start, "start event", found)
+        _check_form(name, start, True, found)
     if not _documentation(start):
-        found.warning(name, "the start event has no documentation: people see no description before they "
-                      "start", start)
+        found.warning(name, _("the start event has no documentation: people see no description before they "
+                              "start"), start)
     lane = lanes.get(start.get("id"))
     if lane is not None and lane_kind(lane.get("name")) is None:
-        found.warning(name, f"the start event's lane {lane.get('name')!r} names nobody the app knows; "
-                      "anyone with the buyer role may start it", start)
+        found.warning(name, _("the start event's lane %(get)s names nobody the app knows; anyone with the buyer "
+                              "role may start it", get=repr(lane.get('name'))), start)
 
 
 def _documentation(node: etree._Element) -> str:
@@ -142,14 +147,15 @@ def _check_name(name: str, node: etree._Element, who: str, what: str, emails: di
         except AssignmentError as exc:
             problems = [str(exc)]
         for problem in problems:
-            found.error(name, f"{what} {who} cannot be worked out when the task opens: {problem}", node)
+            found.error(name, _("%(what)s %(who)s cannot be worked out when the task opens: %(problem)s",
+                                what=what, who=who, problem=problem), node)
         return
     key = who.strip().lower()
     if emails is None:  # the database has no tables yet: people and names not looked up (said once)
         return
     if key in emails:
         if not emails[key]:
-            found.warning(name, f"{who} is deactivated: the task will not reach them", node)
+            found.warning(name, _("%(who)s is deactivated: the task will not reach them", who=who), node)
         return
     if lane_kind(who) is not None:
         return
@@ -157,42 +163,46 @@ def _check_name(name: str, node: etree._Element, who: str, what: str, emails: di
         return
     mapping = mappings_of([who]).get(" ".join(key.split()))
     if mapping is not None:
-        found.note(name, f"{what} ‘{who}’ stands for {mapping.meaning} ({NAMES_PAGE})", node)
+        found.note(name, _("%(what)s ‘%(who)s’ stands for %(meaning)s (%(names_page)s)",
+                           what=what, who=who, meaning=mapping.meaning, names_page=NAMES_PAGE), node)
         return
-    found.warning(name, f"{what} ‘{who}’ is not a name the app knows: until an administrator maps it to people "
-                  f"under {NAMES_PAGE}, the task waits for the administrators", node, map_name=who)
+    found.warning(name, _("%(what)s ‘%(who)s’ is not a name the app knows: until an administrator maps it to "
+                          "people under %(names_page)s, the task waits for the administrators",
+                          what=what, who=who, names_page=NAMES_PAGE), node, map_name=who)
 
 
 def _check_user_task(name: str, node: etree._Element, lanes: dict, emails: dict[str, bool] | None,
                      found: _Findings) -> None:
     # What a waiting task's row keeps (human_task): longer would be refused by PostgreSQL at run time.
-    for what, value, limit in (("id", node.get("id") or "", 100), ("name", (node.get("name") or "").strip(), 200),
-                               ("form key", node.get(f"{C}formKey") or "", 200)):
+    for what, value, limit in ((_("the user task's id"), node.get("id") or "", 100),
+                               (_("the user task's name"), (node.get("name") or "").strip(), 200),
+                               (_("the user task's form key"), node.get(f"{C}formKey") or "", 200)):
         if len(value) > limit:
-            found.error(name, f"the user task's {what} is {len(value)} characters long; at most {limit} are "
-                        "allowed: shorten it", node)
-    _check_form(name, node, "user task", found)
+            found.error(name, _("%(what)s is %(length)s characters long; at most %(limit)s are allowed: shorten it",
+                                what=what, length=len(value), limit=limit), node)
+    _check_form(name, node, False, found)
     if not _documentation(node):
-        found.warning(name, "the user task has no documentation: people see no instructions", node)
+        found.warning(name, _("the user task has no documentation: people see no instructions"), node)
     assignment = assignment_from_xml(node)
     users = [u for u in (assignment["assignee"], *assignment["candidate_users"]) if u]
     for user in users:
-        _check_name(name, node, user, "the assignee" if user == assignment["assignee"] else "the candidate user",
+        _check_name(name, node, user, _("the assignee") if user == assignment["assignee"] else _("the candidate user"),
                     emails, found)
     for group in assignment["candidate_groups"]:
-        _check_name(name, node, group, "the candidate group", emails, found)
+        _check_name(name, node, group, _("the candidate group"), emails, found)
     if not (users or assignment["candidate_groups"]):
         lane = lanes.get(node.get("id"))
         if lane is None or not (lane.get("name") or "").strip():
-            found.warning(name, "the user task is in no lane and names nobody (no camunda:candidateGroups, "
-                          "candidateUsers or assignee): it will wait for the administrators", node)
+            found.warning(name, _("the user task is in no lane and names nobody (no camunda:candidateGroups, "
+                                  "candidateUsers or assignee): it will wait for the administrators"), node)
         else:
-            _check_name(name, node, " ".join((lane.get("name") or "").split()), "its lane", emails, found)
+            _check_name(name, node, " ".join((lane.get("name") or "").split()), _("its lane"), emails, found)
     props = {p.get("id") or p.get("name"): p.get("value") or ""
              for p in node.iterfind(f"{B}extensionElements/{C}properties/{C}property")}
     for extra in filter(None, (s.strip() for s in props.get("also", "").split(","))):
         if lane_kind(extra) is None:
-            found.error(name, f"also = {extra!r} names nobody: {_lane_help()}", node)
+            found.error(name, _("also = %(extra)s names nobody: %(lane_help)s",
+                                extra=repr(extra), lane_help=_lane_help()), node)
     _check_show_first(name, node, props.get(SHOW_FIRST, ""), found)
 
 
@@ -210,23 +220,24 @@ def _check_show_first(name: str, node: etree._Element, value: str, found: _Findi
             continue  # reported on the form itself
     unknown = [field_id for field_id in wanted if field_id not in known]
     if unknown:
-        found.warning(name, f"{SHOW_FIRST} names {', '.join(unknown)}, which no form of the process has: "
-                      "the page cannot show them first", node)
+        found.warning(name, _("%(show_first)s names %(join)s, which no form of the process has: the page cannot "
+                              "show them first", show_first=SHOW_FIRST, join=', '.join(unknown)), node)
 
 
 def _check_script(name: str, node: etree._Element, found: _Findings) -> None:
     language = (node.get("scriptFormat") or "python").strip().lower()
     if language not in ("python", "python3", "py"):
-        found.error(name, f"the script is {node.get('scriptFormat')}: only Python scripts run here", node)
+        found.error(name, _("the script is %(get)s: only Python scripts run here",
+                            get=node.get('scriptFormat')), node)
         return
     script = node.find(f"{B}script")
     text = (script.text if script is not None else None) or ""
     if not text.strip():
         if not node.get(f"{C}resource"):
-            found.error(name, "the script task has no script", node)
+            found.error(name, _("the script task has no script"), node)
         return
     for problem in _compiled(found, text, "script"):
-        found.error(name, f"the script cannot run: {problem}", script)
+        found.error(name, _("the script cannot run: %(problem)s", problem=problem), script)
 
 
 def _property_map(node: etree._Element) -> dict[str, str]:
@@ -239,8 +250,8 @@ def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Fin
     topic = node.get(f"{C}topic")
     services = service_names()
     if kind and kind != "external":
-        found.error(name, f"camunda:type={kind!r} does not run here: use camunda:type=\"external\" with a "
-                    "camunda:topic", node)
+        found.error(name, _("camunda:type=%(kind)s does not run here: use camunda:type=\"external\" with a "
+                            "camunda:topic", kind=repr(kind)), node)
     if not topic:
         found.error(name, "the task needs camunda:type=\"external\" and a camunda:topic naming one of: "
                     + ", ".join(sorted(services)), node)
@@ -251,13 +262,14 @@ def _check_service(name: str, node: etree._Element, user_tasks: set, found: _Fin
         return
     props = _property_map(node)
     if topic in ("notify", "escalate") and props.get("to") and lane_kind(props["to"]) is None:
-        found.error(name, f"to = {props['to']!r} names nobody: {_lane_help()}", node)
+        found.error(name, _("to = %(props)s names nobody: %(lane_help)s",
+                            props=repr(props['to']), lane_help=_lane_help()), node)
     if topic == "escalate":
         if props.get("task") not in user_tasks:
-            found.error(name, f"task = {props.get('task')!r} is not a user task of this process; its user tasks "
-                        f"are: {', '.join(sorted(user_tasks)) or 'none'}", node)
+            found.error(name, _("task = %(get)s is not a user task of this process; its user tasks are: %(value)s",
+                                get=repr(props.get('task')), value=', '.join(sorted(user_tasks)) or 'none'), node)
         if not props.get("to"):
-            found.error(name, "escalate needs a property to naming a lane or role", node)
+            found.error(name, _("escalate needs a property to naming a lane or role"), node)
     if topic == "notify":
         _check_template(name, node, props.get("template", "notice"), found)
 
@@ -267,7 +279,8 @@ def _check_template(name: str, node: etree._Element, template: str, found: _Find
     from jinja2 import TemplateNotFound
 
     if not re.fullmatch(r"[A-Za-z0-9_-]+", template):
-        found.error(name, f"template = {template!r}: a template name has letters, digits, - and _ only", node)
+        found.error(name, _("template = %(template)s: a template name has letters, digits, - and _ only",
+                            template=repr(template)), node)
         return
     if notice_file(template) in found.report.files:
         return
@@ -276,17 +289,18 @@ def _check_template(name: str, node: etree._Element, template: str, found: _Find
     except TemplateNotFound:
         known = sorted(t.removeprefix("email/notices/").removesuffix(".txt") for t in current_app.jinja_env
                        .list_templates(filter_func=lambda t: t.startswith("email/notices/") and t.endswith(".txt")))
-        found.warning(name, f"there is no email text {template!r}: upload {notice_file(template)} with the "
-                      "diagram, or the general notice is sent instead; the app's texts are: "
-                      f"{', '.join(known) or 'none'}", node)
+        found.warning(name, _("there is no email text %(template)s: upload %(notice_file)s with the diagram, or "
+                              "the general notice is sent instead; the app's texts are: %(value)s",
+                              template=repr(template), notice_file=notice_file(template),
+                              value=", ".join(known) or _("none")), node)
 
 
 def _check_rule_task(name: str, node: etree._Element, decisions: dict[str, str], found: _Findings) -> None:
     ref = node.get(f"{C}decisionRef")
     if not ref:
-        found.error(name, "the business rule task needs camunda:decisionRef naming a decision of an uploaded "
-                    ".dmn file", node)
+        found.error(name, _("the business rule task needs camunda:decisionRef naming a decision of an uploaded "
+                            ".dmn file"), node)
     elif ref not in decisions:
         known = ", ".join(sorted(decisions)) or "none"
-        found.error(name, f"the decision {ref!r} is in none of the uploaded .dmn files (decisions found: {known}): "
-                    "upload its .dmn file with the diagram", node)
+        found.error(name, _("the decision %(ref)s is in none of the uploaded .dmn files (decisions found: "
+                            "%(known)s): upload its .dmn file with the diagram", ref=repr(ref), known=known), node)

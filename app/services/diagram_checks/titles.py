@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from difflib import get_close_matches
 
+from flask_babel import gettext as _
 from lxml import etree
 
 from app.engine import ProcessModel
@@ -23,30 +24,30 @@ def check_title(file: str, root: etree._Element, model: ProcessModel, found: _Fi
         return
     node = _title_node(root, model.process_id)
     if not template.strip():
-        found.warning(file, "the process's title property is empty: requests are titled with the process's "
-                      "name and their first key field", node)
+        found.warning(file, _("the process's title property is empty: requests are titled with the process's name "
+                              "and their first key field"), node)
         return
-    _, names = template_parts(template)
+    names = template_parts(template)[1]
     if not names:
-        found.warning(file, "the process's title names no value, so every request has the same title: add "
-                      "fields as ${name}, e.g. ${meeting_date}", node)
+        found.warning(file, _("the process's title names no value, so every request has the same title: add fields "
+                              "as ${name}, e.g. ${meeting_date}"), node)
     specs = field_specs(model)
     for name in dict.fromkeys(names):
         spec = specs.get(name)
         if not NAME.fullmatch(name):
-            found.warning(file, f"the title's ${{{name}}} is left out: a title shows fields by their id only, "
-                          "e.g. ${meeting_date}", node)
+            found.warning(file, _("the title's ${%(file)s} is left out: a title shows fields by their id only, "
+                                  "e.g. ${meeting_date}", file=name), node)
         elif never_shown(spec):
-            found.error(file, f"the title shows “{spec.label if spec else name}” ({name}), which holds personal data "
-                        "or a file: titles are read in every list, the CSV export and email subjects, so remove "
-                        "it from the title", node)
+            found.error(file, _("the title shows “%(value)s” (%(file)s), which holds personal data or a file: "
+                                "titles are read in every list, the CSV export and email subjects, so remove it "
+                                "from the title", value=spec.label if spec else name, file=name), node)
         elif spec is None:
             fields = sorted(n for n, s in specs.items() if not never_shown(s))
             close = get_close_matches(name, fields, n=3)
             known = ("did you mean " + " or ".join(f"${{{n}}}" for n in close) + "?" if close
                      else "the fields are " + ", ".join(fields[:12]) + (", …" if len(fields) > 12 else ""))
-            found.warning(file, f"the title's ${{{name}}} is not a field of any form of the process, so it is left "
-                          f"out unless a step sets it: {known}", node)
+            found.warning(file, _("the title's ${%(file)s} is not a field of any form of the process, so it is "
+                                  "left out unless a step sets it: %(known)s", file=name, known=known), node)
 
 
 def _title_node(root: etree._Element, process_id: str) -> etree._Element | None:

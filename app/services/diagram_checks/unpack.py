@@ -6,6 +6,8 @@ import io
 import stat
 import zipfile
 
+from flask_babel import gettext as _
+
 from app.engine.reading import MAX_FILE_BYTES
 
 from .report import MAX_NAME_LENGTH
@@ -14,8 +16,8 @@ MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_ZIP_ENTRIES = 50
 MAX_ZIP_RATIO = 100
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
-# .txt: notice texts, .form: Camunda Forms (form-js JSON), that travel with the diagram
-EXTENSIONS = (".bpmn", ".dmn", ".txt", ".form")
+# .txt: notice texts, .form: Camunda Forms (form-js JSON), .po: translations, that travel with the diagram
+EXTENSIONS = (".bpmn", ".dmn", ".txt", ".form", ".po")
 
 
 class UploadRefused(Exception):
@@ -29,11 +31,11 @@ def _mb(size: int) -> str:
 def _check_name(name: str, where: str) -> str:
     if not name or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 or c in '\\/:*?"<>|' for c in name) \
             or name.startswith("."):
-        raise UploadRefused(f"{where} has a name the app cannot use ({name[:60]!r}): use letters, digits, "
-                            "- and _ only, with no folders")
+        raise UploadRefused(_("%(where)s has a name the app cannot use (%(file)s): use letters, digits, - and _ "
+                              "only, with no folders", where=where, file=repr(name[:60])))
     if not name.lower().endswith(EXTENSIONS):
-        raise UploadRefused(f"{where} is not a .bpmn, .dmn, .form or .txt file: upload a .bpmn file, its .dmn "
-                            "files, Camunda Forms and notice texts, or one .zip of them")
+        raise UploadRefused(_("%(where)s is not a .bpmn, .dmn, .form or .txt file: upload a .bpmn file, its .dmn "
+                              "files, Camunda Forms and notice texts, or one .zip of them", where=where))
     return name
 
 
@@ -46,56 +48,59 @@ def unpack_upload(uploads: list[tuple[str, bytes]]) -> dict[str, bytes]:
     """
     uploads = [(name or "", data or b"") for name, data in uploads]
     if not uploads:
-        raise UploadRefused("Select a .bpmn file, its .dmn files, or one .zip of them")
+        raise UploadRefused(_("Select a .bpmn file, its .dmn files, or one .zip of them"))
     zips = [(n, d) for n, d in uploads if n.lower().endswith(".zip") or d[:4] == b"PK\x03\x04"]
     if zips:
         if len(uploads) > 1:
-            raise UploadRefused("Upload either one .zip or the .bpmn and .dmn files themselves, not both")
+            raise UploadRefused(_("Upload either one .zip or the .bpmn and .dmn files themselves, not both"))
         return _unzip(*zips[0])
     files: dict[str, bytes] = {}
     for name, data in uploads:
-        name = _check_name(name, f"The file {name[:60]!r}" if name else "A file")
+        name = _check_name(name, _("The file %(file)s", file=repr(name[:60])) if name else _("A file"))
         if not data:
-            raise UploadRefused(f"{name} is empty")
+            raise UploadRefused(_("%(file)s is empty", file=name))
         if len(data) > MAX_FILE_BYTES:
-            raise UploadRefused(f"{name} is larger than {_mb(MAX_FILE_BYTES)}")
+            raise UploadRefused(_("%(file)s is larger than %(mb)s", file=name, mb=_mb(MAX_FILE_BYTES)))
         if name in files:
-            raise UploadRefused(f"{name} is uploaded twice")
+            raise UploadRefused(_("%(file)s is uploaded twice", file=name))
         files[name] = data
     return files
 
 
 def _unzip(name: str, data: bytes) -> dict[str, bytes]:
     if len(data) > MAX_ZIP_BYTES:
-        raise UploadRefused(f"{name} is larger than {_mb(MAX_ZIP_BYTES)}")
+        raise UploadRefused(_("%(file)s is larger than %(mb)s", file=name, mb=_mb(MAX_ZIP_BYTES)))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise UploadRefused(f"{name} is not a .zip file that can be opened") from None
+        raise UploadRefused(_("%(file)s is not a .zip file that can be opened", file=name)) from None
     if len(entries) > MAX_ZIP_ENTRIES:
-        raise UploadRefused(f"{name} holds {len(entries)} entries; at most {MAX_ZIP_ENTRIES} are allowed")
+        raise UploadRefused(_("%(file)s holds %(len)s entries; at most %(max_zip_entries)s are allowed",
+                              file=name, len=len(entries), max_zip_entries=MAX_ZIP_ENTRIES))
     if not entries:
-        raise UploadRefused(f"{name} is empty")
+        raise UploadRefused(_("%(file)s is empty", file=name))
     declared = 0
     for info in entries:
         entry = info.filename
-        label = f"{entry[:60]!r} in {name}"
+        label = _("%(entry)s in %(file)s", entry=repr(entry[:60]), file=name)
         if "/" in entry or "\\" in entry or ".." in entry or entry.startswith(("/", "~")) or ":" in entry:
-            raise UploadRefused(f"{label} has a folder or path: put the .bpmn and .dmn files at the top of the .zip")
+            raise UploadRefused(_("%(label)s has a folder or path: put the .bpmn and .dmn files at the top of the "
+                                  ".zip", label=label))
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise UploadRefused(f"{label} is a link; only plain files are allowed")
+            raise UploadRefused(_("%(label)s is a link; only plain files are allowed", label=label))
         if info.flag_bits & 0x1:
-            raise UploadRefused(f"{label} is encrypted")
+            raise UploadRefused(_("%(label)s is encrypted", label=label))
         _check_name(entry, label)
         if info.file_size > MAX_FILE_BYTES:
-            raise UploadRefused(f"{label} is larger than {_mb(MAX_FILE_BYTES)}")
+            raise UploadRefused(_("%(label)s is larger than %(mb)s", label=label, mb=_mb(MAX_FILE_BYTES)))
         if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-            raise UploadRefused(f"{label} is compressed more than {MAX_ZIP_RATIO} times: refused as a possible "
-                                "zip bomb")
+            raise UploadRefused(_("%(label)s is compressed more than %(max_zip_ratio)s times: refused as a "
+                                  "possible zip bomb", label=label, max_zip_ratio=MAX_ZIP_RATIO))
         declared += info.file_size
         if declared > MAX_UNPACKED_BYTES:
-            raise UploadRefused(f"{name} unpacks to more than {_mb(MAX_UNPACKED_BYTES)}")
+            raise UploadRefused(_("%(file)s unpacks to more than %(mb)s",
+                                  file=name, mb=_mb(MAX_UNPACKED_BYTES)))
     files: dict[str, bytes] = {}
     total = 0
     for info in entries:
@@ -104,15 +109,20 @@ def _unzip(name: str, data: bytes) -> dict[str, bytes]:
                 # Never trust the sizes a .zip declares: read at most one byte past the cap.
                 content = member.read(MAX_FILE_BYTES + 1)
                 if len(content) > MAX_FILE_BYTES or len(content) > MAX_ZIP_RATIO * max(info.compress_size, 1):
-                    raise UploadRefused(f"{info.filename!r} in {name} unpacks to more than it declares: refused")
+                    raise UploadRefused(_("%(filename)s in %(file)s unpacks to more than it declares: refused",
+                                          filename=repr(info.filename), file=name))
         except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, RuntimeError, ValueError):
-            raise UploadRefused(f"{info.filename!r} in {name} cannot be read") from None
+            raise UploadRefused(_("%(filename)s in %(file)s cannot be read",
+                                  filename=repr(info.filename), file=name)) from None
         total += len(content)
         if total > MAX_UNPACKED_BYTES:
-            raise UploadRefused(f"{name} unpacks to more than {_mb(MAX_UNPACKED_BYTES)}")
+            raise UploadRefused(_("%(file)s unpacks to more than %(mb)s",
+                                  file=name, mb=_mb(MAX_UNPACKED_BYTES)))
         if info.filename in files:
-            raise UploadRefused(f"{info.filename!r} appears twice in {name}")
+            raise UploadRefused(_("%(filename)s appears twice in %(file)s",
+                                  filename=repr(info.filename), file=name))
         if not content:
-            raise UploadRefused(f"{info.filename!r} in {name} is empty")
+            raise UploadRefused(_("%(filename)s in %(file)s is empty",
+                                  filename=repr(info.filename), file=name))
         files[info.filename] = content
     return files

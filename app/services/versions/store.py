@@ -115,7 +115,7 @@ def _form_ids(folder: Path) -> dict[str, Path]:
 
 def folder_file_sets(folder: Path) -> list[dict[str, str]]:
     """Group a folder's files into versions: each .bpmn with the .dmn files and Camunda Forms
-    (.form) it refers to."""
+    (.form) it refers to, and its translations (``<file stem>.<language>.po``)."""
     sets = []
     forms = _form_ids(folder)
     for bpmn in sorted(folder.glob("*.bpmn")):
@@ -128,6 +128,8 @@ def folder_file_sets(folder: Path) -> list[dict[str, str]]:
         for ref in sorted({by_id or by_name for by_id, by_name in _FORM_REF.findall(text)}):
             if ref in forms:
                 files[forms[ref].name] = forms[ref].read_text(encoding="utf-8")
+        for catalogue in sorted(folder.glob(f"{bpmn.stem}.*.po")):
+            files[catalogue.name] = catalogue.read_text(encoding="utf-8")
         sets.append(files)
     return sets
 
