@@ -1,4 +1,5 @@
-"""One round of the worker: timers, digests, the outbox. Each part commits its own work.
+"""One round of the worker: timers, digests, the outbox, the purge of personal data past its
+retention period. Each part commits its own work.
 
 What the worker depends on (the database, the SMTP server) may go away and come back: a
 round then fails, and the next one tries again, for as long as it takes, without a restart.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from threading import Event
 
+from flask import current_app
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
@@ -22,6 +25,7 @@ from app.steps.lanes import local_today
 from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
 from .meetings import queue_year_reminders
+from .retention import purge_due
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +101,21 @@ def _kept_uploads(worker: str, outages: Outages, stop: Event) -> str:
     return f"files of forms never sent deleted: {forgotten}" if forgotten else ""
 
 
+def _retention(worker: str, outages: Outages, stop: Event) -> str:
+    """The purge of personal data past its retention period, at most once every PURGE_EVERY per
+    worker process: finding what is due reads every finished request not yet purged."""
+    extensions = current_app.extensions
+    if time.monotonic() < extensions.get(PURGED_AT, -PURGE_EVERY) + PURGE_EVERY:
+        return ""
+    extensions[PURGED_AT] = time.monotonic()
+    purged = purge_due()
+    return f"requests purged of personal data: {purged}" if purged else ""
+
+
+PURGE_EVERY, PURGED_AT = 3600.0, "retention_purged_at"
 PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_years),
-         ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads))
+         ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads),
+         ("personal data past its retention", _retention))
 
 
 def run_round(worker: str, outages: Outages | None = None, stop: Event | None = None) -> str:
