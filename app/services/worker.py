@@ -10,14 +10,15 @@ traceback every round.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
-import time
 from threading import Event
 
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.outbox.deliver import deliver_outbox
 from app.outbox.digest import queue_digests
 from app.steps.lanes import local_today
@@ -104,15 +105,15 @@ def _kept_uploads(worker: str, outages: Outages, stop: Event) -> str:
 def _retention(worker: str, outages: Outages, stop: Event) -> str:
     """The purge of personal data past its retention period, at most once every PURGE_EVERY per
     worker process: finding what is due reads every finished request not yet purged."""
-    extensions = current_app.extensions
-    if time.monotonic() < extensions.get(PURGED_AT, -PURGE_EVERY) + PURGE_EVERY:
+    extensions, now = current_app.extensions, utcnow()
+    if PURGED_AT in extensions and now < extensions[PURGED_AT] + PURGE_EVERY:
         return ""
-    extensions[PURGED_AT] = time.monotonic()
+    extensions[PURGED_AT] = now
     purged = purge_due()
     return f"requests purged of personal data: {purged}" if purged else ""
 
 
-PURGE_EVERY, PURGED_AT = 3600.0, "retention_purged_at"
+PURGE_EVERY, PURGED_AT = dt.timedelta(hours=1), "retention_purged_at"
 PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_years),
          ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads),
          ("personal data past its retention", _retention))

@@ -22,6 +22,7 @@ from . import (
     migration_admin,
     monitor,
     names_admin,
+    personal_data,
     processes_admin,
     profile,
     requests,
@@ -33,7 +34,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements)
+              statements, personal_data)
 
 
 def register_web(app: Flask) -> None:
