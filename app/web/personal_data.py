@@ -1,17 +1,19 @@
 """Personal data over time, for administrators: what the purge deletes in the next 30 days,
-and legal holds on a request (placed and lifted with a reason)."""
+legal holds on a request (placed and lifted with a reason), erasing a person."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from app.extensions import db
-from app.models import ProcessInstance
+from app.models import ProcessInstance, User
 from app.models.base import utcnow
 from app.services import retention
+from app.services.people.pseudonyms import is_pseudonym
 
 from .helpers import Errors, actor, admin_required, render_page, submit
 from .monitor import ReasonForm
@@ -51,3 +53,21 @@ def hold(instance_id: int):
 def purge_date(instance: ProcessInstance) -> dt.datetime | None:
     """When the request's personal data is due for deletion (None: not finished, or kept)."""
     return retention.purge_date(instance)
+
+
+@bp.route("/admin/people/<int:user_id>/erase", methods=["GET", "POST"])
+@admin_required
+def erase(user_id: int):
+    person = db.get_or_404(User, user_id)
+    if is_pseudonym(person):
+        abort(404)
+    plan = retention.plan_erasure(actor(), person)
+    errors: Errors = []
+    if request.method == "POST":
+        form = FlaskForm()
+        _done, errors = submit(form, lambda: retention.erase_person(actor(), person))
+        if not errors:  # the account now carries the pseudonym
+            flash(_("The person is erased: they can no longer sign in, and every page names them %(pseudonym)s.",
+                    pseudonym=person.name), "success")
+            return redirect(url_for("admin.users", q=person.name))
+    return render_page("admin/erase.html", errors, person=person, plan=plan)

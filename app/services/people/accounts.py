@@ -79,8 +79,10 @@ def _role_names(roles: Iterable[Role]) -> str:
 
 
 def search_users(query: str, page: int, per_page: int):
-    """People whose name or email address contains ``query``, by name, one page of them."""
+    """People whose name or email address contains ``query``, by name, one page of them (not the
+    pseudonyms that stand for people in purged requests, pseudonyms.py: an erased person is listed)."""
     statement = (select(User).options(selectinload(User.organisation))
+                 .where(User.erased_at.is_(None) | User.pseudonym_id.is_not(None))
                  .order_by(func.lower(User.name), User.id))
     query = (query or "").strip()
     if query:

@@ -33,10 +33,10 @@ class Period:
     unit: str  # day, week, month or year
 
     def after(self, moment: dt.datetime) -> dt.datetime:
-        return moment + relativedelta(**{f"{self.unit}s": self.count})  # type: ignore[arg-type]
+        return moment + relativedelta(**{f"{self.unit}s": self.count})
 
     def before(self, moment: dt.datetime) -> dt.datetime:
-        return moment - relativedelta(**{f"{self.unit}s": self.count})  # type: ignore[arg-type]
+        return moment - relativedelta(**{f"{self.unit}s": self.count})
 
     def text(self) -> str:
         words = {"day": ngettext("%(num)d day", "%(num)d days", self.count),
