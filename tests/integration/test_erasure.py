@@ -47,6 +47,10 @@ def test_erasing_marta_keeps_what_the_rules_keep_and_names_her_by_a_pseudonym(cl
     pseudonym = marta.name
     assert pseudonym.startswith("Person ") and not marta.active and marta.erased_at is not None
     assert "marta" not in marta.email and not marta.roles
+    response = post_form(client, f"/admin/people/{marta_id}", {  # nobody brings the account back
+        "name": "Marta Nowak", "email": "marta.nowak@gdansk.example.eu", "organisation": str(marta.organisation_id),
+        "roles": "buyer", "active": "y"})
+    assert response.status_code == 400 and "was erased at their request" in text(response)
 
     # she can no longer sign in
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/inbox")})

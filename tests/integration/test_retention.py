@@ -187,3 +187,12 @@ def test_the_upload_check_reads_the_retention_properties(client):
     assert "retention:Approved names the end “Approved”, which the process does not have" in report
     assert "end_withdrawn (Withdrawn)" in report
     assert "retention" not in upload_report(client, {"group_onboarding.bpmn": bpmn.encode()})
+
+
+def test_the_preview_and_the_privacy_notice_speak_french_and_german(client):
+    sign_in(client, "admin")
+    assert "Données personnelles à supprimer" in text(client.get("/admin/retention", headers={"Accept-Language": "fr"}))
+    assert "In den nächsten 30 Tagen ist nichts zu löschen." in text(
+        client.get("/admin/retention", headers={"Accept-Language": "de"}))
+    notice = text(client.get("/privacy", headers={"Accept-Language": "fr"}))
+    assert "7 ans après la clôture de la demande; 12 mois si elle se termine par « Rejected »" in notice

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -101,8 +102,12 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
 
     An administrator can neither deactivate themselves nor drop their own administrator role,
     so there is always someone left who can undo a mistake. A group's lead stays an active
-    buyer until another lead is chosen, so the group lead's tasks always reach someone.
+    buyer until another lead is chosen, so the group lead's tasks always reach someone. An
+    erased person's account (retention/erasure.py) stays as it is: it stands for them.
     """
+    if user.erased_at is not None:
+        raise _refuse(None, _("%(name)s was erased at their request: the account cannot be changed.",
+                              name=user.name))
     name = _clean_name(name, "name", "person's name")
     email = _check_email_free(email, user)
     organisation = _organisation(organisation_id)
