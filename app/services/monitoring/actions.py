@@ -17,7 +17,7 @@ from .access import _require_admin
 MAX_REASON = 400  # the reason is shown whole in the history line (500 characters)
 
 
-def _check_reason(reason: str) -> str:
+def check_reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ServiceError("Give the reason: it goes into the request's history.")
@@ -33,7 +33,7 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     notice with the reason.
     """
     _require_admin(actor)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         raise ServiceError("Only a request in progress or in error can be cancelled.")
     model = load_model(instance.version, instance.called)
@@ -63,7 +63,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
     the new error text. Either way the history says so.
     """
     _require_admin(actor)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if instance.status != InstanceStatus.ERROR:
         raise ServiceError("Only a request in error can be tried again.")
     instance_id = instance.id
@@ -98,7 +98,7 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     the person given it when roles or leads change (``recheck_lanes``).
     """
     _require_admin(actor)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if task.state != TaskState.READY:
         raise ServiceError("This task is no longer waiting, so it cannot be reassigned.")
     if not person.active:

@@ -4,28 +4,23 @@ hold is never purged, by the worker or by an erasure."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import ProcessInstance, Role, User
 from app.models.base import utcnow
+from app.services.monitoring.actions import check_reason
 from app.steps import record
-
-MAX_REASON = 400
 
 
 def _check(actor: User, instance: ProcessInstance, reason: str) -> str:
     if not actor.has_role(Role.ADMINISTRATOR):
-        raise ServiceError("Only an administrator can put a request on legal hold or lift the hold.")
+        raise ServiceError(_("Only an administrator can put a request on legal hold or lift the hold."))
     if instance.purged_at is not None:
-        raise ServiceError("This request's personal data has already been deleted.")
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ServiceError("Give the reason: it goes into the request's history.")
-    if len(reason) > MAX_REASON:
-        raise ServiceError(f"The reason must be {MAX_REASON} characters or fewer.")
-    return reason
+        raise ServiceError(_("This request's personal data has already been deleted."))
+    return check_reason(reason)
 
 
 def _write(instance: ProcessInstance, **values) -> None:
@@ -40,7 +35,7 @@ def place_hold(actor: User, instance: ProcessInstance, reason: str) -> None:
     """Put ``instance`` on legal hold: its personal data is kept until the hold is lifted."""
     reason = _check(actor, instance, reason)
     if instance.held_at is not None:
-        raise ServiceError("This request is already on legal hold.")
+        raise ServiceError(_("This request is already on legal hold."))
     _write(instance, held_at=utcnow(), hold_reason=reason)
     record(instance, actor, "admin", "legal_hold", f"{actor.name} put this request on legal hold. Reason: {reason}",
            {"reason": reason})
@@ -50,7 +45,7 @@ def lift_hold(actor: User, instance: ProcessInstance, reason: str) -> None:
     """Lift the legal hold: the request is purged as its retention period says (at once if past)."""
     reason = _check(actor, instance, reason)
     if instance.held_at is None:
-        raise ServiceError("This request is not on legal hold.")
+        raise ServiceError(_("This request is not on legal hold."))
     _write(instance, held_at=None, hold_reason=None)
     record(instance, actor, "admin", "legal_hold_lifted",
            f"{actor.name} lifted the legal hold on this request. Reason: {reason}", {"reason": reason})
