@@ -15,7 +15,7 @@ from app.engine import load_model
 from app.extensions import db
 from app.models import Role, User
 from app.services.history import PERSONAL_READERS, personal_specs
-from app.services.retention import declared_retention
+from app.services.retention.periods import declared_retention
 from app.services.versions.store import active_versions
 from forms import personal_kind
 

@@ -26,7 +26,7 @@ from app.steps.lanes import local_today
 from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
 from .meetings import queue_year_reminders
-from .retention import purge_due
+from .retention.purge import purge_due
 
 log = logging.getLogger(__name__)
 

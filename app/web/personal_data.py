@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from app.extensions import db
 from app.models import ProcessInstance, User
 from app.models.base import utcnow
-from app.services import retention
 from app.services.people.pseudonyms import is_pseudonym
+from app.services.retention import erasure, holds, periods, purge
 
 from .helpers import Errors, actor, admin_required, render_page, submit
 from .monitor import ReasonForm
@@ -27,7 +27,7 @@ PREVIEW_DAYS = 30
 @admin_required
 def preview():
     now = utcnow()
-    due = retention.due_requests(now + dt.timedelta(days=PREVIEW_DAYS))
+    due = purge.due_requests(now + dt.timedelta(days=PREVIEW_DAYS))
     return render_page("admin/retention.html", [], due=due, days=PREVIEW_DAYS, now=now)
 
 
@@ -39,7 +39,7 @@ def hold(instance_id: int):
     held = row.held_at is not None
     errors: Errors = []
     if form.is_submitted():
-        change = retention.lift_hold if held else retention.place_hold
+        change = holds.lift_hold if held else holds.place_hold
         _done, errors = submit(form, lambda: change(actor(), row, form.reason.data), "reason")
         if not errors:
             flash(_("The legal hold is lifted: its personal data is deleted when its retention period ends.")
@@ -52,7 +52,7 @@ def hold(instance_id: int):
 @bp.app_template_filter("purge_date")
 def purge_date(instance: ProcessInstance) -> dt.datetime | None:
     """When the request's personal data is due for deletion (None: not finished, or kept)."""
-    return retention.purge_date(instance)
+    return periods.purge_date(instance)
 
 
 @bp.route("/admin/people/<int:user_id>/erase", methods=["GET", "POST"])
@@ -61,11 +61,11 @@ def erase(user_id: int):
     person = db.get_or_404(User, user_id)
     if is_pseudonym(person):
         abort(404)
-    plan = retention.plan_erasure(actor(), person)
+    plan = erasure.plan_erasure(actor(), person)
     errors: Errors = []
     if request.method == "POST":
         form = FlaskForm()
-        _done, errors = submit(form, lambda: retention.erase_person(actor(), person))
+        _done, errors = submit(form, lambda: erasure.erase_person(actor(), person))
         if not errors:  # the account now carries the pseudonym
             flash(_("The person is erased: they can no longer sign in, and every page names them %(pseudonym)s.",
                     pseudonym=person.name), "success")

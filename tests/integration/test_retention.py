@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Attachment, AuditEvent, OutboxMessage, ProcessInstance
-from app.services.retention import purge_due, purge_request
+from app.services.retention.purge import purge_due, purge_request
 from app.services.worker import PURGED_AT, run_round
 from tests.conftest import ROOT, loaded, post_form, sign_in
 from tests.diagrams import data_of, history, refreshed, text, upload_report
