@@ -9,21 +9,11 @@ from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Us
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.instances import step_limits
+from app.services.reasons import check_reason
 from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
 from app.steps.lanes import initiators_own
 
 from .access import _require_admin
-
-MAX_REASON = 400  # the reason is shown whole in the history line (500 characters)
-
-
-def check_reason(reason: str) -> str:
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ServiceError("Give the reason: it goes into the request's history.")
-    if len(reason) > MAX_REASON:
-        raise ServiceError(f"The reason must be {MAX_REASON} characters or fewer.")
-    return reason
 
 
 def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None:

@@ -11,7 +11,7 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.models import ProcessInstance, Role, User
 from app.models.base import utcnow
-from app.services.monitoring.actions import check_reason
+from app.services.reasons import check_reason
 from app.steps import record
 
 
