@@ -22,11 +22,11 @@ from . import (
     migration_admin,
     monitor,
     names_admin,
-    personal_data,
     processes_admin,
     profile,
     requests,
     responses,
+    retention_admin,
     statements,
     tasks,
     two_step,
@@ -34,7 +34,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements, personal_data)
+              statements, retention_admin)
 
 
 def register_web(app: Flask) -> None:

@@ -18,7 +18,7 @@ from app.services.retention import erasure, holds, periods, purge
 from .helpers import Errors, actor, admin_required, render_page, submit
 from .monitor import ReasonForm
 
-bp = Blueprint("personal_data", __name__)
+bp = Blueprint("retention_admin", __name__)
 
 PREVIEW_DAYS = 30
 
