@@ -22,6 +22,7 @@ from . import (
     migration_admin,
     monitor,
     names_admin,
+    personal_data,
     processes_admin,
     profile,
     requests,
@@ -34,7 +35,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements, retention_admin)
+              statements, personal_data, retention_admin)
 
 
 def register_web(app: Flask) -> None:

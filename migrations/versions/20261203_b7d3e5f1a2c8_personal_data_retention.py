@@ -6,7 +6,7 @@ user.pseudonym_id: the account that stands for the person in purged requests ("P
 4F2A9C"); user.erased_at: when the person was erased (a pseudonym's own row has it too).
 
 Revision ID: b7d3e5f1a2c8
-Revises: 3f8d2a6c1b90
+Revises: 5c1e9b7a2d40
 Create Date: 2026-12-03 19:10:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d3e5f1a2c8'
-down_revision = "3f8d2a6c1b90"
+down_revision = '5c1e9b7a2d40'
 branch_labels = None
 depends_on = None
 

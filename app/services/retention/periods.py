@@ -84,7 +84,7 @@ class Retention:
     def text(self) -> str:
         """How long, as the privacy notice says it."""
         if not self.declared:
-            return _("Until the Big Buyers Initiative ends")
+            return kept_until_the_end()
         parts = []
         if self.period is not None:
             parts.append(_("%(period)s after the request is finished", period=self.period.text()))
@@ -94,6 +94,11 @@ class Retention:
             parts.append(_("otherwise until the Big Buyers Initiative ends"))
         text = "; ".join(parts)
         return text[:1].upper() + text[1:]
+
+
+def kept_until_the_end() -> str:
+    """How long what no retention period covers is kept, as people read it."""
+    return _("Until the Big Buyers Initiative ends")
 
 
 def declared_retention(model: ProcessModel) -> Retention:
