@@ -26,6 +26,7 @@ from app.steps.lanes import local_today
 from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
 from .meetings import queue_year_reminders
+from .retention.purge import BATCH as PURGE_BATCH
 from .retention.purge import purge_due
 
 log = logging.getLogger(__name__)
@@ -113,12 +114,16 @@ def _kept_uploads(worker: str, outages: Outages, stop: Event) -> str:
 
 def _retention(worker: str, outages: Outages, stop: Event) -> str:
     """The purge of personal data past its retention period, at most once every PURGE_EVERY per
-    worker process: finding what is due reads every finished request not yet purged."""
+    worker process (finding what is due reads every finished request not yet purged), unless
+    the last purge was a full batch: then the next round goes on with the rest."""
     extensions, now = current_app.extensions, utcnow()
     if PURGED_AT in extensions and now < extensions[PURGED_AT] + PURGE_EVERY:
         return ""
-    extensions[PURGED_AT] = now
+    extensions[PURGED_AT] = now  # a purge that fails is tried again in an hour, not every round
     purged = purge_due()
+    if purged >= PURGE_BATCH:
+        outages.backlog = True
+        del extensions[PURGED_AT]
     return f"requests purged of personal data: {purged}" if purged else ""
 
 
