@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
@@ -77,13 +76,6 @@ def check(config: dict) -> None:
         raise ConfigurationError(f"ATTACHMENT_STORAGE must be folder or s3, not {storage!r}")
     if storage == "s3" and not config.get("S3_BUCKET"):
         raise ConfigurationError("ATTACHMENT_STORAGE=s3 needs S3_BUCKET, the bucket the files are stored in")
-    retention = config.get("PRIVACY_RETENTION") or "{}"
-    try:
-        valid = isinstance(json.loads(retention), dict)
-    except ValueError:
-        valid = False
-    if not valid:
-        raise ConfigurationError('PRIVACY_RETENTION must be a JSON object, e.g. {"expert_request": "5 years"}')
     if app_env != PRODUCTION:
         return
     if not config.get("MAIL_SERVER"):
@@ -181,7 +173,6 @@ def load(instance_path: Path) -> dict:
         "PRIVACY_CONTROLLER": os.environ.get("PRIVACY_CONTROLLER", ""),  # empty: the secretariat
         "PRIVACY_LEGAL_BASIS": os.environ.get("PRIVACY_LEGAL_BASIS", ""),  # empty: the general text
         "PRIVACY_DPO_CONTACT": os.environ.get("PRIVACY_DPO_CONTACT", ""),  # empty: the accessibility contact's
-        "PRIVACY_RETENTION": os.environ.get("PRIVACY_RETENTION", ""),  # JSON: process id → how long
         # Languages people may choose (app/locale.py); the first is the default and the fallback.
         "LANGUAGES": ["en", "fr", "de"],
         "BABEL_DEFAULT_LOCALE": "en",

@@ -66,6 +66,11 @@ class ProcessInstance(Model):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The HTTP request (or worker job) whose step last wrote the row, and so set its next timer.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # Personal data (README, "Personal data"): a request on legal hold is never purged; the reason is
+    # the administrator's. ``purged_at``: when its personal data was deleted (retention or erasure).
+    held_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     version: Mapped[ProcessVersion] = relationship()
     initiator: Mapped[User] = relationship()

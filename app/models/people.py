@@ -117,9 +117,16 @@ class User(UserMixin, Model):
     # page, or their browser's at their first sign-in; empty until then (pages follow the
     # browser, emails the default language).
     language: Mapped[str | None] = mapped_column(String(10))
+    # Personal data (README, "Personal data"): the account that stands for this person in requests
+    # whose personal data was purged ("Person 4F2A9C"), made at the first purge; when this
+    # person was erased (the row then carries that pseudonym's name). A pseudonym's own row
+    # has ``erased_at`` set and no pseudonym.
+    pseudonym_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     deputy: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[deputy_id])
+    pseudonym: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[pseudonym_id])
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -17,7 +17,8 @@ from forms import display_value, masked_value, personal_kind
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
          "member_added", "completed", "cancelled", "error", "migrated", "reassigned",
-         "retried", "task_released", "lanes_rechecked", "message_sent", "message_received", "event")
+         "retried", "task_released", "lanes_rechecked", "message_sent", "message_received", "event",
+         "legal_hold", "legal_hold_lifted", "purged")
 # Who reads personal data (fields with a ``personal`` property, e.g. ``bank``) besides the
 # person who started the request: the secretariat staff who handle it, not the Commission,
 # which sees amounts, nor administrators, nor a lead or anyone a task was given to.

@@ -20,6 +20,7 @@ from app.engine import ProcessModel, load_model, parse_xml
 from app.models import Role
 from app.services import statements
 from app.services.history import PERSONAL_READERS
+from app.services.retention.periods import kept_until_the_end
 from app.services.spreadsheet import csv_text
 from app.steps.lanes import name_kind
 
@@ -105,7 +106,7 @@ def _process(data: statements.ProcessData) -> Activity:
 
 def _app_activities(config: dict[str, Any]) -> list[Activity]:
     """What the app itself keeps about people, whatever the diagrams."""
-    kept = str(statements.RETENTION_OTHERWISE)  # a lazy string: in the reader's language now
+    kept = kept_until_the_end()
     everyone = [_("The person themselves"), str(ROLE_NAMES[Role.ADMINISTRATOR])]
     return [
         Activity(_("Accounts"), _("Sign people in and give them their tasks."),

@@ -1,11 +1,11 @@
 """What the accessibility statement and the privacy notice say that is not fixed text: the
 settings (README, "Configuration") with their defaults, and the personal data each active
-process collects, read from its diagram, so a revised diagram's fields are listed at once."""
+process collects and how long it keeps it, read from its diagram, so a revised diagram's
+fields and periods are listed at once."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from app.engine import load_model
 from app.extensions import db
 from app.models import ProcessVersion, Role, User
 from app.services.history import PERSONAL_READERS, personal_specs
+from app.services.retention.periods import declared_retention
 from app.services.versions.store import active_versions
 from forms import personal_kind
 
@@ -29,12 +30,6 @@ LEGAL_BASIS = _l("We process your data because it is needed for the task the sec
                   "European Commission: running the Big Buyers Initiative's working groups, events, expert "
                   "requests and travel reimbursement (Article 6(1)(e) of the General Data Protection "
                   "Regulation). We keep travel claims because financial rules require it (Article 6(1)(c)).")
-# How long a finished request's personal data is kept, by process; PRIVACY_RETENTION adds or replaces.
-RETENTION = {
-    "travel_reimbursement": _l("7 years after the claim is finished, for the financial audit"),
-    "group_onboarding": _l("12 months after a rejected application; an accepted one while you are a member"),
-}
-RETENTION_OTHERWISE = _l("Until the Big Buyers Initiative ends")
 KIND_NAMES = {"bank": _l("bank details")}  # a ``personal`` value as people read it; others as written
 ROLE_NAMES = {Role.COORDINATOR: _l("secretariat coordinators"), Role.FINANCE: _l("finance officers")}
 
@@ -82,25 +77,22 @@ class ProcessData:
     version: ProcessVersion | None = None  # the active version it was read from
 
 
-def retention(config: dict[str, Any]) -> dict[str, str]:
-    """How long each process keeps personal data: the defaults, then PRIVACY_RETENTION (JSON)."""
-    periods = {key: str(period) for key, period in RETENTION.items()}  # in the reader's language
-    if config["PRIVACY_RETENTION"]:
-        periods.update({str(k): str(v) for k, v in json.loads(config["PRIVACY_RETENTION"]).items()})
-    return periods
+def retention(config: dict[str, Any] | None = None) -> dict[str, str]:
+    """How long each active process keeps a finished request's personal data, by process id, as
+    its diagram declares it (``retention`` properties, app/services/retention/periods.py)."""
+    return {version.definition.process_id: declared_retention(load_model(version)).text()
+            for version in active_versions()}
 
 
 def processes(config: dict[str, Any]) -> list[ProcessData]:
     """Each active process, by name: the personal fields its forms ask for, how long it keeps them."""
-    periods = retention(config)
     found = []
     for version in active_versions():
         model = load_model(version)
         fields = [PersonalField(spec.label, str(KIND_NAMES.get(personal_kind(spec), personal_kind(spec))
                                                 or (KIND_NAMES["bank"] if spec.type == "iban" else "")), spec.type)
                   for spec in personal_specs(model)]
-        found.append(ProcessData(model.name, fields,
-                                 periods.get(version.definition.process_id, str(RETENTION_OTHERWISE)), version))
+        found.append(ProcessData(model.name, fields, declared_retention(model).text(), version))
     return found
 
 

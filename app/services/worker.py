@@ -1,4 +1,5 @@
-"""One round of the worker: timers, digests, the outbox. Each part commits its own work.
+"""One round of the worker: timers, digests, the outbox, the purge of personal data past its
+retention period. Each part commits its own work.
 
 What the worker depends on (the database, the SMTP server) may go away and come back: a
 round then fails, and the next one tries again, for as long as it takes, without a restart.
@@ -9,6 +10,7 @@ traceback every round.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from threading import Event
 
@@ -16,6 +18,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.outbox.deliver import deliver_outbox
 from app.outbox.digest import queue_digests
 from app.steps.lanes import local_today
@@ -23,6 +26,8 @@ from app.steps.lanes import local_today
 from .attachments import forget_old_kept_uploads
 from .instances import fire_due_timers
 from .meetings import queue_year_reminders
+from .retention.purge import BATCH as PURGE_BATCH
+from .retention.purge import purge_due
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +112,25 @@ def _kept_uploads(worker: str, outages: Outages, stop: Event) -> str:
     return f"files of forms never sent deleted: {forgotten}" if forgotten else ""
 
 
+def _retention(worker: str, outages: Outages, stop: Event) -> str:
+    """The purge of personal data past its retention period, at most once every PURGE_EVERY per
+    worker process (finding what is due reads every finished request not yet purged), unless
+    the last purge was a full batch: then the next round goes on with the rest."""
+    extensions, now = current_app.extensions, utcnow()
+    if PURGED_AT in extensions and now < extensions[PURGED_AT] + PURGE_EVERY:
+        return ""
+    extensions[PURGED_AT] = now  # a purge that fails is tried again in an hour, not every round
+    purged = purge_due()
+    if purged >= PURGE_BATCH:
+        outages.backlog = True
+        del extensions[PURGED_AT]
+    return f"requests purged of personal data: {purged}" if purged else ""
+
+
+PURGE_EVERY, PURGED_AT = dt.timedelta(hours=1), "retention_purged_at"
 PARTS = (("timers", _timers), ("digests", _digests), ("group years", _group_years),
-         ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads))
+         ("delivering the outbox", _outbox), ("files of forms never sent", _kept_uploads),
+         ("personal data past its retention", _retention))
 
 
 def run_round(worker: str, outages: Outages | None = None, stop: Event | None = None) -> str:

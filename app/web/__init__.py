@@ -28,6 +28,7 @@ from . import (
     profile,
     requests,
     responses,
+    retention_admin,
     statements,
     tasks,
     two_step,
@@ -35,7 +36,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements, personal_data)
+              statements, personal_data, retention_admin)
 
 
 def register_web(app: Flask) -> None:

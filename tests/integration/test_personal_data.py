@@ -235,12 +235,12 @@ def test_the_record_of_processing_lists_each_process_and_follows_a_new_version(c
     page = text(response)
     travel = section(response, "Travel reimbursement")
     assert "IBAN (IBAN, bank details)" in travel and "Receipts (File, bank details)" in travel
-    assert "7 years after the claim is finished" in travel
+    assert "7 years after the request is finished; 12 months when it ends as “Rejected”" in travel
     assert "Claimant (the person who started the request)" in travel
     assert "Finance officers" in travel and "Secretariat coordinators" in travel
     assert "Kept: Receipts" in travel
     onboarding = section(response, "Group onboarding")
-    assert "12 months after a rejected application" in onboarding
+    assert "3 years after the request is finished; 12 months when it ends as “Rejected”" in onboarding
     assert "Group lead" in onboarding  # handles the application without its personal data
     for name in ("Expert request", "Market engagement event", "Accounts", "Sign-in records", "Emails"):
         assert name in page

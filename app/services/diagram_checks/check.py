@@ -17,6 +17,7 @@ from .bpmn import _check_process
 from .camunda_forms import check_form_file
 from .dmn import _check_dmn_files
 from .report import B, Report, _Findings
+from .retention import check_retention
 from .texts import check_translations
 from .titles import check_title
 from .unpack import EXTENSIONS, _mb
@@ -104,6 +105,7 @@ def check_upload(files: dict[str, bytes]) -> Report:
         if model is not None and bpmn is not None:
             check_title(bpmn[0], bpmn[1], model, found)
             check_translations(model, found)
+            check_retention(bpmn[0], bpmn[1], model, found)
     report.findings.sort(key=lambda f: (f.level != "error", list(files).index(f.file) if f.file in files else -1,
                                         f.line or 0))
     return report

@@ -9,8 +9,10 @@ loads its workflow, to say which steps are done.
 shows one, ``actions`` holds the administrator's changes.
 """
 
+from app.services.reasons import MAX_REASON
+
 from .access import may_administer, may_monitor
-from .actions import MAX_REASON, cancel_instance, reassign_task, retry_instance
+from .actions import cancel_instance, reassign_task, retry_instance
 from .instance import (
     AUTOMATIC,
     Step,

@@ -11,21 +11,11 @@ from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, Us
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.instances import step_limits
+from app.services.reasons import check_reason
 from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
 from app.steps.lanes import initiators_own
 
 from .access import _require_admin
-
-MAX_REASON = 400  # the reason is shown whole in the history line (500 characters)
-
-
-def _check_reason(reason: str) -> str:
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ServiceError(_("Give the reason: it goes into the request's history."))
-    if len(reason) > MAX_REASON:
-        raise ServiceError(_("The reason must be %(max)s characters or fewer.", max=MAX_REASON))
-    return reason
 
 
 def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None:
@@ -35,7 +25,7 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     notice with the reason.
     """
     _require_admin(actor)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         raise ServiceError(_("Only a request in progress or in error can be cancelled."))
     model = load_model(instance.version, instance.called)
@@ -65,7 +55,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
     the new error text. Either way the history says so.
     """
     _require_admin(actor)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if instance.status != InstanceStatus.ERROR:
         raise ServiceError(_("Only a request in error can be tried again."))
     instance_id = instance.id
@@ -100,7 +90,7 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     the person given it when roles or leads change (``recheck_lanes``).
     """
     _require_admin(actor)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if task.state != TaskState.READY:
         raise ServiceError(_("This task is no longer waiting, so it cannot be reassigned."))
     if not person.active:

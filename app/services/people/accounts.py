@@ -81,8 +81,10 @@ def _role_names(roles: Iterable[Role]) -> str:
 
 
 def search_users(query: str, page: int, per_page: int):
-    """People whose name or email address contains ``query``, by name, one page of them."""
+    """People whose name or email address contains ``query``, by name, one page of them (not the
+    pseudonyms that stand for people in purged requests, pseudonyms.py: an erased person is listed)."""
     statement = (select(User).options(selectinload(User.organisation))
+                 .where(User.erased_at.is_(None) | User.pseudonym_id.is_not(None))
                  .order_by(func.lower(User.name), User.id))
     query = (query or "").strip()
     if query:
@@ -101,8 +103,12 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
 
     An administrator can neither deactivate themselves nor drop their own administrator role,
     so there is always someone left who can undo a mistake. A group's lead stays an active
-    buyer until another lead is chosen, so the group lead's tasks always reach someone.
+    buyer until another lead is chosen, so the group lead's tasks always reach someone. An
+    erased person's account (retention/erasure.py) stays as it is: it stands for them.
     """
+    if user.erased_at is not None:
+        raise _refuse(None, _("%(name)s was erased at their request: the account cannot be changed.",
+                              name=user.name))
     name = _clean_name(name, "name", "person's name")
     email = _check_email_free(email, user)
     organisation = _organisation(organisation_id)
