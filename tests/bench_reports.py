@@ -2,9 +2,10 @@
 100 000 requests, each in its own database; the two pages requested alternately.
 
 The requests are copies of four travel claims the app's services took to four places (paid,
-rejected, waiting for payment, waiting at the check), spread over the current year, so the
-report has finished and open requests, completed and waiting tasks to count, rank and find
-overdue. Each copy keeps its template's saved state, so the rows are as large as real ones.
+rejected, waiting for payment, waiting at the check), spread over the current year: those of
+the last month of all four, older ones of the two finished claims, as a real year has mostly
+finished requests. So the report has finished and open requests, completed and waiting tasks
+to count, rank and find overdue. Each copy keeps its template's saved state, so the rows are as large as real ones.
 Part of ``make bench`` (tests/bench.py ``run_reports``; ``--only reports`` runs it alone).
 """
 
@@ -85,8 +86,11 @@ def clone_requests(site, template_ids: list[int], total: int) -> None:
             return None if moment is None else moment - shift + wait
 
         for k in range(total - have):
-            instance, task_rows, candidate_rows = shapes[k % len(shapes)]
             shift = span * (k / total)  # the k-th copy starts k/total of the year earlier
+            # A month on, a request has mostly finished: older copies are of the paid and the
+            # rejected claim; the last month's of all four.
+            shapes_now = shapes if shift < dt.timedelta(days=30) else shapes[:2]
+            instance, task_rows, candidate_rows = shapes_now[k % len(shapes_now)]
             wait = dt.timedelta(hours=k % 240)
             iid = next_instance + k
             rows[instances].append({**instance, "id": iid, "started_at": instance["started_at"] - shift,

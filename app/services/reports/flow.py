@@ -11,10 +11,11 @@ reminders drawn on steps, come from each version's parsed diagram, kept once per
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, join, or_, select
+from sqlalchemy import and_, func, join, or_, select
 
 from app.engine import reminder_delays
 from app.extensions import db
@@ -34,10 +35,9 @@ from app.steps import status_word
 
 from .access import may_see_flow, require
 from .filters import FilterSpec, instance_conditions
-from .sql import days, percentiles, seconds_between
+from .sql import days, hours_between, percentile
 from .tables import Table
 
-Ends = list[tuple[str, InstanceStatus, str, int]]  # (process id, status, status word, requests)
 REJECTED = "rejected"  # the status word of an end named "… rejected" (app/steps/outcome.py)
 
 
@@ -65,15 +65,18 @@ def flow_report(actor, spec: FilterSpec, now: dt.datetime | None = None) -> Flow
     overdue are those waiting ``now``, whenever their request started."""
     require(may_see_flow(actor))
     where = instance_conditions(spec)
-    versions = _versions(where)
     names = _process_names()
-    steps, waits = _steps(where, versions, names)
+    requests = _requests(where)
+    versions = {version.id: version for version in db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.id.in_({row.version_id for row in requests})))}
+    tasks = _tasks(where)
+    steps, waits = _steps(tasks, versions, names)
     diagram = _diagram_version(spec)
     people, lanes = _overdue(spec, now or utcnow())
-    ends = _ends(where, versions)
     return FlowReport(
-        processes=_processes(where, ends, names), outcomes=_outcomes(ends, names), steps=steps,
-        overdue_people=people, overdue_lanes=lanes, channels=_channels(where, names), diagram_version=diagram,
+        processes=_processes(requests, versions, names), outcomes=_outcomes(requests, versions, names),
+        steps=steps, overdue_people=people, overdue_lanes=lanes, channels=_channels(tasks, names),
+        diagram_version=diagram,
         waits={bpmn_id: median for (process_id, bpmn_id), median in waits.items()
                if diagram is not None and process_id == diagram.definition.process_id})
 
@@ -83,81 +86,90 @@ def _process_names() -> dict[str, str]:
         select(ProcessDefinition.process_id, ProcessDefinition.name))}
 
 
-def _versions(where: list) -> dict[int, ProcessVersion]:
-    """The versions the matching requests run, by id (their diagrams name ends and steps)."""
-    ids = select(ProcessInstance.version_id).where(*where).distinct().scalar_subquery()
-    return {version.id: version for version in db.session.scalars(
-        select(ProcessVersion).where(ProcessVersion.id.in_(ids)))}
+def _requests(where: list) -> list:
+    """The matching requests counted by process, version, status, end reached and whole hours
+    from start to end: one pass over ix_instance_report."""
+    hours = hours_between(ProcessInstance.started_at, ProcessInstance.ended_at)
+    keys = (ProcessInstance.process_id, ProcessInstance.version_id, ProcessInstance.status,
+            ProcessInstance.outcome, hours.label("hours"))
+    return list(db.session.execute(select(*keys, func.count().label("count")).where(*where).group_by(*keys)))
 
 
-def _ends(where: list, versions: dict[int, ProcessVersion]) -> Ends:
-    """(process id, status, status word, requests) for each end the matching requests reached."""
-    rows = db.session.execute(
-        select(ProcessInstance.version_id, ProcessInstance.status, ProcessInstance.outcome, func.count())
-        .where(*where).group_by(ProcessInstance.version_id, ProcessInstance.status, ProcessInstance.outcome))
-    found = []
-    for version_id, status, outcome, count in rows:
-        version = versions[version_id]
-        word = status_word(outcome, load_model(version)) if status == InstanceStatus.COMPLETED else ""
-        found.append((version.definition.process_id, status, word, count))
-    return found
+def _tasks(where: list) -> list:
+    """The matching requests' task rows counted by process, step, state, decision, channel and
+    whole hours waited (none while waiting): one pass, each request's rows read from
+    ix_human_task_report."""
+    hours = hours_between(HumanTask.created_at, HumanTask.completed_at)
+    keys = (ProcessInstance.process_id, HumanTask.bpmn_id, HumanTask.state, HumanTask.is_decision,
+            HumanTask.channel, hours.label("hours"))
+    return list(db.session.execute(
+        select(*keys, func.count().label("count"), func.max(HumanTask.name).label("name"))
+        .select_from(join(ProcessInstance, HumanTask, HumanTask.instance_id == ProcessInstance.id))
+        .where(*where, HumanTask.state != TaskState.CANCELLED).group_by(*keys)))
 
 
-def _processes(where: list, ends: Ends, names: dict[str, str]) -> Table:
+def _word(row, versions: dict[int, ProcessVersion]) -> str:
+    """A finished request's status word, from the end its version's diagram names."""
+    return status_word(row.outcome, load_model(versions[row.version_id]))
+
+
+def _processes(requests: list, versions: dict[int, ProcessVersion], names: dict[str, str]) -> Table:
     counts: dict[str, dict[str, int]] = {}
-    for process_id, status, word, count in ends:
-        row = counts.setdefault(process_id, dict.fromkeys(("started", "finished", "rejected", "cancelled", "open"), 0))
-        row["started"] += count
-        if status == InstanceStatus.COMPLETED:
-            row["finished"] += count
-            row["rejected"] += count if word.lower() == REJECTED else 0
-        elif status == InstanceStatus.CANCELLED:
-            row["cancelled"] += count
+    finish: dict[str, Counter] = {}
+    for row in requests:
+        tally = counts.setdefault(row.process_id, dict.fromkeys(
+            ("started", "finished", "rejected", "cancelled", "open"), 0))
+        tally["started"] += row.count
+        if row.status == InstanceStatus.COMPLETED:
+            tally["finished"] += row.count
+            tally["rejected"] += row.count if _word(row, versions).lower() == REJECTED else 0
+            finish.setdefault(row.process_id, Counter())[row.hours] += row.count
+        elif row.status == InstanceStatus.CANCELLED:
+            tally["cancelled"] += row.count
         else:
-            row["open"] += count
-    finish = percentiles([ProcessInstance.process_id],
-                         seconds_between(ProcessInstance.started_at, ProcessInstance.ended_at),
-                         [*where, ProcessInstance.status == InstanceStatus.COMPLETED])
+            tally["open"] += row.count
     rows = []
-    for process_id, row in sorted(counts.items(), key=lambda item: names.get(item[0], item[0])):
-        times = finish.get((process_id,), {})
-        rows.append((names.get(process_id, process_id), row["started"], row["finished"], row["rejected"],
-                     row["cancelled"], row["open"], days(times.get(50)), days(times.get(90))))
+    for process_id, tally in sorted(counts.items(), key=lambda item: names.get(item[0], item[0])):
+        hours = finish.get(process_id, Counter())
+        rows.append((names.get(process_id, process_id), tally["started"], tally["finished"], tally["rejected"],
+                     tally["cancelled"], tally["open"], days(percentile(hours, 50)), days(percentile(hours, 90))))
     return Table("processes", _("Requests started in the period, by process"),
                  (_("Process"), _("Started"), _("Finished"), _("Rejected"), _("Cancelled"), _("Still open"),
                   _("Median days to finish"), _("90th percentile days to finish")), rows)
 
 
-def _outcomes(ends: Ends, names: dict[str, str]) -> Table:
-    totals: dict[tuple[str, str], int] = {}
-    for process_id, status, word, count in ends:
-        if status == InstanceStatus.COMPLETED:
-            key = (names.get(process_id, process_id), word)
-            totals[key] = totals.get(key, 0) + count
+def _outcomes(requests: list, versions: dict[int, ProcessVersion], names: dict[str, str]) -> Table:
+    totals: Counter = Counter()
+    for row in requests:
+        if row.status == InstanceStatus.COMPLETED:
+            totals[(names.get(row.process_id, row.process_id), _word(row, versions))] += row.count
     return Table("outcomes", _("How the finished requests ended"), (_("Process"), _("Outcome"), _("Requests")),
                  [(process, word, count) for (process, word), count in sorted(totals.items())])
 
 
-def _steps(where: list, versions: dict[int, ProcessVersion],
+def _steps(tasks: list, versions: dict[int, ProcessVersion],
            names: dict[str, str]) -> tuple[Table, dict[tuple[str, str], float | None]]:
-    """Per process and step: times it waited (repeats included), still waiting, and the
-    median and 90th percentile days a completed wait took."""
-    tasks = join(HumanTask, ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-    keys = [ProcessInstance.process_id, HumanTask.bpmn_id]
-    counts = db.session.execute(
-        select(*keys, func.count(), func.sum(case((HumanTask.state == TaskState.READY, 1), else_=0)),
-               func.max(HumanTask.name))
-        .select_from(tasks).where(*where, HumanTask.state != TaskState.CANCELLED).group_by(*keys))
-    waited = percentiles(keys, seconds_between(HumanTask.created_at, HumanTask.completed_at),
-                         [*where, HumanTask.state == TaskState.COMPLETED], tasks)
+    """Per process and step: times reached (repeats included), waiting now, and the median and
+    90th percentile days a completed wait took."""
+    reached: Counter = Counter()
+    waiting: Counter = Counter()
+    waited: dict[tuple[str, str], Counter] = {}
+    row_names: dict[tuple[str, str], str] = {}
+    for row in tasks:
+        key = (row.process_id, row.bpmn_id)
+        reached[key] += row.count
+        row_names[key] = max(row_names.get(key, ""), row.name)
+        if row.state == TaskState.READY:
+            waiting[key] += row.count
+        else:
+            waited.setdefault(key, Counter())[row.hours] += row.count
     step_names = _step_names(versions)
     rows, medians = [], {}
-    for row in counts:
-        process_id, bpmn_id, count, ready, name = tuple(row)
-        times = waited.get((process_id, bpmn_id), {})
-        medians[(process_id, bpmn_id)] = days(times.get(50))
-        rows.append((names.get(process_id, process_id), step_names.get((process_id, bpmn_id), name), count,
-                     int(ready or 0), days(times.get(50)), days(times.get(90))))
+    for key, count in reached.items():
+        hours = waited.get(key, Counter())
+        medians[key] = days(percentile(hours, 50))
+        rows.append((names.get(key[0], key[0]), step_names.get(key, row_names[key]), count, waiting[key],
+                     medians[key], days(percentile(hours, 90))))
     rows.sort(key=lambda row: (row[0], -(row[4] or 0), row[1]))
     return Table("steps", _("Time waiting at each step"),
                  (_("Process"), _("Step"), _("Times reached"), _("Waiting now"), _("Median days waiting"),
@@ -176,46 +188,41 @@ def _step_names(versions: dict[int, ProcessVersion]) -> dict[tuple[str, str], st
 
 def _overdue(spec: FilterSpec, now: dt.datetime) -> tuple[Table, Table]:
     """Tasks waiting past the first timer drawn on their step (its reminder), by person and lane."""
-    where = [*instance_conditions(spec, period=False), HumanTask.state == TaskState.READY]
-    joined = (ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-    pairs = db.session.execute(select(ProcessInstance.version_id, HumanTask.bpmn_id).join(*joined)
-                               .where(*where).distinct()).all()
-    delays: dict[int, dict[str, dt.timedelta]] = {}
+    versions = db.session.scalars(select(ProcessVersion).join(ProcessDefinition).where(*(
+        [ProcessDefinition.process_id == spec.process_id] if spec.process_id else []), *(
+        [ProcessVersion.id == spec.version_id] if spec.version_id else [])))
     late = []
-    for version_id, bpmn_id in pairs:
-        if version_id not in delays:
-            delays[version_id] = reminder_delays(load_model(db.session.get_one(ProcessVersion, version_id)))
-        if bpmn_id in delays[version_id]:
-            late.append(and_(ProcessInstance.version_id == version_id, HumanTask.bpmn_id == bpmn_id,
-                             HumanTask.created_at < now - delays[version_id][bpmn_id]))
+    for version in versions:
+        for bpmn_id, delay in reminder_delays(load_model(version)).items():
+            late.append((delay, and_(ProcessInstance.version_id == version.id, HumanTask.bpmn_id == bpmn_id,
+                                     HumanTask.created_at < now - delay)))
     by_person: list[tuple] = []
     by_lane: list[tuple] = []
     if late:
-        overdue = [*where, or_(*late)]
+        # Sargable first: only tasks older than the shortest reminder (ix_human_task_ready_since).
+        where = [*instance_conditions(spec, period=False), HumanTask.state == TaskState.READY,
+                 HumanTask.created_at < now - min(delay for delay, _ in late), or_(*(test for _, test in late))]
+        tasks = join(HumanTask, ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
         by_person = [tuple(row) for row in db.session.execute(
-            select(User.name, func.count()).select_from(HumanTask).join(*joined)
+            select(User.name, func.count()).select_from(tasks)
             .join(TaskCandidate, and_(TaskCandidate.task_id == HumanTask.id, TaskCandidate.ready.is_(True)))
-            .join(User, User.id == TaskCandidate.user_id).where(*overdue)
+            .join(User, User.id == TaskCandidate.user_id).where(*where)
             .group_by(User.id, User.name).order_by(func.count().desc(), User.name))]
         by_lane = [(lane or _("No lane"), count) for lane, count in db.session.execute(
-            select(HumanTask.lane, func.count()).join(*joined).where(*overdue)
+            select(HumanTask.lane, func.count()).select_from(tasks).where(*where)
             .group_by(HumanTask.lane).order_by(func.count().desc(), HumanTask.lane))]
     return (Table("overdue-people", _("Tasks overdue now, by person"), (_("Person"), _("Tasks overdue")), by_person),
             Table("overdue-lanes", _("Tasks overdue now, by lane"), (_("Lane"), _("Tasks overdue")), by_lane))
 
 
-def _channels(where: list, names: dict[str, str]) -> Table:
+def _channels(tasks: list, names: dict[str, str]) -> Table:
     """Decisions (approve, reject, request changes) made from an email's link and on the web."""
-    counts: dict[str, dict[str, int]] = {}
-    for process_id, channel, count in db.session.execute(
-            select(ProcessInstance.process_id, HumanTask.channel, func.count())
-            .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-            .where(*where, HumanTask.is_decision.is_(True), HumanTask.state == TaskState.COMPLETED)
-            .group_by(ProcessInstance.process_id, HumanTask.channel)):
-        row = counts.setdefault(process_id, {"email": 0, "web": 0})
-        row["email" if channel == "email" else "web"] += count
-    rows = [(names.get(process_id, process_id), row["email"], row["web"], row["email"] + row["web"])
-            for process_id, row in sorted(counts.items(), key=lambda item: names.get(item[0], item[0]))]
+    counts: dict[str, Counter] = {}
+    for row in tasks:
+        if row.is_decision and row.state == TaskState.COMPLETED:
+            counts.setdefault(row.process_id, Counter())["email" if row.channel == "email" else "web"] += row.count
+    rows = [(names.get(process_id, process_id), tally["email"], tally["web"], tally["email"] + tally["web"])
+            for process_id, tally in sorted(counts.items(), key=lambda item: names.get(item[0], item[0]))]
     return Table("decisions", _("Decisions made from email and on the web"),
                  (_("Process"), _("From email"), _("On the web"), _("Decisions")), rows)
 
