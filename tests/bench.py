@@ -160,6 +160,17 @@ def timed(call: Callable[[], object]) -> Callable[[], Sample]:
     return run
 
 
+def timed_get(client, path: str) -> Callable[[], Sample]:
+    """A GET of ``path`` by ``client``, timed; it must answer 200."""
+    def run() -> Sample:
+        with Clock() as clock:
+            response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: GET {path} gave {response.status_code}")
+        return clock.sample
+    return run
+
+
 def ms(seconds: float) -> float:
     return seconds * 1000.0
 
@@ -650,13 +661,7 @@ class Bench:
             gets[size] = (site, client)
 
         def get(client) -> Callable[[], Sample]:
-            def run() -> Sample:
-                with Clock() as clock:
-                    response = client.get("/inbox")
-                if response.status_code != 200:
-                    raise SystemExit(f"bench: GET /inbox gave {response.status_code}")
-                return clock.sample
-            return run
+            return timed_get(client, "/inbox")
 
         samples = interleave({size: get(client) for size, (_, client) in gets.items()},
                              INBOX_WARMUP, INBOX_ROUNDS)
@@ -807,13 +812,7 @@ class Bench:
             gets[size] = client
 
         def get(client) -> Callable[[], Sample]:
-            def run() -> Sample:
-                with Clock() as clock:
-                    response = client.get("/reports/flow")
-                if response.status_code != 200:
-                    raise SystemExit(f"bench: GET /reports/flow gave {response.status_code}")
-                return clock.sample
-            return run
+            return timed_get(client, "/reports/flow")
 
         samples = interleave({size: get(client) for size, client in gets.items()}, REPORT_WARMUP, REPORT_ROUNDS)
         print("GET /reports/flow as a coordinator, the current year's figures, rendered")

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation, ProcessInstance, User
 from app.services import monitoring
-from app.services.monitoring.queries import _day_start
 
 
 @dataclass(frozen=True)
@@ -27,16 +26,6 @@ class FilterSpec:
     group_id: int | None = None
     organisation_id: int | None = None  # the organisation of the person who started the request
 
-    @property
-    def begins(self) -> dt.datetime:
-        """The period's first moment, in UTC as stored."""
-        return _day_start(self.start)
-
-    @property
-    def ends(self) -> dt.datetime:
-        """The moment after the period's last day, in UTC as stored."""
-        return _day_start(self.end + dt.timedelta(days=1))
-
 
 def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The current calendar year, where the secretariat works."""
@@ -46,16 +35,11 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 
 
 def instance_conditions(spec: FilterSpec, period: bool = True) -> list:
-    """WHERE clauses on process_instance; each leads an index ending like ix_instance_started."""
-    where: list = []
-    if period:
-        where += [ProcessInstance.started_at >= spec.begins, ProcessInstance.started_at < spec.ends]
-    if spec.process_id:
-        where.append(ProcessInstance.process_id == spec.process_id)
-    if spec.version_id:
-        where.append(ProcessInstance.version_id == spec.version_id)
-    if spec.group_id:
-        where.append(ProcessInstance.working_group_id == spec.group_id)
+    """WHERE clauses on process_instance: those of the list of all requests (each leads an
+    index ending like ix_instance_started), and the organisation."""
+    where = monitoring.instance_conditions(monitoring.InstanceFilter(
+        process_id=spec.process_id, version_id=spec.version_id, group_id=spec.group_id,
+        started_from=spec.start if period else None, started_to=spec.end if period else None))
     if spec.organisation_id:
         where.append(ProcessInstance.initiator_id.in_(
             select(User.id).where(User.organisation_id == spec.organisation_id)))
