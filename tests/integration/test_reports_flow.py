@@ -193,3 +193,12 @@ def test_who_sees_the_reports(client, claims):
     sign_in(client, "clara")
     assert client.get("/reports/flow/nothing.csv").status_code == 404
     assert client.get("/reports/flow/steps.pdf").status_code == 404
+
+
+def test_the_report_speaks_french_and_german(client, claims):
+    with freeze_time(NOW):
+        sign_in(client, "helena")
+        french = client.get("/reports/flow", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+        german = client.get("/reports/flow", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Flux : où les demandes sont bloquées" in french and "Demandes par processus" in french
+    assert "Ablauf: wo Anträge hängen bleiben" in german and "Anträge nach Prozess" in german
