@@ -42,3 +42,12 @@ def test_flow_report_charts_match_their_tables(people, journey, claims):  # noqa
     assert sorted(labels) == ["1 day", "1 day", "2 days"]
     page.locator("#diagram").screenshot(path=journey.folder / "diagram.png")
     page.locator(".app-figure__chart").first.screenshot(path=journey.folder / "chart.png")
+
+    # A period that does not exist: the GOV.UK error summary links to the day box.
+    page.get_by_role("group", name="From").get_by_label("Day", exact=True).fill("31")
+    page.get_by_role("group", name="From").get_by_label("Month", exact=True).fill("2")
+    page = clara.go(lambda: page.get_by_role("button", name="Show the figures").click(), "flow-bad-period")
+    summary = page.locator(".govuk-error-summary")
+    assert "The date the period starts must be a real date" in summary.text_content()
+    assert summary.get_by_role("link").get_attribute("href") == "#field-start"
+    assert "Correct the filters to see the figures." in page.text_content("main")
