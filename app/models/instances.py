@@ -96,8 +96,8 @@ class HumanTask(Model):
                       Index("ix_human_task_loop", "loop_key", "bpmn_id", "state"),
                       # The flow report: a request's task rows from the index alone, and the tasks
                       # waiting since before a moment (past their reminder); docs/REPORTS.md.
-                      Index("ix_human_task_report", "instance_id", "state", "bpmn_id", "is_decision", "channel",
-                            "created_at", "completed_at", "name"),
+                      Index("ix_human_task_report", "instance_id", "state", "bpmn_id", "channel", "created_at",
+                            "completed_at"),
                       Index("ix_human_task_ready_since", "state", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,7 +22,7 @@ depends_on = None
 
 INSTANCE_REPORT = ['started_at', 'process_id', 'version_id', 'status', 'outcome', 'ended_at', 'working_group_id',
                    'initiator_id']
-TASK_REPORT = ['instance_id', 'state', 'bpmn_id', 'is_decision', 'channel', 'created_at', 'completed_at', 'name']
+TASK_REPORT = ['instance_id', 'state', 'bpmn_id', 'channel', 'created_at', 'completed_at']
 
 
 def upgrade():
