@@ -66,10 +66,10 @@ def flow_report(actor, spec: FilterSpec, now: dt.datetime | None = None) -> Flow
     require(may_see_flow(actor))
     where = instance_conditions(spec)
     names = _process_names()
-    requests = _requests(where)
+    requests, tasks = _requests(where), _tasks(where)
+    wanted = {row.version_id for row in requests} | {row.version_id for row in tasks}  # one started between
     versions = {version.id: version for version in db.session.scalars(
-        select(ProcessVersion).where(ProcessVersion.id.in_({row.version_id for row in requests})))}
-    tasks = _tasks(where)
+        select(ProcessVersion).where(ProcessVersion.id.in_(wanted)))}
     steps, waits = _steps(tasks, versions, names)
     diagram = _diagram_version(spec)
     people, lanes = _overdue(spec, now or utcnow())
