@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine as SQLEngine
 from . import config as settings
 from . import logs
 from .database import guard_engine
-from .locale import select_locale
 from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .locale import select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "app" / "translations"))
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "app" / "translations"))
 
     from . import models  # noqa: F401 - register the tables
     from .cli import register_cli

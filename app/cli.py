@@ -292,7 +292,8 @@ def worker(once: bool, interval: float | None) -> None:
             log.info("%s", report)
         if once:
             break
-        stop.wait(interval)
+        if not outages.backlog:  # a full batch: more is due, so go on at once
+            stop.wait(interval)
     log.info("worker %s stopped", name)
 
 

@@ -13,5 +13,5 @@ def select_locale() -> str:
         return languages[0]
     chosen = getattr(current_user, "language", None) if current_user and current_user.is_authenticated else None
     if chosen in languages:
-        return chosen
+        return str(chosen)
     return request.accept_languages.best_match(languages) or languages[0]

@@ -161,7 +161,7 @@ class TaskCandidate(Model):
 class Attachment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
     # A file of a meeting's agenda instead of a request's (app/models/meetings.py).
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     field_id: Mapped[str] = mapped_column(String(100))
@@ -185,7 +185,7 @@ class AuditEvent(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     channel: Mapped[str] = mapped_column(String(20))  # web, email, worker, admin, cli
     action: Mapped[str] = mapped_column(String(50))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.engine import load_model
 from app.extensions import db
-from app.models import Role, User
+from app.models import ProcessVersion, Role, User
 from app.services.history import PERSONAL_READERS, personal_specs
 from app.services.versions.store import active_versions
 from forms import personal_kind
@@ -68,6 +68,7 @@ def accessibility(config: dict[str, Any]) -> dict[str, Any]:
 class PersonalField:
     label: str
     kind: str  # what sort of personal data, e.g. "bank details"; '' when the diagram does not say
+    type: str = ""  # the form field's type: string, iban, file…
 
 
 @dataclass
@@ -75,6 +76,7 @@ class ProcessData:
     name: str
     fields: list[PersonalField]
     retention: str
+    version: ProcessVersion | None = None  # the active version it was read from
 
 
 def retention(config: dict[str, Any]) -> dict[str, str]:
@@ -92,10 +94,10 @@ def processes(config: dict[str, Any]) -> list[ProcessData]:
     for version in active_versions():
         model = load_model(version)
         fields = [PersonalField(spec.label, KIND_NAMES.get(personal_kind(spec), personal_kind(spec))
-                                or ("bank details" if spec.type == "iban" else ""))
+                                or ("bank details" if spec.type == "iban" else ""), spec.type)
                   for spec in personal_specs(model)]
         found.append(ProcessData(model.name, fields,
-                                 periods.get(version.definition.process_id, RETENTION_OTHERWISE)))
+                                 periods.get(version.definition.process_id, RETENTION_OTHERWISE), version))
     return found
 
 

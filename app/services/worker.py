@@ -12,6 +12,7 @@ import contextlib
 import logging
 from threading import Event
 
+from flask import current_app
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.extensions import db
@@ -26,13 +27,19 @@ from .meetings import queue_year_reminders
 log = logging.getLogger(__name__)
 
 DATABASE, MAIL_SERVER = "the database", "the mail server"
+TIMER_BATCH = 100  # timers fired per round
 
 
 class Outages:
-    """The dependencies that are down, kept across rounds, so each outage is logged once."""
+    """The dependencies that are down, kept across rounds, so each outage is logged once.
+
+    ``backlog`` says the last round left due work behind (a full batch of emails or timers):
+    the worker then begins the next round at once instead of waiting its interval.
+    """
 
     def __init__(self) -> None:
         self.down: dict[str, str] = {}
+        self.backlog = False
 
     def failed(self, what: str, error: str) -> None:
         if what not in self.down:
@@ -63,7 +70,8 @@ def _reset() -> None:
 
 
 def _timers(worker: str, outages: Outages, stop: Event) -> str:
-    fired = fire_due_timers(stop=stop)
+    fired = fire_due_timers(limit=TIMER_BATCH, stop=stop)
+    outages.backlog |= fired >= TIMER_BATCH
     return f"timers: {fired}" if fired else ""
 
 
@@ -74,6 +82,8 @@ def _digests(worker: str, outages: Outages, stop: Event) -> str:
 
 def _outbox(worker: str, outages: Outages, stop: Event) -> str:
     delivery = deliver_outbox(worker, stop=stop)
+    taken = delivery.sent + delivery.retrying + delivery.failed + delivery.released
+    outages.backlog |= taken >= current_app.config["MAIL_BATCH_SIZE"] and not delivery.unreachable
     if delivery.unreachable:
         outages.failed(MAIL_SERVER, delivery.unreachable)
     elif delivery.connected:
@@ -115,6 +125,7 @@ def run_round(worker: str, outages: Outages | None = None, stop: Event | None = 
     outages = outages if outages is not None else Outages()
     stop = stop if stop is not None else Event()
     said = []
+    outages.backlog = False
     for name, part in PARTS:
         if stop.is_set():
             break

@@ -22,6 +22,7 @@ from . import (
     migration_admin,
     monitor,
     names_admin,
+    personal_data,
     processes_admin,
     profile,
     reports,
@@ -35,7 +36,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements, reports, reports_money)
+              statements, personal_data, reports, reports_money)
 
 
 def register_web(app: Flask) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     has_request_context,
     jsonify,
@@ -122,9 +123,21 @@ def instances_csv():
     if not form.validate():
         return Response("; ".join(message for _, message in form_errors(form)) + "\n", status=400,
                         mimetype="text/plain")
-    text = monitoring.export_instances_csv(actor(), form.filters())
+    chunks = monitoring.export_instances_csv(actor(), form.filters())
+    app = current_app._get_current_object()  # the app, not its proxy
+
+    def body():
+        """Written as it is sent, in an app context (and database session) of its own, as the
+        request's has ended by then. The heading comes first, before that context: a WSGI
+        server may take the first chunk elsewhere than the rest (Werkzeug's test client does),
+        and a context must end where it began."""
+        yield next(chunks).encode("utf-8")
+        with app.app_context():
+            for chunk in chunks:
+                yield chunk.encode("utf-8")
+
     name = f"requests-{dt.date.today().isoformat()}.csv"
-    return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
+    return Response(body(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -8,7 +8,7 @@ ix_human_task_report with instance_id (a request's tasks). ix_human_task_ready_s
 the tasks waiting since before a moment (those past their reminder). Figures: docs/REPORTS.md.
 
 Revision ID: b7c2e4f81a3d
-Revises: 3f8d2a6c1b90
+Revises: 5c1e9b7a2d40
 Create Date: 2026-12-03 19:30:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7c2e4f81a3d'
-down_revision = '3f8d2a6c1b90'
+down_revision = '5c1e9b7a2d40'
 branch_labels = None
 depends_on = None
 

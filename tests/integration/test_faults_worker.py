@@ -291,3 +291,23 @@ def test_a_living_worker_keeps_its_messages_however_long_its_batch_takes(app):
         smtp.stop()
     assert done[0].sent == 6 and len(others) > 5 and set(others) == {0}, (done, others)
     assert sorted(m["Subject"] for m in relay.messages) == subjects  # each once
+
+
+@pytest.mark.app_config(MAIL_BATCH_SIZE=2)
+def test_after_a_full_batch_the_worker_goes_on_at_once_and_waits_once_the_outbox_is_empty(app):
+    """Five emails, batches of two: the rounds that fill a batch say there is more (the worker
+    then skips its wait); the round that sends the last one says there is not."""
+    relay = Inbox()
+    smtp = start_smtp(relay)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5)
+    subjects = queue_messages(5)
+    outages = Outages()
+    said = []
+    try:
+        for _ in range(3):
+            run_round("w", outages)
+            said.append(outages.backlog)
+    finally:
+        smtp.stop()
+    assert said == [True, True, False]
+    assert sorted(m["Subject"] for m in relay.messages) == subjects

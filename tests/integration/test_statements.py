@@ -64,7 +64,11 @@ def test_the_privacy_notice_lists_the_personal_fields_of_the_active_diagrams(cli
     travel = row(page, "Travel reimbursement")
     assert "IBAN (bank details)" in travel
     assert "7 years after the claim is finished" in travel
-    assert "12 months after a rejected application" in row(page, "Group onboarding")
+    onboarding = row(page, "Group onboarding")
+    assert "12 months after a rejected application" in onboarding
+    assert "Contact person (contact details)" in onboarding and "Name of the signatory (signature)" in onboarding
+    assert "Expert email (contact details of the expert)" in row(page, "Expert request")
+    assert "Attendance list (names of attendees)" in row(page, "Market engagement event")
     assert "Your phone number" not in page
     assert "secretariat coordinators and finance officers" in page
 

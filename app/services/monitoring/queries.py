@@ -3,18 +3,15 @@ rows, never a workflow."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select, union
 
 from app.engine import load_model
 from app.extensions import db
@@ -31,6 +28,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
+from app.services.spreadsheet import csv_chunks
 from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
 
@@ -40,6 +38,7 @@ PER_PAGE = 25
 # The list counts the requests that match up to this many and then says "more than": counting
 # every one of a million requests costs more than the page itself (docs/SCALING.md).
 COUNT_LIMIT = 10_000
+WAITING_CHUNK = 1_000  # rows whose waiting tasks one query reads (the CSV holds many)
 STATUS_LABELS = {
     InstanceStatus.RUNNING: "In progress", InstanceStatus.COMPLETED: "Finished",
     InstanceStatus.CANCELLED: "Cancelled", InstanceStatus.ERROR: "Needs attention",
@@ -147,7 +146,7 @@ def _waiting_on_role(key: str):
                  .join(UserRole, UserRole.user_id == TaskCandidate.user_id)
                  .where(HumanTask.state == TaskState.READY, TaskCandidate.ready.is_(True),
                         UserRole.role == Role(key)))
-    return or_(ProcessInstance.id.in_(by_lane), ProcessInstance.id.in_(by_people))
+    return ProcessInstance.id.in_(union(by_lane, by_people))
 
 
 def _rows_query(f: InstanceFilter):
@@ -164,8 +163,16 @@ def _rows_query(f: InstanceFilter):
     )
 
 
-def _attach_waiting(rows: list[MonitorRow], ids) -> None:
-    """Fill each row's ``waiting`` from its READY tasks and their candidates, in one query."""
+def _attach_waiting(rows: list[MonitorRow]) -> None:
+    """Fill each row's ``waiting`` from its READY tasks and their candidates, a query per
+    thousand rows: the rows' own ids, never the filter again (a filter over a UNION, re-run by
+    PostgreSQL for each task without fresh statistics, took the CSV past the statement timeout)."""
+    for start in range(0, len(rows), WAITING_CHUNK):
+        _attach_waiting_chunk(rows[start:start + WAITING_CHUNK])
+
+
+def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
+    ids = [row.id for row in rows]
     found = db.session.execute(
         select(HumanTask.instance_id, HumanTask.id, HumanTask.name, HumanTask.lane, User.name)
         .outerjoin(TaskCandidate, and_(TaskCandidate.task_id == HumanTask.id, TaskCandidate.ready.is_(True)))
@@ -204,7 +211,7 @@ class RowPagination(Pagination):
         query = self._query_args["query"].limit(self.per_page).offset(self._query_offset)
         rows = [MonitorRow(*values) for values in db.session.execute(query).all()]
         if rows:
-            _attach_waiting(rows, [row.id for row in rows])
+            _attach_waiting(rows)
             _attach_outcomes(rows)
         return rows
 
@@ -234,43 +241,34 @@ def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page
                          where=instance_conditions(filters))
 
 
-# A formula may start a cell, or any part of it that a spreadsheet splits off as a cell of its
-# own (Excel splits on ';' where the decimal separator is a comma, as in BE, DE and FR).
-_FORMULA_START = re.compile(r"(^|[;,\t\r\n])([=+\-@\t\r])")
+def export_instances_csv(actor: User, filters: InstanceFilter) -> Iterator[str]:
+    """The whole filtered list as CSV, UTF-8 with a byte order mark so Excel reads it right.
 
-
-def excel_safe(value: Any) -> str:
-    """Text a spreadsheet shows as text: each segment that would start a formula gets a '."""
-    text = "" if value is None else str(value)
-    return _FORMULA_START.sub(r"\1'\2", text)
-
-
-def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
-    """The whole filtered list as CSV, UTF-8 with a byte order mark so Excel reads it right."""
+    The permission is checked at once; the text then comes as the heading, then a thousand rows at a time, read
+    from the database as they are written out, so a list of any size neither sits in memory
+    nor runs as one long statement (on PostgreSQL a server-side cursor, each FETCH its own
+    statement under DATABASE_STATEMENT_TIMEOUT).
+    """
     _require_monitor(actor)
-    zone = _zone()
-    query = _rows_query(filters)
-    rows = [MonitorRow(*values) for values in db.session.execute(query).all()]
-    ids = select(ProcessInstance.id).where(*instance_conditions(filters)).scalar_subquery()
-    if rows:
-        _attach_waiting(rows, ids)
-        _attach_outcomes(rows)
+    return _csv_chunks(_rows_query(filters), _zone())
 
+
+def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
     def moment(value: dt.datetime | None) -> str:
         if value is None:
             return ""
         value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # a quoted field is one cell, whatever it holds
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([row.id, excel_safe(row.process), row.version, excel_safe(row.title),
-                         row.status_label, excel_safe(row.group), excel_safe(row.initiator),
-                         moment(row.started_at), moment(row.ended_at), excel_safe("; ".join(row.waiting))])
-    return out.getvalue()
+    def batches() -> Iterator[list[list]]:
+        for part in db.session.execute(query, execution_options={"yield_per": WAITING_CHUNK}).partitions():
+            rows = [MonitorRow(*values) for values in part]
+            _attach_waiting(rows)
+            _attach_outcomes(rows)
+            yield [[row.id, row.process, row.version, row.title, row.status_label, row.group, row.initiator,
+                    moment(row.started_at), moment(row.ended_at), "; ".join(row.waiting)] for row in rows]
+
+    return csv_chunks(CSV_COLUMNS, batches())  # the heading comes before any query (app/web/monitor.py says why)
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
