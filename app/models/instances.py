@@ -40,7 +40,10 @@ class ProcessInstance(Model):
                       Index("ix_instance_process_started", "process_id", "started_at", "id"),
                       Index("ix_instance_version_started", "version_id", "started_at", "id"),
                       Index("ix_instance_status_started", "status", "started_at", "id"),
-                      Index("ix_instance_group_started", "working_group_id", "started_at", "id"))
+                      Index("ix_instance_group_started", "working_group_id", "started_at", "id"),
+                      # The flow report's counts by period, read from the index alone (docs/REPORTS.md).
+                      Index("ix_instance_report", "started_at", "process_id", "version_id", "status", "outcome",
+                            "ended_at", "working_group_id", "initiator_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
@@ -95,7 +98,12 @@ class HumanTask(Model):
     # ix_human_task_loop: "2 of 5 done", the completed rows of one multi-instance step.
     __table_args__ = (Index("ix_human_task_instance_spiff", "instance_id", "spiff_task_id"),
                       Index("ix_human_task_state", "state", "instance_id"),
-                      Index("ix_human_task_loop", "loop_key", "bpmn_id", "state"))
+                      Index("ix_human_task_loop", "loop_key", "bpmn_id", "state"),
+                      # The flow report: a request's task rows from the index alone, and the tasks
+                      # waiting since before a moment (past their reminder); docs/REPORTS.md.
+                      Index("ix_human_task_report", "instance_id", "state", "bpmn_id", "channel", "created_at",
+                            "completed_at"),
+                      Index("ix_human_task_ready_since", "state", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))

@@ -26,6 +26,8 @@ from . import (
     personal_data,
     processes_admin,
     profile,
+    reports,
+    reports_money,
     requests,
     responses,
     retention_admin,
@@ -36,7 +38,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements, personal_data, retention_admin)
+              statements, personal_data, retention_admin, reports, reports_money)
 
 
 def register_web(app: Flask) -> None:

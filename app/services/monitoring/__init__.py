@@ -33,13 +33,14 @@ from .queries import (
     RowPagination,
     export_instances_csv,
     filter_choices,
+    instance_conditions,
     list_instances,
 )
 
 __all__ = [
     "AUTOMATIC", "CSV_COLUMNS", "MAX_REASON", "PER_PAGE", "STATUS_LABELS", "WAITING_ROLES",
     "InstanceFilter", "MonitorRow", "RowPagination", "Step", "Steps", "cancel_instance", "diagram_xml",
-    "export_instances_csv", "filter_choices", "instance_attachments", "instance_markers", "instance_steps",
-    "list_instances", "may_administer", "may_monitor", "reassign_choices", "reassign_task",
-    "retry_instance",
+    "export_instances_csv", "filter_choices", "instance_attachments", "instance_conditions",
+    "instance_markers", "instance_steps", "list_instances", "may_administer", "may_monitor", "reassign_choices",
+    "reassign_task", "retry_instance",
 ]

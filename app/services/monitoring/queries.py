@@ -103,7 +103,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=_zone()).astimezone(dt.UTC)
 
 
-def _conditions(f: InstanceFilter) -> list:
+def instance_conditions(f: InstanceFilter) -> list:
     """WHERE clauses on process_instance alone; the waiting filters are indexed IN subqueries."""
     where: list = []
     if f.process_id:
@@ -161,7 +161,7 @@ def _rows_query(f: InstanceFilter):
         .join(ProcessDefinition, ProcessDefinition.id == ProcessVersion.definition_id)
         .join(User, User.id == ProcessInstance.initiator_id)
         .outerjoin(WorkingGroup, WorkingGroup.id == ProcessInstance.working_group_id)
-        .where(*_conditions(f))
+        .where(*instance_conditions(f))
         .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
     )
 
@@ -243,7 +243,7 @@ def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page
     """Every request the filters let through, newest first, one page of them."""
     _require_monitor(actor)
     return RowPagination(page=page, per_page=per_page, error_out=False, query=_rows_query(filters),
-                         where=_conditions(filters))
+                         where=instance_conditions(filters))
 
 
 def export_instances_csv(actor: User, filters: InstanceFilter) -> Iterator[str]:

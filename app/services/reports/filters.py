@@ -1,0 +1,57 @@
+"""What every report is narrowed by: a period, a process, a version, a group, an organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Organisation, ProcessInstance, User
+from app.services import monitoring
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """A report's filters: requests started from ``start`` to ``end`` (both days included,
+    where the secretariat works), and of one process, version, group or organisation (None: any)."""
+
+    start: dt.date
+    end: dt.date
+    process_id: str | None = None
+    version_id: int | None = None
+    group_id: int | None = None
+    organisation_id: int | None = None  # the organisation of the person who started the request
+
+
+def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The current calendar year, where the secretariat works."""
+    if today is None:
+        today = dt.datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+    return dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
+
+
+def instance_conditions(spec: FilterSpec, period: bool = True) -> list:
+    """WHERE clauses on process_instance: those of the list of all requests (each leads an
+    index ending like ix_instance_started), and the organisation."""
+    where = monitoring.instance_conditions(monitoring.InstanceFilter(
+        process_id=spec.process_id, version_id=spec.version_id, group_id=spec.group_id,
+        started_from=spec.start if period else None, started_to=spec.end if period else None))
+    if spec.organisation_id:
+        where.append(ProcessInstance.initiator_id.in_(
+            select(User.id).where(User.organisation_id == spec.organisation_id)))
+    return where
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The values each filter offers: the list of all requests' processes, versions and
+    groups, and the organisations."""
+    offered = monitoring.filter_choices()
+    return {
+        "process_id": offered["process_id"], "version": offered["version"], "group": offered["group"],
+        "organisation": [(str(oid), name) for oid, name in db.session.execute(
+            select(Organisation.id, Organisation.name).order_by(Organisation.name))],
+    }
