@@ -53,6 +53,9 @@ class ProcessInstance(Model):
     working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_group.id"))
     state: Mapped[str] = mapped_column(Text, deferred=True)  # engine JSON, no definition
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # key fields shown in lists
+    # The amounts, days, flags and dates the reports add up (app/steps/figures.py); NULL until
+    # a step (or `flask reports figures`) wrote them.
+    figures: Mapped[dict | None] = mapped_column(JSON)
     current_step: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(100), default="")  # the end event reached
     error: Mapped[str] = mapped_column(Text, default="")

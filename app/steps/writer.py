@@ -35,6 +35,7 @@ from app.outbox.queue import queue_notice, queue_task_emails
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
+from .figures import figures_of
 from .lanes import assignment_label, may_do, task_candidates, task_extras
 from .messages import note_messages, waits_label
 from .names import uses_name
@@ -68,7 +69,8 @@ DROP_CANDIDATES = delete(CANDIDATE).where(
     CANDIDATE.c.task_id == bindparam("task_id"), CANDIDATE.c.user_id.in_(bindparam("user_ids", expanding=True)))
 CLOSED = ["state", "completed_at", "completed_by_id", "completed_by", "channel"]  # what CLOSE_TASK writes
 # What a step writes to the instance row.
-STEP_COLUMNS = ("summary", "title", "state", "next_timer_at", "current_step", "status", "outcome", "ended_at")
+STEP_COLUMNS = ("summary", "figures", "title", "state", "next_timer_at", "current_step", "status", "outcome",
+                "ended_at")
 
 
 class Conflict(Exception):
@@ -267,7 +269,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     waits = note_messages(instance.id, wf, running=status == InstanceStatus.RUNNING and not eng.is_completed(wf))
     summary = summary_of(model, data)
     values: dict[str, Any] = {
-        "summary": summary, "title": request_title(model, data, summary),
+        "summary": summary, "figures": figures_of(data), "title": request_title(model, data, summary),
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],

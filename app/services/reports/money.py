@@ -1,0 +1,245 @@
+"""Money: travel claimed, eligible and paid; expert budgets; event budgets.
+
+Aggregate SQL over ``process_instance``: the requests are chosen by the indexed columns
+(process, start date, group), the amounts read from the figures the step writer keeps on each
+row (app/steps/figures.py). No workflow is loaded. A request cancelled by an administrator
+counts nowhere; a request whose figures were never written (before the column existed, until
+``flask reports figures`` ran) neither.
+
+What each figure means:
+- travel: *claimed* is the total of each claim filed in the period, as last revised;
+  *eligible* what the travel rules allow of it; *paid* the eligible amount of the claims
+  finance paid (a payment date was recorded and the request finished); *late* and *capped*
+  the claims the rules flagged filed late or with accommodation above the nightly cap.
+- experts: *approved* the estimated cost (days × estimated rate) of the requests that went
+  through every approval the cost needs (they reached the expert's assignment); *payable* the
+  days × the assigned expert's daily rate of those whose deliverable was accepted.
+- events: *requested* the budget proposed; *approved* that of the events approved (they
+  reached the logistics step); *held* the events that reported their attendance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
+
+from app.extensions import db
+from app.models import HumanTask, InstanceStatus, Organisation, ProcessInstance, User, WorkingGroup
+
+TRAVEL, EXPERT, EVENT, STATEMENT = "travel_reimbursement", "expert_request", "market_engagement", "joint_statement"
+EXPERT_APPROVED_AT = "assign_expert"  # an expert request that reached this step was approved
+EVENT_APPROVED_AT = "organise_logistics"  # an event that reached this step was approved
+EXPERT_PAYABLE = "end_expert_payable"  # the end of an expert request whose expert can be paid
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``start`` to ``end``, both included, in the display time zone; and what to narrow to."""
+
+    start: dt.date
+    end: dt.date
+    zone: str = "UTC"
+    group_ids: tuple[int, ...] | None = None  # None: every group
+    organisation_id: int | None = None
+    version_id: int | None = None
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The UTC moments the period starts and stops (local midnights)."""
+        zone = ZoneInfo(self.zone)
+        first = dt.datetime.combine(self.start, dt.time(), zone)
+        after = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), zone)
+        return first.astimezone(dt.UTC), after.astimezone(dt.UTC)
+
+    def months(self) -> list[str]:
+        """Every month of the period, 'YYYY-MM', in order."""
+        found, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            found.append(f"{day:%Y-%m}")
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        return found
+
+
+def year_to_date(today: dt.date, zone: str = "UTC") -> Period:
+    """The default period: this calendar year so far."""
+    return Period(today.replace(month=1, day=1), today, zone)
+
+
+def amount(name: str) -> ColumnElement:
+    """A figure as a number (NULL where the request has none)."""
+    return ProcessInstance.figures[name].as_float()
+
+
+def flagged(name: str) -> ColumnElement:
+    """1 where the figure is true, else 0: for counting."""
+    return case((ProcessInstance.figures[name].as_boolean(), 1), else_=0)
+
+
+def day_of(name: str) -> ColumnElement:
+    """A date figure as its ISO text, which sorts and compares as the dates do."""
+    return ProcessInstance.figures[name].as_string()
+
+
+def month_of(column) -> ColumnElement:
+    """'YYYY-MM' of a UTC timestamp column, in SQL, on SQLite and PostgreSQL alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def requests_of(process_id: str, period: Period, *columns) -> Select:
+    """The period's requests of a process that count (filed in it, not cancelled, with figures)."""
+    first, after = period.bounds
+    query = select(*columns).select_from(ProcessInstance).where(
+        ProcessInstance.process_id == process_id, ProcessInstance.started_at >= first,
+        ProcessInstance.started_at < after, ProcessInstance.status != InstanceStatus.CANCELLED,
+        ProcessInstance.figures.is_not(None))
+    return narrowed(query, period)
+
+
+def narrowed(query: Select, period: Period) -> Select:
+    """``query`` on process_instance narrowed to the period's groups, organisation and version."""
+    if period.group_ids is not None:
+        query = query.where(ProcessInstance.working_group_id.in_(period.group_ids))
+    if period.organisation_id is not None:
+        query = query.where(ProcessInstance.initiator_id.in_(
+            select(User.id).where(User.organisation_id == period.organisation_id)))
+    if period.version_id is not None:
+        query = query.where(ProcessInstance.version_id == period.version_id)
+    return query
+
+
+def reached(step: str) -> ColumnElement:
+    """The request has (or had) a task of this step."""
+    return exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.bpmn_id == step)
+
+
+def cents(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def share(part: int, whole: int) -> Decimal | None:
+    """``part`` of ``whole`` as a percentage with one decimal, None of nothing."""
+    return (Decimal(part * 100) / whole).quantize(Decimal("0.1")) if whole else None
+
+
+# --- travel ------------------------------------------------------------------------------------
+
+@dataclass
+class TravelRow:
+    label: str
+    claims: int = 0
+    claimed: Decimal = Decimal("0.00")
+    eligible: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+    late: int = 0
+    capped: int = 0
+
+    @property
+    def late_share(self) -> Decimal | None:
+        return share(self.late, self.claims)
+
+    @property
+    def capped_share(self) -> Decimal | None:
+        return share(self.capped, self.claims)
+
+
+@dataclass
+class Travel:
+    by_group: list[TravelRow] = field(default_factory=list)
+    by_month: list[TravelRow] = field(default_factory=list)
+    by_organisation: list[TravelRow] = field(default_factory=list)
+    total: TravelRow = field(default_factory=lambda: TravelRow(""))
+
+
+def _travel_sums():
+    paid = and_(ProcessInstance.status == InstanceStatus.COMPLETED, day_of("payment_date").is_not(None))
+    return (func.count(ProcessInstance.id), func.sum(amount("total_claimed")), func.sum(amount("eligible_amount")),
+            func.sum(case((paid, amount("eligible_amount")), else_=0)),
+            func.sum(flagged("flag_late")), func.sum(flagged("flag_accommodation_capped")))
+
+
+def _travel_row(label: str, sums) -> TravelRow:
+    claims, claimed, eligible, paid, late, capped = sums
+    return TravelRow(label, claims or 0, cents(claimed), cents(eligible), cents(paid), int(late or 0), int(capped or 0))
+
+
+def travel_money(period: Period) -> Travel:
+    """Travel claimed, eligible and paid per group, per month filed and per organisation."""
+    report = Travel()
+    groups = requests_of(TRAVEL, period, WorkingGroup.name, *_travel_sums()).outerjoin(
+        WorkingGroup, WorkingGroup.id == ProcessInstance.working_group_id).group_by(WorkingGroup.name)
+    report.by_group = sorted((_travel_row(name or "", row) for name, *row in db.session.execute(groups)),
+                             key=lambda r: r.label)
+    month = month_of(ProcessInstance.started_at)
+    found = {name: _travel_row(name, row)
+             for name, *row in db.session.execute(requests_of(TRAVEL, period, month, *_travel_sums()).group_by(month))}
+    report.by_month = [found.get(name, TravelRow(name)) for name in period.months()]
+    organisations = requests_of(TRAVEL, period, Organisation.name, *_travel_sums()).join(
+        User, User.id == ProcessInstance.initiator_id).outerjoin(
+        Organisation, Organisation.id == User.organisation_id).group_by(Organisation.name)
+    report.by_organisation = sorted((_travel_row(name or "", row) for name, *row in db.session.execute(organisations)),
+                                    key=lambda r: r.label)
+    report.total = _travel_row("", db.session.execute(requests_of(TRAVEL, period, *_travel_sums())).one())
+    return report
+
+
+# --- experts and events --------------------------------------------------------------------------
+
+@dataclass
+class BudgetRow:
+    label: str
+    requests: int = 0
+    days: int = 0  # experts: days requested
+    requested: Decimal = Decimal("0.00")  # events: the budget proposed
+    approved_count: int = 0
+    approved_days: int = 0
+    approved: Decimal = Decimal("0.00")
+    paid_count: int = 0  # experts: payable; events: held
+    paid: Decimal = Decimal("0.00")
+
+
+def _by_group(process_id: str, period: Period, sums) -> tuple[list[tuple], tuple]:
+    query = requests_of(process_id, period, WorkingGroup.name, *sums).outerjoin(
+        WorkingGroup, WorkingGroup.id == ProcessInstance.working_group_id).group_by(WorkingGroup.name)
+    rows = sorted(((name or "", *row) for name, *row in db.session.execute(query)), key=lambda r: r[0])
+    return rows, tuple(db.session.execute(requests_of(process_id, period, *sums)).one())
+
+
+def expert_budgets(period: Period) -> tuple[list[BudgetRow], BudgetRow]:
+    """Expert requests per group: days requested, estimated cost approved, amount payable."""
+    approved = reached(EXPERT_APPROVED_AT)
+    payable = and_(ProcessInstance.status == InstanceStatus.COMPLETED, ProcessInstance.outcome == EXPERT_PAYABLE)
+    sums = (func.count(ProcessInstance.id), func.sum(amount("expert_days")),
+            func.sum(case((approved, 1), else_=0)), func.sum(case((approved, amount("expert_days")), else_=0)),
+            func.sum(case((approved, amount("estimated_cost")), else_=0)),
+            func.sum(case((payable, 1), else_=0)),
+            func.sum(case((payable, amount("expert_days") * amount("daily_rate")), else_=0)))
+
+    def row(label, count, days, approved_count, approved_days, approved_cost, paid_count, paid):
+        return BudgetRow(label, count or 0, int(days or 0), Decimal("0.00"), int(approved_count or 0),
+                         int(approved_days or 0), cents(approved_cost), int(paid_count or 0), cents(paid))
+
+    rows, total = _by_group(EXPERT, period, sums)
+    return [row(*r) for r in rows], row("", *total)
+
+
+def event_budgets(period: Period) -> tuple[list[BudgetRow], BudgetRow]:
+    """Market engagement events per group: budget requested, approved, events held."""
+    approved = reached(EVENT_APPROVED_AT)
+    held = ProcessInstance.figures["suppliers_attending"].as_string().is_not(None)
+    sums = (func.count(ProcessInstance.id), func.sum(amount("budget_total")),
+            func.sum(case((approved, 1), else_=0)), func.sum(case((approved, amount("budget_total")), else_=0)),
+            func.sum(case((held, 1), else_=0)), func.sum(case((held, amount("budget_total")), else_=0)))
+
+    def row(label, count, requested, approved_count, approved_budget, held_count, held_budget):
+        return BudgetRow(label, count or 0, 0, cents(requested), int(approved_count or 0), 0,
+                         cents(approved_budget), int(held_count or 0), cents(held_budget))
+
+    rows, total = _by_group(EVENT, period, sums)
+    return [row(*r) for r in rows], row("", *total)
