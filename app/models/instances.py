@@ -55,7 +55,7 @@ class ProcessInstance(Model):
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # key fields shown in lists
     # The amounts, days, flags and dates the reports add up (app/steps/figures.py); NULL until
     # a step (or `flask reports figures`) wrote them.
-    figures: Mapped[dict | None] = mapped_column(JSON)
+    figures: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     current_step: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(100), default="")  # the end event reached
     error: Mapped[str] = mapped_column(Text, default="")

@@ -88,7 +88,7 @@ def day_of(name: str) -> ColumnElement:
 def month_of(column) -> ColumnElement:
     """'YYYY-MM' of a UTC timestamp column, in SQL, on SQLite and PostgreSQL alike."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")  # not the session's zone
     return func.strftime("%Y-%m", column)
 
 
