@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
 from app.extensions import db
@@ -25,10 +26,26 @@ from app.models import (
     MeetingInvitee,
     MeetingStatus,
     ProcessInstance,
+    User,
     WorkingGroup,
 )
+from app.services.meetings.access import may_see_group
 
-from .money import EVENT, EXPERT, EXPERT_APPROVED_AT, STATEMENT, Period, amount, day_of, narrowed, reached, requests_of
+from .filters import FilterSpec, instance_conditions
+from .money import (
+    EVENT,
+    EXPERT,
+    EXPERT_APPROVED_AT,
+    STATEMENT,
+    amount,
+    day_of,
+    month_label,
+    months,
+    reached,
+    requests_of,
+    share,
+)
+from .tables import Table
 
 
 @dataclass
@@ -70,25 +87,30 @@ class Initiative:
     months: list[str]
 
 
-def _month_ends(period: Period) -> list[dt.datetime]:
+def may_see_group_report(user: User, group: WorkingGroup) -> bool:
+    """A group's figures are for its members and lead, and the secretariat."""
+    return may_see_group(user, group)
+
+
+def _month_ends(spec: FilterSpec) -> list[dt.datetime]:
     """The UTC moment each month of the period ends (the period's end for the last)."""
-    first, after = period.bounds
     ends = []
-    for month in period.months():
+    for month in months(spec):
         year, number = map(int, month.split("-"))
         following = dt.date(year + number // 12, number % 12 + 1, 1)
-        ends.append(min(Period(following, following, period.zone).bounds[0], after))
+        ends.append(min(FilterSpec(following, following).begins, spec.ends))
     return ends
 
 
-def initiative(period: Period) -> Initiative:
-    """Each group's figures for the period, and the initiative's."""
+def initiative(spec: FilterSpec) -> Initiative:
+    """Each group's figures for the period, and the initiative's (of the filters' group only,
+    when one is chosen; the organisation and process filters narrow the requests counted)."""
     query = select(WorkingGroup).order_by(WorkingGroup.name)
-    if period.group_ids is not None:
-        query = query.where(WorkingGroup.id.in_(period.group_ids))
+    if spec.group_id is not None:
+        query = query.where(WorkingGroup.id == spec.group_id)
     groups = {g.id: GroupFigures(g.name, g.id) for g in db.session.scalars(query)}
-    first, after = period.bounds
-    ends = _month_ends(period)
+    first, after = spec.begins, spec.ends
+    ends = _month_ends(spec)
     for figures in groups.values():
         figures.members_by_month = [0] * len(ends)
 
@@ -117,19 +139,19 @@ def initiative(period: Period) -> Initiative:
 
     # Events held in the period: by the day they took place, with their report.
     held = day_of("event_date")
-    events = narrowed(select(
+    events = select(
         ProcessInstance.working_group_id, func.count(ProcessInstance.id),
         func.sum(amount("suppliers_attending")), func.sum(amount("buyers_attending"))).where(
         ProcessInstance.process_id == EVENT, ProcessInstance.status != InstanceStatus.CANCELLED,
         ProcessInstance.figures["suppliers_attending"].as_string().is_not(None),
-        held >= period.start.isoformat(), held <= period.end.isoformat()), period).group_by(
-        ProcessInstance.working_group_id)
+        held >= spec.start.isoformat(), held <= spec.end.isoformat(),
+        *instance_conditions(spec, period=False)).group_by(ProcessInstance.working_group_id)
     for group_id, count, suppliers, buyers in db.session.execute(events):
         if group_id in groups:
             figures = groups[group_id]
             figures.events, figures.suppliers, figures.buyers = count, int(suppliers or 0), int(buyers or 0)
 
-    experts = requests_of(EXPERT, period, ProcessInstance.working_group_id, func.count(ProcessInstance.id),
+    experts = requests_of(EXPERT, spec, ProcessInstance.working_group_id, func.count(ProcessInstance.id),
                           func.sum(amount("expert_days"))).where(reached(EXPERT_APPROVED_AT)).group_by(
         ProcessInstance.working_group_id)
     for group_id, count, days in db.session.execute(experts):
@@ -137,10 +159,10 @@ def initiative(period: Period) -> Initiative:
             groups[group_id].expert_requests, groups[group_id].expert_days = count, int(days or 0)
 
     published = day_of("publication_date")
-    statements = narrowed(select(ProcessInstance.working_group_id, func.count(ProcessInstance.id)).where(
+    statements = select(ProcessInstance.working_group_id, func.count(ProcessInstance.id)).where(
         ProcessInstance.process_id == STATEMENT, ProcessInstance.status == InstanceStatus.COMPLETED,
-        published >= period.start.isoformat(), published <= period.end.isoformat()), period).group_by(
-        ProcessInstance.working_group_id)
+        published >= spec.start.isoformat(), published <= spec.end.isoformat(),
+        *instance_conditions(spec, period=False)).group_by(ProcessInstance.working_group_id)
     for group_id, count in db.session.execute(statements):
         if group_id in groups:
             groups[group_id].statements = count
@@ -149,4 +171,38 @@ def initiative(period: Period) -> Initiative:
     total.members_by_month = [0] * len(ends)
     for figures in groups.values():
         total.add(figures)
-    return Initiative(list(groups.values()), total, period.months())
+    return Initiative(list(groups.values()), total, months(spec))
+
+
+@dataclass
+class InitiativeReport:
+    figures: Initiative
+    tables: dict[str, Table]
+
+
+def initiative_report(spec: FilterSpec) -> InitiativeReport:
+    """The initiative's figures for the filters, as tables: each group's row, then the whole
+    initiative's (when there is more than one group)."""
+    figures = initiative(spec)
+    rows = [*figures.groups, *([figures.total] if len(figures.groups) > 1 else [])]
+
+    def name(row: GroupFigures) -> str:
+        return row.name or _("All working groups")
+
+    tables = {table.name: table for table in (
+        Table("members-meetings", _("Members and meetings by working group"),
+              (_("Working group"), _("Member organisations"), _("Joined in the period"), _("Meetings held"),
+               _("People invited"), _("Came in person"), _("Came online"), _("Attendance (%)")),
+              [(name(r), r.members, r.joined, r.meetings, r.invited, r.in_person, r.online,
+                share(r.attended, r.invited)) for r in rows]),
+        Table("work", _("Events, experts and joint statements by working group"),
+              (_("Working group"), _("Events held"), _("Suppliers attending"), _("Buyers attending"),
+               _("Expert requests approved"), _("Expert days approved"), _("Joint statements published")),
+              [(name(r), r.events, r.suppliers, r.buyers, r.expert_requests, r.expert_days, r.statements)
+               for r in rows]),
+        Table("members-by-month", _("Member organisations at the end of each month"),
+              (_("Month"), *(g.name for g in figures.groups)),
+              [(month_label(month), *(g.members_by_month[index] for g in figures.groups))
+               for index, month in enumerate(figures.months)]),
+    )}
+    return InitiativeReport(figures, tables)

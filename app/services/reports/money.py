@@ -23,12 +23,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, Organisation, ProcessInstance, User, WorkingGroup
+
+from .access import may_see_reports
+from .filters import FilterSpec, instance_conditions
+from .tables import Table
 
 TRAVEL, EXPERT, EVENT, STATEMENT = "travel_reimbursement", "expert_request", "market_engagement", "joint_statement"
 EXPERT_APPROVED_AT = "assign_expert"  # an expert request that reached this step was approved
@@ -37,37 +42,18 @@ EXPERT_PAYABLE = "end_expert_payable"  # the end of an expert request whose expe
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class Period:
-    """Days ``start`` to ``end``, both included, in the display time zone; and what to narrow to."""
-
-    start: dt.date
-    end: dt.date
-    zone: str = "UTC"
-    group_ids: tuple[int, ...] | None = None  # None: every group
-    organisation_id: int | None = None
-    version_id: int | None = None
-
-    @property
-    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        """The UTC moments the period starts and stops (local midnights)."""
-        zone = ZoneInfo(self.zone)
-        first = dt.datetime.combine(self.start, dt.time(), zone)
-        after = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), zone)
-        return first.astimezone(dt.UTC), after.astimezone(dt.UTC)
-
-    def months(self) -> list[str]:
-        """Every month of the period, 'YYYY-MM', in order."""
-        found, day = [], self.start.replace(day=1)
-        while day <= self.end:
-            found.append(f"{day:%Y-%m}")
-            day = (day + dt.timedelta(days=32)).replace(day=1)
-        return found
+def may_see_money(user: User) -> bool:
+    """The Commission, finance, the coordinators (every group is theirs) and administrators."""
+    return may_see_reports(user)
 
 
-def year_to_date(today: dt.date, zone: str = "UTC") -> Period:
-    """The default period: this calendar year so far."""
-    return Period(today.replace(month=1, day=1), today, zone)
+def months(spec: FilterSpec) -> list[str]:
+    """Every month of the period, 'YYYY-MM', in order."""
+    found, day = [], spec.start.replace(day=1)
+    while day <= spec.end:
+        found.append(f"{day:%Y-%m}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return found
 
 
 def amount(name: str) -> ColumnElement:
@@ -92,26 +78,12 @@ def month_of(column) -> ColumnElement:
     return func.strftime("%Y-%m", column)
 
 
-def requests_of(process_id: str, period: Period, *columns) -> Select:
-    """The period's requests of a process that count (filed in it, not cancelled, with figures)."""
-    first, after = period.bounds
-    query = select(*columns).select_from(ProcessInstance).where(
-        ProcessInstance.process_id == process_id, ProcessInstance.started_at >= first,
-        ProcessInstance.started_at < after, ProcessInstance.status != InstanceStatus.CANCELLED,
-        ProcessInstance.figures.is_not(None))
-    return narrowed(query, period)
-
-
-def narrowed(query: Select, period: Period) -> Select:
-    """``query`` on process_instance narrowed to the period's groups, organisation and version."""
-    if period.group_ids is not None:
-        query = query.where(ProcessInstance.working_group_id.in_(period.group_ids))
-    if period.organisation_id is not None:
-        query = query.where(ProcessInstance.initiator_id.in_(
-            select(User.id).where(User.organisation_id == period.organisation_id)))
-    if period.version_id is not None:
-        query = query.where(ProcessInstance.version_id == period.version_id)
-    return query
+def requests_of(process_id: str, spec: FilterSpec, *columns) -> Select:
+    """The period's requests of a process that count (filed in it, not cancelled, with figures),
+    narrowed by the report's filters."""
+    return select(*columns).select_from(ProcessInstance).where(
+        ProcessInstance.process_id == process_id, ProcessInstance.status != InstanceStatus.CANCELLED,
+        ProcessInstance.figures.is_not(None), *instance_conditions(spec))
 
 
 def reached(step: str) -> ColumnElement:
@@ -169,23 +141,23 @@ def _travel_row(label: str, sums) -> TravelRow:
     return TravelRow(label, claims or 0, cents(claimed), cents(eligible), cents(paid), int(late or 0), int(capped or 0))
 
 
-def travel_money(period: Period) -> Travel:
+def travel_money(spec: FilterSpec) -> Travel:
     """Travel claimed, eligible and paid per group, per month filed and per organisation."""
     report = Travel()
-    groups = requests_of(TRAVEL, period, WorkingGroup.name, *_travel_sums()).outerjoin(
+    groups = requests_of(TRAVEL, spec, WorkingGroup.name, *_travel_sums()).outerjoin(
         WorkingGroup, WorkingGroup.id == ProcessInstance.working_group_id).group_by(WorkingGroup.name)
     report.by_group = sorted((_travel_row(name or "", row) for name, *row in db.session.execute(groups)),
                              key=lambda r: r.label)
     month = month_of(ProcessInstance.started_at)
     found = {name: _travel_row(name, row)
-             for name, *row in db.session.execute(requests_of(TRAVEL, period, month, *_travel_sums()).group_by(month))}
-    report.by_month = [found.get(name, TravelRow(name)) for name in period.months()]
-    organisations = requests_of(TRAVEL, period, Organisation.name, *_travel_sums()).join(
+             for name, *row in db.session.execute(requests_of(TRAVEL, spec, month, *_travel_sums()).group_by(month))}
+    report.by_month = [found.get(name, TravelRow(name)) for name in months(spec)]
+    organisations = requests_of(TRAVEL, spec, Organisation.name, *_travel_sums()).join(
         User, User.id == ProcessInstance.initiator_id).outerjoin(
         Organisation, Organisation.id == User.organisation_id).group_by(Organisation.name)
     report.by_organisation = sorted((_travel_row(name or "", row) for name, *row in db.session.execute(organisations)),
                                     key=lambda r: r.label)
-    report.total = _travel_row("", db.session.execute(requests_of(TRAVEL, period, *_travel_sums())).one())
+    report.total = _travel_row("", db.session.execute(requests_of(TRAVEL, spec, *_travel_sums())).one())
     return report
 
 
@@ -204,14 +176,14 @@ class BudgetRow:
     paid: Decimal = Decimal("0.00")
 
 
-def _by_group(process_id: str, period: Period, sums) -> tuple[list[tuple], tuple]:
-    query = requests_of(process_id, period, WorkingGroup.name, *sums).outerjoin(
+def _by_group(process_id: str, spec: FilterSpec, sums) -> tuple[list[tuple], tuple]:
+    query = requests_of(process_id, spec, WorkingGroup.name, *sums).outerjoin(
         WorkingGroup, WorkingGroup.id == ProcessInstance.working_group_id).group_by(WorkingGroup.name)
     rows = sorted(((name or "", *row) for name, *row in db.session.execute(query)), key=lambda r: r[0])
-    return rows, tuple(db.session.execute(requests_of(process_id, period, *sums)).one())
+    return rows, tuple(db.session.execute(requests_of(process_id, spec, *sums)).one())
 
 
-def expert_budgets(period: Period) -> tuple[list[BudgetRow], BudgetRow]:
+def expert_budgets(spec: FilterSpec) -> tuple[list[BudgetRow], BudgetRow]:
     """Expert requests per group: days requested, estimated cost approved, amount payable."""
     approved = reached(EXPERT_APPROVED_AT)
     payable = and_(ProcessInstance.status == InstanceStatus.COMPLETED, ProcessInstance.outcome == EXPERT_PAYABLE)
@@ -225,11 +197,11 @@ def expert_budgets(period: Period) -> tuple[list[BudgetRow], BudgetRow]:
         return BudgetRow(label, count or 0, int(days or 0), Decimal("0.00"), int(approved_count or 0),
                          int(approved_days or 0), cents(approved_cost), int(paid_count or 0), cents(paid))
 
-    rows, total = _by_group(EXPERT, period, sums)
+    rows, total = _by_group(EXPERT, spec, sums)
     return [row(*r) for r in rows], row("", *total)
 
 
-def event_budgets(period: Period) -> tuple[list[BudgetRow], BudgetRow]:
+def event_budgets(spec: FilterSpec) -> tuple[list[BudgetRow], BudgetRow]:
     """Market engagement events per group: budget requested, approved, events held."""
     approved = reached(EVENT_APPROVED_AT)
     held = ProcessInstance.figures["suppliers_attending"].as_string().is_not(None)
@@ -241,5 +213,55 @@ def event_budgets(period: Period) -> tuple[list[BudgetRow], BudgetRow]:
         return BudgetRow(label, count or 0, 0, cents(requested), int(approved_count or 0), 0,
                          cents(approved_budget), int(held_count or 0), cents(held_budget))
 
-    rows, total = _by_group(EVENT, period, sums)
+    rows, total = _by_group(EVENT, spec, sums)
     return [row(*r) for r in rows], row("", *total)
+
+
+# --- the report's tables -------------------------------------------------------------------------
+
+@dataclass
+class MoneyReport:
+    travel: Travel
+    experts: BudgetRow
+    events: BudgetRow
+    tables: dict[str, Table]
+
+
+def month_label(month: str) -> str:
+    """'2025-03' as the page's language writes the month ('Mar 2025')."""
+    return format_date(dt.date.fromisoformat(f"{month}-01"), "MMM y")
+
+
+def _travel_table(name: str, title: str, first: str, rows: list[TravelRow]) -> Table:
+    return Table(name, title, (first, _("Claims"), _("Claimed (EUR)"), _("Eligible (EUR)"), _("Paid (EUR)"),
+                               _("Filed late (%)"), _("Accommodation capped (%)")),
+                 [(r.label or _("No group"), r.claims, r.claimed, r.eligible, r.paid, r.late_share, r.capped_share)
+                  for r in rows])
+
+
+def money_report(spec: FilterSpec) -> MoneyReport:
+    """Travel, expert and event money for the filters, as totals and tables."""
+    travel = travel_money(spec)
+    experts, expert_total = expert_budgets(spec)
+    events, event_total = event_budgets(spec)
+    months_rows = [TravelRow(month_label(r.label), r.claims, r.claimed, r.eligible, r.paid, r.late, r.capped)
+                   for r in travel.by_month]
+    tables = {table.name: table for table in (
+        _travel_table("travel-groups", _("Travel claims by working group"), _("Working group"), travel.by_group),
+        Table("travel-months", _("Travel claims by the month they were filed"),
+              (_("Month"), _("Claims"), _("Claimed (EUR)"), _("Eligible (EUR)"), _("Paid (EUR)")),
+              [(r.label, r.claims, r.claimed, r.eligible, r.paid) for r in months_rows]),
+        _travel_table("travel-organisations", _("Travel claims by organisation"), _("Organisation"),
+                      travel.by_organisation),
+        Table("experts", _("Expert budgets by working group"),
+              (_("Working group"), _("Requests"), _("Days requested"), _("Requests approved"), _("Days approved"),
+               _("Approved cost (EUR)"), _("Deliverables accepted"), _("Payable to experts (EUR)")),
+              [(r.label or _("No group"), r.requests, r.days, r.approved_count, r.approved_days, r.approved,
+                r.paid_count, r.paid) for r in experts]),
+        Table("events", _("Market engagement event budgets by working group"),
+              (_("Working group"), _("Events proposed"), _("Budget requested (EUR)"), _("Events approved"),
+               _("Budget approved (EUR)"), _("Events held"), _("Budget of the events held (EUR)")),
+              [(r.label or _("No group"), r.requests, r.requested, r.approved_count, r.approved, r.paid_count,
+                r.paid) for r in events]),
+    )}
+    return MoneyReport(travel, expert_total, event_total, tables)
