@@ -1,6 +1,6 @@
 """The workflow engine adapter: the only package that imports SpiffWorkflow."""
 
-from .ahead import end_name, has_tasks_after_timers
+from .ahead import end_name, has_tasks_after_timers, reminder_delays
 from .cache import load_model
 from .limits import DEFAULT_CPU_SECONDS, DEFAULT_MEMORY_MB, script_limits
 from .messages import Message, Wait
@@ -16,5 +16,5 @@ __all__ = [
     "ProcessModel", "ReadyTask", "ScriptError", "TaskDef", "TaskNotReady", "compile_expression",
     "compile_script", "load_model", "parse_files", "parse_xml", "MigrationError", "MigrationPlan", "migrate",
     "plan_migration", "script_limits", "DEFAULT_CPU_SECONDS", "DEFAULT_MEMORY_MB",
-    "Message", "Wait", "end_name", "has_tasks_after_timers",
+    "Message", "Wait", "end_name", "has_tasks_after_timers", "reminder_delays",
 ]

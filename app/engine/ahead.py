@@ -3,12 +3,13 @@ name of the end event it reached."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections import deque
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 
 from .parser import ProcessModel
 
@@ -88,3 +89,40 @@ def _tasks_after(model: ProcessModel, spec_name: str, start) -> tuple[str, ...]:
             continue
         queue.extend(spec.outputs)
     return tuple(found)
+
+
+def reminder_delays(model: ProcessModel) -> dict[str, dt.timedelta]:
+    """How long each user task may wait before its first timer drawn on it fires (a reminder,
+    an escalation, a deadline), by task key; only timers of a fixed duration ("P5D") count.
+    Worked out once per model: the flow report asks it for every version with waiting tasks."""
+    key = f"{model.key}:{','.join(sorted(model.subprocess_specs))}"
+    found = _DELAYS.get(key)
+    if found is None:
+        found = {}
+        for name, spec in {model.spec.name: model.spec, **model.subprocess_specs}.items():
+            for task_spec in spec.task_specs.values():
+                delay = _fixed_duration(task_spec)
+                attached = [i.name.removesuffix(".BoundaryEventSplit") for i in task_spec.inputs
+                            if i.name.endswith(".BoundaryEventSplit")]
+                task_key = model.task_key(name, attached[0]) if attached else ""
+                if delay is not None and task_key in model.tasks:
+                    found[task_key] = min(delay, found.get(task_key, delay))
+        if len(_DELAYS) > 1000:
+            _DELAYS.clear()
+        _DELAYS[key] = found
+    return found
+
+
+_DELAYS: dict[str, dict[str, dt.timedelta]] = {}
+
+
+def _fixed_duration(task_spec) -> dt.timedelta | None:
+    """A duration timer's delay when its expression is a literal ISO 8601 duration, else None."""
+    definition = getattr(task_spec, "event_definition", None)
+    if not isinstance(definition, DurationTimerEventDefinition):
+        return None
+    try:
+        text = ast.literal_eval(definition.expression)
+        return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text))
+    except (ValueError, SyntaxError, TypeError, AttributeError):
+        return None  # an expression worked out per request: no fixed reminder to count against

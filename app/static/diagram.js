@@ -26,6 +26,15 @@
         if (registry.get(id)) { canvas.addMarker(id, pair[1]); }
       });
     });
+    // A label on a step: a figure drawn beside it (the reports' median days waiting).
+    var overlays = viewer.get("overlays");
+    Object.keys(markers.labels || {}).forEach(function (id) {
+      if (!registry.get(id)) { return; }
+      var badge = document.createElement("span");
+      badge.className = "app-step-label";
+      badge.textContent = markers.labels[id];
+      overlays.add(id, { position: { bottom: 12, left: 0 }, html: badge });
+    });
     // A flow was taken when it leads from a done element to a done, current or failed one.
     registry.filter(function (element) { return element.type === "bpmn:SequenceFlow"; }).forEach(function (flow) {
       var from = flow.businessObject.sourceRef && flow.businessObject.sourceRef.id;
@@ -43,7 +52,9 @@
     figure.hidden = false;
     var viewer = new window.BpmnJS({ container: box });
     var canvas = viewer.get("canvas");
-    Promise.all([get(box.dataset.xmlUrl, "xml"), get(box.dataset.markersUrl, "json")])
+    // The markers come from their own address, or with the page (data-markers, as JSON).
+    var markers = box.dataset.markers ? Promise.resolve(JSON.parse(box.dataset.markers)) : get(box.dataset.markersUrl, "json");
+    Promise.all([get(box.dataset.xmlUrl, "xml"), markers])
       .then(function (both) {
         return viewer.importXML(both[0]).then(function () {
           canvas.zoom("fit-viewport", "auto");

@@ -24,6 +24,8 @@ from . import (
     names_admin,
     processes_admin,
     profile,
+    reports,
+    reports_money,
     requests,
     responses,
     statements,
@@ -33,7 +35,7 @@ from . import (
 
 BLUEPRINTS = (health, metrics, auth, account, two_step, tasks, requests, decide, profile, groups, meetings, admin,
               admin_mail, processes_admin, monitor, migration_admin, names_admin, messages,
-              statements)
+              statements, reports, reports_money)
 
 
 def register_web(app: Flask) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context
+from flask_babel import format_decimal
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(day)
     app.add_template_filter(outcome)
     app.add_template_filter(finished_as)
+    app.add_template_filter(figure)
     app.add_template_global(page_window)
     app.context_processor(navigation)
 
@@ -38,6 +40,16 @@ def when(moment: dt.datetime | None) -> str:
 
 def money(value) -> str:
     return format_money(Decimal(str(value))) if value not in (None, "") else "—"
+
+
+def figure(value):
+    """A report's cell: a number as the page's language writes it ('1,234.5', '1.234,5'), '—'
+    for none, text as it is."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return format_decimal(value)
 
 
 def day(value) -> str:

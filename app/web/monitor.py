@@ -145,7 +145,7 @@ def instance(instance_id: int):
 @monitor_required
 def diagram_xml(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    return Response(monitoring.diagram_xml(actor(), row), mimetype="application/xml")
+    return Response(monitoring.diagram_xml(actor(), row.version), mimetype="application/xml")
 
 
 @bp.route("/instances/<int:instance_id>/markers.json")

@@ -29,6 +29,7 @@ from .queries import (
     InstanceFilter,
     MonitorRow,
     RowPagination,
+    excel_safe,
     export_instances_csv,
     filter_choices,
     list_instances,
@@ -37,7 +38,7 @@ from .queries import (
 __all__ = [
     "AUTOMATIC", "CSV_COLUMNS", "MAX_REASON", "PER_PAGE", "STATUS_LABELS", "WAITING_ROLES",
     "InstanceFilter", "MonitorRow", "RowPagination", "Step", "Steps", "cancel_instance", "diagram_xml",
-    "export_instances_csv", "filter_choices", "instance_attachments", "instance_markers", "instance_steps",
-    "list_instances", "may_administer", "may_monitor", "reassign_choices", "reassign_task",
+    "excel_safe", "export_instances_csv", "filter_choices", "instance_attachments", "instance_markers",
+    "instance_steps", "list_instances", "may_administer", "may_monitor", "reassign_choices", "reassign_task",
     "retry_instance",
 ]

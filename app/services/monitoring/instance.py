@@ -12,7 +12,16 @@ from sqlalchemy import select
 from app.engine import load_model, parse_xml
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import Attachment, AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
+from app.models import (
+    Attachment,
+    AuditEvent,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    ProcessVersion,
+    TaskState,
+    User,
+)
 from app.services.history import may_download
 from app.steps import engine
 from app.steps.lanes import lane_label, waiting_why
@@ -40,10 +49,10 @@ class Steps:
 AUTOMATIC = frozenset({"serviceTask", "scriptTask", "businessRuleTask", "sendTask"})
 
 
-def diagram_xml(actor: User, instance: ProcessInstance) -> str:
-    """The .bpmn of the instance's own version, as it was stored."""
+def diagram_xml(actor: User, version: ProcessVersion) -> str:
+    """The .bpmn of a version (a request's own), as it was stored."""
     _require_monitor(actor)
-    files = instance.version.files
+    files = version.files
     name = next((n for n in sorted(files) if n.endswith(".bpmn")), None)
     if name is None:
         raise ServiceError("This version has no diagram.")

@@ -239,7 +239,7 @@ def list_instances(actor: User, filters: InstanceFilter, page: int = 1, per_page
 _FORMULA_START = re.compile(r"(^|[;,\t\r\n])([=+\-@\t\r])")
 
 
-def _excel_safe(value: Any) -> str:
+def excel_safe(value: Any) -> str:
     """Text a spreadsheet shows as text: each segment that would start a formula gets a '."""
     text = "" if value is None else str(value)
     return _FORMULA_START.sub(r"\1'\2", text)
@@ -267,9 +267,9 @@ def export_instances_csv(actor: User, filters: InstanceFilter) -> str:
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # a quoted field is one cell, whatever it holds
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.id, _excel_safe(row.process), row.version, _excel_safe(row.title),
-                         row.status_label, _excel_safe(row.group), _excel_safe(row.initiator),
-                         moment(row.started_at), moment(row.ended_at), _excel_safe("; ".join(row.waiting))])
+        writer.writerow([row.id, excel_safe(row.process), row.version, excel_safe(row.title),
+                         row.status_label, excel_safe(row.group), excel_safe(row.initiator),
+                         moment(row.started_at), moment(row.ended_at), excel_safe("; ".join(row.waiting))])
     return out.getvalue()
 
 
