@@ -24,9 +24,10 @@ from app.models import (
     WorkingGroup,
 )
 from app.services.instances import fire_due_timers
+from app.services.reports import FilterSpec
 from app.services.reports.backfill import fill_figures
 from app.services.reports.initiative import initiative
-from app.services.reports.money import Period, event_budgets, expert_budgets, travel_money
+from app.services.reports.money import event_budgets, expert_budgets, travel_money
 from tests.conftest import person
 from tests.diagrams import complete, data_of, ready_tasks, refreshed, start_request, upload_process
 from tests.integration.test_expert_request_http import EXPERT, SUMMARY, expert_request
@@ -34,7 +35,7 @@ from tests.integration.test_market_engagement_http import logistics, proposal, r
 from tests.integration.test_travel_http import PDF, claim, receipts
 
 ROOT = Path(__file__).resolve().parents[2]
-YEAR = Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+YEAR = FilterSpec(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 TODAY = dt.date.today()
 
 
@@ -135,13 +136,13 @@ def test_travel_claimed_eligible_and_paid_add_up_per_group_month_and_organisatio
     assert by_organisation == {gdansk: expected([a, d]), lyon: expected([b, e]), lisbon: expected([c])}
 
     # Narrowed: to one group, one organisation, the old version, a period without claims.
-    zero = travel_money(Period(YEAR.start, YEAR.end, group_ids=(group("Zero"),)))
+    zero = travel_money(FilterSpec(YEAR.start, YEAR.end, group_id=group("Zero")))
     assert as_tuple(zero.total) == expected([b, e])
-    assert as_tuple(travel_money(Period(YEAR.start, YEAR.end, organisation_id=person("marta").organisation_id))
+    assert as_tuple(travel_money(FilterSpec(YEAR.start, YEAR.end, organisation_id=person("marta").organisation_id))
                     .total) == expected([a, d])
-    old = travel_money(Period(YEAR.start, YEAR.end, version_id=refreshed(d).version_id))
+    old = travel_money(FilterSpec(YEAR.start, YEAR.end, version_id=refreshed(d).version_id))
     assert as_tuple(old.total) == expected([a, b, c, d])
-    assert travel_money(Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))).total.claims == 0
+    assert travel_money(FilterSpec(dt.date(2024, 1, 1), dt.date(2024, 12, 31))).total.claims == 0
     # A claim an administrator cancelled counts nowhere.
     db.session.execute(update(ProcessInstance).where(ProcessInstance.id == c.id).values(
         status=InstanceStatus.CANCELLED))
@@ -198,7 +199,7 @@ def test_expert_and_event_budgets_and_the_initiative(client):
              {"decision": "reject", "coordinator_comment": "No budget left."})
     held = hold_event(client)
     proposed = start_request(client, "ana", "market_engagement", proposal(budget_venue="9000.00"))
-    this_year = Period(TODAY.replace(month=1, day=1), TODAY.replace(month=12, day=31))
+    this_year = FilterSpec(TODAY.replace(month=1, day=1), TODAY.replace(month=12, day=31))
 
     rows, total = expert_budgets(this_year)
     assert refreshed(payable).status == InstanceStatus.COMPLETED and ready_tasks(waiting, "finance_approval")
@@ -214,7 +215,7 @@ def test_expert_and_event_budgets_and_the_initiative(client):
 
     # The initiative in the year the event took place (it may be next year, 45 days on).
     event_day = dt.date.fromisoformat(str(data_of(held)["event_date"]))
-    period = Period(event_day.replace(month=1, day=1), event_day.replace(month=12, day=31))
+    period = FilterSpec(event_day.replace(month=1, day=1), event_day.replace(month=12, day=31))
     figures = initiative(period)
     circular = next(g for g in figures.groups if g.name == "Circular ICT")
     assert (circular.events, circular.suppliers, circular.buyers) == (1, 23, 9)

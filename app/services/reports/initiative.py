@@ -146,26 +146,26 @@ def initiative(spec: FilterSpec) -> Initiative:
         ProcessInstance.figures["suppliers_attending"].as_string().is_not(None),
         held >= spec.start.isoformat(), held <= spec.end.isoformat(),
         *instance_conditions(spec, period=False)).group_by(ProcessInstance.working_group_id)
-    for group_id, count, suppliers, buyers in db.session.execute(events):
-        if group_id in groups:
-            figures = groups[group_id]
+    for owner, count, suppliers, buyers in db.session.execute(events):
+        if owner in groups:
+            figures = groups[owner]
             figures.events, figures.suppliers, figures.buyers = count, int(suppliers or 0), int(buyers or 0)
 
     experts = requests_of(EXPERT, spec, ProcessInstance.working_group_id, func.count(ProcessInstance.id),
                           func.sum(amount("expert_days"))).where(reached(EXPERT_APPROVED_AT)).group_by(
         ProcessInstance.working_group_id)
-    for group_id, count, days in db.session.execute(experts):
-        if group_id in groups:
-            groups[group_id].expert_requests, groups[group_id].expert_days = count, int(days or 0)
+    for owner, count, days in db.session.execute(experts):
+        if owner in groups:
+            groups[owner].expert_requests, groups[owner].expert_days = count, int(days or 0)
 
     published = day_of("publication_date")
     statements = select(ProcessInstance.working_group_id, func.count(ProcessInstance.id)).where(
         ProcessInstance.process_id == STATEMENT, ProcessInstance.status == InstanceStatus.COMPLETED,
         published >= spec.start.isoformat(), published <= spec.end.isoformat(),
         *instance_conditions(spec, period=False)).group_by(ProcessInstance.working_group_id)
-    for group_id, count in db.session.execute(statements):
-        if group_id in groups:
-            groups[group_id].statements = count
+    for owner, count in db.session.execute(statements):
+        if owner in groups:
+            groups[owner].statements = count
 
     total = GroupFigures("")
     total.members_by_month = [0] * len(ends)
