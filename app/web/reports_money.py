@@ -51,6 +51,13 @@ def series(table: reports.Table, labels, skip: str | None = None) -> dict[str, d
                     if row != skip} for label in labels}
 
 
+def drawn(kind: str, title: str, description: str, data: dict[str, dict[str, float | None]]) -> Markup | None:
+    """The chart, or None when it would draw nothing (every figure zero): the table says so."""
+    if not any(value for values in data.values() for value in values.values()):
+        return None
+    return reports.chart(kind, title, description, data)
+
+
 def highest(table: reports.Table, label: str, skip: str | None = None) -> str:
     """Words for a chart's description: the row with the most of ``label``."""
     values = {row: value for row, value in table.column(label).items() if row != skip and value}
@@ -62,22 +69,22 @@ def highest(table: reports.Table, label: str, skip: str | None = None) -> str:
 
 # --- money -------------------------------------------------------------------------------------------
 
-def money_charts(report: money_service.MoneyReport) -> dict[str, Markup]:
+def money_charts(report: money_service.MoneyReport) -> dict[str, Markup | None]:
     tables = report.tables
     months, groups = tables["travel-months"], tables["travel-groups"]
     amounts = months.columns[2:5]
     experts, events = tables["experts"], tables["events"]
     return {
-        "months": reports.chart("line", _("Travel money by the month claims were filed"), _(
+        "months": drawn("line", _("Travel money by the month claims were filed"), _(
             "Claimed, eligible and paid amounts in EUR, month by month.") + " " + highest(months, amounts[0]),
             series(months, amounts)),
-        "groups": reports.chart("hbar", _("Travel money by working group"), _(
+        "groups": drawn("hbar", _("Travel money by working group"), _(
             "Claimed, eligible and paid amounts in EUR, by working group.") + " " + highest(groups, amounts[0]),
             series(groups, groups.columns[2:5])),
-        "experts": reports.chart("hbar", _("Expert budgets by working group"), _(
+        "experts": drawn("hbar", _("Expert budgets by working group"), _(
             "The approved cost and the amount payable to experts in EUR, by working group.") + " "
             + highest(experts, experts.columns[5]), series(experts, (experts.columns[5], experts.columns[7]))),
-        "events": reports.chart("hbar", _("Event budgets by working group"), _(
+        "events": drawn("hbar", _("Event budgets by working group"), _(
             "The budget requested and approved for market engagement events in EUR, by working group.") + " "
             + highest(events, events.columns[2]), series(events, (events.columns[2], events.columns[4]))),
     }
@@ -103,18 +110,18 @@ def money_download(name: str, format: str):
 
 # --- the initiative, and a group's page ----------------------------------------------------------------
 
-def initiative_charts(report: initiative_service.InitiativeReport) -> dict[str, Markup]:
+def initiative_charts(report: initiative_service.InitiativeReport) -> dict[str, Markup | None]:
     tables, total = report.tables, _("All working groups")
     meetings, work, members = tables["members-meetings"], tables["work"], tables["members-by-month"]
     return {
-        "members": reports.chart("line", _("Member organisations over time"), _(
+        "members": drawn("line", _("Member organisations over time"), _(
             "How many organisations each working group had at the end of each month."),
             {group: {str(row[0]): row[index] for row in members.rows}
              for index, group in enumerate(members.columns[1:], start=1)}),
-        "meetings": reports.chart("hbar", _("Who came to the meetings"), _(
+        "meetings": drawn("hbar", _("Who came to the meetings"), _(
             "People who came to the meetings in person and online, by working group.") + " "
             + highest(meetings, meetings.columns[5], total), series(meetings, meetings.columns[5:7], total)),
-        "events": reports.chart("hbar", _("Who came to the market engagement events"), _(
+        "events": drawn("hbar", _("Who came to the market engagement events"), _(
             "Suppliers and buyers attending the events held, by working group.") + " "
             + highest(work, work.columns[2], total), series(work, work.columns[2:4], total)),
     }
