@@ -33,7 +33,7 @@
       var badge = document.createElement("span");
       badge.className = "app-step-label";
       badge.textContent = markers.labels[id];
-      overlays.add(id, { position: { bottom: 12, left: 0 }, html: badge });
+      overlays.add(id, { position: { top: -22, left: 0 }, html: badge });
     });
     // A flow was taken when it leads from a done element to a done, current or failed one.
     registry.filter(function (element) { return element.type === "bpmn:SequenceFlow"; }).forEach(function (flow) {

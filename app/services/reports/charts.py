@@ -10,6 +10,7 @@ Policy allows neither, and app.css styles the ``.app-chart`` classes instead.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Mapping
 
@@ -17,11 +18,19 @@ import pygal
 from lxml import etree
 from markupsafe import Markup
 
+# pygal 3 appends a finder for its map plugins to sys.meta_path, of the old kind (no find_spec):
+# every later import that reaches it, such as a library's optional dependency that is absent,
+# then raises an ImportWarning. The maps are not used here, so the finder goes.
+sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
+
 SVG = "{http://www.w3.org/2000/svg}"
 KINDS = {"bar": pygal.Bar, "hbar": pygal.HorizontalBar, "line": pygal.Line, "stacked": pygal.HorizontalStackedBar}
 # The GOV.UK colour palette's blue, green, purple, red, dark grey and pink: each at least 4.5:1
 # against white, so bars and lines pass WCAG's 3:1 for graphics with room to spare.
 COLOURS = ("#1d70b8", "#00703c", "#4c2c92", "#d4351c", "#505a5f", "#912b88")
+# pygal lays the chart out for these sizes; app.css draws the text at the same ones.
+STYLE = pygal.style.Style(colors=COLOURS, font_family="arial, sans-serif", label_font_size=14,
+                          major_label_font_size=14, legend_font_size=14, value_font_size=14, title_font_size=16)
 
 
 def chart(kind: str, title: str, description: str, series: Mapping[str, Mapping[str, float | None]]) -> Markup:
@@ -35,9 +44,11 @@ def chart(kind: str, title: str, description: str, series: Mapping[str, Mapping[
     labels = list(dict.fromkeys(label for values in series.values() for label in values))
     drawing = KINDS[kind](
         js=[], disable_xml_declaration=True, no_prefix=True, show_legend=len(series) > 1,
-        legend_at_bottom=True, legend_at_bottom_columns=3, width=720, height=max(300, 60 + 36 * len(labels))
-        if kind in {"hbar", "stacked"} else 360, truncate_label=40, truncate_legend=40, margin=12,
-        include_x_axis=True, print_values=False, no_data_text="", style=pygal.style.Style(colors=COLOURS))
+        legend_at_bottom=True, legend_at_bottom_columns=3, width=720, height=(120 + 28 * len(labels) * (len(series) if kind == "hbar" else 1)
+                            if kind in {"hbar", "stacked"} else 360) + (30 if len(series) > 1 else 0),
+        truncate_label=50, truncate_legend=50, margin=12,
+        include_x_axis=True, print_values=kind != "stacked", print_values_position="top", print_zeroes=False,
+        no_data_text="", style=STYLE)
     drawing.x_labels = labels
     for name, values in series.items():
         drawing.add(name, [values.get(label) for label in labels])
