@@ -120,3 +120,12 @@ def test_filters_narrow_the_money_and_refuse_a_backward_period(client):
     assert client.get("/reports/money/travel-groups.csv?start-day=2&start-month=1&start-year=2026"
                       "&end-day=1&end-month=1&end-year=2026").status_code == 400
     assert client.get("/reports/money/nothing.csv").status_code == 404
+
+
+def test_the_reports_speak_french_and_german(client):
+    sign_in(client, "felix")
+    for language, heading in (("fr", "Finances"), ("de", "Finanzen")):
+        page = text(client.get("/reports/money", headers={"Accept-Language": language}))
+        assert heading in page, language
+        summary = text(client.get("/reports/summary", headers={"Accept-Language": language}))
+        assert {"fr": "Synthèse pour la Commission", "de": "Zusammenfassung für die Kommission"}[language] in summary
