@@ -41,8 +41,12 @@ REPORTS.extend([
 ])
 
 
-def _bad_filters(errors) -> Response:
-    return Response("; ".join(message for _name, message in errors) + "\n", status=400, mimetype="text/plain")
+def _download(tables_of, name: str, format: str, filters=report_filters) -> Response:
+    """One of the tables ``tables_of(spec)`` gives, as CSV or Excel, with the page's filters."""
+    _form, errors, spec = filters()
+    if spec is None:
+        return Response("; ".join(message for _name, message in errors) + "\n", status=400, mimetype="text/plain")
+    return table_download(tables_of(spec).get(name), format)
 
 
 def series(table: reports.Table, labels, skip: str | None = None) -> dict[str, dict[str, float | None]]:
@@ -102,10 +106,7 @@ def money():
 @bp.route("/money/<name>.<format>")
 @role_required(money_service.may_see_money)
 def money_download(name: str, format: str):
-    _form, errors, spec = report_filters()
-    if spec is None:
-        return _bad_filters(errors)
-    return table_download(money_service.money_report(spec).tables.get(name), format)
+    return _download(lambda spec: money_service.money_report(spec).tables, name, format)
 
 
 # --- the initiative, and a group's page ----------------------------------------------------------------
@@ -140,10 +141,7 @@ def initiative():
 @bp.route("/initiative/<name>.<format>")
 @role_required(reports.may_see_reports)
 def initiative_download(name: str, format: str):
-    _form, errors, spec = report_filters()
-    if spec is None:
-        return _bad_filters(errors)
-    return table_download(initiative_service.initiative_report(spec).tables.get(name), format)
+    return _download(lambda spec: initiative_service.initiative_report(spec).tables, name, format)
 
 
 def _group_spec(group: WorkingGroup):
@@ -174,10 +172,8 @@ def group_download(group_id: int, name: str, format: str):
     group = db.get_or_404(WorkingGroup, group_id)
     if not initiative_service.may_see_group_report(actor(), group):
         abort(403)
-    _form, errors, spec = _group_spec(group)
-    if spec is None:
-        return _bad_filters(errors)
-    return table_download(initiative_service.initiative_report(spec).tables.get(name), format)
+    return _download(lambda spec: initiative_service.initiative_report(spec).tables, name, format,
+                     lambda: _group_spec(group))
 
 
 # --- the printable summary ---------------------------------------------------------------------------
@@ -194,8 +190,8 @@ def summary():
 @bp.route("/summary/<name>.<format>")
 @role_required(reports.may_see_reports)
 def summary_download(name: str, format: str):
-    _form, errors, spec = report_filters()
-    if spec is None:
-        return _bad_filters(errors)
-    found = summary_service.period_summary(spec)
-    return table_download({t.name: t for t in (found.groups, found.spent)}.get(name), format)
+    def tables(spec):
+        found = summary_service.period_summary(spec)
+        return {table.name: table for table in (found.groups, found.spent)}
+
+    return _download(tables, name, format)

@@ -35,14 +35,18 @@ def drawn_matches_table(page, chart_title: str, table_name: str, columns: list[i
     assert any(drawn), chart_title
 
 
+def in_2025(user, page, name: str):
+    """Show the figures of 2025 on the report ``page``."""
+    fill_date(page, "From", dt.date(2025, 1, 1))
+    fill_date(page, "To", dt.date(2025, 12, 31))
+    return user.go(lambda: page.get_by_role("button", name="Show the figures").click(), name)
+
+
 def test_money_initiative_group_and_summary_reports(app, people):
     known_claims(app.test_client())  # five claims filed in 2025, one on an old version
     felix = people("felix")
     felix.click("Reports", "reports")
-    page = felix.click("Money", "money")
-    fill_date(page, "From", dt.date(2025, 1, 1))
-    fill_date(page, "To", dt.date(2025, 12, 31))
-    page = felix.go(lambda: page.get_by_role("button", name="Show the figures").click(), "money-2025")
+    page = in_2025(felix, felix.click("Money", "money"), "money-2025")
     drawn_matches_table(page, "Travel money by the month claims were filed", "travel-months", [2, 3, 4])
     drawn_matches_table(page, "Travel money by working group", "travel-groups", [2, 3, 4])
     assert "Filed late 1 claim (20%)" in felix.text() and "Accommodation capped 4 claims (80%)" in felix.text()
@@ -61,10 +65,7 @@ def test_money_initiative_group_and_summary_reports(app, people):
 
     helena = people("helena")
     helena.click("Reports", "reports")
-    page = helena.click("Summary for the Commission", "summary")
-    fill_date(page, "From", dt.date(2025, 1, 1))
-    fill_date(page, "To", dt.date(2025, 12, 31))
-    page = helena.go(lambda: page.get_by_role("button", name="Show the figures").click(), "summary-2025")
+    page = in_2025(helena, helena.click("Summary for the Commission", "summary"), "summary-2025")
     assert "5 claims: 2,402.00 EUR claimed" in helena.text()
     page.emulate_media(media="print")
     page.screenshot(path=helena.journey.folder / "summary-print.png", full_page=True)
