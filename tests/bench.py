@@ -18,6 +18,9 @@ run measures, on file SQLite databases in WAL mode under a temporary directory:
              user task (tests/fixtures/diagrams/mi_parallel.bpmn, "Endorse" once per member), and
              of the same diagram's "Endorse" without its multi-instance marker (a plain task's
              step), interleaved: their ratio.
+(g) reports  GET /reports/flow as a coordinator, the current year's figures, with 1 000 and with
+             100 000 requests, each in its own database, requested alternately: the page's time
+             and the ratio of the two (tests/bench_reports.py makes the requests).
 
 Beside (a)-(c) runs the app's engine alone (app.engine.Engine: load, complete, dump; no
 database): (b) and (c) are given as ratios against it too, which say what the app costs
@@ -76,6 +79,7 @@ from app.models import (
     User,
     WorkingGroup,
 )
+from tests.bench_reports import REPORT_ROUNDS, REPORT_SIZES, REPORT_WARMUP, clone_requests, templates
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -118,12 +122,13 @@ while True:
     time.sleep(3600)
 """
 TARGET_OUTBOX_SHARE = 0.2
-PARTS = ("steps", "inbox", "outbox", "mi")  # Bench.run_<part>, in this order
+PARTS = ("steps", "inbox", "outbox", "mi", "reports")  # Bench.run_<part>, in this order
 MI_FIXTURE = ROOT / "tests" / "fixtures" / "diagrams" / "mi_parallel.bpmn"
 MI_MEMBERS = 50
 MI_USED = 25  # instances completed of each 50-instance request: never the last, which moves on
 MI_ROUNDS = 200
 TARGET_MI_RATIO = 2.0
+TARGET_REPORT_MS = 200.0  # the flow report's page at 100 000 requests (issue 17)
 
 Sample = tuple[float, float]  # (wall seconds, CPU seconds of this thread)
 
@@ -787,6 +792,40 @@ class Bench:
             profile(f"(f) one of {MI_MEMBERS} instances", [steps["mi"]] * PROFILED_CALLS)
             profile("(f) plain task", [steps["plain"]] * PROFILED_CALLS)
 
+    # (g) reports --------------------------------------------------------------------------------
+    def run_reports(self) -> None:
+        print(f"\npreparing the reports databases ({' and '.join(f'{n:,}' for n in REPORT_SIZES)} requests) ...",
+              flush=True)
+        gets = {}
+        for size in REPORT_SIZES:
+            site = Site(self.folder, f"reports{size}")
+            clone_requests(site, templates(site), size)
+            client, _ = site.client(COORDINATOR)
+            page = client.get("/reports/flow")
+            if page.status_code != 200 or "Check claim" not in page.get_data(as_text=True):
+                raise SystemExit(f"bench: the flow report does not show the {size:,} requests ({page.status_code})")
+            gets[size] = client
+
+        def get(client) -> Callable[[], Sample]:
+            def run() -> Sample:
+                with Clock() as clock:
+                    response = client.get("/reports/flow")
+                if response.status_code != 200:
+                    raise SystemExit(f"bench: GET /reports/flow gave {response.status_code}")
+                return clock.sample
+            return run
+
+        samples = interleave({size: get(client) for size, client in gets.items()}, REPORT_WARMUP, REPORT_ROUNDS)
+        print("GET /reports/flow as a coordinator, the current year's figures, rendered")
+        for size, values in samples.items():
+            print(describe(f"(g) {size:>7,} requests", values))
+        for size, (wall, _) in self.note_samples({str(k): v for k, v in samples.items()}).items():
+            self.results[f"reports_ms_{size}"] = ms(wall)
+        self.results["reports_growth_ratio"] = (self.results[f"reports_ms_{REPORT_SIZES[-1]}"]
+                                                / self.results[f"reports_ms_{REPORT_SIZES[0]}"])
+        if self.with_profile:
+            profile(f"(g) flow report, {REPORT_SIZES[-1]:,} requests", [get(gets[REPORT_SIZES[-1]])] * 5)
+
     def report(self) -> None:
         r = self.results
         print("\nmachine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
@@ -820,6 +859,10 @@ class Bench:
         if "mi_50_step_vs_plain_step_ratio" in r:
             checks.append((f"one of {MI_MEMBERS} multi-instance tasks <= {TARGET_MI_RATIO:g}x a plain task's step",
                            r["mi_50_step_vs_plain_step_ratio"] <= TARGET_MI_RATIO))
+        if "reports_ms_100000" in r:
+            checks.append((f"flow report <= {TARGET_REPORT_MS:g} ms at 100 000 requests (at 1 000: "
+                           f"{r['reports_ms_1000']:.0f} ms, ratio {r['reports_growth_ratio']:.1f})",
+                           r["reports_ms_100000"] <= TARGET_REPORT_MS))
         if "outbox_emails_per_s" in r:
             checks.append((f"outbox >= {TARGET_OUTBOX_RATE} e-mails/s", r["outbox_emails_per_s"] >= TARGET_OUTBOX_RATE))
         print("targets:")
@@ -837,7 +880,9 @@ class Bench:
         if hasattr(self, "state_bytes"):
             print(f"state_bytes_per_claim: {self.state_bytes}")
         for name, form in (("outbox_emails_per_s", "{:.0f}"), ("outbox_cpu_ms_per_email", "{:.2f}"),
-                           ("outbox_share_of_completion", "{:.2f}"), ("mi_50_step_vs_plain_step_ratio", "{:.2f}")):
+                           ("outbox_share_of_completion", "{:.2f}"), ("mi_50_step_vs_plain_step_ratio", "{:.2f}"),
+                           ("reports_ms_1000", "{:.1f}"), ("reports_ms_100000", "{:.1f}"),
+                           ("reports_growth_ratio", "{:.2f}")):
             if name in r:
                 print(f"{name}: {form.format(r[name])}")
 
@@ -870,7 +915,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="after the timings, print cProfile listings of each step and the inbox's query plans")
     parser.add_argument("--only", choices=PARTS, action="append",
-                        help="run only this part (steps: (a)-(c), inbox: (d), outbox: (e), mi: (f)); may be repeated")
+                        help="run only this part (steps: (a)-(c), inbox: (d), outbox: (e), mi: (f), reports: (g)); "
+                             "may be repeated")
     args = parser.parse_args(argv)
     parts = args.only or list(PARTS)
     began = time.perf_counter()

@@ -16,7 +16,7 @@ COLUMN = """(table, index) => [...table.querySelectorAll('tbody tr')].map(
     row => row.children[index].textContent.trim())"""
 
 
-def test_flow_report_charts_match_their_tables(people, claims):  # noqa: F811 - the fixture imported
+def test_flow_report_charts_match_their_tables(people, journey, claims):  # noqa: F811 - the fixture imported
     clara = people("clara")
     clara.open("/inbox", "inbox")
     clara.click("Reports", "reports")
@@ -40,6 +40,5 @@ def test_flow_report_charts_match_their_tables(people, claims):  # noqa: F811 - 
     assert "Check claim" in steps.text_content()
     labels = page.locator("#diagram .app-step-label").all_text_contents()
     assert sorted(labels) == ["1 day", "1 day", "2 days"]
-    page.screenshot(path="/tmp/reports-flow-full.png", full_page=True)
-    page.locator("#diagram").screenshot(path="/tmp/reports-flow-diagram.png")
-    page.locator(".app-figure__chart").first.screenshot(path="/tmp/reports-flow-chart.png")
+    page.locator("#diagram").screenshot(path=journey.folder / "diagram.png")
+    page.locator(".app-figure__chart").first.screenshot(path=journey.folder / "chart.png")

@@ -42,12 +42,14 @@ def chart(kind: str, title: str, description: str, series: Mapping[str, Mapping[
     every figure.
     """
     labels = list(dict.fromkeys(label for values in series.values() for label in values))
+    height = 360  # a line or columns; bars grow with the rows they draw, a legend takes a row
+    if kind in {"hbar", "stacked"}:
+        height = 120 + 28 * len(labels) * (len(series) if kind == "hbar" else 1)
     drawing = KINDS[kind](
-        js=[], disable_xml_declaration=True, no_prefix=True, show_legend=len(series) > 1,
-        legend_at_bottom=True, legend_at_bottom_columns=3, width=720, height=(120 + 28 * len(labels) * (len(series) if kind == "hbar" else 1)
-                            if kind in {"hbar", "stacked"} else 360) + (30 if len(series) > 1 else 0),
-        truncate_label=50, truncate_legend=50, margin=12,
-        include_x_axis=True, print_values=kind != "stacked", print_values_position="top", print_zeroes=False,
+        js=[], disable_xml_declaration=True, no_prefix=True, show_legend=len(series) > 1, legend_at_bottom=True,
+        legend_at_bottom_columns=3, width=720, height=height + (30 if len(series) > 1 else 0),
+        truncate_label=50, truncate_legend=50, margin=12, include_x_axis=True,
+        print_values=kind != "stacked", print_values_position="top", print_zeroes=False,  # stacked: no room
         no_data_text="", style=STYLE)
     drawing.x_labels = labels
     for name, values in series.items():

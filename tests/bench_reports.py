@@ -1,0 +1,112 @@
+"""(g) reports: GET /reports/flow as a coordinator, the current year's figures, at 1 000 and at
+100 000 requests, each in its own database; the two pages requested alternately.
+
+The requests are copies of four travel claims the app's services took to four places (paid,
+rejected, waiting for payment, waiting at the check), spread over the current year, so the
+report has finished and open requests, completed and waiting tasks to count, rank and find
+overdue. Each copy keeps its template's saved state, so the rows are as large as real ones.
+Part of ``make bench`` (tests/bench.py ``run_reports``; ``--only reports`` runs it alone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.models import HumanTask, ProcessInstance, TaskCandidate, User
+
+REPORT_SIZES = (1_000, 100_000)
+REPORT_WARMUP = 5
+REPORT_ROUNDS = 30
+FINANCE = "felix.wagner@iclei.example.eu"
+
+
+def cleaned(site, bpmn_id: str, data: dict) -> dict:
+    """What the task's form hands complete_task for ``data`` (its form.cleaned)."""
+    from forms import build_form
+
+    with site.app.test_request_context():
+        form = build_form(site.model.tasks[bpmn_id].form, formdata=MultiDict(data), files=MultiDict(),
+                          instance_data={})
+        if not form.validate():
+            raise SystemExit(f"bench: the {bpmn_id} form refused {data}: {form.error_list}")
+        return form.cleaned
+
+
+def templates(site) -> list[int]:
+    """Four claims taken by the services to four places; their instance ids."""
+    from app.services.tasks import complete_task
+
+    check_ids = site.start_claims(4)
+    approve = cleaned(site, "check_claim", {"decision": "approve"})
+    reject = cleaned(site, "check_claim", {"decision": "reject", "coordinator_comment": "Not a group meeting."})
+    pay = cleaned(site, "approve_payment", {"decision": "approve", "payment_date": dt.date.today().isoformat(),
+                                            "payment_reference": "BB-1"})
+    with site.service_context():
+        coordinator = db.session.get(User, site.coordinator_id)
+        finance = db.session.scalar(select(User).where(User.email == FINANCE))
+        complete_task(coordinator, check_ids[0], dict(approve))
+        complete_task(coordinator, check_ids[1], dict(reject))
+        complete_task(coordinator, check_ids[2], dict(approve))
+        db.session.commit()
+        payment = db.session.scalar(select(HumanTask.id).where(
+            HumanTask.bpmn_id == "approve_payment", HumanTask.instance_id == select(HumanTask.instance_id)
+            .where(HumanTask.id == check_ids[0]).scalar_subquery()))
+        complete_task(finance, payment, dict(pay))
+        db.session.commit()
+        return list(db.session.scalars(select(HumanTask.instance_id).where(HumanTask.id.in_(check_ids))
+                                       .order_by(HumanTask.id)))
+
+
+def clone_requests(site, template_ids: list[int], total: int) -> None:
+    """Copy the templates' request, task and candidate rows, in turn, until ``total`` requests;
+    started over the current year up to now, each wait a little longer than the one before."""
+    instances, tasks, candidates = ProcessInstance.__table__, HumanTask.__table__, TaskCandidate.__table__
+    now = dt.datetime.now(dt.UTC)
+    span = now - dt.datetime(now.year, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1)
+    with site.app.app_context():
+        session = db.session
+        have = session.scalar(select(func.count()).select_from(instances))
+        shapes = []
+        for template_id in template_ids:
+            instance = session.execute(select(instances).where(instances.c.id == template_id)).mappings().one()
+            task_rows = session.execute(select(tasks).where(tasks.c.instance_id == template_id)).mappings().all()
+            shapes.append((instance, task_rows, session.execute(select(candidates).where(
+                candidates.c.task_id.in_([t["id"] for t in task_rows]))).mappings().all()))
+        next_instance = session.scalar(select(func.max(instances.c.id))) + 1
+        next_task = session.scalar(select(func.max(tasks.c.id))) + 1
+        rows: dict = {instances: [], tasks: [], candidates: []}
+
+        def later(moment: dt.datetime | None, shift: dt.timedelta, wait: dt.timedelta) -> dt.datetime | None:
+            return None if moment is None else moment - shift + wait
+
+        for k in range(total - have):
+            instance, task_rows, candidate_rows = shapes[k % len(shapes)]
+            shift = span * (k / total)  # the k-th copy starts k/total of the year earlier
+            wait = dt.timedelta(hours=k % 240)
+            iid = next_instance + k
+            rows[instances].append({**instance, "id": iid, "started_at": instance["started_at"] - shift,
+                                    "ended_at": later(instance["ended_at"], shift, wait)})
+            task_map = {}
+            for row in task_rows:
+                task_map[row["id"]] = next_task
+                rows[tasks].append({**row, "id": next_task, "instance_id": iid, "spiff_task_id": str(uuid.uuid4()),
+                                    "created_at": row["created_at"] - shift,
+                                    "completed_at": later(row["completed_at"], shift, wait)})
+                next_task += 1
+            for row in candidate_rows:
+                rows[candidates].append({**row, "task_id": task_map[row["task_id"]],
+                                         "task_created_at": row["task_created_at"] - shift})
+            if len(rows[instances]) >= 5000 or k == total - have - 1:
+                for table, new in rows.items():
+                    for at in range(0, len(new), 2000):
+                        session.execute(table.insert(), new[at:at + 2000])
+                    new.clear()
+        session.commit()
+        made = session.scalar(select(func.count()).select_from(instances))
+    if made != total:
+        raise SystemExit(f"bench: {made} requests, wanted {total}")
