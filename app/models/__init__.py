@@ -7,6 +7,7 @@ from .instances import (
     HumanTask,
     InstanceStatus,
     ProcessInstance,
+    RequestFigures,
     TaskCandidate,
     TaskState,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "PendingUpload",
     "ProcessDefinition",
     "ProcessInstance",
+    "RequestFigures",
     "ProcessVersion",
     "RecoveryCode",
     "Role",

@@ -25,19 +25,20 @@ from app.models import (
     Meeting,
     MeetingInvitee,
     MeetingStatus,
-    ProcessInstance,
+    RequestFigures,
     User,
     WorkingGroup,
 )
 from app.services.meetings.access import may_see_group
 
-from .filters import FilterSpec, instance_conditions
+from .filters import FilterSpec
 from .money import (
     EVENT,
     EXPERT,
     EXPERT_APPROVED_AT,
     STATEMENT,
     amount,
+    conditions,
     day_of,
     month_label,
     months,
@@ -140,29 +141,29 @@ def initiative(spec: FilterSpec) -> Initiative:
     # Events held in the period: by the day they took place, with their report.
     held = day_of("event_date")
     events = select(
-        ProcessInstance.working_group_id, func.count(ProcessInstance.id),
+        RequestFigures.working_group_id, func.count(RequestFigures.instance_id),
         func.sum(amount("suppliers_attending")), func.sum(amount("buyers_attending"))).where(
-        ProcessInstance.process_id == EVENT, ProcessInstance.status != InstanceStatus.CANCELLED,
-        ProcessInstance.figures["suppliers_attending"].as_string().is_not(None),
+        RequestFigures.process_id == EVENT, RequestFigures.status != InstanceStatus.CANCELLED,
+        RequestFigures.figures["suppliers_attending"].as_string().is_not(None),
         held >= spec.start.isoformat(), held <= spec.end.isoformat(),
-        *instance_conditions(spec, period=False)).group_by(ProcessInstance.working_group_id)
+        *conditions(spec, period=False)).group_by(RequestFigures.working_group_id)
     for owner, count, suppliers, buyers in db.session.execute(events):
         if owner in groups:
             figures = groups[owner]
             figures.events, figures.suppliers, figures.buyers = count, int(suppliers or 0), int(buyers or 0)
 
-    experts = requests_of(EXPERT, spec, ProcessInstance.working_group_id, func.count(ProcessInstance.id),
+    experts = requests_of(EXPERT, spec, RequestFigures.working_group_id, func.count(RequestFigures.instance_id),
                           func.sum(amount("expert_days"))).where(reached(EXPERT_APPROVED_AT)).group_by(
-        ProcessInstance.working_group_id)
+        RequestFigures.working_group_id)
     for owner, count, days in db.session.execute(experts):
         if owner in groups:
             groups[owner].expert_requests, groups[owner].expert_days = count, int(days or 0)
 
     published = day_of("publication_date")
-    statements = select(ProcessInstance.working_group_id, func.count(ProcessInstance.id)).where(
-        ProcessInstance.process_id == STATEMENT, ProcessInstance.status == InstanceStatus.COMPLETED,
+    statements = select(RequestFigures.working_group_id, func.count(RequestFigures.instance_id)).where(
+        RequestFigures.process_id == STATEMENT, RequestFigures.status == InstanceStatus.COMPLETED,
         published >= spec.start.isoformat(), published <= spec.end.isoformat(),
-        *instance_conditions(spec, period=False)).group_by(ProcessInstance.working_group_id)
+        *conditions(spec, period=False)).group_by(RequestFigures.working_group_id)
     for owner, count in db.session.execute(statements):
         if owner in groups:
             groups[owner].statements = count

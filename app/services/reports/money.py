@@ -1,10 +1,11 @@
 """Money: travel claimed, eligible and paid; expert budgets; event budgets.
 
-Aggregate SQL over ``process_instance``: the requests are chosen by the indexed columns
-(process, start date, group), the amounts read from the figures the step writer keeps on each
-row (app/steps/figures.py). No workflow is loaded. A request cancelled by an administrator
-counts nowhere; a request whose figures were never written (before the column existed, until
-``flask reports figures`` ran) neither.
+Aggregate SQL over ``request_figures``, the narrow rows the step writer keeps beside each
+request (app/steps/figures.py): the requests are chosen by process and start date (indexed),
+group, version and who started them, the amounts read from their figures. No workflow is
+loaded, and the requests' wide rows are not read. A request cancelled by an administrator
+counts nowhere; a request whose figures were never written (it ran before the table existed,
+until ``flask reports figures`` ran) neither.
 
 What each figure means:
 - travel: *claimed* is the total of each claim filed in the period, as last revised;
@@ -29,10 +30,10 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 
 from app.extensions import db
-from app.models import HumanTask, InstanceStatus, Organisation, ProcessInstance, User, WorkingGroup
+from app.models import HumanTask, InstanceStatus, Organisation, RequestFigures, User, WorkingGroup
 
 from .access import may_see_reports
-from .filters import FilterSpec, instance_conditions
+from .filters import FilterSpec
 from .tables import Table
 
 TRAVEL, EXPERT, EVENT, STATEMENT = "travel_reimbursement", "expert_request", "market_engagement", "joint_statement"
@@ -58,17 +59,17 @@ def months(spec: FilterSpec) -> list[str]:
 
 def amount(name: str) -> ColumnElement:
     """A figure as a number (NULL where the request has none)."""
-    return ProcessInstance.figures[name].as_float()
+    return RequestFigures.figures[name].as_float()
 
 
 def flagged(name: str) -> ColumnElement:
     """1 where the figure is true, else 0: for counting."""
-    return case((ProcessInstance.figures[name].as_boolean(), 1), else_=0)
+    return case((RequestFigures.figures[name].as_boolean(), 1), else_=0)
 
 
 def day_of(name: str) -> ColumnElement:
     """A date figure as its ISO text, which sorts and compares as the dates do."""
-    return ProcessInstance.figures[name].as_string()
+    return RequestFigures.figures[name].as_string()
 
 
 def month_of(column) -> ColumnElement:
@@ -78,17 +79,33 @@ def month_of(column) -> ColumnElement:
     return func.strftime("%Y-%m", column)
 
 
+def conditions(spec: FilterSpec, period: bool = True) -> list:
+    """The filters as WHERE clauses on the figures rows: ``instance_conditions`` of
+    app/services/reports/filters.py, on the copies of the request's columns."""
+    where: list = [RequestFigures.started_at >= spec.begins, RequestFigures.started_at < spec.ends] if period else []
+    if spec.process_id:
+        where.append(RequestFigures.process_id == spec.process_id)
+    if spec.version_id:
+        where.append(RequestFigures.version_id == spec.version_id)
+    if spec.group_id:
+        where.append(RequestFigures.working_group_id == spec.group_id)
+    if spec.organisation_id:
+        where.append(RequestFigures.initiator_id.in_(
+            select(User.id).where(User.organisation_id == spec.organisation_id)))
+    return where
+
+
 def requests_of(process_id: str, spec: FilterSpec, *columns) -> Select:
     """The period's requests of a process that count (filed in it, not cancelled, with figures),
     narrowed by the report's filters."""
-    return select(*columns).select_from(ProcessInstance).where(
-        ProcessInstance.process_id == process_id, ProcessInstance.status != InstanceStatus.CANCELLED,
-        ProcessInstance.figures.is_not(None), *instance_conditions(spec))
+    return select(*columns).select_from(RequestFigures).where(
+        RequestFigures.process_id == process_id, RequestFigures.status != InstanceStatus.CANCELLED,
+        *conditions(spec))
 
 
 def reached(step: str) -> ColumnElement:
     """The request has (or had) a task of this step."""
-    return exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.bpmn_id == step)
+    return exists().where(HumanTask.instance_id == RequestFigures.instance_id, HumanTask.bpmn_id == step)
 
 
 def cents(value) -> Decimal:
@@ -130,8 +147,9 @@ class Travel:
 
 
 def _travel_sums():
-    paid = and_(ProcessInstance.status == InstanceStatus.COMPLETED, day_of("payment_date").is_not(None))
-    return (func.count(ProcessInstance.id), func.sum(amount("total_claimed")), func.sum(amount("eligible_amount")),
+    paid = and_(RequestFigures.status == InstanceStatus.COMPLETED, day_of("payment_date").is_not(None))
+    return (func.count(RequestFigures.instance_id), func.sum(amount("total_claimed")),
+            func.sum(amount("eligible_amount")),
             func.sum(case((paid, amount("eligible_amount")), else_=0)),
             func.sum(flagged("flag_late")), func.sum(flagged("flag_accommodation_capped")))
 
@@ -152,10 +170,10 @@ def travel_money(spec: FilterSpec) -> Travel:
 
     One pass over the claims: the sums per group, month and organisation at once, added up
     into each view here (a few dozen cells, whatever the number of claims)."""
-    month = month_of(ProcessInstance.started_at)
-    cells = requests_of(TRAVEL, spec, ProcessInstance.working_group_id, month, User.organisation_id,
-                        *_travel_sums()).join(User, User.id == ProcessInstance.initiator_id).group_by(
-        ProcessInstance.working_group_id, month, User.organisation_id)
+    month = month_of(RequestFigures.started_at)
+    cells = requests_of(TRAVEL, spec, RequestFigures.working_group_id, month, User.organisation_id,
+                        *_travel_sums()).join(User, User.id == RequestFigures.initiator_id).group_by(
+        RequestFigures.working_group_id, month, User.organisation_id)
     found = list(db.session.execute(cells))
     groups = dict(db.session.execute(select(WorkingGroup.id, WorkingGroup.name).where(
         WorkingGroup.id.in_({row[0] for row in found if row[0] is not None}))).all())
@@ -193,7 +211,7 @@ class BudgetRow:
 
 def _by_group(process_id: str, spec: FilterSpec, sums) -> tuple[list[tuple], tuple]:
     query = requests_of(process_id, spec, WorkingGroup.name, *sums).outerjoin(
-        WorkingGroup, WorkingGroup.id == ProcessInstance.working_group_id).group_by(WorkingGroup.name)
+        WorkingGroup, WorkingGroup.id == RequestFigures.working_group_id).group_by(WorkingGroup.name)
     rows = sorted(((name or "", *row) for name, *row in db.session.execute(query)), key=lambda r: r[0])
     total = tuple(sum(row[index] or 0 for row in rows) for index in range(1, len(sums) + 1))
     return rows, total
@@ -202,8 +220,8 @@ def _by_group(process_id: str, spec: FilterSpec, sums) -> tuple[list[tuple], tup
 def expert_budgets(spec: FilterSpec) -> tuple[list[BudgetRow], BudgetRow]:
     """Expert requests per group: days requested, estimated cost approved, amount payable."""
     approved = reached(EXPERT_APPROVED_AT)
-    payable = and_(ProcessInstance.status == InstanceStatus.COMPLETED, ProcessInstance.outcome == EXPERT_PAYABLE)
-    sums = (func.count(ProcessInstance.id), func.sum(amount("expert_days")),
+    payable = and_(RequestFigures.status == InstanceStatus.COMPLETED, RequestFigures.outcome == EXPERT_PAYABLE)
+    sums = (func.count(RequestFigures.instance_id), func.sum(amount("expert_days")),
             func.sum(case((approved, 1), else_=0)), func.sum(case((approved, amount("expert_days")), else_=0)),
             func.sum(case((approved, amount("estimated_cost")), else_=0)),
             func.sum(case((payable, 1), else_=0)),
@@ -220,8 +238,8 @@ def expert_budgets(spec: FilterSpec) -> tuple[list[BudgetRow], BudgetRow]:
 def event_budgets(spec: FilterSpec) -> tuple[list[BudgetRow], BudgetRow]:
     """Market engagement events per group: budget requested, approved, events held."""
     approved = reached(EVENT_APPROVED_AT)
-    held = ProcessInstance.figures["suppliers_attending"].as_string().is_not(None)
-    sums = (func.count(ProcessInstance.id), func.sum(amount("budget_total")),
+    held = RequestFigures.figures["suppliers_attending"].as_string().is_not(None)
+    sums = (func.count(RequestFigures.instance_id), func.sum(amount("budget_total")),
             func.sum(case((approved, 1), else_=0)), func.sum(case((approved, amount("budget_total")), else_=0)),
             func.sum(case((held, 1), else_=0)), func.sum(case((held, amount("budget_total")), else_=0)))
 
