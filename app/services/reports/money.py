@@ -171,23 +171,25 @@ def travel_money(spec: FilterSpec) -> Travel:
     One pass over the claims: the sums per group, month and organisation at once, added up
     into each view here (a few dozen cells, whatever the number of claims)."""
     month = month_of(RequestFigures.started_at)
-    cells = requests_of(TRAVEL, spec, RequestFigures.working_group_id, month, User.organisation_id,
-                        *_travel_sums()).join(User, User.id == RequestFigures.initiator_id).group_by(
-        RequestFigures.working_group_id, month, User.organisation_id)
+    cells = requests_of(TRAVEL, spec, RequestFigures.working_group_id, month, RequestFigures.initiator_id,
+                        *_travel_sums()).group_by(RequestFigures.working_group_id, month, RequestFigures.initiator_id)
     found = list(db.session.execute(cells))
     groups = dict(db.session.execute(select(WorkingGroup.id, WorkingGroup.name).where(
         WorkingGroup.id.in_({row[0] for row in found if row[0] is not None}))).all())
-    organisations = dict(db.session.execute(select(Organisation.id, Organisation.name).where(
-        Organisation.id.in_({row[2] for row in found if row[2] is not None}))).all())
+    # By the organisation of the person who filed (as the filters take it), looked up for the
+    # few people found rather than joined to every claim.
+    organisations = dict(db.session.execute(select(User.id, Organisation.name).join(
+        Organisation, Organisation.id == User.organisation_id).where(
+        User.id.in_({row[2] for row in found}))).all())
     by_group: dict[str, TravelRow] = {}
     by_month: dict[str, TravelRow] = {}
     by_organisation: dict[str, TravelRow] = {}
     total: dict[str, TravelRow] = {}
-    for group_id, filed, organisation_id, *sums in found:
+    for group_id, filed, initiator_id, *sums in found:
         cell = _travel_row("", sums)
         _added(by_group, groups.get(group_id, ""), cell)
         _added(by_month, filed, cell)
-        _added(by_organisation, organisations.get(organisation_id, ""), cell)
+        _added(by_organisation, organisations.get(initiator_id, ""), cell)
         _added(total, "", cell)
     return Travel(sorted(by_group.values(), key=lambda r: r.label),
                   [by_month.get(name, TravelRow(name)) for name in months(spec)],
