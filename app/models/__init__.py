@@ -7,6 +7,7 @@ from .instances import (
     HumanTask,
     InstanceStatus,
     ProcessInstance,
+    RequestFigures,
     TaskCandidate,
     TaskState,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "PendingUpload",
     "ProcessDefinition",
     "ProcessInstance",
+    "RequestFigures",
     "ProcessVersion",
     "RecoveryCode",
     "Role",

@@ -36,6 +36,7 @@ from app.outbox.queue import queue_notice, queue_task_emails
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
+from .figures import CHANGING, copied, figures_of, write_figures
 from .lanes import assignment_label, may_do, task_candidates, task_extras
 from .messages import note_messages, waits_label
 from .names import uses_name
@@ -69,7 +70,8 @@ DROP_CANDIDATES = delete(CANDIDATE).where(
     CANDIDATE.c.task_id == bindparam("task_id"), CANDIDATE.c.user_id.in_(bindparam("user_ids", expanding=True)))
 CLOSED = ["state", "completed_at", "completed_by_id", "completed_by", "channel"]  # what CLOSE_TASK writes
 # What a step writes to the instance row.
-STEP_COLUMNS = ("summary", "title", "state", "next_timer_at", "current_step", "status", "outcome", "ended_at")
+STEP_COLUMNS = ("summary", "title", "state", "next_timer_at", "current_step", "status", "outcome",
+                "ended_at")
 
 
 class Conflict(Exception):
@@ -100,15 +102,20 @@ def lock_instance(instance: ProcessInstance) -> None:
         raise Conflict(f"request {instance.id} was changed by someone else meanwhile")
 
 
-def save_instance(instance: ProcessInstance, values: dict[str, Any]) -> None:
-    """Write ``values`` to the request's row and move its version on, or raise Conflict."""
+def save_instance(instance: ProcessInstance, values: dict[str, Any],
+                  figures: dict[str, Any] | None = None) -> None:
+    """Write ``values`` to the request's row and move its version on, or raise Conflict; its
+    figures row follows (with ``figures``, the reported figures of its data now, when given)."""
     columns = tuple(sorted(values))
+    report = copied(instance, values) if figures is not None or CHANGING & set(values) else None
     params = {f"new_{name}": value for name, value in values.items()}
     saved = db.session.connection().execute(_save_statement(columns), {
         "instance_id": instance.id, "loaded_version": instance.lock_version,
         "new_lock_version": instance.lock_version + 1, **params})
     if saved.rowcount != 1:
         raise Conflict(f"request {instance.id} was changed by someone else meanwhile")
+    if report is not None:
+        write_figures(report, instance.id, figures)
     db.session.expire(instance, [*columns, "lock_version"])
 
 
@@ -291,7 +298,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
                       next_timer_at=None)
         events.append(event_row(instance.id, None, actor, channel, "completed",
                                 f"The request finished: {outcome_label(values['outcome'], model)}"))
-    save_instance(instance, values)
+    save_instance(instance, values, figures_of(data))
     if "tasks" in instance.__dict__:
         db.session.expire(instance, ["tasks"])
     if events:
