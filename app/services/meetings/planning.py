@@ -96,10 +96,10 @@ def plan_meeting(actor: User, group: WorkingGroup, details: MeetingDetails, uplo
                  notify: bool = True) -> Meeting:
     """Plan a meeting of ``group`` and invite its members (by e-mail, with an invitation)."""
     if not may_plan(actor, group):
-        raise NotAllowed("Only a coordinator or the group's lead can plan its meetings.")
+        raise NotAllowed(_("Only a coordinator or the group's lead can plan its meetings."))
     start, end = check_details(details)
     if start <= utcnow() and notify:
-        raise InvalidData([("start_date", "The meeting must start in the future")])
+        raise InvalidData([("start_date", _("The meeting must start in the future"))])
     meeting = Meeting(group=group, planned_by_id=actor.id, uid=f"{uuid.uuid4()}@{_host()}", sequence=0)
     _apply(meeting, details, start, end)
     db.session.add(meeting)
@@ -144,11 +144,11 @@ def cancel_meeting(actor: User, meeting: Meeting) -> Meeting:
 
 def _check_changeable(actor: User, meeting: Meeting) -> None:
     if not may_plan(actor, meeting.group):
-        raise NotAllowed("Only a coordinator or the group's lead can change its meetings.")
+        raise NotAllowed(_("Only a coordinator or the group's lead can change its meetings."))
     if meeting.cancelled:
-        raise ServiceError("This meeting was cancelled: plan a new one instead.")
+        raise ServiceError(_("This meeting was cancelled: plan a new one instead."))
     if meeting.ends_at <= utcnow():
-        raise ServiceError("This meeting is over: it can no longer be changed.")
+        raise ServiceError(_("This meeting is over: it can no longer be changed."))
 
 
 def _host() -> str:

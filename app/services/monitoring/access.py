@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.errors import NotAllowed
 from app.models import Role, User
 from app.services.instances import SECRETARIAT
@@ -18,10 +20,10 @@ def may_administer(user: User) -> bool:
 
 def _require_monitor(actor: User) -> None:
     if not may_monitor(actor):
-        raise NotAllowed("Only the secretariat can follow every request.")
+        raise NotAllowed(_("Only the secretariat can follow every request."))
 
 
 def _require_admin(actor: User) -> None:
     if not may_administer(actor):
-        raise NotAllowed("Only administrators can change a request this way.")
+        raise NotAllowed(_("Only administrators can change a request this way."))
 

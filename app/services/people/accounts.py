@@ -32,7 +32,7 @@ def find_user(email: str | None) -> User | None:
         return None
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
-        raise ServiceError(f"No user has the email address {email}")
+        raise ServiceError(_("No user has the email address %(email)s", email=email))
     return user
 
 
@@ -40,9 +40,9 @@ def create_user(email: str, name: str, password: str, roles: Iterable[Role | str
                 organisation: str | None = None) -> User:
     email = email.strip().lower()
     if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
-        raise ServiceError(f"A user with the email address {email} already exists")
+        raise ServiceError(_("A user with the email address %(email)s already exists", email=email))
     if len(password) < 10:
-        raise ServiceError("A password needs at least 10 characters")
+        raise ServiceError(_("A password needs at least 10 characters"))
     user = User(email=email, name=name.strip(), organisation=find_organisation(organisation))
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     user.set_roles(roles)

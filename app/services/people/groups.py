@@ -40,7 +40,7 @@ _LIMITS: dict[str, int] = {}  # parsed model key -> its limit
 
 def create_group(name: str, sector: str, lead_email: str | None, members: Iterable[str]) -> WorkingGroup:
     if db.session.scalar(select(WorkingGroup).where(WorkingGroup.name == name)) is not None:
-        raise ServiceError(f"A working group called {name} already exists")
+        raise ServiceError(_("A working group called %(name)s already exists", name=name))
     group = WorkingGroup(name=name, sector=sector, lead=find_user(lead_email))
     db.session.add(group)
     for member in members:
@@ -131,8 +131,8 @@ def group_size_limit() -> int:
         select(ProcessVersion).join(ProcessDefinition)
         .where(ProcessDefinition.process_id == ONBOARDING_PROCESS, ProcessVersion.active.is_(True)))
     if version is None:
-        raise ServiceError("The group onboarding process has no active version, so the size limit of a working "
-                           "group is unknown: install it with flask workflows sync")
+        raise ServiceError(_("The group onboarding process has no active version, so the size limit of a working "
+                             "group is unknown: install it with flask workflows sync"))
     model = load_model(version)
     if model.key not in _LIMITS:
         _LIMITS[model.key] = _first_full_count(_full_condition(model))
@@ -148,8 +148,8 @@ def _full_condition(model: ProcessModel) -> str:
             condition = flow.find(f"{{{BPMN_NS}}}conditionExpression") if flow.get("id") == GROUP_FULL_FLOW else None
             if condition is not None and (condition.text or "").strip():
                 return to_python(condition.text) if is_juel(condition.text) else condition.text
-    raise ServiceError(f"The group onboarding diagram has no condition on {GROUP_FULL_FLOW}, so the size limit "
-                       "of a working group is unknown")
+    raise ServiceError(_("The group onboarding diagram has no condition on %(flow)s, so the size limit "
+                         "of a working group is unknown", flow=GROUP_FULL_FLOW))
 
 
 def _first_full_count(condition: str) -> int:
@@ -159,11 +159,12 @@ def _first_full_count(condition: str) -> int:
             if environment.evaluate(condition, {"group_member_count": count}):
                 return count
     except Exception as exc:  # noqa: BLE001 - the diagram's code may fail in any way
-        raise ServiceError(f"The condition of {GROUP_FULL_FLOW} in the group onboarding diagram cannot be "
-                           f"evaluated on the member count alone ({exc}), so the size limit of a working group "
-                           "is unknown") from None
-    raise ServiceError(f"The condition of {GROUP_FULL_FLOW} in the group onboarding diagram holds for no group "
-                       f"of up to {LARGEST_GROUP} members, so the size limit of a working group is unknown")
+        raise ServiceError(_("The condition of %(flow)s in the group onboarding diagram cannot be evaluated on "
+                             "the member count alone (%(error)s), so the size limit of a working group is unknown",
+                             flow=GROUP_FULL_FLOW, error=exc)) from None
+    raise ServiceError(_("The condition of %(flow)s in the group onboarding diagram holds for no group of up "
+                         "to %(count)s members, so the size limit of a working group is unknown",
+                         flow=GROUP_FULL_FLOW, count=LARGEST_GROUP))
 
 
 def join_group(group: WorkingGroup, organisation: Organisation) -> GroupMembership:

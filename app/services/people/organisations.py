@@ -19,9 +19,9 @@ NON_BUYING_TYPES = frozenset({OrganisationType.SECRETARIAT, OrganisationType.COM
 def create_organisation(name: str, kind: OrganisationType, country: str) -> Organisation:
     country = country.upper()
     if country not in EU_COUNTRIES:
-        raise ServiceError(f"{country} is not an EU member state code")
+        raise ServiceError(_("%(country)s is not an EU member state code", country=country))
     if db.session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
-        raise ServiceError(f"An organisation called {name} already exists")
+        raise ServiceError(_("An organisation called %(name)s already exists", name=name))
     organisation = Organisation(name=name, type=kind, country=country)
     db.session.add(organisation)
     db.session.flush()
@@ -33,7 +33,7 @@ def find_organisation(name: str | None) -> Organisation | None:
         return None
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
-        raise ServiceError(f"No organisation is called {name}")
+        raise ServiceError(_("No organisation is called %(name)s", name=name))
     return organisation
 
 

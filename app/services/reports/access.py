@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.errors import NotAllowed
 from app.models import User
 from app.services.instances import SECRETARIAT
@@ -19,4 +21,4 @@ def may_see_flow(user: User) -> bool:
 
 def require(allowed: bool) -> None:
     if not allowed:
-        raise NotAllowed("Only the secretariat and the Commission can see this report.")
+        raise NotAllowed(_("Only the secretariat and the Commission can see this report."))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation, ProcessInstance, User
 from app.services import monitoring
+from app.services.monitoring.queries import _day_start
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,16 @@ class FilterSpec:
     version_id: int | None = None
     group_id: int | None = None
     organisation_id: int | None = None  # the organisation of the person who started the request
+
+    @property
+    def begins(self) -> dt.datetime:
+        """The period's first moment, in UTC as stored."""
+        return _day_start(self.start)
+
+    @property
+    def ends(self) -> dt.datetime:
+        """The moment after the period's last day, in UTC as stored."""
+        return _day_start(self.end + dt.timedelta(days=1))
 
 
 def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
