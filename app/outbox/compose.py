@@ -99,7 +99,9 @@ def decision_options(task: HumanTask) -> list[tuple[str, str]]:
     if not task.is_decision:
         return []
     definition = load_model(task.instance.version, task.instance.called).tasks.get(task.bpmn_id)
-    return list(definition.form.decisions) if definition else []
+    if definition is None:
+        return []
+    return [(value, diagram_text(task.instance.version, label)) for value, label in definition.form.decisions]
 
 
 def write_task_email(row: OutboxMessage) -> Rendered:

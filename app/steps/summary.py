@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.engine import FieldSpec, ProcessModel
@@ -13,7 +13,7 @@ from app.models import EU_COUNTRIES, Meeting, WorkingGroup
 from forms import display_value, personal_kind
 from forms.text import format_date
 
-OTHER_MEETING = ("other", "A meeting not listed here")  # a claim's meeting that the app does not know
+OTHER_MEETING = ("other", _l("A meeting not listed here"))  # a claim's meeting that the app does not know
 
 
 def meeting_label(meeting: Meeting) -> str:
@@ -28,7 +28,7 @@ def option_labels() -> dict[str, list[tuple[str, str]]]:
     meetings = [(str(m.id), meeting_label(m)) for m in db.session.scalars(select(Meeting))]  # groups loaded above
     return {"my_groups": named, "led_groups": named, "working_groups": named, "joinable_groups": named,
             "eu_countries": list(EU_COUNTRIES.items()),
-            "attended_meetings": [*meetings, (OTHER_MEETING[0], _("A meeting not listed here"))]}
+            "attended_meetings": [*meetings, (OTHER_MEETING[0], str(OTHER_MEETING[1]))]}
 
 
 def display_options(spec: FieldSpec, labels: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]] | None:

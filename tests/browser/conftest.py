@@ -195,12 +195,15 @@ FOCUS_STOP = """target => {
 }"""
 
 
-def fill_date(page: Page, legend: str, day: dt.date | None) -> None:
+DATE_PARTS = {"en": ("Day", "Month", "Year"), "fr": ("Jour", "Mois", "Année"), "de": ("Tag", "Monat", "Jahr")}
+
+
+def fill_date(page: Page, legend: str, day: dt.date | None, language: str = "en") -> None:
     """Type ``day`` into the day, month and year boxes of the GOV.UK date input ``legend`` names
-    (None empties them)."""
+    (None empties them); ``language``: the page's, which names the boxes."""
     group = page.get_by_role("group", name=legend)
     values = (day.day, day.month, day.year) if day else ("", "", "")
-    for part, value in zip(("Day", "Month", "Year"), values, strict=True):
+    for part, value in zip(DATE_PARTS[language], values, strict=True):
         group.get_by_label(part, exact=True).fill(str(value))
 
 

@@ -56,7 +56,7 @@ def claimable_meetings(user: User, now: dt.datetime | None = None) -> list[Meeti
 
 def meeting_choices(user: User) -> list[tuple[str, str]]:
     """The options of a claim's meeting field: the person's meetings, then "not listed"."""
-    return [(str(m.id), meeting_label(m)) for m in claimable_meetings(user)] + [OTHER_MEETING]
+    return [(str(m.id), meeting_label(m)) for m in claimable_meetings(user)] + [(OTHER, str(OTHER_MEETING[1]))]
 
 
 def attendance_record(meeting: Meeting, user: User) -> str:
