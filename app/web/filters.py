@@ -62,7 +62,7 @@ def day(value) -> str:
 def diagram(text: str, instance: ProcessInstance | None) -> str:
     """A text of the request's diagram (a task's name) in the page's language:
     ``{{ task.name | diagram(task.instance) }}``."""
-    return diagram_text(instance.version if instance is not None else None, text)
+    return diagram_text(getattr(instance, "version", None), text)  # an email's preview may have no request
 
 
 def outcome(instance: ProcessInstance) -> str:

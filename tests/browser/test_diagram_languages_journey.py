@@ -38,7 +38,7 @@ def send_empty_start_form(reader: User, language: str, shown: list[str], message
         assert words in text, words
     assert "Travelling from" not in text
 
-    reader.send(f"travel-start-{language}-errors")
+    reader.send(f"travel-start-{language}-errors", button={"fr": "Envoyer", "de": "Senden"}[language])
     summary = " ".join(page.locator(".govuk-error-summary").inner_text().split())
     for message in messages:
         assert message in summary, message

@@ -25,7 +25,8 @@ SUMMARY = ("The group will buy refurbished laptops for 40 000 staff from 2028, w
 
 
 def upload_files() -> list[dict]:
-    kinds = {".bpmn": "application/xml", ".dmn": "application/xml", ".txt": "text/plain"}
+    kinds = {".bpmn": "application/xml", ".dmn": "application/xml", ".txt": "text/plain",
+             ".po": "text/x-gettext-translation"}
     return [{"name": path.name, "mimeType": kinds[path.suffix], "buffer": path.read_bytes()}
             for path in sorted((FIXTURES / "joint_statement").iterdir())]
 

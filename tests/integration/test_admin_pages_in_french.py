@@ -23,7 +23,7 @@ SAYS = {
         "in_progress": "\"En cours\"",
         "group": ["Groupe de travail ·", "Organisations membres", "Réunions à venir", "Réunions passées",
                   "Planifier une réunion"],
-        "meeting": ["Ordre du jour", "Votre réponse", "Participerez-vous ?", "Je participerai en personne",
+        "meeting": ["Ordre du jour", "Votre réponse", "Participerez-vous ?", "Je serai présent en personne",
                     "Personnes invitées", "Présence"],
         "answered": "Votre réponse est enregistrée : vous participerez en ligne.",
         "people": ["Personnes", "Ajouter une personne", "Rechercher par nom ou adresse e-mail", "Coordinateur",
@@ -32,7 +32,7 @@ SAYS = {
         "accessibility": ["Déclaration d’accessibilité de Big Buyers Workflow", "partiellement conforme",
                           "État de conformité", "Procédure de mise en œuvre", "admin@bigbuyers.example.eu . Précisez"],
         "privacy": ["Avis de confidentialité", "Ce que nous collectons", "coordonnées bancaires",
-                    "7 ans après la clôture de la demande de remboursement", "Vos droits",
+                    "7 ans après la clôture de la demande", "Vos droits",
                     "les coordinateurs du secrétariat et les responsables financiers"],
     },
     "de": {
@@ -51,7 +51,7 @@ SAYS = {
         "accessibility": ["Erklärung zur Barrierefreiheit für Big Buyers Workflow", "teilweise vereinbar",
                           "Stand der Vereinbarkeit", "Durchsetzungsverfahren", "admin@bigbuyers.example.eu . Nennen"],
         "privacy": ["Datenschutzhinweis", "Was wir erheben", "Bankverbindung",
-                    "7 Jahre nach Abschluss der Abrechnung", "Ihre Rechte",
+                    "7 Jahre nach Abschluss des Antrags", "Ihre Rechte",
                     "die Koordinatoren des Sekretariats und die Finanzverantwortlichen"],
     },
 }

@@ -100,8 +100,8 @@ def test_a_running_request_keeps_its_versions_texts(client):
     db.session.expire_all()
     finished = db.session.get_one(ProcessInstance, first.id)
     page = text(client.get(f"/requests/{finished.id}"))
-    assert "Visite chez un fournisseur · request" in page  # the process's name
-    assert "Status Approuvée" in page  # the status word of the end event "Visit approved"
+    assert "Visite chez un fournisseur · demande" in page  # the process's name
+    assert "Statut Approuvée" in page  # the status word of the end event "Visit approved"
 
 
 def test_a_catalogue_named_for_another_process_is_refused(client):

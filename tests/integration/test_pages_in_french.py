@@ -33,7 +33,7 @@ WORDS = {
         "not_found": "Page introuvable", "not_found_hint": "Si vous avez saisi l’adresse web",
         "skip": "Aller au contenu principal", "sign_out": "Se déconnecter", "my_requests": "Mes demandes",
         "decide": ("Confirmez votre décision : Approve", "Décision enregistrée", "Et ensuite",
-                   "Felix Wagner (finances) va",
+                   "Felix Wagner (le service financier) va",
                    "Une décision a déjà été prise", "Clara Schmidt a terminé « Check claim » le"),
         "why": "Personne n’est encore désigné pour cette étape : un administrateur peut associer « management » "
                "sous Administration → Noms dans les diagrammes. D’ici là, elle attend les administrateurs.",
@@ -52,7 +52,7 @@ WORDS = {
         "not_found": "Seite nicht gefunden", "not_found_hint": "Wenn Sie die Webadresse eingegeben haben",
         "skip": "Zum Hauptinhalt springen", "sign_out": "Abmelden", "my_requests": "Meine Anträge",
         "decide": ("Bestätigen Sie Ihre Entscheidung: Approve", "Entscheidung gespeichert", "Wie es weitergeht",
-                   "Als Nächstes ist Felix Wagner (Finanzen) an der Reihe",
+                   "Als Nächstes ist Felix Wagner (der Finanzabteilung) an der Reihe",
                    "Darüber wurde bereits entschieden", "Clara Schmidt hat „Check claim“ erledigt am"),
         "why": "Für diesen Schritt ist noch niemand benannt: Die Administration kann „management“ unter "
                "Verwaltung → Namen in Diagrammen zuordnen. Bis dahin wartet er auf die Administration.",
@@ -151,6 +151,6 @@ def test_a_decision_from_an_email_link_is_confirmed_and_recorded_in_the_browsers
     assert confirm in text(page) and "Confirm your decision" not in text(page)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
     done = text(client.post(approve, data={"csrf_token": token}))
-    assert recorded in done and next_heading in done and next_line in done
+    assert recorded in done and next_heading in done and next_line in done, done
     again = client.get(approve)  # the task is done: the link says by whom, and changes nothing
     assert again.status_code == 410 and decided in text(again) and who in text(again)
