@@ -131,9 +131,9 @@ class User(UserMixin, Model):
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     deputy: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[deputy_id])
     pseudonym: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[pseudonym_id])
-    role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded where read: with the signed-in person (services.people.signed_in_user) and for
+    # lists that show them; not with every person a page names.
+    role_rows: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to deactivated accounts
