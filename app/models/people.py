@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING
 
 from babel import Locale
 from flask_babel import get_locale, gettext
@@ -16,9 +15,6 @@ from werkzeug import security
 from app.extensions import Model
 
 from .base import N_, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from .signins import SignIn
 
 
 class OrganisationType(enum.StrEnum):
@@ -168,23 +164,17 @@ class User(UserMixin, Model):
     def check_password(self, password: str) -> bool:
         return security.check_password_hash(self.password_hash, password)
 
-    def use_sign_in(self, key: str, sign_in: SignIn) -> None:
+    def use_sign_in(self, key: str, sign_in_id: int, row: object) -> None:
         """Tie this loaded person to one browser's sign-in (app.models.signins.SignIn)."""
-        # Not columns: only the key's hash is stored, in the sign-in's row. The row is held
-        # here too: the session's identity map keeps only rows something refers to, and the
-        # request reads it again to note the browser in use (services.people.touch_session).
-        self._sign_in: tuple[str, int, SignIn] | None = (key, sign_in.id, sign_in)
+        # Not columns: only the key's hash is stored, in the sign-in's row. The row itself is
+        # held for the request: the session's identity map keeps only objects something refers
+        # to, and noting the browser in use (services.people.touch_session) reads it again.
+        self._sign_in: tuple[str, int, object] | None = (key, sign_in_id, row)
 
     @property
     def sign_in_id(self) -> int | None:
         sign_in = getattr(self, "_sign_in", None)
         return sign_in[1] if sign_in else None
-
-    @property
-    def sign_in(self) -> SignIn | None:
-        """The sign-in row this person was loaded with, for this request."""
-        sign_in = getattr(self, "_sign_in", None)
-        return sign_in[2] if sign_in else None
 
     def get_id(self) -> str | None:
         """What Flask-Login keeps in the session and the remember-me cookie: the sign-in's

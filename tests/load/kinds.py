@@ -122,16 +122,16 @@ def rounds(kinds: Kinds, count: int, profiles: dict | None) -> dict:
     for n in range(count):
         form = timed("claim_form", lambda: buyer.get(url))
         fields = claim_fields(form, n) | {"receipts": (io.BytesIO(RECEIPT), "receipt.pdf")}
-        filed = timed("file_claim", lambda fields=fields: buyer.post(url, data=fields,  # noqa: B023
+        filed = timed("file_claim", lambda fields=fields: buyer.post(url, data=fields,
                                                                      headers={"Referer": "https://localhost" + url}))
         assert filed.status_code == 302, filed.get_data(as_text=True)[:1000]
-        timed("request_page", lambda filed=filed: buyer.get(filed.headers["Location"]))  # noqa: B023
+        timed("request_page", lambda filed=filed: buyer.get(filed.headers["Location"]))
     for _n in range(count):
         inbox = timed("inbox", lambda: coordinator.get("/inbox"))
         task = re.search(r'href="/tasks/(\d+)">Check claim<', inbox.get_data(as_text=True)).group(1)
-        page = timed("task_page", lambda task=task: coordinator.get(f"/tasks/{task}"))  # noqa: B023
+        page = timed("task_page", lambda task=task: coordinator.get(f"/tasks/{task}"))
         fields = {"csrf_token": token(page), "decision": "approve"}
-        done = timed("decide", lambda task=task, fields=fields: coordinator.post(  # noqa: B023
+        done = timed("decide", lambda task=task, fields=fields: coordinator.post(
             f"/tasks/{task}", data=fields))
         assert done.status_code == 302, done.get_data(as_text=True)[:1000]
     return spent
@@ -140,7 +140,7 @@ def rounds(kinds: Kinds, count: int, profiles: dict | None) -> dict:
 def print_profile(kind: str, profile: cProfile.Profile, requests: int, shown: int) -> None:
     stats = pstats.Stats(profile)
     own: collections.Counter[str] = collections.Counter()
-    for (path, line, function), (_cc, _nc, tottime, _cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (path, _line, _function), (_cc, _nc, tottime, _cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         own[package(path)] += tottime
     total = sum(own.values())
     print(f"\n## {kind}: {1000 * total / requests:.1f} ms profiled per request; own time by package:")

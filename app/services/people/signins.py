@@ -167,7 +167,7 @@ def start_session(user: User, remember: bool, language: str | None = None) -> st
                  expires_at=now + (remember_duration() if remember else _idle_limit()))
     db.session.add(row)
     db.session.flush()
-    user.use_sign_in(key, row)
+    user.use_sign_in(key, row.id, row)
     return key
 
 
@@ -178,14 +178,14 @@ def signed_in_user(key: str) -> User | None:
                              .where(SignIn.key_hash == _key_hash(key))).unique().scalar_one_or_none()
     if row is None or row.expires_at <= utcnow() or not row.user.active:
         return None
-    row.user.use_sign_in(key, row)
+    row.user.use_sign_in(key, row.id, row)
     return row.user
 
 
 def touch_session(user: User) -> bool:
     """Note that the browser is in use, at most every few minutes, which keeps a sign-in
     without remember-me going; returns whether there is something to commit."""
-    row = user.sign_in
+    row = db.session.get(SignIn, user.sign_in_id) if user.sign_in_id is not None else None
     now = utcnow()
     if row is None or now - row.last_seen_at < SEEN_EVERY:
         return False
