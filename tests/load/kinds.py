@@ -5,11 +5,11 @@
 
 The six requests of ``make bench-load``'s click cycles (claim form, file claim, request page;
 inbox, task page, decide) are made one at a time through Flask's test client, on PostgreSQL
-(a throwaway cluster, tests/pg.py) seeded as production seeds it, with the app's production
-settings. Per kind it prints the app's CPU (this process), PostgreSQL's CPU (its processes,
-from /proc) and the statements sent, per request; then, with ``cProfile`` on, the functions and
-the packages that CPU was in. No other process competes for the app's lock-free path here,
-so the figures are the work itself, not the queue ``make bench-load`` measures around it.
+(a throwaway cluster, tests/pg.py) seeded as production seeds it, with ``APP_ENV=production``.
+Per kind it prints the app's CPU (this process), PostgreSQL's CPU (its processes, from /proc)
+and the statements sent, per request; then, with ``cProfile`` on, the functions and the
+packages that CPU was in. One request at a time: the figures are the work itself, without the
+queue ``make bench-load`` measures around it.
 """
 
 from __future__ import annotations
