@@ -127,9 +127,9 @@ class User(UserMixin, Model):
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     deputy: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[deputy_id])
     pseudonym: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[pseudonym_id])
-    role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded where read: with the signed-in person (services.people.signed_in_user) and for
+    # lists that show them; not with every person a page names.
+    role_rows: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to deactivated accounts
@@ -164,10 +164,12 @@ class User(UserMixin, Model):
     def check_password(self, password: str) -> bool:
         return security.check_password_hash(self.password_hash, password)
 
-    def use_sign_in(self, key: str, sign_in_id: int) -> None:
+    def use_sign_in(self, key: str, sign_in_id: int, row: object) -> None:
         """Tie this loaded person to one browser's sign-in (app.models.signins.SignIn)."""
-        # Not columns: only the key's hash is stored, in the sign-in's row.
-        self._sign_in: tuple[str, int] | None = (key, sign_in_id)
+        # Not columns: only the key's hash is stored, in the sign-in's row. The row itself is
+        # held for the request: the session's identity map keeps only objects something refers
+        # to, and noting the browser in use (services.people.touch_session) reads it again.
+        self._sign_in: tuple[str, int, object] | None = (key, sign_in_id, row)
 
     @property
     def sign_in_id(self) -> int | None:

@@ -30,7 +30,7 @@ from typing import cast
 from flask import current_app
 from flask_mail import Connection
 from sqlalchemy import Table, and_, bindparam, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db, mail
 from app.logs import bound_request_id, job
@@ -191,14 +191,15 @@ def _mark_sent(row: OutboxMessage, written: Rendered, transport: str, now: dt.da
 
 def _keep_for_batch(rows: list[OutboxMessage]) -> list:
     """Load what the batch's task emails say — tasks, their requests, groups, versions and the
-    recipients — in two queries, and hold it: the session keeps only objects something refers
+    recipients with their roles — in three queries, and hold it: the session keeps only objects something refers
     to, and each message would otherwise read its task and request again."""
     task_ids = {row.task_id for row in rows if row.task_id}
     tasks = db.session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids)).options(
         joinedload(HumanTask.instance).options(joinedload(ProcessInstance.initiator),
                                                joinedload(ProcessInstance.working_group),
                                                joinedload(ProcessInstance.version)))).all() if task_ids else []
-    people = db.session.scalars(select(User).where(User.id.in_({row.recipient_id for row in rows}))).all()
+    people = db.session.scalars(select(User).options(selectinload(User.role_rows))  # compose reads them
+                                .where(User.id.in_({row.recipient_id for row in rows}))).all()
     return [*tasks, *people]
 
 

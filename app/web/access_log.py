@@ -22,6 +22,7 @@ import re
 import time
 
 from flask import Flask, current_app, g, request
+from sqlalchemy import inspect
 
 from app import logs, metrics
 
@@ -97,8 +98,9 @@ def finish(response):
     seconds = time.perf_counter() - started
     response.headers["X-Request-ID"] = g.request_id
     endpoint = request.endpoint or "unmatched"
-    user = g.get("_login_user")  # Flask-Login's user, if this request loaded one: never a query here
-    user_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    user = g.get("_login_user")  # Flask-Login's user, if this request loaded one: never a query here,
+    # so the id its session holds: an attribute read after the view's commit would load the row again.
+    user_id = inspect(user).identity[0] if user is not None and not user.is_anonymous else None
     path = route()
     level = logging.DEBUG if endpoint in QUIET and response.status_code == 200 else logging.INFO
     logs.ACCESS.log(level, "%s %s %s %.1fms user %s", request.method, path, response.status_code, seconds * 1000,

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import ServiceError
 from app.extensions import db
@@ -68,8 +69,8 @@ def edit():
             flash(_("Your email setting is saved."), "success")
             return redirect(url_for("profile.edit"))
         error = _("Select how you want to hear about tasks")
-    people = db.session.scalars(select(User).where(User.active.is_(True), User.id != current_user.id)
-                                .order_by(User.name)).all()
+    people = db.session.scalars(select(User).options(selectinload(User.role_rows))
+                                .where(User.active.is_(True), User.id != current_user.id).order_by(User.name)).all()
     away_now = current_user.away_to is not None and current_user.away_to >= local_today()
     return render_template("profile.html", error=error, errors=errors, values=values, people=people,
                            away_now=away_now, days=DAYS, marked=marked, language_error=language_error,

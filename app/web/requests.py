@@ -49,7 +49,7 @@ def start(process_id: str):
     post = request.method == "POST"
     form = build_form(model.start_form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data={},
-                      choices=choices_for(current_user))
+                      choices=choices_for(current_user, model.start_form))
     if post and request.form.get("_conditions"):  # app.js: which fields to hide as it stands
         return {"hidden": form.hidden_names()}
     if post:

@@ -70,10 +70,10 @@ def show(task_id: int):
     definition = shown.tasks[task.bpmn_id]
     data, wf = task_form_data(task, model)
     post = request.method == "POST"
-    needs_choices = any(f.properties.get("choices") for f in definition.form.fields)
+    needs_choices = any(f.properties.get("choices") for f in definition.form.fields)  # else no initiator to load
     form = build_form(definition.form, formdata=request.form if post else None,
                       files=request.files if post else None, instance_data=data,
-                      choices=choices_for(instance.initiator) if needs_choices else None)
+                      choices=choices_for(instance.initiator, definition.form) if needs_choices else None)
     if post and request.form.get("_conditions"):  # app.js: which fields to hide as it stands
         return {"hidden": form.hidden_names()}
     if post:

@@ -98,13 +98,15 @@ def main() -> None:
         begun: list[float] = []  # CPU seconds when the work begins, sign-ins done: generator's, server's
 
         def at_work() -> None:
-            begun[:] = [time.process_time(), cpu_seconds(stack.server_pids())]
+            begun[:] = [time.process_time(), *(cpu_seconds(pids) for pids in stack.server_parts().values())]
             if args.profile:  # the work, not the sign-ins
                 spies.append(SpyOnWeb(stack, seconds))
 
         tally, elapsed = asyncio.run(play(stack.port, people, seconds, think, at_work=at_work))
         cpu = time.process_time() - begun[0]  # the load generator's own share of the two cores
-        server = cpu_seconds(stack.server_pids()) - begun[1]
+        parts = {name: cpu_seconds(pids) - before
+                 for (name, pids), before in zip(stack.server_parts().items(), begun[1:], strict=True)}
+        server = sum(parts.values())
         for spy in spies:
             spy.report()
         phase(f"{people} people done")
@@ -125,6 +127,8 @@ def main() -> None:
         print(f"server_cpu_seconds {server:.1f}")  # gunicorn, the worker (and PostgreSQL, when its own)
         cycles = len(tally.completed) + len(tally.filed)
         print(f"server_cpu_ms_per_click_cycle {1000 * server / max(cycles, 1):.0f}")
+        for name, seconds_spent in parts.items():  # web, worker, database: where that CPU went
+            print(f"server_cpu_ms_per_click_cycle.{name} {1000 * seconds_spent / max(cycles, 1):.0f}")
         print(f"http_completions_per_s {len(tally.completed) / elapsed:.1f}")
         print(f"claims_filed_per_s {len(tally.filed) / elapsed:.1f}")
         print(f"conflicts {tally.conflicts}")

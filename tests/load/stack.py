@@ -155,12 +155,14 @@ class Stack:
             stop(worker)
         self.workers = []
 
-    def server_pids(self) -> list[int]:
-        """gunicorn, the workers and PostgreSQL's postmaster (when the cluster is the stack's own)."""
-        pids = [process.pid for process in [self.web, *self.workers] if process is not None]
+    def server_parts(self) -> dict[str, list[int]]:
+        """The processes serving, by part: gunicorn (``web``), the ``flask worker`` processes
+        and PostgreSQL's postmaster (``database``, when the cluster is the stack's own)."""
+        parts = {"web": [self.web.pid] if self.web is not None else [],
+                 "worker": [process.pid for process in self.workers]}
         if self.cluster is not None:
-            pids.append(int((self.cluster.data / "postmaster.pid").read_text().split()[0]))
-        return pids
+            parts["database"] = [int((self.cluster.data / "postmaster.pid").read_text().split()[0])]
+        return parts
 
     def sql(self, query: str, *args) -> list[tuple]:
         with psycopg.connect(self.dsn, autocommit=True) as connection:

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from app.errors import InvalidData
 from app.extensions import db
@@ -46,7 +47,7 @@ def claimable_meetings(user: User, now: dt.datetime | None = None) -> list[Meeti
     """The in-person meetings of the last 60 days that the person attended in person, latest first."""
     now = now or utcnow()
     rows = db.session.scalars(
-        select(MeetingInvitee).join(Meeting).where(
+        select(MeetingInvitee).join(Meeting).options(contains_eager(MeetingInvitee.meeting)).where(
             MeetingInvitee.user_id == user.id, Meeting.status == MeetingStatus.PLANNED,
             Meeting.mode == MeetingMode.IN_PERSON, Meeting.starts_at <= now,
             Meeting.starts_at >= now - dt.timedelta(days=CLAIM_DAYS))

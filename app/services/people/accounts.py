@@ -83,7 +83,7 @@ def _role_names(roles: Iterable[Role]) -> str:
 def search_users(query: str, page: int, per_page: int):
     """People whose name or email address contains ``query``, by name, one page of them (not the
     pseudonyms that stand for people in purged requests, pseudonyms.py: an erased person is listed)."""
-    statement = (select(User).options(selectinload(User.organisation))
+    statement = (select(User).options(selectinload(User.organisation), selectinload(User.role_rows))
                  .where(User.erased_at.is_(None) | User.pseudonym_id.is_not(None))
                  .order_by(func.lower(User.name), User.id))
     query = (query or "").strip()
