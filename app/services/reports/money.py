@@ -33,7 +33,7 @@ from app.extensions import db
 from app.models import HumanTask, InstanceStatus, Organisation, RequestFigures, User, WorkingGroup
 
 from .access import may_see_reports
-from .filters import FilterSpec
+from .filters import FilterSpec, instance_conditions
 from .tables import Table
 
 TRAVEL, EXPERT, EVENT, STATEMENT = "travel_reimbursement", "expert_request", "market_engagement", "joint_statement"
@@ -79,28 +79,12 @@ def month_of(column) -> ColumnElement:
     return func.strftime("%Y-%m", column)
 
 
-def conditions(spec: FilterSpec, period: bool = True) -> list:
-    """The filters as WHERE clauses on the figures rows: ``instance_conditions`` of
-    app/services/reports/filters.py, on the copies of the request's columns."""
-    where: list = [RequestFigures.started_at >= spec.begins, RequestFigures.started_at < spec.ends] if period else []
-    if spec.process_id:
-        where.append(RequestFigures.process_id == spec.process_id)
-    if spec.version_id:
-        where.append(RequestFigures.version_id == spec.version_id)
-    if spec.group_id:
-        where.append(RequestFigures.working_group_id == spec.group_id)
-    if spec.organisation_id:
-        where.append(RequestFigures.initiator_id.in_(
-            select(User.id).where(User.organisation_id == spec.organisation_id)))
-    return where
-
-
 def requests_of(process_id: str, spec: FilterSpec, *columns) -> Select:
     """The period's requests of a process that count (filed in it, not cancelled, with figures),
     narrowed by the report's filters."""
     return select(*columns).select_from(RequestFigures).where(
         RequestFigures.process_id == process_id, RequestFigures.status != InstanceStatus.CANCELLED,
-        *conditions(spec))
+        *instance_conditions(spec, rows=RequestFigures))
 
 
 def reached(step: str) -> ColumnElement:
