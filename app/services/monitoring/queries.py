@@ -109,7 +109,7 @@ def instance_conditions(f: InstanceFilter, rows: type[ProcessInstance] | type[Re
     """WHERE clauses on process_instance alone, or on the copies of its columns that
     request_figures keeps (``rows=RequestFigures``, for the reports); the waiting filters are
     indexed IN subqueries."""
-    request = rows.id if rows is ProcessInstance else rows.instance_id
+    request = rows.instance_id if issubclass(rows, RequestFigures) else rows.id
     where: list = []
     if f.process_id:
         where.append(rows.process_id == f.process_id)
