@@ -1,11 +1,13 @@
-"""(g) reports: GET /reports/flow as a coordinator, the current year's figures, at 1 000 and at
-100 000 requests, each in its own database; the two pages requested alternately.
+"""(g) reports: every report page (flow, money, the initiative, the summary, a group's figures)
+as a coordinator, the current year's figures, at 1 000 and at 100 000 requests, each in its own
+database; each page requested at both sizes alternately.
 
 The requests are copies of four travel claims the app's services took to four places (paid,
 rejected, waiting for payment, waiting at the check), spread over the current year: those of
 the last month of all four, older ones of the two finished claims, as a real year has mostly
 finished requests. So the report has finished and open requests, completed and waiting tasks
-to count, rank and find overdue. Each copy keeps its template's saved state, so the rows are as large as real ones.
+to count, rank and find overdue. Each copy keeps its template's saved state, so the rows are as large as real ones,
+and its template's ``request_figures`` row (what the money, initiative and summary pages add up).
 Part of ``make bench`` (tests/bench.py ``run_reports``; ``--only reports`` runs it alone).
 """
 
@@ -18,11 +20,18 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance, TaskCandidate, User
+from app.models import HumanTask, ProcessInstance, RequestFigures, TaskCandidate, User
 
 REPORT_SIZES = (1_000, 100_000)
-REPORT_WARMUP = 5
-REPORT_ROUNDS = 30
+REPORT_WARMUP = 3
+REPORT_ROUNDS = 20  # of each page at both sizes; five pages
+# Each page the bench times, by the name its result lines carry, and its address (a group's
+# figures: the group the copies were filed for).
+REPORT_PAGES = {"flow": "/reports/flow", "money": "/reports/money", "initiative": "/reports/initiative",
+                "summary": "/reports/summary", "group": "/reports/groups/{group_id}"}
+# What each page must show, checked once before timing: the copies are counted there.
+REPORT_SHOWS = {"flow": "Check claim", "money": "Circular ICT", "initiative": "Circular ICT",
+                "summary": "Circular ICT", "group": "Circular ICT"}
 FINANCE = "felix.wagner@iclei.example.eu"
 
 
@@ -114,3 +123,31 @@ def clone_requests(site, template_ids: list[int], total: int) -> None:
         made = session.scalar(select(func.count()).select_from(instances))
     if made != total:
         raise SystemExit(f"bench: {made} requests, wanted {total}")
+
+
+def clone_figures(site, template_ids: list[int]) -> None:
+    """A figures row for every copied request: its own columns, its template's figures (the
+    template of the same status and outcome)."""
+    with site.app.app_context():
+        kept = {(row.status, row.outcome): row.figures for row in db.session.scalars(
+            select(RequestFigures).where(RequestFigures.instance_id.in_(template_ids)))}
+        have = set(db.session.scalars(select(RequestFigures.instance_id)))
+        columns = (ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.version_id,
+                   ProcessInstance.working_group_id, ProcessInstance.initiator_id, ProcessInstance.started_at,
+                   ProcessInstance.status, ProcessInstance.outcome)
+        rows = [{"instance_id": iid, "process_id": process, "version_id": version, "working_group_id": group,
+                 "initiator_id": initiator, "started_at": started, "status": status, "outcome": outcome,
+                 "figures": kept[(status, outcome)]}
+                for iid, process, version, group, initiator, started, status, outcome
+                in db.session.execute(select(*columns)) if iid not in have and (status, outcome) in kept]
+        for at in range(0, len(rows), 5000):
+            db.session.execute(RequestFigures.__table__.insert(), rows[at:at + 5000])
+        db.session.commit()
+
+
+def build(site, total: int) -> None:
+    """The year of ``total`` requests every report page counts: the templates, their copies and
+    the copies' figures rows."""
+    ids = templates(site)
+    clone_requests(site, ids, total)
+    clone_figures(site, ids)

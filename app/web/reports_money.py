@@ -160,7 +160,8 @@ def group(group_id: int):
         abort(403)
     form, errors, spec = _group_spec(group)
     report = initiative_service.initiative_report(spec) if spec else None
-    money_report = money_service.money_report(spec) if spec and money_service.may_see_money(actor()) else None
+    money_report = (money_service.money_report(spec, travel_views=()) if spec and money_service.may_see_money(actor())
+                    else None)  # the page shows the travel total alone
     return render_page("reports/initiative.html", errors, form=form, report=report, args=active_args(),
                        charts=initiative_charts(report) if report else {}, group=group, money=money_report,
                        download="reports_money.group_download", download_args={"group_id": group.id})

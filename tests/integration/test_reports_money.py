@@ -145,6 +145,14 @@ def test_travel_claimed_eligible_and_paid_add_up_per_group_month_and_organisatio
     gdansk, lyon, lisbon = (db.session.get_one(Organisation, person(p).organisation_id).name
                             for p in ("marta", "pierre", "ana"))
     assert by_organisation == {gdansk: expected([a, d]), lyon: expected([b, e]), lisbon: expected([c])}
+    # A page that asks for fewer views (the summary: the groups; a group's page: the total alone)
+    # gets the same figures for them, and none for the views it did not ask for.
+    groups_only = travel_money(YEAR, ("group",))
+    assert [as_tuple(row) for row in groups_only.by_group] == [as_tuple(row) for row in money.by_group]
+    assert groups_only.by_month == [] and groups_only.by_organisation == []
+    assert as_tuple(groups_only.total) == as_tuple(travel_money(YEAR, ()).total) == expected([a, b, c, d, e])
+    zero_total = travel_money(FilterSpec(YEAR.start, YEAR.end, group_id=group("Zero")), ()).total
+    assert as_tuple(zero_total) == expected([b, e])
 
     # Narrowed: to one group, one organisation, the old version, a period without claims.
     zero = travel_money(FilterSpec(YEAR.start, YEAR.end, group_id=group("Zero")))

@@ -23,6 +23,7 @@ from app.models import (
     ProcessDefinition,
     ProcessInstance,
     ProcessVersion,
+    RequestFigures,
     Role,
     TaskCandidate,
     TaskState,
@@ -103,37 +104,41 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=_zone()).astimezone(dt.UTC)
 
 
-def instance_conditions(f: InstanceFilter) -> list:
-    """WHERE clauses on process_instance alone; the waiting filters are indexed IN subqueries."""
+def instance_conditions(f: InstanceFilter, rows: type[ProcessInstance] | type[RequestFigures] = ProcessInstance
+                        ) -> list:
+    """WHERE clauses on process_instance alone, or on the copies of its columns that
+    request_figures keeps (``rows=RequestFigures``, for the reports); the waiting filters are
+    indexed IN subqueries."""
+    request = rows.instance_id if issubclass(rows, RequestFigures) else rows.id
     where: list = []
     if f.process_id:
-        where.append(ProcessInstance.process_id == f.process_id)
+        where.append(rows.process_id == f.process_id)
     if f.version_id:
-        where.append(ProcessInstance.version_id == f.version_id)
+        where.append(rows.version_id == f.version_id)
     if f.status:
-        where.append(ProcessInstance.status == f.status)
+        where.append(rows.status == f.status)
     if f.group_id:
-        where.append(ProcessInstance.working_group_id == f.group_id)
+        where.append(rows.working_group_id == f.group_id)
     if f.started_from:
-        where.append(ProcessInstance.started_at >= _day_start(f.started_from))
+        where.append(rows.started_at >= _day_start(f.started_from))
     if f.started_to:
-        where.append(ProcessInstance.started_at < _day_start(f.started_to + dt.timedelta(days=1)))
+        where.append(rows.started_at < _day_start(f.started_to + dt.timedelta(days=1)))
     if f.waiting_person_id:
-        where.append(ProcessInstance.id.in_(
+        where.append(request.in_(
             select(HumanTask.instance_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
             .where(TaskCandidate.user_id == f.waiting_person_id, TaskCandidate.ready.is_(True),
                    HumanTask.state == TaskState.READY)))
     if f.waiting_role:
-        where.append(_waiting_on_role(f.waiting_role))
+        where.append(request.in_(_waiting_on_role(f.waiting_role)))
     return where
 
 
 def _waiting_on_role(key: str):
+    """The requests waiting for ``key`` (a key of WAITING_ROLES): a query of their ids."""
     if key == "nobody":
         able = (select(TaskCandidate.task_id).join(User, User.id == TaskCandidate.user_id)
                 .where(TaskCandidate.ready.is_(True), User.active.is_(True)))
-        return ProcessInstance.id.in_(select(HumanTask.instance_id).where(
-            HumanTask.state == TaskState.READY, HumanTask.id.not_in(able)))
+        return select(HumanTask.instance_id).where(HumanTask.state == TaskState.READY, HumanTask.id.not_in(able))
     if key == "group_lead":
         lanes = GROUP_LEAD_LANES
     elif key == "initiator":
@@ -143,13 +148,13 @@ def _waiting_on_role(key: str):
     by_lane = select(HumanTask.instance_id).where(HumanTask.state == TaskState.READY,
                                                   func.lower(HumanTask.lane).in_(sorted(lanes)))
     if key not in {role.value for role in Role}:
-        return ProcessInstance.id.in_(by_lane)
+        return by_lane
     by_people = (select(HumanTask.instance_id)
                  .join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
                  .join(UserRole, UserRole.user_id == TaskCandidate.user_id)
                  .where(HumanTask.state == TaskState.READY, TaskCandidate.ready.is_(True),
                         UserRole.role == Role(key)))
-    return ProcessInstance.id.in_(union(by_lane, by_people))
+    return union(by_lane, by_people)
 
 
 def _rows_query(f: InstanceFilter):

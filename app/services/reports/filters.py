@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Organisation, ProcessInstance, User
+from app.models import Organisation, ProcessInstance, RequestFigures, User
 from app.services import monitoring
 from app.services.monitoring.queries import _day_start
 
@@ -45,15 +45,17 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     return dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
 
 
-def instance_conditions(spec: FilterSpec, period: bool = True) -> list:
+def instance_conditions(spec: FilterSpec, period: bool = True,
+                        rows: type[ProcessInstance] | type[RequestFigures] = ProcessInstance) -> list:
     """WHERE clauses on process_instance: those of the list of all requests (each leads an
-    index ending like ix_instance_started), and the organisation."""
+    index ending like ix_instance_started), and the organisation. ``rows=RequestFigures``: the
+    same clauses on the copies of those columns that request_figures keeps (the money and
+    initiative reports; ix_request_figures_process_started)."""
     where = monitoring.instance_conditions(monitoring.InstanceFilter(
         process_id=spec.process_id, version_id=spec.version_id, group_id=spec.group_id,
-        started_from=spec.start if period else None, started_to=spec.end if period else None))
+        started_from=spec.start if period else None, started_to=spec.end if period else None), rows)
     if spec.organisation_id:
-        where.append(ProcessInstance.initiator_id.in_(
-            select(User.id).where(User.organisation_id == spec.organisation_id)))
+        where.append(rows.initiator_id.in_(select(User.id).where(User.organisation_id == spec.organisation_id)))
     return where
 
 

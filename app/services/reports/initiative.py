@@ -31,14 +31,13 @@ from app.models import (
 )
 from app.services.meetings.access import may_see_group
 
-from .filters import FilterSpec
+from .filters import FilterSpec, instance_conditions
 from .money import (
     EVENT,
     EXPERT,
     EXPERT_APPROVED_AT,
     STATEMENT,
     amount,
-    conditions,
     day_of,
     month_label,
     months,
@@ -146,7 +145,7 @@ def initiative(spec: FilterSpec) -> Initiative:
         RequestFigures.process_id == EVENT, RequestFigures.status != InstanceStatus.CANCELLED,
         RequestFigures.figures["suppliers_attending"].as_string().is_not(None),
         held >= spec.start.isoformat(), held <= spec.end.isoformat(),
-        *conditions(spec, period=False)).group_by(RequestFigures.working_group_id)
+        *instance_conditions(spec, period=False, rows=RequestFigures)).group_by(RequestFigures.working_group_id)
     for owner, count, suppliers, buyers in db.session.execute(events):
         if owner in groups:
             figures = groups[owner]
@@ -163,7 +162,7 @@ def initiative(spec: FilterSpec) -> Initiative:
     statements = select(RequestFigures.working_group_id, func.count(RequestFigures.instance_id)).where(
         RequestFigures.process_id == STATEMENT, RequestFigures.status == InstanceStatus.COMPLETED,
         published >= spec.start.isoformat(), published <= spec.end.isoformat(),
-        *conditions(spec, period=False)).group_by(RequestFigures.working_group_id)
+        *instance_conditions(spec, period=False, rows=RequestFigures)).group_by(RequestFigures.working_group_id)
     for owner, count in db.session.execute(statements):
         if owner in groups:
             groups[owner].statements = count

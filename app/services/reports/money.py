@@ -33,7 +33,7 @@ from app.extensions import db
 from app.models import HumanTask, InstanceStatus, Organisation, RequestFigures, User, WorkingGroup
 
 from .access import may_see_reports
-from .filters import FilterSpec
+from .filters import FilterSpec, instance_conditions
 from .tables import Table
 
 TRAVEL, EXPERT, EVENT, STATEMENT = "travel_reimbursement", "expert_request", "market_engagement", "joint_statement"
@@ -79,28 +79,12 @@ def month_of(column) -> ColumnElement:
     return func.strftime("%Y-%m", column)
 
 
-def conditions(spec: FilterSpec, period: bool = True) -> list:
-    """The filters as WHERE clauses on the figures rows: ``instance_conditions`` of
-    app/services/reports/filters.py, on the copies of the request's columns."""
-    where: list = [RequestFigures.started_at >= spec.begins, RequestFigures.started_at < spec.ends] if period else []
-    if spec.process_id:
-        where.append(RequestFigures.process_id == spec.process_id)
-    if spec.version_id:
-        where.append(RequestFigures.version_id == spec.version_id)
-    if spec.group_id:
-        where.append(RequestFigures.working_group_id == spec.group_id)
-    if spec.organisation_id:
-        where.append(RequestFigures.initiator_id.in_(
-            select(User.id).where(User.organisation_id == spec.organisation_id)))
-    return where
-
-
 def requests_of(process_id: str, spec: FilterSpec, *columns) -> Select:
     """The period's requests of a process that count (filed in it, not cancelled, with figures),
     narrowed by the report's filters."""
     return select(*columns).select_from(RequestFigures).where(
         RequestFigures.process_id == process_id, RequestFigures.status != InstanceStatus.CANCELLED,
-        *conditions(spec))
+        *instance_conditions(spec, rows=RequestFigures))
 
 
 def reached(step: str) -> ColumnElement:
@@ -165,34 +149,45 @@ def _added(rows: dict[str, TravelRow], label: str, cell: TravelRow) -> None:
     row.claimed, row.eligible, row.paid = row.claimed + cell.claimed, row.eligible + cell.eligible, row.paid + cell.paid
 
 
-def travel_money(spec: FilterSpec) -> Travel:
-    """Travel claimed, eligible and paid per group, per month filed and per organisation.
+TRAVEL_VIEWS = ("group", "month", "organisation")  # what travel money can be added up by
+
+
+def travel_money(spec: FilterSpec, views: tuple[str, ...] = TRAVEL_VIEWS) -> Travel:
+    """Travel claimed, eligible and paid per group, per month filed and per organisation (the
+    ``views`` asked for; the total always).
 
     One pass over the claims: the sums per group, month and organisation at once, added up
-    into each view here (a few dozen cells, whatever the number of claims)."""
-    month = month_of(RequestFigures.started_at)
-    cells = requests_of(TRAVEL, spec, RequestFigures.working_group_id, month, RequestFigures.initiator_id,
-                        *_travel_sums()).group_by(RequestFigures.working_group_id, month, RequestFigures.initiator_id)
-    found = list(db.session.execute(cells))
+    into each view here (a few dozen cells, whatever the number of claims). A page that shows
+    fewer views asks for fewer: each view grouped by costs SQLite a sort of the claims, and the
+    total alone none."""
+    keys = {"group": RequestFigures.working_group_id, "month": month_of(RequestFigures.started_at),
+            "organisation": RequestFigures.initiator_id}
+    chosen = [keys[view] for view in views]
+    found = [(dict(zip(views, row[:len(views)], strict=True)), row[len(views):]) for row in db.session.execute(
+        requests_of(TRAVEL, spec, *chosen, *_travel_sums()).group_by(*chosen))]
     groups = dict(db.session.execute(select(WorkingGroup.id, WorkingGroup.name).where(
-        WorkingGroup.id.in_({row[0] for row in found if row[0] is not None}))).all())
+        WorkingGroup.id.in_({key["group"] for key, _ in found if key["group"] is not None}))).all()
+        ) if "group" in views else {}
     # By the organisation of the person who filed (as the filters take it), looked up for the
     # few people found rather than joined to every claim.
     organisations = dict(db.session.execute(select(User.id, Organisation.name).join(
         Organisation, Organisation.id == User.organisation_id).where(
-        User.id.in_({row[2] for row in found}))).all())
+        User.id.in_({key["organisation"] for key, _ in found}))).all()) if "organisation" in views else {}
     by_group: dict[str, TravelRow] = {}
     by_month: dict[str, TravelRow] = {}
     by_organisation: dict[str, TravelRow] = {}
     total: dict[str, TravelRow] = {}
-    for group_id, filed, initiator_id, *sums in found:
+    for key, sums in found:
         cell = _travel_row("", sums)
-        _added(by_group, groups.get(group_id, ""), cell)
-        _added(by_month, filed, cell)
-        _added(by_organisation, organisations.get(initiator_id, ""), cell)
+        if "group" in views:
+            _added(by_group, groups.get(key["group"], ""), cell)
+        if "month" in views:
+            _added(by_month, key["month"], cell)
+        if "organisation" in views:
+            _added(by_organisation, organisations.get(key["organisation"], ""), cell)
         _added(total, "", cell)
     return Travel(sorted(by_group.values(), key=lambda r: r.label),
-                  [by_month.get(name, TravelRow(name)) for name in months(spec)],
+                  [by_month.get(name, TravelRow(name)) for name in months(spec)] if "month" in views else [],
                   sorted(by_organisation.values(), key=lambda r: r.label), total.get("", TravelRow("")))
 
 
@@ -275,20 +270,26 @@ def _travel_table(name: str, title: str, first: str, rows: list[TravelRow]) -> T
                   for r in rows])
 
 
-def money_report(spec: FilterSpec) -> MoneyReport:
-    """Travel, expert and event money for the filters, as totals and tables."""
-    travel = travel_money(spec)
+def money_report(spec: FilterSpec, travel_views: tuple[str, ...] = TRAVEL_VIEWS) -> MoneyReport:
+    """Travel, expert and event money for the filters, as totals and tables; the travel tables
+    of the ``travel_views`` asked for (a group's page shows the total alone, the summary the
+    groups)."""
+    travel = travel_money(spec, travel_views)
     experts, expert_total = expert_budgets(spec)
     events, event_total = event_budgets(spec)
     months_rows = [TravelRow(month_label(r.label), r.claims, r.claimed, r.eligible, r.paid, r.late, r.capped)
                    for r in travel.by_month]
+    travel_tables = {
+        "group": _travel_table("travel-groups", _("Travel claims by working group"), _("Working group"),
+                               travel.by_group),
+        "month": Table("travel-months", _("Travel claims by the month they were filed"),
+                       (_("Month"), _("Claims"), _("Claimed (EUR)"), _("Eligible (EUR)"), _("Paid (EUR)")),
+                       [(r.label, r.claims, r.claimed, r.eligible, r.paid) for r in months_rows]),
+        "organisation": _travel_table("travel-organisations", _("Travel claims by organisation"),
+                                      _("Organisation"), travel.by_organisation),
+    }
     tables = {table.name: table for table in (
-        _travel_table("travel-groups", _("Travel claims by working group"), _("Working group"), travel.by_group),
-        Table("travel-months", _("Travel claims by the month they were filed"),
-              (_("Month"), _("Claims"), _("Claimed (EUR)"), _("Eligible (EUR)"), _("Paid (EUR)")),
-              [(r.label, r.claims, r.claimed, r.eligible, r.paid) for r in months_rows]),
-        _travel_table("travel-organisations", _("Travel claims by organisation"), _("Organisation"),
-                      travel.by_organisation),
+        *(travel_tables[view] for view in TRAVEL_VIEWS if view in travel_views),
         Table("experts", _("Expert budgets by working group"),
               (_("Working group"), _("Requests"), _("Days requested"), _("Requests approved"), _("Days approved"),
                _("Approved cost (EUR)"), _("Deliverables accepted"), _("Payable to experts (EUR)")),

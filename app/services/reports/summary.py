@@ -23,7 +23,7 @@ class Summary:
 
 
 def period_summary(spec: FilterSpec) -> Summary:
-    figures, money = initiative_report(spec), money_report(spec)
+    figures, money = initiative_report(spec), money_report(spec, travel_views=("group",))
     everyone = _("All working groups")
     rows = [*figures.figures.groups, figures.figures.total]
     groups = Table("summary-groups", _("What the working groups did"), (
