@@ -54,7 +54,12 @@ def chart(kind: str, title: str, description: str, series: Mapping[str, Mapping[
     every figure.
     """
     labels = list(dict.fromkeys(label for values in series.values() for label in values))
-    written = _money if money else _number
+    money_or_number = _money if money else _number
+
+    def written(value: float | None) -> str:
+        # pygal leaves out the values it is given as "0" (print_zeroes): a bar of nothing.
+        return "0" if value == 0 and kind != "line" else money_or_number(value)
+
     horizontal = kind in {"hbar", "stacked"}
     columns = _legend_columns(list(series), _plot_width(labels, horizontal))
     height = 360  # a line or columns; bars grow with the rows they draw
@@ -73,7 +78,7 @@ def chart(kind: str, title: str, description: str, series: Mapping[str, Mapping[
         # and the table beside it gives them all. Stacked bars have no room for them.
         print_values=kind in {"bar", "hbar"}, print_values_position="top", print_zeroes=False,
         formatter=written, value_formatter=_axis, style=STYLE, no_data_text="",
-        **_x_axis(labels, horizontal), **_headroom(series, written, kind))
+        **_x_axis(labels, horizontal), **_headroom(series, written, kind), **_scale(series, labels, horizontal))
     drawing.x_labels = labels
     for name, values in series.items():
         drawing.add(name, [values.get(label) for label in labels])
@@ -142,6 +147,16 @@ def _headroom(series: Mapping[str, Mapping[str, float | None]], written, kind: s
     plot = WIDTH - 24 - max(len(label) for values in series.values() for label in values) * CHAR
     share = min(longest / max(plot - longest, 1), 1.5)
     return {"range": (0, top * (1 + share))}
+
+
+def _scale(series: Mapping[str, Mapping[str, float | None]], labels: list[str], horizontal: bool) -> dict:
+    """No more graduations than fit side by side under horizontal bars ("1.600" in German is
+    as wide as "1,600"): pygal's own count would write them over each other."""
+    if not horizontal:
+        return {}
+    top = max((value for values in series.values() for value in values.values() if value), default=1)
+    fits = int(_plot_width(labels, horizontal) // (len(_axis(top * 2)) * CHAR + 24))
+    return {"min_scale": max(2, min(4, fits)), "max_scale": max(2, fits)}
 
 
 def _accessible(svg: str, title: str, description: str) -> str:
