@@ -33,7 +33,8 @@ CHART_LAYOUT = """svg => {
     return {
         labels: [...svg.querySelectorAll('.axis.x text')].filter(shown)
             .map(text => ({text: text.textContent, corners: corners(text)})),
-        legend: [...svg.querySelectorAll('.legends text')].map(text => ({text: text.textContent, corners: corners(text)})),
+        legend: [...svg.querySelectorAll('.legends text')]
+            .map(text => ({text: text.textContent, corners: corners(text)})),
         view: [view.x, view.y, view.width, view.height],
     };
 }"""
