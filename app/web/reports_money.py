@@ -25,7 +25,7 @@ from app.services.reports import summary as summary_service
 
 from .filters import figure
 from .helpers import actor, render_page, role_required
-from .reports import REPORTS, active_args, report_filters, table_download
+from .reports import REPORTS, active_args, drawn, report_filters, table_download
 
 bp = Blueprint("reports_money", __name__, url_prefix="/reports")
 
@@ -53,15 +53,6 @@ def series(table: reports.Table, labels, skip: str | None = None) -> dict[str, d
     """The chart's series: these columns of ``table``, by row (without the row named ``skip``)."""
     return {label: {row: None if value is None else float(value) for row, value in table.column(label).items()
                     if row != skip} for label in labels}
-
-
-def drawn(kind: str, title: str, description: str, data: dict[str, dict[str, float | None]], *,
-          money: bool = False) -> Markup | None:
-    """The chart, or None when it would draw nothing (every figure zero): the table says so.
-    ``money``: its figures are amounts in EUR."""
-    if not any(value for values in data.values() for value in values.values()):
-        return None
-    return reports.chart(kind, title, description, data, money=money)
 
 
 def highest(table: reports.Table, label: str, skip: str | None = None) -> str:

@@ -123,7 +123,7 @@ def _x_axis(labels: list[str], horizontal: bool) -> dict:
     room = (WIDTH - 120) / len(labels)
     if room >= max(len(label) for label in labels) * CHAR + 12:
         return {}
-    every = max(1, -(-int(STYLE.label_font_size * 1.6) // max(int(room), 1)))
+    every = max(1, -(-STYLE.label_font_size * 2 // max(int(room), 1)))
     return {"x_label_rotation": ROTATION, "x_labels_major_every": every, "show_minor_x_labels": every == 1}
 
 
