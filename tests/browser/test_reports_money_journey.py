@@ -157,7 +157,12 @@ def test_a_year_of_money_reads_whole_in_english_and_german_on_a_wide_and_a_narro
                 page = person.open(f"/reports/{report}{FIFTEEN_MONTHS}", f"{report}-{width}") if report != "money" \
                     else page
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= width, (report, width)
-        page.emulate_media(media="print")  # the summary, the last page opened, prints on one A4 page
+        # The summary, the last page opened, prints on one A4 page, within its width (182 mm,
+        # 688 px, between the margins of reports-print.css).
+        page.set_viewport_size({"width": 688, "height": 1000})
+        page.emulate_media(media="print")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 688, who
+        page.screenshot(path=person.journey.folder / f"{who}-summary-print.png", full_page=True)
         pdf = page.pdf(format="A4", print_background=True)
         (person.journey.folder / f"{who}-summary.pdf").write_bytes(pdf)
         assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1, who

@@ -42,7 +42,8 @@ class Table:
 
     def numeric(self, index: int) -> bool:
         """Whether column ``index`` holds numbers (shown right-aligned, written as numbers)."""
-        return index > 0 and any(isinstance(row[index], NUMBERS) for row in self.rows)
+        return index > 0 and (index in self.money or index in self.shares
+                              or any(isinstance(row[index], NUMBERS) for row in self.rows))
 
     def kind(self, index: int) -> str:
         """How column ``index``'s numbers read: "money", "share" or "number"."""
