@@ -133,13 +133,15 @@ def test_money_initiative_group_and_summary_reports(app, people):
 FIFTEEN_MONTHS = "?start-day=1&start-month=1&start-year=2025&end-day=31&end-month=3&end-year=2026"
 
 
-def test_a_year_of_money_reads_whole_in_english_and_german_on_a_wide_and_a_narrow_screen(app, people):
+def test_a_year_of_money_reads_whole_in_three_languages_on_a_wide_and_a_narrow_screen(app, people):
     """The travel trend over 15 months: its month labels touch no other, its legend's names are
-    whole and inside the chart; at 1280 and 320 pixels wide, in English and German; axe."""
+    whole and inside the chart, at 1280 and 320 pixels wide, in English, German and French; no
+    report page is wider than the screen; the summary prints on one A4 page; axe."""
     known_claims(app.test_client())
     for who, locale, months, names in (
             ("felix", "en-GB", ("Jan 2025", "Mar 2026"), ["Claimed (EUR)", "Eligible (EUR)", "Paid (EUR)"]),
-            ("helena", "de-DE", ("Jan. 2025", "März 2026"), None)):
+            ("helena", "de-DE", ("Jan. 2025", "März 2026"), None),
+            ("clara", "fr-FR", ("janv. 2025", "mars 2026"), None)):
         person = people(who, locale=locale)
         for width in (1280, 320):
             person.page.set_viewport_size({"width": width, "height": 900})
@@ -153,9 +155,9 @@ def test_a_year_of_money_reads_whole_in_english_and_german_on_a_wide_and_a_narro
             assert chart.evaluate("svg => svg.getBoundingClientRect().right") <= width
             chart.screenshot(path=person.journey.folder / f"{who}-trend-{width}.png")
             # No report page is wider than the screen: a wide table scrolls in its own frame.
-            for report in ("money", "flow", "initiative", "summary"):
-                page = person.open(f"/reports/{report}{FIFTEEN_MONTHS}", f"{report}-{width}") if report != "money" \
-                    else page
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width, ("money", width)
+            for report in ("flow", "initiative", f"groups/{group('Circular')}", "summary"):
+                page = person.open(f"/reports/{report}{FIFTEEN_MONTHS}", f"{report.split('/')[0]}-{width}")
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= width, (report, width)
         # The summary, the last page opened, prints on one A4 page, within its width (182 mm,
         # 688 px, between the margins of reports-print.css).
