@@ -39,7 +39,7 @@ WIDTH = 720  # the chart's own width; the page scales it to its column (app.css)
 CHAR = 8.5  # the width of a character at 14 px, about, in arial or the fonts that replace it
 LEGEND_ROW = 24  # a legend's row: 14 px text, 1.5 lines apart
 MARGIN = 12
-ROTATION = 315  # labels turned up to the right when they do not fit level ("Jan 2026")
+ROTATION = 315  # labels that do not fit level rise 45° to the right, each ending at its tick ("Jan 2026")
 CENT = Decimal("0.01")
 
 
