@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 # A formula may start a cell, or any part of it that a spreadsheet splits off as a cell of its
@@ -15,8 +16,11 @@ _FORMULA_START = re.compile(r"(^|[;,\t\r\n])([=+\-@\t\r])")
 
 
 def excel_safe(value: Any) -> str:
-    """Text a spreadsheet shows as text: each segment that would start a formula gets a '."""
+    """Text a spreadsheet shows as text: each segment that would start a formula gets a '.
+    A number is written as it is (-5.00 is a number, not a formula)."""
     text = "" if value is None else str(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return text
     return _FORMULA_START.sub(r"\1'\2", text)
 
 

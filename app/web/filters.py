@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import numbers
 from flask import Flask, current_app, g, has_request_context
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -43,13 +44,20 @@ def money(value) -> str:
     return format_money(Decimal(str(value))) if value not in (None, "") else "—"
 
 
-def figure(value):
-    """A report's cell: a number as the page's language writes it ('1,234.5', '1.234,5'), '—'
-    for none, text as it is."""
+def figure(value, kind: str = "number"):
+    """A report's cell as the page's language writes it, '—' for none, text as it is.
+
+    ``kind`` (a report table's ``kind(column)``): "number" for counts and days ('1,234.5',
+    '1.234,5'), "money" for amounts in EUR with their cents ('473.00 EUR', '473,00 €'),
+    "share" for a percentage (12.5 reads '12.5%', '12,5 %')."""
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return value
+    if kind == "money":
+        return format_money(Decimal(str(value)).quantize(Decimal("0.01")))
+    if kind == "share":
+        return numbers.format_percent(Decimal(str(value)) / 100, locale=get_locale(), decimal_quantization=False)
     return format_decimal(value)
 
 

@@ -117,7 +117,16 @@ def flow():
                        charts=flow_charts(report) if report else {}, markers=_waits(report) if report else {})
 
 
-def flow_charts(report: reports.FlowReport) -> dict[str, Markup]:
+def drawn(kind: str, title: str, description: str, data: dict[str, dict[str, float | None]], *,
+          money: bool = False) -> Markup | None:
+    """The chart, or None when it would draw nothing (every figure zero): the table says so.
+    ``money``: its figures are amounts in EUR."""
+    if not any(value for values in data.values() for value in values.values()):
+        return None
+    return reports.chart(kind, title, description, data, money=money)
+
+
+def flow_charts(report: reports.FlowReport) -> dict[str, Markup | None]:
     """The flow report's charts, each drawn from the table shown beside it."""
     processes, steps = report.processes, report.steps
     counted = {label: processes.column(label) for label in processes.columns[1:4]}
@@ -127,18 +136,18 @@ def flow_charts(report: reports.FlowReport) -> dict[str, Markup]:
     lanes = {report.overdue_lanes.columns[1]: report.overdue_lanes.column(report.overdue_lanes.columns[1])}
     decided = {label: report.channels.column(label) for label in report.channels.columns[1:3]}
     return {
-        "processes": reports.chart("hbar", _("Requests by process"), _(
+        "processes": drawn("hbar", _("Requests by process"), _(
             "Requests started, finished and rejected in the period, by process. The table below gives the figures."),
             counted),
-        "finish": reports.chart("hbar", _("Days to finish, by process"), _(
+        "finish": drawn("hbar", _("Days to finish, by process"), _(
             "The median and 90th percentile days from start to finish of the requests that finished, by process."),
             timed),
-        "steps": reports.chart("hbar", _("The steps that wait longest"), _(
+        "steps": drawn("hbar", _("The steps that wait longest"), _(
             "The median days a step waited for someone, for the %(count)s steps that wait longest; "
             "the table below lists every step.", count=len(slowest)), waits),
-        "lanes": reports.chart("hbar", _("Tasks overdue now, by lane"), _(
+        "lanes": drawn("hbar", _("Tasks overdue now, by lane"), _(
             "How many tasks wait past their reminder, by the lane of their step."), lanes),
-        "decisions": reports.chart("stacked", _("Decisions from email and on the web"), _(
+        "decisions": drawn("stacked", _("Decisions from email and on the web"), _(
             "Decisions made from an email's link and on the web, by process."), decided),
     }
 

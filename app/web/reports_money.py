@@ -25,7 +25,7 @@ from app.services.reports import summary as summary_service
 
 from .filters import figure
 from .helpers import actor, render_page, role_required
-from .reports import REPORTS, active_args, report_filters, table_download
+from .reports import REPORTS, active_args, drawn, report_filters, table_download
 
 bp = Blueprint("reports_money", __name__, url_prefix="/reports")
 
@@ -55,20 +55,14 @@ def series(table: reports.Table, labels, skip: str | None = None) -> dict[str, d
                     if row != skip} for label in labels}
 
 
-def drawn(kind: str, title: str, description: str, data: dict[str, dict[str, float | None]]) -> Markup | None:
-    """The chart, or None when it would draw nothing (every figure zero): the table says so."""
-    if not any(value for values in data.values() for value in values.values()):
-        return None
-    return reports.chart(kind, title, description, data)
-
-
 def highest(table: reports.Table, label: str, skip: str | None = None) -> str:
     """Words for a chart's description: the row with the most of ``label``."""
     values = {row: value for row, value in table.column(label).items() if row != skip and value}
     if not values:
         return _("All are zero.")
     top = max(values, key=lambda row: values[row])
-    return _("The most: %(row)s, %(value)s.", row=top, value=figure(values[top]))
+    return _("The most: %(row)s, %(value)s.", row=top,
+             value=figure(values[top], table.kind(table.columns.index(label))))
 
 
 # --- money -------------------------------------------------------------------------------------------
@@ -81,16 +75,18 @@ def money_charts(report: money_service.MoneyReport) -> dict[str, Markup | None]:
     return {
         "months": drawn("line", _("Travel money by the month claims were filed"), _(
             "Claimed, eligible and paid amounts in EUR, month by month.") + " " + highest(months, amounts[0]),
-            series(months, amounts)),
+            series(months, amounts), money=True),
         "groups": drawn("hbar", _("Travel money by working group"), _(
             "Claimed, eligible and paid amounts in EUR, by working group.") + " " + highest(groups, amounts[0]),
-            series(groups, groups.columns[2:5])),
+            series(groups, groups.columns[2:5]), money=True),
         "experts": drawn("hbar", _("Expert budgets by working group"), _(
             "The approved cost and the amount payable to experts in EUR, by working group.") + " "
-            + highest(experts, experts.columns[5]), series(experts, (experts.columns[5], experts.columns[7]))),
+            + highest(experts, experts.columns[5]), series(experts, (experts.columns[5], experts.columns[7])),
+            money=True),
         "events": drawn("hbar", _("Event budgets by working group"), _(
             "The budget requested and approved for market engagement events in EUR, by working group.") + " "
-            + highest(events, events.columns[2]), series(events, (events.columns[2], events.columns[4]))),
+            + highest(events, events.columns[2]), series(events, (events.columns[2], events.columns[4])),
+            money=True),
     }
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import zipfile
+from html import unescape
 
 from openpyxl import load_workbook
 
@@ -129,3 +130,35 @@ def test_the_reports_speak_french_and_german(client):
         assert heading in page, language
         summary = text(client.get("/reports/summary", headers={"Accept-Language": language}))
         assert {"fr": "Synthèse pour la Commission", "de": "Zusammenfassung für die Kommission"}[language] in summary
+
+
+def cells(page: str, table: str) -> list[list[str]]:
+    """The body cells of the report table ``table`` as the page writes them, row by row."""
+    body = re.search(rf'data-table="{table}".*?<tbody[^>]*>(.*?)</tbody>', page, re.S).group(1)
+    return [[" ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+             for cell in re.findall(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_money_reads_as_money_in_each_language_and_downloads_as_numbers(client):
+    paid_claim(client)  # 493.00 EUR claimed, 473.00 eligible (the hotel capped): whole amounts
+    sign_in(client, "felix")
+    english = cells(client.get("/reports/money").get_data(as_text=True), "travel-groups")
+    assert english == [["Circular ICT", "1", "493.00 EUR", "473.00 EUR", "473.00 EUR", "0%", "100%"]]
+    for language in ("fr", "de"):
+        page = client.get("/reports/money", headers={"Accept-Language": language}).get_data(as_text=True)
+        row = [cell.replace("\u202f", " ").replace("\u00a0", " ") for cell in cells(page, "travel-groups")[0]]
+        assert row[1:] == ["1", "493,00 €", "473,00 €", "473,00 €", "0 %", "100 %"], (language, row)
+    summary = cells(client.get("/reports/summary").get_data(as_text=True), "summary-money")
+    assert summary[0][:3] == ["Circular ICT", "493.00 EUR", "473.00 EUR"]
+    assert all(cell.endswith(" EUR") for row in summary for cell in row[1:]), summary
+
+    rows = list(csv.reader(io.StringIO(client.get("/reports/money/travel-groups.csv").data.decode("utf-8-sig"))))
+    assert rows[1] == ["Circular ICT", "1", "493.00", "473.00", "473.00", "0.0", "100.0"]
+    sheet = load_workbook(io.BytesIO(client.get("/reports/money/travel-groups.xlsx").data)).active
+    claims, claimed, late = sheet["B2"], sheet["C2"], sheet["F2"]
+    assert (claims.value, claims.data_type) == (1, "n")
+    assert (claimed.value, claimed.data_type, claimed.number_format) == (493, "n", "#,##0.00")
+    assert (late.value, late.number_format) == (0, "0.0")
+    spent = load_workbook(io.BytesIO(client.get("/reports/summary/summary-money.xlsx").data)).active
+    assert [cell.number_format for cell in spent[2][1:]] == ["#,##0.00"] * 5

@@ -194,7 +194,7 @@ def initiative_report(spec: FilterSpec) -> InitiativeReport:
               (_("Working group"), _("Member organisations"), _("Joined in the period"), _("Meetings held"),
                _("People invited"), _("Came in person"), _("Came online"), _("Attendance (%)")),
               [(name(r), r.members, r.joined, r.meetings, r.invited, r.in_person, r.online,
-                share(r.attended, r.invited)) for r in rows]),
+                share(r.attended, r.invited)) for r in rows], shares=(7,)),
         Table("work", _("Events, experts and joint statements by working group"),
               (_("Working group"), _("Events held"), _("Suppliers attending"), _("Buyers attending"),
                _("Expert requests approved"), _("Expert days approved"), _("Joint statements published")),

@@ -267,7 +267,7 @@ def _travel_table(name: str, title: str, first: str, rows: list[TravelRow]) -> T
     return Table(name, title, (first, _("Claims"), _("Claimed (EUR)"), _("Eligible (EUR)"), _("Paid (EUR)"),
                                _("Filed late (%)"), _("Accommodation capped (%)")),
                  [(r.label or _("No group"), r.claims, r.claimed, r.eligible, r.paid, r.late_share, r.capped_share)
-                  for r in rows])
+                  for r in rows], money=(2, 3, 4), shares=(5, 6))
 
 
 def money_report(spec: FilterSpec, travel_views: tuple[str, ...] = TRAVEL_VIEWS) -> MoneyReport:
@@ -284,7 +284,7 @@ def money_report(spec: FilterSpec, travel_views: tuple[str, ...] = TRAVEL_VIEWS)
                                travel.by_group),
         "month": Table("travel-months", _("Travel claims by the month they were filed"),
                        (_("Month"), _("Claims"), _("Claimed (EUR)"), _("Eligible (EUR)"), _("Paid (EUR)")),
-                       [(r.label, r.claims, r.claimed, r.eligible, r.paid) for r in months_rows]),
+                       [(r.label, r.claims, r.claimed, r.eligible, r.paid) for r in months_rows], money=(2, 3, 4)),
         "organisation": _travel_table("travel-organisations", _("Travel claims by organisation"),
                                       _("Organisation"), travel.by_organisation),
     }
@@ -294,11 +294,11 @@ def money_report(spec: FilterSpec, travel_views: tuple[str, ...] = TRAVEL_VIEWS)
               (_("Working group"), _("Requests"), _("Days requested"), _("Requests approved"), _("Days approved"),
                _("Approved cost (EUR)"), _("Deliverables accepted"), _("Payable to experts (EUR)")),
               [(r.label or _("No group"), r.requests, r.days, r.approved_count, r.approved_days, r.approved,
-                r.paid_count, r.paid) for r in experts]),
+                r.paid_count, r.paid) for r in experts], money=(5, 7)),
         Table("events", _("Market engagement event budgets by working group"),
               (_("Working group"), _("Events proposed"), _("Budget requested (EUR)"), _("Events approved"),
                _("Budget approved (EUR)"), _("Events held"), _("Budget of the events held (EUR)")),
               [(r.label or _("No group"), r.requests, r.requested, r.approved_count, r.approved, r.paid_count,
-                r.paid) for r in events]),
+                r.paid) for r in events], money=(2, 4, 6)),
     )}
     return MoneyReport(travel, expert_total, event_total, tables)

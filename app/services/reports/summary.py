@@ -30,7 +30,7 @@ def period_summary(spec: FilterSpec) -> Summary:
         _("Working group"), _("Member organisations"), _("Meetings held"), _("Attendance (%)"),
         _("Events held"), _("Expert days approved"), _("Joint statements published")),
         [(r.name or everyone, r.members, r.meetings, share(r.attended, r.invited), r.events, r.expert_days,
-          r.statements) for r in rows])
+          r.statements) for r in rows], shares=(3,))
     travel = {r.label: r for r in money.travel.by_group}
     experts = {r[0]: r for r in money.tables["experts"].rows}
     events = {r[0]: r for r in money.tables["events"].rows}
@@ -48,5 +48,5 @@ def period_summary(spec: FilterSpec) -> Summary:
                                 money.experts.approved, money.experts.paid, money.events.approved))
     spent = Table("summary-money", _("What was spent, in EUR"), (
         _("Working group"), _("Travel claimed"), _("Travel paid"), _("Experts approved"), _("Payable to experts"),
-        _("Event budgets approved")), spent_rows)
+        _("Event budgets approved")), spent_rows, money=(1, 2, 3, 4, 5))
     return Summary(figures, money, groups, spent)
