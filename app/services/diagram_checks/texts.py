@@ -53,8 +53,9 @@ def _form_texts(form: FormSpec) -> list[str]:
 
 def diagram_texts(model: ProcessModel) -> list[str]:
     """Every text of the diagram people read, once each, in the order of the diagram: the
-    process's name and title template (docs/DIAGRAMS.md, "Request titles"), the start form, each user task's name, instructions, email words and form,
-    and each end event's name and the status word made of it ("Claim paid", "Paid")."""
+    process's name and title template (docs/DIAGRAMS.md, "Request titles"), the start form,
+    each user task's name, instructions, email words and form, and each end event's name and
+    the status word made of it ("Claim paid", "Paid")."""
     title = " ".join(model.properties.get("title", "").split())
     texts = [model.name, title, model.start_documentation, *_form_texts(model.start_form)]
     for task in model.tasks.values():
