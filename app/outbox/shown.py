@@ -13,11 +13,12 @@ A request written before the raw values were stored (``parts`` NULL) shows its s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
 
-from app.engine import ProcessModel, load_model
+from app.engine import FieldSpec, ProcessModel, load_model
 from app.extensions import db
 from app.models import ProcessInstance, ProcessVersion
 from forms import display_value
@@ -31,44 +32,72 @@ def request_title(instance: Any) -> str:
     """The title of ``instance`` (a ``ProcessInstance``, or a row with ``title``, ``parts`` and
     ``version_id``) in the current language; an email's preview may pass a stand-in without parts."""
     parts = getattr(instance, "parts", None)
-    if current_language() == SOURCE_LANGUAGE or not parts:
+    language = current_language()
+    if language == SOURCE_LANGUAGE or not parts:
         return getattr(instance, "title", "") or ""
-    version, model = _model(instance)
-    if version is None or model is None:
+    words = _words(instance, language)
+    if words is None:
         return instance.title
-    template = " ".join(model.properties.get("title", "").split())
-    if not template:
-        name = diagram_text(version, model.name)
-        first = next(iter(_summary(version, model, parts).values()), "")
-        return (f"{name}: {first}" if first else name)[:MAX_TITLE]
-    specs = {key: translated_field(version, spec) for key, spec in field_specs(model).items()}
+    if not words.template:
+        first = next(iter(_summary(words, parts).values()), "")
+        return (f"{words.name}: {first}" if first else words.name)[:MAX_TITLE]
     values = {name: typed_value(value) for name, value in (parts.get("title") or {}).items()}
-    labels = _labels() if any(specs[name].properties.get("choices") for name in values if name in specs) else {}
-    return fill_template(diagram_text(version, template), specs, values, labels) or diagram_text(version, model.name)
+    labels = _labels() if any(words.specs[name].properties.get("choices") for name in values
+                              if name in words.specs) else {}
+    return fill_template(words.template, words.specs, values, labels) or words.name[:MAX_TITLE]
 
 
 def request_summary(instance: Any) -> dict[str, str]:
     """The key fields of ``instance``, label -> value, in the current language."""
     parts = getattr(instance, "parts", None)
-    if current_language() == SOURCE_LANGUAGE or not parts:
+    language = current_language()
+    if language == SOURCE_LANGUAGE or not parts:
         return getattr(instance, "summary", None) or {}
-    version, model = _model(instance)
-    if version is None or model is None:
-        return instance.summary or {}
-    return _summary(version, model, parts)
+    words = _words(instance, language)
+    return (instance.summary or {}) if words is None else _summary(words, parts)
 
 
-def _summary(version: ProcessVersion, model: ProcessModel, parts: dict[str, Any]) -> dict[str, str]:
-    specs = field_specs(model)
+def _summary(words: _Words, parts: dict[str, Any]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for field_id, value in parts.get("summary") or []:
-        spec = specs.get(field_id)
+        spec = words.specs.get(field_id)
         if spec is None:  # not a field of this version any more: nothing to show it with
             continue
-        spec = translated_field(version, spec)
         labels = _labels() if spec.properties.get("choices") else {}
         shown.setdefault(spec.label, display_value(spec, typed_value(value), options=display_options(spec, labels)))
     return shown
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A version's words in one language: its title template, its name and every form field
+    (label, options, unit) translated."""
+
+    template: str
+    name: str
+    specs: dict[str, FieldSpec]
+
+
+# (version id, its content's hash, the model, language) -> the model and its words: worked out
+# once, as the model is parsed once; a version's texts never change (docs/DIAGRAMS.md).
+_WORDS: dict[tuple[int, str, int, str], tuple[ProcessModel, _Words]] = {}
+
+
+def _words(instance: Any, language: str) -> _Words | None:
+    """The words of the version ``instance`` runs in ``language``; None without a version."""
+    version, model = _model(instance)
+    if version is None or model is None:
+        return None
+    key = (version.id, version.sha256, id(model), language)
+    found = _WORDS.get(key)
+    if found is not None and found[0] is model:
+        return found[1]
+    template = " ".join(model.properties.get("title", "").split())
+    words = _Words(diagram_text(version, template, language) if template else "",
+                   diagram_text(version, model.name, language),
+                   {name: translated_field(version, spec, language) for name, spec in field_specs(model).items()})
+    _WORDS[key] = (model, words)
+    return words
 
 
 def _model(instance: Any) -> tuple[ProcessVersion | None, ProcessModel | None]:

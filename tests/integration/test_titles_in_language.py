@@ -163,3 +163,15 @@ def test_yes_no_and_file_counts_are_in_the_readers_language(app):
                 "Oui", "Non", "1 fichier"]
         with force_locale("de"):
             assert [display_value(flag, False), display_value(files, [{}, {}, {}])] == ["Nein", "3 Dateien"]
+
+
+def test_the_other_lists_show_the_title_in_the_readers_language(client):
+    claim = file_claim(client)  # Marta's
+    choose("marta", "fr")
+    assert FRENCH in text(loaded(client.get("/requests")))  # My requests
+    choose("clara.schmidt", "de")
+    sign_in(client, "clara")
+    assert GERMAN in text(loaded(client.get("/monitor/instances")))  # every request, for the secretariat
+    assert GERMAN in text(loaded(client.get(f"/groups/{claim.working_group_id}")))
+    csv = client.get("/monitor/instances.csv").get_data(as_text=True)
+    assert ENGLISH in csv  # the CSV keeps the stored English title, whoever downloads it
