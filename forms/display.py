@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from .convert import coerce, split_datetime
 from .text import format_date, format_money
 
@@ -47,12 +50,12 @@ def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, s
         return labels.get(str(value), str(value))
     if spec.type == "file":
         count = len(value) if isinstance(value, list | tuple) else 1
-        return "1 file" if count == 1 else f"{count} files"
+        return ngettext("%(num)d file", "%(num)d files", count)
     typed = coerce(spec, value)
     if typed is None:  # stored data the field could not have produced: show it as it is
         return str(value)
     if spec.type == "boolean":
-        return "Yes" if typed else "No"
+        return _("Yes") if typed else _("No")
     if spec.type == "decimal":
         unit = spec.properties.get("unit", "EUR")
         return format_money(typed) if unit == "EUR" else f"{typed} {unit}"

@@ -55,7 +55,10 @@ class ProcessInstance(Model):
     initiator_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_group.id"))
     state: Mapped[str] = mapped_column(Text, deferred=True)  # engine JSON, no definition
-    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # key fields shown in lists
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # key fields shown in lists, in English
+    # The raw values of the title and the key fields, shown in the reader's language
+    # (app/outbox/shown.py); NULL on a request no step has written since they were kept.
+    parts: Mapped[dict | None] = mapped_column(JSON)
     current_step: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(100), default="")  # the end event reached
     error: Mapped[str] = mapped_column(Text, default="")

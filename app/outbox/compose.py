@@ -22,6 +22,7 @@ from forms.translations import diagram_text
 
 from .queue import decide_marker, external_url
 from .render import Rendered, render_email
+from .shown import request_title
 
 
 def task_context(task: HumanTask, recipient: User | None) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def request_sentence(task: HumanTask, recipient: User | None) -> str:
     property what to do with it, or else "please" and the task's name ("please approve
     payment"). The person who started the request reads "Your …"."""
     instance = task.instance
-    what, ask = lower_label(instance.title), task_ask(task)
+    what, ask = lower_label(request_title(instance)), task_ask(task)
     if recipient is not None and recipient.id == instance.initiator_id:
         return _("Your %(request)s — %(ask)s.", request=what, ask=ask)
     if instance.initiator:

@@ -23,6 +23,7 @@ from app.models.base import utcnow
 from forms.translations import diagram_text
 
 from .render import Rendered, both_parts, render_email
+from .shown import request_title
 from .uploaded import notice_text, render_text
 
 DECIDE = re.compile(r"%%DECIDE:(\d+):([a-z_]+)%%")
@@ -133,7 +134,7 @@ def queue_notice(instance: ProcessInstance, template: str, user_ids: list[int],
             with in_language(person):
                 rendered = both_parts(*render_text(uploaded, {
                     "recipient": {"name": person.name, "email": person.email},
-                    "request": {"title": instance.title,
+                    "request": {"title": request_title(instance),
                                 "started_by": instance.initiator.name if instance.initiator else ""},
                     "data": dict(data), "group_name": group_name, "request_url": request_url,
                     "process_name": diagram_text(instance.version, process_name),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.engine import FieldSpec, FormSpec, ProcessModel, load_model
 from app.extensions import db
 from app.models import Attachment, AuditEvent, ProcessInstance, ProcessVersion, Role, User
-from app.steps.summary import display_options, option_labels
+from app.outbox.summary import display_options, option_labels
 from forms import display_value, masked_value, personal_kind
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",

@@ -49,6 +49,7 @@ from app.models import (
 from app.outbox.account_links import ACCOUNT
 from app.outbox.answer_links import ANSWER
 from app.outbox.queue import DECIDE
+from app.outbox.shown import request_title
 from app.services.answers import answered_steps
 from app.services.history import Entry, instance_history
 from app.services.storage import StorageRefused, storage
@@ -238,7 +239,7 @@ def _request(instance: ProcessInstance, subject: User, archive: _Archive) -> dic
     return {
         "number": instance.id,
         "process": model.name,
-        "title": instance.title,
+        "title": request_title(instance),
         "status": _status(instance),
         "working_group": instance.working_group.name if instance.working_group else None,
         "started": _moment(instance.started_at),
@@ -267,7 +268,7 @@ def _tasks(subject: User, archive: _Archive) -> list[dict[str, Any]]:
             event = entry.event
             if event.action != "task_completed" or event.actor_id != subject.id or event.task is None:
                 continue
-            done.append({"request": instance.title, "process": model.name, "step": event.task.name,
+            done.append({"request": request_title(instance), "process": model.name, "step": event.task.name,
                          "at": _moment(event.created_at), "through": event.channel,
                          "answers": _answers(entry, archive)})
     return done

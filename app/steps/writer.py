@@ -33,6 +33,8 @@ from app.logs import current_request_id
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
+from app.outbox.summary import summary_of, summary_parts
+from app.outbox.titles import request_title, title_parts
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
@@ -42,8 +44,6 @@ from .messages import note_messages, waits_label
 from .names import uses_name
 from .outcome import outcome_label
 from .registry import engine
-from .summary import summary_of
-from .titles import request_title
 
 TASK = cast(Table, HumanTask.__table__)
 CANDIDATE = cast(Table, TaskCandidate.__table__)
@@ -70,7 +70,7 @@ DROP_CANDIDATES = delete(CANDIDATE).where(
     CANDIDATE.c.task_id == bindparam("task_id"), CANDIDATE.c.user_id.in_(bindparam("user_ids", expanding=True)))
 CLOSED = ["state", "completed_at", "completed_by_id", "completed_by", "channel"]  # what CLOSE_TASK writes
 # What a step writes to the instance row.
-STEP_COLUMNS = ("summary", "title", "state", "next_timer_at", "current_step", "status", "outcome",
+STEP_COLUMNS = ("summary", "title", "parts", "state", "next_timer_at", "current_step", "status", "outcome",
                 "ended_at")
 
 
@@ -277,7 +277,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         summary = summary_of(model, data)
         title = request_title(model, data, summary)
     values: dict[str, Any] = {
-        "summary": summary, "title": title,
+        "summary": summary, "title": title,  # in English; the parts for other languages
+        "parts": {"title": title_parts(model, data), "summary": summary_parts(model, data)},
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import InstanceStatus, ProcessInstance, TaskCandidate
+from app.outbox.shown import request_summary, request_title
 from app.services.versions import load_model
 from app.steps import outcome_label, status_word
 from forms.text import format_date, format_moment, format_money, format_number
-from forms.translations import diagram_text
+from forms.translations import SOURCE_LANGUAGE, current_language, diagram_text
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +29,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(outcome)
     app.add_template_filter(finished_as)
     app.add_template_filter(diagram)
+    app.add_template_filter(request_title)  # {{ instance | request_title }}: in the page's (email's) language
+    app.add_template_filter(request_summary)
     app.add_template_filter(figure)
     app.add_template_global(page_window)
     app.context_processor(navigation)
@@ -69,7 +72,9 @@ def day(value) -> str:
 
 def diagram(text: str, instance: ProcessInstance | None) -> str:
     """A text of the request's diagram (a task's name) in the page's language:
-    ``{{ task.name | diagram(task.instance) }}``."""
+    ``{{ task.name | diagram(task.instance) }}``. An English page reads no version row."""
+    if current_language() == SOURCE_LANGUAGE:
+        return text
     return diagram_text(getattr(instance, "version", None), text)  # an email's preview may have no request
 
 

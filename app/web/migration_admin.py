@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.outbox.shown import request_title
 from app.services import migration
 
 from .helpers import Errors, actor, admin_required, render_page, submit
@@ -61,8 +62,8 @@ def _flash_result(result: migration.MigrationResult) -> None:
                        "records the move and your reason.", moved, number=number), "success")
     for instance, instance_id, reasons in result.not_moved:
         if instance is not None:
-            flash(_("Request %(id)s (%(title)s) was not moved: %(reasons)s", id=instance_id, title=instance.title,
-                    reasons=" ".join(reasons)), "info")
+            flash(_("Request %(id)s (%(title)s) was not moved: %(reasons)s", id=instance_id,
+                    title=request_title(instance), reasons=" ".join(reasons)), "info")
         else:
             flash(_("Request %(id)s was not moved: %(reasons)s", id=instance_id, reasons=" ".join(reasons)), "info")
     if not moved and not result.not_moved:

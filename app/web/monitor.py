@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.extensions import db
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, User
+from app.outbox.shown import request_title
 from app.services import monitoring
 from app.services.answers import answered_steps
 from app.services.history import instance_history
@@ -195,8 +196,8 @@ def cancel(instance_id: int):
     if form.is_submitted():
         _done, errors = submit(form, lambda: monitoring.cancel_instance(actor(), row, form.reason.data), "reason")
         if not errors:
-            flash(_("Cancelled: %(title)s. Everyone it waited for, and %(name)s, will be told.", title=row.title,
-                    name=row.initiator.name), "success")
+            flash(_("Cancelled: %(title)s. Everyone it waited for, and %(name)s, will be told.",
+                    title=request_title(row), name=row.initiator.name), "success")
             return redirect(url_for("monitor.instance", instance_id=instance_id))
     return render_page("monitor/cancel.html", errors, instance=row, form=form)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.errors import InvalidData, NotAllowed, ServiceError
 from app.extensions import db
 from app.models import Attachment, ProcessDefinition, ProcessInstance
+from app.outbox.shown import request_title
 from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
 from app.services.history import instance_history, may_download
@@ -60,7 +61,8 @@ def start(process_id: str):
         try:
             started = start_instance(current_user, version, form.cleaned, uploads_with_kept(form))
             instance = started.instance
-            sent = _("Sent: %(title)s. You can follow it under My requests.", title=instance.title)  # before the commit
+            # before the commit
+            sent = _("Sent: %(title)s. You can follow it under My requests.", title=request_title(instance))
             db.session.commit()
         except NotAllowed as exc:
             db.session.rollback()

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from app.errors import NotAllowed, ServiceError, TaskUnavailable
 from app.extensions import db
 from app.models import HumanTask
+from app.outbox.shown import request_title
 from app.services.answers import answered_steps, repeated_fields, reviewing, show_first
 from app.services.attachments import UploadsNotSaved, bring_back_kept, uploads_with_kept
 from app.services.choices import choices_for
@@ -84,7 +85,7 @@ def show(task_id: int):
         try:
             finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             # Read before the commit expires what the step loaded: what comes next, under the title.
-            done = "\n".join([_("Done: %(task)s. %(title)s.", task=task.name, title=instance.title),
+            done = "\n".join([_("Done: %(task)s. %(title)s.", task=task.name, title=request_title(instance)),
                               *after_step(finished, current_user)])
             commit_or_conflict(task.id)
         except TaskUnavailable:

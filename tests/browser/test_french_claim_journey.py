@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from babel import dates
+
 from tests.browser.conftest import PDF, fill_date
 
 MEETING_DAY = dt.date.today() - dt.timedelta(days=12)
@@ -55,6 +57,12 @@ def test_a_claim_filed_decided_and_paid_in_french(people, live_server):
     page = marta.send("fr-request-filed", button="Envoyer")
     assert re.search(r"/requests/\d+$", page.url)
     request_url = page.url.removeprefix(live_server.url)
+    # The request's title in French: the template's translation, the date and amount the French way.
+    day = dates.format_date(MEETING_DAY, "long", "fr")
+    title = f"Note de frais pour Circular ICT, 3e réunion, Bruxelles, {day} : 473,00 €"
+    assert " ".join(page.get_by_role("heading", level=1).inner_text().split()) == title
+    clara.open("/inbox", "fr-inbox")
+    assert title in " ".join(clara.text().split()), clara.text()
 
     [asked] = live_server.mail.to("clara")
     body = live_server.mail.text(asked)

@@ -52,7 +52,7 @@ def everything_about(instance: ProcessInstance) -> str:
     instance = refreshed(instance)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                 .order_by(AuditEvent.id)).all()
-    return json.dumps([instance.title, instance.summary, instance.state, instance.initiator.name,
+    return json.dumps([instance.title, instance.summary, instance.parts, instance.state, instance.initiator.name,
                        [(e.actor.name if e.actor else "", e.summary, e.data) for e in events]], ensure_ascii=False)
 
 

@@ -13,8 +13,8 @@ from dataclasses import replace as copy
 from pathlib import Path
 
 from app.engine.parser import parse_files
+from app.outbox.titles import request_title
 from app.services.diagram_checks import check_upload
-from app.steps.titles import request_title
 from forms.text import format_date
 from tests.conftest import loaded, post_form
 from tests.diagrams import FIXTURES, ready_tasks, refreshed, start_request, upload_process

@@ -28,7 +28,8 @@ from forms.translations import (
 from .report import _Findings
 
 TASK_TEXT_PROPERTIES = ("ask",)  # a user task's words in its email ("please check it")
-_PLACEHOLDER = re.compile(r"\{(?:min|max|minlength|maxlength|missing)\}")
+# A message's {min}…, and the ${name} of the title template (a value of the request).
+_PLACEHOLDER = re.compile(r"\{(?:min|max|minlength|maxlength|missing)\}|\$\{[^}]*\}")
 _LISTED = 5  # texts quoted in a warning; the rest are counted
 
 
@@ -52,9 +53,11 @@ def _form_texts(form: FormSpec) -> list[str]:
 
 def diagram_texts(model: ProcessModel) -> list[str]:
     """Every text of the diagram people read, once each, in the order of the diagram: the
-    process's name, the start form, each user task's name, instructions, email words and form,
-    and each end event's name and the status word made of it ("Claim paid", "Paid")."""
-    texts = [model.name, model.start_documentation, *_form_texts(model.start_form)]
+    process's name and title template (docs/DIAGRAMS.md, "Request titles"), the start form,
+    each user task's name, instructions, email words and form, and each end event's name and
+    the status word made of it ("Claim paid", "Paid")."""
+    title = " ".join(model.properties.get("title", "").split())
+    texts = [model.name, title, model.start_documentation, *_form_texts(model.start_form)]
     for task in model.tasks.values():
         texts += [task.name, task.documentation]
         texts += [task.properties[key] for key in TASK_TEXT_PROPERTIES if task.properties.get(key)]

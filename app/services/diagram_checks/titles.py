@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from lxml import etree
 
 from app.engine import ProcessModel
-from app.steps.titles import NAME, field_specs, never_shown, template_parts
+from app.outbox.titles import NAME, field_specs, never_shown, template_parts
 
 from .report import B, C, _Findings
 

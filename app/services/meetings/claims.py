@@ -26,8 +26,8 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.outbox.summary import OTHER_MEETING, meeting_label
 from app.steps import current_step
-from app.steps.summary import OTHER_MEETING, meeting_label
 from forms.text import format_date
 
 CLAIM_DAYS = 60  # a claim names a meeting of the last 60 days (PROCESSES.md, section 4)

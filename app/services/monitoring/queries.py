@@ -87,6 +87,7 @@ class MonitorRow:
     ended_at: dt.datetime | None
     outcome: str  # the end event reached
     version_id: int
+    parts: dict | None  # the title's raw values, for a reader of another language (app/outbox/shown.py)
     waiting: list[str] = field(default_factory=list)  # "Check the claim: Clara Schmidt, Tom Peeters"
     finished_as: str = ""  # a finished request's status word: "Paid"
 
@@ -161,7 +162,7 @@ def _rows_query(f: InstanceFilter):
     return (
         select(ProcessInstance.id, ProcessDefinition.name, ProcessVersion.number, ProcessInstance.title,
                ProcessInstance.status, WorkingGroup.name, User.name, ProcessInstance.started_at,
-               ProcessInstance.ended_at, ProcessInstance.outcome, ProcessInstance.version_id)
+               ProcessInstance.ended_at, ProcessInstance.outcome, ProcessInstance.version_id, ProcessInstance.parts)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessVersion.definition_id)
         .join(User, User.id == ProcessInstance.initiator_id)

@@ -182,6 +182,7 @@ def purge_request(instance: ProcessInstance, actor: User | None, channel: str, w
         update(ProcessInstance).where(ProcessInstance.id == instance.id, ProcessInstance.purged_at.is_(None),
                                       ProcessInstance.lock_version == instance.lock_version)
         .values(state=scrub.state(state), summary=scrub.value(instance.summary), title=scrub.text(instance.title),
+                parts=scrub.value(instance.parts),
                 initiator_id=pseudonyms[instance.initiator_id].id, purged_at=utcnow(),
                 lock_version=ProcessInstance.lock_version + 1)
         .execution_options(synchronize_session=False))

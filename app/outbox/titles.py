@@ -7,6 +7,11 @@ label, a working group's name). A value not known yet is left out with the text 
 it to the value before it, so no "None" and no dangling ", :" appear. A personal field
 (property ``personal``, an IBAN) is never shown, nor is a file. Without a template the title
 is the process's name and its first key field.
+
+The title is stored twice when a step runs: in English (``process_instance.title``, for the
+search, the CSV and the history) and as the template's raw values (``title_parts``, in
+``process_instance.parts``), which ``app/outbox/shown.py`` fills into the template's
+translation for a reader of another language.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from app.engine import FieldSpec, ProcessModel
 from forms import display_value, personal_kind
 from forms.text import format_date, format_number
 
-from .summary import display_options, option_labels
+from .summary import display_options, field_specs, option_labels, raw_value
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TRAILING = " \t:;,.-–—(/"  # what a title's first words may end with before the values start
-JOINING = ("for", "of", "to", "by", "from", "in", "on", "at", "with", "and", "about")  # "Travel claim for"
+# "Travel claim for", and the same small words of a French or German translation of the template
+JOINING = ("for", "of", "to", "by", "from", "in", "on", "at", "with", "and", "about",
+           "pour", "de", "du", "des", "à", "au", "aux", "par", "sur", "avec", "et",
+           "für", "von", "vom", "zu", "zum", "zur", "an", "am", "bei", "mit", "über", "und")
 MAX_TITLE = 300  # the column's length
 
 
@@ -33,15 +41,6 @@ def template_parts(template: str) -> tuple[list[str], list[str]]:
     """The texts between the ``${…}`` of a template (one more than the names), and the names."""
     pieces = PLACEHOLDER.split(template)
     return pieces[0::2], [piece.strip() for piece in pieces[1::2]]
-
-
-def field_specs(model: ProcessModel) -> dict[str, FieldSpec]:
-    """Each field of the process's forms by id, as the first form that asks for it declares it."""
-    specs: dict[str, FieldSpec] = {}
-    for form in [model.start_form, *(task.form for task in model.tasks.values())]:
-        for spec in form.fields:
-            specs.setdefault(spec.id, spec)
-    return specs
 
 
 def never_shown(spec: FieldSpec | None) -> bool:
@@ -56,13 +55,29 @@ def request_title(model: ProcessModel, data: dict[str, Any], summary: dict[str, 
     if not template:
         first = next(iter(summary.values()), "")
         return f"{model.name}: {first}"[:MAX_TITLE] if first else model.name[:MAX_TITLE]
-    literals, names = template_parts(template)
+    _literals, names = template_parts(template)
     specs = field_specs(model)
     labels: dict[str, list[tuple[str, str]]] = {}  # queried only if a value takes its label from the app
     if any(specs[name].properties.get("choices") for name in names if name in specs):
         labels = option_labels()
-    return (fill(literals, [_shown(specs.get(name), data.get(name), labels) if NAME.fullmatch(name) else ""
-                            for name in names]) or model.name)[:MAX_TITLE]
+    return fill_template(template, specs, data, labels) or model.name[:MAX_TITLE]
+
+
+def title_parts(model: ProcessModel, data: dict[str, Any]) -> dict[str, Any]:
+    """The raw values (``raw_value``) the title template names that the title may show."""
+    _literals, names = template_parts(model.properties.get("title", ""))
+    specs = field_specs(model)
+    return {name: raw_value(data[name], specs.get(name)) for name in dict.fromkeys(names)
+            if NAME.fullmatch(name) and not never_shown(specs.get(name)) and data.get(name) not in (None, "")
+            and not isinstance(data[name], dict | list | tuple)}
+
+
+def fill_template(template: str, specs: dict[str, FieldSpec], values: dict[str, Any],
+                  labels: dict[str, list[tuple[str, str]]]) -> str:
+    """``template`` filled in from ``values`` (by name), each shown as its field shows it."""
+    literals, names = template_parts(template)
+    return fill(literals, [_shown(specs.get(name), values.get(name), labels) if NAME.fullmatch(name) else ""
+                           for name in names])[:MAX_TITLE]
 
 
 def fill(literals: list[str], values: list[str]) -> str:
