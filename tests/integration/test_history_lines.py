@@ -10,14 +10,14 @@ import re
 from html import unescape
 
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from app.engine import load_model
 from app.extensions import db
 from app.models import AuditEvent, ProcessInstance
 from app.services.history import instance_history
 from app.services.retention.purge import purge_due
 from app.services.worker import run_round
-from app.engine import load_model
 from tests.conftest import loaded, person, post_form, sign_in
 from tests.integration.test_travel_http import PDF, claim, file_claim, ready_task
 
@@ -127,3 +127,28 @@ def test_a_purged_requests_lines_name_the_pseudonyms_in_every_language(client, a
         for name in ("Marta Nowak", "Clara Schmidt", "Tom Peeters", "Felix Wagner"):
             assert name not in text, (language, name)
         assert any(re.fullmatch(rf"Person [0-9A-F]{{6}} {re.escape(completed)}", line) for line in lines), lines
+
+
+def test_the_lines_cost_no_query_of_their_own(client, app):
+    """The task page shows the history on every view: a longer history in French runs the same
+    statements as a short one (the actors come with the events; the catalogues are kept)."""
+    short = file_claim(client)
+    long = claim_paid_after_changes(client)
+
+    def statements(instance_id: int) -> int:
+        db.session.expire_all()
+        instance = db.session.get_one(ProcessInstance, instance_id)
+        model = load_model(instance.version, instance.called)
+        ran: list[str] = []
+        listen = lambda *args: ran.append(args[2])  # noqa: E731 - the statement's text
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            with force_locale("fr"):
+                lines = [entry.line for entry in instance_history(instance, model, None)]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert all("completed" not in line for line in lines)
+        return len(ran)
+
+    statements(long.id)  # the version's catalogues read once
+    assert statements(long.id) == statements(short.id)
