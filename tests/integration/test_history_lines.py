@@ -10,12 +10,14 @@ import re
 from html import unescape
 
 from flask_babel import force_locale
+from freezegun import freeze_time
 from sqlalchemy import event, select
 
 from app.engine import load_model
 from app.extensions import db
 from app.models import AuditEvent, ProcessInstance
 from app.services.history import instance_history
+from app.services.instances import fire_due_timers
 from app.services.retention.purge import purge_due
 from app.services.worker import run_round
 from tests.conftest import loaded, person, post_form, sign_in
@@ -152,3 +154,20 @@ def test_the_lines_cost_no_query_of_their_own(client, app):
 
     statements(long.id)  # the version's catalogues read once
     assert statements(long.id) == statements(short.id)
+
+
+def test_a_reminder_and_an_escalation_read_in_french_with_the_parts_and_names_joined_in_french(client):
+    instance = file_claim(client)
+    for _ in range(2):  # the reminder after 5 days, the escalation to finance after 10
+        db.session.expire_all()
+        due = db.session.get_one(ProcessInstance, instance.id).next_timer_at
+        with freeze_time(due + dt.timedelta(minutes=1)):
+            assert fire_due_timers() == 1
+    read_by_marta_in(client, "fr")
+    shown = history_text(client, instance)
+    assert "Clara Schmidt et Tom Peeters ont reçu l’e-mail « " in shown, shown
+    assert "L’étape « Vérifier la demande » attend désormais aussi Felix Wagner (le service financier)" in shown
+    read_by_marta_in(client, "en")
+    shown = history_text(client, instance)
+    assert "Clara Schmidt and Tom Peeters were emailed “" in shown
+    assert "Check claim now also waits for Felix Wagner (finance)" in shown
