@@ -66,6 +66,12 @@ LINES = {
     "purged_by_erasure": N_("Personal data deleted: %(pseudonym)s asked for erasure: %(answers)s answers emptied, "
                             "%(files)s files deleted, the people in it named by pseudonyms"),
     "member_joined": N_("%(organisation)s joined %(group)s"),
+    "version_stored": N_("%(process)s version %(number)s stored"),
+    "version_activated": N_("%(process)s version %(number)s activated"),
+    "version_activated_because": N_("%(process)s version %(number)s activated: %(reason)s"),
+    "version_rolled_back": N_("%(process)s rolled back to version %(number)s (from version %(previous)s)"),
+    "version_rolled_back_because": N_("%(process)s rolled back to version %(number)s (from version %(previous)s): "
+                                      "%(reason)s"),
     "member_already": N_("%(organisation)s was already a member of %(group)s: nothing changed"),
 }
 

@@ -12,9 +12,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import InstanceStatus, ProcessInstance, TaskCandidate
+from app.models import AuditEvent, InstanceStatus, ProcessInstance, TaskCandidate
 from app.services.versions import load_model
-from app.steps import outcome_label, status_word
+from app.steps import event_line, outcome_label, status_word
 from forms.text import format_date, format_moment, format_money, format_number
 from forms.translations import diagram_text
 
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(finished_as)
     app.add_template_filter(diagram)
     app.add_template_filter(figure)
+    app.add_template_filter(history_line)
     app.add_template_global(page_window)
     app.context_processor(navigation)
 
@@ -63,6 +64,12 @@ def diagram(text: str, instance: ProcessInstance | None) -> str:
     """A text of the request's diagram (a task's name) in the page's language:
     ``{{ task.name | diagram(task.instance) }}``."""
     return diagram_text(getattr(instance, "version", None), text)  # an email's preview may have no request
+
+
+def history_line(event: AuditEvent) -> str:
+    """An administrators' history row (a version stored, a person added) in the page's language:
+    ``{{ event | history_line }}``; a request's history comes as its entries' ``line``."""
+    return event_line(event, None)
 
 
 def outcome(instance: ProcessInstance) -> str:

@@ -171,3 +171,13 @@ def test_a_reminder_and_an_escalation_read_in_french_with_the_parts_and_names_jo
     shown = history_text(client, instance)
     assert "Clara Schmidt and Tom Peeters were emailed “" in shown
     assert "Check claim now also waits for Felix Wagner (finance)" in shown
+
+
+def test_a_french_administrator_reads_the_versions_history_in_french(client):
+    admin = person("admin")
+    admin.language = "fr"
+    db.session.commit()
+    sign_in(client, "admin")
+    page = unescape(loaded(client.get("/admin/processes/travel_reimbursement")))
+    assert "« Travel reimbursement » : version 1 enregistrée" in page
+    assert "version 1 stored" not in page
