@@ -7,8 +7,9 @@ sentence translated at display time, with
 
 - ``person``: the name of the event's actor, read from the actor's row when shown (so a person
   named by a pseudonym after a purge or an erasure is shown by it, with no history row rewritten);
-- ``task``, ``process``, ``outcome``: texts of the diagram, as drawn in English, shown through the
-  version's catalogue (``diagram_text``);
+- ``task``, ``process``, ``outcome``, ``message``: texts of the diagram, as drawn in English, shown
+  through the version's catalogue (``diagram_text``; a message another process threw keeps its
+  words where this one's catalogue has none);
 - ``people``: a list of names, joined with the reader's "and";
 - ``role``: a part's English word ("coordinator"), translated;
 - ``period``: ``[count, unit]`` of a retention period ("7 years");
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from forms.translations import StoredVersion
 
 KEY = "$line"
-DIAGRAM_ARGS = ("task", "process", "outcome")
+DIAGRAM_ARGS = ("task", "process", "outcome", "message")
 # One sentence per kind of line, in English as the summary stores it; placeholders by name, so
 # a translation may put them in its own order.
 LINES = {
@@ -66,6 +67,15 @@ LINES = {
     "purged_by_erasure": N_("Personal data deleted: %(pseudonym)s asked for erasure: %(answers)s answers emptied, "
                             "%(files)s files deleted, the people in it named by pseudonyms"),
     "member_joined": N_("%(organisation)s joined %(group)s"),
+    "message_received": N_("Received the message “%(message)s” from “%(title)s”"),
+    "message_received_for": N_("Received the message “%(message)s” for %(group)s from “%(title)s”"),
+    "started_by_message": N_("Started by the message “%(message)s” from “%(title)s”"),
+    "started_by_message_for": N_("Started by the message “%(message)s” for %(group)s from “%(title)s”"),
+    "message_sent_by": N_("%(person)s sent the message “%(message)s”"),
+    "message_sent_by_for": N_("%(person)s sent the message “%(message)s” for %(group)s"),
+    "task_released": N_("%(user)s was deactivated. %(task)s of “%(title)s” now waits for %(others)s"),
+    "task_released_nobody": N_("%(user)s was deactivated. %(task)s of “%(title)s” now waits for nobody: give it to "
+                               "someone from the request's page"),
     "version_stored": N_("%(process)s version %(number)s stored"),
     "version_activated": N_("%(process)s version %(number)s activated"),
     "version_activated_because": N_("%(process)s version %(number)s activated: %(reason)s"),
