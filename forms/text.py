@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from babel import Locale, dates, numbers
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -89,3 +89,12 @@ def format_money(value: Decimal) -> str:
     """Return '1,234.50 EUR' ('1 234,50 €' in French)."""
     locale = _locale()
     return numbers.format_currency(value, "EUR", _pattern("money", locale), locale=locale)
+
+
+def period_text(count: int, unit: str) -> str:
+    """A length of time in the page's language: '7 years', '12 mois' (``unit``: day, week, month or year)."""
+    words = {"day": ngettext("%(num)d day", "%(num)d days", count),
+             "week": ngettext("%(num)d week", "%(num)d weeks", count),
+             "month": ngettext("%(num)d month", "%(num)d months", count),
+             "year": ngettext("%(num)d year", "%(num)d years", count)}
+    return words[unit]

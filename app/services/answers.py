@@ -68,7 +68,7 @@ def reviewing(steps: list[StepAnswers], first: list[str]) -> tuple[list[Answer],
     for step in steps:
         answers = [a for a in step.entry.answers if not any(a is c for c in chosen)]
         if answers:
-            rest.append(StepAnswers(step.title, Entry(step.entry.event, answers)))
+            rest.append(StepAnswers(step.title, Entry(step.entry.event, answers, step.entry.line)))
     return chosen, rest
 
 

@@ -13,6 +13,7 @@ from app.engine import FieldSpec, FormSpec, ProcessModel, load_model
 from app.extensions import db
 from app.models import Attachment, AuditEvent, ProcessInstance, ProcessVersion, Role, User
 from app.outbox.summary import display_options, option_labels
+from app.steps import event_line
 from forms import display_value, masked_value, personal_kind
 
 SHOWN = ("started", "task_completed", "task_ready", "task_withdrawn", "notice", "escalated",
@@ -87,6 +88,7 @@ class Answer:
 class Entry:
     event: AuditEvent
     answers: list[Answer]
+    line: str  # what happened, in the reader's language (``event_line``)
 
     @property
     def fields(self) -> list[tuple[str, str]]:
@@ -142,7 +144,7 @@ def instance_history(instance: ProcessInstance, model: ProcessModel, viewer: Use
         elif event.action in ("message_sent", "message_received"):  # the message's data, by name
             payload = event.data.get("payload") or {}
             answers = [Answer(name, name, str(value)) for name, value in payload.items() if name not in hidden]
-        entries.append(Entry(event, answers))
+        entries.append(Entry(event, answers, event_line(event, instance.version)))
     return entries
 
 

@@ -26,7 +26,7 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
-from app.steps import Conflict, Step, create_instance, engine, record, save_instance, step, sync_instance
+from app.steps import Conflict, Step, create_instance, engine, record, said, save_instance, step, sync_instance
 from app.steps.lanes import lane_kind, still_named
 
 from .attachments import store_uploads
@@ -102,7 +102,7 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
                 raise refusal from exc
             raise ServiceError(_("“%(process)s” could not start: %(problem)s", process=model.name,
                                  problem=exc)) from exc
-        record(instance, actor, channel, "started", f"{actor.name} started {model.name}",
+        record(instance, actor, channel, "started", said("started", process=model.name),
                {k: v for k, v in start_data.items() if k not in ("initiator_id",)})
         sync_instance(instance, model, wf, actor, channel)
     db.session.flush()
@@ -171,7 +171,7 @@ def _fire(instance: ProcessInstance, instance_id: int, outcome: dict[str, Any]) 
         db.session.rollback()
         instance = db.session.get_one(ProcessInstance, instance_id)
         save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
-        record(instance, None, "worker", "error", f"A timer step failed: {exc}"[:500],
+        record(instance, None, "worker", "error", said("timer_failed", error=str(exc)[:400]),
                {"bpmn_id": exc.bpmn_id})
         db.session.commit()
         outcome["outcome"] = "error"

@@ -27,7 +27,18 @@ from app.engine import EngineError, Message, Wait, load_model
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import InstanceStatus, MessageSubscription, ProcessInstance, User, WorkingGroup
-from app.steps import Step, create_instance, engine, lock_instance, record, save_instance, step, sync_instance
+from app.steps import (
+    Line,
+    Step,
+    create_instance,
+    engine,
+    lock_instance,
+    record,
+    said,
+    save_instance,
+    step,
+    sync_instance,
+)
 from app.steps.messages import waits_of
 
 from .instances import step_limits
@@ -75,9 +86,21 @@ def _label(message: Message) -> str:
     """The message as people name it: the diagram's name of the element that threw it, else the
     message's name; "for Circular ICT" where the key is a working group's id. The key itself
     is no part of the sentence (the event's data keeps it)."""
-    label = f"“{message.element or message.name}”"
+    name, group = _named(message)
+    return f"“{name}” for {group}" if group is not None else f"“{name}”"
+
+
+def _named(message: Message) -> tuple[str, str | None]:
+    """The message's name as people read it, and the working group its key names, if any."""
     group = db.session.get(WorkingGroup, int(message.key)) if message.key.isdigit() and len(message.key) < 10 else None
-    return f"{label} for {group.name}" if group is not None else label
+    return message.element or message.name, group.name if group is not None else None
+
+
+def _line(key: str, message: Message, **args) -> Line:
+    """The history line ``key`` about ``message``, its ``…_for`` form when the key names a group."""
+    name, group = _named(message)
+    return said(f"{key}_for", message=name, group=group, **args) if group is not None else \
+        said(key, message=name, **args)
 
 
 def _receivers(sender: ProcessInstance, message: Message) -> list[ProcessInstance]:
@@ -115,7 +138,7 @@ def _deliver(receiver: ProcessInstance, message: Message, sender: ProcessInstanc
         if not caught:
             return False
         record(receiver, None, "message", "message_received",
-               f"Received the message {_label(message)} from “{sender.title}”"[:500],
+               _line("message_received", message, title=sender.title),
                {"message": message.name, "key": message.key, "payload": message.payload, "from": sender.id})
         sync_instance(receiver, model, wf, None, "message")
     return True
@@ -150,7 +173,7 @@ def _start_by_message(sender: ProcessInstance, message: Message) -> list[Process
                        {"bpmn_id": exc.bpmn_id})
                 continue
             record(instance, None, "message", "started",
-                   f"Started by the message {_label(message)} from “{sender.title}”"[:500],
+                   _line("started_by_message", message, title=sender.title),
                    {"message": message.name, "payload": message.payload, "from": sender.id})
             sync_instance(instance, model, wf, None, "message")
         started.append(instance)
@@ -205,6 +228,6 @@ def send_message(actor: User, instance: ProcessInstance, name: str, payload_text
             raise ServiceError(_("This request is not waiting for the message “%(message)s” any more.",
                                  message=name[:100]))
         record(instance, actor, "admin", "message_received",
-               f"{actor.name} sent the message {_label(message)}"[:500],
+               _line("message_sent_by", message),
                {"message": message.name, "key": message.key, "payload": payload})
         sync_instance(instance, model, wf, actor, "admin")

@@ -25,7 +25,7 @@ from app.models import (
     TaskState,
     User,
 )
-from app.steps import Conflict, engine, is_conflict, record, step, sync_instance
+from app.steps import Conflict, engine, is_conflict, record, said, step, sync_instance
 from app.steps.writer import retitle_task, withdraw_task
 
 MAX_REASON = 1000
@@ -160,7 +160,7 @@ def _move(actor: User, instance: ProcessInstance, target: ProcessVersion, new_mo
         except MigrationError as exc:
             return [str(exc)]
         record(instance, actor, channel, "migrated",
-               f"Moved from version {old_number} to version {target.number} by {actor.name}: {reason}",
+               said("migrated", old=old_number, new=target.number, reason=reason),
                {"from_version": old_number, "to_version": target.number, "reason": reason})
         _withdraw_reassigned(instance, old_model, moved, actor, channel)
         sync_instance(instance, new_model, moved, actor, channel, changes={"version_id": target.id})
@@ -191,7 +191,7 @@ def _withdraw_reassigned(instance: ProcessInstance, old_model: ProcessModel, wf,
         if same_people:
             retitle_task(row, definition, task.data)
         else:
-            withdraw_task(row, actor, channel, why=": the new version gives it to other people")
+            withdraw_task(row, actor, channel, why="task_withdrawn_new_version")
 
 
 

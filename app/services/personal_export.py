@@ -53,7 +53,7 @@ from app.outbox.shown import request_title
 from app.services.answers import answered_steps
 from app.services.history import Entry, instance_history
 from app.services.storage import StorageRefused, storage
-from app.steps import status_word
+from app.steps import event_line, status_word
 from app.steps.lanes import local_today
 
 SPOOL_BYTES = 8 * 1024 * 1024  # past this the ZIP being written moves from memory to a temporary file
@@ -202,7 +202,7 @@ def _account(subject: User) -> dict[str, Any]:
                 func.lower(FailedSignIn.email) == subject.email.lower()).order_by(FailedSignIn.id))],
         "account_history": [
             {"at": _moment(event.created_at), "by": event.actor.name if event.actor else None,
-             "what": event.summary}
+             "what": event_line(event, None)}
             for event in db.session.scalars(select(AuditEvent).where(
                 AuditEvent.instance_id.is_(None),
                 or_(AuditEvent.data["user_id"].as_integer() == subject.id,
@@ -248,7 +248,7 @@ def _request(instance: ProcessInstance, subject: User, archive: _Archive) -> dic
                      "at": _moment(step.entry.event.created_at), "answers": _answers(step.entry, archive)}
                     for step in answered_steps(history, model)],
         "history": [{"at": _moment(entry.event.created_at),
-                     "by": entry.event.actor.name if entry.event.actor else None, "what": entry.event.summary}
+                     "by": entry.event.actor.name if entry.event.actor else None, "what": entry.line}
                     for entry in history],
     }
 

@@ -10,17 +10,18 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.engine import has_tasks_after_timers, load_model
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, Role, User
+from app.models.base import N_
 from app.steps import Step, engine, names_line, outcome_label
 from app.steps.lanes import day_label, lane_kind, task_candidates
 
-ROLE_WORDS = {Role.COORDINATOR.value: _l("coordinator"), Role.FINANCE.value: _l("finance"),
-              Role.COMMISSION.value: _l("Commission"), "group_lead": _l("group lead")}
+# In English, as a history line stores a part's word (``role``); shown through gettext.
+ROLE_WORDS = {Role.COORDINATOR.value: N_("coordinator"), Role.FINANCE.value: N_("finance"),
+              Role.COMMISSION.value: N_("Commission"), "group_lead": N_("group lead")}
 # Languages whose nouns keep their capital letter: a step's name stays as drawn inside a sentence.
 KEEP_CASE = frozenset({"de"})
 
@@ -156,7 +157,7 @@ def who_line(people: list[User], lane: str | None, last: str = "and") -> str:
     kind = lane_kind(lane)
     word = ROLE_WORDS.get(kind or "")
     names = names_line([person.name for person in people], _("or") if last == "or" else _("and"))
-    return _("%(names)s (%(role)s)", names=names, role=word) if word else names
+    return _("%(names)s (%(role)s)", names=names, role=_(word)) if word else names
 
 
 def _verb(name: str) -> str:

@@ -16,10 +16,10 @@ from app.models import GroupMembership, Organisation, OrganisationType, Role, Ta
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.meetings import meeting_attended
 from app.services.people import join_group
-from app.steps import Told, add_candidates, current_step, record, told_line
+from app.steps import Told, add_candidates, current_step, record, said, told_line
 from app.steps.lanes import initiators_own, lane_kind, resolve_lane
 
-from .progress import who_line
+from .progress import ROLE_WORDS
 
 
 def group_member_count(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
@@ -75,10 +75,11 @@ def add_group_member(data: dict[str, Any], props: dict[str, str]) -> dict[str, A
     group_name = instance.working_group.name if instance.working_group else "the group"
     if exists is not None:  # made a member meanwhile (by an administrator): not added, nor welcomed, twice
         record(instance, step.actor, step.channel, "member_added",
-               f"{organisation.name} was already a member of {group_name}: nothing changed")
+               said("member_already", organisation=organisation.name, group=group_name))
         return {"membership_added": False}
     join_group(db.session.get_one(WorkingGroup, group_id), organisation)
-    record(instance, step.actor, step.channel, "member_added", f"{organisation.name} joined {group_name}")
+    record(instance, step.actor, step.channel, "member_added",
+           said("member_joined", organisation=organisation.name, group=group_name))
     return {"membership_added": True}
 
 
@@ -129,9 +130,11 @@ def escalate(data: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
             people = [uid for uid in people if uid != instance.initiator_id]  # separation of duties
         added = add_candidates(row, people)
         asked = list(db.session.scalars(select(User).where(User.id.in_(added)).order_by(User.name)))
-        summary = (f"{row.name} now also waits for {who_line(asked, props.get('to'))}" if asked
-                   else f"{row.name}: nobody more could be asked")
-        record(instance, step.actor, step.channel, "escalated", summary, {"added": added, "to": props.get("to")},
+        names, role = [person.name for person in asked], ROLE_WORDS.get(lane_kind(props.get("to")) or "")
+        line = (said("escalated_nobody", task=row.name) if not asked else
+                said("escalated_role", task=row.name, people=names, role=role) if role else
+                said("escalated", task=row.name, people=names))
+        record(instance, step.actor, step.channel, "escalated", line, {"added": added, "to": props.get("to")},
                task=row)
         queue_task_emails(instance.id, row.id, added)
     return {}

@@ -11,13 +11,16 @@ from app.models import AuditEvent, HumanTask, ProcessInstance, User
 from app.models.base import utcnow
 
 from .jsonsafe import to_jsonable
+from .lines import KEY, Line, said
 
 ADD_EVENTS = cast(Table, AuditEvent.__table__).insert()
 
 
 def record(instance: ProcessInstance | None, actor: User | None, channel: str, action: str,
-           summary: str, data: dict[str, Any] | None = None, task: HumanTask | None = None) -> None:
-    """Add a history row, written at once (a plain INSERT: history is on every step's path)."""
+           summary: str | Line, data: dict[str, Any] | None = None, task: HumanTask | None = None) -> None:
+    """Add a history row, written at once (a plain INSERT: history is on every step's path).
+    ``summary`` is a ``Line`` (``said(...)``), shown in the reader's language, or, for what has
+    no line yet, an English sentence shown as written."""
     if (instance is not None and instance.id is None) or (task is not None and task.id is None):
         db.session.flush()  # the row it refers to is still only in the session
     db.session.connection().execute(ADD_EVENTS, event_row(
@@ -25,21 +28,19 @@ def record(instance: ProcessInstance | None, actor: User | None, channel: str, a
 
 
 def event_row(instance_id: int | None, task_id: int | None, actor: User | None, channel: str,
-              action: str, summary: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+              action: str, summary: str | Line, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    if isinstance(summary, Line):
+        data = {**(data or {}), KEY: summary.stored()}
+        summary = summary.english(actor)
     return {"instance_id": instance_id, "task_id": task_id, "actor_id": actor.id if actor else None,
             "channel": channel, "action": action, "summary": summary[:500],
             "data": to_jsonable(data or {}), "created_at": utcnow()}
 
 
-def names_line(names: list[str], last: str = "and") -> str:
-    """'Clara Schmidt', 'Clara Schmidt and Tom Peeters', 'A, B and C'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}" if names else ""
-
-
-def told_line(sent: list[tuple[User, str]], template: str) -> str:
+def told_line(sent: list[tuple[User, str]], template: str) -> Line:
     """The history's line for a notice: who was emailed what ('Marta Nowak was emailed “Your
     travel claim has been paid”'), or that nobody was."""
     if not sent:
-        return f"Nobody was emailed about {template.replace('_', ' ')}: nobody active holds that part in the request"
+        return said("notice_nobody", template=template.replace("_", " "))
     people = sorted(person.name for person, _ in sent)
-    return f"{names_line(people)} {'was' if len(people) == 1 else 'were'} emailed “{sent[0][1]}”"
+    return said("notice_one" if len(people) == 1 else "notice_many", people=people, subject=sent[0][1])

@@ -40,6 +40,7 @@ from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
 from .figures import CHANGING, copied, figures_of, write_figures
 from .lanes import assignment_label, may_do, task_candidates, task_extras
+from .lines import said
 from .messages import note_messages, waits_label
 from .names import uses_name
 from .outcome import outcome_label
@@ -133,9 +134,8 @@ def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any
     current = running_step()
     if current is not None:
         current.kind = "completion"
-    how = " by email" if channel == "email" else ""
-    record(instance, actor, channel, "task_completed", f"{actor.name} completed {task.name}{how}",
-           values, task=task)
+    line = said("task_completed_by_email" if channel == "email" else "task_completed", task=task.name)
+    record(instance, actor, channel, "task_completed", line, values, task=task)
 
 
 def add_candidates(task: HumanTask, user_ids: list[int], created_at=None) -> list[int]:
@@ -265,10 +265,10 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key not in ended],
                         actor, channel, now)
     events += _withdraw(instance, [(row_id, name) for row_id, name, key in gone if key in ended],
-                        actor, channel, now, ": enough of the others were done")
+                        actor, channel, now, "task_withdrawn_enough")
     moved_to = _follow_group(instance, data)  # before the new tasks' lanes are resolved
     created = [_open_task(instance, task, now, model.start_lane) for task in ready if task.id not in opened]
-    events += [event_row(instance.id, row_id, actor, channel, "task_ready", f"{name} is waiting")
+    events += [event_row(instance.id, row_id, actor, channel, "task_ready", said("task_ready", task=name))
                for row_id, name, _ in created]
 
     status = (changes or {}).get("status", instance.status)
@@ -298,7 +298,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         values.update(status=InstanceStatus.COMPLETED, outcome=eng.ended_at(wf) or "", ended_at=now,
                       next_timer_at=None)
         events.append(event_row(instance.id, None, actor, channel, "completed",
-                                f"The request finished: {outcome_label(values['outcome'], model)}"))
+                                said("completed", outcome=outcome_label(values["outcome"], model))))
     save_instance(instance, values, figures_of(data))
     if "tasks" in instance.__dict__:
         db.session.expire(instance, ["tasks"])
@@ -329,8 +329,8 @@ def _follow_group(instance: ProcessInstance, data: dict[str, Any]) -> int | None
     return wanted
 
 
-def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = "") -> None:
-    """The task no longer waits for anyone; the history says so, and why."""
+def withdraw_task(task: HumanTask, actor: User | None, channel: str, why: str = "task_withdrawn") -> None:
+    """The task no longer waits for anyone; the history says so, and why (the line's key)."""
     events = _withdraw(task.instance, [(task.id, task.name)], actor, channel, utcnow(), why)
     db.session.connection().execute(ADD_EVENTS, events)
 
@@ -346,8 +346,9 @@ def retitle_task(task: HumanTask, definition: TaskDef, data: dict | None = None)
 
 
 def _withdraw(instance: ProcessInstance, rows: list[tuple[int, str]], actor: User | None, channel: str,
-              now: dt.datetime, why: str = "") -> list[dict[str, Any]]:
-    """Withdraw these (id, name) task rows; their history rows, to be written by the caller."""
+              now: dt.datetime, why: str = "task_withdrawn") -> list[dict[str, Any]]:
+    """Withdraw these (id, name) task rows; their history rows (``why``: the line's key, a
+    ``task_withdrawn…`` of ``LINES``), to be written by the caller."""
     if not rows:
         return []
     ids = [row_id for row_id, _ in rows]
@@ -355,7 +356,7 @@ def _withdraw(instance: ProcessInstance, rows: list[tuple[int, str]], actor: Use
     conn.execute(WITHDRAW_TASKS, {"ids": ids, "now": now})
     conn.execute(UNREADY_CANDIDATES, {"ids": ids})
     _expire_tasks(ids, ["state", "completed_at"])
-    return [event_row(instance.id, row_id, actor, channel, "task_withdrawn", f"{name} withdrawn{why}")
+    return [event_row(instance.id, row_id, actor, channel, "task_withdrawn", said(why, task=name))
             for row_id, name in rows]
 
 

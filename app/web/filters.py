@@ -13,10 +13,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import InstanceStatus, ProcessInstance, TaskCandidate
+from app.models import AuditEvent, InstanceStatus, ProcessInstance, TaskCandidate
 from app.outbox.shown import request_summary, request_title
 from app.services.versions import load_model
-from app.steps import outcome_label, status_word
+from app.steps import event_line, outcome_label, status_word
 from forms.text import format_date, format_moment, format_money, format_number
 from forms.translations import SOURCE_LANGUAGE, current_language, diagram_text
 
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(request_title)  # {{ instance | request_title }}: in the page's (email's) language
     app.add_template_filter(request_summary)
     app.add_template_filter(figure)
+    app.add_template_filter(history_line)
     app.add_template_global(page_window)
     app.context_processor(navigation)
 
@@ -76,6 +77,12 @@ def diagram(text: str, instance: ProcessInstance | None) -> str:
     if current_language() == SOURCE_LANGUAGE:
         return text
     return diagram_text(getattr(instance, "version", None), text)  # an email's preview may have no request
+
+
+def history_line(event: AuditEvent) -> str:
+    """An administrators' history row (a version stored, a person added) in the page's language:
+    ``{{ event | history_line }}``; a request's history comes as its entries' ``line``."""
+    return event_line(event, None)
 
 
 def outcome(instance: ProcessInstance) -> str:

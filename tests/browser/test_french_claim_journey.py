@@ -85,6 +85,12 @@ def test_a_claim_filed_decided_and_paid_in_french(people, live_server):
     marta.open(request_url, "fr-request-paid")
     text = marta.text()
     assert "Statut Payée" in text and "Référence du paiement BB-2026-0042" in text, text
+    # Its history too, worked out for her: who did which step, by the diagram's French names.
+    for line in ("Marta Nowak a lancé « Remboursement des frais de déplacement »",
+                 "Clara Schmidt a terminé l’étape « Vérifier la demande » par e-mail",
+                 "Felix Wagner a terminé l’étape « Approuver le paiement »",
+                 "La demande est terminée : Demande payée"):
+        assert line in text, (line, text)
     [paid] = [m for m in live_server.mail.to("marta") if "payée" in m["Subject"]]
     assert paid["Subject"].startswith("Votre demande de remboursement de frais de déplacement a été payée")
     assert "473,00" in paid["Subject"], paid["Subject"]

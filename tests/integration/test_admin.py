@@ -452,6 +452,11 @@ def test_a_deactivated_person_no_longer_holds_waiting_tasks(app, client):
     history = unescape(loaded(client.get(f"/requests/{claim.id}")))
     assert "Tom Peeters was deactivated. Check claim" in history
     assert "Clara Schmidt was deactivated. Check claim" in history
+    person("admin").language = "de"  # the same lines for a German reader, the diagram's step in German
+    db.session.commit()
+    history = unescape(loaded(client.get(f"/requests/{claim.id}")))
+    assert f"Tom Peeters wurde deaktiviert. „Antrag prüfen“ von „{claim.title}“ wartet jetzt auf Clara Schmidt" \
+        in history
 
     response = post_form(client, f"/monitor/tasks/{check.id}/reassign",
                          {"person": str(person("felix").id), "reason": "Clara and Tom have left."})

@@ -76,6 +76,10 @@ def test_erasing_marta_keeps_what_the_rules_keep_and_names_her_by_a_pseudonym(cl
     assert pseudonym in page and "Marta Nowak" not in page.replace("Bank account holder Marta Nowak", "")
     paid_page = text(client.get(f"/monitor/instances/{ids['paid']}"))
     assert f"Started by {pseudonym}" in paid_page
+    # its history's lines name her by the pseudonym: her actions (from her row) and the notices she got
+    assert f"{pseudonym} started Travel reimbursement" in paid_page
+    assert f"{pseudonym} was emailed “Your travel claim has been paid" in paid_page
+    assert "Marta Nowak was emailed" not in paid_page and "Marta Nowak started" not in paid_page
     check = ready_task(db.session.get_one(ProcessInstance, ids["running"]), "check_claim")
     complete(client, "clara", check, {"decision": "approve"})
     assert ready_tasks(db.session.get_one(ProcessInstance, ids["running"]), "approve_payment")

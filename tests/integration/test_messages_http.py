@@ -84,6 +84,9 @@ def test_a_message_reaches_the_request_with_its_key_and_starts_a_new_request(cli
     sign_in(client, "marta")
     assert "Received the message “Group ready” from “Group notice”" in text(
         client.get(f"/requests/{waiting_ict.id}"))
+    person("marta").language = "fr"  # and in her language, once she has chosen French
+    db.session.commit()
+    assert "Message « Group ready » reçu de « Group notice »" in text(client.get(f"/requests/{waiting_ict.id}"))
     sign_in(client, "ana")
     page = text(client.get(f"/requests/{sender.id}"))
     assert "The message “Group ready” was sent to" in page

@@ -470,7 +470,9 @@ def test_retry_runs_the_failed_step_again_once_the_cause_is_fixed(client, reques
     assert claim.status == InstanceStatus.ERROR and "the notice templates are missing" in claim.error
     again = history_of(claim, "error")[-1]
     assert again.channel == "admin" and "failed again" in again.summary
+    line = again.data.pop("$line")  # the line's kind and parameters, shown in the reader's language
     assert again.data == {"reason": "Trying before the fix.", "bpmn_id": "notify_check_reminder"}
+    assert line["key"] == "retry_failed" and line["args"]["reason"] == "Trying before the fix."
     assert outbox(claim, "claim_reminder") == {}
 
     monkeypatch.undo()  # the templates are back

@@ -12,7 +12,17 @@ from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
 from app.services.instances import step_limits
 from app.services.reasons import check_reason
-from app.steps import add_candidates, drop_candidates, engine, lock_instance, record, save_instance, step, sync_instance
+from app.steps import (
+    add_candidates,
+    drop_candidates,
+    engine,
+    lock_instance,
+    record,
+    said,
+    save_instance,
+    step,
+    sync_instance,
+)
 from app.steps.lanes import initiators_own
 
 from .access import _require_admin
@@ -31,7 +41,7 @@ def cancel_instance(actor: User, instance: ProcessInstance, reason: str) -> None
     model = load_model(instance.version, instance.called)
     wf = engine().load(model, instance.state)
     engine().cancel(wf)
-    record(instance, actor, "admin", "cancelled", f"{actor.name} cancelled this request. Reason: {reason}",
+    record(instance, actor, "admin", "cancelled", said("cancelled", reason=reason),
            {"reason": reason})
     told = [instance.initiator_id]
     withdrawn = []
@@ -63,8 +73,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
     try:
         with step(instance, actor, "admin"):
             wf = engine().load(model, instance.state)
-            record(instance, actor, "admin", "retried",
-                   f"{actor.name} ran the failed step again and it worked. Reason: {reason}", {"reason": reason})
+            record(instance, actor, "admin", "retried", said("retried", reason=reason), {"reason": reason})
             with step_limits():
                 engine().fire_timers(wf)
             sync_instance(instance, model, wf, actor, "admin",
@@ -75,7 +84,7 @@ def retry_instance(actor: User, instance: ProcessInstance, reason: str) -> bool:
         instance = db.session.get_one(ProcessInstance, instance_id)  # never deleted
         save_instance(instance, {"status": InstanceStatus.ERROR, "error": str(exc)[:2000]})
         record(instance, actor, "admin", "error",
-               f"{actor.name} ran the failed step again; it failed again: {exc}. Reason: {reason}",
+               said("retry_failed", error=str(exc)[:400], reason=reason),
                {"reason": reason, "bpmn_id": exc.bpmn_id})
         db.session.flush()
         return False
@@ -108,7 +117,7 @@ def reassign_task(actor: User, task: HumanTask, person: User, reason: str) -> No
     # Now, not when the task became ready: the inbox lists newest first, and it is new to them.
     add_candidates(task, [person.id], created_at=utcnow())
     record(instance, actor, "admin", "reassigned",
-           f"{actor.name} gave {task.name} to {person.name}. Reason: {reason}",
+           said("reassigned", task=task.name, assignee=person.name, reason=reason),
            {"reason": reason, "from": previous, "to": person.id}, task=task)
     queue_task_emails(instance.id, task.id, [person.id])
     queue_notice(instance, "task_reassigned", previous,

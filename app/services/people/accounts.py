@@ -18,7 +18,7 @@ from app.extensions import db
 from app.locale import language_name
 from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
-from app.steps import drop_candidates, recheck_lanes, record
+from app.steps import drop_candidates, recheck_lanes, record, said
 
 from .admin import _clean_name, _record, _refuse
 from .organisations import _organisation, find_organisation
@@ -172,7 +172,10 @@ def release_waiting_tasks(actor: User, user: User) -> list[str]:
         what = f"{task.name} of “{task.instance.title}”"
         line = (f"{what} now waits for {', '.join(others)}" if others else
                 f"{what} now waits for nobody: give it to someone from the request's page")
-        record(task.instance, actor, "admin", "task_released", f"{user.name} was deactivated. {line}"[:500],
+        said_line = (said("task_released", user=user.name, task=task.name, title=task.instance.title,
+                          others=", ".join(others)) if others else
+                     said("task_released_nobody", user=user.name, task=task.name, title=task.instance.title))
+        record(task.instance, actor, "admin", "task_released", said_line,
                {"user_id": user.id, "waiting_for": others}, task=task)
         lines.append(line)
     db.session.flush()

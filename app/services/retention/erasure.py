@@ -37,6 +37,8 @@ from app.models.base import utcnow
 from app.services.people.accounts import release_waiting_tasks
 from app.services.people.pseudonyms import DOMAIN, UNUSABLE_HASH, pseudonym_of
 from app.services.people.signins import end_sessions
+from app.steps import said
+from app.steps.lines import KEY as LINE
 
 from .periods import request_retention
 from .purge import FINISHED, purge_request
@@ -105,7 +107,7 @@ def erase_person(actor: User, person: User) -> ErasurePlan:
     db.session.execute(delete(ActionToken).where(ActionToken.user_id == person.id))
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_id == person.id))
     for instance in plan.erased:
-        purge_request(instance, actor, "admin", f"Personal data deleted: {pseudonym.name} asked for erasure")
+        purge_request(instance, actor, "admin", said("purged_by_erasure", pseudonym=pseudonym.name))
     code = pseudonym.email.partition("@")[0].removeprefix("person-")
     end_sessions(person)
     person.name, person.email, person.password_hash = pseudonym.name, f"erased-{code}@{DOMAIN}", UNUSABLE_HASH
@@ -118,6 +120,8 @@ def erase_person(actor: User, person: User) -> ErasurePlan:
     for event in db.session.scalars(select(AuditEvent).where(
             or_(*(AuditEvent.summary.contains(text) for text in scrub.texts)))):
         event.summary = scrub.text(event.summary)[:500]
+        if isinstance(event.data, dict) and LINE in event.data:  # the names in its line, not the answers kept
+            event.data = {**event.data, LINE: scrub.value(event.data[LINE])}
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == person.id))
     db.session.add(AuditEvent(actor_id=actor.id, channel="admin", action="user_erased", summary=(
         f"{actor.name} erased {pseudonym.name} at their request: {len(plan.erased)} requests' personal data "

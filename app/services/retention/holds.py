@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import ProcessInstance, Role, User
 from app.models.base import utcnow
 from app.services.reasons import check_reason
-from app.steps import record
+from app.steps import record, said
 
 
 def _check(actor: User, instance: ProcessInstance, reason: str) -> str:
@@ -37,7 +37,7 @@ def place_hold(actor: User, instance: ProcessInstance, reason: str) -> None:
     if instance.held_at is not None:
         raise ServiceError(_("This request is already on legal hold."))
     _write(instance, held_at=utcnow(), hold_reason=reason)
-    record(instance, actor, "admin", "legal_hold", f"{actor.name} put this request on legal hold. Reason: {reason}",
+    record(instance, actor, "admin", "legal_hold", said("legal_hold", reason=reason),
            {"reason": reason})
 
 
@@ -48,4 +48,4 @@ def lift_hold(actor: User, instance: ProcessInstance, reason: str) -> None:
         raise ServiceError(_("This request is not on legal hold."))
     _write(instance, held_at=None, hold_reason=None)
     record(instance, actor, "admin", "legal_hold_lifted",
-           f"{actor.name} lifted the legal hold on this request. Reason: {reason}", {"reason": reason})
+           said("legal_hold_lifted", reason=reason), {"reason": reason})

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.engine import ProcessModel, load_model
 from app.extensions import db
 from app.models import ProcessInstance, ProcessVersion
 from app.steps import status_word
+from forms.text import period_text
 
 PERIOD_KEY, BASIS_KEY = "retention", "retention_basis"
 PERIOD = re.compile(r"\s*(\d{1,3})\s+(day|week|month|year)s?\s*", re.IGNORECASE)
@@ -39,11 +39,7 @@ class Period:
         return moment - relativedelta(**{f"{self.unit}s": self.count})
 
     def text(self) -> str:
-        words = {"day": ngettext("%(num)d day", "%(num)d days", self.count),
-                 "week": ngettext("%(num)d week", "%(num)d weeks", self.count),
-                 "month": ngettext("%(num)d month", "%(num)d months", self.count),
-                 "year": ngettext("%(num)d year", "%(num)d years", self.count)}
-        return words[self.unit]
+        return period_text(self.count, self.unit)
 
 
 def parse_period(value: str) -> Period | None:

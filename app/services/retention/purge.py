@@ -38,7 +38,7 @@ from app.models.base import utcnow
 from app.services.history import personal_fields
 from app.services.people.pseudonyms import pseudonym_of
 from app.services.storage import StorageRefused, storage
-from app.steps import record, status_word
+from app.steps import Line, record, said, status_word
 
 from .periods import Period, declared_retention, governing_model
 from .scrub import Scrub
@@ -94,7 +94,7 @@ def purge_due(now: dt.datetime | None = None) -> int:
         instance_id = due.instance.id
         try:
             done = purge_request(due.instance, None, "worker",
-                                 f"Personal data deleted: the retention period of {due.period.text()} has ended")
+                                 said("purged_by_retention", period=[due.period.count, due.period.unit]))
         except StorageRefused as problem:
             db.session.rollback()
             current_app.logger.error("request %s not purged: the store did not delete a file: %s",
@@ -138,10 +138,11 @@ def _delete_files(instance: ProcessInstance) -> int:
     return len(rows)
 
 
-def purge_request(instance: ProcessInstance, actor: User | None, channel: str, why: str) -> int:
-    """Delete ``instance``'s personal data (see the module's docstring); ``why`` starts the line
-    its history shows. Returns 1, or 0 when it was purged already, or is not finished, or
-    still has an email to send (the next round tries again). The caller commits."""
+def purge_request(instance: ProcessInstance, actor: User | None, channel: str, why: Line) -> int:
+    """Delete ``instance``'s personal data (see the module's docstring); ``why`` is the line its
+    history shows (``purged_by_…``), told how many answers and files went. Returns 1, or 0 when
+    it was purged already, or is not finished, or still has an email to send (the next round
+    tries again). The caller commits."""
     # taken FOR UPDATE: a second worker purging the same request waits, then finds it purged
     locked = db.session.execute(select(ProcessInstance.purged_at, ProcessInstance.lock_version)
                                 .where(ProcessInstance.id == instance.id).with_for_update()).one()
@@ -189,7 +190,6 @@ def purge_request(instance: ProcessInstance, actor: User | None, channel: str, w
     if written.rowcount != 1:  # type: ignore[attr-defined]
         raise RuntimeError(f"request {instance.id} changed while it was purged")
     db.session.expire(instance)
-    record(instance, actor, channel, "purged",
-           f"{why}: {scrub.removed} answers emptied, {files} files deleted, the people in it named by pseudonyms",
+    record(instance, actor, channel, "purged", said(why.key, **why.args, answers=scrub.removed, files=files),
            {"answers": scrub.removed, "files": files})
     return 1

@@ -20,6 +20,7 @@ from app.engine import load_model, parse_files
 from app.errors import InvalidData
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, ProcessDefinition, ProcessInstance, ProcessVersion, User
+from app.steps import record, said
 
 
 def files_sha256(files: dict[str, str]) -> str:
@@ -59,11 +60,8 @@ def store_version(files: dict[str, str], actor: User | None, note: str = "",
                              note=note, created_by_id=actor.id if actor else None)
     db.session.add(version)
     db.session.flush()
-    db.session.add(AuditEvent(actor_id=actor.id if actor else None, channel=channel,
-                              action="version_stored",
-                              summary=f"{model.name} version {number} stored",
-                              data={"process_id": model.process_id, "version": number, "sha256": sha,
-                                    "note": note}))
+    record(None, actor, channel, "version_stored", said("version_stored", process=model.name, number=number),
+           {"process_id": model.process_id, "version": number, "sha256": sha, "note": note})
     if activate:
         activate_version(actor, version, channel=channel)
     return version, True
@@ -83,20 +81,14 @@ def activate_version(actor: User | None, version: ProcessVersion, channel: str =
     for other in definition.versions:
         other.active = other.id == version.id
     definition.name = load_model(version).name
-    if previous is not None and version.number < previous.number:
-        rollback = True
-        summary = f"{definition.name} rolled back to version {version.number} (from version {previous.number})"
-    else:
-        rollback = False
-        summary = f"{definition.name} version {version.number} activated"
-    if reason:
-        summary = f"{summary}: {reason}"
-    db.session.add(AuditEvent(actor_id=actor.id if actor else None, channel=channel,
-                              action="version_rolled_back" if rollback else "version_activated",
-                              summary=summary[:500],
-                              data={"process_id": definition.process_id, "version": version.number,
-                                    "previous": previous.number if previous else None, "reason": reason}))
-    db.session.flush()
+    rollback = previous is not None and version.number < previous.number
+    action = "version_rolled_back" if rollback else "version_activated"
+    line = said(f"{action}_because" if reason else action, process=definition.name, number=version.number,
+                previous=previous.number if previous else None, **({"reason": reason} if reason else {}))
+    db.session.flush()  # the versions' active flags, before the history's plain INSERT
+    record(None, actor, channel, action, line,
+           {"process_id": definition.process_id, "version": version.number,
+            "previous": previous.number if previous else None, "reason": reason})
 
 
 _DECISION_REF = re.compile(r'decisionRef="([^"]+)"')
