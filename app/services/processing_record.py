@@ -23,6 +23,7 @@ from app.services.history import PERSONAL_READERS
 from app.services.retention.periods import kept_until_the_end
 from app.services.spreadsheet import csv_text
 from app.steps.lanes import name_kind
+from forms.translations import translated_model
 
 B = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 C = "{http://camunda.org/schema/1.0/bpmn}"
@@ -84,7 +85,7 @@ def _notified(model: ProcessModel) -> list[str]:
 
 def _process(data: statements.ProcessData) -> Activity:
     assert data.version is not None
-    model = load_model(data.version)
+    model = translated_model(data.version, load_model(data.version))  # the page's words, as the notice's
     readers = [_("The person who started the request")] + [
         str(ROLE_NAMES[role]) for role in sorted(PERSONAL_READERS)] + [
         _("Administrators, when they download a person's data for them")]

@@ -105,7 +105,7 @@ def test_task_emails_go_out_in_each_recipients_language(app, client, smtp):  # n
 
     [french] = smtp.to("clara.schmidt")
     text, html = parts(french)
-    assert french["Subject"] == f"Votre décision, s’il vous plaît : Check claim – {title}"
+    assert french["Subject"] == f"Votre décision, s’il vous plaît : Vérifier la demande – {title}"
     assert text.startswith("Bonjour Clara Schmidt,")
     assert "Demande de Marta Nowak : travel claim for" in text and "Elle attend depuis le " in text
     assert "Décidez depuis cet email" in text and '<html lang="fr">' in html
@@ -113,7 +113,7 @@ def test_task_emails_go_out_in_each_recipients_language(app, client, smtp):  # n
 
     [german] = smtp.to("tom.peeters")
     text, html = parts(german)
-    assert german["Subject"] == f"Ihre Entscheidung, bitte: Check claim – {title}"
+    assert german["Subject"] == f"Ihre Entscheidung, bitte: Antrag prüfen – {title}"
     assert text.startswith("Guten Tag Tom Peeters,") and "Entscheiden Sie direkt aus dieser E-Mail" in text
     assert '<html lang="de">' in html
 

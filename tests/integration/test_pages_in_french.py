@@ -32,9 +32,9 @@ WORDS = {
         "so_far": "Cette demande jusqu’ici", "send": "Envoyer", "done": "Terminé :",
         "not_found": "Page introuvable", "not_found_hint": "Si vous avez saisi l’adresse web",
         "skip": "Aller au contenu principal", "sign_out": "Se déconnecter", "my_requests": "Mes demandes",
-        "decide": ("Confirmez votre décision : Approve", "Décision enregistrée", "Et ensuite",
+        "decide": ("Confirmez votre décision : Approuver la demande", "Décision enregistrée", "Et ensuite",
                    "Felix Wagner (le service financier) va",
-                   "Une décision a déjà été prise", "Clara Schmidt a terminé « Check claim » le"),
+                   "Une décision a déjà été prise", "Clara Schmidt a terminé « Vérifier la demande » le"),
         "why": "Personne n’est encore désigné pour cette étape : un administrateur peut associer « management » "
                "sous Administration → Noms dans les diagrammes. D’ici là, elle attend les administrateurs.",
     },
@@ -51,9 +51,9 @@ WORDS = {
         "so_far": "Dieser Antrag bisher", "send": "Senden", "done": "Erledigt:",
         "not_found": "Seite nicht gefunden", "not_found_hint": "Wenn Sie die Webadresse eingegeben haben",
         "skip": "Zum Hauptinhalt springen", "sign_out": "Abmelden", "my_requests": "Meine Anträge",
-        "decide": ("Bestätigen Sie Ihre Entscheidung: Approve", "Entscheidung gespeichert", "Wie es weitergeht",
+        "decide": ("Bestätigen Sie Ihre Entscheidung: Antrag genehmigen", "Entscheidung gespeichert", "Wie es weitergeht",
                    "Als Nächstes ist Felix Wagner (der Finanzabteilung) an der Reihe",
-                   "Darüber wurde bereits entschieden", "Clara Schmidt hat „Check claim“ erledigt am"),
+                   "Darüber wurde bereits entschieden", "Clara Schmidt hat „Antrag prüfen“ erledigt am"),
         "why": "Für diesen Schritt ist noch niemand benannt: Die Administration kann „management“ unter "
                "Verwaltung → Namen in Diagrammen zuordnen. Bis dahin wartet er auf die Administration.",
     },

@@ -33,6 +33,7 @@ from app.models import (
 from app.services.spreadsheet import csv_chunks
 from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
+from forms.translations import diagram_text
 
 from .access import _require_monitor
 
@@ -188,11 +189,19 @@ def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
         entry = tasks[instance_id].setdefault(task_id, (name, lane, []))
         if person:
             entry[2].append(person)
+    versions = _versions({row.version_id for row in rows if row.id in tasks})
     for row in rows:
-        row.waiting = [_("%(task)s: %(people)s", task=name, people=", ".join(people)) if people
-                       else _("%(task)s: nobody in the %(lane)s lane", task=name, lane=lane) if lane
-                       else _("%(task)s: nobody in the unnamed lane", task=name)
+        version = versions.get(row.version_id)
+        row.waiting = [_("%(task)s: %(people)s", task=diagram_text(version, name), people=", ".join(people)) if people
+                       else _("%(task)s: nobody in the %(lane)s lane", task=diagram_text(version, name), lane=lane)
+                       if lane else _("%(task)s: nobody in the unnamed lane", task=diagram_text(version, name))
                        for name, lane, people in tasks.get(row.id, {}).values()]
+
+
+def _versions(ids: set[int]) -> dict[int, ProcessVersion]:
+    """The process versions of these ids, by id (a page names a few)."""
+    return {version.id: version for version in db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.id.in_(ids)))} if ids else {}
 
 
 def _attach_outcomes(rows: list[MonitorRow]) -> None:
@@ -200,11 +209,11 @@ def _attach_outcomes(rows: list[MonitorRow]) -> None:
     wanted = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
     if not wanted:
         return
-    versions = db.session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(wanted)))
-    models = {version.id: load_model(version) for version in versions}
+    versions = _versions(wanted)
+    models = {version.id: load_model(version) for version in versions.values()}
     for row in rows:
         if row.version_id in models:
-            row.finished_as = status_word(row.outcome, models[row.version_id])
+            row.finished_as = diagram_text(versions[row.version_id], status_word(row.outcome, models[row.version_id]))
 
 
 class RowPagination(Pagination):
