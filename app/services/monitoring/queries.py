@@ -205,15 +205,16 @@ def _versions(ids: set[int]) -> dict[int, ProcessVersion]:
 
 
 def _attach_outcomes(rows: list[MonitorRow]) -> None:
-    """Each finished row's status word, from the end event its diagram names (``status_word``)."""
-    wanted = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
-    if not wanted:
-        return
-    versions = _versions(wanted)
-    models = {version.id: load_model(version) for version in versions.values()}
+    """Each row's process name and each finished row's status word (from the end event its
+    diagram names, ``status_word``), as its version's diagram words them in the page's language."""
+    versions = _versions({row.version_id for row in rows})
+    finished = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
+    models = {version.id: load_model(version) for version in versions.values() if version.id in finished}
     for row in rows:
+        version = versions.get(row.version_id)
+        row.process = diagram_text(version, row.process)
         if row.version_id in models:
-            row.finished_as = diagram_text(versions[row.version_id], status_word(row.outcome, models[row.version_id]))
+            row.finished_as = diagram_text(version, status_word(row.outcome, models[row.version_id]))
 
 
 class RowPagination(Pagination):
