@@ -76,8 +76,8 @@ def test_the_privacy_notice_in_german_names_processes_fields_and_ends_in_german(
     page = loaded(client.get("/privacy"))
     travel = row(page, "Reisekostenerstattung")
     assert "IBAN (Bankverbindung)" in travel and "„Abgelehnt“" in travel
-    assert "Ansprechperson" in row(page, "Aufnahme in eine Gruppe")
-    for english in ("Travel reimbursement", "Group onboarding", "Contact person", "Rejected"):
+    assert "Ansprechperson (Kontaktdaten)" in row(page, "Aufnahme in eine Gruppe")  # the diagram's kind of data
+    for english in ("Travel reimbursement", "Group onboarding", "Contact person", "Rejected", "contact details"):
         assert english not in page, english
 
 
@@ -87,6 +87,8 @@ def test_the_record_of_processing_and_its_csv_in_french(client):
     page = text(client.get("/admin/processing"))
     assert "Remboursement des frais de déplacement" in page
     assert "Travel reimbursement" not in page and "« Refusée »" in page
+    assert "Expert souhaité (Texte, nom de l’expert)" in page  # a field, and the kind of data it holds
+    assert "Demandeur (la personne qui a lancé la demande)" in page  # a lane, in the diagram's French
     csv = client.get("/admin/processing.csv").get_data(as_text=True)
     assert "Remboursement des frais de déplacement" in csv and "Travel reimbursement" not in csv
 
@@ -146,3 +148,12 @@ def test_monitoring_names_the_process_its_steps_and_what_waits_in_french(client)
     assert "Vérifier la demande , en attente de Clara Schmidt, Tom Peeters depuis le" in page
     assert "Approuver le paiement" in page  # a step still ahead
     assert "Remboursement des frais de déplacement · demande" in page and "Lieu de départ Gdańsk" in page
+
+
+def test_a_task_for_others_names_the_step_and_its_lane_in_french(client):
+    in_language(client, "fr")
+    instance = file_claim(client)  # Marta may read her request, not do the coordinators' step
+    check = ready_task(instance, "check_claim")
+    page = text(client.get(f"/tasks/{check.id}"))
+    assert "« Vérifier la demande » pour" in page and "Coordinateur" in page
+    assert "Check claim" not in page and "Coordinator" not in page

@@ -193,7 +193,8 @@ def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
     for row in rows:
         version = versions.get(row.version_id)
         row.waiting = [_("%(task)s: %(people)s", task=diagram_text(version, name), people=", ".join(people)) if people
-                       else _("%(task)s: nobody in the %(lane)s lane", task=diagram_text(version, name), lane=lane)
+                       else _("%(task)s: nobody in the %(lane)s lane", task=diagram_text(version, name),
+                                                                lane=diagram_text(version, lane))
                        if lane else _("%(task)s: nobody in the unnamed lane", task=diagram_text(version, name))
                        for name, lane, people in tasks.get(row.id, {}).values()]
 
