@@ -12,8 +12,8 @@ from app.extensions import db
 from app.models import OutboxMessage
 from app.outbox.deliver import deliver_outbox
 from tests.conftest import loaded, person, post_form, sign_in
-from tests.integration.test_admin import organisation
 from tests.diagrams import text
+from tests.integration.test_admin import organisation
 from tests.integration.test_email import parts, smtp  # noqa: F401 - the SMTP server fixture
 from tests.integration.test_statements import row
 from tests.integration.test_travel_http import file_claim, ready_task

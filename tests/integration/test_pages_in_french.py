@@ -51,7 +51,8 @@ WORDS = {
         "so_far": "Dieser Antrag bisher", "send": "Senden", "done": "Erledigt:",
         "not_found": "Seite nicht gefunden", "not_found_hint": "Wenn Sie die Webadresse eingegeben haben",
         "skip": "Zum Hauptinhalt springen", "sign_out": "Abmelden", "my_requests": "Meine Anträge",
-        "decide": ("Bestätigen Sie Ihre Entscheidung: Antrag genehmigen", "Entscheidung gespeichert", "Wie es weitergeht",
+        "decide": ("Bestätigen Sie Ihre Entscheidung: Antrag genehmigen", "Entscheidung gespeichert",
+                   "Wie es weitergeht",
                    "Als Nächstes ist Felix Wagner (der Finanzabteilung) an der Reihe",
                    "Darüber wurde bereits entschieden", "Clara Schmidt hat „Antrag prüfen“ erledigt am"),
         "why": "Für diesen Schritt ist noch niemand benannt: Die Administration kann „management“ unter "
