@@ -140,6 +140,8 @@ def test_monitoring_names_the_process_its_steps_and_what_waits_in_french(client)
     instance = file_claim(client)
     sign_in(client, "clara")
     in_language(client, "fr")
+    html = loaded(client.get("/monitor/instances"))
+    assert re.search(r'<option value="travel_reimbursement"\s*>Remboursement des frais de déplacement</option>', html)
     listing = text(client.get("/monitor/instances"))
     assert "Remboursement des frais de déplacement, version 1 · demande" in listing
     assert "Vérifier la demande : Clara Schmidt, Tom Peeters" in listing

@@ -31,6 +31,7 @@ from app.models import (
     WorkingGroup,
 )
 from app.services.spreadsheet import csv_chunks
+from app.services.versions import process_names
 from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
 from forms.translations import diagram_text
@@ -290,15 +291,15 @@ def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """The values each filter offers: processes, versions, groups, people."""
+    names = process_names()  # in the page's language, as the diagrams word them
     versions = db.session.execute(
-        select(ProcessVersion.id, ProcessDefinition.name, ProcessVersion.number, ProcessVersion.active)
+        select(ProcessVersion.id, ProcessDefinition.process_id, ProcessVersion.number, ProcessVersion.active)
         .join(ProcessDefinition).order_by(ProcessDefinition.name, ProcessVersion.number.desc())).all()
     return {
-        "process_id": [(d.process_id, d.name) for d in db.session.scalars(
-            select(ProcessDefinition).order_by(ProcessDefinition.name))],
-        "version": [(str(vid), _("%(process)s, version %(number)s (in use)", process=name, number=number) if active
-                     else _("%(process)s, version %(number)s", process=name, number=number))
-                    for vid, name, number, active in versions],
+        "process_id": sorted(names.items(), key=lambda item: item[1].lower()),
+        "version": [(str(vid), _("%(process)s, version %(number)s (in use)", process=names[pid], number=number)
+                     if active else _("%(process)s, version %(number)s", process=names[pid], number=number))
+                    for vid, pid, number, active in versions],
         "status": [(status.value, str(label)) for status, label in STATUS_LABELS.items()],
         "group": [(str(gid), name) for gid, name in db.session.execute(
             select(WorkingGroup.id, WorkingGroup.name).order_by(WorkingGroup.name))],

@@ -20,6 +20,7 @@ from app.engine import load_model, parse_files
 from app.errors import InvalidData
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, ProcessDefinition, ProcessInstance, ProcessVersion, User
+from forms.translations import diagram_text
 
 
 def files_sha256(files: dict[str, str]) -> str:
@@ -145,6 +146,16 @@ def active_versions() -> list[ProcessVersion]:
         select(ProcessVersion).join(ProcessDefinition)
         .where(ProcessVersion.active.is_(True)).order_by(ProcessDefinition.name)
     ))
+
+
+def process_names() -> dict[str, str]:
+    """Each process's name by its id, in the page's language as its active version's diagram
+    words it (as stored, for a process with no active version)."""
+    found = {process_id: name for process_id, name in db.session.execute(
+        select(ProcessDefinition.process_id, ProcessDefinition.name))}
+    for version in active_versions():
+        found[version.definition.process_id] = diagram_text(version, version.definition.name)
+    return found
 
 
 RUNNING_STATES = (InstanceStatus.RUNNING, InstanceStatus.ERROR)  # unfinished: still on their version
