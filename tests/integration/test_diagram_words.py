@@ -1,6 +1,7 @@
 """The diagram's own words inside the app's sentences, in the reader's language: what happens
 next, the answered steps, the decision pages, the privacy notice and the record of processing;
-and an invitation written in the language the inviting person chose for the new account."""
+and an invitation written in the language the inviting person chose for the new account; and the
+last English words found walking the demo in French."""
 
 from __future__ import annotations
 
@@ -159,3 +160,16 @@ def test_a_task_for_others_names_the_step_and_its_lane_in_french(client):
     page = text(client.get(f"/tasks/{check.id}"))
     assert "« Vérifier la demande » pour" in page and "Coordinateur" in page
     assert "Check claim" not in page and "Coordinator" not in page
+
+
+def test_the_last_english_words_found_walking_the_demo_in_french(client):
+    in_language(client, "fr")
+    sign_in(client, "ana")
+    settings = text(client.get("/profile"))  # the deputy list named each person's role in English
+    assert "Clara Schmidt (Coordinateur)" in settings and "(coordinator)" not in settings
+    sign_in(client, "clara")
+    report = text(client.get("/reports/flow"))  # the period's end read "Destinataire", an email's "To"
+    assert "Au Par exemple" in report and "Destinataire" not in report
+    in_language(client, "en")
+    sign_in(client, "tom")  # in English, as before
+    assert "To For example" in text(client.get("/reports/flow"))
