@@ -168,15 +168,15 @@ def _rows_query(f: InstanceFilter):
     )
 
 
-def _attach_waiting(rows: list[MonitorRow]) -> None:
+def _attach_waiting(rows: list[MonitorRow], versions: dict[int, ProcessVersion]) -> None:
     """Fill each row's ``waiting`` from its READY tasks and their candidates, a query per
     thousand rows: the rows' own ids, never the filter again (a filter over a UNION, re-run by
     PostgreSQL for each task without fresh statistics, took the CSV past the statement timeout)."""
     for start in range(0, len(rows), WAITING_CHUNK):
-        _attach_waiting_chunk(rows[start:start + WAITING_CHUNK])
+        _attach_waiting_chunk(rows[start:start + WAITING_CHUNK], versions)
 
 
-def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
+def _attach_waiting_chunk(rows: list[MonitorRow], versions: dict[int, ProcessVersion]) -> None:
     ids = [row.id for row in rows]
     found = db.session.execute(
         select(HumanTask.instance_id, HumanTask.id, HumanTask.name, HumanTask.lane, User.name)
@@ -190,7 +190,6 @@ def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
         entry = tasks[instance_id].setdefault(task_id, (name, lane, []))
         if person:
             entry[2].append(person)
-    versions = _versions({row.version_id for row in rows if row.id in tasks})
     for row in rows:
         version = versions.get(row.version_id)
         row.waiting = [_("%(task)s: %(people)s", task=diagram_text(version, name), people=", ".join(people)) if people
@@ -206,10 +205,9 @@ def _versions(ids: set[int]) -> dict[int, ProcessVersion]:
         select(ProcessVersion).where(ProcessVersion.id.in_(ids)))} if ids else {}
 
 
-def _attach_outcomes(rows: list[MonitorRow]) -> None:
+def _attach_outcomes(rows: list[MonitorRow], versions: dict[int, ProcessVersion]) -> None:
     """Each row's process name and each finished row's status word (from the end event its
     diagram names, ``status_word``), as its version's diagram words them in the page's language."""
-    versions = _versions({row.version_id for row in rows})
     finished = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
     models = {version.id: load_model(version) for version in versions.values() if version.id in finished}
     for row in rows:
@@ -228,8 +226,9 @@ class RowPagination(Pagination):
         query = self._query_args["query"].limit(self.per_page).offset(self._query_offset)
         rows = [MonitorRow(*values) for values in db.session.execute(query).all()]
         if rows:
-            _attach_waiting(rows)
-            _attach_outcomes(rows)
+            versions = _versions({row.version_id for row in rows})  # one query for the page's words
+            _attach_waiting(rows, versions)
+            _attach_outcomes(rows, versions)
         return rows
 
     def _query_count(self) -> int:
@@ -280,8 +279,9 @@ def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
     def batches() -> Iterator[list[list]]:
         for part in db.session.execute(query, execution_options={"yield_per": WAITING_CHUNK}).partitions():
             rows = [MonitorRow(*values) for values in part]
-            _attach_waiting(rows)
-            _attach_outcomes(rows)
+            versions = _versions({row.version_id for row in rows})  # one query for the page's words
+            _attach_waiting(rows, versions)
+            _attach_outcomes(rows, versions)
             yield [[row.id, row.process, row.version, row.title, row.status_label, row.group, row.initiator,
                     moment(row.started_at), moment(row.ended_at), "; ".join(row.waiting)] for row in rows]
 
