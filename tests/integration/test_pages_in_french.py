@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -92,7 +93,8 @@ def test_the_sign_in_page_its_errors_and_the_sign_out_message_are_in_the_browser
 def test_inbox_task_and_request_pages_speak_french_or_german_around_the_data(app, client, language):
     words = WORDS[language]
     with app.test_request_context(headers={"Accept-Language": language}):
-        today = day_label(dt.date.today())  # as the pages name a day (i18n-core formats it for the language)
+        # as the pages name a day: in the display time zone (after 23:00 UTC, Brussels is a day ahead)
+        today = day_label(dt.datetime.now(ZoneInfo(app.config["DISPLAY_TIMEZONE"])).date())
     instance = file_claim(client)  # Marta files a travel claim for Circular ICT
 
     request_page = text(client.get(f"/requests/{instance.id}"))
