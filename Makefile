@@ -81,7 +81,7 @@ lint: $(INSTALLED)
 # app/translations/<language>/LC_MESSAGES/messages.po is what translators edit; a new language: make translations NEW_LANGUAGE=xx (then add it to LANGUAGES).
 TRANSLATIONS := app/translations
 translations: $(INSTALLED)
-	$(BIN)/pybabel -q extract --project "Big Buyers Workflow" --version 0.1.0 --copyright-holder "Big Buyers Workflow contributors" --msgid-bugs-address "the project's issue tracker" --no-location --sort-output -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q extract --project "Big Buyers Workflow" --version 0.1.0 --copyright-holder "Big Buyers Workflow contributors" --msgid-bugs-address "the project's issue tracker" --no-location --sort-output -F babel.cfg -k lazy_gettext -k _l -k lazy_pgettext:1c,2 -o $(TRANSLATIONS)/messages.pot .
 	@for lang in $$(cd $(TRANSLATIONS) && ls -d */ | tr -d /) $(NEW_LANGUAGE); do \
 		if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \

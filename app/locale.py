@@ -23,9 +23,10 @@ def languages() -> list[str]:
     return list(current_app.config["LANGUAGES"])
 
 
-def language_name(code: str) -> str:
-    """A language by its own name ('Français', 'Deutsch'), for the settings page and the switch."""
-    name = Locale.parse(code).get_display_name(code) or code
+def language_name(code: str, in_language: str | None = None) -> str:
+    """A language by its own name ('Français', 'Deutsch'), for the settings page and the switch;
+    or by its name in ``in_language`` ('French' in 'en', for the history's English lines)."""
+    name = Locale.parse(code).get_display_name(in_language or code) or code
     return name[:1].upper() + name[1:]
 
 

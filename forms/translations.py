@@ -96,7 +96,8 @@ def current_language() -> str:
 
 def diagram_text(version: StoredVersion | None, text: str, language: str | None = None) -> str:
     """``text`` from the diagram of ``version`` in ``language`` (the page's by default): its
-    translation in the version's catalogue, else the text as drawn (English)."""
+    translation in the version's catalogue, else the text as drawn (English). The name of a
+    multi-instance task's row ("Endorse: Tallinn City") is translated before its item."""
     if not text or version is None:
         return text
     language = language or current_language()
@@ -105,7 +106,11 @@ def diagram_text(version: StoredVersion | None, text: str, language: str | None 
     catalogue = version_catalogues(version).get(language)
     if not catalogue:
         return text
-    return catalogue.get(text) or catalogue.get(" ".join(text.split())) or text
+    found = catalogue.get(text) or catalogue.get(" ".join(text.split()))
+    if found:
+        return found
+    step, colon, item = text.rpartition(": ")  # a multi-instance task's row: "Endorse: Tallinn City"
+    return f"{catalogue[step]}: {item}" if colon and step in catalogue else text
 
 
 def translated_field(version: StoredVersion | None, spec: FieldSpec, language: str | None = None) -> FieldSpec:

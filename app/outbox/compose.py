@@ -63,6 +63,7 @@ def task_ask(task: HumanTask) -> str:
     if ask:
         return ask
     name = task.name.removesuffix(f": {task.loop_label}") if task.loop_label else task.name
+    name = diagram_text(task.instance.version, name)
     if task.loop_label:
         return _("please %(task)s for %(item)s", task=lower_label(name), item=task.loop_label)
     return _("please %(task)s", task=lower_label(name))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.engine import FormSpec, ProcessModel, TaskDef
 from forms import default_reference
+from forms.translations import diagram_text
 
 from .history import Answer, Entry
 
@@ -34,7 +35,8 @@ def answered_steps(history: list[Entry], model: ProcessModel) -> list[StepAnswer
         if event.action == "started":
             key, title = ("", ""), _("Start: %(process)s", process=model.name)
         elif event.action == "task_completed" and event.task is not None:
-            key, title = (event.task.bpmn_id, event.task.name), event.task.name
+            key, title = (event.task.bpmn_id, event.task.name), diagram_text(event.task.instance.version,
+                                                                              event.task.name)
         else:
             continue
         if entry.answers:

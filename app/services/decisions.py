@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import ActionToken, HumanTask, TaskState
 from app.models.base import utcnow
 from app.steps import Step, commit_or_conflict
+from forms.translations import diagram_text
 
 from .tasks import complete_task, is_candidate
 
@@ -42,13 +43,14 @@ def check_token(token: ActionToken | None) -> Refusal | None:
                        _("The link is not one this service sent, or it was changed or cut short. "
                          "Copy the whole link from the email, or sign in and open the task."), status=404)
     task = token.task
+    name = diagram_text(task.instance.version, task.name)  # in the page's language
     if task.state == TaskState.COMPLETED:
         who = task.completed_by.name if task.completed_by else _("Someone else")
-        return Refusal(_("This has already been decided"), _("%(who)s completed “%(task)s”", who=who, task=task.name),
+        return Refusal(_("This has already been decided"), _("%(who)s completed “%(task)s”", who=who, task=name),
                        task)
     if task.state == TaskState.CANCELLED:
         return Refusal(_("This task was withdrawn"),
-                       _("“%(task)s” no longer waits for anyone. Nothing was changed.", task=task.name), task)
+                       _("“%(task)s” no longer waits for anyone. Nothing was changed.", task=name), task)
     if token.used_at is not None:
         return Refusal(_("This link has been used"), _("Each decision link works once. Nothing was changed."), task)
     if token.expires_at <= utcnow():
@@ -58,7 +60,7 @@ def check_token(token: ActionToken | None) -> Refusal | None:
     if not token.user.active or not is_candidate(token.user, task):
         return Refusal(_("This task is no longer yours"),
                        _("This task is no longer waiting for you: “%(task)s” now waits for other people. "
-                         "Nothing was changed.", task=task.name), task, status=403)
+                         "Nothing was changed.", task=name), task, status=403)
     return None
 
 

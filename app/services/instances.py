@@ -28,6 +28,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.steps import Conflict, Step, create_instance, engine, record, said, save_instance, step, sync_instance
 from app.steps.lanes import lane_kind, still_named
+from forms.translations import diagram_text
 
 from .attachments import store_uploads
 from .versions.calls import CallProblem, resolve_calls
@@ -76,7 +77,7 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
     written (its ``instance``, what it opened and queued: ``progress.after_step`` reads it)."""
     model = load_model(version)
     if not may_start(actor, model):
-        raise NotAllowed(_("You cannot start “%(process)s”.", process=model.name))
+        raise NotAllowed(_("You cannot start “%(process)s”.", process=diagram_text(version, model.name)))
     called = _called_versions(version, model)
     model = load_model(version, called)
     group_id = data.get("working_group_id")
@@ -100,8 +101,8 @@ def start_instance(actor: User, version: ProcessVersion, data: dict[str, Any],
             refusal = service_refusal(exc)
             if refusal is not None:  # a service task refused the data: say it as it said it
                 raise refusal from exc
-            raise ServiceError(_("“%(process)s” could not start: %(problem)s", process=model.name,
-                                 problem=exc)) from exc
+            raise ServiceError(_("“%(process)s” could not start: %(problem)s",
+                                 process=diagram_text(version, model.name), problem=exc)) from exc
         record(instance, actor, channel, "started", said("started", process=model.name),
                {k: v for k, v in start_data.items() if k not in ("initiator_id",)})
         sync_instance(instance, model, wf, actor, channel)
@@ -117,7 +118,8 @@ def _called_versions(version: ProcessVersion, model: ProcessModel) -> list[Proce
         called = list(resolve_calls(model).values())
         load_model(version, called)  # they fit together
     except (CallProblem, DiagramError) as exc:
-        raise ServiceError(_("“%(process)s” cannot start: %(problem)s", process=model.name, problem=exc)) from exc
+        raise ServiceError(_("“%(process)s” cannot start: %(problem)s", process=diagram_text(version, model.name),
+                                 problem=exc)) from exc
     return called
 
 

@@ -17,12 +17,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.engine import ProcessModel, load_model, parse_xml
-from app.models import Role
+from app.models import ProcessVersion, Role
 from app.services import statements
 from app.services.history import PERSONAL_READERS
 from app.services.retention.periods import kept_until_the_end
 from app.services.spreadsheet import csv_text
 from app.steps.lanes import name_kind
+from forms.translations import diagram_text, translated_model
 
 B = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 C = "{http://camunda.org/schema/1.0/bpmn}"
@@ -49,16 +50,15 @@ class Activity:
     files: str  # which files it keeps
 
 
-def _who(lane: str) -> tuple[str, bool]:
-    """A lane as people read it, and whether its people read personal data."""
-    kind = name_kind(lane)
+def _who(lane: str, version: ProcessVersion) -> tuple[str, bool]:
+    """A lane as people read it (its name in the diagram's words, in the page's language), and
+    whether its people read personal data."""
+    kind, name = name_kind(lane), diagram_text(version, lane)
     if kind == "initiator":
         if lane.strip().lower() == "initiator":  # a notice's "to", not a lane's name
             return _("The person who started the request"), True
-        return _("%(lane)s (the person who started the request)", lane=lane), True
-    if kind in {role.value for role in PERSONAL_READERS}:
-        return lane, True
-    return lane, False
+        return _("%(lane)s (the person who started the request)", lane=name), True
+    return name, kind in {role.value for role in PERSONAL_READERS}
 
 
 def _lanes(model: ProcessModel) -> list[str]:
@@ -84,16 +84,16 @@ def _notified(model: ProcessModel) -> list[str]:
 
 def _process(data: statements.ProcessData) -> Activity:
     assert data.version is not None
-    model = load_model(data.version)
+    model = translated_model(data.version, load_model(data.version))  # the page's words, as the notice's
     readers = [_("The person who started the request")] + [
         str(ROLE_NAMES[role]) for role in sorted(PERSONAL_READERS)] + [
         _("Administrators, when they download a person's data for them")]
-    masked = [who for who, reads in map(_who, _lanes(model)) if not reads]
+    masked = [who for who, reads in (_who(lane, data.version) for lane in _lanes(model)) if not reads]
     files = list(dict.fromkeys(spec.label for form in (model.start_form, *(t.form for t in model.tasks.values()))
                                for spec in form.fields if spec.type == "file" and not spec.readonly))
     recipients: dict[str, str] = {}  # by what the lane names: "Claimant" once, not "initiator" too
     for lane in [*_lanes(model), *_notified(model)]:
-        recipients.setdefault(name_kind(lane) or lane, _who(lane)[0])
+        recipients.setdefault(name_kind(lane) or lane, _who(lane, data.version)[0])
     return Activity(
         name=data.name,
         purpose=" ".join(part for part in (data.name + ".", model.start_documentation) if part),

@@ -18,6 +18,8 @@ from app.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, R
 from app.models.base import N_
 from app.steps import Step, engine, names_line, outcome_label
 from app.steps.lanes import day_label, lane_kind, task_candidates
+from app.steps.messages import waits_of
+from forms.translations import diagram_text
 
 # In English, as a history line stores a part's word (``role``); shown through gettext.
 ROLE_WORDS = {Role.COORDINATOR.value: N_("coordinator"), Role.FINANCE.value: N_("finance"),
@@ -42,7 +44,7 @@ def what_next(instance: ProcessInstance, viewer: User) -> list[NextStep]:
     request waits for a timer that the diagram follows with someone's task.
     """
     if instance.status == InstanceStatus.COMPLETED:
-        return [NextStep(_("Finished: %(outcome)s.", outcome=outcome_label(instance.outcome, _model(instance))))]
+        return [NextStep(_("Finished: %(outcome)s.", outcome=_outcome(instance)))]
     if instance.status == InstanceStatus.CANCELLED:
         return [NextStep(_("Cancelled."))]
     if instance.status == InstanceStatus.ERROR:
@@ -50,20 +52,23 @@ def what_next(instance: ProcessInstance, viewer: User) -> list[NextStep]:
     found = [_waiting(task, instance, viewer) for task in instance.tasks if task.is_ready]
     found += _later(instance, viewer)
     if not found and instance.current_step:  # messages from other requests: "Waiting for “x”"
-        found.append(NextStep(f"{instance.current_step}."))
+        names = dict.fromkeys(_name(instance, wait.name) for wait in waits_of(instance.id))
+        found += [NextStep(_("Waiting for “%(message)s”.", message=name)) for name in names] or [
+            NextStep(f"{instance.current_step}.")]
     return found
 
 
 def _waiting(task: HumanTask, instance: ProcessInstance, viewer: User) -> NextStep:
     people = sorted((c.user for c in task.candidates if c.ready), key=lambda person: person.name)
+    name = _name(instance, task.name)
     since = day_label(_local_day(task.created_at))
     if any(person.id == viewer.id for person in people):
-        return NextStep(_("Waiting for you: %(task)s, since %(day)s.", task=task.name, day=since), task.id)
+        return NextStep(_("Waiting for you: %(task)s, since %(day)s.", task=name, day=since), task.id)
     if not people:
         return NextStep(_("%(task)s waits for someone who can do it, since %(day)s: "
-                          "an administrator can give it to a person.", task=task.name, day=since))
+                          "an administrator can give it to a person.", task=name, day=since))
     return NextStep(_("Waiting for %(who)s to %(step)s, since %(day)s.", who=who_line(people, task.lane, "or"),
-                      step=_verb(task.name), day=since))
+                      step=_verb(name), day=since))
 
 
 def _later(instance: ProcessInstance, viewer: User) -> list[NextStep]:
@@ -77,17 +82,18 @@ def _later(instance: ProcessInstance, viewer: User) -> list[NextStep]:
     for due, keys in engine().timers_ahead(engine().load(model, instance.state)):
         for key in keys:
             definition = model.tasks[key]
+            name = _name(instance, definition.name)
             ids = task_candidates(definition, instance, model.start_lane)
             when = day_label(_local_day(due))
             if viewer.id in ids:
                 found.append(NextStep(_("From %(day)s, you will be asked to %(step)s.", day=when,
-                                        step=_verb(definition.name))))
+                                        step=_verb(name))))
             elif ids:
                 people = list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
                 found.append(NextStep(_("From %(day)s, %(who)s will be asked to %(step)s.", day=when,
-                                        who=who_line(people, definition.lane, "or"), step=_verb(definition.name))))
+                                        who=who_line(people, definition.lane, "or"), step=_verb(name))))
             else:
-                found.append(NextStep(_("From %(day)s: %(task)s.", day=when, task=definition.name)))
+                found.append(NextStep(_("From %(day)s: %(task)s.", day=when, task=name)))
     return found
 
 
@@ -101,13 +107,14 @@ def after_step(done: Step, viewer: User) -> list[str]:
     lines = []
     for opened in done.opened:
         people = [names[uid] for uid in opened.people if uid in names]
+        name = _name(instance, opened.name)
         if [person.id for person in people] == [viewer.id]:
-            lines.append(_("You will %(step)s next.", step=_verb(opened.name)))
+            lines.append(_("You will %(step)s next.", step=_verb(name)))
         elif people:
-            lines.append(_("%(who)s will %(step)s.", who=who_line(people, opened.lane, "or"), step=_verb(opened.name)))
+            lines.append(_("%(who)s will %(step)s.", who=who_line(people, opened.lane, "or"), step=_verb(name)))
         else:
             lines.append(_("%(task)s waits for someone who can do it: an administrator can give it to a person.",
-                           task=opened.name))
+                           task=name))
     for notice in done.notices:
         told = sorted(names[uid].name for uid in notice.people if uid in names)
         if told and notice.subject:
@@ -115,8 +122,7 @@ def after_step(done: Step, viewer: User) -> list[str]:
             lines.append(ngettext("%(names)s was emailed “%(subject)s”.", "%(names)s were emailed “%(subject)s”.",
                                   len(told), names=joined, subject=notice.subject))
     if instance.status == InstanceStatus.COMPLETED:
-        lines.append(_("The request is finished: %(outcome)s.",
-                       outcome=outcome_label(instance.outcome, _model(instance))))
+        lines.append(_("The request is finished: %(outcome)s.", outcome=_outcome(instance)))
     elif not done.opened:
         lines += [step.text for step in what_next(instance, viewer)]
     return lines
@@ -167,6 +173,16 @@ def _verb(name: str) -> str:
     if (len(name) > 1 and name[1].isupper()) or (locale is not None and locale.language in KEEP_CASE):
         return name
     return name[:1].lower() + name[1:]
+
+
+def _name(instance: ProcessInstance, text: str) -> str:
+    """A task's (or message's) name as the request's diagram words it in the page's language."""
+    return diagram_text(instance.version, text)
+
+
+def _outcome(instance: ProcessInstance) -> str:
+    """How the end the request reached reads ('Claim paid'), in the page's language."""
+    return _name(instance, outcome_label(instance.outcome, _model(instance)))
 
 
 def _local_day(moment: dt.datetime) -> dt.date:

@@ -21,6 +21,7 @@ from app.services.history import PERSONAL_READERS, personal_specs
 from app.services.retention.periods import declared_retention
 from app.services.versions.store import active_versions
 from forms import personal_kind
+from forms.translations import diagram_text, translated_model
 
 ENFORCEMENT = _l("Each Member State of the European Union has a body that enforces the Web Accessibility "
                   "Directive (Directive (EU) 2016/2102). If you are not happy with how we answer your "
@@ -80,7 +81,7 @@ class ProcessData:
 def retention(config: dict[str, Any] | None = None) -> dict[str, str]:
     """How long each active process keeps a finished request's personal data, by process id, as
     its diagram declares it (``retention`` properties, app/services/retention/periods.py)."""
-    return {version.definition.process_id: declared_retention(load_model(version)).text()
+    return {version.definition.process_id: declared_retention(load_model(version)).text(version)
             for version in active_versions()}
 
 
@@ -89,10 +90,12 @@ def processes(config: dict[str, Any]) -> list[ProcessData]:
     found = []
     for version in active_versions():
         model = load_model(version)
-        fields = [PersonalField(spec.label, str(KIND_NAMES.get(personal_kind(spec), personal_kind(spec))
+        shown = translated_model(version, model)  # the page's words: its name, its fields' labels
+        fields = [PersonalField(spec.label, str(KIND_NAMES.get(personal_kind(spec))
+                                                or diagram_text(version, personal_kind(spec))
                                                 or (KIND_NAMES["bank"] if spec.type == "iban" else "")), spec.type)
-                  for spec in personal_specs(model)]
-        found.append(ProcessData(model.name, fields, declared_retention(model).text(), version))
+                  for spec in personal_specs(shown)]
+        found.append(ProcessData(shown.name, fields, declared_retention(model).text(version), version))
     return found
 
 

@@ -27,6 +27,7 @@ from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import AuditEvent, GroupMembership, HumanTask, ProcessInstance, Role, User, UserRole
 from forms.text import format_date
+from forms.translations import diagram_text
 
 from .audit import ADD_EVENTS, event_row
 from .context import running_step
@@ -109,7 +110,7 @@ def lane_label(lane: str | None, instance: ProcessInstance) -> str:
     if kind == "group_lead":
         group = instance.working_group
         return _("Group lead (%(name)s)", name=group.lead.name) if group and group.lead else _("Group lead")
-    return lane or _("nobody")
+    return diagram_text(instance.version, lane) if lane else _("nobody")  # the lane's name as drawn, translated
 
 
 def user_ids_by_email(emails: list[str]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.errors import ServiceError
 from app.extensions import db
+from app.locale import language_name, languages, select_locale
 from app.models import Organisation, OrganisationType, Role, User, WorkingGroup, eu_countries
 from app.services import people
 
@@ -64,7 +65,19 @@ class PersonForm(FlaskForm):
 
 
 class NewPersonForm(PersonForm):
-    """No password: the person chooses theirs from the invitation emailed to them."""
+    """No password: the person chooses theirs from the invitation emailed to them, written in
+    the language chosen here (the account's, until they choose another in their settings)."""
+
+    language = RadioField(_l("Language"), validate_choice=False,
+                          description=_l("The language of the invitation, and of their pages and emails until "
+                                         "they choose another in their settings."))
+
+    def fill_choices(self) -> None:
+        super().fill_choices()
+        self.language.choices = [SelectChoice(code, language_name(code)) for code in languages()]
+
+    def values(self) -> dict:
+        return super().values() | {"language": self.language.data}
 
 
 class EditPersonForm(PersonForm):
@@ -142,7 +155,7 @@ def users():
 @bp.route("/people/new", methods=["GET", "POST"])
 @admin_required
 def add_user():
-    form = NewPersonForm(data={"roles": [Role.BUYER.value]})
+    form = NewPersonForm(data={"roles": [Role.BUYER.value], "language": select_locale()})  # the inviter's
     form.fill_choices()
     errors: Errors = []
     if form.is_submitted():

@@ -25,6 +25,7 @@ from app.services.meetings import ANSWERS, answer_by_token, token_refusal
 from app.services.progress import after_step
 from app.services.versions import load_model
 from forms import build_form
+from forms.translations import translated_task
 
 if TYPE_CHECKING:  # for the annotations only: views do not load the engine
     from app.engine import FormSpec
@@ -63,7 +64,8 @@ def confirm(secret: str):
         abort(404)
     task = token.task
     instance = task.instance
-    definition = load_model(instance.version, instance.called).tasks[task.bpmn_id]
+    # The page's words; the form's values (and so what is decided) are the diagram's own.
+    definition = translated_task(instance.version, load_model(instance.version, instance.called).tasks[task.bpmn_id])
     label = dict(definition.form.decisions).get(token.decision, token.decision)
     spec = decision_form_spec(definition.form, token.decision)
     post = request.method == "POST"

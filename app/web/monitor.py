@@ -32,6 +32,7 @@ from app.services.answers import answered_steps
 from app.services.history import instance_history
 from app.services.versions import called_processes, load_model
 from forms.convert import DATE_PARTS
+from forms.translations import translated_model
 
 from .helpers import (
     DayField,
@@ -150,7 +151,7 @@ def instances_csv():
 @monitor_required
 def instance(instance_id: int):
     row = db.get_or_404(ProcessInstance, instance_id)
-    model = load_model(row.version, row.called)
+    model = translated_model(row.version, load_model(row.version, row.called))  # the page's words, as requests.show
     history = instance_history(row, model, current_user)
     return render_template(
         "monitor/instance.html", instance=row, model=model, history=history,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Response, abort, has_request_context, render_template, request
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_decimal, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -49,7 +49,8 @@ class FilterForm(Form):
     """The filters every report shares, read from the query string; an unknown choice is no match."""
 
     start = DayField(_l("From"), [plausible_day], what=_l("the date the period starts"))
-    end = DayField(_l("To"), [plausible_day], what=_l("the date the period ends"))
+    end = DayField(lazy_pgettext("the last day of a period", "To"), [plausible_day],
+                   what=_l("the date the period ends"))
     process_id = SelectField(_l("Process"), validate_choice=False)
     version = SelectField(_l("Version"), validate_choice=False)
     group = SelectField(_l("Working group"), validate_choice=False)

@@ -22,7 +22,7 @@ from app.services.versions import load_model
 from app.steps import commit_or_conflict
 from app.steps.lanes import waiting_why
 from forms import build_form
-from forms.translations import translated_model
+from forms.translations import diagram_text, translated_model
 
 from .helpers import keep_files, page_number, uploads_not_saved
 
@@ -85,7 +85,8 @@ def show(task_id: int):
         try:
             finished = complete_task(current_user, task.id, form.cleaned, uploads_with_kept(form), wf=wf)
             # Read before the commit expires what the step loaded: what comes next, under the title.
-            done = "\n".join([_("Done: %(task)s. %(title)s.", task=task.name, title=request_title(instance)),
+            done = "\n".join([_("Done: %(task)s. %(title)s.", task=diagram_text(instance.version, task.name),
+                                 title=request_title(instance)),
                               *after_step(finished, current_user)])
             commit_or_conflict(task.id)
         except TaskUnavailable:

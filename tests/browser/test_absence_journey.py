@@ -18,7 +18,7 @@ def test_a_coordinator_sets_an_absence_and_her_deputy_gets_the_claim(people, liv
     assert "Tasks already waiting for you when your absence starts are not moved" in clara.text()
     fill_date(page, "First day away", last)
     fill_date(page, "Last day away", today)
-    page.get_by_label("Deputy").select_option(label="Felix Wagner (finance)")
+    page.get_by_label("Deputy").select_option(label="Felix Wagner (Finance)")
     clara.send("profile-wrong-way-round", button="Save absence")
     assert "The last day must be the same as or after the first day" in clara.text()
     fill_date(page, "First day away", today)

@@ -226,6 +226,8 @@ def test_request_pages_show_the_called_process(client):
     page = text(client.get(f"/requests/{instance.id}"))
     assert "Calls Expert check, version 1: waiting" in page
     assert "Review expert (Expert check)" in page  # what it waits for
+    french = text(client.get(f"/requests/{instance.id}", headers={"Accept-Language": "fr"}))
+    assert "Appelle Expert check, version 1 : en cours" in french  # the state in the page's words
     assert "Waiting for Felix Wagner (finance) to review expert (Expert check), since" in text(client.get("/requests"))
 
     sign_in(client, "clara")  # the diagram shown is the caller's: its call activity is where it waits

@@ -108,7 +108,7 @@ def test_task_emails_go_out_in_each_recipients_language(app, client, smtp):  # n
     # The title in French: the template's translation, the date and the amount as French writes them.
     french_title = "Note de frais pour Circular ICT, 3rd meeting, Brussels, 10 novembre 2026 : 493,00\xa0€"
     assert " ".join(french["Subject"].split()) == " ".join(
-        f"Votre décision, s’il vous plaît : Check claim – {french_title}".split())
+        f"Votre décision, s’il vous plaît : Vérifier la demande – {french_title}".split())
     assert text.startswith("Bonjour Clara Schmidt,")
     assert "Demande de Marta Nowak : note de frais pour" in text and "Elle attend depuis le " in text
     assert "10 novembre 2026" in text and "November" not in text
@@ -118,7 +118,7 @@ def test_task_emails_go_out_in_each_recipients_language(app, client, smtp):  # n
     [german] = smtp.to("tom.peeters")
     text, html = parts(german)
     german_title = "Reisekostenabrechnung für Circular ICT, 3rd meeting, Brussels, 10. November 2026: 493,00 €"
-    assert " ".join(german["Subject"].split()) == f"Ihre Entscheidung, bitte: Check claim – {german_title}"
+    assert " ".join(german["Subject"].split()) == f"Ihre Entscheidung, bitte: Antrag prüfen – {german_title}"
     assert text.startswith("Guten Tag Tom Peeters,") and "Entscheiden Sie direkt aus dieser E-Mail" in text
     assert '<html lang="de">' in html
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,9 +33,9 @@ WORDS = {
         "so_far": "Cette demande jusqu’ici", "send": "Envoyer", "done": "Terminé :",
         "not_found": "Page introuvable", "not_found_hint": "Si vous avez saisi l’adresse web",
         "skip": "Aller au contenu principal", "sign_out": "Se déconnecter", "my_requests": "Mes demandes",
-        "decide": ("Confirmez votre décision : Approve", "Décision enregistrée", "Et ensuite",
+        "decide": ("Confirmez votre décision : Approuver la demande", "Décision enregistrée", "Et ensuite",
                    "Felix Wagner (le service financier) va",
-                   "Une décision a déjà été prise", "Clara Schmidt a terminé « Check claim » le"),
+                   "Une décision a déjà été prise", "Clara Schmidt a terminé « Vérifier la demande » le"),
         "why": "Personne n’est encore désigné pour cette étape : un administrateur peut associer « management » "
                "sous Administration → Noms dans les diagrammes. D’ici là, elle attend les administrateurs.",
     },
@@ -51,9 +52,10 @@ WORDS = {
         "so_far": "Dieser Antrag bisher", "send": "Senden", "done": "Erledigt:",
         "not_found": "Seite nicht gefunden", "not_found_hint": "Wenn Sie die Webadresse eingegeben haben",
         "skip": "Zum Hauptinhalt springen", "sign_out": "Abmelden", "my_requests": "Meine Anträge",
-        "decide": ("Bestätigen Sie Ihre Entscheidung: Approve", "Entscheidung gespeichert", "Wie es weitergeht",
+        "decide": ("Bestätigen Sie Ihre Entscheidung: Antrag genehmigen", "Entscheidung gespeichert",
+                   "Wie es weitergeht",
                    "Als Nächstes ist Felix Wagner (der Finanzabteilung) an der Reihe",
-                   "Darüber wurde bereits entschieden", "Clara Schmidt hat „Check claim“ erledigt am"),
+                   "Darüber wurde bereits entschieden", "Clara Schmidt hat „Antrag prüfen“ erledigt am"),
         "why": "Für diesen Schritt ist noch niemand benannt: Die Administration kann „management“ unter "
                "Verwaltung → Namen in Diagrammen zuordnen. Bis dahin wartet er auf die Administration.",
     },
@@ -91,7 +93,8 @@ def test_the_sign_in_page_its_errors_and_the_sign_out_message_are_in_the_browser
 def test_inbox_task_and_request_pages_speak_french_or_german_around_the_data(app, client, language):
     words = WORDS[language]
     with app.test_request_context(headers={"Accept-Language": language}):
-        today = day_label(dt.date.today())  # as the pages name a day (i18n-core formats it for the language)
+        # as the pages name a day: in the display time zone (after 23:00 UTC, Brussels is a day ahead)
+        today = day_label(dt.datetime.now(ZoneInfo(app.config["DISPLAY_TIMEZONE"])).date())
     instance = file_claim(client)  # Marta files a travel claim for Circular ICT
 
     request_page = text(client.get(f"/requests/{instance.id}"))

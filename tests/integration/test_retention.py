@@ -195,4 +195,4 @@ def test_the_preview_and_the_privacy_notice_speak_french_and_german(client):
     assert "In den nächsten 30 Tagen ist nichts zu löschen." in text(
         client.get("/admin/retention", headers={"Accept-Language": "de"}))
     notice = text(client.get("/privacy", headers={"Accept-Language": "fr"}))
-    assert "7 ans après la clôture de la demande; 12 mois si elle se termine par « Rejected »" in notice
+    assert "7 ans après la clôture de la demande; 12 mois si elle se termine par « Refusée »" in notice

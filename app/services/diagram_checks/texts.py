@@ -16,6 +16,7 @@ from app.engine import FormSpec, ProcessModel, parse_xml
 from app.engine.reading import NS
 from app.outbox.uploaded import NOTICE_SUFFIX, notice_file
 from app.steps import status_word
+from forms import personal_kind
 from forms.translations import (
     CATALOGUE_SUFFIX,
     catalogue_language,
@@ -27,6 +28,7 @@ from forms.translations import (
 
 from .report import _Findings
 
+BANK = "bank"  # a field's ``personal`` kind the app itself words ("bank details")
 TASK_TEXT_PROPERTIES = ("ask",)  # a user task's words in its email ("please check it")
 # A message's {min}…, and the ${name} of the title template (a value of the request).
 _PLACEHOLDER = re.compile(r"\{(?:min|max|minlength|maxlength|missing)\}|\$\{[^}]*\}")
@@ -48,16 +50,21 @@ def _form_texts(form: FormSpec) -> list[str]:
         texts.append(field.label)
         texts.extend(label for _value, label in field.options)
         texts.extend(value for key, value in field.properties.items() if value and is_text_property(key, value))
+        kind = personal_kind(field)
+        if kind and kind != BANK:  # the privacy notice's kind of data ("contact details"); "bank" is the app's
+            texts.append(kind)
     return texts
 
 
 def diagram_texts(model: ProcessModel) -> list[str]:
     """Every text of the diagram people read, once each, in the order of the diagram: the
-    process's name and title template (docs/DIAGRAMS.md, "Request titles"), the start form,
-    each user task's name, instructions, email words and form, and each end event's name and
-    the status word made of it ("Claim paid", "Paid")."""
+    process's name and title template (docs/DIAGRAMS.md, "Request titles"), its lanes' names,
+    the start form, each user task's name, instructions, email words and form (with the kind of
+    personal data a field holds), and each end event's name and the status word made of it
+    ("Claim paid", "Paid")."""
     title = " ".join(model.properties.get("title", "").split())
-    texts = [model.name, title, model.start_documentation, *_form_texts(model.start_form)]
+    lanes = [model.start_lane or "", *(task.lane or "" for task in model.tasks.values())]
+    texts = [model.name, title, *lanes, model.start_documentation, *_form_texts(model.start_form)]
     for task in model.tasks.values():
         texts += [task.name, task.documentation]
         texts += [task.properties[key] for key in TASK_TEXT_PROPERTIES if task.properties.get(key)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from app.services.history import may_download
 from app.steps import engine
 from app.steps.lanes import lane_label, waiting_why
 from forms.text import format_moment
+from forms.translations import diagram_text
 
 from .access import _require_monitor
 from .queries import _zone
@@ -188,7 +189,9 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     reached = set(trail) | {s.bpmn_id for s in current}
     left = [Step(t.bpmn_id, t.name, lane_label(t.lane, instance) if t.lane else "") for t in model.tasks.values()
             if t.bpmn_id not in reached] if instance.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR) else []
-    return Steps(done, current, failed, left)
+    def words(steps: list[Step]) -> list[Step]:  # the names in the page's language
+        return [replace(step, name=diagram_text(instance.version, step.name)) for step in steps]
+    return Steps(words(done), words(current), words(failed), words(left))
 
 
 def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:

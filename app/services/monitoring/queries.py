@@ -32,8 +32,10 @@ from app.models import (
     WorkingGroup,
 )
 from app.services.spreadsheet import csv_chunks
+from app.services.versions import process_names
 from app.steps import status_word
 from app.steps.lanes import GROUP_LEAD_LANES, INITIATOR_LANES
+from forms.translations import diagram_text
 
 from .access import _require_monitor
 
@@ -172,15 +174,15 @@ def _rows_query(f: InstanceFilter):
     )
 
 
-def _attach_waiting(rows: list[MonitorRow]) -> None:
+def _attach_waiting(rows: list[MonitorRow], versions: dict[int, ProcessVersion]) -> None:
     """Fill each row's ``waiting`` from its READY tasks and their candidates, a query per
     thousand rows: the rows' own ids, never the filter again (a filter over a UNION, re-run by
     PostgreSQL for each task without fresh statistics, took the CSV past the statement timeout)."""
     for start in range(0, len(rows), WAITING_CHUNK):
-        _attach_waiting_chunk(rows[start:start + WAITING_CHUNK])
+        _attach_waiting_chunk(rows[start:start + WAITING_CHUNK], versions)
 
 
-def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
+def _attach_waiting_chunk(rows: list[MonitorRow], versions: dict[int, ProcessVersion]) -> None:
     ids = [row.id for row in rows]
     found = db.session.execute(
         select(HumanTask.instance_id, HumanTask.id, HumanTask.name, HumanTask.lane, User.name)
@@ -195,22 +197,30 @@ def _attach_waiting_chunk(rows: list[MonitorRow]) -> None:
         if person:
             entry[2].append(person)
     for row in rows:
-        row.waiting = [_("%(task)s: %(people)s", task=name, people=", ".join(people)) if people
-                       else _("%(task)s: nobody in the %(lane)s lane", task=name, lane=lane) if lane
-                       else _("%(task)s: nobody in the unnamed lane", task=name)
+        version = versions.get(row.version_id)
+        row.waiting = [_("%(task)s: %(people)s", task=diagram_text(version, name), people=", ".join(people)) if people
+                       else _("%(task)s: nobody in the %(lane)s lane", task=diagram_text(version, name),
+                                                                lane=diagram_text(version, lane))
+                       if lane else _("%(task)s: nobody in the unnamed lane", task=diagram_text(version, name))
                        for name, lane, people in tasks.get(row.id, {}).values()]
 
 
-def _attach_outcomes(rows: list[MonitorRow]) -> None:
-    """Each finished row's status word, from the end event its diagram names (``status_word``)."""
-    wanted = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
-    if not wanted:
-        return
-    versions = db.session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(wanted)))
-    models = {version.id: load_model(version) for version in versions}
+def _versions(ids: set[int]) -> dict[int, ProcessVersion]:
+    """The process versions of these ids, by id (a page names a few)."""
+    return {version.id: version for version in db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.id.in_(ids)))} if ids else {}
+
+
+def _attach_outcomes(rows: list[MonitorRow], versions: dict[int, ProcessVersion]) -> None:
+    """Each row's process name and each finished row's status word (from the end event its
+    diagram names, ``status_word``), as its version's diagram words them in the page's language."""
+    finished = {row.version_id for row in rows if row.status == InstanceStatus.COMPLETED}
+    models = {version.id: load_model(version) for version in versions.values() if version.id in finished}
     for row in rows:
+        version = versions.get(row.version_id)
+        row.process = diagram_text(version, row.process)
         if row.version_id in models:
-            row.finished_as = status_word(row.outcome, models[row.version_id])
+            row.finished_as = diagram_text(version, status_word(row.outcome, models[row.version_id]))
 
 
 class RowPagination(Pagination):
@@ -222,8 +232,9 @@ class RowPagination(Pagination):
         query = self._query_args["query"].limit(self.per_page).offset(self._query_offset)
         rows = [MonitorRow(*values) for values in db.session.execute(query).all()]
         if rows:
-            _attach_waiting(rows)
-            _attach_outcomes(rows)
+            versions = _versions({row.version_id for row in rows})  # one query for the page's words
+            _attach_waiting(rows, versions)
+            _attach_outcomes(rows, versions)
         return rows
 
     def _query_count(self) -> int:
@@ -274,8 +285,9 @@ def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
     def batches() -> Iterator[list[list]]:
         for part in db.session.execute(query, execution_options={"yield_per": WAITING_CHUNK}).partitions():
             rows = [MonitorRow(*values) for values in part]
-            _attach_waiting(rows)
-            _attach_outcomes(rows)
+            versions = _versions({row.version_id for row in rows})  # one query for the page's words
+            _attach_waiting(rows, versions)
+            _attach_outcomes(rows, versions)
             yield [[row.id, row.process, row.version, row.title, row.status_label, row.group, row.initiator,
                     moment(row.started_at), moment(row.ended_at), "; ".join(row.waiting)] for row in rows]
 
@@ -285,15 +297,15 @@ def _csv_chunks(query, zone: ZoneInfo) -> Iterator[str]:
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
     """The values each filter offers: processes, versions, groups, people."""
+    names = process_names()  # in the page's language, as the diagrams word them
     versions = db.session.execute(
-        select(ProcessVersion.id, ProcessDefinition.name, ProcessVersion.number, ProcessVersion.active)
+        select(ProcessVersion.id, ProcessDefinition.process_id, ProcessVersion.number, ProcessVersion.active)
         .join(ProcessDefinition).order_by(ProcessDefinition.name, ProcessVersion.number.desc())).all()
     return {
-        "process_id": [(d.process_id, d.name) for d in db.session.scalars(
-            select(ProcessDefinition).order_by(ProcessDefinition.name))],
-        "version": [(str(vid), _("%(process)s, version %(number)s (in use)", process=name, number=number) if active
-                     else _("%(process)s, version %(number)s", process=name, number=number))
-                    for vid, name, number, active in versions],
+        "process_id": sorted(names.items(), key=lambda item: item[1].lower()),
+        "version": [(str(vid), _("%(process)s, version %(number)s (in use)", process=names[pid], number=number)
+                     if active else _("%(process)s, version %(number)s", process=names[pid], number=number))
+                    for vid, pid, number, active in versions],
         "status": [(status.value, str(label)) for status, label in STATUS_LABELS.items()],
         "group": [(str(gid), name) for gid, name in db.session.execute(
             select(WorkingGroup.id, WorkingGroup.name).order_by(WorkingGroup.name))],

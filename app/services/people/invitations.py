@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 
 from app.errors import ServiceError
 from app.extensions import db
+from app.locale import language_name, language_of, languages
 from app.models import AccountToken, AccountTokenPurpose, AuditEvent, Role, User, UserRole
 from app.models.base import utcnow
 from app.outbox.account_links import account_marker, secret_hash
@@ -32,7 +33,7 @@ from app.outbox.queue import external_url, queue_email
 from app.outbox.render import Rendered, render_email
 
 from .accounts import _check_email_free, _check_password, _role_names, _roles, create_user
-from .admin import _clean_name, _record
+from .admin import _clean_name, _record, _refuse
 from .organisations import _organisation
 from .signins import end_sessions
 
@@ -108,19 +109,26 @@ def send_invitation(actor: User | None, user: User, *, first: bool = False, chan
 
 
 def invite_user(actor: User, *, name: str, email: str, organisation_id: int | None,
-                roles: Iterable[Role | str]) -> User:
+                roles: Iterable[Role | str], language: str | None = None) -> User:
     """Add a person and email them an invitation to choose their password.
 
     Until they do, the account has a random password nobody knows: no one can sign in as them.
+    ``language`` (one of LANGUAGES; the inviting person's when not given) is the account's until
+    the person chooses another on their settings page, so the invitation is written in it.
     """
     name = _clean_name(name, "name", "person's name")
     email = _check_email_free(email)
     organisation = _organisation(organisation_id)
     wanted = _roles(roles)
+    language = language or language_of(actor)
+    if language not in languages():
+        raise _refuse("language", _("Select the language of the invitation"))
     user = create_user(email, name, secrets.token_urlsafe(32), wanted, organisation.name)
-    _record(actor, "user_added", f"{user.name} ({user.email}) added with {_role_names(wanted)}",
+    user.language = language
+    _record(actor, "user_added", f"{user.name} ({user.email}) added with {_role_names(wanted)}, "
+            f"invited in {language_name(language, 'en')}",
             {"user_id": user.id, "email": user.email, "organisation": organisation.name,
-             "roles": sorted(wanted)})
+             "roles": sorted(wanted), "language": language})
     send_invitation(actor, user, first=True)
     return user
 

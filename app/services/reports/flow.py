@@ -30,7 +30,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services.versions import load_model
+from app.services.versions import load_model, process_names
 from app.steps import status_word
 
 from .access import may_see_flow, require
@@ -82,8 +82,7 @@ def flow_report(actor, spec: FilterSpec, now: dt.datetime | None = None) -> Flow
 
 
 def _process_names() -> dict[str, str]:
-    return {process_id: name for process_id, name in db.session.execute(
-        select(ProcessDefinition.process_id, ProcessDefinition.name))}
+    return process_names()  # in the page's language
 
 
 def _requests(where: list) -> list:

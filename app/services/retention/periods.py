@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import ProcessInstance, ProcessVersion
 from app.steps import status_word
 from forms.text import period_text
+from forms.translations import StoredVersion, diagram_text
 
 PERIOD_KEY, BASIS_KEY = "retention", "retention_basis"
 PERIOD = re.compile(r"\s*(\d{1,3})\s+(day|week|month|year)s?\s*", re.IGNORECASE)
@@ -77,15 +78,17 @@ class Retention:
     def declared(self) -> bool:
         return self.period is not None or bool(self.by_end)
 
-    def text(self) -> str:
-        """How long, as the privacy notice says it."""
+    def text(self, version: StoredVersion | None = None) -> str:
+        """How long, as the privacy notice says it; each end's status word as the diagram of
+        ``version`` words it in the page's language ("Rejected", "Refusée")."""
         if not self.declared:
             return kept_until_the_end()
         parts = []
         if self.period is not None:
             parts.append(_("%(period)s after the request is finished", period=self.period.text()))
         for end, period in self.by_end.items():
-            parts.append(_("%(period)s when it ends as “%(end)s”", period=period.text(), end=end.capitalize()))
+            parts.append(_("%(period)s when it ends as “%(end)s”", period=period.text(),
+                           end=diagram_text(version, end.capitalize())))
         if self.period is None:
             parts.append(_("otherwise until the Big Buyers Initiative ends"))
         text = "; ".join(parts)

@@ -28,6 +28,7 @@ from .store import (
     active_versions,
     files_sha256,
     folder_file_sets,
+    process_names,
     process_overview,
     running_by_version,
     store_version,
@@ -53,6 +54,7 @@ __all__ = [
     "ActivationPreview", "Change", "Comparison", "Element", "FormChanges", "ProcessSummary", "TaskChanges",
     "UploadReview", "VersionRow", "activate_version", "activation_preview", "active_versions",
     "check_version_upload", "compare_models", "discard_pending_upload", "files_sha256", "folder_file_sets",
-    "load_model", "process_overview", "review_pending_upload", "running_by_version", "store_pending_upload",
-    "store_version", "switch_version", "sync_workflows", "version_download", "version_history", "version_rows",
+    "load_model", "process_names", "process_overview", "review_pending_upload", "running_by_version",
+    "store_pending_upload", "store_version", "switch_version", "sync_workflows", "version_download",
+    "version_history", "version_rows",
 ]

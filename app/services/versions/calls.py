@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 
 from app.engine import DiagramError, ProcessModel, load_model, parse_files, parse_xml
@@ -21,8 +22,14 @@ from app.extensions import db
 from app.models import ProcessDefinition, ProcessInstance, ProcessVersion
 from app.services.diagram_checks import Finding, Report
 from app.steps import engine
+from forms.translations import diagram_text
 
 MAX_CALL_DEPTH = 5  # a process calling one calling one…: five levels down at most
+
+NOT_STARTED = "not started yet"
+# A called process's state (the engine's word) as the request page says it.
+CALL_STATES = {NOT_STARTED: _l("not started yet"), "waiting": _l("waiting"), "finished": _l("finished"),
+               "cancelled": _l("cancelled")}
 
 
 @dataclass
@@ -145,7 +152,7 @@ class CalledProcess:
     process_id: str
     name: str
     number: int
-    status: str  # "not started yet", "waiting", "finished" or "cancelled"
+    status: str  # "not started yet", "waiting", "finished" or "cancelled", in the page's language
 
 
 def called_processes(instance: ProcessInstance) -> list[CalledProcess]:
@@ -154,5 +161,6 @@ def called_processes(instance: ProcessInstance) -> list[CalledProcess]:
         return []
     model = load_model(instance.version, instance.called)
     states = engine().calls(engine().load(model, instance.state)) if instance.state else {}
-    return [CalledProcess(v.definition.process_id, v.definition.name, v.number,
-                          states.get(v.definition.process_id, "not started yet")) for v in instance.called]
+    return [CalledProcess(v.definition.process_id, diagram_text(v, v.definition.name), v.number,
+                          str(CALL_STATES[states.get(v.definition.process_id, NOT_STARTED)]))
+            for v in instance.called]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from app.engine import load_model, parse_files
@@ -21,6 +21,7 @@ from app.errors import InvalidData
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, ProcessDefinition, ProcessInstance, ProcessVersion, User
 from app.steps import record, said
+from forms.translations import diagram_text
 
 
 def files_sha256(files: dict[str, str]) -> str:
@@ -137,6 +138,14 @@ def active_versions() -> list[ProcessVersion]:
         select(ProcessVersion).join(ProcessDefinition)
         .where(ProcessVersion.active.is_(True)).order_by(ProcessDefinition.name)
     ))
+
+
+def process_names() -> dict[str, str]:
+    """Each process's name by its id, in the page's language as its active version's diagram
+    words it (as stored, for a process with no active version)."""
+    rows = db.session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessVersion).outerjoin(
+        ProcessVersion, and_(ProcessVersion.definition_id == ProcessDefinition.id, ProcessVersion.active.is_(True))))
+    return {process_id: diagram_text(version, name) for process_id, name, version in rows}  # one statement
 
 
 RUNNING_STATES = (InstanceStatus.RUNNING, InstanceStatus.ERROR)  # unfinished: still on their version
