@@ -139,3 +139,9 @@ def test_the_command_writes_the_texts_to_translate_and_keeps_translations(app, t
 def read_catalogue_texts(path) -> dict[str, str]:
     with path.open("rb") as handle:
         return {message.id: message.string for message in read_po(handle) if message.id}
+
+
+def test_one_text_no_longer_drawn_is_counted_in_the_singular(client):
+    french = (DIAGRAMS / FRENCH).read_text(encoding="utf-8") + '\nmsgid "Old text"\nmsgstr "Ancien texte"\n'
+    report = upload_report(client, files(french))
+    assert "1 text is not in the diagram (any longer) and is not used: “Old text”" in report

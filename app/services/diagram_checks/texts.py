@@ -181,6 +181,6 @@ def check_translations(model: ProcessModel, found: _Findings) -> None:
                                       translated=notice_file(notice.removesuffix(NOTICE_SUFFIX), language)))
         unknown = [text for text in translated if text not in texts]
         if unknown:
-            found.warning(name, _("%(count)d texts are not in the diagram (any longer) and are not used: %(texts)s",
-                                  count=len(unknown),
-                                  texts=_quoted(unknown)))
+            found.warning(name, ngettext("%(num)d text is not in the diagram (any longer) and is not used: %(texts)s",
+                                         "%(num)d texts are not in the diagram (any longer) and are not used: "
+                                         "%(texts)s", len(unknown), texts=_quoted(unknown)))
