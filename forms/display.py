@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from app.engine.model import FieldSpec
 
 EMPTY = "—"
-HIDDEN = "hidden"
 
 
 def personal_kind(spec: FieldSpec) -> str:
@@ -25,13 +24,14 @@ def personal_kind(spec: FieldSpec) -> str:
 
 def masked_value(spec: FieldSpec, value: Any) -> str:
     """A personal value as shown to someone who may not read it: an IBAN's last four characters
-    ('•••• 2874'), anything else 'hidden'; an empty value stays '—'."""
+    ('•••• 2874'), anything else 'hidden' in the reader's language; an empty value stays '—'. Worked
+    out when shown (history, a task's form, the personal data download): never stored."""
     if value is None or value == "" or value == [] or value == ():
         return EMPTY
     if spec.type == "iban":
         compact = "".join(str(value).split())
         return f"•••• {compact[-4:]}" if len(compact) > 4 else "••••"
-    return HIDDEN
+    return _("hidden")
 
 
 def display_value(spec: FieldSpec, value: Any, *, options: Iterable[tuple[Any, str]] | None = None) -> str:

@@ -78,11 +78,32 @@ def format_time(moment: dt.datetime) -> str:
     return dates.format_time(moment, "HH:mm", tzinfo=moment.tzinfo, locale=_locale())
 
 
+def zone_name(zone: str) -> str:
+    """A time zone (``Europe/Brussels``) as CLDR names it in the page's language: 'Belgium Time',
+    'heure : Belgique', 'Belgien (Ortszeit)'; a zone of no place by its name: 'Coordinated Universal Time'."""
+    locale = _locale()
+    tzinfo = dates.get_timezone(zone)
+    if "/" not in zone:  # UTC: CLDR has no place to name, only the zone
+        return dates.get_timezone_name(dt.datetime(2000, 1, 1, tzinfo=tzinfo), "long", locale=locale)
+    return dates.get_timezone_location(tzinfo, locale=locale)
+
+
 def format_number(value: float | int | Decimal) -> str:
     """Return 10,000 or 0.50: whole numbers without decimals, others with two places."""
     number = Decimal(str(value))
     pattern = "#,##0" if number == number.to_integral_value() else "#,##0.00"
     return numbers.format_decimal(number, pattern, locale=_locale(), decimal_quantization=True)
+
+
+def format_figure(value: float | int | Decimal, places: int = 3) -> str:
+    """A report's figure with the decimals it has, up to ``places``: '2,000' and '2.5' in English,
+    '2 000' and '2,5' in French, '2.000' and '2,5' in German (tables, charts, axes)."""
+    return numbers.format_decimal(value, "#,##0." + "#" * places if places else "#,##0", locale=_locale())
+
+
+def format_share(percent: float | int | Decimal) -> str:
+    """A percentage: 12.5 reads '12.5%' in English, '12,5 %' in French, '12,5 %' in German."""
+    return numbers.format_percent(Decimal(str(percent)) / 100, locale=_locale(), decimal_quantization=False)
 
 
 def format_money(value: Decimal) -> str:

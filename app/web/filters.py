@@ -6,9 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel import numbers
 from flask import Flask, current_app, g, has_request_context
-from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -17,7 +15,7 @@ from app.models import AuditEvent, InstanceStatus, ProcessInstance, TaskCandidat
 from app.outbox.shown import request_summary, request_title
 from app.services.versions import load_model
 from app.steps import event_line, outcome_label, status_word
-from forms.text import format_date, format_moment, format_money, format_number
+from forms.text import format_date, format_figure, format_moment, format_money, format_number, format_share
 from forms.translations import SOURCE_LANGUAGE, current_language, diagram_text
 
 
@@ -61,8 +59,8 @@ def figure(value, kind: str = "number"):
     if kind == "money":
         return format_money(Decimal(str(value)).quantize(Decimal("0.01")))
     if kind == "share":
-        return numbers.format_percent(Decimal(str(value)) / 100, locale=get_locale(), decimal_quantization=False)
-    return format_decimal(value)
+        return format_share(value)
+    return format_figure(value)
 
 
 def day(value) -> str:

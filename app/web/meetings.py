@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -27,7 +29,7 @@ from app.models.base import utcnow
 from app.services import meetings
 from forms.convert import Invalid
 from forms.files import MAX_FILES, accepted_kinds, check_upload
-from forms.text import format_date, format_time
+from forms.text import format_date, format_time, zone_name
 
 from .helpers import DayField, Errors, actor, download, render_page, submit
 
@@ -47,6 +49,29 @@ def time_zones() -> list[str]:
     return ["UTC", *europe, *(z for z in zones if not z.startswith("Europe/"))]
 
 
+_ZONE_CHOICES: dict[str, list[tuple[str, str]]] = {}
+
+
+def zone_choices(chosen: str) -> list[SelectChoice]:
+    """The time zones as the page's language names them, UTC first, Europe's next, each group in
+    the order of its names; one choice per name (the other ids of a zone are its aliases, the same
+    clock), ``chosen`` kept as it is stored. Worked out once per language."""
+    language = str(get_locale() or "en")
+    named = _ZONE_CHOICES.get(language)
+    if named is None:
+        labels = {zone: zone_name(zone) for zone in time_zones()}
+        def by_name(zones: list[str]) -> list[str]:
+            return sorted(zones, key=lambda z: unicodedata.normalize("NFKD", labels[z]).casefold())
+        europe = [z for z in labels if z.startswith("Europe/")]
+        rest = [z for z in labels if z != "UTC" and not z.startswith("Europe/")]
+        named = _ZONE_CHOICES[language] = [(zone, labels[zone]) for zone in ["UTC", *by_name(europe), *by_name(rest)]]
+    shown: dict[str, str] = {}
+    for zone, label in named:
+        if label not in shown or zone == chosen:
+            shown[label] = zone
+    return [SelectChoice(zone, label) for label, zone in shown.items()]
+
+
 class ClockField(TimeField):
     """A time of day, refused in the GOV.UK words."""
 
@@ -59,12 +84,12 @@ class ClockField(TimeField):
 
 @bp.app_template_filter("meeting_when")
 def meeting_when(meeting: Meeting) -> str:
-    """'14 March 2027, 09:30 to 17:00 (Europe/Brussels)', in the meeting's own time zone."""
+    """'14 March 2027, 09:30 to 17:00 (Belgium Time)', in the meeting's own time zone, named in the page's language."""
     zone = ZoneInfo(meeting.time_zone)
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
     starts = f"{format_date(start.date())}, {format_time(start)}"
     ends = format_time(end) if end.date() == start.date() else f"{format_date(end.date())}, {format_time(end)}"
-    return _("%(start)s to %(end)s (%(zone)s time)", start=starts, end=ends, zone=meeting.time_zone)
+    return _("%(start)s to %(end)s (%(zone)s)", start=starts, end=ends, zone=zone_name(meeting.time_zone))
 
 
 class MeetingForm(FlaskForm):
@@ -140,9 +165,9 @@ def _form(meeting: Meeting | None = None) -> MeetingForm:
                 "mode": meeting.mode.value, "city": meeting.city, "venue": meeting.venue,
                 "online_link": meeting.online_link, "agenda": meeting.agenda}
     form = MeetingForm(data=data)
-    form.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in time_zones()]
     if form.time_zone.data is None:
         form.time_zone.data = current_app.config["DISPLAY_TIMEZONE"]
+    form.time_zone.choices = zone_choices(form.time_zone.data)
     return form
 
 

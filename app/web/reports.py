@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Response, abort, has_request_context, render_template, request
-from flask_babel import format_decimal, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import Form, SelectField
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import ProcessVersion
 from app.services import monitoring, reports
 from forms.convert import DATE_PARTS
+from forms.text import format_figure
 
 from .helpers import DayField, actor, form_errors, id_or_none, plausible_day, render_page, role_required
 
@@ -155,7 +156,7 @@ def flow_charts(report: reports.FlowReport) -> dict[str, Markup | None]:
 
 def _waits(report: reports.FlowReport) -> dict:
     """What the bottleneck diagram draws: each step's median days waiting, as a label on it."""
-    labels = {bpmn_id: ngettext("%(days)s day", "%(days)s days", median, days=format_decimal(median))
+    labels = {bpmn_id: ngettext("%(days)s day", "%(days)s days", median, days=format_figure(median))
               for bpmn_id, median in report.waits.items() if median is not None}
     return {"current": sorted(labels), "labels": labels}
 

@@ -46,7 +46,7 @@ def test_a_meeting_planned_answered_attended_and_its_travel_claim_paid(people, l
         {"name": "agenda.pdf", "mimeType": "application/pdf", "buffer": PDF})
     ana.send("meeting-planned", button="Plan the meeting and invite the members")
     assert "Planned: Fourth meeting: tender criteria" in ana.text() and "agenda.pdf" in ana.text()
-    assert "09:30 to 16:00 (Europe/Lisbon time)" in ana.text()
+    assert "09:30 to 16:00 (Portugal (Lisbon) Time)" in ana.text()
 
     [invitation] = [m for m in live_server.mail.to("marta") if m["Subject"].startswith("Invitation:")]
     [ics] = [p for p in invitation.iter_attachments() if p.get_content_type() == "text/calendar"]

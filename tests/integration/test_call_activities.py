@@ -296,3 +296,22 @@ def test_a_check_without_a_database_says_the_calls_were_not_looked_up(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
     assert ("WARNING expert_booking.bpmn: the processes it calls were not looked up: the database has no tables yet "
             "(run `flask db upgrade`)") in done.stdout
+
+
+def test_monitoring_names_a_called_processs_steps_through_its_own_catalogue(client):
+    """Issue 13: the called version's .po words its steps and its name on the caller's page."""
+    french = ('msgid "Expert check"\nmsgstr "Vérification de l’expert"\n\n'
+              'msgid "Check asked"\nmsgstr "Vérification demandée"\n\n'
+              'msgid "Work out the budget"\nmsgstr "Calcul du budget"\n')
+    store_version({"expert_check.bpmn": CALLED, "expert_check.fr.po": french}, None)
+    db.session.commit()
+    upload_process(client, {"expert_booking.bpmn": caller()})
+    instance = start_booking(client)
+    [task] = ready_tasks(instance)
+    complete(client, "felix", task, {"decision": "approve"})
+    sign_in(client, "clara")
+    page = text(client.get(f"/monitor/instances/{instance.id}", headers={"Accept-Language": "fr"}))
+    assert "Vérification demandée (Vérification de l’expert)" in page
+    assert "Calcul du budget (Vérification de l’expert)" in page
+    assert "a appelé Vérification de l’expert" in page
+    assert "Check asked" not in page and "Work out the budget" not in page

@@ -29,7 +29,10 @@ def in_french(client) -> None:
 def test_the_report_lists_the_texts_a_language_lacks(client):
     report = upload_report(client, files())
     assert "supplier_visit.fr.po" in report
-    assert "1 of 22 texts has no French translation and is shown in English: “Nights away”" in report
+    # the start event and the gateway are texts too (issue 13), listed in the diagram's order
+    assert ("3 of 24 texts have no French translation and are shown in English: “Nights away”, "
+            "“Visit asked for”, “Approved?”") in report
+    assert "Store as version 1" in report and "These files cannot be stored" not in report  # a warning only
 
 
 def test_the_report_reads_in_french_for_a_french_administrator(client):
@@ -39,7 +42,8 @@ def test_the_report_reads_in_french_for_a_french_administrator(client):
     assert ("site_visit.fr.po une traduction doit porter le nom du processus et d’une langue, par exemple "
             "supplier_visit.fr.po") in report
     report = upload_report(client, files())
-    assert "1 texte sur 22 n’a pas de traduction en français et s’affiche en anglais : “Nights away”" in report
+    assert ("3 textes sur 24 n’ont pas de traduction en français et s’affichent en anglais : “Nights away”, "
+            "“Visit asked for”, “Approved?”") in report
 
 
 def test_a_french_reader_sees_the_diagram_in_french_and_english_where_untranslated(client):
@@ -121,8 +125,9 @@ def test_the_command_writes_the_texts_to_translate_and_keeps_translations(app, t
 
     assert result.exit_code == 0, result.output
     template = read_catalogue_texts(tmp_path / "supplier_visit.pot")
-    assert len(template) == 22 and "Approve the visit" in template and "Approved" in template
+    assert len(template) == 24 and "Approve the visit" in template and "Approved" in template
     assert "Requester" in template and "Coordinator" in template  # the lanes, named on pages too
+    assert "Visit asked for" in template and "Approved?" in template  # the start event and the gateway
     assert set(template.values()) == {""}
     updated = read_catalogue_texts(tmp_path / FRENCH)
     assert updated["Approve the visit"] == "Approuver la visite"  # kept
@@ -134,3 +139,9 @@ def test_the_command_writes_the_texts_to_translate_and_keeps_translations(app, t
 def read_catalogue_texts(path) -> dict[str, str]:
     with path.open("rb") as handle:
         return {message.id: message.string for message in read_po(handle) if message.id}
+
+
+def test_one_text_no_longer_drawn_is_counted_in_the_singular(client):
+    french = (DIAGRAMS / FRENCH).read_text(encoding="utf-8") + '\nmsgid "Old text"\nmsgstr "Ancien texte"\n'
+    report = upload_report(client, files(french))
+    assert "1 text is not in the diagram (any longer) and is not used: “Old text”" in report

@@ -173,3 +173,22 @@ def test_the_last_english_words_found_walking_the_demo_in_french(client):
     in_language(client, "en")
     sign_in(client, "tom")  # in English, as before
     assert "To For example" in text(client.get("/reports/flow"))
+
+
+def test_monitoring_names_the_automatic_steps_and_events_in_french_and_german(client):
+    """Issue 13: a request's start event, service, rule and script tasks read as the catalogue words them."""
+    instance = file_claim(client)
+    sign_in(client, "clara")
+    in_language(client, "fr")
+    page = text(client.get(f"/monitor/instances/{instance.id}"))
+    for french in ("Note de frais déposée", "Rattacher à la réunion", "Évaluer l’éligibilité",
+                   "Calculer le montant éligible"):
+        assert french in page
+    for english in ("Travel claim filed", "Match meeting", "Assess eligibility", "Compute eligible amount"):
+        assert english not in page
+    in_language(client, "de")
+    page = text(client.get(f"/monitor/instances/{instance.id}"))
+    for german in ("Reisekostenantrag eingereicht", "Sitzung zuordnen", "Erstattungsfähigkeit prüfen",
+                   "Erstattungsfähigen Betrag berechnen"):
+        assert german in page
+    assert "Match meeting" not in page

@@ -431,3 +431,16 @@ def test_an_administrator_reads_a_queued_task_email_before_it_is_written(app, cl
     db.session.expire_all()
     assert db.session.get(OutboxMessage, row.id).text_body == ""  # reading it wrote nothing
     assert db.session.scalar(select(func.count()).select_from(ActionToken)) == 0
+
+
+@pytest.mark.app_config(ACTION_TOKEN_DAYS=1)
+def test_links_that_work_for_one_day_say_day(app, client, smtp):
+    """Issue 13: "for 1 day", "pendant 1 jour", never "1 days"."""
+    person("tom").language = "fr"
+    db.session.commit()
+    file_claim(client)
+    deliver_outbox()
+    for who, words in (("clara.schmidt", "only for you, for 1 day."), ("tom.peeters", "pour vous, pendant 1 jour.")):
+        said = " ".join(parts(smtp.to(who)[0])[0].split())
+        assert words in said, (who, said[-400:])
+        assert "1 days" not in said and "1 jours" not in said

@@ -78,7 +78,7 @@ def test_invitation_update_and_cancellation_reach_the_calendar(client, smtp):  #
     [invitation] = smtp.to("marta")
     assert invitation["Subject"].startswith("Invitation: Fourth meeting: tender criteria")
     text = parts(invitation)[0]
-    assert "09:30" in text and "Europe/Lisbon" in text and "Draft tender criteria" in text
+    assert "09:30 to 17:00 (Portugal (Lisbon) Time)" in text and "Draft tender criteria" in text
     [calendar] = calendars(smtp, "marta")
     assert calendar["METHOD"] == "REQUEST"
     first = event(calendar)
@@ -238,3 +238,24 @@ def test_a_member_adds_the_meeting_to_their_calendar_and_administrators_read_the
     sent = client.get(f"/admin/mail/{row.id}/files/0")
     assert event(icalendar.Calendar.from_ical(sent.data))["SEQUENCE"] == 0
     assert client.get(f"/admin/mail/{row.id}/files/1").status_code == 404
+
+
+def test_the_time_zone_is_named_in_the_readers_language(client, smtp):  # noqa: F811
+    """Issue 13: the page, the planning form's choices and the invitation name the zone as Babel
+    does in French and German, never by its id."""
+    person("marta").language = "fr"
+    db.session.commit()
+    meeting = plan(client)
+    deliver_outbox()
+    [invitation] = smtp.to("marta")
+    assert "09:30 à 17:00 (heure : Portugal (Lisbonne))" in parts(invitation)[0]
+    assert "Europe/Lisbon" not in parts(invitation)[0]
+    for language, named, option in (("fr", "heure : Portugal (Lisbonne)", "heure : Belgique"),
+                                    ("de", "Portugal (Lissabon) (Ortszeit)", "Belgien (Ortszeit)")):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        page = loaded(client.get(f"/meetings/{meeting.id}"))
+        assert named in page and "Europe/Lisbon" not in page, language
+        form = loaded(client.get(f"/meetings/{meeting.id}/change"))
+        assert re.search(rf'<option value="Europe/Lisbon" selected>{re.escape(named)}</option>', form), language
+        assert f'<option value="Europe/Brussels">{option}</option>' in form, language
+        assert ">Europe/Brussels<" not in form and ">Europe/Berlin<" not in form

@@ -584,3 +584,15 @@ def test_the_start_dates_are_typed_into_day_month_and_year_boxes(client, request
     assert "started_from-day=1&amp;" in page  # the CSV link keeps the filter
     response = client.get("/monitor/instances?started_from-day=10&started_from-year=2026")
     assert response.status_code == 400 and "Started on or after must include a month" in response.get_data(as_text=True)
+
+
+def test_a_cancellation_names_the_withdrawn_step_in_the_readers_language(client):
+    """Issue 13: Tom reads French, Clara German: the step taken out of their inboxes is named in it."""
+    person("tom").language, person("clara").language = "fr", "de"
+    db.session.commit()
+    claim = file_claim(client)
+    sign_in(client, "admin")
+    assert post_form(client, f"/monitor/instances/{claim.id}/cancel", {"reason": "Filed twice."}).status_code == 302
+    told = outbox(claim, "request_cancelled")
+    assert "- Vérifier la demande" in told["tom"].text_body and "- Antrag prüfen" in told["clara"].text_body
+    assert "Check claim" not in told["tom"].text_body + told["clara"].text_body

@@ -203,3 +203,7 @@ def test_the_report_speaks_french_and_german(client, claims):
         german = client.get("/reports/flow", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert "Flux : où les demandes sont bloquées" in french and "Demandes par processus" in french
     assert "Ablauf: wo Anträge hängen bleiben" in german and "Anträge nach Prozess" in german
+    # Issue 13: the steps and the ends reached are named in the reader's language too.
+    assert "Vérifier la demande" in french and "Antrag prüfen" in german
+    assert ">Check claim<" not in french and ">Check claim<" not in german
+    assert ">Payée<" in french and ">Paid<" not in french

@@ -162,3 +162,14 @@ def test_money_reads_as_money_in_each_language_and_downloads_as_numbers(client):
     assert (late.value, late.number_format) == (0, "0.0")
     spent = load_workbook(io.BytesIO(client.get("/reports/summary/summary-money.xlsx").data)).active
     assert [cell.number_format for cell in spent[2][1:]] == ["#,##0.00"] * 5
+
+
+def test_the_summary_counts_one_claim_in_the_singular(client):
+    """Issue 13: "1 claim", "1 demande", "1 Antrag", not "1 claims"; the other figures' nouns agree too."""
+    paid_claim(client)
+    sign_in(client, "felix")
+    for language, one in (("en", "1 claim: 493.00 EUR claimed"), ("fr", "1 demande : 493,00 € demandés"),
+                          ("de", "1 Antrag: 493,00 € beantragt")):
+        summary = text(client.get("/reports/summary", headers={"Accept-Language": language}))
+        assert one in summary, language
+        assert "1 claims" not in summary and "1 demandes" not in summary and "1 Anträge" not in summary

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Attachment, AuditEvent, HumanTask, OutboxMessage, ProcessInstance, TaskState, WorkingGroup
 from app.outbox.deliver import deliver_outbox
 from tests.conftest import csrf_token, loaded, person, post_form, sign_in
+from tests.diagrams import text
 from tests.integration.test_admin import person_form
 from tests.integration.test_onboarding_http import interest
 from tests.integration.test_travel_http import claim, file_claim, ready_task, receipts
@@ -291,3 +292,14 @@ def test_a_decision_link_to_someone_outside_the_claim_names_no_receipt(client):
     assert response.status_code == 302
     page = loaded(client.get(decision_links("helena", pay)["Approve"]))
     assert "train.pdf" not in page and "1981 2874" not in page
+
+
+def test_the_masked_word_is_in_the_readers_language(client):
+    """Issue 13: receipts Helena may not read say "masqué" / "verborgen", not "hidden"."""
+    instance = file_claim(client)
+    sign_in(client, "helena")
+    for language, word in (("fr", "masqué"), ("de", "verborgen")):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        shown = text(client.get(f"/requests/{instance.id}"))
+        assert re.search(rf"\b{word}\b", shown) and not re.search(r"\bhidden\b", shown), language
+        assert MASKED_IBAN in shown

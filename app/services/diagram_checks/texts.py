@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.engine import FormSpec, ProcessModel, parse_xml
-from app.engine.reading import NS
 from app.outbox.uploaded import NOTICE_SUFFIX, notice_file
 from app.steps import status_word
 from forms import personal_kind
@@ -30,6 +29,8 @@ from .report import _Findings
 
 BANK = "bank"  # a field's ``personal`` kind the app itself words ("bank details")
 TASK_TEXT_PROPERTIES = ("ask",)  # a user task's words in its email ("please check it")
+# Flow nodes named for people besides the ``…Task``, ``…Event`` and ``…Gateway`` kinds.
+NAMED_NODES = frozenset({"task", "subProcess", "transaction", "callActivity", "adHocSubProcess"})
 # A message's {min}…, and the ${name} of the title template (a value of the request).
 _PLACEHOLDER = re.compile(r"\{(?:min|max|minlength|maxlength|missing)\}|\$\{[^}]*\}")
 _LISTED = 5  # texts quoted in a warning; the rest are counted
@@ -56,12 +57,28 @@ def _form_texts(form: FormSpec) -> list[str]:
     return texts
 
 
+def _node_texts(bpmn: str, model: ProcessModel) -> list[str]:
+    """The names of the diagram's other flow nodes, in its order: service, script and rule
+    tasks, subprocesses, events and gateways, each as a request's page names it (on one line),
+    an end event with the status word made of it ("Claim paid", "Paid")."""
+    texts = []
+    for element in parse_xml("", bpmn).iter():
+        kind = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+        name = " ".join((element.get("name") or "").split())
+        if not name or name == element.get("id") or not (
+                kind in NAMED_NODES or kind.endswith(("Task", "Event", "Gateway"))):
+            continue
+        texts.append(name)
+        if kind == "endEvent":
+            texts.append(status_word(element.get("id", ""), model))
+    return texts
+
+
 def diagram_texts(model: ProcessModel) -> list[str]:
     """Every text of the diagram people read, once each, in the order of the diagram: the
     process's name and title template (docs/DIAGRAMS.md, "Request titles"), its lanes' names,
     the start form, each user task's name, instructions, email words and form (with the kind of
-    personal data a field holds), and each end event's name and the status word made of it
-    ("Claim paid", "Paid")."""
+    personal data a field holds), then every other named step, event and gateway."""
     title = " ".join(model.properties.get("title", "").split())
     lanes = [model.start_lane or "", *(task.lane or "" for task in model.tasks.values())]
     texts = [model.name, title, *lanes, model.start_documentation, *_form_texts(model.start_form)]
@@ -70,9 +87,7 @@ def diagram_texts(model: ProcessModel) -> list[str]:
         texts += [task.properties[key] for key in TASK_TEXT_PROPERTIES if task.properties.get(key)]
         texts += _form_texts(task.form)
     bpmn = next(text for name, text in model.files.items() if name.lower().endswith(".bpmn"))
-    for end in parse_xml("", bpmn).iterfind(".//bpmn:endEvent", NS):
-        if (end.get("name") or "").strip():
-            texts += [end.get("name", "").strip(), status_word(end.get("id", ""), model)]
+    texts += _node_texts(bpmn, model)
     return [text for text in dict.fromkeys(texts) if text and text.strip() and not _is_id(text, model)]
 
 
@@ -166,6 +181,6 @@ def check_translations(model: ProcessModel, found: _Findings) -> None:
                                       translated=notice_file(notice.removesuffix(NOTICE_SUFFIX), language)))
         unknown = [text for text in translated if text not in texts]
         if unknown:
-            found.warning(name, _("%(count)d texts are not in the diagram (any longer) and are not used: %(texts)s",
-                                  count=len(unknown),
-                                  texts=_quoted(unknown)))
+            found.warning(name, ngettext("%(num)d text is not in the diagram (any longer) and is not used: %(texts)s",
+                                         "%(num)d texts are not in the diagram (any longer) and are not used: "
+                                         "%(texts)s", len(unknown), texts=_quoted(unknown)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -64,10 +64,11 @@ def diagram_xml(actor: User, version: ProcessVersion) -> str:
 
 def _element_names(instance: ProcessInstance) -> dict[str, tuple[str, str]]:
     """bpmn id -> (name, element kind) of every named element of the instance's version, and of
-    the versions it calls as ``<process id>:<id>`` -> ("<name> (<called process>)", kind)."""
+    the versions it calls as ``<process id>:<id>`` -> ("<name> (<called process>)", kind); each
+    name in the page's language, through its own version's catalogue."""
     found: dict[str, tuple[str, str]] = {}
     for version, prefix, suffix in [(instance.version, "", ""), *(
-            (v, f"{v.definition.process_id}:", f" ({v.definition.name})") for v in instance.called)]:
+            (v, f"{v.definition.process_id}:", f" ({diagram_text(v, v.definition.name)})") for v in instance.called)]:
         files = version.files
         for file_name in sorted(n for n in files if n.endswith(".bpmn")):
             for element in parse_xml(file_name, files[file_name]).iter():
@@ -75,7 +76,8 @@ def _element_names(instance: ProcessInstance) -> dict[str, tuple[str, str]]:
                     continue
                 bpmn_id, name = element.get("id"), element.get("name")
                 if bpmn_id and name:
-                    found[prefix + bpmn_id] = (" ".join(name.split()) + suffix, element.tag.rsplit("}", 1)[-1])
+                    found[prefix + bpmn_id] = (diagram_text(version, " ".join(name.split())) + suffix,
+                                               element.tag.rsplit("}", 1)[-1])
     return found
 
 
@@ -123,14 +125,16 @@ def _calls_to(model, process_id: str) -> list[str]:
     return [ref.element_id for ref in model.calls if reaches(ref.process_id, frozenset())]
 
 
-def _called_names(model) -> dict[str, str]:
-    """Each call activity (as ``trail`` names it) -> the name of the process it calls."""
+def _called_names(model, instance: ProcessInstance) -> dict[str, str]:
+    """Each call activity (as ``trail`` names it) -> the name of the process it calls, in the page's language."""
+    versions = {v.definition.process_id: v for v in instance.called}
     found = {}
     for owner in (model, *model.called.values()):
         for ref in owner.calls:
             key = ref.element_id if owner is model else f"{owner.process_id}:{ref.element_id}"
             called = model.called.get(ref.process_id)
-            found[key] = called.name if called is not None else ref.process_id
+            found[key] = diagram_text(versions.get(ref.process_id), called.name) if called is not None \
+                else ref.process_id
     return found
 
 
@@ -146,7 +150,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
     model = load_model(instance.version, instance.called)
     trail = _trail(instance)
     names = _element_names(instance)
-    calls = _called_names(model)
+    calls = _called_names(model, instance)
     completed_rows: dict[str, list[HumanTask]] = defaultdict(list)
     loops_done: Counter[tuple[str | None, str]] = Counter()  # multi-instance steps: rows completed
     for row in instance.tasks:
@@ -161,7 +165,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         detail = ""
         if completed_rows.get(bpmn_id):
             row = completed_rows[bpmn_id].pop(0)
-            name = row.name if row.loop_key else name  # "Endorse: Tallinn City"
+            name = diagram_text(instance.version, row.name) if row.loop_key else name  # "Endorse: Tallinn City"
             who = row.completed_by.name if row.completed_by else _("someone")
             detail = (_("%(who)s, %(when)s (by email)", who=who, when=_when(row.completed_at)) if row.channel == "email"
                       else f"{who}, {_when(row.completed_at)}")
@@ -183,15 +187,15 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
         detail = _("waiting for %(who)s since %(when)s (%(done)s of %(total)s done)", who=who, when=since,
                    done=loops_done[row.loop_key, row.bpmn_id], total=row.loop_total) if row.loop_key \
             else _("waiting for %(who)s since %(when)s", who=who, when=since)
-        current.append(Step(row.bpmn_id, row.name, detail + (f". {why.rstrip('.')}" if why else ""), row.id))
+        current.append(Step(row.bpmn_id, diagram_text(instance.version, row.name),
+                            detail + (f". {why.rstrip('.')}" if why else ""), row.id))
     failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}
-    left = [Step(t.bpmn_id, t.name, lane_label(t.lane, instance) if t.lane else "") for t in model.tasks.values()
+    left = [Step(t.bpmn_id, diagram_text(instance.version, t.name), lane_label(t.lane, instance) if t.lane else "")
+            for t in model.tasks.values()
             if t.bpmn_id not in reached] if instance.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR) else []
-    def words(steps: list[Step]) -> list[Step]:  # the names in the page's language
-        return [replace(step, name=diagram_text(instance.version, step.name)) for step in steps]
-    return Steps(words(done), words(current), words(failed), words(left))
+    return Steps(done, current, failed, left)
 
 
 def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachment]:

@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 import pygal
-from flask_babel import format_decimal
 from lxml import etree
 from markupsafe import Markup
 
-from forms.text import format_money
+from forms.text import format_figure, format_money
 
 # pygal 3 appends a finder for its map plugins to sys.meta_path, of the old kind (no find_spec):
 # every later import that reaches it, such as a library's optional dependency that is absent,
@@ -91,12 +90,12 @@ def _money(value: float | None) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else format_decimal(value)
+    return "" if value is None else format_figure(value)
 
 
 def _axis(value: float) -> str:
     """An axis's graduation, as the page's language writes a number ('6,000', '6 000')."""
-    return format_decimal(value, "#,##0.##")
+    return format_figure(value, 2)
 
 
 def _plot_width(labels: list[str], horizontal: bool) -> float:

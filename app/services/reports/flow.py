@@ -32,6 +32,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.versions import load_model, process_names
 from app.steps import status_word
+from forms.translations import diagram_text
 
 from .access import may_see_flow, require
 from .filters import FilterSpec, instance_conditions
@@ -107,8 +108,9 @@ def _tasks(where: list) -> list:
 
 
 def _word(row, versions: dict[int, ProcessVersion]) -> str:
-    """A finished request's status word, from the end its version's diagram names."""
-    return status_word(row.outcome, load_model(versions[row.version_id]))
+    """A finished request's status word, from the end its version's diagram names, in the page's language."""
+    version = versions[row.version_id]
+    return diagram_text(version, status_word(row.outcome, load_model(version)))
 
 
 def _processes(requests: list, versions: dict[int, ProcessVersion], names: dict[str, str]) -> Table:
@@ -176,11 +178,11 @@ def _steps(tasks: list, versions: dict[int, ProcessVersion],
 
 def _step_names(versions: dict[int, ProcessVersion]) -> dict[tuple[str, str], str]:
     """Each step's name as its newest diagram among the versions draws it (a multi-instance
-    step's task rows carry their item: "Endorse: Tallinn City")."""
+    step's task rows carry their item: "Endorse: Tallinn City"), in the page's language."""
     found: dict[tuple[str, str], str] = {}
     for version in sorted(versions.values(), key=lambda v: v.number):
         model = load_model(version)
-        found.update({(model.process_id, key): task.name for key, task in model.tasks.items()})
+        found.update({(model.process_id, key): diagram_text(version, task.name) for key, task in model.tasks.items()})
     return found
 
 
