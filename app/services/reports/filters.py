@@ -10,7 +10,15 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Organisation, ProcessInstance, RequestFigures, User
+from app.models import (
+    HumanTask,
+    Organisation,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessVersion,
+    RequestFigures,
+    User,
+)
 from app.services import monitoring
 from app.services.monitoring.queries import _day_start
 
@@ -56,6 +64,29 @@ def instance_conditions(spec: FilterSpec, period: bool = True,
         started_from=spec.start if period else None, started_to=spec.end if period else None), rows)
     if spec.organisation_id:
         where.append(rows.initiator_id.in_(select(User.id).where(User.organisation_id == spec.organisation_id)))
+    return where
+
+
+def years(spec: FilterSpec) -> list[int]:
+    """The years (UTC) the period's moments fall in: what ``started_year`` holds."""
+    return list(range(spec.begins.year, (spec.ends - dt.timedelta(microseconds=1)).year + 1))
+
+
+def task_conditions(spec: FilterSpec) -> list:
+    """The filters' WHERE clauses on the copies of its request's columns a task row keeps
+    (the flow report, ix_human_task_flow): the same requests as ``instance_conditions``."""
+    where = [HumanTask.request_year.in_(years(spec)), HumanTask.request_started_at >= spec.begins,
+             HumanTask.request_started_at < spec.ends]
+    if spec.process_id:
+        where.append(HumanTask.request_version_id.in_(
+            select(ProcessVersion.id).join(ProcessDefinition).where(ProcessDefinition.process_id == spec.process_id)))
+    if spec.version_id:
+        where.append(HumanTask.request_version_id == spec.version_id)
+    if spec.group_id:
+        where.append(HumanTask.request_group_id == spec.group_id)
+    if spec.organisation_id:
+        where.append(HumanTask.request_initiator_id.in_(
+            select(User.id).where(User.organisation_id == spec.organisation_id)))
     return where
 
 

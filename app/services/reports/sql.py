@@ -1,7 +1,8 @@
-"""SQL the reports share: whole hours between two timestamps, and percentiles from counts.
+"""Percentiles from counts, as the reports work them out.
 
 SQLite has no percentile_cont, PostgreSQL does. Rather than rank every duration (a sort of
-all the rows, on every page), a report counts its durations by whole hours in the same
+all the rows, on every page), a report counts its durations by whole hours (kept on each row
+by the step writer: ``hours_to_end``, ``hours_waited``, app/steps/figures.py) in the same
 GROUP BY that counts everything else, and ``percentile`` picks from those counts in Python:
 one pass over an index, a few hundred rows out, on both databases alike. A percentile is the
 duration at its rank (the nearest-rank definition: the median of 4 durations is the 2nd, the
@@ -11,30 +12,6 @@ duration at its rank (the nearest-rank definition: the median of 4 durations is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from sqlalchemy import Integer
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
-
-
-class hours_between(FunctionElement):
-    """The whole hours from the first timestamp to the second (NULL if either is)."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "hours_between"
-
-
-@compiles(hours_between, "sqlite")
-def _hours_sqlite(element, compiler, **kw) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST((julianday({end}) - julianday({start})) * 24 AS INTEGER)"
-
-
-@compiles(hours_between, "postgresql")
-def _hours_postgresql(element, compiler, **kw) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
 
 
 def percentile(counts: Mapping[int, int], share: int) -> int | None:
