@@ -34,7 +34,7 @@ from app.services.versions import load_model, process_names
 from app.steps import status_word
 
 from .access import may_see_flow, require
-from .filters import FilterSpec, instance_conditions, task_conditions, years
+from .filters import FilterSpec, flow_conditions, instance_conditions
 from .sql import days, percentile
 from .tables import Table
 
@@ -90,8 +90,8 @@ def _requests(spec: FilterSpec) -> list:
     sorts its rows unless an index gives them in order), a year at a time."""
     keys = (ProcessInstance.started_year, ProcessInstance.version_id, ProcessInstance.status,
             ProcessInstance.outcome, ProcessInstance.hours_to_end.label("hours"))
-    return list(db.session.execute(select(*keys, func.count().label("count")).where(
-        ProcessInstance.started_year.in_(years(spec)), *instance_conditions(spec)).group_by(*keys)))
+    return list(db.session.execute(
+        select(*keys, func.count().label("count")).where(*flow_conditions(spec, ProcessInstance)).group_by(*keys)))
 
 
 def _tasks(spec: FilterSpec) -> list:
@@ -102,7 +102,7 @@ def _tasks(spec: FilterSpec) -> list:
     keys = (HumanTask.request_year, HumanTask.request_version_id.label("version_id"), HumanTask.bpmn_id,
             HumanTask.state, HumanTask.channel, HumanTask.hours_waited.label("hours"))
     return list(db.session.execute(select(*keys, func.count().label("count")).where(
-        *task_conditions(spec), HumanTask.state != TaskState.CANCELLED).group_by(*keys)))
+        *flow_conditions(spec, HumanTask), HumanTask.state != TaskState.CANCELLED).group_by(*keys)))
 
 
 def _word(row, versions: dict[int, ProcessVersion]) -> str:
