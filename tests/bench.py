@@ -328,13 +328,13 @@ def check_claim_data(app: Flask, model) -> dict:
 
 # -- one app on its own database ------------------------------------------------------------------
 class Site:
-    """The app on a fresh SQLite file (WAL, as the app runs), migrated, with the shipped
-    processes and the demo people."""
+    """The app on a fresh SQLite file (WAL, as the app runs), or on the empty PostgreSQL
+    database ``url`` names, migrated, with the shipped processes and the demo people."""
 
-    def __init__(self, folder: Path, name: str):
+    def __init__(self, folder: Path, name: str, url: str | None = None):
         self.app = create_app({
             "INSTANCE_PATH": str(folder / "instance"),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / f'{name}.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder / f'{name}.sqlite3'}",
             "UPLOAD_FOLDER": str(folder / "uploads"),
             "SERVER_NAME": "localhost",
             "PROPAGATE_EXCEPTIONS": True,
@@ -357,7 +357,7 @@ class Site:
             self.claimant_id = db.session.scalar(select(User.id).where(User.email == CLAIMANT))
             self.coordinator_id = db.session.scalar(select(User.id).where(User.email == COORDINATOR))
             self.model = load_model(db.session.get(ProcessVersion, self.version_id))
-            journal = db.session.execute(text("PRAGMA journal_mode")).scalar()
+            journal = db.session.execute(text("PRAGMA journal_mode")).scalar() if url is None else "wal"
         if journal != "wal":
             raise SystemExit(f"bench: expected SQLite in WAL mode, got {journal}")
 
