@@ -26,6 +26,7 @@ from app.steps.figures import whole_hours
 REPORT_SIZES = (1_000, 100_000)
 REPORT_WARMUP = 3
 REPORT_ROUNDS = 20  # of each page at both sizes; five pages
+REPORT_SERVER_ROUNDS = 10  # of each page at each size on PostgreSQL, for the server's CPU (read from /proc)
 # Each page the bench times, by the name its result lines carry, and its address (a group's
 # figures: the group the copies were filed for).
 REPORT_PAGES = {"flow": "/reports/flow", "money": "/reports/money", "initiative": "/reports/initiative",
