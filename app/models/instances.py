@@ -7,6 +7,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, object_session, relationship
 
 from app.extensions import Model
@@ -125,7 +126,10 @@ class RequestFigures(Model):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[InstanceStatus] = mapped_column(Enum(InstanceStatus, native_enum=False, length=20))
     outcome: Mapped[str] = mapped_column(String(100), default="")
-    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    # JSONB on PostgreSQL: the reports read five of its values a row, and JSON text is parsed
+    # again for each (the money report at 100 000 requests: 350 ms of the server's time as
+    # JSON, 120 ms as JSONB; docs/PERFORMANCE.md).
+    figures: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
 
 
 class HumanTask(Model):

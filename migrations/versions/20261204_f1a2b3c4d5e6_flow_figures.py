@@ -1,4 +1,4 @@
-"""flow figures: the flow report reads one index per pass, in the order it groups by
+"""flow figures: the flow report reads one index per pass, in the order it groups by; figures as JSONB
 
 The flow report (issue 17) counted the requests started in a period, and their task rows,
 grouped by version, status, step, state, channel and whole hours: SQLite sorted every row it
@@ -8,6 +8,10 @@ version, group and initiator, and keeps the whole hours it waited. The report re
 ix_instance_flow and ix_human_task_flow in the order it groups by: no join, no sort.
 Existing rows are filled here from their own columns (the hours as the report worked them
 out until now). ix_instance_report and ix_human_task_report, which they replace, are dropped.
+
+On PostgreSQL, request_figures.figures becomes JSONB: the money, summary and group reports read
+five of its values a row, which JSON parses again each time (the money report at 100 000
+requests: 350 ms of the server's time as JSON, 120 ms as JSONB). SQLite keeps its JSON text.
 
 Revision ID: f1a2b3c4d5e6
 Revises: d5a8c3e7f1b2
@@ -67,9 +71,13 @@ def upgrade():
     op.create_index('ix_instance_flow', 'process_instance', INSTANCE_FLOW, unique=False)
     op.drop_index('ix_human_task_report', table_name='human_task')
     op.create_index('ix_human_task_flow', 'human_task', TASK_FLOW, unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("ALTER TABLE request_figures ALTER COLUMN figures TYPE JSONB USING figures::jsonb")
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("ALTER TABLE request_figures ALTER COLUMN figures TYPE JSON USING figures::json")
     op.drop_index('ix_human_task_flow', table_name='human_task')
     op.create_index('ix_human_task_report', 'human_task', TASK_REPORT, unique=False)
     for column in reversed(TASK_COPIES):

@@ -81,14 +81,11 @@ def flow_conditions(spec: FilterSpec, rows: type[ProcessInstance] | type[HumanTa
     filter's column is ``unindexed``: SQLite's planner would otherwise take an index that
     leads with it (ix_instance_group_started) and read and sort every matching request's wide
     row, 15 times slower at 100 000 requests (docs/PERFORMANCE.md)."""
-    if rows is ProcessInstance:
-        year, started, version, group, initiator = (
-            ProcessInstance.started_year, ProcessInstance.started_at, ProcessInstance.version_id,
-            ProcessInstance.working_group_id, ProcessInstance.initiator_id)
-    else:
-        year, started, version, group, initiator = (
-            HumanTask.request_year, HumanTask.request_started_at, HumanTask.request_version_id,
-            HumanTask.request_group_id, HumanTask.request_initiator_id)
+    columns: tuple = ((ProcessInstance.started_year, ProcessInstance.started_at, ProcessInstance.version_id,
+                       ProcessInstance.working_group_id, ProcessInstance.initiator_id) if rows is ProcessInstance
+                      else (HumanTask.request_year, HumanTask.request_started_at, HumanTask.request_version_id,
+                            HumanTask.request_group_id, HumanTask.request_initiator_id))
+    year, started, version, group, initiator = columns
     where = [year.in_(years(spec)), started >= spec.begins, started < spec.ends]
     if spec.process_id:
         where.append(unindexed(version).in_(
