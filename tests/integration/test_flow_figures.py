@@ -1,6 +1,6 @@
 """What the step writer keeps for the flow report (app/steps/figures.py): each request's year
 and hours from start to end, and on each task row copies of its request's columns and the
-hours it waited; the copies follow a request moved to another version; and the migration
+hours it waited; the copies follow a request moved to another version or group; and the migration
 that added them fills them in for the requests already there."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from sqlalchemy import select, text
 
 from app.engine import cache
 from app.extensions import db
-from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState
+from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskState, WorkingGroup
 from app.services import migration
 from app.services.tasks import complete_task
+from app.steps import save_instance
 from tests.conftest import person
 from tests.integration.test_migration import with_new_check_instructions
 from tests.integration.test_travel_http import file_claim, ready_task
@@ -87,6 +88,17 @@ def test_a_waiting_task_has_no_hours_yet_and_a_request_moved_to_another_version_
     db.session.expire_all()
     assert instance.version_id == target.id != first_version
     assert all(copies(task) == own(instance) for task in task_rows(instance))
+
+
+def test_a_step_that_moves_the_request_to_another_group_moves_its_rows(client):
+    with freeze_time(FILED):
+        instance = file_claim(client)
+    other = db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.id != instance.working_group_id))
+    save_instance(instance, {"working_group_id": other})  # as sync_instance writes a move (_follow_group)
+    db.session.commit()
+    db.session.expire_all()
+    assert instance.working_group_id == other
+    assert [task.request_group_id for task in task_rows(instance)] == [other]
 
 
 def test_the_migration_fills_in_the_figures_of_requests_already_there(client):
