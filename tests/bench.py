@@ -21,7 +21,8 @@ run measures, on file SQLite databases in WAL mode under a temporary directory:
 (g) reports  GET of each report page (flow, money, initiative, summary, a group's figures) as a
              coordinator, the current year's figures, with 1 000 and with 100 000 requests, each
              in its own database, requested alternately: each page's time and the ratio of the
-             two (tests/bench_reports.py makes the requests).
+             two (tests/bench_reports.py makes the requests); on SQLite, then on a throwaway
+             PostgreSQL cluster (tests/pg.py), where the server's own CPU per page is given too.
 
 Beside (a)-(c) runs the app's engine alone (app.engine.Engine: load, complete, dump; no
 database): (b) and (c) are given as ratios against it too, which say what the app costs
@@ -80,7 +81,17 @@ from app.models import (
     User,
     WorkingGroup,
 )
-from tests.bench_reports import REPORT_PAGES, REPORT_ROUNDS, REPORT_SHOWS, REPORT_SIZES, REPORT_WARMUP, build
+from tests import pg
+from tests.bench_reports import (
+    REPORT_PAGES,
+    REPORT_ROUNDS,
+    REPORT_SERVER_ROUNDS,
+    REPORT_SHOWS,
+    REPORT_SIZES,
+    REPORT_WARMUP,
+    build,
+)
+from tests.load.stack import cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -328,13 +339,13 @@ def check_claim_data(app: Flask, model) -> dict:
 
 # -- one app on its own database ------------------------------------------------------------------
 class Site:
-    """The app on a fresh SQLite file (WAL, as the app runs), migrated, with the shipped
-    processes and the demo people."""
+    """The app on a fresh SQLite file (WAL, as the app runs), or on the empty PostgreSQL
+    database ``url`` names, migrated, with the shipped processes and the demo people."""
 
-    def __init__(self, folder: Path, name: str):
+    def __init__(self, folder: Path, name: str, url: str | None = None):
         self.app = create_app({
             "INSTANCE_PATH": str(folder / "instance"),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / f'{name}.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder / f'{name}.sqlite3'}",
             "UPLOAD_FOLDER": str(folder / "uploads"),
             "SERVER_NAME": "localhost",
             "PROPAGATE_EXCEPTIONS": True,
@@ -357,7 +368,7 @@ class Site:
             self.claimant_id = db.session.scalar(select(User.id).where(User.email == CLAIMANT))
             self.coordinator_id = db.session.scalar(select(User.id).where(User.email == COORDINATOR))
             self.model = load_model(db.session.get(ProcessVersion, self.version_id))
-            journal = db.session.execute(text("PRAGMA journal_mode")).scalar()
+            journal = db.session.execute(text("PRAGMA journal_mode")).scalar() if url is None else "wal"
         if journal != "wal":
             raise SystemExit(f"bench: expected SQLite in WAL mode, got {journal}")
 
@@ -800,13 +811,36 @@ class Bench:
 
     # (g) reports --------------------------------------------------------------------------------
     def run_reports(self) -> None:
-        print(f"\npreparing the reports databases ({' and '.join(f'{n:,}' for n in REPORT_SIZES)} requests) ...",
-              flush=True)
         began = time.perf_counter()
+        self.time_reports("SQLite", "", {size: Site(self.folder, f"reports{size}") for size in REPORT_SIZES})
+        cluster = pg.Cluster().start()  # PostgreSQL from Debian, a throwaway cluster (tests/pg.py)
+        try:
+            sites = {}
+            for size in REPORT_SIZES:
+                url = cluster.url(f"reports{size}")
+                pg.recreate(url)
+                sites[size] = Site(self.folder, f"pg{size}", url)
+            server = int((cluster.data / "postmaster.pid").read_text().split()[0])
+            self.time_reports("PostgreSQL", "pg_", sites, server)
+            for site in sites.values():
+                with site.app.app_context():
+                    db.engine.dispose()
+        finally:
+            cluster.stop()
+        print(f"(g) took {time.perf_counter() - began:.0f} s, the databases' making included")
+
+    def time_reports(self, label: str, key: str, sites: dict[int, Site], server: int = 0) -> None:
+        """(g) on one kind of database: ``sites`` by size, built here; results named
+        reports_<key><page>_…; ``server``: the PostgreSQL server's pid, whose CPU per page is
+        measured after the timings (its own processes', from /proc)."""
+        print(f"\npreparing the reports databases on {label} "
+              f"({' and '.join(f'{n:,}' for n in REPORT_SIZES)} requests) ...", flush=True)
         clients, paths = {}, {}
-        for size in REPORT_SIZES:
-            site = Site(self.folder, f"reports{size}")
+        for size, site in sites.items():
             build(site, size)
+            if server:  # as autovacuum would have by then: statistics, and the visibility map for index-only scans
+                with site.app.app_context(), db.engine.connect() as connection:
+                    connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
             clients[size], _ = site.client(COORDINATOR)
             paths[size] = {name: path.format(group_id=site.group_id) for name, path in REPORT_PAGES.items()}
             for name, path in paths[size].items():
@@ -817,16 +851,29 @@ class Bench:
         for name in REPORT_PAGES:
             samples = interleave({size: timed_get(clients[size], paths[size][name]) for size in REPORT_SIZES},
                                  REPORT_WARMUP, REPORT_ROUNDS)
-            print(f"GET {REPORT_PAGES[name]} as a coordinator, the current year's figures, rendered")
+            print(f"GET {REPORT_PAGES[name]} as a coordinator, the current year's figures, rendered, on {label}")
             for size, values in samples.items():
                 print(describe(f"(g) {size:>7,} requests", values))
-            for size, (wall, _) in self.note_samples({str(k): v for k, v in samples.items()}).items():
-                self.results[f"reports_{name}_ms_{size}"] = ms(wall)
-            self.results[f"reports_{name}_ratio"] = (self.results[f"reports_{name}_ms_{largest}"]
-                                                     / self.results[f"reports_{name}_ms_{REPORT_SIZES[0]}"])
+            # On PostgreSQL the server does most of the work, so wall against this thread's CPU
+            # says nothing of starvation there.
+            found = ({str(k): medians(v) for k, v in samples.items()} if server
+                     else self.note_samples({str(k): v for k, v in samples.items()}))
+            for size, (wall, _) in found.items():
+                self.results[f"reports_{key}{name}_ms_{size}"] = ms(wall)
+            self.results[f"reports_{key}{name}_ratio"] = (self.results[f"reports_{key}{name}_ms_{largest}"]
+                                                          / self.results[f"reports_{key}{name}_ms_{REPORT_SIZES[0]}"])
+            if server:
+                for size in REPORT_SIZES:
+                    before = cpu_seconds([server])
+                    for _ in range(REPORT_SERVER_ROUNDS):
+                        timed_get(clients[size], paths[size][name])()
+                    spent = (cpu_seconds([server]) - before) / REPORT_SERVER_ROUNDS
+                    self.results[f"reports_{key}{name}_server_cpu_ms_{size}"] = ms(spent)
+                    print(f"  (g) {size:>7,} requests: PostgreSQL's own CPU {ms(spent):.1f} ms a page "
+                          f"(mean of {REPORT_SERVER_ROUNDS})")
             if self.with_profile:
-                profile(f"(g) {name}, {largest:,} requests", [timed_get(clients[largest], paths[largest][name])] * 5)
-        print(f"(g) took {time.perf_counter() - began:.0f} s, the databases' making included")
+                profile(f"(g) {name}, {largest:,} requests, {label}",
+                        [timed_get(clients[largest], paths[largest][name])] * 5)
 
     def report(self) -> None:
         r = self.results
@@ -861,7 +908,7 @@ class Bench:
         if "mi_50_step_vs_plain_step_ratio" in r:
             checks.append((f"one of {MI_MEMBERS} multi-instance tasks <= {TARGET_MI_RATIO:g}x a plain task's step",
                            r["mi_50_step_vs_plain_step_ratio"] <= TARGET_MI_RATIO))
-        for name in REPORT_PAGES:
+        for name in (*REPORT_PAGES, *(f"pg_{page}" for page in REPORT_PAGES)):
             if f"reports_{name}_ms_100000" in r:
                 checks.append((f"{name} report <= {TARGET_REPORT_MS:g} ms at 100 000 requests (at 1 000: "
                                f"{r[f'reports_{name}_ms_1000']:.0f} ms, ratio {r[f'reports_{name}_ratio']:.1f})",
@@ -884,8 +931,10 @@ class Bench:
             print(f"state_bytes_per_claim: {self.state_bytes}")
         for name, form in (("outbox_emails_per_s", "{:.0f}"), ("outbox_cpu_ms_per_email", "{:.2f}"),
                            ("outbox_share_of_completion", "{:.2f}"), ("mi_50_step_vs_plain_step_ratio", "{:.2f}"),
-                           *((f"reports_{page}_{figure}", form) for page in REPORT_PAGES for figure, form in (
-                               ("ms_1000", "{:.1f}"), ("ms_100000", "{:.1f}"), ("ratio", "{:.2f}")))):
+                           *((f"reports_{base}{page}_{figure}", form) for base in ("", "pg_") for page in REPORT_PAGES
+                             for figure, form in (("ms_1000", "{:.1f}"), ("ms_100000", "{:.1f}"), ("ratio", "{:.2f}"),
+                                                  ("server_cpu_ms_1000", "{:.1f}"),
+                                                  ("server_cpu_ms_100000", "{:.1f}")))):
             if name in r:
                 print(f"{name}: {form.format(r[name])}")
 

@@ -21,10 +21,12 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, RequestFigures, TaskCandidate, User
+from app.steps.figures import whole_hours
 
 REPORT_SIZES = (1_000, 100_000)
 REPORT_WARMUP = 3
 REPORT_ROUNDS = 20  # of each page at both sizes; five pages
+REPORT_SERVER_ROUNDS = 10  # of each page at each size on PostgreSQL, for the server's CPU (read from /proc)
 # Each page the bench times, by the name its result lines carry, and its address (a group's
 # figures: the group the copies were filed for).
 REPORT_PAGES = {"flow": "/reports/flow", "money": "/reports/money", "initiative": "/reports/initiative",
@@ -102,14 +104,18 @@ def clone_requests(site, template_ids: list[int], total: int) -> None:
             instance, task_rows, candidate_rows = shapes_now[k % len(shapes_now)]
             wait = dt.timedelta(hours=k % 240)
             iid = next_instance + k
-            rows[instances].append({**instance, "id": iid, "started_at": instance["started_at"] - shift,
-                                    "ended_at": later(instance["ended_at"], shift, wait)})
+            started, ended = instance["started_at"] - shift, later(instance["ended_at"], shift, wait)
+            rows[instances].append({**instance, "id": iid, "started_at": started, "ended_at": ended,
+                                    "started_year": started.year, "hours_to_end": whole_hours(started, ended)})
             task_map = {}
             for row in task_rows:
                 task_map[row["id"]] = next_task
+                created, completed = row["created_at"] - shift, later(row["completed_at"], shift, wait)
                 rows[tasks].append({**row, "id": next_task, "instance_id": iid, "spiff_task_id": str(uuid.uuid4()),
-                                    "created_at": row["created_at"] - shift,
-                                    "completed_at": later(row["completed_at"], shift, wait)})
+                                    "created_at": created, "completed_at": completed, "request_year": started.year,
+                                    "request_started_at": started,
+                                    "hours_waited": whole_hours(created, completed) if row["hours_waited"] is not None
+                                    else None})
                 next_task += 1
             for row in candidate_rows:
                 rows[candidates].append({**row, "task_id": task_map[row["task_id"]],

@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, update
 
 from app.extensions import db
-from app.models import ProcessInstance, RequestFigures
+from app.models import HumanTask, ProcessInstance, RequestFigures
 
 REPORTED = (
     # travel_reimbursement: what was claimed, what the travel rules allow, the flags, when paid
@@ -78,3 +78,43 @@ def write_figures(row: dict[str, Any], instance_id: int, figures: dict[str, Any]
     written = connection.execute(update(FIGURES).where(FIGURES.c.instance_id == instance_id).values(values))
     if written.rowcount == 0 and figures is not None:
         connection.execute(FIGURES.insert().values(instance_id=instance_id, **values))
+
+
+# The flow report's columns (app/services/reports/flow.py): a request's whole hours from start
+# to end, and on each of its task rows copies of the request's columns the report filters and
+# groups by, with the whole hours the task waited, so the report reads one index in the order
+# it groups by, with no join and no sort (docs/REPORTS.md, "Speed").
+TASKS = cast(Table, HumanTask.__table__)
+# What a step may change of the request's columns copied on its task rows, and their copies.
+MOVING = {"version_id": "request_version_id", "working_group_id": "request_group_id"}
+
+
+def whole_hours(start: dt.datetime, end: dt.datetime | None) -> int | None:
+    """The whole hours from ``start`` to ``end`` (None if ``end`` is)."""
+    return None if end is None else int((end - start).total_seconds() // 3600)
+
+
+def with_hours_to_end(instance: ProcessInstance, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` and, when they set ended_at, the request's hours from start to end."""
+    if "ended_at" not in values:
+        return values
+    return {**values, "hours_to_end": whole_hours(instance.started_at, values["ended_at"])}
+
+
+def task_copies(instance: ProcessInstance) -> dict[str, Any]:
+    """A new task row's copies of its request's columns."""
+    return {"request_year": instance.started_year, "request_started_at": instance.started_at,
+            "request_version_id": instance.version_id, "request_group_id": instance.working_group_id,
+            "request_initiator_id": instance.initiator_id}
+
+
+def keep_copies(instance: ProcessInstance, values: dict[str, Any], figures: dict[str, Any] | None) -> None:
+    """After ``values`` were written to the request's row (its attributes not yet expired):
+    its figures row follows (``figures``: its figures now, None when unchanged), and a step
+    that moves it to another version (a migration) or group changes the copies on all its
+    task rows, in the step's transaction."""
+    if figures is not None or CHANGING & set(values):
+        write_figures(copied(instance, values), instance.id, figures)
+    moved = {copy: values[name] for name, copy in MOVING.items() if name in values}
+    if moved:
+        db.session.connection().execute(update(TASKS).where(TASKS.c.instance_id == instance.id).values(moved))

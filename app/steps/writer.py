@@ -38,7 +38,7 @@ from app.outbox.titles import request_title, title_parts
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
-from .figures import CHANGING, copied, figures_of, write_figures
+from .figures import figures_of, keep_copies, task_copies, whole_hours, with_hours_to_end
 from .lanes import assignment_label, may_do, task_candidates, task_extras
 from .lines import said
 from .messages import note_messages, waits_label
@@ -59,7 +59,7 @@ OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.name, TASK.c.loop_ke
 ADD_TASK = TASK.insert().returning(TASK.c.id)
 CLOSE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id"), TASK.c.state == TaskState.READY).values(
     state=TaskState.COMPLETED, completed_at=bindparam("now"), completed_by_id=bindparam("actor_id"),
-    channel=bindparam("how"))
+    channel=bindparam("how"), hours_waited=bindparam("hours"))
 WITHDRAW_TASKS = update(TASK).where(TASK.c.id.in_(bindparam("ids", expanding=True))).values(
     state=TaskState.CANCELLED, completed_at=bindparam("now"))
 ADD_CANDIDATES = CANDIDATE.insert()
@@ -69,7 +69,7 @@ RETITLE_TASK = update(TASK).where(TASK.c.id == bindparam("task_id")).values(
     name=bindparam("name"), form_key=bindparam("form_key"), is_decision=bindparam("is_decision"))
 DROP_CANDIDATES = delete(CANDIDATE).where(
     CANDIDATE.c.task_id == bindparam("task_id"), CANDIDATE.c.user_id.in_(bindparam("user_ids", expanding=True)))
-CLOSED = ["state", "completed_at", "completed_by_id", "completed_by", "channel"]  # what CLOSE_TASK writes
+CLOSED = ["state", "completed_at", "completed_by_id", "completed_by", "channel", "hours_waited"]  # CLOSE_TASK's
 # What a step writes to the instance row.
 STEP_COLUMNS = ("summary", "title", "parts", "state", "next_timer_at", "current_step", "status", "outcome",
                 "ended_at")
@@ -107,16 +107,15 @@ def save_instance(instance: ProcessInstance, values: dict[str, Any],
                   figures: dict[str, Any] | None = None) -> None:
     """Write ``values`` to the request's row and move its version on, or raise Conflict; its
     figures row follows (with ``figures``, the reported figures of its data now, when given)."""
+    values = with_hours_to_end(instance, values)
     columns = tuple(sorted(values))
-    report = copied(instance, values) if figures is not None or CHANGING & set(values) else None
     params = {f"new_{name}": value for name, value in values.items()}
     saved = db.session.connection().execute(_save_statement(columns), {
         "instance_id": instance.id, "loaded_version": instance.lock_version,
         "new_lock_version": instance.lock_version + 1, **params})
     if saved.rowcount != 1:
         raise Conflict(f"request {instance.id} was changed by someone else meanwhile")
-    if report is not None:
-        write_figures(report, instance.id, figures)
+    keep_copies(instance, values, figures)
     db.session.expire(instance, [*columns, "lock_version"])
 
 
@@ -126,7 +125,9 @@ def close_task(task: HumanTask, actor: User, channel: str, values: dict[str, Any
     lock_instance(instance)
     db.session.flush()  # what the step's service tasks changed through the ORM
     conn = db.session.connection()
-    closed = conn.execute(CLOSE_TASK, {"task_id": task.id, "now": utcnow(), "actor_id": actor.id, "how": channel})
+    now = utcnow()
+    closed = conn.execute(CLOSE_TASK, {"task_id": task.id, "now": now, "actor_id": actor.id, "how": channel,
+                                       "hours": whole_hours(task.created_at, now)})
     if closed.rowcount != 1:
         raise Conflict(f"task {task.id} was completed or withdrawn meanwhile")
     conn.execute(UNREADY_CANDIDATES, {"ids": [task.id]})
@@ -373,7 +374,8 @@ def _open_task(instance: ProcessInstance, task: ReadyTask, now, start_lane: str 
         "form_key": definition.form.key, "is_decision": bool(definition.form.decisions),
         "state": TaskState.READY, "created_at": now, "channel": "",
         "loop_key": loop.key if loop else None, "loop_counter": loop.counter if loop else None,
-        "loop_total": loop.total if loop else None, "loop_label": label or None}).scalar_one()
+        "loop_total": loop.total if loop else None, "loop_label": label or None,
+        **task_copies(instance)}).scalar_one()
     people = task_candidates(definition, instance, start_lane, task_id=row_id, data=task.data)
     if people:
         conn.execute(ADD_CANDIDATES, [{"task_id": row_id, "user_id": uid, "ready": True,

@@ -21,9 +21,10 @@ import re
 import pytest
 from freezegun import freeze_time
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ProcessInstance
+from app.models import Organisation, ProcessInstance, WorkingGroup
 from app.services.tasks import complete_task
 from tests.conftest import ROOT, loaded, person, post_form, sign_in
 from tests.diagrams import upload_process
@@ -144,6 +145,31 @@ def test_filters_narrow_the_figures(client, claims):
     assert csv_rows(download(client, "processes", "csv", query))[1:] == []
     page = flow_page(client, query=query)
     assert "No request was started in this period." in page
+
+
+def test_each_filter_narrows_requests_and_steps_alike(client, claims):
+    """The request and step figures are read from different rows (the requests, the task rows'
+    copies of their request's columns): each filter must let the same requests through both."""
+    marta = person("marta")
+    everything = {name: csv_rows(download(client, name, "csv"))[1:] for name in ("processes", "steps")}
+    other_group = db.session.scalar(select(WorkingGroup.id).where(WorkingGroup.id != marta_group(claims)))
+    other_organisation = db.session.scalar(select(Organisation.id).where(
+        Organisation.id != marta.organisation_id))
+    for query in ("?process_id=travel_reimbursement", f"?group={marta_group(claims)}",
+                  f"?organisation={marta.organisation_id}",
+                  "?start-day=1&start-month=6&start-year=2025&end-day=31&end-month=12&end-year=2026"):
+        assert {name: csv_rows(download(client, name, "csv", query))[1:] for name in everything} == everything, query
+    for query in ("?process_id=expert_request", f"?group={other_group}", f"?organisation={other_organisation}"):
+        assert [csv_rows(download(client, name, "csv", query))[1:] for name in everything] == [[], []], query
+    # Version 2 alone: C (checked in 3 days, its payment waiting) and D (waiting at the check).
+    steps = {(row[0], row[1]): row[2:] for row in csv_rows(download(
+        client, "steps", "csv", f"?version={claims['version'].id}"))[1:]}
+    assert steps == {("Travel reimbursement", "Check claim"): ["2", "1", "3.0", "3.0"],
+                     ("Travel reimbursement", "Approve payment"): ["1", "1", "", ""]}
+
+
+def marta_group(claims) -> int:
+    return claims["a"].working_group_id
 
 
 def test_bad_period_gets_an_error_summary(client, claims):

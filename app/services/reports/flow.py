@@ -35,8 +35,8 @@ from app.steps import status_word
 from forms.translations import diagram_text
 
 from .access import may_see_flow, require
-from .filters import FilterSpec, instance_conditions
-from .sql import days, hours_between, percentile
+from .filters import FilterSpec, flow_conditions, instance_conditions
+from .sql import days, percentile
 from .tables import Table
 
 REJECTED = "rejected"  # the status word of an end named "… rejected" (app/steps/outcome.py)
@@ -65,9 +65,8 @@ def flow_report(actor, spec: FilterSpec, now: dt.datetime | None = None) -> Flow
     """The flow of the requests the filters let through (started in the period); tasks
     overdue are those waiting ``now``, whenever their request started."""
     require(may_see_flow(actor))
-    where = instance_conditions(spec)
     names = _process_names()
-    requests, tasks = _requests(where), _tasks(where)
+    requests, tasks = _requests(spec), _tasks(spec)
     wanted = {row.version_id for row in requests} | {row.version_id for row in tasks}  # one started between
     versions = {version.id: version for version in db.session.scalars(
         select(ProcessVersion).where(ProcessVersion.id.in_(wanted)))}
@@ -86,25 +85,25 @@ def _process_names() -> dict[str, str]:
     return process_names()  # in the page's language
 
 
-def _requests(where: list) -> list:
+def _requests(spec: FilterSpec) -> list:
     """The matching requests counted by whole hours from start to end, version, status and end
-    reached: one pass over ix_instance_report. (SQLite's GROUP BY sorts its rows: the hours
-    first, the key that tells rows apart soonest, make the sort cheapest.)"""
-    keys = (hours_between(ProcessInstance.started_at, ProcessInstance.ended_at).label("hours"),
-            ProcessInstance.version_id, ProcessInstance.status, ProcessInstance.outcome)
-    return list(db.session.execute(select(*keys, func.count().label("count")).where(*where).group_by(*keys)))
-
-
-def _tasks(where: list) -> list:
-    """The matching requests' task rows counted by whole hours waited (none while waiting),
-    version, step, state and channel: one pass, each request's rows read from
-    ix_human_task_report. Whether a step is a decision, and its name, come from its diagram."""
-    keys = (hours_between(HumanTask.created_at, HumanTask.completed_at).label("hours"), ProcessInstance.version_id,
-            HumanTask.bpmn_id, HumanTask.state, HumanTask.channel)
+    reached: one pass over ix_instance_flow, read in the order it groups by (SQLite's GROUP BY
+    sorts its rows unless an index gives them in order), a year at a time."""
+    keys = (ProcessInstance.started_year, ProcessInstance.version_id, ProcessInstance.status,
+            ProcessInstance.outcome, ProcessInstance.hours_to_end.label("hours"))
     return list(db.session.execute(
-        select(*keys, func.count().label("count"))
-        .select_from(join(ProcessInstance, HumanTask, HumanTask.instance_id == ProcessInstance.id))
-        .where(*where, HumanTask.state != TaskState.CANCELLED).group_by(*keys)))
+        select(*keys, func.count().label("count")).where(*flow_conditions(spec, ProcessInstance)).group_by(*keys)))
+
+
+def _tasks(spec: FilterSpec) -> list:
+    """The matching requests' task rows counted by whole hours waited (none while waiting),
+    version, step, state and channel: one pass over ix_human_task_flow, whose rows copy their
+    request's columns the filters read, in the order it groups by. Whether a step is a decision,
+    and its name, come from its diagram."""
+    keys = (HumanTask.request_year, HumanTask.request_version_id.label("version_id"), HumanTask.bpmn_id,
+            HumanTask.state, HumanTask.channel, HumanTask.hours_waited.label("hours"))
+    return list(db.session.execute(select(*keys, func.count().label("count")).where(
+        *flow_conditions(spec, HumanTask), HumanTask.state != TaskState.CANCELLED).group_by(*keys)))
 
 
 def _word(row, versions: dict[int, ProcessVersion]) -> str:

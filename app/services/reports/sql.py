@@ -1,7 +1,8 @@
-"""SQL the reports share: whole hours between two timestamps, and percentiles from counts.
+"""Percentiles from counts, as the reports work them out, and a hint for SQLite's planner.
 
 SQLite has no percentile_cont, PostgreSQL does. Rather than rank every duration (a sort of
-all the rows, on every page), a report counts its durations by whole hours in the same
+all the rows, on every page), a report counts its durations by whole hours (kept on each row
+by the step writer: ``hours_to_end``, ``hours_waited``, app/steps/figures.py) in the same
 GROUP BY that counts everything else, and ``percentile`` picks from those counts in Python:
 one pass over an index, a few hundred rows out, on both databases alike. A percentile is the
 duration at its rank (the nearest-rank definition: the median of 4 durations is the 2nd, the
@@ -12,29 +13,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class hours_between(FunctionElement):
-    """The whole hours from the first timestamp to the second (NULL if either is)."""
+class unindexed(FunctionElement):
+    """A column that SQLite's planner may not look up by an index: ``+column`` there, SQLite's
+    documented way to take a term out of the indexes' reach (the value is the same); the
+    column itself elsewhere. SQLite plans without statistics and takes an index that leads with
+    a filter's column even when it matches every row; PostgreSQL's statistics tell it better,
+    and hiding the column from them would mislead its estimates (docs/PERFORMANCE.md)."""
 
-    type = Integer()
     inherit_cache = True
-    name = "hours_between"
+    name = "unindexed"
+
+    def __init__(self, column) -> None:
+        super().__init__(column)
+        self.type = column.type
 
 
-@compiles(hours_between, "sqlite")
-def _hours_sqlite(element, compiler, **kw) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST((julianday({end}) - julianday({start})) * 24 AS INTEGER)"
+@compiles(unindexed)
+def _unindexed(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
 
 
-@compiles(hours_between, "postgresql")
-def _hours_postgresql(element, compiler, **kw) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS INTEGER)"
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 def percentile(counts: Mapping[int, int], share: int) -> int | None:
