@@ -33,8 +33,8 @@ from app.logs import current_request_id
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
 from app.outbox.queue import queue_notice, queue_task_emails
-from app.outbox.summary import summary_of, summary_parts
-from app.outbox.titles import request_title, title_parts
+from app.outbox.summary import summary_of
+from app.outbox.titles import request_parts, request_title
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
@@ -278,7 +278,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         title = request_title(model, data, summary)
     values: dict[str, Any] = {
         "summary": summary, "title": title,  # in English; the parts for other languages
-        "parts": {"title": title_parts(model, data), "summary": summary_parts(model, data)},
+        "parts": request_parts(model, data),
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
