@@ -37,6 +37,15 @@ def event_row(instance_id: int | None, task_id: int | None, actor: User | None, 
             "data": to_jsonable(data or {}), "created_at": utcnow()}
 
 
+def audit_event(actor: User | None, channel: str, action: str, line: Line,
+                data: dict[str, Any] | None = None, **columns: Any) -> AuditEvent:
+    """A history row that is no step of a request (an administrator's record, a sign-in), for
+    the session to add: its line kept as ``record`` keeps it, the English sentence as summary."""
+    return AuditEvent(actor_id=actor.id if actor else None, channel=channel, action=action,
+                      summary=line.english(actor)[:500], data=to_jsonable({**(data or {}), KEY: line.stored()}),
+                      **columns)
+
+
 def told_line(sent: list[tuple[User, str]], template: str) -> Line:
     """The history's line for a notice: who was emailed what ('Marta Nowak was emailed “Your
     travel claim has been paid”'), or that nobody was."""

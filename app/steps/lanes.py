@@ -31,6 +31,7 @@ from forms.translations import diagram_text
 
 from .audit import ADD_EVENTS, event_row
 from .context import running_step
+from .lines import Line, said
 
 # The names the app knows live in names.py; read here too, as before.
 from .names import GROUP_LEAD_LANES as GROUP_LEAD_LANES
@@ -312,15 +313,13 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
             continue
         people.append(deputy_id)
         if task_id is not None:
-            with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
-                back = day_label(until)
             _history(instance, task_id, DEPUTY_ADDED,
-                     f"{deputy_name} asked too: deputising for {absent_name}, who is away until {back}",
+                     said("deputy_added", deputy=deputy_name, absent=absent_name, until=until.isoformat()),
                      {"to": deputy_id, "for": absent_id, "until": until.isoformat()})
     return people
 
 
-def _history(instance: ProcessInstance, task_id: int, action: str, summary: str, data: dict) -> None:
+def _history(instance: ProcessInstance, task_id: int, action: str, summary: str | Line, data: dict) -> None:
     step = running_step()
     db.session.connection().execute(ADD_EVENTS, event_row(
         instance.id, task_id, None, step.channel if step else "system", action, summary, data))
@@ -333,8 +332,8 @@ def _work_out(definition: TaskDef, instance: ProcessInstance, task_id: int, data
         names, failure = names_from(expression, data)
         extras.worked_out += names
         extras.failures += [failure] if failure else []
-        summary = f"{definition.name}: {failure}" if failure else \
-            f"{definition.name}: {expression} names {', '.join(names)}"
+        summary = said("worked_out_failed", task=definition.name, failure=failure) if failure else \
+            said("worked_out", task=definition.name, expression=expression, names=", ".join(names))
         _history(instance, task_id, WORKED_OUT, summary, {"expression": expression, "names": names,
                                                           "failure": failure})
     return extras
