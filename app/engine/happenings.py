@@ -1,7 +1,7 @@
 """What the engine ran that people should read of in a request's history, as lines.
 
 A line is a kind (a key of ``HAPPENINGS``) and its parameters, never a sentence: the history
-(app/steps/lines.py, which takes these texts as its own) puts it together when shown, in the
+(app/outbox/lines.py, which takes these texts as its own) puts it together when shown, in the
 reader's language, with the diagram's names (``at``, ``step``, ``host``, ``first``,
 ``signal``, ``message``) through the version's catalogue. A parameter may itself be a phrase of
 ``PHRASES`` (``{"key": …, "args": …}``): "The signal “withdrawn”", "An error".

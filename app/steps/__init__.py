@@ -5,12 +5,13 @@ the engine (``registry``), inside a ``context`` that service tasks can see, and 
 request's rows through ``writer`` and its history through ``audit``, in one transaction.
 """
 
+from app.outbox.lines import Line, event_line, names_line, said
+from app.outbox.records import phrase, words
+
 from .audit import audit_event, record, told_line
 from .context import Opened, Step, Told, current_step, step
 from .figures import REPORTED, copied, figures_of, write_figures
-from .lines import Line, event_line, names_line, said
 from .outcome import outcome_label, status_word
-from .records import phrase, words
 from .registry import engine, service_names
 from .writer import (
     Conflict,

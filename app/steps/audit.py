@@ -9,9 +9,9 @@ from sqlalchemy import Table
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, User
 from app.models.base import utcnow
+from app.outbox.lines import KEY, Line, said
 
 from .jsonsafe import to_jsonable
-from .lines import KEY, Line, said
 
 ADD_EVENTS = cast(Table, AuditEvent.__table__).insert()
 

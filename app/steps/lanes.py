@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -26,12 +25,12 @@ from app.engine import load_model
 from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import AuditEvent, GroupMembership, HumanTask, ProcessInstance, Role, User, UserRole
+from app.outbox.lines import Line, said
 from forms.text import format_date
 from forms.translations import diagram_text
 
 from .audit import ADD_EVENTS, event_row
 from .context import running_step
-from .lines import Line, said
 
 # The names the app knows live in names.py; read here too, as before.
 from .names import GROUP_LEAD_LANES as GROUP_LEAD_LANES
@@ -300,10 +299,8 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
     naming = _naming(definition, extras)
     for kind in naming.kinds:
         add(resolve_kind(kind, instance))
-    if task_id is not None and naming.why:
-        with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
-            why = _naming(definition, extras).why
-        _history(instance, task_id, FOR_ADMINISTRATORS, why, {"unmapped": naming.unmapped})
+    if task_id is not None and naming.line is not None:
+        _history(instance, task_id, FOR_ADMINISTRATORS, naming.line, {"unmapped": naming.unmapped})
     if instance.initiator_id in people and not initiators_own(definition, start_lane):
         people.remove(instance.initiator_id)
     for absent_id, absent_name, until, deputy_id, deputy_name in (

@@ -32,7 +32,9 @@ from app.locale import in_language
 from app.logs import current_request_id
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
+from app.outbox.lines import said
 from app.outbox.queue import queue_notice, queue_task_emails
+from app.outbox.records import phrase
 from app.outbox.shown import request_title as shown_title
 from app.outbox.summary import summary_of
 from app.outbox.titles import request_parts, request_title
@@ -41,11 +43,9 @@ from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
 from .figures import CHANGING, copied, figures_of, write_figures
 from .lanes import assignment_label, may_do, task_candidates, task_extras
-from .lines import said
 from .messages import note_messages, waits_label
 from .names import uses_name
 from .outcome import outcome_label
-from .records import phrase
 from .registry import engine
 
 TASK = cast(Table, HumanTask.__table__)
@@ -226,14 +226,15 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
         drop_candidates(task, dropped)
         add_candidates(task, added, created_at=utcnow())
         names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(added + dropped)))}
-        people = {"added": ", ".join(names[uid] for uid in added), "dropped": ", ".join(names[uid] for uid in dropped)}
+        moved = {k: v for k, v in (("added", ", ".join(names[uid] for uid in added)),
+                                   ("dropped", ", ".join(names[uid] for uid in dropped))) if v}
         kind = "both" if added and dropped else "added" if added else "dropped"
         record(instance, actor, "admin", "lanes_rechecked",
-               said(f"lanes_rechecked_{kind}", why=why or phrase("why_roles"), task=task.name,
-                    **{k: v for k, v in people.items() if v}), {"added": added, "dropped": dropped}, task=task)
+               said(f"lanes_rechecked_{kind}", why=why or phrase("why_roles"), task=task.name, **moved),
+               {"added": added, "dropped": dropped}, task=task)
         queue_task_emails(instance.id, task.id, added)
-        lines.append(said(f"task_moved_{kind}", task=task.name, title=shown_title(instance),
-                          **{k: v for k, v in people.items() if v}).shown(version=instance.version))
+        lines.append(said(f"task_moved_{kind}", task=task.name, title=shown_title(instance), **moved)
+                     .shown(version=instance.version))
     db.session.flush()
     return lines
 

@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from app.engine import load_model
 from app.extensions import db
-from app.models import AuditEvent, ProcessInstance, Role
+from app.models import AuditEvent, OutboxMessage, ProcessInstance, Role
+from app.outbox.deliver import deliver_outbox
 from app.services import people
 from app.services.history import instance_history
 from app.services.people.signins import SignInRefused, check_sign_in
-from tests.conftest import loaded, person, post_form, sign_in
-from tests.diagrams import complete, ready_tasks, refreshed, start_request
+from tests.conftest import loaded, person, sign_in
+from tests.diagrams import FIXTURES, complete, refreshed, start_request, upload_process
 from tests.integration.test_events_http import only, uploaded
 from tests.integration.test_history_lines import history_text, read_by_marta_in
 from tests.integration.test_messages_http import newest_of, upload
@@ -153,3 +154,26 @@ def test_the_administrators_records_are_in_german(client, app):
         assert line in page, line
     for english in ("added with", "Working group", "in diagrams", "Failed sign-in", "emailed to"):
         assert english not in page, english
+
+
+def test_a_task_waiting_for_the_administrators_says_why_in_french_and_the_name_mapped_later_too(client, app):
+    files = {"people_mapping.bpmn": (FIXTURES / "diagrams" / "people_mapping.bpmn").read_bytes()}
+    upload_process(client, files)
+    admin = person("admin")
+    admin.language = "fr"
+    db.session.commit()
+    instance = start_request(app.test_client(), "marta", "people_mapping", {"subject": "Invoice 12"})
+    deliver_outbox()
+    db.session.expire_all()
+    [approve] = [task for task in refreshed(instance).tasks if task.bpmn_id == "approve_invoice"]
+    email = db.session.scalar(select(OutboxMessage.delivered_text).where(
+        OutboxMessage.task_id == approve.id, OutboxMessage.to_address.startswith("admin")))
+    assert ("Personne n’est encore désigné pour cette étape : un administrateur peut associer « management » sous "
+            "Administration → Noms dans les diagrammes. D’ici là, elle attend les administrateurs."
+            ) in " ".join(email.split()), email  # the administrator's email says why, in their language
+    with app.test_request_context():
+        people.add_name_mapping(admin, name="Management", stands_for="role:coordinator")
+        db.session.commit()
+    assert ("« Management » désigne désormais toutes les personnes ayant le rôle coordinateur : l’étape "
+            "« Approve the invoice » attend désormais aussi Clara Schmidt, Tom Peeters et n’attend plus "
+            "Platform Administrator") in lines_in("fr", instance)

@@ -34,11 +34,11 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
+from app.outbox.lines import KEY as LINE
 from app.services.people.accounts import release_waiting_tasks
 from app.services.people.pseudonyms import DOMAIN, UNUSABLE_HASH, pseudonym_of
 from app.services.people.signins import end_sessions
 from app.steps import audit_event, said
-from app.steps.lines import KEY as LINE
 
 from .periods import request_retention
 from .purge import FINISHED, purge_request

@@ -63,6 +63,11 @@ RECORDS = {
     "task_moved_others": N_("%(task)s of “%(title)s” now waits for %(others)s"),
     "task_moved_nobody": N_("%(task)s of “%(title)s” now waits for nobody: give it to someone from the "
                             "request's page"),
+    "waits_unmapped": N_("Nobody is named for this step yet: an administrator can map %(names)s under "
+                         "%(page)s. Until then it waits for the administrators."),
+    "waits_failures": N_("Nobody is named for this step: %(problems)s. It waits for the administrators."),
+    "waits_no_lane": N_("Nobody is named for this step: the diagram gives it no lane or assignment. It waits for "
+                        "the administrators; an administrator can reassign it."),
     "deputy_added": N_("%(deputy)s asked too: deputising for %(absent)s, who is away until %(until)s"),
     "worked_out": N_("%(task)s: %(expression)s names %(names)s"),
     "worked_out_failed": N_("%(task)s: %(failure)s"),
@@ -100,9 +105,10 @@ PHRASES = {
     "message_label": N_("“%(message)s”"),
     "message_label_for": N_("“%(message)s” for %(group)s"),
     "new_request_named": N_("a new request “%(title)s”"),
+    "quoted_name": N_("‘%(name)s’"),
 }
 # The parameters that are lists of phrases and texts, and how their items are joined.
-JOINED = {"changes": "; ", "reached": ", "}
+JOINED = {"changes": "; ", "reached": ", ", "names": ", "}
 WORDS = "words"  # a phrase of one text marked for the catalogues elsewhere (``words("…")``)
 
 
