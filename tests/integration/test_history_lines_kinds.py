@@ -84,9 +84,12 @@ def test_an_error_nobody_catches_is_in_french_on_the_monitoring_page(client):
     admin.language = "fr"
     db.session.commit()
     sign_in(client, "admin")
+    french = ("L’erreur « Check failed » (code check_failed) levée à « Check failed » n’est interceptée par rien : "
+              "la demande s’est donc arrêtée")
     page = " ".join(unescape(loaded(client.get(f"/monitor/instances/{instance.id}"))).split())
-    assert ("L’erreur « Check failed » (code check_failed) levée à « Check failed » n’est interceptée par rien : "
-            "la demande s’est donc arrêtée") in page
+    assert page.count(french) == 3 and english not in page  # the warning, the failed step and the history
+    retry = " ".join(unescape(loaded(client.get(f"/monitor/instances/{instance.id}/retry"))).split())
+    assert french in retry and english not in retry
 
 
 def test_a_message_sent_and_the_request_it_started_are_in_french(client):
