@@ -21,7 +21,6 @@ workflows_cli = AppGroup("workflows", help="Process versions.")
 people_cli = AppGroup("people", help="Users, organisations and working groups.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 timers_cli = AppGroup("timers", help="Timers of running requests.")
-reports_cli = AppGroup("reports", help="The figures the reports add up.")
 
 
 @workflows_cli.command("sync")
@@ -322,22 +321,21 @@ def worker(once: bool, interval: float | None) -> None:
     log.info("worker %s stopped", name)
 
 
-@reports_cli.command("figures")
-def reports_figures() -> None:
-    """Fill in the figures of the requests that ran before the reports existed."""
-    from app.services.reports.backfill import fill_figures
+@click.command("backfill")
+def backfill_command() -> None:
+    """Fill in what this release keeps for every request in the requests that ran before it."""
+    from app.services.backfill import BACKFILLS, backfill
 
-    total = 0
-    while written := fill_figures():
-        db.session.commit()
-        total += written
-    click.echo(f"figures written for {total} request{'s' * (total != 1)}")
+    for name, _fill in BACKFILLS:
+        total = backfill(name)
+        click.echo(f"{name} written for {total} request{'s' * (total != 1)}")
 
 
 def register_cli(app: Flask) -> None:
-    for group in (workflows_cli, people_cli, demo_cli, timers_cli, reports_cli):
+    for group in (workflows_cli, people_cli, demo_cli, timers_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker)
+    app.cli.add_command(backfill_command)
 
 
 __all__ = ["GroupMembership", "register_cli"]

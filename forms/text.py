@@ -113,8 +113,10 @@ def format_money(value: Decimal) -> str:
 
 
 def period_text(count: int, unit: str) -> str:
-    """A length of time in the page's language: '7 years', '12 mois' (``unit``: day, week, month or year)."""
-    words = {"day": ngettext("%(num)d day", "%(num)d days", count),
+    """A length of time in the page's language: '7 years', '12 mois' (``unit``: minute, day, week,
+    month or year)."""
+    words = {"minute": ngettext("%(num)d minute", "%(num)d minutes", count),
+             "day": ngettext("%(num)d day", "%(num)d days", count),
              "week": ngettext("%(num)d week", "%(num)d weeks", count),
              "month": ngettext("%(num)d month", "%(num)d months", count),
              "year": ngettext("%(num)d year", "%(num)d years", count)}

@@ -33,18 +33,15 @@ from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, NoneTask, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
-    EscalationEventDefinition,
-    SignalEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser, CamundaStartEventParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+
+from .happenings import Happening, uncaught
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _B = f"{{{BPMN_NS}}}"
@@ -52,15 +49,6 @@ _B = f"{{{BPMN_NS}}}"
 
 class UncaughtError(WorkflowException):
     """An error event was thrown and nothing catches it: the request stops here."""
-
-
-def error_label(definition) -> str:
-    """How people read an error: its name, and its code when it has another one."""
-    name = definition.name if definition.name and definition.name != "None Error Event" else ""
-    code = definition.code or ""
-    if name and code and code != name:
-        return f"“{name}” (code {code})"
-    return f"“{name or code}”" if name or code else "without a code"
 
 
 class AppEndEvent(EndEvent):
@@ -72,9 +60,7 @@ class AppEndEvent(EndEvent):
         result = super()._run_hook(my_task)
         if isinstance(self.event_definition, ErrorEventDefinition) and len(top.bpmn_events) > before:
             del top.bpmn_events[before:]  # nothing outside the request catches it either
-            label = self.bpmn_name or self.bpmn_id
-            raise UncaughtError(f"The error {error_label(self.event_definition)} thrown at “{label}” is caught "
-                                "by nothing, so the request stopped", task_spec=self)
+            raise UncaughtError(uncaught(self).text, task_spec=self)
         return result
 
 
@@ -104,16 +90,14 @@ def drop_unheard(wf) -> None:
         wf.bpmn_events = [e for e in wf.bpmn_events if isinstance(e.event_definition, MessageEventDefinition)]
 
 
-def stopped_by(wf) -> tuple[str, str] | None:
+def stopped_by(wf) -> Happening | None:
     """Why the request stopped and where, if an error nobody catches stopped it."""
     if "error_end" not in features(wf):
         return None
     for task in wf.get_tasks(state=TaskState.ERROR):
         spec = task.task_spec
         if isinstance(spec, AppEndEvent) and isinstance(spec.event_definition, ErrorEventDefinition):
-            label = spec.bpmn_name or spec.bpmn_id
-            return (f"The error {error_label(spec.event_definition)} thrown at “{label}” is caught by nothing, "
-                    "so the request stopped", spec.bpmn_id)
+            return uncaught(spec)
     return None
 
 
@@ -234,6 +218,8 @@ class PassThroughTask(NoneTask):
     """A manual task, or a task without a type: nobody is asked to do it (SpiffWorkflow's
     own would wait for someone to complete it)."""
 
+    passes_through = True  # its history line says so (happenings.py)
+
     def __init__(self, wf_spec, bpmn_id, **kwargs):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
@@ -272,63 +258,3 @@ def drop_documentation(root: etree._Element, implemented: frozenset[str] = froze
                 if isinstance(ref.tag, str) and ref.tag in (f"{_B}sourceRef", f"{_B}targetRef")]
         if any(ref in documentary for ref in refs):
             association.getparent().remove(association)
-
-
-# --- what happened, as the request's history tells it ------------------------------------------
-
-_KINDS = {SignalEventDefinition: ("signal", "sent"), EscalationEventDefinition: ("escalation", "raised"),
-          ErrorEventDefinition: ("error", "thrown")}
-
-
-def _label(spec) -> str:
-    return " ".join((spec.bpmn_name or spec.bpmn_id or "").split())
-
-
-def _the(kind: str, definition) -> str:
-    """“The signal “withdrawn””, or “An error” for one caught whatever its code."""
-    if isinstance(definition, ErrorEventDefinition):
-        name = error_label(definition) if definition.code or definition.name != "None Error Event" else ""
-    else:
-        raw = definition.name or getattr(definition, "code", None) or ""
-        name = f"“{raw}”" if raw and not raw.startswith("None ") else ""
-    if name:
-        return f"The {kind} {name}"
-    return f"{'An' if kind[0] in 'aeiou' else 'A'} {kind}"
-
-
-def happening(task) -> str | None:
-    """One line for the history when ``task`` (just run by the engine) was an event people
-    should know of: a signal, escalation or error thrown or caught, an event subprocess
-    started, an event-based gateway's choice, a terminate end event or a manual task."""
-    spec = task.task_spec
-    if isinstance(spec, PassThroughTask):
-        return f"“{_label(spec)}” was passed through: nobody had to do it" if spec.bpmn_id else None
-    if isinstance(spec, EventBasedGateway):
-        chosen = [c for c in task.children if c.has_state(TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK)
-                  and not c.has_state(TaskState.CANCELLED)]
-        return f"“{_label(chosen[0].task_spec)}” came first at “{_label(spec)}”" if chosen else None
-    definition = getattr(spec, "event_definition", None)
-    if isinstance(definition, TerminateEventDefinition):
-        return f"The request was ended at “{_label(spec)}”: any steps still open were withdrawn"
-    kind = next((k for cls, k in _KINDS.items() if isinstance(definition, cls)), None)
-    if isinstance(spec, StartEvent) and task.workflow.parent_workflow is not None:
-        host = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
-        what = _the(kind[0], definition) if kind else (
-            "A timer" if isinstance(definition, TimerEventDefinition) else
-            (f"The message “{_label(spec)}”" if spec.bpmn_name else _the("message", definition))
-            if isinstance(definition, MessageEventDefinition) else "")  # as the diagram names the catching event
-        if host is not None and what and host.task_spec.bpmn_id:
-            return f"{what} started “{_label(host.task_spec)}”"
-        return None
-    if kind is None:
-        return None
-    name, verb = kind
-    if isinstance(spec, BoundaryEvent):
-        attached = [c for c in task.parent.children if c is not task and not isinstance(c.task_spec, BoundaryEvent)]
-        target = f"“{_label(attached[0].task_spec)}”" if attached else "the step"
-        if spec.cancel_activity:
-            return f"{_the(name, definition)} stopped {target}; the request went on at “{_label(spec)}”"
-        return f"{_the(name, definition)} was caught at “{_label(spec)}” while {target} went on"
-    if isinstance(spec, CatchingEvent):
-        return f"{_the(name, definition)} was received at “{_label(spec)}”"
-    return f"{_the(name, definition)} was {verb} at “{_label(spec)}”"

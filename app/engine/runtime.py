@@ -26,9 +26,9 @@ from .events import (
     drop_unheard,
     end_idle_event_subprocesses,
     ends_the_request,
-    happening,
     stopped_by,
 )
+from .happenings import Happening, happening
 from .limits import ScriptLimitError
 from .message_subprocesses import in_process, waiting_steps
 from .messages import (
@@ -52,12 +52,14 @@ from .serializer import CompactJSON, reference_registry
 class EngineError(Exception):
     """The engine could not run a step (a failing script, no gateway condition met, ...).
 
-    ``bpmn_id`` names the element that failed, when the library says which one.
+    ``bpmn_id`` names the element that failed, when the library says which one; ``line`` is
+    the history's line of it, when the engine has one (an error nobody catches).
     """
 
-    def __init__(self, message: str, bpmn_id: str | None = None):
+    def __init__(self, message: str, bpmn_id: str | None = None, line: Happening | None = None):
         super().__init__(message)
         self.bpmn_id = bpmn_id
+        self.line = line
 
     @classmethod
     def from_workflow(cls, exc: WorkflowException) -> EngineError:
@@ -203,7 +205,7 @@ class Engine:
         def note(task: Task) -> None:
             line = happening(task)
             if line:
-                wf.__dict__.setdefault("happened", []).append((line, task.task_spec.bpmn_id))
+                wf.__dict__.setdefault("happened", []).append(line)
 
         try:
             wf.do_engine_steps(did_complete_task=note)
@@ -255,15 +257,15 @@ class Engine:
     def is_completed(self, wf: BpmnWorkflow) -> bool:
         return wf.is_completed()
 
-    def happenings(self, wf: BpmnWorkflow) -> list[tuple[str, str]]:
+    def happenings(self, wf: BpmnWorkflow) -> list[Happening]:
         """The events people should read of in the history (a signal sent, an error caught…)
-        since the last call, as (line, bpmn id); each is given once."""
+        since the last call, as lines (happenings.py); each is given once."""
         return wf.__dict__.pop("happened", [])
 
     def stopped(self, wf: BpmnWorkflow) -> EngineError | None:
         """Why the request cannot go on (an error nobody catches) and where, or None."""
         found = stopped_by(wf)
-        return EngineError(*found) if found else None
+        return EngineError(found.text, found.bpmn_id, found) if found else None
 
     def ended_at(self, wf: BpmnWorkflow) -> str | None:
         """The bpmn id of the end event the instance reached, if it has ended."""

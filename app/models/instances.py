@@ -113,7 +113,7 @@ class RequestFigures(Model):
     app/steps/figures.py) beside copies of the request's columns the reports filter and group
     by: a narrow row, so a report reads 100 000 of them without touching the requests' wide
     rows and their saved states. Written with the request's row by the step writer; a request
-    that ran before it existed has none until `flask reports figures` runs (docs/REPORTS.md)."""
+    that ran before it existed has none until `flask backfill` runs (docs/REPORTS.md)."""
 
     __table_args__ = (Index("ix_request_figures_process_started", "process_id", "started_at"),)
 

@@ -20,6 +20,7 @@ from app.models import AuditEvent, HumanTask, OutboxMessage, User
 from forms.text import format_date, lower_label
 from forms.translations import diagram_text
 
+from .lines import event_line
 from .queue import decide_marker, external_url
 from .render import Rendered, render_email
 from .shown import request_title
@@ -71,11 +72,12 @@ def task_ask(task: HumanTask) -> str:
 
 def why_administrators(task: HumanTask, recipient: User | None) -> str:
     """Why the task came to the administrators, for an administrator: its history says so
-    (``waits_for_administrators``, written when the task opened)."""
+    (``waits_for_administrators``, written when the task opened), in the email's language."""
     if recipient is None or not recipient.has_role("administrator"):
         return ""
-    return db.session.scalar(select(AuditEvent.summary).where(
-        AuditEvent.task_id == task.id, AuditEvent.action == "waits_for_administrators").limit(1)) or ""
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.task_id == task.id, AuditEvent.action == "waits_for_administrators").limit(1))
+    return event_line(event, task.instance.version) if event is not None else ""  # in the email's language
 
 
 def deputising(task: HumanTask, recipient: User | None) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from app.engine import FieldSpec, ProcessModel
 from forms import display_value, personal_kind
 from forms.text import format_date, format_number
 
-from .summary import display_options, field_specs, option_labels, raw_value
+from .summary import display_options, field_specs, option_labels, raw_value, summary_parts
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -70,6 +70,12 @@ def title_parts(model: ProcessModel, data: dict[str, Any]) -> dict[str, Any]:
     return {name: raw_value(data[name], specs.get(name)) for name in dict.fromkeys(names)
             if NAME.fullmatch(name) and not never_shown(specs.get(name)) and data.get(name) not in (None, "")
             and not isinstance(data[name], dict | list | tuple)}
+
+
+def request_parts(model: ProcessModel, data: dict[str, Any]) -> dict[str, Any]:
+    """What ``process_instance.parts`` holds: the raw values of the title and the key fields,
+    as a step writes them and ``flask backfill`` fills them in for older requests."""
+    return {"title": title_parts(model, data), "summary": summary_parts(model, data)}
 
 
 def fill_template(template: str, specs: dict[str, FieldSpec], values: dict[str, Any],

@@ -33,6 +33,7 @@ from app.steps import (
     create_instance,
     engine,
     lock_instance,
+    phrase,
     record,
     said,
     save_instance,
@@ -65,29 +66,27 @@ def route_thrown(current: Step) -> None:
 def _route(sender: ProcessInstance, message: Message, depth: int) -> None:
     label = _label(message)
     if depth >= MAX_CHAIN:
-        text = (f"A chain of more than {MAX_CHAIN} messages was stopped here: the message {label} was not sent. "
-                "Check the diagrams for messages that go round in a loop.")
-        save_instance(sender, {"status": InstanceStatus.ERROR, "error": text})
-        record(sender, None, "message", "error", text, {"message": message.name, "key": message.key})
+        line = said("message_chain_stopped", limit=MAX_CHAIN, label=label)
+        save_instance(sender, {"status": InstanceStatus.ERROR, "error": line.english(None)})
+        record(sender, None, "message", "error", line, {"message": message.name, "key": message.key})
         return
     received = [r for r in _receivers(sender, message) if _deliver(r, message, sender)]
     started = _start_by_message(sender, message)
-    reached = [r.title for r in received] + [f"a new request “{r.title}”" for r in started]
-    if reached:
-        summary = f"The message {label} was sent to {', '.join(reached)}"
-    else:
-        summary = f"The message {label} was sent; no request was waiting for it"
-    record(sender, None, "message", "message_sent", summary[:500],
+    reached = [r.title for r in received] + [phrase("new_request_named", title=r.title) for r in started]
+    line = said("message_sent", label=label, reached=reached) if reached else \
+        said("message_sent_nowhere", label=label)
+    record(sender, None, "message", "message_sent", line,
            {"message": message.name, "key": message.key, "payload": message.payload,
             "received_by": [r.id for r in received], "started": [r.id for r in started]})
 
 
-def _label(message: Message) -> str:
+def _label(message: Message) -> dict:
     """The message as people name it: the diagram's name of the element that threw it, else the
     message's name; "for Circular ICT" where the key is a working group's id. The key itself
-    is no part of the sentence (the event's data keeps it)."""
+    is no part of the sentence (the event's data keeps it). A phrase of a history line."""
     name, group = _named(message)
-    return f"“{name}” for {group}" if group is not None else f"“{name}”"
+    return phrase("message_label_for", message=name, group=group) if group is not None else \
+        phrase("message_label", message=name)
 
 
 def _named(message: Message) -> tuple[str, str | None]:
@@ -131,9 +130,9 @@ def _deliver(receiver: ProcessInstance, message: Message, sender: ProcessInstanc
             with step_limits():
                 caught = engine().deliver(wf, message)
         except EngineError as exc:
-            text = f"The message {_label(message)} from “{sender.title}” could not be handled: {exc}"
-            save_instance(receiver, {"status": InstanceStatus.ERROR, "error": text[:2000]})
-            record(receiver, None, "message", "error", text[:500], {"bpmn_id": exc.bpmn_id})
+            line = said("message_not_handled", label=_label(message), title=sender.title, error=str(exc)[:1500])
+            save_instance(receiver, {"status": InstanceStatus.ERROR, "error": line.english(None)[:2000]})
+            record(receiver, None, "message", "error", line, {"bpmn_id": exc.bpmn_id})
             return False
         if not caught:
             return False
@@ -169,7 +168,7 @@ def _start_by_message(sender: ProcessInstance, message: Message) -> list[Process
                 db.session.delete(instance)
                 db.session.flush()
                 record(sender, None, "message", "error",
-                       f"The message {_label(message)} could not start “{model.name}”: {exc}"[:500],
+                       said("message_not_started", label=_label(message), process=model.name, error=str(exc)[:400]),
                        {"bpmn_id": exc.bpmn_id})
                 continue
             record(instance, None, "message", "started",

@@ -53,7 +53,7 @@ from app.outbox.shown import request_title
 from app.services.answers import answered_steps
 from app.services.history import Entry, instance_history
 from app.services.storage import StorageRefused, storage
-from app.steps import event_line, status_word
+from app.steps import audit_event, event_line, said, status_word
 from app.steps.lanes import local_today
 
 SPOOL_BYTES = 8 * 1024 * 1024  # past this the ZIP being written moves from memory to a temporary file
@@ -84,11 +84,10 @@ def export_personal_data(actor: User, subject: User) -> IO[bytes]:
         archive.spool.close()
         raise
     own = actor.id == subject.id
-    db.session.add(AuditEvent(
-        actor_id=actor.id, channel="web" if own else "admin", action=EXPORTED,
-        summary=(f"{actor.name} downloaded their own data" if own
-                 else f"{actor.name} downloaded the data of {subject.name} ({subject.email})")[:500],
-        data={"user_id": subject.id}))
+    db.session.add(audit_event(actor, "web" if own else "admin", EXPORTED,
+                               said("own_data_downloaded") if own else
+                               said("data_downloaded", user=subject.name, email=subject.email),
+                               {"user_id": subject.id}))
     db.session.flush()
     return archive.close()
 

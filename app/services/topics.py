@@ -92,8 +92,7 @@ def _new_organisation(initiator: User, data: dict[str, Any]) -> Organisation:
         typed, name = name, f"{name} ({initiator.name})"[:200]
         step = current_step()
         record(step.instance, step.actor, step.channel, "member_added",
-               f"{initiator.name} named “{typed}”, but another organisation already has that name: "
-               f"their organisation is added as “{name}”; an administrator can rename it")
+               said("organisation_renamed", user=initiator.name, typed=typed, organisation=name))
     organisation = Organisation(
         name=name, type=OrganisationType(data.get("organisation_type") or "other_public_authority"),
         country=str(data.get("country") or "BE")[:2])

@@ -9,9 +9,9 @@ from sqlalchemy import Table
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ProcessInstance, User
 from app.models.base import utcnow
+from app.outbox.lines import KEY, Line, said
 
 from .jsonsafe import to_jsonable
-from .lines import KEY, Line, said
 
 ADD_EVENTS = cast(Table, AuditEvent.__table__).insert()
 
@@ -35,6 +35,15 @@ def event_row(instance_id: int | None, task_id: int | None, actor: User | None, 
     return {"instance_id": instance_id, "task_id": task_id, "actor_id": actor.id if actor else None,
             "channel": channel, "action": action, "summary": summary[:500],
             "data": to_jsonable(data or {}), "created_at": utcnow()}
+
+
+def audit_event(actor: User | None, channel: str, action: str, line: Line,
+                data: dict[str, Any] | None = None, **columns: Any) -> AuditEvent:
+    """A history row that is no step of a request (an administrator's record, a sign-in), for
+    the session to add: its line kept as ``record`` keeps it, the English sentence as summary."""
+    return AuditEvent(actor_id=actor.id if actor else None, channel=channel, action=action,
+                      summary=line.english(actor)[:500], data=to_jsonable({**(data or {}), KEY: line.stored()}),
+                      **columns)
 
 
 def told_line(sent: list[tuple[User, str]], template: str) -> Line:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -26,6 +25,7 @@ from app.engine import load_model
 from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import AuditEvent, GroupMembership, HumanTask, ProcessInstance, Role, User, UserRole
+from app.outbox.lines import Line, said
 from forms.text import format_date
 from forms.translations import diagram_text
 
@@ -299,10 +299,8 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
     naming = _naming(definition, extras)
     for kind in naming.kinds:
         add(resolve_kind(kind, instance))
-    if task_id is not None and naming.why:
-        with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
-            why = _naming(definition, extras).why
-        _history(instance, task_id, FOR_ADMINISTRATORS, why, {"unmapped": naming.unmapped})
+    if task_id is not None and naming.line is not None:
+        _history(instance, task_id, FOR_ADMINISTRATORS, naming.line, {"unmapped": naming.unmapped})
     if instance.initiator_id in people and not initiators_own(definition, start_lane):
         people.remove(instance.initiator_id)
     for absent_id, absent_name, until, deputy_id, deputy_name in (
@@ -312,15 +310,13 @@ def task_candidates(definition: TaskDef, instance: ProcessInstance, start_lane: 
             continue
         people.append(deputy_id)
         if task_id is not None:
-            with force_locale(current_app.config["LANGUAGES"][0]):  # the history is written in English
-                back = day_label(until)
             _history(instance, task_id, DEPUTY_ADDED,
-                     f"{deputy_name} asked too: deputising for {absent_name}, who is away until {back}",
+                     said("deputy_added", deputy=deputy_name, absent=absent_name, until=until.isoformat()),
                      {"to": deputy_id, "for": absent_id, "until": until.isoformat()})
     return people
 
 
-def _history(instance: ProcessInstance, task_id: int, action: str, summary: str, data: dict) -> None:
+def _history(instance: ProcessInstance, task_id: int, action: str, summary: str | Line, data: dict) -> None:
     step = running_step()
     db.session.connection().execute(ADD_EVENTS, event_row(
         instance.id, task_id, None, step.channel if step else "system", action, summary, data))
@@ -333,8 +329,8 @@ def _work_out(definition: TaskDef, instance: ProcessInstance, task_id: int, data
         names, failure = names_from(expression, data)
         extras.worked_out += names
         extras.failures += [failure] if failure else []
-        summary = f"{definition.name}: {failure}" if failure else \
-            f"{definition.name}: {expression} names {', '.join(names)}"
+        summary = said("worked_out_failed", task=definition.name, failure=failure) if failure else \
+            said("worked_out", task=definition.name, expression=expression, names=", ".join(names))
         _history(instance, task_id, WORKED_OUT, summary, {"expression": expression, "names": names,
                                                           "failure": failure})
     return extras

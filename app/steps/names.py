@@ -23,8 +23,12 @@ from app.engine.assignments import AssignmentError, evaluate_assignment, is_expr
 from app.engine.model import TaskDef
 from app.extensions import db
 from app.models import NameMapping, Role, User
+from app.models.base import N_
+from app.outbox.lines import Line, said
+from app.outbox.records import phrase, words
 
-NAMES_PAGE = _l("Administration → Names in diagrams")
+NAMES_PAGE_TEXT = N_("Administration → Names in diagrams")
+NAMES_PAGE = _l(NAMES_PAGE_TEXT)
 
 INITIATOR_LANES = frozenset({"applicant", "claimant", "requester", "initiator"})
 GROUP_LEAD_LANES = frozenset({"group lead", "group_lead", "lead"})
@@ -113,6 +117,7 @@ class Naming:
     kinds: list[str]
     unmapped: list[str] = field(default_factory=list)
     why: str = ""
+    line: Line | None = None  # ``why`` as the history keeps it
 
 
 def plain_names(definition: TaskDef, worked_out: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -160,12 +165,16 @@ def task_naming(definition: TaskDef, worked_out: list[str] | None = None,
     naming = Naming(list(dict.fromkeys(kinds)), list(dict.fromkeys(unmapped)))
     if naming.unmapped:
         naming.why = unmapped_why(naming.unmapped)
+        naming.line = said("waits_unmapped", names=[phrase("quoted_name", name=name) for name in naming.unmapped],
+                           page=words(NAMES_PAGE_TEXT))
     elif failures and not naming.kinds:
         naming.why = _("Nobody is named for this step: %(problems)s. It waits for the administrators.",
                        problems="; ".join(failures))
+        naming.line = said("waits_failures", problems="; ".join(failures))
     elif not naming.kinds and not expressions_of(definition):
         naming.why = _("Nobody is named for this step: the diagram gives it no lane or assignment. It waits for "
                        "the administrators; an administrator can reassign it.")
+        naming.line = said("waits_no_lane")
     if naming.why:
         naming.kinds.append(ADMINISTRATORS)
     return naming

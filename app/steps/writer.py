@@ -32,15 +32,17 @@ from app.locale import in_language
 from app.logs import current_request_id
 from app.models import HumanTask, InstanceStatus, ProcessInstance, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
+from app.outbox.lines import said
 from app.outbox.queue import queue_notice, queue_task_emails
-from app.outbox.summary import summary_of, summary_parts
-from app.outbox.titles import request_title, title_parts
+from app.outbox.records import phrase
+from app.outbox.shown import request_title as shown_title
+from app.outbox.summary import summary_of
+from app.outbox.titles import request_parts, request_title
 
 from .audit import ADD_EVENTS, event_row, record
 from .context import Opened, Told, running_step
 from .figures import figures_of, keep_copies, task_copies, whole_hours, with_hours_to_end
 from .lanes import assignment_label, may_do, task_candidates, task_extras
-from .lines import said
 from .messages import note_messages, waits_label
 from .names import uses_name
 from .outcome import outcome_label
@@ -162,8 +164,9 @@ LOCK_ROW = select(INSTANCE.c.id).where(INSTANCE.c.id == bindparam("instance_id")
 
 
 def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int | None = None,
-                  name: str | None = None, why: str = "Roles or a group's lead changed") -> list[str]:
-    """Waiting tasks wait for exactly the people their lanes name now; the changes, as lines.
+                  name: str | None = None, why: dict[str, Any] | None = None) -> list[str]:
+    """Waiting tasks wait for exactly the people their lanes name now; the changes, as lines in
+    the current language (for the administrator who made the change).
 
     Called when roles or a group's lead change: ``user_ids`` re-checks those people on every
     waiting task; ``group_id`` re-checks the people of the waiting tasks of that group's
@@ -176,7 +179,8 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
     longer name is dropped, so the task leaves their inbox and their decision links stop
     working. A task an administrator gave to someone stays with that person (the lanes it was
     escalated to are still re-checked); separation of duties holds throughout (``may_do``).
-    Each request's history says who was added or dropped, and why.
+    Each request's history says who was added or dropped, and why (``why``: a phrase of
+    records.py; roles or a lead changed when not given).
     """
     if user_ids is not None and not user_ids:
         return []
@@ -223,18 +227,15 @@ def recheck_lanes(actor: User, user_ids: list[int] | None = None, group_id: int 
         drop_candidates(task, dropped)
         add_candidates(task, added, created_at=utcnow())
         names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(added + dropped)))}
-        what = f"{task.name} of “{instance.title}”"
-        parts = []
-        if added:
-            parts.append(f"now also waits for {', '.join(names[uid] for uid in added)}")
-        if dropped:
-            parts.append(f"no longer waits for {', '.join(names[uid] for uid in dropped)}")
-        line = f"{what} {' and '.join(parts)}"
+        moved = {k: v for k, v in (("added", ", ".join(names[uid] for uid in added)),
+                                   ("dropped", ", ".join(names[uid] for uid in dropped))) if v}
+        kind = "both" if added and dropped else "added" if added else "dropped"
         record(instance, actor, "admin", "lanes_rechecked",
-               f"{why}: {task.name} {' and '.join(parts)}"[:500],
+               said(f"lanes_rechecked_{kind}", why=why or phrase("why_roles"), task=task.name, **moved),
                {"added": added, "dropped": dropped}, task=task)
         queue_task_emails(instance.id, task.id, added)
-        lines.append(line)
+        lines.append(said(f"task_moved_{kind}", task=task.name, title=shown_title(instance), **moved)
+                     .shown(version=instance.version))
     db.session.flush()
     return lines
 
@@ -256,8 +257,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     ready = [] if stopped else eng.ready_tasks(wf)
     ready_ids = {t.id for t in ready}
     # What the engine ran that people should read of (a signal sent, an error caught), first.
-    events = [event_row(instance.id, None, actor, channel, "event", line, {"bpmn_id": bpmn_id})
-              for line, bpmn_id in eng.happenings(wf)]
+    events = [event_row(instance.id, None, actor, channel, "event", said(line.key, **line.args),
+                        {"bpmn_id": line.bpmn_id}) for line in eng.happenings(wf)]
     opened = {spiff_id: (row_id, name, loop_key) for row_id, spiff_id, name, loop_key
               in conn.execute(OPEN_TASKS, {"instance_id": instance.id})}
     gone = [row for spiff_id, row in opened.items() if spiff_id not in ready_ids]
@@ -279,7 +280,7 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
         title = request_title(model, data, summary)
     values: dict[str, Any] = {
         "summary": summary, "title": title,  # in English; the parts for other languages
-        "parts": {"title": title_parts(model, data), "summary": summary_parts(model, data)},
+        "parts": request_parts(model, data),
         "state": eng.dump(wf), "next_timer_at": eng.next_timer(wf),
         # A multi-instance step's name once; a request waiting only for messages names them.
         "current_step": (", ".join(dict.fromkeys(t.definition.name for t in ready)) or waits_label(waits))[:200],
@@ -291,7 +292,8 @@ def sync_instance(instance: ProcessInstance, model: ProcessModel, wf, actor: Use
     values.update(changes or {})
     if stopped is not None and "status" not in (changes or {}):  # an administrator's cancel still cancels
         if instance.status != InstanceStatus.ERROR:
-            events.append(event_row(instance.id, None, actor, channel, "error", str(stopped),
+            events.append(event_row(instance.id, None, actor, channel, "error",
+                                    said(stopped.line.key, **stopped.line.args) if stopped.line else str(stopped),
                                     {"bpmn_id": stopped.bpmn_id}))
         values.update(status=InstanceStatus.ERROR, error=str(stopped)[:2000], next_timer_at=None)
     finished = eng.is_completed(wf) and values["status"] == InstanceStatus.RUNNING and "status" not in (changes or {})

@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from app.config import PRODUCTION
 from app.extensions import db
-from app.models import AuditEvent, OutboxMessage, OutboxStatus
+from app.models import OutboxMessage, OutboxStatus
 from app.models.base import utcnow
 from app.outbox.account_links import ACCOUNT
 from app.outbox.compose import written_message
 from app.outbox.queue import DECIDE
 from app.outbox.render import Rendered
+from app.steps import audit_event, said
 
 from .helpers import actor, admin_required, page_number
 
@@ -95,8 +96,8 @@ def retry(message_id: int):
     row = db.get_or_404(OutboxMessage, message_id)
     if row.status == OutboxStatus.FAILED:
         row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
-        db.session.add(AuditEvent(actor_id=actor().id, channel="admin", action="email_retried",
-                                  summary=f"Email to {row.to_address} queued again: {row.subject}"[:500]))
+        db.session.add(audit_event(actor(), "admin", "email_retried",
+                                   said("email_retried", address=row.to_address, subject=row.subject)))
         db.session.commit()
         flash(_("The email to %(address)s will be sent again.", address=row.to_address), "success")
     return redirect(url_for("admin_mail.show", message_id=row.id))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, InstanceStatus, ProcessInstance, TaskCandidate
 from app.outbox.shown import request_summary, request_title
+from app.services.monitoring import error_text
 from app.services.versions import load_model
 from app.steps import event_line, outcome_label, status_word
 from forms.text import format_date, format_figure, format_moment, format_money, format_number, format_share
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(request_summary)
     app.add_template_filter(figure)
     app.add_template_filter(history_line)
+    app.add_template_filter(error_text)
     app.add_template_global(page_window)
     app.context_processor(navigation)
 

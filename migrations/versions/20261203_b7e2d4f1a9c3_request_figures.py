@@ -4,7 +4,7 @@ request_figures holds, per request, the few values of its workflow data the repo
 (app/steps/figures.py) beside copies of the request's columns they filter and group by, so a
 report reads narrow rows instead of the requests' wide ones with their saved states. The step
 writer keeps it in step with the request's row. Requests that ran before have no row until
-`flask reports figures` fills them in from their saved workflows (docs/REPORTS.md).
+`flask backfill` fills them in from their saved workflows (docs/REPORTS.md).
 
 Revision ID: b7e2d4f1a9c3
 Revises: b7c2e4f81a3d

@@ -179,8 +179,8 @@ def test_requests_filed_before_the_figures_existed_are_filled_in(client):
     assert travel_money(YEAR).total.claims == 0  # left out until filled in
     assert fill_figures(limit=3) == 3
     db.session.commit()
-    result = client.application.test_cli_runner().invoke(args=["reports", "figures"])  # the rest, as run after
-    assert result.exit_code == 0 and "figures written for" in result.output, result.output  # the upgrade
+    result = client.application.test_cli_runner().invoke(args=["backfill"])  # the rest, as run after the upgrade
+    assert result.exit_code == 0 and "figures written for" in result.output, result.output
     assert {key: kept_figures(i) for key, i in claims.items()} == kept
     assert as_tuple(travel_money(YEAR).total) == before
 

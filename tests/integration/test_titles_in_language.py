@@ -13,11 +13,12 @@ from __future__ import annotations
 import html
 
 from flask_babel import force_locale
-from sqlalchemy import event, update
+from sqlalchemy import event, null, select, update
 
 from app.engine import FieldSpec
 from app.extensions import db
 from app.models import ProcessInstance
+from app.models.base import utcnow
 from app.outbox.deliver import deliver_outbox
 from forms import display_value
 from tests.conftest import loaded, person, sign_in
@@ -133,6 +134,38 @@ def test_a_request_stored_before_the_raw_values_shows_its_stored_title(client):
     assert f"<h1 class=\"govuk-heading-l\">{ENGLISH}</h1>" in page
     assert "10 November 2026</dd>" in page  # the stored value; its label still in French
     assert "Date de la réunion</dt>" in page
+
+
+def test_the_backfill_gives_older_requests_their_parts_once(client):
+    """``flask backfill`` fills in the parts of requests stored before them, as the step wrote
+    them; a purged request is left alone; a second run changes nothing."""
+    claim, older, purged = file_claim(client), file_claim(client), file_claim(client)
+    written = refreshed_parts(claim)
+    assert written and written["title"]["meeting_date"] == {"date": "2026-11-10"}
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == claim.id).values(parts=None))  # JSON null
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id.in_([older.id, purged.id]))
+                       .values(parts=null()))  # a row older than the column: SQL NULL
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == purged.id).values(purged_at=utcnow()))
+    db.session.commit()
+    choose("clara.schmidt", "fr")
+    sign_in(client, "clara")
+    assert f"<h1 class=\"govuk-heading-l\">{ENGLISH}</h1>" in text(loaded(client.get(f"/requests/{claim.id}")))
+
+    run = client.application.test_cli_runner().invoke(args=["backfill"])
+    assert run.exit_code == 0 and "titles written for 2 requests" in run.output, run.output
+    assert refreshed_parts(claim) == refreshed_parts(older) == written  # as the step writer wrote them
+    assert refreshed_parts(purged) is None
+    page = text(loaded(client.get(f"/requests/{claim.id}")))
+    assert f"<h1 class=\"govuk-heading-l\">{FRENCH}</h1>" in page and "10 novembre 2026</dd>" in page
+    assert FRENCH in text(loaded(client.get("/inbox")))
+
+    again = client.application.test_cli_runner().invoke(args=["backfill"])
+    assert again.exit_code == 0 and "titles written for 0 requests" in again.output, again.output
+    assert refreshed_parts(claim) == written
+
+
+def refreshed_parts(instance: ProcessInstance):
+    return db.session.scalar(select(ProcessInstance.parts).where(ProcessInstance.id == instance.id))
 
 
 def test_an_option_label_in_the_title_is_the_diagrams_translation(browser):  # noqa: F811

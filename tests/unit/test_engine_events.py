@@ -72,7 +72,7 @@ def test_an_escalation_is_caught_by_a_catch_all_boundary_event_beside_the_subpro
             + flow("note", "end_noted"))
     engine, wf = run(body)
     assert waiting(engine, wf) == {"work", "note"}
-    assert [line for line, _ in engine.happenings(wf)] == [
+    assert [line.text for line in engine.happenings(wf)] == [
         "The escalation “late” was raised at “raise”", "An escalation was caught at “late” while “sub” went on"]
     engine, wf = run(body, "note", "work")
     assert engine.is_completed(wf) and engine.ended_at(wf) == "end"

@@ -18,6 +18,7 @@ from .instance import (
     Step,
     Steps,
     diagram_xml,
+    error_text,
     instance_attachments,
     instance_markers,
     instance_steps,
@@ -40,7 +41,7 @@ from .queries import (
 __all__ = [
     "AUTOMATIC", "CSV_COLUMNS", "MAX_REASON", "PER_PAGE", "STATUS_LABELS", "WAITING_ROLES",
     "InstanceFilter", "MonitorRow", "RowPagination", "Step", "Steps", "cancel_instance", "diagram_xml",
-    "export_instances_csv", "filter_choices", "instance_attachments", "instance_conditions",
+    "error_text", "export_instances_csv", "filter_choices", "instance_attachments", "instance_conditions",
     "instance_markers", "instance_steps", "list_instances", "may_administer", "may_monitor", "reassign_choices",
     "reassign_task", "retry_instance",
 ]

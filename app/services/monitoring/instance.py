@@ -24,10 +24,10 @@ from app.models import (
     User,
 )
 from app.services.history import may_download
-from app.steps import engine
+from app.steps import engine, event_line
 from app.steps.lanes import lane_label, waiting_why
 from forms.text import format_moment
-from forms.translations import diagram_text
+from forms.translations import SOURCE_LANGUAGE, current_language, diagram_text
 
 from .access import _require_monitor
 from .queries import _zone
@@ -189,7 +189,7 @@ def instance_steps(actor: User, instance: ProcessInstance) -> Steps:
             else _("waiting for %(who)s since %(when)s", who=who, when=since)
         current.append(Step(row.bpmn_id, diagram_text(instance.version, row.name),
                             detail + (f". {why.rstrip('.')}" if why else ""), row.id))
-    failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], instance.error)
+    failed = [Step(bpmn_id, names.get(bpmn_id, (bpmn_id, ""))[0], error_text(instance))
               for bpmn_id in _failed_ids(instance)]
     reached = set(trail) | {s.bpmn_id for s in current}
     left = [Step(t.bpmn_id, diagram_text(instance.version, t.name), lane_label(t.lane, instance) if t.lane else "")
@@ -210,3 +210,17 @@ def instance_attachments(actor: User, instance: ProcessInstance) -> list[Attachm
 def reassign_choices() -> list[tuple[str, str]]:
     return [(str(uid), name) for uid, name in db.session.execute(
         select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))]
+
+
+def error_text(instance: ProcessInstance) -> str:
+    """Why a request in error stopped: in the reader's language when the history's row written
+    with the error says the same in English (an error nobody catches, a message that could not
+    be handled); else the error as stored (a script's or the engine library's own words)."""
+    if not instance.error or current_language() == SOURCE_LANGUAGE:
+        return instance.error or ""
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
+                                                       AuditEvent.action == "error")
+                              .order_by(AuditEvent.id.desc()).limit(1))
+    if event is not None and event.summary == instance.error[:500]:
+        return event_line(event, instance.version)
+    return instance.error

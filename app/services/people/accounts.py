@@ -15,10 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.locale import language_name
-from app.models import AuditEvent, HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
+from app.models import HumanTask, NotifyMode, Role, TaskCandidate, TaskState, User, WorkingGroup
 from app.models.base import utcnow
-from app.steps import drop_candidates, recheck_lanes, record, said
+from app.outbox.shown import request_title
+from app.steps import audit_event, drop_candidates, phrase, recheck_lanes, record, said
 
 from .admin import _clean_name, _record, _refuse
 from .organisations import _organisation, find_organisation
@@ -76,10 +76,6 @@ def _roles(roles: Iterable[Role | str]) -> set[Role]:
     return wanted
 
 
-def _role_names(roles: Iterable[Role]) -> str:
-    return ", ".join(sorted(role.value for role in roles)) or "no role"
-
-
 def search_users(query: str, page: int, per_page: int):
     """People whose name or email address contains ``query``, by name, one page of them (not the
     pseudonyms that stand for people in purged requests, pseudonyms.py: an erased person is listed)."""
@@ -127,26 +123,27 @@ def update_user(actor: User, user: User, *, name: str, email: str, organisation_
 
     changes = []
     if user.name != name:
-        changes.append(f"name {user.name} → {name}")
+        changes.append(phrase("changed_name", old=user.name, new=name))
     if user.email != email:
-        changes.append(f"email {user.email} → {email}")
+        changes.append(phrase("changed_email", old=user.email, new=email))
     if user.organisation_id != organisation.id:
-        changes.append(f"organisation {user.organisation.name if user.organisation else 'none'} → "
-                       f"{organisation.name}")
-    if user.roles != wanted:
-        changes.append(f"roles {_role_names(user.roles)} → {_role_names(wanted)}")
+        changes.append(phrase("changed_organisation", old=user.organisation.name if user.organisation else
+                              phrase("none"), new=organisation.name))
+    roles_changed = user.roles != wanted
+    if roles_changed:
+        changes.append(phrase("changed_roles", old_roles=sorted(user.roles), roles=sorted(wanted)))
     deactivated = user.active and not active
     if user.active != active:
-        changes.append("reactivated" if active else "deactivated")
+        changes.append(phrase("reactivated" if active else "deactivated"))
     if deactivated or user.roles != wanted:  # what they may do changed: they sign in again
         end_sessions(user)
     user.name, user.email, user.organisation, user.active = name, email, organisation, active
     user.set_roles(wanted)
     db.session.flush()
-    recheck_lanes(actor, [user.id] if user.active and any(c.startswith("roles ") for c in changes) else [])
+    recheck_lanes(actor, [user.id] if user.active and roles_changed else [])
     if changes:
-        _record(actor, "user_updated", f"{user.name} ({user.email}): {'; '.join(changes)}",
-                {"user_id": user.id, "changes": changes})
+        _record(actor, "user_updated", said("user_updated", user=user.name, email=user.email, changes=changes),
+                {"user_id": user.id})
     return user, release_waiting_tasks(actor, user) if deactivated else []
 
 
@@ -169,15 +166,14 @@ def release_waiting_tasks(actor: User, user: User) -> list[str]:
         task = candidate.task
         others = [c.user.name for c in task.candidates if c.user_id != user.id and c.user.active and c.ready]
         drop_candidates(task, [user.id])
-        what = f"{task.name} of “{task.instance.title}”"
-        line = (f"{what} now waits for {', '.join(others)}" if others else
-                f"{what} now waits for nobody: give it to someone from the request's page")
-        said_line = (said("task_released", user=user.name, task=task.name, title=task.instance.title,
-                          others=", ".join(others)) if others else
-                     said("task_released_nobody", user=user.name, task=task.name, title=task.instance.title))
-        record(task.instance, actor, "admin", "task_released", said_line,
+        kept = (said("task_released", user=user.name, task=task.name, title=task.instance.title,
+                     others=", ".join(others)) if others else
+                said("task_released_nobody", user=user.name, task=task.name, title=task.instance.title))
+        record(task.instance, actor, "admin", "task_released", kept,
                {"user_id": user.id, "waiting_for": others}, task=task)
-        lines.append(line)
+        shown = said("task_moved_others" if others else "task_moved_nobody", task=task.name,
+                     title=request_title(task.instance), others=", ".join(others))
+        lines.append(shown.shown(version=task.instance.version))
     db.session.flush()
     return lines
 
@@ -188,9 +184,8 @@ def set_notify_mode(actor: User, mode: NotifyMode) -> None:
         actor.notify_mode = mode
         if mode == NotifyMode.DIGEST and actor.last_digest_at is None:
             actor.last_digest_at = utcnow()  # the first digest gathers from now on
-        choice = "a daily digest" if mode == NotifyMode.DIGEST else "an email per task"
-        db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
-                                  summary=f"{actor.name} chose {choice}"))
+        db.session.add(audit_event(actor, "web", "profile_updated",
+                                   said("chose_digest" if mode == NotifyMode.DIGEST else "chose_each_task")))
 
 
 def set_language(actor: User, language: str) -> None:
@@ -199,6 +194,4 @@ def set_language(actor: User, language: str) -> None:
         raise ServiceError(_("Select a language"))
     if actor.language != language:
         actor.language = language
-        db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="profile_updated",
-                                  summary=f"{actor.name} chose {language_name(language)} "
-                                          "for pages and emails"))
+        db.session.add(audit_event(actor, "web", "profile_updated", said("chose_language", language=language)))

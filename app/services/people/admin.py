@@ -16,6 +16,7 @@ from app.errors import InvalidData
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.models.base import N_
+from app.steps import Line, audit_event
 
 # What _clean_name says about each text it cleans: when it is missing, when it is too long.
 _TEXT_REFUSALS = {
@@ -33,9 +34,8 @@ def _refuse(field: str | None, message: str) -> InvalidData:
     return InvalidData([(field, message)])
 
 
-def _record(actor: User, action: str, summary: str, data: dict | None = None) -> None:
-    db.session.add(AuditEvent(actor_id=actor.id, channel="admin", action=action,
-                              summary=summary[:500], data=data or {}))
+def _record(actor: User, action: str, line: Line, data: dict | None = None) -> None:
+    db.session.add(audit_event(actor, "admin", action, line, data))
 
 
 def _clean_name(value: str, field: str, what: str) -> str:

@@ -24,7 +24,7 @@ from app.models import (
     UserRole,
     WorkingGroup,
 )
-from app.steps import recheck_lanes
+from app.steps import phrase, recheck_lanes, said
 
 from .accounts import find_user
 from .admin import _clean_name, _record, _refuse
@@ -92,7 +92,7 @@ def add_group(actor: User, *, name: str, sector: str, lead_id: int | None) -> Wo
     sector = _clean_name(sector, "sector", "sector")
     lead = _lead(lead_id)
     group = create_group(name, sector, lead.email, [])
-    _record(actor, "group_added", f"Working group {group.name} ({group.sector}) added, led by {lead.name}",
+    _record(actor, "group_added", said("group_added", group=group.name, sector=group.sector, lead=lead.name),
             {"group_id": group.id, "lead_id": lead.id})
     return group
 
@@ -106,17 +106,17 @@ def update_group(actor: User, group: WorkingGroup, *, name: str, sector: str,
     lead = _lead(lead_id)
     changes = []
     if group.name != name:
-        changes.append(f"name {group.name} → {name}")
+        changes.append(phrase("changed_name", old=group.name, new=name))
     if group.sector != sector:
-        changes.append(f"sector {group.sector} → {sector}")
+        changes.append(phrase("changed_sector", old=group.sector, new=sector))
     if group.lead_id != lead.id:
-        changes.append(f"lead {group.lead.name if group.lead else 'none'} → {lead.name}")
+        changes.append(phrase("changed_lead", old=group.lead.name if group.lead else phrase("none"), new=lead.name))
     group.name, group.sector, group.lead = name, sector, lead
     db.session.flush()
     recheck_lanes(actor, group_id=group.id)
     if changes:
-        _record(actor, "group_updated", f"Working group {group.name}: {'; '.join(changes)}",
-                {"group_id": group.id, "changes": changes})
+        _record(actor, "group_updated", said("group_updated", group=group.name, changes=changes),
+                {"group_id": group.id})
     return group
 
 
@@ -197,7 +197,7 @@ def add_group_member(actor: User, group: WorkingGroup, organisation_id: int | No
     """Make a buying organisation a member of ``group``, which holds at most group_size_limit()."""
     organisation = _organisation(organisation_id)
     membership = join_group(group, organisation)
-    _record(actor, "group_member_added", f"{organisation.name} added to {group.name}",
+    _record(actor, "group_member_added", said("group_member_added", organisation=organisation.name, group=group.name),
             {"group_id": group.id, "organisation_id": organisation.id})
     return membership
 
@@ -210,5 +210,5 @@ def remove_group_member(actor: User, group: WorkingGroup, organisation_id: int) 
     name = membership.organisation.name
     group.memberships.remove(membership)
     db.session.flush()
-    _record(actor, "group_member_removed", f"{name} removed from {group.name}",
+    _record(actor, "group_member_removed", said("group_member_removed", organisation=name, group=group.name),
             {"group_id": group.id, "organisation_id": organisation_id})

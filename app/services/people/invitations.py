@@ -25,14 +25,15 @@ from sqlalchemy import func, select, update
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.locale import language_name, language_of, languages
-from app.models import AccountToken, AccountTokenPurpose, AuditEvent, Role, User, UserRole
+from app.locale import language_of, languages
+from app.models import AccountToken, AccountTokenPurpose, Role, User, UserRole
 from app.models.base import utcnow
 from app.outbox.account_links import account_marker, secret_hash
 from app.outbox.queue import external_url, queue_email
 from app.outbox.render import Rendered, render_email
+from app.steps import audit_event, said
 
-from .accounts import _check_email_free, _check_password, _role_names, _roles, create_user
+from .accounts import _check_email_free, _check_password, _roles, create_user
 from .admin import _clean_name, _record, _refuse
 from .organisations import _organisation
 from .signins import end_sessions
@@ -100,10 +101,10 @@ def send_invitation(actor: User | None, user: User, *, first: bool = False, chan
     token = _new_link(user, AccountTokenPurpose.INVITATION, dt.timedelta(days=invitation_days()))
     queue_email(user, "account", _invitation_email(user, account_marker(token), first),
                 template="account_invitation")
-    what = "Invitation" if first else "New password link"
-    db.session.add(AuditEvent(actor_id=actor.id if actor else None, channel=channel, action="invitation_sent",
-                              summary=f"{what} emailed to {user.name} ({user.email})"[:500],
-                              data={"user_id": user.id, "expires_at": token.expires_at.isoformat()}))
+    db.session.add(audit_event(actor, channel, "invitation_sent",
+                               said("invitation_sent" if first else "password_link_sent", user=user.name,
+                                    email=user.email),
+                               {"user_id": user.id, "expires_at": token.expires_at.isoformat()}))
     db.session.flush()
     return token
 
@@ -125,8 +126,8 @@ def invite_user(actor: User, *, name: str, email: str, organisation_id: int | No
         raise _refuse("language", _("Select the language of the invitation"))
     user = create_user(email, name, secrets.token_urlsafe(32), wanted, organisation.name)
     user.language = language
-    _record(actor, "user_added", f"{user.name} ({user.email}) added with {_role_names(wanted)}, "
-            f"invited in {language_name(language, 'en')}",
+    _record(actor, "user_added", said("user_added", user=user.name, email=user.email, roles=sorted(wanted),
+                                      language=language),
             {"user_id": user.id, "email": user.email, "organisation": organisation.name,
              "roles": sorted(wanted), "language": language})
     send_invitation(actor, user, first=True)
@@ -136,9 +137,9 @@ def invite_user(actor: User, *, name: str, email: str, organisation_id: int | No
 def invite_user_from_cli(email: str, name: str, roles: Iterable[Role | str], organisation: str | None) -> User:
     """`flask people add-user` once an administrator exists: add the person and invite them."""
     user = create_user(email, name, secrets.token_urlsafe(32), roles, organisation)
-    db.session.add(AuditEvent(channel="cli", action="user_added",
-                              summary=f"{user.name} ({user.email}) added with {_role_names(user.roles)}"[:500],
-                              data={"user_id": user.id, "email": user.email, "roles": sorted(user.roles)}))
+    db.session.add(audit_event(None, "cli", "user_added",
+                               said("user_added_cli", user=user.name, email=user.email, roles=sorted(user.roles)),
+                               {"user_id": user.id, "email": user.email, "roles": sorted(user.roles)}))
     send_invitation(None, user, first=True, channel="cli")
     return user
 
@@ -172,9 +173,8 @@ def request_password_reset(email: str) -> None:
     marker = account_marker(token)
     queue_email(user, "account", Rendered(rendered.subject, rendered.text.replace(NEW_LINK, marker),
                                           rendered.html.replace(NEW_LINK, marker)), template="password_reset")
-    db.session.add(AuditEvent(actor_id=user.id, channel="web", action="password_reset_requested",
-                              summary=f"{user.name} asked for a link to choose a new password",
-                              data={"user_id": user.id}))
+    db.session.add(audit_event(user, "web", "password_reset_requested", said("password_reset_requested"),
+                               {"user_id": user.id}))
     db.session.flush()
 
 
@@ -256,10 +256,9 @@ def set_password_by_link(token: AccountToken, password: str) -> User:
     token.used_at = now
     db.session.flush()
     _revoke_links(user, now)
-    how = "an invitation" if token.purpose == AccountTokenPurpose.INVITATION else "a forgotten-password link"
-    db.session.add(AuditEvent(actor_id=user.id, channel="email", action="password_chosen",
-                              summary=f"{user.name} chose a password from {how}",
-                              data={"user_id": user.id, "token_id": token.id}))
+    how = "invitation" if token.purpose == AccountTokenPurpose.INVITATION else "reset"
+    db.session.add(audit_event(user, "email", "password_chosen", said(f"password_chosen_{how}"),
+                               {"user_id": user.id, "token_id": token.id}))
     if token.purpose == AccountTokenPurpose.PASSWORD_RESET:
         queue_email(user, "account", render_email("email/password_changed.txt", {
             "name": user.name, "when": now, "forgotten_url": external_url("/account/forgotten-password"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from app.engine.assignments import is_expression
 from app.extensions import db
 from app.models import GROUP_ROLES, ROLE_MEANINGS, AuditEvent, HumanTask, NameMapping, NameTarget, Role, TaskState, User
-from app.steps import recheck_lanes
+from app.steps import phrase, recheck_lanes, said, words
 from app.steps.lanes import FOR_ADMINISTRATORS, INITIATOR_REFERENCES, lane_kind
 from app.steps.names import mappings_of
 
@@ -100,8 +100,22 @@ def _meaning(stands_for: str) -> tuple[NameTarget, int | None, str | None]:
     raise _refuse("stands_for", gettext("Select who the name stands for"))
 
 
-def _moved(actor: User, mapping_name: str, meaning: str) -> list[str]:
-    return recheck_lanes(actor, name=mapping_name, why=f"‘{mapping_name}’ now stands for {meaning}")
+def _moved(actor: User, mapping: NameMapping) -> list[str]:
+    return recheck_lanes(actor, name=mapping.name, why=phrase("why_mapped", name=mapping.name,
+                                                               meaning=meaning_phrase(mapping)))
+
+
+def meaning_phrase(mapping: NameMapping) -> dict:
+    """Whom a mapping stands for, as the history keeps it (``NameMapping.meaning``, shown in
+    the reader's language)."""
+    if mapping.target == NameTarget.PERSON:
+        if mapping.user is None:
+            return phrase("meaning_nobody")
+        return phrase("meaning_person" if mapping.user.active else "meaning_person_inactive",
+                      user=mapping.user.name, email=mapping.user.email)
+    if mapping.target == NameTarget.ROLE and mapping.role in ROLE_MEANINGS:
+        return words(ROLE_MEANINGS[mapping.role])
+    return words(GROUP_ROLES.get(mapping.role or "", mapping.role or ""))
 
 
 def add_name_mapping(actor: User, *, name: str, stands_for: str) -> tuple[NameMapping, list[str]]:
@@ -111,9 +125,9 @@ def add_name_mapping(actor: User, *, name: str, stands_for: str) -> tuple[NameMa
     mapping = NameMapping(name=name, name_key=NameMapping.key_of(name), target=target, user_id=user_id, role=role)
     db.session.add(mapping)
     db.session.flush()
-    _record(actor, "name_mapped", f"‘{name}’ in diagrams stands for {mapping.meaning}",
+    _record(actor, "name_mapped", said("name_mapped", name=name, meaning=meaning_phrase(mapping)),
             {"name": name, "stands_for": stands_for})
-    return mapping, _moved(actor, name, mapping.meaning)
+    return mapping, _moved(actor, mapping)
 
 
 def update_name_mapping(actor: User, mapping: NameMapping, *, name: str,
@@ -121,30 +135,30 @@ def update_name_mapping(actor: User, mapping: NameMapping, *, name: str,
     """Change a mapping's name or what it stands for; the waiting tasks it moved, as lines."""
     name = _name(name, mapping)
     target, user_id, role = _meaning(stands_for)
-    before, old_name = mapping.meaning, mapping.name
+    before, old_name = meaning_phrase(mapping), mapping.name
     mapping.name, mapping.name_key, mapping.target, mapping.user_id, mapping.role = (
         name, NameMapping.key_of(name), target, user_id, role)
     db.session.flush()
     db.session.expire(mapping, ["user"])
     changes = []
     if old_name != name:
-        changes.append(f"name ‘{old_name}’ → ‘{name}’")
-    if before != mapping.meaning:
-        changes.append(f"stands for {before} → {mapping.meaning}")
+        changes.append(phrase("changed_mapped_name", old=old_name, new=name))
+    if before != meaning_phrase(mapping):
+        changes.append(phrase("changed_meaning", old=before, new=meaning_phrase(mapping)))
     if not changes:
         return mapping, []
-    _record(actor, "name_mapping_changed", f"‘{name}’ in diagrams: {'; '.join(changes)}",
-            {"name": name, "stands_for": stands_for, "changes": changes})
-    lines = _moved(actor, name, mapping.meaning)
+    _record(actor, "name_mapping_changed", said("name_mapping_changed", name=name, changes=changes),
+            {"name": name, "stands_for": stands_for})
+    lines = _moved(actor, mapping)
     if NameMapping.key_of(old_name) != mapping.name_key:
-        lines += recheck_lanes(actor, name=old_name, why=f"‘{old_name}’ is no longer mapped")
+        lines += recheck_lanes(actor, name=old_name, why=phrase("why_unmapped", name=old_name))
     return mapping, lines
 
 
 def remove_name_mapping(actor: User, mapping: NameMapping) -> list[str]:
     """Remove a mapping: tasks that use the name wait for the administrators again; the moves, as lines."""
-    name, meaning = mapping.name, mapping.meaning
+    name, meaning = mapping.name, meaning_phrase(mapping)
     db.session.delete(mapping)
     db.session.flush()
-    _record(actor, "name_mapping_removed", f"‘{name}’ in diagrams no longer stands for {meaning}", {"name": name})
-    return recheck_lanes(actor, name=name, why=f"‘{name}’ is no longer mapped")
+    _record(actor, "name_mapping_removed", said("name_mapping_removed", name=name, meaning=meaning), {"name": name})
+    return recheck_lanes(actor, name=name, why=phrase("why_unmapped", name=name))

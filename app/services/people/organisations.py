@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import EU_COUNTRIES, GroupMembership, Organisation, OrganisationType, User
+from app.steps import phrase, said
 
 from .admin import _clean_name, _record, _refuse
 
@@ -80,7 +81,8 @@ def add_organisation(actor: User, *, name: str, kind: OrganisationType | str, co
     country = _country(country)
     organisation = create_organisation(name, kind, country)
     _record(actor, "organisation_added",
-            f"{organisation.name} ({kind.label}, {organisation.country_name}) added",
+            said("organisation_added", organisation=organisation.name, org_type=kind.label,
+                 country=organisation.country),
             {"organisation_id": organisation.id, "type": kind.value, "country": country})
     return organisation
 
@@ -97,14 +99,14 @@ def update_organisation(actor: User, organisation: Organisation, *, name: str,
                                 "can be. Remove it from its groups first.", organisation=organisation.name))
     changes = []
     if organisation.name != name:
-        changes.append(f"name {organisation.name} → {name}")
+        changes.append(phrase("changed_name", old=organisation.name, new=name))
     if organisation.type != kind:
-        changes.append(f"type {organisation.type.label} → {kind.label}")
+        changes.append(phrase("changed_type", old_org_type=organisation.type.label, org_type=kind.label))
     if organisation.country != country:
-        changes.append(f"country {organisation.country_name} → {EU_COUNTRIES[country]}")
+        changes.append(phrase("changed_country", old_country=organisation.country, country=country))
     organisation.name, organisation.type, organisation.country = name, kind, country
     db.session.flush()
     if changes:
-        _record(actor, "organisation_updated", f"{organisation.name}: {'; '.join(changes)}",
-                {"organisation_id": organisation.id, "changes": changes})
+        _record(actor, "organisation_updated", said("organisation_updated", organisation=organisation.name,
+                                                    changes=changes), {"organisation_id": organisation.id})
     return organisation

@@ -18,15 +18,16 @@ import secrets
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug import security
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import AuditEvent, FailedSignIn, SignIn, User
+from app.models import FailedSignIn, SignIn, User
 from app.models.base import utcnow
+from app.steps import Line, audit_event, said
+from forms.text import period_text
 
 NO_MATCH = _l("Enter a correct email address and password")
 SEEN_EVERY = dt.timedelta(minutes=5)  # "last seen" may be this stale: no write on every request
@@ -63,12 +64,9 @@ def _dummy_hash(method: str) -> str:
     return security.generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-def _in_minutes(wait: dt.timedelta, *, translated: bool = False) -> str:
-    """'15 minutes': in the reader's language for the refusal, in English for the audit trail."""
-    minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    if translated:
-        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+def _minutes(wait: dt.timedelta) -> int:
+    """A wait in whole minutes, at least one."""
+    return max(1, math.ceil(wait.total_seconds() / 60))
 
 
 def check_sign_in(email: str, password: str, client: str) -> User:
@@ -90,7 +88,7 @@ def check_sign_in(email: str, password: str, client: str) -> User:
     client = (client or "unknown")[:64]
     wait = _locked_for(email, client, now)
     if wait is not None:
-        raise SignInRefused(_("Too many attempts: try again in %(wait)s", wait=_in_minutes(wait, translated=True)))
+        raise SignInRefused(_("Too many attempts: try again in %(wait)s", wait=period_text(_minutes(wait), "minute")))
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     usable = user is not None and user.active
     stored = user.password_hash if user is not None and usable else \
@@ -132,23 +130,25 @@ def _record_failure(email: str, client: str, user: User | None, now: dt.datetime
     db.session.execute(delete(FailedSignIn).where(FailedSignIn.attempted_at <= now - window))
     db.session.add(FailedSignIn(email=email, client=client, attempted_at=now))
     db.session.flush()
-    who = f"{user.name} ({user.email})" if user is not None else "an address that has no account"
+    who = {"user": user.name, "email": user.email} if user is not None else {}
     data = {"client": client, "user_id": user.id if user is not None else None}
-    _audit("sign_in_failed", f"Failed sign-in as {who} from {client}", data, now)
+    _audit("sign_in_failed", said("sign_in_failed" if who else "sign_in_failed_unknown", client=client, **who),
+           data, now)
     values = {"email": email, "client": client}
     for name, limit in _limits():
         column = getattr(FailedSignIn, name)
         failures = db.session.scalar(select(func.count()).select_from(FailedSignIn)
                                      .where(column == values[name], FailedSignIn.attempted_at > now - window))
         if failures == limit:  # this failure started a lock-out
-            whose = who if name == "email" else f"the client address {client}"
-            _audit("sign_in_locked", f"Sign-in locked for {_in_minutes(window)} for {whose}: {limit} failed "
-                   f"attempts", {**data, "limit": name}, now)
+            key = "sign_in_locked_client" if name != "email" else "sign_in_locked" if who else \
+                "sign_in_locked_unknown"
+            whose = who if name == "email" else {"client": client}
+            _audit("sign_in_locked", said(key, period=[_minutes(window), "minute"], limit=limit, **whose),
+                   {**data, "limit": name}, now)
 
 
-def _audit(action: str, summary: str, data: dict, now: dt.datetime) -> None:
-    db.session.add(AuditEvent(actor_id=None, channel="web", action=action, summary=summary[:500], data=data,
-                              created_at=now))
+def _audit(action: str, line: Line, data: dict, now: dt.datetime) -> None:
+    db.session.add(audit_event(None, "web", action, line, data, created_at=now))
 
 
 def start_session(user: User, remember: bool, language: str | None = None) -> str:
@@ -212,5 +212,4 @@ def end_sessions(user: User) -> None:
 def sign_out_everywhere(actor: User) -> None:
     """The person's own "Sign out everywhere"."""
     end_sessions(actor)
-    db.session.add(AuditEvent(actor_id=actor.id, channel="web", action="signed_out_everywhere",
-                              summary=f"{actor.name} signed out everywhere"))
+    db.session.add(audit_event(actor, "web", "signed_out_everywhere", said("signed_out_everywhere")))

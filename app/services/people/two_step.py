@@ -25,8 +25,9 @@ from sqlalchemy import delete, func, or_, select, update
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.models import AuditEvent, RecoveryCode, Role, SecondFactor, User
+from app.models import RecoveryCode, Role, SecondFactor, User
 from app.models.base import utcnow
+from app.steps import audit_event, said
 
 from .admin import _record
 
@@ -153,8 +154,7 @@ def confirm_set_up(user: User, code: str, now: dt.datetime | None = None) -> tup
         return _refused(factor), []
     factor.confirmed_at = now or utcnow()
     codes = make_recovery_codes(user)
-    db.session.add(AuditEvent(actor_id=user.id, channel="web", action="two_step_set_up",
-                              summary=f"{user.name} set up two-step sign-in"))
+    db.session.add(audit_event(user, "web", "two_step_set_up", said("two_step_set_up")))
     db.session.flush()
     return CodeCheck(True, max_tries(), RECOVERY_CODES), codes
 
@@ -183,8 +183,7 @@ def check_code(user: User, code: str, now: dt.datetime | None = None) -> CodeChe
         return _refused(factor)
     factor.failures = 0
     left = recovery_codes_left(user)
-    db.session.add(AuditEvent(actor_id=user.id, channel="web", action="recovery_code_used",
-                              summary=f"{user.name} signed in with a recovery code ({left} left)"))
+    db.session.add(audit_event(user, "web", "recovery_code_used", said("recovery_code_used", left=left)))
     db.session.flush()
     return CodeCheck(True, max_tries(), left)
 
@@ -224,7 +223,7 @@ def reset_second_factor(actor: User, user: User) -> None:
         raise ServiceError(_("%(name)s has not set up two-step sign-in", name=user.name))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.delete(factor)
-    _record(actor, "two_step_reset", f"Two-step sign-in of {user.name} ({user.email}) reset",
+    _record(actor, "two_step_reset", said("two_step_reset", user=user.name, email=user.email),
             {"user_id": user.id})
     db.session.flush()
 

@@ -5,7 +5,7 @@ request (app/steps/figures.py): the requests are chosen by process and start dat
 group, version and who started them, the amounts read from their figures. No workflow is
 loaded, and the requests' wide rows are not read. A request cancelled by an administrator
 counts nowhere; a request whose figures were never written (it ran before the table existed,
-until ``flask reports figures`` ran) neither.
+until ``flask backfill`` ran) neither.
 
 What each figure means:
 - travel: *claimed* is the total of each claim filed in the period, as last revised;

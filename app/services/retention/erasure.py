@@ -34,11 +34,11 @@ from app.models import (
     WorkingGroup,
 )
 from app.models.base import utcnow
+from app.outbox.lines import KEY as LINE
 from app.services.people.accounts import release_waiting_tasks
 from app.services.people.pseudonyms import DOMAIN, UNUSABLE_HASH, pseudonym_of
 from app.services.people.signins import end_sessions
-from app.steps import said
-from app.steps.lines import KEY as LINE
+from app.steps import audit_event, said
 
 from .periods import request_retention
 from .purge import FINISHED, purge_request
@@ -123,11 +123,11 @@ def erase_person(actor: User, person: User) -> ErasurePlan:
         if isinstance(event.data, dict) and LINE in event.data:  # the names in its line, not the answers kept
             event.data = {**event.data, LINE: scrub.value(event.data[LINE])}
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == person.id))
-    db.session.add(AuditEvent(actor_id=actor.id, channel="admin", action="user_erased", summary=(
-        f"{actor.name} erased {pseudonym.name} at their request: {len(plan.erased)} requests' personal data "
-        f"deleted, {len(plan.kept)} kept, {len(plan.tasks)} waiting tasks given back to their lanes")[:500],
-        data={"user_id": person.id, "erased": [i.id for i in plan.erased],
-              "kept": {str(k.instance.id): k.reason for k in plan.kept}}))
+    db.session.add(audit_event(actor, "admin", "user_erased",
+                               said("user_erased", pseudonym=pseudonym.name, erased=len(plan.erased),
+                                    kept=len(plan.kept), tasks=len(plan.tasks)),
+                               {"user_id": person.id, "erased": [i.id for i in plan.erased],
+                                "kept": {str(k.instance.id): k.reason for k in plan.kept}}))
     db.session.flush()
     return plan
 
